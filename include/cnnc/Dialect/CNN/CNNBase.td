@@ -1,0 +1,36 @@
+//===- CNNBase.td - cnn dialect definition -----------------*- tablegen -*-===//
+//
+// The `cnn` dialect: a convolutional network as a graph of tensor ops, in
+// NCHW layout, with a possibly dynamic batch dimension.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef CNNC_DIALECT_CNN_CNNBASE_TD
+#define CNNC_DIALECT_CNN_CNNBASE_TD
+
+include "mlir/IR/OpBase.td"
+
+def CNN_Dialect : Dialect {
+  let name = "cnn";
+  let cppNamespace = "::cnnc::cnn";
+  let summary = "Convolutional networks for inference and training";
+  let description = [{
+    The `cnn` dialect describes a convolutional network as a function from
+    input tensors to output tensors. Activations are `f32` tensors in NCHW
+    layout whose batch dimension may be dynamic (`?`). Learnable weights and
+    running statistics are `cnn.param` ops that carry their name (the ONNX
+    initializer's or the DSL's), their parameter group and whether they are
+    frozen. Module-level `cnn.group` and `cnn.train_plan` ops hold the
+    fine-tuning plan.
+  }];
+  let emitAccessorPrefix = kEmitAccessorPrefix_Prefixed;
+}
+
+class CNN_Op<string mnemonic, list<Trait> traits = []>
+    : Op<CNN_Dialect, mnemonic, traits>;
+
+def CNN_F32Tensor : RankedTensorOf<[F32]>;
+def CNN_F32Tensor4D : 4DTensorOf<[F32]>;
+def CNN_AnyTensor : RankedTensorOf<[F32, I64, I32]>;
+
+#endif // CNNC_DIALECT_CNN_CNNBASE_TD

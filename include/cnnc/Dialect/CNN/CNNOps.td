@@ -1,0 +1,391 @@
+//===- CNNOps.td - cnn dialect operations ------------------*- tablegen -*-===//
+//
+// Shape rules live in C++ (CNNOps.cpp, `inferReturnTypes`), so the importers,
+// the DSL and the verifier share one implementation: a result type that
+// disagrees with the inferred one is reported at the op's location.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef CNNC_DIALECT_CNN_CNNOPS_TD
+#define CNNC_DIALECT_CNN_CNNOPS_TD
+
+include "cnnc/Dialect/CNN/CNNBase.td"
+include "mlir/IR/SymbolInterfaces.td"
+include "mlir/Interfaces/InferTypeOpInterface.td"
+include "mlir/Interfaces/SideEffectInterfaces.td"
+
+// Ops whose result type is computed from operands and attributes.
+class CNN_ShapedOp<string mnemonic, list<Trait> traits = []>
+    : CNN_Op<mnemonic, !listconcat(traits, [NoSideEffect,
+        DeclareOpInterfaceMethods<InferTypeOpInterface>])>;
+
+//===----------------------------------------------------------------------===//
+// Weights, constants and the training plan
+//===----------------------------------------------------------------------===//
+
+def CNN_ParamOp : CNN_Op<"param", [NoSideEffect,
+    DeclareOpInterfaceMethods<SymbolUserOpInterface>]> {
+  let summary = "a named weight tensor: learnable parameter or running statistic";
+  let description = [{
+    Holds one weight tensor of the model. `name` is the ONNX initializer's
+    name or the DSL's `<layer>.<weight|bias|...>`. The data is either in
+    `value` (imported models) or described by `init` (a PyTorch-style
+    initializer for DSL models, materialized at compile time). `group` names
+    the `cnn.group` the parameter belongs to; `frozen` marks it constant for
+    training; `buffer` marks running statistics (BatchNorm mean and variance),
+    which are not counted as parameters.
+
+    ```mlir
+    %w = cnn.param "conv1.weight" frozen {group = @conv1, value = dense<...> : tensor<64x3x7x7xf32>} : tensor<64x3x7x7xf32>
+    %b = cnn.param "c1.bias" {group = @features, init = "uniform_fan_in"} : tensor<6xf32>
+    ```
+  }];
+  let arguments = (ins StrAttr:$name, OptionalAttr<ElementsAttr>:$value,
+                   OptionalAttr<StrAttr>:$init,
+                   OptionalAttr<FlatSymbolRefAttr>:$group, UnitAttr:$frozen,
+                   UnitAttr:$buffer);
+  let results = (outs CNN_AnyTensor:$result);
+  let assemblyFormat = "$name (`frozen` $frozen^)? attr-dict `:` type($result)";
+  let verifier = [{ return ::verify(*this); }];
+  let extraClassDeclaration = [{
+    /// Number of scalar elements held by this parameter.
+    int64_t getNumElements();
+  }];
+}
+
+def CNN_ConstantOp : CNN_Op<"constant", [ConstantLike, NoSideEffect]> {
+  let summary = "a constant tensor that is not a parameter";
+  let description = [{
+    Holds a value that is part of the computation but not of the model's
+    weights, such as a scalar operand of an elementwise op.
+
+    ```mlir
+    %c = cnn.constant {value = dense<0.5> : tensor<f32>} : tensor<f32>
+    ```
+  }];
+  let arguments = (ins ElementsAttr:$value);
+  let results = (outs CNN_AnyTensor:$result);
+  let assemblyFormat = "attr-dict `:` type($result)";
+  let verifier = [{ return ::verify(*this); }];
+  let hasFolder = 1;
+}
+
+def CNN_GroupOp : CNN_Op<"group", [Symbol, HasParent<"::mlir::ModuleOp">]> {
+  let summary = "a parameter group of the fine-tuning plan";
+  let description = [{
+    Declares a parameter group: the parameters whose `group` refers to it
+    share a learning rate (`lr`), are frozen together (`frozen`), and can be
+    unfrozen at an epoch of the plan (`unfreeze_epoch`, 1-based).
+
+    ```mlir
+    cnn.group @layer4 frozen {lr = 5.0e-04 : f64, unfreeze_epoch = 6 : i64}
+    ```
+  }];
+  let arguments = (ins SymbolNameAttr:$sym_name, UnitAttr:$frozen,
+                   OptionalAttr<F64Attr>:$lr,
+                   OptionalAttr<I64Attr>:$unfreeze_epoch);
+  let assemblyFormat = "$sym_name (`frozen` $frozen^)? attr-dict";
+  let verifier = [{ return ::verify(*this); }];
+}
+
+def CNN_TrainPlanOp : CNN_Op<"train_plan", [HasParent<"::mlir::ModuleOp">]> {
+  let summary = "how the model is trained: loss, optimizer and schedule";
+  let description = [{
+    The fine-tuning plan of a DSL model. Per-group settings live on the
+    `cnn.group` ops.
+
+    ```mlir
+    cnn.train_plan {batch = 64 : i64, epochs = 3 : i64, loss = "cross_entropy",
+                    lr = 1.0e-03 : f64, optimizer = "adam"}
+    ```
+  }];
+  let arguments = (ins StrAttr:$loss, StrAttr:$optimizer, F64Attr:$lr,
+                   OptionalAttr<F64Attr>:$momentum,
+                   UnitAttr:$nesterov,
+                   OptionalAttr<F64Attr>:$weight_decay,
+                   OptionalAttr<F64Attr>:$beta1,
+                   OptionalAttr<F64Attr>:$beta2,
+                   OptionalAttr<F64Attr>:$eps,
+                   OptionalAttr<I64Attr>:$epochs,
+                   OptionalAttr<I64Attr>:$batch);
+  let assemblyFormat = "attr-dict";
+  let verifier = [{ return ::verify(*this); }];
+}
+
+//===----------------------------------------------------------------------===//
+// Convolution, pooling, normalization
+//===----------------------------------------------------------------------===//
+
+def CNN_Conv2dOp : CNN_ShapedOp<"conv2d"> {
+  let summary = "2-D convolution (ONNX Conv), grouped and dilated";
+  let description = [{
+    `input` is NxCxHxW, `weight` is Mx(C/group)xKHxKW, `bias` (optional) M.
+    `pads` is [top, left, bottom, right] (ONNX order). The output is
+    Nx M x floor((H + top + bottom - dilation*(KH-1) - 1) / stride) + 1 x ...
+
+    ```mlir
+    %y = cnn.conv2d %x, %w, %b {pads = [2, 2, 2, 2]} : (tensor<?x1x28x28xf32>, tensor<6x1x5x5xf32>, tensor<6xf32>) -> tensor<?x6x28x28xf32>
+    ```
+  }];
+  let arguments = (ins CNN_F32Tensor4D:$input, CNN_F32Tensor4D:$weight,
+                   Optional<CNN_F32Tensor>:$bias,
+                   DefaultValuedAttr<I64ArrayAttr, "{1, 1}">:$strides,
+                   DefaultValuedAttr<I64ArrayAttr, "{0, 0, 0, 0}">:$pads,
+                   DefaultValuedAttr<I64ArrayAttr, "{1, 1}">:$dilations,
+                   DefaultValuedAttr<I64Attr, "1">:$group);
+  let results = (outs CNN_F32Tensor4D:$output);
+  let assemblyFormat = [{
+    $input `,` $weight (`,` $bias^)? attr-dict `:` functional-type(operands, results)
+  }];
+}
+
+class CNN_Pool2dOp<string mnemonic, string what> : CNN_ShapedOp<mnemonic> {
+  let summary = what # " pooling over H and W";
+  let arguments = (ins CNN_F32Tensor4D:$input, I64ArrayAttr:$kernel_shape,
+                   DefaultValuedAttr<I64ArrayAttr, "{1, 1}">:$strides,
+                   DefaultValuedAttr<I64ArrayAttr, "{0, 0, 0, 0}">:$pads,
+                   DefaultValuedAttr<I64ArrayAttr, "{1, 1}">:$dilations,
+                   DefaultValuedAttr<BoolAttr, "false">:$ceil_mode,
+                   DefaultValuedAttr<BoolAttr, "false">:$count_include_pad);
+  let results = (outs CNN_F32Tensor4D:$output);
+  let assemblyFormat = "$input attr-dict `:` functional-type(operands, results)";
+}
+
+def CNN_MaxPool2dOp : CNN_Pool2dOp<"max_pool2d", "max"> {
+  let description = [{
+    ONNX MaxPool on NCHW. `pads` is [top, left, bottom, right]; with
+    `ceil_mode` the output size rounds up, but a window never starts in the
+    bottom/right padding. `count_include_pad` is unused.
+
+    ```mlir
+    %y = cnn.max_pool2d %x {kernel_shape = [2, 2], strides = [2, 2]} : (tensor<?x6x28x28xf32>) -> tensor<?x6x14x14xf32>
+    ```
+  }];
+}
+
+def CNN_AvgPool2dOp : CNN_Pool2dOp<"avg_pool2d", "average"> {
+  let description = [{
+    ONNX AveragePool on NCHW; `count_include_pad` divides by the full window
+    size, otherwise by the number of elements inside the unpadded input.
+
+    ```mlir
+    %y = cnn.avg_pool2d %x {kernel_shape = [3, 3], pads = [1, 1, 1, 1]} : (tensor<?x8x8x8xf32>) -> tensor<?x8x8x8xf32>
+    ```
+  }];
+}
+
+class CNN_GlobalPoolOp<string mnemonic, string what> : CNN_ShapedOp<mnemonic> {
+  let summary = "global " # what # " pooling: NxCxHxW -> NxCx1x1";
+  let description = [{
+    ```mlir
+    %y = cnn.}] # mnemonic # [{ %x : (tensor<?x512x7x7xf32>) -> tensor<?x512x1x1xf32>
+    ```
+  }];
+  let arguments = (ins CNN_F32Tensor4D:$input);
+  let results = (outs CNN_F32Tensor4D:$output);
+  let assemblyFormat = "$input attr-dict `:` functional-type(operands, results)";
+}
+
+def CNN_GlobalAvgPoolOp : CNN_GlobalPoolOp<"global_avg_pool", "average">;
+def CNN_GlobalMaxPoolOp : CNN_GlobalPoolOp<"global_max_pool", "max">;
+
+def CNN_BatchNormOp : CNN_ShapedOp<"batch_norm"> {
+  let summary = "batch normalization over the channel axis (inference form)";
+  let description = [{
+    y = scale * (x - mean) / sqrt(var + epsilon) + bias, per channel (axis 1).
+    `momentum` follows ONNX: running = running * momentum + batch * (1 - momentum).
+
+    ```mlir
+    %y = cnn.batch_norm %x, %scale, %bias, %mean, %var {epsilon = 1.0e-05 : f32} : (tensor<?x64x56x56xf32>, tensor<64xf32>, tensor<64xf32>, tensor<64xf32>, tensor<64xf32>) -> tensor<?x64x56x56xf32>
+    ```
+  }];
+  let arguments = (ins CNN_F32Tensor:$input, CNN_F32Tensor:$scale,
+                   CNN_F32Tensor:$bias, CNN_F32Tensor:$mean,
+                   CNN_F32Tensor:$variance,
+                   DefaultValuedAttr<F32Attr, "1e-5f">:$epsilon,
+                   DefaultValuedAttr<F32Attr, "0.9f">:$momentum);
+  let results = (outs CNN_F32Tensor:$output);
+  let assemblyFormat = [{
+    $input `,` $scale `,` $bias `,` $mean `,` $variance attr-dict `:` functional-type(operands, results)
+  }];
+}
+
+//===----------------------------------------------------------------------===//
+// Dense layers
+//===----------------------------------------------------------------------===//
+
+def CNN_GemmOp : CNN_ShapedOp<"gemm"> {
+  let summary = "general matrix multiply: alpha * op(A) * op(B) + beta * C";
+  let description = [{
+    ONNX Gemm. A PyTorch `Linear(in, out)` is `cnn.gemm %x, %w, %b
+    {transB = true}` with `%w` of shape out x in. `c` broadcasts to M x N.
+
+    ```mlir
+    %y = cnn.gemm %x, %w, %b {transB = true} : (tensor<?x400xf32>, tensor<120x400xf32>, tensor<120xf32>) -> tensor<?x120xf32>
+    ```
+  }];
+  let arguments = (ins CNN_F32Tensor:$a, CNN_F32Tensor:$b,
+                   Optional<CNN_F32Tensor>:$c,
+                   DefaultValuedAttr<F32Attr, "1.0f">:$alpha,
+                   DefaultValuedAttr<F32Attr, "1.0f">:$beta,
+                   DefaultValuedAttr<BoolAttr, "false">:$transA,
+                   DefaultValuedAttr<BoolAttr, "false">:$transB);
+  let results = (outs CNN_F32Tensor:$output);
+  let assemblyFormat = [{
+    $a `,` $b (`,` $c^)? attr-dict `:` functional-type(operands, results)
+  }];
+}
+
+def CNN_MatMulOp : CNN_ShapedOp<"matmul"> {
+  let summary = "NumPy matmul (ONNX MatMul), batched over leading dims";
+  let description = [{
+    ```mlir
+    %y = cnn.matmul %x, %w : (tensor<?x512xf32>, tensor<512x10xf32>) -> tensor<?x10xf32>
+    ```
+  }];
+  let arguments = (ins CNN_F32Tensor:$a, CNN_F32Tensor:$b);
+  let results = (outs CNN_F32Tensor:$output);
+  let assemblyFormat = "$a `,` $b attr-dict `:` functional-type(operands, results)";
+}
+
+//===----------------------------------------------------------------------===//
+// Elementwise
+//===----------------------------------------------------------------------===//
+
+class CNN_UnaryOp<string mnemonic, string what, list<Trait> traits = []>
+    : CNN_ShapedOp<mnemonic, !listconcat(traits, [SameOperandsAndResultType])> {
+  let summary = what;
+  let description = [{
+    ```mlir
+    %y = cnn.}] # mnemonic # [{ %x : tensor<?x6x28x28xf32>
+    ```
+  }];
+  let arguments = (ins CNN_F32Tensor:$input);
+  let results = (outs CNN_F32Tensor:$output);
+  let assemblyFormat = "$input attr-dict `:` type($output)";
+}
+
+def CNN_ReluOp : CNN_UnaryOp<"relu", "max(x, 0)">;
+def CNN_SigmoidOp : CNN_UnaryOp<"sigmoid", "1 / (1 + exp(-x))">;
+def CNN_TanhOp : CNN_UnaryOp<"tanh", "hyperbolic tangent">;
+def CNN_LeakyReluOp : CNN_UnaryOp<"leaky_relu", "x if x >= 0 else alpha * x"> {
+  let arguments = (ins CNN_F32Tensor:$input,
+                   DefaultValuedAttr<F32Attr, "0.01f">:$alpha);
+}
+def CNN_ClipOp : CNN_UnaryOp<"clip", "min(max(x, min), max); ReLU6 is clip 0, 6"> {
+  let arguments = (ins CNN_F32Tensor:$input, F32Attr:$min, F32Attr:$max);
+  let verifier = [{ return ::verify(*this); }];
+}
+def CNN_DropoutOp : CNN_UnaryOp<"dropout",
+    "zeroes elements with probability `ratio` in training; identity in inference"> {
+  let arguments = (ins CNN_F32Tensor:$input,
+                   DefaultValuedAttr<F32Attr, "0.5f">:$ratio);
+  let verifier = [{ return ::verify(*this); }];
+}
+
+class CNN_BinaryOp<string mnemonic, string what> : CNN_ShapedOp<mnemonic> {
+  let summary = what # " with NumPy broadcasting";
+  let description = [{
+    ```mlir
+    %z = cnn.}] # mnemonic # [{ %x, %y : (tensor<?x64x56x56xf32>, tensor<?x64x56x56xf32>) -> tensor<?x64x56x56xf32>
+    ```
+  }];
+  let arguments = (ins CNN_F32Tensor:$lhs, CNN_F32Tensor:$rhs);
+  let results = (outs CNN_F32Tensor:$output);
+  let assemblyFormat = "$lhs `,` $rhs attr-dict `:` functional-type(operands, results)";
+}
+
+def CNN_AddOp : CNN_BinaryOp<"add", "elementwise sum">;
+def CNN_SubOp : CNN_BinaryOp<"sub", "elementwise difference">;
+def CNN_MulOp : CNN_BinaryOp<"mul", "elementwise product">;
+def CNN_DivOp : CNN_BinaryOp<"div", "elementwise quotient">;
+
+//===----------------------------------------------------------------------===//
+// Shape manipulation
+//===----------------------------------------------------------------------===//
+
+def CNN_FlattenOp : CNN_ShapedOp<"flatten"> {
+  let summary = "reshape to 2-D: dims before `axis` x dims from `axis`";
+  let description = [{
+    ```mlir
+    %y = cnn.flatten %x {axis = 1 : i64} : (tensor<?x16x5x5xf32>) -> tensor<?x400xf32>
+    ```
+  }];
+  let arguments = (ins CNN_F32Tensor:$input, DefaultValuedAttr<I64Attr, "1">:$axis);
+  let results = (outs CNN_F32Tensor:$output);
+  let assemblyFormat = "$input attr-dict `:` functional-type(operands, results)";
+}
+
+def CNN_ReshapeOp : CNN_ShapedOp<"reshape"> {
+  let summary = "reshape with ONNX's target-shape rules (0 copies, -1 infers)";
+  let description = [{
+    `shape` follows ONNX Reshape (allowzero = 0): an entry 0 copies the input's
+    dimension at that index, one entry -1 is inferred from the element count.
+
+    ```mlir
+    %y = cnn.reshape %x {shape = [0, -1]} : (tensor<?x16x5x5xf32>) -> tensor<?x400xf32>
+    ```
+  }];
+  let arguments = (ins CNN_F32Tensor:$input, I64ArrayAttr:$shape);
+  let results = (outs CNN_F32Tensor:$output);
+  let assemblyFormat = "$input attr-dict `:` functional-type(operands, results)";
+}
+
+def CNN_ConcatOp : CNN_ShapedOp<"concat"> {
+  let summary = "concatenation along `axis`";
+  let description = [{
+    ```mlir
+    %y = cnn.concat %a, %b {axis = 1 : i64} : (tensor<?x8x4x4xf32>, tensor<?x8x4x4xf32>) -> tensor<?x16x4x4xf32>
+    ```
+  }];
+  let arguments = (ins Variadic<CNN_F32Tensor>:$inputs, I64Attr:$axis);
+  let results = (outs CNN_F32Tensor:$output);
+  let assemblyFormat = "$inputs attr-dict `:` functional-type(operands, results)";
+}
+
+def CNN_PadOp : CNN_ShapedOp<"pad"> {
+  let summary = "constant padding (ONNX Pad, mode constant)";
+  let description = [{
+    `pads` holds the begin pads of every axis, then the end pads (ONNX order).
+    Negative pads crop.
+
+    ```mlir
+    %y = cnn.pad %x {pads = [0, 0, 1, 1, 0, 0, 1, 1], value = 0.0 : f32} : (tensor<?x3x8x8xf32>) -> tensor<?x3x10x10xf32>
+    ```
+  }];
+  let arguments = (ins CNN_F32Tensor:$input, I64ArrayAttr:$pads,
+                   DefaultValuedAttr<F32Attr, "0.0f">:$value);
+  let results = (outs CNN_F32Tensor:$output);
+  let assemblyFormat = "$input attr-dict `:` functional-type(operands, results)";
+}
+
+class CNN_SoftmaxLikeOp<string mnemonic, string what>
+    : CNN_ShapedOp<mnemonic, [SameOperandsAndResultType]> {
+  let summary = what # " along `axis`";
+  let description = [{
+    ```mlir
+    %y = cnn.}] # mnemonic # [{ %x {axis = 1 : i64} : tensor<?x10xf32>
+    ```
+  }];
+  let arguments = (ins CNN_F32Tensor:$input, DefaultValuedAttr<I64Attr, "-1">:$axis);
+  let results = (outs CNN_F32Tensor:$output);
+  let assemblyFormat = "$input attr-dict `:` type($output)";
+}
+
+def CNN_SoftmaxOp : CNN_SoftmaxLikeOp<"softmax", "softmax">;
+def CNN_LogSoftmaxOp : CNN_SoftmaxLikeOp<"log_softmax", "log of softmax">;
+
+def CNN_ReduceMeanOp : CNN_ShapedOp<"reduce_mean"> {
+  let summary = "mean over `axes` (ONNX ReduceMean)";
+  let description = [{
+    ```mlir
+    %y = cnn.reduce_mean %x {axes = [2, 3], keepdims = false} : (tensor<?x512x7x7xf32>) -> tensor<?x512xf32>
+    ```
+  }];
+  let arguments = (ins CNN_F32Tensor:$input, I64ArrayAttr:$axes,
+                   DefaultValuedAttr<BoolAttr, "true">:$keepdims);
+  let results = (outs CNN_F32Tensor:$output);
+  let assemblyFormat = "$input attr-dict `:` functional-type(operands, results)";
+}
+
+#endif // CNNC_DIALECT_CNN_CNNOPS_TD

@@ -1,0 +1,23 @@
+//===- Passes.h - cnn dialect passes ----------------------------*- C++ -*-===//
+#ifndef CNNC_TRANSFORMS_PASSES_H
+#define CNNC_TRANSFORMS_PASSES_H
+
+#include "mlir/Pass/Pass.h"
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace cnnc {
+namespace cnn {
+
+std::unique_ptr<mlir::Pass> createFreezeParamsPass();
+std::unique_ptr<mlir::Pass>
+createFreezeParamsPass(const std::vector<std::string> &prefixes);
+
+#define GEN_PASS_REGISTRATION
+#include "cnnc/Transforms/Passes.h.inc"
+
+} // namespace cnn
+} // namespace cnnc
+
+#endif // CNNC_TRANSFORMS_PASSES_H

@@ -1,0 +1,686 @@
+//===- CNNOps.cpp - cnn dialect operations: shapes and verifiers ----------===//
+//
+// Every shaped op infers its result type here; the InferTypeOpInterface
+// verifier then reports a result type that disagrees, at the op's location.
+//
+//===----------------------------------------------------------------------===//
+
+#include "cnnc/Dialect/CNN/CNNOps.h"
+
+#include "mlir/Dialect/Traits.h"
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/BuiltinAttributes.h"
+#include "mlir/IR/Diagnostics.h"
+#include "mlir/IR/OpImplementation.h"
+#include "llvm/ADT/STLExtras.h"
+#include "llvm/ADT/SmallSet.h"
+
+using namespace mlir;
+using namespace cnnc::cnn;
+
+static constexpr int64_t kDyn = ShapedType::kDynamicSize;
+
+//===----------------------------------------------------------------------===//
+// Helpers
+//===----------------------------------------------------------------------===//
+
+static SmallVector<int64_t> toI64(ArrayAttr attr) {
+  SmallVector<int64_t> out;
+  if (!attr)
+    return out;
+  for (Attribute a : attr)
+    out.push_back(a.cast<IntegerAttr>().getInt());
+  return out;
+}
+
+static std::string shapeStr(ArrayRef<int64_t> shape) {
+  std::string s;
+  for (size_t i = 0; i < shape.size(); ++i) {
+    if (i)
+      s += "x";
+    s += shape[i] == kDyn ? "?" : std::to_string(shape[i]);
+  }
+  return s;
+}
+
+static RankedTensorType f32Tensor(MLIRContext *ctx, ArrayRef<int64_t> shape) {
+  return RankedTensorType::get(shape, FloatType::getF32(ctx));
+}
+
+static ArrayRef<int64_t> shapeOf(Value v) {
+  return v.getType().cast<ShapedType>().getShape();
+}
+
+/// Normalizes a possibly negative axis into [0, rank).
+static FailureOr<int64_t> normalizeAxis(Optional<Location> loc, int64_t axis,
+                                        int64_t rank, StringRef what) {
+  int64_t a = axis < 0 ? axis + rank : axis;
+  if (a < 0 || a >= rank) {
+    (void)emitOptionalError(loc, what, " axis ", axis,
+                            " is out of range for a rank-", rank, " tensor");
+    return failure();
+  }
+  return a;
+}
+
+FailureOr<int64_t> cnnc::cnn::windowOutputSize(int64_t in, int64_t kernel,
+                                               int64_t stride, int64_t padBegin,
+                                               int64_t padEnd, int64_t dilation,
+                                               bool ceilMode,
+                                               std::string &error) {
+  if (kernel <= 0 || stride <= 0 || dilation <= 0) {
+    error = "kernel, stride and dilation must be positive (kernel " +
+            std::to_string(kernel) + ", stride " + std::to_string(stride) +
+            ", dilation " + std::to_string(dilation) + ")";
+    return failure();
+  }
+  if (padBegin < 0 || padEnd < 0) {
+    error = "pads must be non-negative";
+    return failure();
+  }
+  if (in == kDyn)
+    return kDyn;
+  int64_t effKernel = dilation * (kernel - 1) + 1;
+  int64_t span = in + padBegin + padEnd - effKernel;
+  if (span < 0) {
+    error = "window of size " + std::to_string(effKernel) +
+            " does not fit the padded input of size " +
+            std::to_string(in + padBegin + padEnd);
+    return failure();
+  }
+  int64_t out = (ceilMode ? (span + stride - 1) / stride : span / stride) + 1;
+  // As PyTorch and ONNX: the last window must start inside the input or the
+  // left padding.
+  if (ceilMode && (out - 1) * stride >= in + padBegin)
+    --out;
+  return out;
+}
+
+//===----------------------------------------------------------------------===//
+// ParamOp, ConstantOp, GroupOp, TrainPlanOp
+//===----------------------------------------------------------------------===//
+
+static LogicalResult verify(ParamOp op) {
+  auto type = op.getType().cast<RankedTensorType>();
+  if (!type.hasStaticShape())
+    return op.emitOpError("parameter '")
+           << op.getName() << "' must have a static shape, got " << type;
+  if (op.getName().empty())
+    return op.emitOpError("parameter needs a non-empty name");
+  if (auto value = op.getValueAttr()) {
+    if (value.getType() != type)
+      return op.emitOpError("value of type ")
+             << value.getType() << " does not match the result type " << type;
+  } else if (!op.getInitAttr()) {
+    return op.emitOpError("parameter '")
+           << op.getName() << "' needs either a value or an init";
+  } else {
+    static const char *kInits[] = {"zeros", "ones", "kaiming_uniform",
+                                   "uniform_fan_in"};
+    if (!llvm::is_contained(kInits, op.getInitAttr().getValue()))
+      return op.emitOpError("unknown init '")
+             << op.getInitAttr().getValue()
+             << "' (expected zeros, ones, kaiming_uniform or uniform_fan_in)";
+  }
+  return success();
+}
+
+LogicalResult ParamOp::verifySymbolUses(SymbolTableCollection &symbolTable) {
+  auto group = getGroupAttr();
+  if (!group)
+    return success();
+  if (!symbolTable.lookupNearestSymbolFrom<GroupOp>(*this, group))
+    return emitOpError("parameter '")
+           << getName() << "' refers to an undefined group " << group;
+  return success();
+}
+
+int64_t ParamOp::getNumElements() {
+  return getType().cast<ShapedType>().getNumElements();
+}
+
+static LogicalResult verify(ConstantOp op) {
+  if (op.getValue().getType() != op.getType())
+    return op.emitOpError("value of type ")
+           << op.getValue().getType() << " does not match the result type "
+           << op.getType();
+  return success();
+}
+
+OpFoldResult ConstantOp::fold(ArrayRef<Attribute>) { return getValueAttr(); }
+
+static LogicalResult verify(GroupOp op) {
+  if (auto lr = op.getLrAttr())
+    if (!(lr.getValueAsDouble() >= 0.0))
+      return op.emitOpError("learning rate must be non-negative, got ")
+             << lr.getValueAsDouble();
+  if (auto e = op.getUnfreezeEpochAttr()) {
+    if (e.getInt() < 1)
+      return op.emitOpError("unfreeze epoch must be >= 1, got ") << e.getInt();
+    if (!op.getFrozen())
+      return op.emitOpError("group '")
+             << op.getSymName() << "' has an unfreeze epoch but is not frozen";
+  }
+  return success();
+}
+
+static LogicalResult verify(TrainPlanOp op) {
+  static const char *kLosses[] = {"cross_entropy", "mse"};
+  static const char *kOptimizers[] = {"sgd", "adam", "adamw"};
+  if (!llvm::is_contained(kLosses, op.getLoss()))
+    return op.emitOpError("unknown loss '")
+           << op.getLoss() << "' (expected cross_entropy or mse)";
+  if (!llvm::is_contained(kOptimizers, op.getOptimizer()))
+    return op.emitOpError("unknown optimizer '")
+           << op.getOptimizer() << "' (expected sgd, adam or adamw)";
+  if (!(op.getLr().convertToDouble() >= 0.0))
+    return op.emitOpError("learning rate must be non-negative");
+  if (auto e = op.getEpochsAttr())
+    if (e.getInt() < 1)
+      return op.emitOpError("epochs must be >= 1");
+  if (auto b = op.getBatchAttr())
+    if (b.getInt() < 1)
+      return op.emitOpError("batch must be >= 1");
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// Convolution and pooling
+//===----------------------------------------------------------------------===//
+
+/// Checks a window attribute list and returns it, or fails.
+static FailureOr<SmallVector<int64_t>>
+windowAttr(Optional<Location> loc, ArrayAttr attr, size_t n, StringRef name) {
+  SmallVector<int64_t> v = toI64(attr);
+  if (v.size() != n) {
+    (void)emitOptionalError(loc, "'", name, "' must have ", n,
+                            " entries, got ", v.size());
+    return failure();
+  }
+  return v;
+}
+
+static LogicalResult inferWindowed(Optional<Location> loc, StringRef opName,
+                                   ArrayRef<int64_t> inShape, int64_t channels,
+                                   ArrayRef<int64_t> kernel, ArrayAttr stridesA,
+                                   ArrayAttr padsA, ArrayAttr dilationsA,
+                                   bool ceilMode,
+                                   SmallVectorImpl<int64_t> &out) {
+  auto strides = windowAttr(loc, stridesA, 2, "strides");
+  auto pads = windowAttr(loc, padsA, 4, "pads");
+  auto dilations = windowAttr(loc, dilationsA, 2, "dilations");
+  if (failed(strides) || failed(pads) || failed(dilations))
+    return failure();
+  out.clear();
+  out.push_back(inShape[0]);
+  out.push_back(channels);
+  for (int i = 0; i < 2; ++i) {
+    std::string error;
+    auto size = windowOutputSize(inShape[2 + i], kernel[i], (*strides)[i],
+                                 (*pads)[i], (*pads)[2 + i], (*dilations)[i],
+                                 ceilMode, error);
+    if (failed(size))
+      return emitOptionalError(loc, opName, " on input ", shapeStr(inShape),
+                               ", spatial axis ", i, ": ", error);
+    out.push_back(*size);
+  }
+  return success();
+}
+
+LogicalResult Conv2dOp::inferReturnTypes(MLIRContext *ctx,
+                                         Optional<Location> loc,
+                                         ValueRange operands,
+                                         DictionaryAttr attrs, RegionRange regs,
+                                         SmallVectorImpl<Type> &results) {
+  Conv2dOpAdaptor op(operands, attrs, regs);
+  ArrayRef<int64_t> in = shapeOf(op.getInput());
+  ArrayRef<int64_t> w = shapeOf(op.getWeight());
+  int64_t group = op.getGroup();
+  if (group < 1)
+    return emitOptionalError(loc, "conv2d group must be >= 1, got ", group);
+  if (llvm::any_of(w, [](int64_t d) { return d == kDyn; }))
+    return emitOptionalError(loc, "conv2d weight must have a static shape");
+  if (w[0] % group != 0)
+    return emitOptionalError(loc, "conv2d: ", w[0],
+                             " output channels are not divisible by group ",
+                             group);
+  if (in[1] != kDyn && in[1] != w[1] * group)
+    return emitOptionalError(loc, "conv2d: input has ", in[1],
+                             " channels but the weight ", shapeStr(w),
+                             " with group ", group, " expects ", w[1] * group);
+  if (op.getBias()) {
+    ArrayRef<int64_t> b = shapeOf(op.getBias());
+    if (b.size() != 1 || b[0] != w[0])
+      return emitOptionalError(loc, "conv2d: bias of shape ", shapeStr(b),
+                               " does not match ", w[0], " output channels");
+  }
+  SmallVector<int64_t> out;
+  if (failed(inferWindowed(loc, "conv2d", in, w[0], {w[2], w[3]},
+                           op.getStrides(), op.getPads(), op.getDilations(),
+                           /*ceilMode=*/false, out)))
+    return failure();
+  results.push_back(f32Tensor(ctx, out));
+  return success();
+}
+
+template <typename Adaptor>
+static LogicalResult inferPool(MLIRContext *ctx, Optional<Location> loc,
+                               StringRef name, Adaptor op,
+                               SmallVectorImpl<Type> &results) {
+  ArrayRef<int64_t> in = shapeOf(op.getInput());
+  auto kernel = windowAttr(loc, op.getKernelShape(), 2, "kernel_shape");
+  if (failed(kernel))
+    return failure();
+  SmallVector<int64_t> out;
+  if (failed(inferWindowed(loc, name, in, in[1], *kernel, op.getStrides(),
+                           op.getPads(), op.getDilations(),
+                           op.getCeilMode(), out)))
+    return failure();
+  // A pad at least as large as the kernel would make windows of pure padding.
+  SmallVector<int64_t> pads = toI64(op.getPads());
+  for (int i = 0; i < 4; ++i)
+    if (pads[i] >= (*kernel)[i % 2])
+      return emitOptionalError(loc, name, ": pad ", pads[i],
+                               " must be smaller than the kernel size ",
+                               (*kernel)[i % 2]);
+  results.push_back(f32Tensor(ctx, out));
+  return success();
+}
+
+LogicalResult MaxPool2dOp::inferReturnTypes(MLIRContext *ctx,
+                                            Optional<Location> loc,
+                                            ValueRange operands,
+                                            DictionaryAttr attrs,
+                                            RegionRange regs,
+                                            SmallVectorImpl<Type> &results) {
+  return inferPool(ctx, loc, "max_pool2d",
+                   MaxPool2dOpAdaptor(operands, attrs, regs), results);
+}
+
+LogicalResult AvgPool2dOp::inferReturnTypes(MLIRContext *ctx,
+                                            Optional<Location> loc,
+                                            ValueRange operands,
+                                            DictionaryAttr attrs,
+                                            RegionRange regs,
+                                            SmallVectorImpl<Type> &results) {
+  return inferPool(ctx, loc, "avg_pool2d",
+                   AvgPool2dOpAdaptor(operands, attrs, regs), results);
+}
+
+static LogicalResult inferGlobalPool(MLIRContext *ctx, ValueRange operands,
+                                     SmallVectorImpl<Type> &results) {
+  ArrayRef<int64_t> in = shapeOf(operands[0]);
+  results.push_back(f32Tensor(ctx, {in[0], in[1], 1, 1}));
+  return success();
+}
+
+LogicalResult GlobalAvgPoolOp::inferReturnTypes(
+    MLIRContext *ctx, Optional<Location>, ValueRange operands, DictionaryAttr,
+    RegionRange, SmallVectorImpl<Type> &results) {
+  return inferGlobalPool(ctx, operands, results);
+}
+
+LogicalResult GlobalMaxPoolOp::inferReturnTypes(
+    MLIRContext *ctx, Optional<Location>, ValueRange operands, DictionaryAttr,
+    RegionRange, SmallVectorImpl<Type> &results) {
+  return inferGlobalPool(ctx, operands, results);
+}
+
+LogicalResult BatchNormOp::inferReturnTypes(MLIRContext *ctx,
+                                            Optional<Location> loc,
+                                            ValueRange operands,
+                                            DictionaryAttr attrs,
+                                            RegionRange regs,
+                                            SmallVectorImpl<Type> &results) {
+  BatchNormOpAdaptor op(operands, attrs, regs);
+  ArrayRef<int64_t> in = shapeOf(op.getInput());
+  if (in.size() < 2)
+    return emitOptionalError(loc, "batch_norm input must have rank >= 2");
+  int64_t c = in[1];
+  const char *names[] = {"scale", "bias", "mean", "variance"};
+  for (int i = 0; i < 4; ++i) {
+    ArrayRef<int64_t> s = shapeOf(operands[1 + i]);
+    if (s.size() != 1 || (c != kDyn && s[0] != c))
+      return emitOptionalError(loc, "batch_norm ", names[i], " of shape ",
+                               shapeStr(s), " does not match ", c,
+                               " channels");
+  }
+  if (!(op.getEpsilon().convertToDouble() > 0.0))
+    return emitOptionalError(loc, "batch_norm epsilon must be positive");
+  results.push_back(f32Tensor(ctx, in));
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// Dense
+//===----------------------------------------------------------------------===//
+
+LogicalResult GemmOp::inferReturnTypes(MLIRContext *ctx,
+                                       Optional<Location> loc,
+                                       ValueRange operands,
+                                       DictionaryAttr attrs, RegionRange regs,
+                                       SmallVectorImpl<Type> &results) {
+  GemmOpAdaptor op(operands, attrs, regs);
+  ArrayRef<int64_t> a = shapeOf(op.getA()), b = shapeOf(op.getB());
+  if (a.size() != 2 || b.size() != 2)
+    return emitOptionalError(loc, "gemm operands must be 2-D, got ",
+                             shapeStr(a), " and ", shapeStr(b));
+  int64_t m = op.getTransA() ? a[1] : a[0], ka = op.getTransA() ? a[0] : a[1];
+  int64_t kb = op.getTransB() ? b[1] : b[0], n = op.getTransB() ? b[0] : b[1];
+  if (ka != kDyn && kb != kDyn && ka != kb)
+    return emitOptionalError(loc, "gemm inner dimensions differ: A ",
+                             shapeStr(a), (op.getTransA() ? " (transposed)" : ""),
+                             " has ", ka, ", B ", shapeStr(b),
+                             (op.getTransB() ? " (transposed)" : ""), " has ",
+                             kb);
+  if (op.getC()) {
+    ArrayRef<int64_t> c = shapeOf(op.getC());
+    SmallVector<int64_t> bcast;
+    if (c.size() > 2 ||
+        !OpTrait::util::getBroadcastedShape({m, n}, c, bcast) ||
+        (bcast[0] != m && m != kDyn) || bcast[1] != n)
+      return emitOptionalError(loc, "gemm bias of shape ", shapeStr(c),
+                               " does not broadcast to ", shapeStr({m, n}));
+  }
+  results.push_back(f32Tensor(ctx, {m, n}));
+  return success();
+}
+
+LogicalResult MatMulOp::inferReturnTypes(MLIRContext *ctx,
+                                         Optional<Location> loc,
+                                         ValueRange operands, DictionaryAttr,
+                                         RegionRange,
+                                         SmallVectorImpl<Type> &results) {
+  auto sa = shapeOf(operands[0]), sb = shapeOf(operands[1]);
+  SmallVector<int64_t> a(sa.begin(), sa.end()), b(sb.begin(), sb.end());
+  if (a.empty() || b.empty())
+    return emitOptionalError(loc, "matmul operands must have rank >= 1");
+  bool vecA = a.size() == 1, vecB = b.size() == 1;
+  if (vecA)
+    a.insert(a.begin(), 1);
+  if (vecB)
+    b.push_back(1);
+  int64_t ka = a.back(), kb = b[b.size() - 2];
+  if (ka != kDyn && kb != kDyn && ka != kb)
+    return emitOptionalError(loc, "matmul inner dimensions differ: ",
+                             shapeStr(a), " and ", shapeStr(b));
+  SmallVector<int64_t> batch;
+  if (!OpTrait::util::getBroadcastedShape(
+          ArrayRef<int64_t>(a).drop_back(2), ArrayRef<int64_t>(b).drop_back(2),
+          batch))
+    return emitOptionalError(loc, "matmul batch dimensions do not broadcast: ",
+                             shapeStr(a), " and ", shapeStr(b));
+  SmallVector<int64_t> out(batch);
+  if (!vecA)
+    out.push_back(a[a.size() - 2]);
+  if (!vecB)
+    out.push_back(b.back());
+  results.push_back(f32Tensor(ctx, out));
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// Elementwise
+//===----------------------------------------------------------------------===//
+
+#define CNN_SAME_TYPE_INFER(OP)                                                \
+  LogicalResult OP::inferReturnTypes(                                          \
+      MLIRContext *, Optional<Location>, ValueRange operands, DictionaryAttr,  \
+      RegionRange, SmallVectorImpl<Type> &results) {                           \
+    results.push_back(operands[0].getType());                                  \
+    return success();                                                          \
+  }
+CNN_SAME_TYPE_INFER(ReluOp)
+CNN_SAME_TYPE_INFER(SigmoidOp)
+CNN_SAME_TYPE_INFER(TanhOp)
+CNN_SAME_TYPE_INFER(LeakyReluOp)
+CNN_SAME_TYPE_INFER(ClipOp)
+CNN_SAME_TYPE_INFER(DropoutOp)
+#undef CNN_SAME_TYPE_INFER
+
+static LogicalResult verify(ClipOp op) {
+  if (op.getMin().convertToDouble() > op.getMax().convertToDouble())
+    return op.emitOpError("min ")
+           << op.getMin().convertToDouble() << " is greater than max "
+           << op.getMax().convertToDouble();
+  return success();
+}
+
+static LogicalResult verify(DropoutOp op) {
+  double r = op.getRatio().convertToDouble();
+  if (!(r >= 0.0 && r < 1.0))
+    return op.emitOpError("ratio must be in [0, 1), got ") << r;
+  return success();
+}
+
+static LogicalResult inferBroadcast(MLIRContext *ctx, Optional<Location> loc,
+                                    StringRef name, ValueRange operands,
+                                    SmallVectorImpl<Type> &results) {
+  ArrayRef<int64_t> a = shapeOf(operands[0]), b = shapeOf(operands[1]);
+  SmallVector<int64_t> out;
+  if (!OpTrait::util::getBroadcastedShape(a, b, out))
+    return emitOptionalError(loc, name, ": shapes ", shapeStr(a), " and ",
+                             shapeStr(b), " do not broadcast");
+  results.push_back(f32Tensor(ctx, out));
+  return success();
+}
+
+#define CNN_BROADCAST_INFER(OP, NAME)                                          \
+  LogicalResult OP::inferReturnTypes(                                          \
+      MLIRContext *ctx, Optional<Location> loc, ValueRange operands,           \
+      DictionaryAttr, RegionRange, SmallVectorImpl<Type> &results) {           \
+    return inferBroadcast(ctx, loc, NAME, operands, results);                  \
+  }
+CNN_BROADCAST_INFER(AddOp, "add")
+CNN_BROADCAST_INFER(SubOp, "sub")
+CNN_BROADCAST_INFER(MulOp, "mul")
+CNN_BROADCAST_INFER(DivOp, "div")
+#undef CNN_BROADCAST_INFER
+
+//===----------------------------------------------------------------------===//
+// Shape manipulation
+//===----------------------------------------------------------------------===//
+
+/// Product of `dims`, or kDyn when one of them is dynamic.
+static int64_t product(ArrayRef<int64_t> dims) {
+  int64_t p = 1;
+  for (int64_t d : dims) {
+    if (d == kDyn)
+      return kDyn;
+    p *= d;
+  }
+  return p;
+}
+
+LogicalResult FlattenOp::inferReturnTypes(MLIRContext *ctx,
+                                          Optional<Location> loc,
+                                          ValueRange operands,
+                                          DictionaryAttr attrs,
+                                          RegionRange regs,
+                                          SmallVectorImpl<Type> &results) {
+  FlattenOpAdaptor op(operands, attrs, regs);
+  ArrayRef<int64_t> in = shapeOf(op.getInput());
+  int64_t rank = in.size(), axis = op.getAxis();
+  if (axis < 0)
+    axis += rank;
+  if (axis < 0 || axis > rank)
+    return emitOptionalError(loc, "flatten axis ", op.getAxis(),
+                             " is out of range for rank ", rank);
+  results.push_back(f32Tensor(
+      ctx, {product(in.take_front(axis)), product(in.drop_front(axis))}));
+  return success();
+}
+
+LogicalResult ReshapeOp::inferReturnTypes(MLIRContext *ctx,
+                                          Optional<Location> loc,
+                                          ValueRange operands,
+                                          DictionaryAttr attrs,
+                                          RegionRange regs,
+                                          SmallVectorImpl<Type> &results) {
+  ReshapeOpAdaptor op(operands, attrs, regs);
+  ArrayRef<int64_t> in = shapeOf(op.getInput());
+  SmallVector<int64_t> target = toI64(op.getShape());
+  SmallVector<int64_t> out;
+  int inferAt = -1;
+  // Elements of the input not accounted for by copied (0) dims.
+  int64_t known = 1;
+  bool dynamicRest = false;
+  llvm::SmallSet<int64_t, 4> copied;
+  for (size_t i = 0; i < target.size(); ++i) {
+    int64_t d = target[i];
+    if (d == 0) {
+      if ((int64_t)i >= (int64_t)in.size())
+        return emitOptionalError(loc, "reshape: entry ", i,
+                                 " is 0 but the input has rank ", in.size());
+      out.push_back(in[i]);
+      copied.insert(i);
+    } else if (d == -1) {
+      if (inferAt >= 0)
+        return emitOptionalError(loc, "reshape: more than one -1 in shape");
+      inferAt = i;
+      out.push_back(kDyn);
+    } else if (d < -1) {
+      return emitOptionalError(loc, "reshape: invalid dimension ", d);
+    } else {
+      out.push_back(d);
+      known *= d;
+    }
+  }
+  int64_t rest = 1;
+  for (size_t i = 0; i < in.size(); ++i) {
+    int64_t d = in[i];
+    if (copied.contains(i))
+      continue;
+    if (d == kDyn)
+      dynamicRest = true;
+    else
+      rest *= d;
+  }
+  if (inferAt >= 0) {
+    if (!dynamicRest) {
+      if (known == 0 || rest % known != 0)
+        return emitOptionalError(loc, "reshape: cannot reshape ",
+                                 shapeStr(in), " into ",
+                                 shapeStr(target));
+      out[inferAt] = rest / known;
+    }
+  } else if (!dynamicRest && rest != known) {
+    return emitOptionalError(loc, "reshape: ", shapeStr(in), " has ", rest,
+                             " elements outside copied dims, target ",
+                             shapeStr(target), " has ", known);
+  }
+  results.push_back(f32Tensor(ctx, out));
+  return success();
+}
+
+LogicalResult ConcatOp::inferReturnTypes(MLIRContext *ctx,
+                                         Optional<Location> loc,
+                                         ValueRange operands,
+                                         DictionaryAttr attrs,
+                                         RegionRange regs,
+                                         SmallVectorImpl<Type> &results) {
+  ConcatOpAdaptor op(operands, attrs, regs);
+  if (operands.empty())
+    return emitOptionalError(loc, "concat needs at least one input");
+  ArrayRef<int64_t> first = shapeOf(operands[0]);
+  SmallVector<int64_t> out(first.begin(), first.end());
+  auto axis = normalizeAxis(loc, op.getAxis(), out.size(), "concat");
+  if (failed(axis))
+    return failure();
+  for (Value v : operands.drop_front()) {
+    ArrayRef<int64_t> s = shapeOf(v);
+    if (s.size() != out.size())
+      return emitOptionalError(loc, "concat inputs have different ranks");
+    for (size_t i = 0; i < s.size(); ++i) {
+      if ((int64_t)i == *axis) {
+        out[i] = (out[i] == kDyn || s[i] == kDyn) ? kDyn : out[i] + s[i];
+      } else if (out[i] == kDyn) {
+        out[i] = s[i];
+      } else if (s[i] != kDyn && s[i] != out[i]) {
+        return emitOptionalError(loc, "concat: dimension ", i, " differs (",
+                                 out[i], " vs ", s[i], ")");
+      }
+    }
+  }
+  results.push_back(f32Tensor(ctx, out));
+  return success();
+}
+
+LogicalResult PadOp::inferReturnTypes(MLIRContext *ctx, Optional<Location> loc,
+                                      ValueRange operands, DictionaryAttr attrs,
+                                      RegionRange regs,
+                                      SmallVectorImpl<Type> &results) {
+  PadOpAdaptor op(operands, attrs, regs);
+  ArrayRef<int64_t> in = shapeOf(op.getInput());
+  SmallVector<int64_t> pads = toI64(op.getPads());
+  if (pads.size() != 2 * in.size())
+    return emitOptionalError(loc, "pad: 'pads' must have ", 2 * in.size(),
+                             " entries for a rank-", in.size(), " input, got ",
+                             pads.size());
+  SmallVector<int64_t> out;
+  for (size_t i = 0; i < in.size(); ++i) {
+    if (in[i] == kDyn) {
+      out.push_back(kDyn);
+      continue;
+    }
+    int64_t d = in[i] + pads[i] + pads[i + in.size()];
+    if (d < 0)
+      return emitOptionalError(loc, "pad: axis ", i, " would have size ", d);
+    out.push_back(d);
+  }
+  results.push_back(f32Tensor(ctx, out));
+  return success();
+}
+
+template <typename Adaptor>
+static LogicalResult inferSoftmax(Optional<Location> loc, StringRef name,
+                                  Adaptor op, SmallVectorImpl<Type> &results) {
+  auto t = op.getInput().getType().template cast<RankedTensorType>();
+  if (failed(normalizeAxis(loc, op.getAxis(), t.getRank(), name)))
+    return failure();
+  results.push_back(t);
+  return success();
+}
+
+LogicalResult SoftmaxOp::inferReturnTypes(MLIRContext *, Optional<Location> loc,
+                                          ValueRange operands,
+                                          DictionaryAttr attrs,
+                                          RegionRange regs,
+                                          SmallVectorImpl<Type> &results) {
+  return inferSoftmax(loc, "softmax", SoftmaxOpAdaptor(operands, attrs, regs),
+                      results);
+}
+
+LogicalResult LogSoftmaxOp::inferReturnTypes(
+    MLIRContext *, Optional<Location> loc, ValueRange operands,
+    DictionaryAttr attrs, RegionRange regs, SmallVectorImpl<Type> &results) {
+  return inferSoftmax(loc, "log_softmax",
+                      LogSoftmaxOpAdaptor(operands, attrs, regs), results);
+}
+
+LogicalResult ReduceMeanOp::inferReturnTypes(
+    MLIRContext *ctx, Optional<Location> loc, ValueRange operands,
+    DictionaryAttr attrs, RegionRange regs, SmallVectorImpl<Type> &results) {
+  ReduceMeanOpAdaptor op(operands, attrs, regs);
+  ArrayRef<int64_t> in = shapeOf(op.getInput());
+  llvm::SmallSet<int64_t, 4> axes;
+  for (int64_t a : toI64(op.getAxes())) {
+    auto axis = normalizeAxis(loc, a, in.size(), "reduce_mean");
+    if (failed(axis))
+      return failure();
+    if (!axes.insert(*axis).second)
+      return emitOptionalError(loc, "reduce_mean: axis ", a, " repeated");
+  }
+  SmallVector<int64_t> out;
+  for (size_t i = 0; i < in.size(); ++i) {
+    if (!axes.contains(i))
+      out.push_back(in[i]);
+    else if (op.getKeepdims())
+      out.push_back(1);
+  }
+  results.push_back(f32Tensor(ctx, out));
+  return success();
+}
+
+#define GET_OP_CLASSES
+#include "cnnc/Dialect/CNN/CNNOps.cpp.inc"

@@ -1,0 +1,38 @@
+# lit configuration for cnnc. Run through ctest or `ninja check-cnnc`.
+import os
+import lit.formats
+
+config.name = "cnnc"
+config.test_format = lit.formats.ShTest(execute_external=False)
+config.suffixes = [".mlir", ".cnn", ".test"]
+config.excludes = ["Inputs", "CMakeLists.txt", "lit.cfg.py", "lit.site.cfg.py", "unit"]
+config.test_source_root = os.path.dirname(__file__)
+config.test_exec_root = os.path.join(config.cnnc_obj_root, "test")
+
+# Tools: ours first, then LLVM's FileCheck/not/count (not on PATH in Debian).
+path = [config.cnnc_tools_dir, config.llvm_tools_dir, config.environment.get("PATH", "")]
+config.environment["PATH"] = os.pathsep.join(path)
+for var in ("HOME", "TMPDIR", "OMP_NUM_THREADS"):
+    if var in os.environ:
+        config.environment[var] = os.environ[var]
+# torch/onnx exports print warnings; keep them quiet and deterministic.
+config.environment["PYTHONHASHSEED"] = "0"
+config.environment["PYTHONDONTWRITEBYTECODE"] = "1"
+
+config.substitutions.append(("%python", config.python_executable))
+config.substitutions.append(("%cnnc_src", config.cnnc_src_root))
+config.substitutions.append(("%examples", os.path.join(config.cnnc_src_root, "examples")))
+config.substitutions.append(("%test_inputs", os.path.join(config.cnnc_src_root, "test", "Inputs")))
+
+def have_python_module(name):
+    import subprocess
+    return subprocess.call([config.python_executable, "-c", "import " + name],
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) == 0
+
+for mod in ("onnx", "torch", "torchvision", "numpy"):
+    if have_python_module(mod):
+        config.available_features.add("py-" + mod)
+if os.path.isdir("/usr/share/libonnx-testdata/data"):
+    config.available_features.add("onnx-testdata")
+if config.enable_slow_tests:
+    config.available_features.add("slow")
