@@ -1,0 +1,178 @@
+// RUN: cnnc-opt %s -split-input-file -verify-diagnostics
+
+func @conv_channels(%x: tensor<1x3x8x8xf32>) -> tensor<1x4x6x6xf32> {
+  %w = cnn.param "w" {init = "kaiming_uniform"} : tensor<4x2x3x3xf32>
+  // expected-error @+1 {{conv2d: input has 3 channels but the weight 4x2x3x3 with group 1 expects 2}}
+  %y = cnn.conv2d %x, %w : (tensor<1x3x8x8xf32>, tensor<4x2x3x3xf32>) -> tensor<1x4x6x6xf32>
+  return %y : tensor<1x4x6x6xf32>
+}
+
+// -----
+
+func @conv_result_shape(%x: tensor<1x3x8x8xf32>) -> tensor<1x4x8x8xf32> {
+  %w = cnn.param "w" {init = "kaiming_uniform"} : tensor<4x3x3x3xf32>
+  // expected-error @+1 {{inferred type(s) 'tensor<1x4x6x6xf32>' are incompatible with return type(s) of operation 'tensor<1x4x8x8xf32>'}}
+  %y = cnn.conv2d %x, %w : (tensor<1x3x8x8xf32>, tensor<4x3x3x3xf32>) -> tensor<1x4x8x8xf32>
+  return %y : tensor<1x4x8x8xf32>
+}
+
+// -----
+
+func @kernel_too_large(%x: tensor<1x3x2x2xf32>) -> tensor<1x4x1x1xf32> {
+  %w = cnn.param "w" {init = "kaiming_uniform"} : tensor<4x3x5x5xf32>
+  // expected-error @+1 {{conv2d on input 1x3x2x2, spatial axis 0: window of size 5 does not fit the padded input of size 2}}
+  %y = cnn.conv2d %x, %w : (tensor<1x3x2x2xf32>, tensor<4x3x5x5xf32>) -> tensor<1x4x1x1xf32>
+  return %y : tensor<1x4x1x1xf32>
+}
+
+// -----
+
+func @conv_group(%x: tensor<1x4x8x8xf32>) -> tensor<1x6x6x6xf32> {
+  %w = cnn.param "w" {init = "kaiming_uniform"} : tensor<6x1x3x3xf32>
+  // expected-error @+1 {{conv2d: 6 output channels are not divisible by group 4}}
+  %y = cnn.conv2d %x, %w {group = 4} : (tensor<1x4x8x8xf32>, tensor<6x1x3x3xf32>) -> tensor<1x6x6x6xf32>
+  return %y : tensor<1x6x6x6xf32>
+}
+
+// -----
+
+func @conv_bias(%x: tensor<1x3x8x8xf32>) -> tensor<1x4x6x6xf32> {
+  %w = cnn.param "w" {init = "kaiming_uniform"} : tensor<4x3x3x3xf32>
+  %b = cnn.param "b" {init = "zeros"} : tensor<5xf32>
+  // expected-error @+1 {{conv2d: bias of shape 5 does not match 4 output channels}}
+  %y = cnn.conv2d %x, %w, %b : (tensor<1x3x8x8xf32>, tensor<4x3x3x3xf32>, tensor<5xf32>) -> tensor<1x4x6x6xf32>
+  return %y : tensor<1x4x6x6xf32>
+}
+
+// -----
+
+func @conv_zero_stride(%x: tensor<1x3x8x8xf32>) -> tensor<1x4x6x6xf32> {
+  %w = cnn.param "w" {init = "kaiming_uniform"} : tensor<4x3x3x3xf32>
+  // expected-error @+1 {{kernel, stride and dilation must be positive (kernel 3, stride 0, dilation 1)}}
+  %y = cnn.conv2d %x, %w {strides = [0, 1]} : (tensor<1x3x8x8xf32>, tensor<4x3x3x3xf32>) -> tensor<1x4x6x6xf32>
+  return %y : tensor<1x4x6x6xf32>
+}
+
+// -----
+
+func @conv_pads_count(%x: tensor<1x3x8x8xf32>) -> tensor<1x4x6x6xf32> {
+  %w = cnn.param "w" {init = "kaiming_uniform"} : tensor<4x3x3x3xf32>
+  // expected-error @+1 {{'pads' must have 4 entries, got 2}}
+  %y = cnn.conv2d %x, %w {pads = [1, 1]} : (tensor<1x3x8x8xf32>, tensor<4x3x3x3xf32>) -> tensor<1x4x6x6xf32>
+  return %y : tensor<1x4x6x6xf32>
+}
+
+// -----
+
+func @pool_pad(%x: tensor<1x3x8x8xf32>) -> tensor<1x3x5x5xf32> {
+  // expected-error @+1 {{max_pool2d: pad 2 must be smaller than the kernel size 2}}
+  %y = cnn.max_pool2d %x {kernel_shape = [2, 2], strides = [2, 2], pads = [2, 2, 2, 2]} : (tensor<1x3x8x8xf32>) -> tensor<1x3x5x5xf32>
+  return %y : tensor<1x3x5x5xf32>
+}
+
+// -----
+
+func @gemm_inner(%x: tensor<?x400xf32>) -> tensor<?x120xf32> {
+  %w = cnn.param "w" {init = "kaiming_uniform"} : tensor<120x500xf32>
+  // expected-error @+1 {{gemm inner dimensions differ: A ?x400 has 400, B 120x500 (transposed) has 500}}
+  %y = cnn.gemm %x, %w {transB = true} : (tensor<?x400xf32>, tensor<120x500xf32>) -> tensor<?x120xf32>
+  return %y : tensor<?x120xf32>
+}
+
+// -----
+
+func @broadcast(%x: tensor<2x3xf32>, %y: tensor<4x3xf32>) -> tensor<2x3xf32> {
+  // expected-error @+1 {{add: shapes 2x3 and 4x3 do not broadcast}}
+  %z = cnn.add %x, %y : (tensor<2x3xf32>, tensor<4x3xf32>) -> tensor<2x3xf32>
+  return %z : tensor<2x3xf32>
+}
+
+// -----
+
+func @batch_norm_channels(%x: tensor<1x3x4x4xf32>, %s: tensor<4xf32>) -> tensor<1x3x4x4xf32> {
+  // expected-error @+1 {{batch_norm scale of shape 4 does not match 3 channels}}
+  %y = cnn.batch_norm %x, %s, %s, %s, %s : (tensor<1x3x4x4xf32>, tensor<4xf32>, tensor<4xf32>, tensor<4xf32>, tensor<4xf32>) -> tensor<1x3x4x4xf32>
+  return %y : tensor<1x3x4x4xf32>
+}
+
+// -----
+
+func @reshape_count(%x: tensor<2x3x4xf32>) -> tensor<5x5xf32> {
+  // expected-error @+1 {{reshape: 2x3x4 has 24 elements outside copied dims, target 5x5 has 25}}
+  %y = cnn.reshape %x {shape = [5, 5]} : (tensor<2x3x4xf32>) -> tensor<5x5xf32>
+  return %y : tensor<5x5xf32>
+}
+
+// -----
+
+func @softmax_axis(%x: tensor<2x3xf32>) -> tensor<2x3xf32> {
+  // expected-error @+1 {{softmax axis 2 is out of range for a rank-2 tensor}}
+  %y = cnn.softmax %x {axis = 2} : tensor<2x3xf32>
+  return %y : tensor<2x3xf32>
+}
+
+// -----
+
+func @concat_mismatch(%x: tensor<1x2x4x4xf32>, %y: tensor<1x2x5x4xf32>) -> tensor<1x4x4x4xf32> {
+  // expected-error @+1 {{concat: dimension 2 differs (4 vs 5)}}
+  %z = cnn.concat %x, %y {axis = 1} : (tensor<1x2x4x4xf32>, tensor<1x2x5x4xf32>) -> tensor<1x4x4x4xf32>
+  return %z : tensor<1x4x4x4xf32>
+}
+
+// -----
+
+func @clip_bounds(%x: tensor<4xf32>) -> tensor<4xf32> {
+  // expected-error @+1 {{'cnn.clip' op min 6.000000e+00 is greater than max 0.000000e+00}}
+  %y = cnn.clip %x {min = 6.0 : f32, max = 0.0 : f32} : tensor<4xf32>
+  return %y : tensor<4xf32>
+}
+
+// -----
+
+func @dropout_ratio(%x: tensor<4xf32>) -> tensor<4xf32> {
+  // expected-error @+1 {{'cnn.dropout' op ratio must be in [0, 1), got 1.5}}
+  %y = cnn.dropout %x {ratio = 1.5 : f32} : tensor<4xf32>
+  return %y : tensor<4xf32>
+}
+
+// -----
+
+func @param_value_type() -> tensor<4xf32> {
+  // expected-error @+1 {{'cnn.param' op value of type 'tensor<3xf32>' does not match the result type 'tensor<4xf32>'}}
+  %w = cnn.param "w" {value = dense<0.0> : tensor<3xf32>} : tensor<4xf32>
+  return %w : tensor<4xf32>
+}
+
+// -----
+
+func @param_no_data() -> tensor<4xf32> {
+  // expected-error @+1 {{'cnn.param' op parameter 'w' needs either a value or an init}}
+  %w = cnn.param "w" : tensor<4xf32>
+  return %w : tensor<4xf32>
+}
+
+// -----
+
+func @param_dynamic() -> tensor<?xf32> {
+  // expected-error @+1 {{'cnn.param' op parameter 'w' must have a static shape, got 'tensor<?xf32>'}}
+  %w = cnn.param "w" {init = "zeros"} : tensor<?xf32>
+  return %w : tensor<?xf32>
+}
+
+// -----
+
+func @param_group() -> tensor<4xf32> {
+  // expected-error @+1 {{'cnn.param' op parameter 'w' refers to an undefined group @nowhere}}
+  %w = cnn.param "w" {group = @nowhere, init = "zeros"} : tensor<4xf32>
+  return %w : tensor<4xf32>
+}
+
+// -----
+
+// expected-error @+1 {{'cnn.group' op group 'head' has an unfreeze epoch but is not frozen}}
+cnn.group @head {unfreeze_epoch = 3 : i64}
+
+// -----
+
+// expected-error @+1 {{'cnn.train_plan' op unknown optimizer 'rmsprop' (expected sgd, adam or adamw)}}
+cnn.train_plan {loss = "cross_entropy", optimizer = "rmsprop", lr = 1.0e-3 : f64}
