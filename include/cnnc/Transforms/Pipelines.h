@@ -1,0 +1,25 @@
+//===- Pipelines.h - the pass pipelines cnnc runs ---------------*- C++ -*-===//
+#ifndef CNNC_TRANSFORMS_PIPELINES_H
+#define CNNC_TRANSFORMS_PIPELINES_H
+
+#include "mlir/Pass/PassManager.h"
+
+#include <string>
+#include <vector>
+
+namespace cnnc {
+
+struct GraphPipelineOptions {
+  /// 0 lowers the graph op by op (no graph optimizations); >= 1 enables them.
+  unsigned optLevel = 2;
+  /// Parameter-name prefixes frozen from the command line (--freeze).
+  std::vector<std::string> freezePrefixes;
+};
+
+/// The graph passes between import and code generation (--emit=mlir).
+void buildGraphPassPipeline(mlir::PassManager &pm,
+                            const GraphPipelineOptions &options);
+
+} // namespace cnnc
+
+#endif // CNNC_TRANSFORMS_PIPELINES_H

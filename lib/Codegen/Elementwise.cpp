@@ -1,0 +1,189 @@
+//===- Elementwise.cpp - pointwise, normalization, softmax, shapes --------===//
+#include "KernelBuilder.h"
+
+#include "cnnc/Dialect/CNN/CNNOps.h"
+
+#include "llvm/ADT/TypeSwitch.h"
+
+using namespace Halide;
+using namespace cnnc;
+using namespace cnnc::codegen;
+
+/// operand[broadcast(idx)] for NumPy broadcasting against the output.
+static Expr broadcastAt(const TensorFunc &t, const std::vector<Expr> &out) {
+  std::vector<Expr> idx;
+  size_t offset = out.size() - t.shape.size();
+  for (size_t i = 0; i < t.shape.size(); ++i)
+    idx.push_back(t.shape[i] == 1 ? Expr(0) : out[offset + i]);
+  return at(t.func, idx);
+}
+
+static int64_t normalizedAxis(int64_t axis, int64_t rank) {
+  return axis < 0 ? axis + rank : axis;
+}
+
+/// softmax / log_softmax along `axis`, with the max subtracted for range.
+static void lowerSoftmax(int64_t axisAttr, bool log, const TensorFunc &in,
+                         const std::vector<Var> &v, Func &out,
+                         KernelParts &parts) {
+  int rank = in.rank();
+  int64_t axis = normalizedAxis(axisAttr, rank);
+  std::vector<Expr> idx = rowMajor(v);
+  RDom r(0, (int)in.shape[axis], "softmax_r");
+  std::vector<Expr> ridx = idx;
+  ridx[axis] = r.x;
+  // The reductions are indexed by every dim but the axis (innermost first).
+  std::vector<Var> keep;
+  for (int i = 0; i < rank; ++i)
+    if (rank - 1 - i != axis)
+      keep.push_back(v[i]);
+  std::vector<Expr> keepArgs(keep.begin(), keep.end());
+  Func mx("softmax_max"), total("softmax_sum");
+  mx(keep) = maximum(at(in.func, ridx));
+  total(keep) = sum(exp(at(in.func, ridx) - mx(keepArgs)));
+  Expr shifted = at(in.func, idx) - mx(keepArgs);
+  if (log)
+    out(v) = shifted - Halide::log(total(keepArgs));
+  else
+    out(v) = exp(shifted) / total(keepArgs);
+  parts.family = KernelParts::Family::Reduction;
+  parts.reduction = mx;
+  parts.padded = total;
+  parts.hasReduction = parts.hasPadded = true;
+}
+
+mlir::FailureOr<KernelParts>
+cnnc::codegen::lowerElementwise(mlir::Operation *op,
+                                llvm::ArrayRef<TensorFunc> operands) {
+  KernelParts parts;
+  parts.family = KernelParts::Family::Elementwise;
+  parts.shape = resultShape(op);
+  int rank = (int)parts.shape.size();
+  std::vector<Var> v = makeVars(rank);
+  std::vector<Expr> idx = rowMajor(v);
+  Func out(op->getName().stripDialect().str());
+  auto x = [&]() { return at(operands[0].func, idx); };
+
+  bool ok = true;
+  llvm::TypeSwitch<mlir::Operation *>(op)
+      .Case([&](cnn::ReluOp) { out(v) = max(x(), 0.0f); })
+      .Case([&](cnn::LeakyReluOp o) {
+        Expr e = x();
+        out(v) = select(e >= 0.0f, e, o.getAlpha().convertToFloat() * e);
+      })
+      .Case([&](cnn::ClipOp o) {
+        out(v) = clamp(x(), o.getMin().convertToFloat(),
+                       o.getMax().convertToFloat());
+      })
+      .Case([&](cnn::SigmoidOp) { out(v) = 1.0f / (1.0f + exp(-x())); })
+      .Case([&](cnn::TanhOp) { out(v) = tanh(x()); })
+      .Case([&](cnn::DropoutOp) { out(v) = x(); })
+      .Case([&](cnn::AddOp) {
+        out(v) = broadcastAt(operands[0], idx) + broadcastAt(operands[1], idx);
+      })
+      .Case([&](cnn::SubOp) {
+        out(v) = broadcastAt(operands[0], idx) - broadcastAt(operands[1], idx);
+      })
+      .Case([&](cnn::MulOp) {
+        out(v) = broadcastAt(operands[0], idx) * broadcastAt(operands[1], idx);
+      })
+      .Case([&](cnn::DivOp) {
+        out(v) = broadcastAt(operands[0], idx) / broadcastAt(operands[1], idx);
+      })
+      .Case([&](cnn::BatchNormOp o) {
+        // Per-channel scale and shift, computed once per channel.
+        Var ch("ch");
+        float eps = o.getEpsilon().convertToFloat();
+        Func scale("bn_scale"), shift("bn_shift");
+        scale(ch) = operands[1].func(ch) / sqrt(operands[4].func(ch) + eps);
+        shift(ch) = operands[2].func(ch) - operands[3].func(ch) * scale(ch);
+        Expr c = idx[1];
+        out(v) = x() * scale(c) + shift(c);
+        parts.reduction = scale; // scheduled compute_root with shift
+        parts.padded = shift;
+        parts.hasReduction = parts.hasPadded = true;
+      })
+      .Case([&](cnn::PadOp o) {
+        std::vector<int64_t> pads;
+        for (mlir::Attribute a : o.getPads())
+          pads.push_back(a.cast<mlir::IntegerAttr>().getInt());
+        const TensorFunc &in = operands[0];
+        std::vector<Expr> src;
+        Expr inside = Halide::Internal::const_true();
+        for (int i = 0; i < rank; ++i) {
+          Expr s = idx[i] - (int)pads[i];
+          src.push_back(s);
+          if (in.shape[i] >= 0)
+            inside = inside && s >= 0 && s < (int)in.shape[i];
+        }
+        std::vector<Expr> clamped;
+        for (int i = 0; i < rank; ++i)
+          clamped.push_back(in.shape[i] >= 0
+                                ? clamp(src[i], 0, (int)in.shape[i] - 1)
+                                : src[i]);
+        out(v) = select(inside, at(in.func, clamped),
+                        o.getValue().convertToFloat());
+      })
+      .Case([&](cnn::ConcatOp o) {
+        int64_t axis = normalizedAxis(o.getAxis(), rank);
+        Expr value;
+        int64_t offset = 0;
+        // Built back to front so the first input wins at the boundaries.
+        std::vector<Expr> pieces;
+        for (const TensorFunc &in : operands) {
+          std::vector<Expr> src = idx;
+          src[axis] = clamp(idx[axis] - (int)offset, 0, (int)in.shape[axis] - 1);
+          pieces.push_back(at(in.func, src));
+          offset += in.shape[axis];
+        }
+        value = pieces.back();
+        offset -= operands.back().shape[axis];
+        for (int i = (int)pieces.size() - 2; i >= 0; --i) {
+          value = select(idx[axis] < (int)offset, pieces[i], value);
+          offset -= operands[i].shape[axis];
+        }
+        out(v) = value;
+      })
+      .Case([&](cnn::SoftmaxOp o) {
+        lowerSoftmax(o.getAxis(), /*log=*/false, operands[0], v, out, parts);
+      })
+      .Case([&](cnn::LogSoftmaxOp o) {
+        lowerSoftmax(o.getAxis(), /*log=*/true, operands[0], v, out, parts);
+      })
+      .Case([&](cnn::ReduceMeanOp o) {
+        const TensorFunc &in = operands[0];
+        int inRank = in.rank();
+        std::vector<int64_t> axes;
+        for (mlir::Attribute a : o.getAxes())
+          axes.push_back(
+              normalizedAxis(a.cast<mlir::IntegerAttr>().getInt(), inRank));
+        std::sort(axes.begin(), axes.end());
+        Region region;
+        int64_t count = 1;
+        for (int64_t a : axes) {
+          region.push_back(Range(0, (int)in.shape[a]));
+          count *= in.shape[a];
+        }
+        RDom r(region, "reduce_r");
+        std::vector<Expr> src;
+        int outPos = 0, rPos = 0;
+        for (int i = 0; i < inRank; ++i) {
+          if (std::binary_search(axes.begin(), axes.end(), (int64_t)i)) {
+            src.push_back(r[rPos++]);
+            if (o.getKeepdims())
+              ++outPos;
+          } else {
+            src.push_back(idx[outPos++]);
+          }
+        }
+        out(v) = sum(at(in.func, src)) / (float)count;
+        parts.family = KernelParts::Family::Reduction;
+      })
+      .Default([&](mlir::Operation *) { ok = false; });
+  if (!ok) {
+    op->emitOpError("has no Halide lowering");
+    return mlir::failure();
+  }
+  parts.output = out;
+  return parts;
+}

@@ -1,0 +1,145 @@
+//===- KernelBuilder.cpp - dispatch per op family and schedules -----------===//
+#include "KernelBuilder.h"
+
+#include "cnnc/Dialect/CNN/CNNOps.h"
+
+#include "llvm/ADT/TypeSwitch.h"
+
+using namespace Halide;
+using namespace cnnc;
+using namespace cnnc::codegen;
+
+std::vector<Var> cnnc::codegen::makeVars(int rank) {
+  static const char *kNchw[] = {"x", "y", "c", "n"};
+  std::vector<Var> vars;
+  for (int i = 0; i < rank; ++i)
+    vars.emplace_back(rank == 4 ? kNchw[i] : "d" + std::to_string(rank - 1 - i));
+  return vars;
+}
+
+Expr cnnc::codegen::at(const Func &f, const std::vector<Expr> &idx) {
+  std::vector<Expr> args(idx.rbegin(), idx.rend());
+  return f(args);
+}
+
+std::vector<Expr> cnnc::codegen::rowMajor(const std::vector<Var> &vars) {
+  return std::vector<Expr>(vars.rbegin(), vars.rend());
+}
+
+llvm::SmallVector<int64_t, 4> cnnc::codegen::resultShape(mlir::Operation *op) {
+  auto type = op->getResult(0).getType().cast<mlir::ShapedType>();
+  llvm::SmallVector<int64_t, 4> shape;
+  for (int64_t d : type.getShape())
+    shape.push_back(d == mlir::ShapedType::kDynamicSize ? -1 : d);
+  return shape;
+}
+
+mlir::FailureOr<KernelParts>
+cnnc::codegen::lowerOp(mlir::Operation *op, llvm::ArrayRef<TensorFunc> operands,
+                       const LoweringContext &ctx) {
+  return llvm::TypeSwitch<mlir::Operation *, mlir::FailureOr<KernelParts>>(op)
+      .Case<cnn::Conv2dOp>([&](auto) { return lowerConv(op, operands); })
+      .Case<cnn::MaxPool2dOp, cnn::AvgPool2dOp, cnn::GlobalAvgPoolOp,
+            cnn::GlobalMaxPoolOp>(
+          [&](auto) { return lowerPooling(op, operands); })
+      .Case<cnn::GemmOp, cnn::MatMulOp>(
+          [&](auto) { return lowerDense(op, operands); })
+      .Default([&](mlir::Operation *) { return lowerElementwise(op, operands); });
+}
+
+//===----------------------------------------------------------------------===//
+// Hand-written CPU schedules, one per family.
+//===----------------------------------------------------------------------===//
+
+/// Largest vector width <= `natural` that the extent can fill at least once,
+/// so ShiftInwards tails never read or write outside the buffer.
+static int fitVector(int64_t extent, int natural) {
+  int v = natural;
+  while (v > 1 && extent < v)
+    v /= 2;
+  return v;
+}
+
+static void scheduleConv(KernelParts &p, const LoweringContext &ctx) {
+  std::vector<Var> v = makeVars(4);
+  Var x = v[0], y = v[1], c = v[2], n = v[3];
+  Var xo("xo"), xi("xi"), co("co"), ci("ci"), t("t");
+  int64_t width = p.shape[3];
+  int vec = fitVector(width, ctx.vectorWidth());
+  // Output channels per register block: each input vector load is reused
+  // by `block` accumulators (8 x 16 floats = 8 zmm registers on AVX-512).
+  int block = p.channels % 8 == 0 ? 8 : p.channels % 4 == 0 ? 4 : 1;
+  Func out = p.output, conv = p.reduction;
+  out.split(x, xo, xi, vec, TailStrategy::ShiftInwards)
+      .split(c, co, ci, block)
+      .reorder(xi, ci, xo, y, co, n)
+      .vectorize(xi)
+      .unroll(ci)
+      .fuse(y, co, t)
+      .fuse(t, n, t)
+      .parallel(t);
+  conv.compute_at(out, xo).vectorize(x).unroll(c);
+  conv.update().reorder(x, c, p.rdom.x, p.rdom.y, p.rdom.z).vectorize(x).unroll(
+      c);
+  if (p.hasPadded) {
+    Var pt("pt");
+    p.padded.compute_root()
+        .vectorize(x, fitVector(width, ctx.vectorWidth()),
+                   TailStrategy::GuardWithIf)
+        .fuse(c, n, pt)
+        .parallel(pt);
+  }
+}
+
+static void scheduleDense(KernelParts &p, const LoweringContext &ctx) {
+  Func out = p.output, prod = p.reduction;
+  std::vector<Var> args = out.args();
+  Var inner = args[0];
+  int vec = fitVector(p.shape.back(), ctx.vectorWidth());
+  if (vec > 1)
+    out.vectorize(inner, vec, TailStrategy::GuardWithIf);
+  if (args.size() > 1)
+    out.parallel(args.back());
+  prod.compute_at(out, args.size() > 1 ? args.back() : inner);
+  if (vec > 1) {
+    prod.vectorize(prod.args()[0], vec, TailStrategy::GuardWithIf);
+    prod.update().vectorize(prod.args()[0], vec, TailStrategy::GuardWithIf);
+  }
+}
+
+static void scheduleSimple(KernelParts &p, const LoweringContext &ctx) {
+  Func out = p.output;
+  std::vector<Var> args = out.args();
+  if (args.empty())
+    return;
+  int64_t inner = p.shape.empty() ? 1 : p.shape.back();
+  int vec = fitVector(inner, ctx.vectorWidth());
+  if (vec > 1)
+    out.vectorize(args[0], vec, TailStrategy::GuardWithIf);
+  if (args.size() >= 3) {
+    Var t("t");
+    out.fuse(args[args.size() - 2], args.back(), t).parallel(t);
+  } else if (args.size() == 2) {
+    out.parallel(args.back());
+  }
+  if (p.hasReduction)
+    p.reduction.compute_root();
+  if (p.hasPadded)
+    p.padded.compute_root();
+}
+
+void cnnc::codegen::scheduleKernel(KernelParts &parts,
+                                   const LoweringContext &ctx) {
+  if (!ctx.manualSchedule)
+    return;
+  switch (parts.family) {
+  case KernelParts::Family::Conv:
+    return scheduleConv(parts, ctx);
+  case KernelParts::Family::Dense:
+    return scheduleDense(parts, ctx);
+  case KernelParts::Family::Pool:
+  case KernelParts::Family::Elementwise:
+  case KernelParts::Family::Reduction:
+    return scheduleSimple(parts, ctx);
+  }
+}

@@ -1,0 +1,90 @@
+//===- KernelBuilder.h - cnn ops -> Halide Funcs (private) ------*- C++ -*-===//
+//
+// Each op family lowers in its own file (Conv.cpp, Pooling.cpp, Dense.cpp,
+// Elementwise.cpp) behind the functions declared here. A tensor of shape
+// [d0, ..., dr-1] (row-major) is a Func whose first argument is the
+// innermost dimension: NCHW becomes f(x, y, c, n).
+//
+// Algorithm and schedule are separate: `lower*` defines Funcs and records
+// the ones the schedule needs in a `KernelParts`; `schedule*` then applies
+// cnnc's hand-written schedule for the family, or nothing when an
+// autoscheduler is used.
+//
+//===----------------------------------------------------------------------===//
+#ifndef CNNC_LIB_CODEGEN_KERNELBUILDER_H
+#define CNNC_LIB_CODEGEN_KERNELBUILDER_H
+
+#include "mlir/IR/Operation.h"
+#include "llvm/ADT/SmallVector.h"
+
+#include <Halide.h>
+
+#include <string>
+#include <vector>
+
+namespace cnnc {
+namespace codegen {
+
+/// A value inside a kernel: its Func and its row-major shape (-1: batch).
+struct TensorFunc {
+  Halide::Func func;
+  llvm::SmallVector<int64_t, 4> shape;
+  int rank() const { return (int)shape.size(); }
+};
+
+/// What the family schedules need besides the output.
+struct KernelParts {
+  enum class Family { Conv, Pool, Dense, Elementwise, Reduction } family;
+  Halide::Func output;
+  /// Conv: the reduction; Dense: the product; Reduction: the reduction.
+  Halide::Func reduction;
+  bool hasReduction = false;
+  /// Conv: the zero-padded input (undefined when there are no pads).
+  Halide::Func padded;
+  bool hasPadded = false;
+  Halide::RDom rdom;
+  llvm::SmallVector<int64_t, 4> shape;
+  /// Conv: output channels; Dense: reduction length.
+  int64_t channels = 0, reductionSize = 0;
+};
+
+struct LoweringContext {
+  Halide::Target target;
+  bool manualSchedule = true;
+  int vectorWidth() const { return target.natural_vector_size<float>(); }
+};
+
+/// Innermost-first Vars for a rank-`rank` tensor, named for NCHW.
+std::vector<Halide::Var> makeVars(int rank);
+
+/// f[idx] with row-major `idx`.
+Halide::Expr at(const Halide::Func &f, const std::vector<Halide::Expr> &idx);
+
+/// Vars in row-major order as Exprs.
+std::vector<Halide::Expr> rowMajor(const std::vector<Halide::Var> &vars);
+
+/// Defines the kernel computing `op` from `operands`. Emits a diagnostic and
+/// returns failure for what it cannot lower.
+mlir::FailureOr<KernelParts> lowerOp(mlir::Operation *op,
+                                     llvm::ArrayRef<TensorFunc> operands,
+                                     const LoweringContext &ctx);
+
+// Per family (see the .cpp files).
+mlir::FailureOr<KernelParts> lowerConv(mlir::Operation *op,
+                                       llvm::ArrayRef<TensorFunc> operands);
+mlir::FailureOr<KernelParts> lowerPooling(mlir::Operation *op,
+                                          llvm::ArrayRef<TensorFunc> operands);
+mlir::FailureOr<KernelParts> lowerDense(mlir::Operation *op,
+                                        llvm::ArrayRef<TensorFunc> operands);
+mlir::FailureOr<KernelParts>
+lowerElementwise(mlir::Operation *op, llvm::ArrayRef<TensorFunc> operands);
+
+void scheduleKernel(KernelParts &parts, const LoweringContext &ctx);
+
+/// Output shape of `op`'s result (row-major, -1 for the batch).
+llvm::SmallVector<int64_t, 4> resultShape(mlir::Operation *op);
+
+} // namespace codegen
+} // namespace cnnc
+
+#endif // CNNC_LIB_CODEGEN_KERNELBUILDER_H

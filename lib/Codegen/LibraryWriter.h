@@ -1,0 +1,58 @@
+//===- LibraryWriter.h - the plan of a model library (private) --*- C++ -*-===//
+#ifndef CNNC_LIB_CODEGEN_LIBRARYWRITER_H
+#define CNNC_LIB_CODEGEN_LIBRARYWRITER_H
+
+#include "cnnc/Codegen/Codegen.h"
+
+#include "llvm/ADT/SmallVector.h"
+
+#include <string>
+#include <vector>
+
+namespace cnnc {
+namespace codegen {
+
+/// Mirrors cnnc_rt_buffer_kind in runtime/include/cnnc/rt_executor.h.
+enum class BufferKind { Input = 0, Output = 1, Param = 2, Temp = 3, Alias = 4 };
+
+struct BufferDesc {
+  BufferKind kind;
+  llvm::SmallVector<int64_t, 4> dims; ///< row-major, -1 for the batch
+  int ref = -1;
+  uint64_t offset = 0;
+};
+
+struct KernelCall {
+  int kernel;                ///< index into ModelPlan::kernelNames
+  std::string label;         ///< the layer, for error messages
+  std::vector<int> args;     ///< buffers, output last
+};
+
+struct TensorDesc {
+  std::string name;
+  llvm::SmallVector<int64_t, 4> dims;
+  int buffer;
+};
+
+struct ModelPlan {
+  std::string name;
+  std::vector<BufferDesc> buffers;
+  std::vector<std::string> kernelNames; ///< symbol of each compiled kernel
+  std::vector<KernelCall> calls;
+  std::vector<TensorDesc> inputs, outputs;
+  std::vector<char> weights;
+  std::vector<std::string> objects; ///< compiled kernels and Halide runtime
+};
+
+/// Writes the C wrapper, the weights, the export list and the header, links
+/// `soPath` (atomically: a temporary file renamed into place) and writes the
+/// header next to it.
+mlir::LogicalResult writeLibrary(mlir::ModuleOp module, const ModelPlan &plan,
+                                 const CodegenOptions &options,
+                                 const RuntimeLocation &runtime,
+                                 llvm::StringRef dir, llvm::StringRef soPath);
+
+} // namespace codegen
+} // namespace cnnc
+
+#endif // CNNC_LIB_CODEGEN_LIBRARYWRITER_H

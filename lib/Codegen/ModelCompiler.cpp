@@ -1,0 +1,480 @@
+//===- ModelCompiler.cpp - plan buffers and kernels, build model.so -------===//
+//
+// The plan: every value of `func @main` gets a buffer (input, output, weight,
+// intermediate, or an alias for shape-only ops such as flatten); every other
+// op becomes a call of a Halide pipeline compiled ahead of time. Identical
+// kernels (same op, attributes and shapes) are compiled once.
+//
+//===----------------------------------------------------------------------===//
+#include "cnnc/Codegen/Codegen.h"
+#include "KernelBuilder.h"
+#include "LibraryWriter.h"
+
+#include "cnnc/Dialect/CNN/CNNOps.h"
+
+#include "mlir/Dialect/StandardOps/IR/Ops.h"
+#include "llvm/ADT/StringMap.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/Path.h"
+
+#include <chrono>
+#include <cmath>
+#include <random>
+
+using namespace mlir;
+using namespace cnnc;
+using namespace cnnc::codegen;
+
+//===----------------------------------------------------------------------===//
+// Targets
+//===----------------------------------------------------------------------===//
+
+static FailureOr<Halide::Target> halideTarget(const CodegenOptions &options,
+                                              ModuleOp module) {
+  try {
+    Halide::Target target;
+    if (options.target == "host") {
+      target = Halide::get_host_target();
+    } else if (options.target == "cuda") {
+      target = Halide::get_host_target()
+                   .with_feature(Halide::Target::CUDA)
+                   .with_feature(Halide::Target::CUDACapability61);
+    } else if (Halide::Target::validate_target_string(options.target)) {
+      target = Halide::Target(options.target);
+    } else {
+      module.emitError("unknown target '")
+          << options.target
+          << "': use host, cuda, or a Halide target string such as "
+             "x86-64-linux-avx2-fma-f16c-sse41";
+      return failure();
+    }
+    return target;
+  } catch (const Halide::Error &e) {
+    module.emitError("bad target '") << options.target << "': " << e.what();
+    return failure();
+  }
+}
+
+//===----------------------------------------------------------------------===//
+// Weights
+//===----------------------------------------------------------------------===//
+
+/// Fan-in of the weight that parameter `param` belongs to: its own for a
+/// weight, the sibling weight's for a bias.
+static int64_t fanIn(cnn::ParamOp param) {
+  auto shape = param.getType().cast<ShapedType>().getShape();
+  if (shape.size() >= 2) {
+    int64_t f = 1;
+    for (int64_t d : shape.drop_front())
+      f *= d;
+    return f;
+  }
+  for (Operation *user : param->getUsers()) {
+    Value weight;
+    if (auto conv = dyn_cast<cnn::Conv2dOp>(user))
+      weight = conv.getWeight();
+    else if (auto gemm = dyn_cast<cnn::GemmOp>(user))
+      weight = gemm.getB();
+    if (weight && weight != param.getResult()) {
+      auto ws = weight.getType().cast<ShapedType>().getShape();
+      int64_t f = 1;
+      for (int64_t d : ws.drop_front())
+        f *= d;
+      if (auto gemm = dyn_cast<cnn::GemmOp>(user))
+        if (!gemm.getTransB())
+          f = ws[0];
+      return f;
+    }
+  }
+  return shape.empty() ? 1 : shape[0];
+}
+
+/// PyTorch's default initializers: kaiming_uniform(a=sqrt(5)) for weights
+/// (bound 1/sqrt(fan_in)) and U(-1/sqrt(fan_in), 1/sqrt(fan_in)) for biases.
+/// Seeded per parameter name so adding a layer does not change the others.
+static void materializeInit(cnn::ParamOp param, uint64_t seed, float *out) {
+  int64_t n = param.getNumElements();
+  StringRef init = *param.getInit();
+  if (init == "zeros" || init == "ones") {
+    std::fill(out, out + n, init == "ones" ? 1.0f : 0.0f);
+    return;
+  }
+  double bound = 1.0 / std::sqrt((double)std::max<int64_t>(fanIn(param), 1));
+  std::mt19937_64 rng(seed ^ llvm::hash_value(param.getName()));
+  std::uniform_real_distribution<double> dist(-bound, bound);
+  for (int64_t i = 0; i < n; ++i)
+    out[i] = (float)dist(rng);
+}
+
+static LogicalResult appendWeights(Operation *op, ElementsAttr value,
+                                   std::vector<char> &blob, uint64_t seed,
+                                   uint64_t &offset) {
+  blob.resize((blob.size() + 63) / 64 * 64);
+  offset = blob.size();
+  auto type = op->getResult(0).getType().cast<ShapedType>();
+  if (!type.getElementType().isF32())
+    return op->emitError("only f32 weights can be compiled, got ")
+           << type.getElementType();
+  int64_t n = type.getNumElements();
+  blob.resize(offset + n * sizeof(float));
+  float *dst = reinterpret_cast<float *>(blob.data() + offset);
+  if (!value) {
+    materializeInit(cast<cnn::ParamOp>(op), seed, dst);
+    return success();
+  }
+  auto dense = value.dyn_cast<DenseElementsAttr>();
+  if (!dense)
+    return op->emitError("weights must be dense elements to be compiled");
+  int64_t i = 0;
+  for (float f : dense.getValues<float>())
+    dst[i++] = f;
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// The plan
+//===----------------------------------------------------------------------===//
+
+namespace {
+class ModelCompiler {
+public:
+  ModelCompiler(ModuleOp module, const CodegenOptions &options,
+                Halide::Target target)
+      : module(module), options(options), target(target) {}
+
+  LogicalResult plan();
+  LogicalResult compileKernels(StringRef dir);
+  LogicalResult printKernels(llvm::raw_ostream &os);
+  ModelPlan &getPlan() { return modelPlan; }
+
+private:
+  int newBuffer(BufferKind kind, Value value, int ref = -1);
+  LogicalResult planKernel(Operation *op);
+  FailureOr<Halide::Pipeline> buildPipeline(Operation *op,
+                                            std::vector<Halide::Argument> &args);
+
+  ModuleOp module;
+  const CodegenOptions &options;
+  Halide::Target target;
+  ModelPlan modelPlan;
+  llvm::DenseMap<Value, int> bufferOf;
+  llvm::StringMap<int> kernelBySignature;
+  std::vector<Operation *> kernelOps; ///< one representative per kernel
+};
+} // namespace
+
+static llvm::SmallVector<int64_t, 4> dimsOf(Value v) {
+  llvm::SmallVector<int64_t, 4> dims;
+  for (int64_t d : v.getType().cast<ShapedType>().getShape())
+    dims.push_back(d == ShapedType::kDynamicSize ? -1 : d);
+  return dims;
+}
+
+static std::string layerLabel(Operation *op) {
+  if (auto name = op->getLoc().dyn_cast<NameLoc>())
+    return name.getName().str();
+  return op->getName().getStringRef().str();
+}
+
+int ModelCompiler::newBuffer(BufferKind kind, Value value, int ref) {
+  BufferDesc b;
+  b.kind = kind;
+  b.dims = dimsOf(value);
+  b.ref = ref;
+  modelPlan.buffers.push_back(b);
+  int id = (int)modelPlan.buffers.size() - 1;
+  bufferOf[value] = id;
+  return id;
+}
+
+LogicalResult ModelCompiler::plan() {
+  auto main = module.lookupSymbol<FuncOp>("main");
+  if (!main)
+    return module.emitError("the model has no 'main' function");
+  modelPlan.name = module.getName() ? module.getName()->str() : "model";
+  for (BlockArgument arg : main.getArguments()) {
+    auto type = arg.getType().dyn_cast<RankedTensorType>();
+    if (!type || !type.getElementType().isF32())
+      return main.emitError("input ") << arg.getArgNumber()
+                                      << " must be an f32 tensor, got "
+                                      << arg.getType();
+    for (int64_t i = 1; i < type.getRank(); ++i)
+      if (type.isDynamicDim(i))
+        return main.emitError("input ")
+               << arg.getArgNumber()
+               << ": only the batch (first) dimension may be dynamic";
+    if (type.getRank() > 8) {
+      main.emitError("inputs of rank > 8 are not supported");
+      return failure();
+    }
+    TensorDesc t;
+    auto name = main.getArgAttrOfType<StringAttr>(arg.getArgNumber(), "cnn.name");
+    t.name = name ? name.str() : "input" + std::to_string(arg.getArgNumber());
+    t.dims = dimsOf(arg);
+    t.buffer = newBuffer(BufferKind::Input, arg,
+                         (int)modelPlan.inputs.size());
+    modelPlan.inputs.push_back(t);
+  }
+
+  LogicalResult result = success();
+  main.walk([&](Operation *op) {
+    if (failed(result) || isa<FuncOp>(op))
+      return;
+    if (auto param = dyn_cast<cnn::ParamOp>(op)) {
+      int id = newBuffer(BufferKind::Param, param);
+      result = appendWeights(op, param.getValueAttr(), modelPlan.weights,
+                             options.seed, modelPlan.buffers[id].offset);
+      return;
+    }
+    if (auto constant = dyn_cast<cnn::ConstantOp>(op)) {
+      int id = newBuffer(BufferKind::Param, constant);
+      result = appendWeights(op, constant.getValue(), modelPlan.weights,
+                             options.seed, modelPlan.buffers[id].offset);
+      return;
+    }
+    if (isa<ReturnOp>(op))
+      return;
+    // Shape-only ops: the row-major data does not move.
+    if (isa<cnn::FlattenOp, cnn::ReshapeOp, cnn::DropoutOp>(op)) {
+      newBuffer(BufferKind::Alias, op->getResult(0),
+                bufferOf.lookup(op->getOperand(0)));
+      return;
+    }
+    result = planKernel(op);
+  });
+  if (failed(result))
+    return failure();
+
+  auto ret = cast<ReturnOp>(main.getBody().front().getTerminator());
+  for (unsigned i = 0; i < ret.getNumOperands(); ++i) {
+    Value value = ret.getOperand(i);
+    TensorDesc t;
+    auto name = main.getResultAttrOfType<StringAttr>(i, "cnn.name");
+    t.name = name ? name.str() : "output" + std::to_string(i);
+    t.dims = dimsOf(value);
+    if (!value.getType().cast<ShapedType>().getElementType().isF32())
+      return main.emitError("output ") << i << " must be an f32 tensor";
+    int b = bufferOf.lookup(value);
+    // A kernel result that is an output is written in place.
+    if (modelPlan.buffers[b].kind == BufferKind::Temp) {
+      modelPlan.buffers[b].kind = BufferKind::Output;
+      modelPlan.buffers[b].ref = (int)i;
+    }
+    t.buffer = b;
+    modelPlan.outputs.push_back(t);
+  }
+  return success();
+}
+
+/// Identical ops on identical shapes share one compiled kernel.
+static std::string kernelSignature(Operation *op) {
+  std::string s;
+  llvm::raw_string_ostream os(s);
+  os << op->getName() << op->getAttrDictionary();
+  for (Type t : op->getOperandTypes())
+    os << t;
+  for (Type t : op->getResultTypes())
+    os << t;
+  return os.str();
+}
+
+LogicalResult ModelCompiler::planKernel(Operation *op) {
+  if (op->getNumResults() != 1)
+    return op->emitOpError("with several results cannot be compiled yet");
+  std::string sig = kernelSignature(op);
+  auto it = kernelBySignature.find(sig);
+  int kernel;
+  if (it == kernelBySignature.end()) {
+    kernel = (int)kernelOps.size();
+    kernelOps.push_back(op);
+    modelPlan.kernelNames.push_back(options.prefix + "_k" +
+                                    std::to_string(kernel) + "_" +
+                                    op->getName().stripDialect().str());
+    kernelBySignature[sig] = kernel;
+  } else {
+    kernel = it->second;
+  }
+  KernelCall call;
+  call.kernel = kernel;
+  call.label = layerLabel(op);
+  for (Value operand : op->getOperands()) {
+    auto b = bufferOf.find(operand);
+    if (b == bufferOf.end())
+      return op->emitOpError("uses a value the compiler has not planned");
+    call.args.push_back(b->second);
+  }
+  call.args.push_back(newBuffer(BufferKind::Temp, op->getResult(0)));
+  modelPlan.calls.push_back(call);
+  return success();
+}
+
+FailureOr<Halide::Pipeline>
+ModelCompiler::buildPipeline(Operation *op,
+                             std::vector<Halide::Argument> &args) {
+  LoweringContext ctx{target, options.schedule == ScheduleKind::Manual};
+  std::vector<TensorFunc> operands;
+  std::vector<Halide::ImageParam> params;
+  for (unsigned i = 0; i < op->getNumOperands(); ++i) {
+    Value operand = op->getOperand(i);
+    llvm::SmallVector<int64_t, 4> dims = dimsOf(operand);
+    Halide::ImageParam p(Halide::Float(32), (int)dims.size(),
+                         "arg" + std::to_string(i));
+    for (int d = 0; d < (int)dims.size(); ++d) {
+      int64_t extent = dims[dims.size() - 1 - d];
+      p.dim(d).set_min(0);
+      if (extent >= 0)
+        p.dim(d).set_extent((int)extent).set_estimate(0, (int)extent);
+      else
+        p.dim(d).set_estimate(0, 1);
+    }
+    params.push_back(p);
+    args.push_back(p);
+    operands.push_back({Halide::Func(p), dims});
+  }
+  FailureOr<KernelParts> parts = lowerOp(op, operands, ctx);
+  if (failed(parts))
+    return failure();
+  Halide::Func out = parts->output;
+  llvm::SmallVector<int64_t, 4> shape = parts->shape;
+  Halide::OutputImageParam ob = out.output_buffer();
+  for (int d = 0; d < (int)shape.size(); ++d) {
+    int64_t extent = shape[shape.size() - 1 - d];
+    ob.dim(d).set_min(0);
+    if (extent >= 0)
+      ob.dim(d).set_extent((int)extent);
+  }
+  {
+    std::vector<std::pair<Halide::Expr, Halide::Expr>> est;
+    for (int d = 0; d < (int)shape.size(); ++d) {
+      int64_t extent = shape[shape.size() - 1 - d];
+      est.push_back({0, extent >= 0 ? (int)extent : 1});
+    }
+    Halide::Region region;
+    for (auto &e : est)
+      region.push_back(Halide::Range(e.first, e.second));
+    out.set_estimates(region);
+  }
+  scheduleKernel(*parts, ctx);
+  Halide::Pipeline pipeline(out);
+  if (options.schedule == ScheduleKind::Auto) {
+    static bool loaded = false;
+    std::string lib = "/usr/lib/x86_64-linux-gnu/halide14/libautoschedule_" +
+                      llvm::StringRef(options.autoscheduler).lower() + ".so";
+    if (!loaded) {
+      Halide::load_plugin(lib);
+      loaded = true;
+    }
+    pipeline.auto_schedule(options.autoscheduler, target,
+                           Halide::MachineParams(2, 4 << 20, 40));
+  }
+  return pipeline;
+}
+
+LogicalResult ModelCompiler::compileKernels(StringRef dir) {
+  Halide::Target kernelTarget =
+      target.with_feature(Halide::Target::NoRuntime);
+  for (size_t k = 0; k < kernelOps.size(); ++k) {
+    Operation *op = kernelOps[k];
+    auto start = std::chrono::steady_clock::now();
+    try {
+      std::vector<Halide::Argument> args;
+      FailureOr<Halide::Pipeline> pipeline = buildPipeline(op, args);
+      if (failed(pipeline))
+        return failure();
+      llvm::SmallString<256> obj(dir);
+      llvm::sys::path::append(obj, modelPlan.kernelNames[k] + ".o");
+      pipeline->compile_to_object(obj.str().str(), args,
+                                  modelPlan.kernelNames[k], kernelTarget);
+      modelPlan.objects.push_back(obj.str().str());
+    } catch (const Halide::Error &e) {
+      return op->emitError("Halide could not compile this layer: ")
+             << e.what();
+    }
+    if (options.verbose)
+      llvm::errs() << "cnnc: compiled " << modelPlan.kernelNames[k] << " in "
+                   << std::chrono::duration<double>(
+                          std::chrono::steady_clock::now() - start)
+                          .count()
+                   << " s\n";
+  }
+  try {
+    llvm::SmallString<256> rt(dir);
+    llvm::sys::path::append(rt, "halide_runtime.o");
+    Halide::compile_standalone_runtime(rt.str().str(), target);
+    modelPlan.objects.push_back(rt.str().str());
+  } catch (const Halide::Error &e) {
+    return module.emitError("Halide could not build its runtime: ")
+           << e.what();
+  }
+  return success();
+}
+
+LogicalResult ModelCompiler::printKernels(llvm::raw_ostream &os) {
+  llvm::SmallString<128> tmp;
+  if (llvm::sys::fs::createTemporaryFile("cnnc-kernel", "stmt", tmp))
+    return module.emitError("cannot create a temporary file");
+  for (size_t k = 0; k < kernelOps.size(); ++k) {
+    try {
+      std::vector<Halide::Argument> args;
+      FailureOr<Halide::Pipeline> pipeline = buildPipeline(kernelOps[k], args);
+      if (failed(pipeline))
+        return failure();
+      pipeline->compile_to_lowered_stmt(
+          tmp.str().str(), args, Halide::Text,
+          target.with_feature(Halide::Target::NoRuntime));
+    } catch (const Halide::Error &e) {
+      return kernelOps[k]->emitError("Halide could not compile this layer: ")
+             << e.what();
+    }
+    auto buffer = llvm::MemoryBuffer::getFile(tmp);
+    os << "// kernel " << modelPlan.kernelNames[k] << " ("
+       << layerLabel(kernelOps[k]) << ")\n";
+    if (buffer)
+      os << (*buffer)->getBuffer() << "\n";
+  }
+  llvm::sys::fs::remove(tmp);
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// Entry points
+//===----------------------------------------------------------------------===//
+
+LogicalResult cnnc::compileModelLibrary(ModuleOp module,
+                                        const CodegenOptions &options,
+                                        const RuntimeLocation &runtime,
+                                        StringRef soPath) {
+  FailureOr<Halide::Target> target = halideTarget(options, module);
+  if (failed(target))
+    return failure();
+  ModelCompiler compiler(module, options, *target);
+  if (failed(compiler.plan()))
+    return failure();
+  llvm::SmallString<256> dir;
+  if (std::error_code ec =
+          llvm::sys::fs::createUniqueDirectory("cnnc-build", dir))
+    return module.emitError("cannot create a build directory: ")
+           << ec.message();
+  LogicalResult result = compiler.compileKernels(dir);
+  if (succeeded(result))
+    result = writeLibrary(module, compiler.getPlan(), options, runtime, dir,
+                          soPath);
+  if (!options.keepIntermediates)
+    llvm::sys::fs::remove_directories(dir);
+  else
+    llvm::errs() << "cnnc: intermediate files kept in " << dir << "\n";
+  return result;
+}
+
+LogicalResult cnnc::printHalideKernels(ModuleOp module,
+                                       const CodegenOptions &options,
+                                       llvm::raw_ostream &os) {
+  FailureOr<Halide::Target> target = halideTarget(options, module);
+  if (failed(target))
+    return failure();
+  ModelCompiler compiler(module, options, *target);
+  if (failed(compiler.plan()))
+    return failure();
+  return compiler.printKernels(os);
+}

@@ -1,0 +1,19 @@
+//===- Pipelines.cpp - the pass pipelines cnnc runs -----------------------===//
+#include "cnnc/Transforms/Pipelines.h"
+#include "cnnc/Transforms/Passes.h"
+
+#include "mlir/Transforms/Passes.h"
+
+using namespace mlir;
+
+void cnnc::buildGraphPassPipeline(PassManager &pm,
+                                  const GraphPipelineOptions &options) {
+  // Freezing changes what the later passes may fold, so it runs first and
+  // also at -O0 (it changes the semantics of training, not only speed).
+  if (!options.freezePrefixes.empty())
+    pm.addPass(cnn::createFreezeParamsPass(options.freezePrefixes));
+  if (options.optLevel == 0)
+    return;
+  pm.addPass(createCanonicalizerPass());
+  pm.addPass(createCSEPass());
+}

@@ -1,0 +1,85 @@
+/*===- model_abi.h - the C ABI of every cnnc model library ---------------===*
+ *
+ * A library built by `cnnc model.onnx -o model.so --name P` exports the
+ * functions below with the prefix `P_` (declared with the prefix in the
+ * generated `model.h`), plus one unprefixed entry point,
+ * `cnnc_model_entry`, that returns the same functions in a table, so a
+ * generic loader (runtime/include/cnnc/loader.h) can drive any model it
+ * dlopens. Nothing else is exported: the Halide runtime and the cnnc
+ * executor inside the library are hidden, so several models live side by
+ * side in one process.
+ *
+ * Conventions: every function that can fail returns a cnnc_status; the
+ * message of the last failure of an instance is P_last_error(instance).
+ * Buffers are owned by the caller; the library never keeps a pointer to them
+ * after a call returns. Tensors are dense, row-major (C order), NCHW.
+ *
+ *===----------------------------------------------------------------------===*/
+#ifndef CNNC_MODEL_ABI_H
+#define CNNC_MODEL_ABI_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define CNNC_ABI_VERSION 1
+#define CNNC_MAX_RANK 8
+
+typedef enum cnnc_status {
+  CNNC_OK = 0,
+  CNNC_ERROR_INVALID_ARGUMENT = 1, /* null pointer, bad index, batch < 1 */
+  CNNC_ERROR_SHAPE = 2,            /* a buffer size does not match its shape */
+  CNNC_ERROR_OUT_OF_MEMORY = 3,
+  CNNC_ERROR_KERNEL = 4,           /* a Halide kernel reported an error */
+  CNNC_ERROR_UNSUPPORTED = 5,      /* e.g. training a model built without it */
+  CNNC_ERROR_IO = 6,
+  CNNC_ERROR_NUMERIC = 7           /* NaN or Inf in a loss */
+} cnnc_status;
+
+typedef enum cnnc_dtype {
+  CNNC_DTYPE_F32 = 1,
+  CNNC_DTYPE_I64 = 2
+} cnnc_dtype;
+
+/* Shape of a model input or output. dims[0] == -1 marks the batch dimension,
+ * whose extent is chosen per call. */
+typedef struct cnnc_tensor_info {
+  const char *name;
+  cnnc_dtype dtype;
+  int32_t rank;
+  int64_t dims[CNNC_MAX_RANK];
+} cnnc_tensor_info;
+
+typedef struct cnnc_model cnnc_model; /* opaque instance */
+
+/* The function table returned by cnnc_model_entry(). */
+typedef struct cnnc_model_api {
+  int32_t abi_version; /* CNNC_ABI_VERSION */
+  const char *model_name;
+  int (*create)(cnnc_model **out);
+  void (*release)(cnnc_model *model);
+  int32_t (*num_inputs)(void);
+  int32_t (*num_outputs)(void);
+  int (*input_info)(int32_t index, cnnc_tensor_info *out);
+  int (*output_info)(int32_t index, cnnc_tensor_info *out);
+  /* Runs inference on `batch` samples. inputs[i] holds input_bytes[i] bytes,
+   * outputs[i] has room for output_bytes[i] bytes; both must equal the
+   * tensor's size at this batch exactly. */
+  int (*run)(cnnc_model *model, int64_t batch, const void *const *inputs,
+             const size_t *input_bytes, void *const *outputs,
+             const size_t *output_bytes);
+  int (*set_num_threads)(cnnc_model *model, int32_t threads);
+  const char *(*last_error)(const cnnc_model *model);
+} cnnc_model_api;
+
+/* Exported by every model library (unprefixed, for dlopen + dlsym). */
+const cnnc_model_api *cnnc_model_entry(void);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* CNNC_MODEL_ABI_H */

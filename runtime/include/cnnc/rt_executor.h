@@ -1,0 +1,76 @@
+/*===- rt_executor.h - the executor linked into every model library ------===*
+ *
+ * The compiler emits, per model, static tables (buffers, kernels, inputs,
+ * outputs, weights) and thin prefixed API functions that forward to the
+ * cnnc_rt_* functions below. This code is compiled once into
+ * libcnnc_rt.a (hidden visibility) and linked into each model.so, so the
+ * logic that checks sizes, allocates intermediates and turns Halide errors
+ * into status codes is written and tested once.
+ *
+ *===----------------------------------------------------------------------===*/
+#ifndef CNNC_RT_EXECUTOR_H
+#define CNNC_RT_EXECUTOR_H
+
+#include "cnnc/model_abi.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef enum cnnc_rt_buffer_kind {
+  CNNC_RT_INPUT = 0,  /* a model input: the caller's memory */
+  CNNC_RT_OUTPUT = 1, /* written by a kernel straight into the caller's output */
+  CNNC_RT_PARAM = 2,  /* weights: the instance's copy of the embedded blob */
+  CNNC_RT_TEMP = 3,   /* an intermediate, in the instance's arena */
+  CNNC_RT_ALIAS = 4   /* same memory as buffer `ref`, another shape */
+} cnnc_rt_buffer_kind;
+
+typedef struct cnnc_rt_buffer {
+  int32_t kind;
+  int32_t rank;
+  int64_t dims[CNNC_MAX_RANK]; /* row-major; dims[0] == -1: the batch */
+  int32_t ref;                 /* INPUT/OUTPUT: index; ALIAS: buffer id */
+  uint64_t offset;             /* PARAM: byte offset into the weights blob */
+} cnnc_rt_buffer;
+
+/* A Halide pipeline compiled ahead of time: its `_argv` entry point. */
+typedef int (*cnnc_rt_kernel_fn)(void **args);
+
+typedef struct cnnc_rt_kernel {
+  const char *name;  /* the layer(s) it computes, for error messages */
+  cnnc_rt_kernel_fn fn;
+  int32_t num_args;  /* buffers in the pipeline's argument order, output last */
+  const int32_t *args;
+} cnnc_rt_kernel;
+
+typedef struct cnnc_rt_model {
+  const char *name;
+  int32_t num_buffers;
+  const cnnc_rt_buffer *buffers;
+  int32_t num_kernels;
+  const cnnc_rt_kernel *kernels;
+  int32_t num_inputs;
+  const cnnc_tensor_info *inputs;
+  const int32_t *input_buffers;
+  int32_t num_outputs;
+  const cnnc_tensor_info *outputs;
+  const int32_t *output_buffers;
+  const unsigned char *weights;
+  uint64_t weights_size;
+} cnnc_rt_model;
+
+int cnnc_rt_create(const cnnc_rt_model *model, cnnc_model **out);
+void cnnc_rt_release(cnnc_model *instance);
+int cnnc_rt_tensor_info(const cnnc_tensor_info *table, int32_t count,
+                        int32_t index, cnnc_tensor_info *out);
+int cnnc_rt_run(cnnc_model *instance, int64_t batch, const void *const *inputs,
+                const size_t *input_bytes, void *const *outputs,
+                const size_t *output_bytes);
+int cnnc_rt_set_num_threads(cnnc_model *instance, int32_t threads);
+const char *cnnc_rt_last_error(const cnnc_model *instance);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* CNNC_RT_EXECUTOR_H */

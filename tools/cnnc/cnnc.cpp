@@ -1,0 +1,309 @@
+//===- cnnc.cpp - the cnnc compiler driver --------------------------------===//
+//
+//   cnnc MODEL.onnx|MODEL.cnn|MODEL.mlir [-o OUT] [--emit=LEVEL] [--summary]
+//
+// Toy-style ladder: --emit=LEVEL lowers the model until LEVEL, then prints.
+//   import  the cnn IR right after the frontend
+//   mlir    the cnn IR after the graph passes
+//   halide  the Halide statement of every kernel after lowering
+//   so      a shared library plus its C header (the default with -o X.so)
+//
+//===----------------------------------------------------------------------===//
+
+#include "cnnc/Analysis/ModelSummary.h"
+#include "cnnc/Codegen/Codegen.h"
+#include "cnnc/Frontend/DslParser.h"
+#include "cnnc/Frontend/OnnxImporter.h"
+#include "cnnc/InitAll.h"
+#include "cnnc/Support/DiagnosticPrinter.h"
+#include "cnnc/Transforms/Pipelines.h"
+
+#include "mlir/IR/AsmState.h"
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/MLIRContext.h"
+#include "mlir/IR/Verifier.h"
+#include "mlir/Parser.h"
+#include "mlir/Pass/PassManager.h"
+#include "mlir/Support/FileUtilities.h"
+#include "llvm/ADT/StringExtras.h"
+#include "llvm/Support/CommandLine.h"
+#include "llvm/Support/InitLLVM.h"
+#include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/Path.h"
+#include "llvm/Support/SourceMgr.h"
+#include "llvm/Support/ToolOutputFile.h"
+
+using namespace mlir;
+namespace cl = llvm::cl;
+
+namespace {
+enum class EmitLevel { Import, Mlir, Halide, So };
+enum class InputKind { Onnx, Dsl, Mlir };
+
+cl::OptionCategory cnncCategory("cnnc options");
+
+cl::opt<std::string> inputFilename(cl::Positional,
+                                   cl::desc("<model.onnx|model.cnn|model.mlir>"),
+                                   cl::Required, cl::cat(cnncCategory));
+cl::opt<std::string> outputFilename("o", cl::desc("Output file (default: stdout)"),
+                                    cl::value_desc("file"), cl::init("-"),
+                                    cl::cat(cnncCategory));
+cl::opt<EmitLevel> emitLevel(
+    "emit", cl::desc("Lower until this level, then print"),
+    cl::values(clEnumValN(EmitLevel::Import, "import",
+                          "the cnn IR right after import"),
+               clEnumValN(EmitLevel::Mlir, "mlir",
+                          "the cnn IR after the graph passes"),
+               clEnumValN(EmitLevel::Halide, "halide",
+                          "the lowered Halide statement of every kernel"),
+               clEnumValN(EmitLevel::So, "so",
+                          "a shared library and its C header (default "
+                          "when -o ends in .so)")),
+    cl::cat(cnncCategory));
+cl::opt<std::string> target(
+    "target",
+    cl::desc("host (default), cuda, or a Halide target string such as "
+             "x86-64-linux-avx2-fma-f16c-sse41"),
+    cl::init("host"), cl::cat(cnncCategory));
+cl::opt<int> cudaCapability("cuda-capability",
+                            cl::desc("CUDA compute capability for "
+                                     "--target=cuda (e.g. 61, 75, 80)"),
+                            cl::init(61), cl::cat(cnncCategory));
+cl::opt<std::string> scheduleKind(
+    "schedule",
+    cl::desc("manual (hand-written, default) or auto (a Halide "
+             "autoscheduler)"),
+    cl::init("manual"), cl::cat(cnncCategory));
+cl::opt<std::string> autoscheduler(
+    "autoscheduler",
+    cl::desc("Adams2019, Mullapudi2016 (default) or Li2018"),
+    cl::init("Mullapudi2016"), cl::cat(cnncCategory));
+cl::opt<unsigned long long> seed(
+    "seed", cl::desc("Seed of the initial weights of DSL models"),
+    cl::init(0), cl::cat(cnncCategory));
+cl::opt<bool> keepIntermediates("keep-intermediates",
+                                cl::desc("Keep the generated C, objects and "
+                                         "weights"),
+                                cl::cat(cnncCategory));
+cl::opt<bool> verbose("v", cl::desc("Print the compile steps and times"),
+                      cl::cat(cnncCategory));
+cl::opt<bool> summary("summary",
+                      cl::desc("Print one row per layer and parameter totals"),
+                      cl::cat(cnncCategory));
+cl::opt<unsigned> optLevel("O", cl::Prefix,
+                           cl::desc("Graph optimization level (-O0 disables)"),
+                           cl::init(2), cl::cat(cnncCategory));
+cl::list<std::string> freezePrefixes(
+    "freeze", cl::desc("Freeze parameters whose name starts with PREFIX"),
+    cl::value_desc("PREFIX"), cl::ZeroOrMore, cl::cat(cnncCategory));
+cl::opt<bool> train("train", cl::desc("Compile for training"),
+                    cl::cat(cnncCategory));
+cl::opt<std::string> modelName("name",
+                               cl::desc("Model name (default: file stem)"),
+                               cl::cat(cnncCategory));
+cl::opt<bool> printWeights("print-weights",
+                           cl::desc("Print weight data instead of eliding it"),
+                           cl::cat(cnncCategory));
+cl::opt<bool> printDebugInfo("print-locations",
+                             cl::desc("Print op locations (layer names)"),
+                             cl::cat(cnncCategory));
+cl::opt<bool> printIRAfterAll("print-ir-after-all",
+                              cl::desc("Print the IR after import and after "
+                                       "every pass"),
+                              cl::cat(cnncCategory));
+cl::opt<bool> printIRBeforeAll("print-ir-before-all",
+                               cl::desc("Print the IR before every pass"),
+                               cl::cat(cnncCategory));
+cl::opt<std::string> inputFormat(
+    "x", cl::desc("Input format: onnx, cnn or mlir (default: by extension)"),
+    cl::value_desc("format"), cl::cat(cnncCategory));
+} // namespace
+
+static OpPrintingFlags printingFlags() {
+  OpPrintingFlags flags;
+  if (!printWeights)
+    flags.elideLargeElementsAttrs(16);
+  if (printDebugInfo)
+    flags.enableDebugInfo();
+  return flags;
+}
+
+static FailureOr<InputKind> inputKind(StringRef path) {
+  std::string format = inputFormat;
+  if (format.empty())
+    format = llvm::sys::path::extension(path).drop_front().lower();
+  if (format == "onnx")
+    return InputKind::Onnx;
+  if (format == "cnn")
+    return InputKind::Dsl;
+  if (format == "mlir")
+    return InputKind::Mlir;
+  llvm::errs() << "cnnc: error: cannot tell the format of '" << path
+               << "': expected a .onnx, .cnn or .mlir file (or -x FORMAT)\n";
+  return failure();
+}
+
+static OwningOpRef<ModuleOp> importModel(MLIRContext &context,
+                                         llvm::SourceMgr &sourceMgr,
+                                         InputKind kind) {
+  switch (kind) {
+#ifndef CNNC_SCRATCH_NO_FRONTENDS
+  case InputKind::Onnx: {
+    OnnxImportOptions options;
+    options.moduleName = modelName;
+    return importOnnxFile(&context, inputFilename, options);
+  }
+  case InputKind::Dsl:
+    return parseDslSource(&context, sourceMgr);
+#else
+  case InputKind::Onnx:
+  case InputKind::Dsl:
+    return nullptr;
+#endif
+  case InputKind::Mlir:
+    return parseSourceFile(sourceMgr, &context);
+  }
+  return nullptr;
+}
+
+/// The C prefix of the library's symbols: --name, else the file's stem.
+static std::string symbolPrefix(ModuleOp module) {
+  std::string name = modelName;
+  if (name.empty())
+    name = llvm::sys::path::stem(inputFilename).str();
+  if (name.empty() || name == "-")
+    name = module.getName() ? module.getName()->str() : "model";
+  std::string prefix;
+  for (char c : name)
+    prefix += (isalnum((unsigned char)c) || c == '_') ? c : '_';
+  if (isdigit((unsigned char)prefix[0]))
+    prefix = "m_" + prefix;
+  return prefix;
+}
+
+int main(int argc, char **argv) {
+  llvm::InitLLVM initLLVM(argc, argv);
+  cl::HideUnrelatedOptions(cnncCategory);
+  cl::ParseCommandLineOptions(argc, argv, "cnnc: CNN compiler\n");
+  if (emitLevel.getNumOccurrences() == 0)
+    emitLevel = StringRef(outputFilename).endswith(".so") ? EmitLevel::So
+                                                          : EmitLevel::Mlir;
+  if (emitLevel == EmitLevel::So &&
+      (outputFilename == "-" || !StringRef(outputFilename).endswith(".so"))) {
+    llvm::errs() << "cnnc: error: --emit=so needs -o FILE.so\n";
+    return 1;
+  }
+  if (scheduleKind != "manual" && scheduleKind != "auto") {
+    llvm::errs() << "cnnc: error: --schedule must be manual or auto, got '"
+                 << scheduleKind << "'\n";
+    return 1;
+  }
+  if (autoscheduler != "Adams2019" && autoscheduler != "Mullapudi2016" &&
+      autoscheduler != "Li2018") {
+    llvm::errs() << "cnnc: error: --autoscheduler must be Adams2019, "
+                    "Mullapudi2016 or Li2018, got '"
+                 << autoscheduler << "'\n";
+    return 1;
+  }
+
+  FailureOr<InputKind> kind = inputKind(inputFilename);
+  if (failed(kind))
+    return 1;
+
+  DialectRegistry registry;
+  cnnc::registerAllDialects(registry);
+  MLIRContext context(registry);
+  context.loadAllAvailableDialects();
+
+  llvm::SourceMgr sourceMgr;
+  if (*kind != InputKind::Onnx) {
+    std::string error;
+    auto buffer = openInputFile(inputFilename, &error);
+    if (!buffer) {
+      llvm::errs() << "cnnc: error: " << error << "\n";
+      return 1;
+    }
+    sourceMgr.AddNewSourceBuffer(std::move(buffer), llvm::SMLoc());
+  }
+  cnnc::DiagnosticPrinter diagnostics(sourceMgr, &context, llvm::errs());
+
+  OwningOpRef<ModuleOp> module = importModel(context, sourceMgr, *kind);
+  if (!module || failed(verify(*module)))
+    return 1;
+  if (!modelName.empty())
+    module->setName(modelName);
+
+  if (printIRAfterAll) {
+    llvm::errs() << "// -----// IR Dump After Import //----- //\n";
+    module->print(llvm::errs(), printingFlags());
+    llvm::errs() << "\n";
+  }
+
+  if (emitLevel >= EmitLevel::Mlir) {
+    PassManager pm(&context);
+    cnnc::GraphPipelineOptions options;
+    options.optLevel = optLevel;
+    options.freezePrefixes.assign(freezePrefixes.begin(), freezePrefixes.end());
+    cnnc::buildGraphPassPipeline(pm, options);
+    if (printIRAfterAll || printIRBeforeAll) {
+      context.disableMultithreading();
+      pm.enableIRPrinting(
+          [](Pass *, Operation *) { return printIRBeforeAll.getValue(); },
+          [](Pass *, Operation *) { return printIRAfterAll.getValue(); },
+          /*printModuleScope=*/true, /*printAfterOnlyOnChange=*/false,
+          /*printAfterOnlyOnFailure=*/false, llvm::errs(), printingFlags());
+    }
+    if (failed(pm.run(*module)))
+      return 1;
+  } else if (!freezePrefixes.empty()) {
+    llvm::errs() << "cnnc: warning: --freeze has no effect with --emit=import\n";
+  }
+
+  if (emitLevel >= EmitLevel::Halide && !summary) {
+    cnnc::CodegenOptions codegen;
+    codegen.target = target;
+    codegen.cudaCapability = cudaCapability;
+    codegen.schedule = scheduleKind == "auto" ? cnnc::ScheduleKind::Auto
+                                              : cnnc::ScheduleKind::Manual;
+    codegen.autoscheduler = autoscheduler;
+    codegen.prefix = symbolPrefix(*module);
+    codegen.seed = seed;
+    codegen.keepIntermediates = keepIntermediates;
+    codegen.verbose = verbose;
+    if (emitLevel == EmitLevel::Halide) {
+      std::string error;
+      auto output = openOutputFile(outputFilename, &error);
+      if (!output) {
+        llvm::errs() << "cnnc: error: " << error << "\n";
+        return 1;
+      }
+      if (failed(cnnc::printHalideKernels(*module, codegen, output->os())))
+        return 1;
+      output->keep();
+      return 0;
+    }
+    cnnc::RuntimeLocation runtime = cnnc::findRuntime(argv[0]);
+    if (failed(cnnc::compileModelLibrary(*module, codegen, runtime,
+                                         outputFilename)))
+      return 1;
+    return 0;
+  }
+
+  std::string error;
+  auto output = openOutputFile(outputFilename, &error);
+  if (!output) {
+    llvm::errs() << "cnnc: error: " << error << "\n";
+    return 1;
+  }
+  if (summary) {
+    FailureOr<cnnc::ModelSummary> s = cnnc::summarizeModel(*module);
+    if (failed(s))
+      return 1;
+    cnnc::printModelSummary(*s, output->os());
+  } else {
+    module->print(output->os(), printingFlags());
+    output->os() << "\n";
+  }
+  output->keep();
+  return 0;
+}
