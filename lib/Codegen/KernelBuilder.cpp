@@ -60,15 +60,35 @@ static int fitVector(int64_t extent, int natural) {
   return v;
 }
 
+/// Vector width for an axis of `extent`: the extent itself when it fits in
+/// one or a few registers, split evenly, so no lane is computed twice (a
+/// ShiftInwards tail recomputes lanes; 28 = 2 x 14 beats 16 + 16).
+static int evenVector(int64_t extent, int natural) {
+  if (extent <= 1)
+    return 1;
+  int64_t tiles = (extent + natural - 1) / natural;
+  if (extent % tiles == 0)
+    return (int)(extent / tiles);
+  return fitVector(extent, natural);
+}
+
+/// Largest divisor of `channels` that is at most `limit`.
+static int channelBlock(int64_t channels, int limit) {
+  for (int b = limit; b > 1; --b)
+    if (channels % b == 0)
+      return b;
+  return 1;
+}
+
 static void scheduleConv(KernelParts &p, const LoweringContext &ctx) {
   std::vector<Var> v = makeVars(4);
   Var x = v[0], y = v[1], c = v[2], n = v[3];
-  Var xo("xo"), xi("xi"), co("co"), ci("ci"), t("t");
+  Var xo("xo"), xi("xi"), co("co"), ci("ci"), t("t"), t2("t2");
   int64_t width = p.shape[3];
-  int vec = fitVector(width, ctx.vectorWidth());
-  // Output channels per register block: each input vector load is reused
-  // by `block` accumulators (8 x 16 floats = 8 zmm registers on AVX-512).
-  int block = p.channels % 8 == 0 ? 8 : p.channels % 4 == 0 ? 4 : 1;
+  int vec = evenVector(width, ctx.vectorWidth());
+  // Output channels per register block: each input vector load feeds
+  // `block` accumulators (8 x 16 floats = 8 of the 32 zmm registers).
+  int block = channelBlock(p.channels, 8);
   Func out = p.output, conv = p.reduction;
   out.split(x, xo, xi, vec, TailStrategy::ShiftInwards)
       .split(c, co, ci, block)
@@ -76,11 +96,13 @@ static void scheduleConv(KernelParts &p, const LoweringContext &ctx) {
       .vectorize(xi)
       .unroll(ci)
       .fuse(y, co, t)
-      .fuse(t, n, t)
-      .parallel(t);
+      .fuse(t, n, t2)
+      .parallel(t2);
   conv.compute_at(out, xo).vectorize(x).unroll(c);
-  conv.update().reorder(x, c, p.rdom.x, p.rdom.y, p.rdom.z).vectorize(x).unroll(
-      c);
+  conv.update()
+      .reorder(x, c, p.rdom.x, p.rdom.y, p.rdom.z)
+      .vectorize(x)
+      .unroll(c);
   if (p.hasPadded) {
     Var pt("pt");
     p.padded.compute_root()
@@ -94,17 +116,35 @@ static void scheduleConv(KernelParts &p, const LoweringContext &ctx) {
 static void scheduleDense(KernelParts &p, const LoweringContext &ctx) {
   Func out = p.output, prod = p.reduction;
   std::vector<Var> args = out.args();
-  Var inner = args[0];
-  int vec = fitVector(p.shape.back(), ctx.vectorWidth());
-  if (vec > 1)
-    out.vectorize(inner, vec, TailStrategy::GuardWithIf);
-  if (args.size() > 1)
-    out.parallel(args.back());
-  prod.compute_at(out, args.size() > 1 ? args.back() : inner);
-  if (vec > 1) {
-    prod.vectorize(prod.args()[0], vec, TailStrategy::GuardWithIf);
-    prod.update().vectorize(prod.args()[0], vec, TailStrategy::GuardWithIf);
+  if (args.size() != 2 || p.reductionSize < 2) {
+    // Batched or vector MatMul: vectorize the output's inner axis.
+    int vec = fitVector(p.shape.back(), ctx.vectorWidth());
+    if (vec > 1)
+      out.vectorize(args[0], vec, TailStrategy::GuardWithIf);
+    if (args.size() > 1)
+      out.parallel(args.back());
+    return;
   }
+  // out(j, i) = sum_k A[i][k] * B[j][k]: both operands are contiguous along
+  // k for a Linear layer, so the reduction is vectorized along k (rfactor
+  // into `lane`, reduced horizontally once per output) and a 4 x 4 block of
+  // outputs shares each loaded vector.
+  Var j = args[0], i = args[1], jo("jo"), ji("ji"), io("io"), ii("ii"),
+      lane("lane"), t("t");
+  int vec = ctx.vectorWidth();
+  int jb = channelBlock(p.shape[1], 4);
+  RVar ro("ro"), ri("ri");
+  prod.update().split(p.rdom.x, ro, ri, vec, TailStrategy::GuardWithIf);
+  Func partial = prod.update().rfactor(ri, lane);
+  out.split(j, jo, ji, jb).split(i, io, ii, 4, TailStrategy::GuardWithIf)
+      .reorder(ji, ii, jo, io)
+      .unroll(ji)
+      .fuse(jo, io, t)
+      .parallel(t);
+  prod.compute_at(out, t);
+  partial.reorder_storage(lane, j, i);
+  partial.compute_at(out, t).vectorize(lane).unroll(j);
+  partial.update().reorder(lane, j, i, ro).vectorize(lane).unroll(j);
 }
 
 static void scheduleSimple(KernelParts &p, const LoweringContext &ctx) {

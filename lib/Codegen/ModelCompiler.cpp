@@ -14,6 +14,8 @@
 
 #include "mlir/Dialect/StandardOps/IR/Ops.h"
 #include "llvm/ADT/StringMap.h"
+#include "llvm/Support/SHA1.h"
+#include "llvm/Support/Process.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/Path.h"
@@ -267,6 +269,59 @@ LogicalResult ModelCompiler::plan() {
   return success();
 }
 
+/// What makes compiled code differ besides the kernel itself: the compiler
+/// binary (its size and time stamp, so a rebuilt cnnc never reuses stale
+/// objects), the target and the schedule.
+static std::string compilerStamp() {
+  static std::string stamp = [] {
+    std::string exe = llvm::sys::fs::getMainExecutable(nullptr, nullptr);
+    llvm::sys::fs::file_status st;
+    std::string s = exe;
+    if (!llvm::sys::fs::status(exe, st))
+      s += "|" + std::to_string(st.getSize()) + "|" +
+           std::to_string(st.getLastModificationTime().time_since_epoch().count());
+    return s;
+  }();
+  return stamp;
+}
+
+static std::string contentKey(llvm::StringRef text) {
+  llvm::SHA1 sha;
+  sha.update(text);
+  sha.update(compilerStamp());
+  return llvm::toHex(sha.final(), /*LowerCase=*/true);
+}
+
+/// The kernel cache: $CNNC_CACHE_DIR, else $XDG_CACHE_HOME/cnnc, else
+/// ~/.cache/cnnc; CNNC_CACHE_DIR=off disables it.
+static std::string cacheDirectory() {
+  if (const char *dir = getenv("CNNC_CACHE_DIR"))
+    return llvm::StringRef(dir) == "off" ? "" : dir;
+  llvm::SmallString<256> path;
+  if (const char *xdg = getenv("XDG_CACHE_HOME"))
+    path = xdg;
+  else if (const char *home = getenv("HOME"))
+    llvm::sys::path::append(path, home, ".cache");
+  else
+    return "";
+  llvm::sys::path::append(path, "cnnc");
+  return path.str().str();
+}
+
+/// Copies `from` into the cache as `name`, atomically.
+static void storeInCache(llvm::StringRef from, llvm::StringRef cache,
+                         llvm::StringRef name) {
+  if (cache.empty() || llvm::sys::fs::create_directories(cache))
+    return;
+  llvm::SmallString<256> dst(cache), tmp(cache);
+  llvm::sys::path::append(dst, name);
+  llvm::sys::path::append(tmp, name + ".tmp" +
+                                   std::to_string(llvm::sys::Process::getProcessId()));
+  if (!llvm::sys::fs::copy_file(from, tmp))
+    if (llvm::sys::fs::rename(tmp, dst))
+      llvm::sys::fs::remove(tmp);
+}
+
 /// Identical ops on identical shapes share one compiled kernel.
 static std::string kernelSignature(Operation *op) {
   std::string s;
@@ -288,9 +343,9 @@ LogicalResult ModelCompiler::planKernel(Operation *op) {
   if (it == kernelBySignature.end()) {
     kernel = (int)kernelOps.size();
     kernelOps.push_back(op);
-    modelPlan.kernelNames.push_back(options.prefix + "_k" +
-                                    std::to_string(kernel) + "_" +
-                                    op->getName().stripDialect().str());
+    modelPlan.kernelNames.push_back("cnnc_" +
+                                    op->getName().stripDialect().str() + "_" +
+                                    contentKey(sig).substr(0, 16));
     kernelBySignature[sig] = kernel;
   } else {
     kernel = it->second;
@@ -374,9 +429,27 @@ ModelCompiler::buildPipeline(Operation *op,
 LogicalResult ModelCompiler::compileKernels(StringRef dir) {
   Halide::Target kernelTarget =
       target.with_feature(Halide::Target::NoRuntime);
+  std::string cache = options.useCache ? cacheDirectory() : "";
+  std::string configuration =
+      "|" + kernelTarget.to_string() + "|" +
+      (options.schedule == ScheduleKind::Auto ? options.autoscheduler
+                                              : std::string("manual"));
   for (size_t k = 0; k < kernelOps.size(); ++k) {
     Operation *op = kernelOps[k];
     auto start = std::chrono::steady_clock::now();
+    // The symbol is derived from the kernel's signature; the configuration
+    // only selects the cache entry.
+    std::string entry = contentKey(modelPlan.kernelNames[k] + configuration) +
+                        ".o";
+    llvm::SmallString<256> cached(cache);
+    llvm::sys::path::append(cached, entry);
+    if (!cache.empty() && llvm::sys::fs::exists(cached)) {
+      modelPlan.objects.push_back(cached.str().str());
+      if (options.verbose)
+        llvm::errs() << "cnnc: " << modelPlan.kernelNames[k]
+                     << " from the cache\n";
+      continue;
+    }
     try {
       std::vector<Halide::Argument> args;
       FailureOr<Halide::Pipeline> pipeline = buildPipeline(op, args);
@@ -387,6 +460,7 @@ LogicalResult ModelCompiler::compileKernels(StringRef dir) {
       pipeline->compile_to_object(obj.str().str(), args,
                                   modelPlan.kernelNames[k], kernelTarget);
       modelPlan.objects.push_back(obj.str().str());
+      storeInCache(obj, cache, entry);
     } catch (const Halide::Error &e) {
       return op->emitError("Halide could not compile this layer: ")
              << e.what();
@@ -398,11 +472,20 @@ LogicalResult ModelCompiler::compileKernels(StringRef dir) {
                           .count()
                    << " s\n";
   }
+  std::string runtimeEntry =
+      contentKey("halide-runtime|" + target.to_string()) + ".o";
+  llvm::SmallString<256> cachedRuntime(cache);
+  llvm::sys::path::append(cachedRuntime, runtimeEntry);
+  if (!cache.empty() && llvm::sys::fs::exists(cachedRuntime)) {
+    modelPlan.objects.push_back(cachedRuntime.str().str());
+    return success();
+  }
   try {
     llvm::SmallString<256> rt(dir);
     llvm::sys::path::append(rt, "halide_runtime.o");
     Halide::compile_standalone_runtime(rt.str().str(), target);
     modelPlan.objects.push_back(rt.str().str());
+    storeInCache(rt, cache, runtimeEntry);
   } catch (const Halide::Error &e) {
     return module.emitError("Halide could not build its runtime: ")
            << e.what();

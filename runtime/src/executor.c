@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #define CNNC_RT_ALIGN 64
 
@@ -26,8 +27,17 @@ struct cnnc_model {
   void **args;
   int32_t max_args;
   int32_t threads;
+  /* CNNC_PROFILE=1: seconds spent per kernel call, printed at release. */
+  double *profile;
+  int64_t profile_runs;
   char error[1024];
 };
+
+static double now_seconds(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
 
 /* Halide reports kernel errors (failed bound checks, allocation failures)
  * through this handler; its default would print and abort the process. */
@@ -106,6 +116,9 @@ int cnnc_rt_create(const cnnc_rt_model *model, cnnc_model **out) {
     memcpy(m->params, model->weights, model->weights_size);
   for (int32_t b = 0; b < model->num_buffers; ++b)
     m->hbufs[b].dim = m->hdims + (size_t)b * (size_t)(max_rank + 1);
+  const char *profile = getenv("CNNC_PROFILE");
+  if (profile && profile[0] == '1')
+    m->profile = calloc((size_t)model->num_kernels + 1, sizeof(double));
   halide_set_error_handler(record_halide_error);
   halide_set_custom_print(swallow_print);
   *out = m;
@@ -115,6 +128,19 @@ int cnnc_rt_create(const cnnc_rt_model *model, cnnc_model **out) {
 void cnnc_rt_release(cnnc_model *m) {
   if (!m)
     return;
+  if (m->profile && m->profile_runs) {
+    double total = 0;
+    for (int32_t k = 0; k < m->model->num_kernels; ++k)
+      total += m->profile[k];
+    fprintf(stderr, "cnnc profile of %s: %lld runs, %.4f ms per run\n",
+            m->model->name, (long long)m->profile_runs,
+            1e3 * total / (double)m->profile_runs);
+    for (int32_t k = 0; k < m->model->num_kernels; ++k)
+      fprintf(stderr, "  %-32s %9.4f ms %5.1f%%\n", m->model->kernels[k].name,
+              1e3 * m->profile[k] / (double)m->profile_runs,
+              total > 0 ? 100.0 * m->profile[k] / total : 0.0);
+  }
+  free(m->profile);
   free(m->params);
   free(m->arena);
   free(m->temp_offsets);
@@ -291,11 +317,16 @@ int cnnc_rt_run(cnnc_model *m, int64_t batch, const void *const *inputs,
     for (int32_t a = 0; a < kernel->num_args; ++a)
       m->args[a] = &m->hbufs[kernel->args[a]];
     halide_error_text[0] = 0;
+    double start = m->profile ? now_seconds() : 0.0;
     int result = kernel->fn(m->args);
+    if (m->profile)
+      m->profile[k] += now_seconds() - start;
     if (result != 0)
       return fail(m, CNNC_ERROR_KERNEL, "kernel '%s' failed (Halide error %d): %s",
                   kernel->name, result, halide_error_text);
   }
+  if (m->profile)
+    ++m->profile_runs;
   /* Outputs not written in place by a kernel (aliases, inputs, weights). */
   for (int32_t o = 0; o < model->num_outputs; ++o) {
     int32_t b = model->output_buffers[o];

@@ -85,6 +85,9 @@ cl::opt<bool> keepIntermediates("keep-intermediates",
                                 cl::desc("Keep the generated C, objects and "
                                          "weights"),
                                 cl::cat(cnncCategory));
+cl::opt<bool> noCache("no-cache",
+                      cl::desc("Compile every kernel anew (no kernel cache)"),
+                      cl::cat(cnncCategory));
 cl::opt<bool> verbose("v", cl::desc("Print the compile steps and times"),
                       cl::cat(cnncCategory));
 cl::opt<bool> summary("summary",
@@ -270,6 +273,7 @@ int main(int argc, char **argv) {
     codegen.seed = seed;
     codegen.keepIntermediates = keepIntermediates;
     codegen.verbose = verbose;
+    codegen.useCache = !noCache;
     if (emitLevel == EmitLevel::Halide) {
       std::string error;
       auto output = openOutputFile(outputFilename, &error);

@@ -36,6 +36,8 @@ struct CodegenOptions {
   uint64_t seed = 0;
   /// Keep the intermediate files (objects, wrapper) next to the output.
   bool keepIntermediates = false;
+  /// Reuse compiled kernels from the cache (see ModelCompiler.cpp).
+  bool useCache = true;
   /// Print each compile step and its time to stderr.
   bool verbose = false;
 };

@@ -1,0 +1,141 @@
+#!/usr/bin/env python3
+"""Runs ONNX's own conformance cases (Debian's libonnx-testdata) through cnnc.
+
+Each case directory holds model.onnx and test_data_set_*/{input,output}_*.pb.
+For every case listed in onnx-cases.txt the model is compiled with the real
+CLI (`cnnc model.onnx -o case.so`), run with `cnnc-run` on the case's inputs,
+and every output is compared with the expected one: the largest absolute
+error must be <= TOL * max(1, max |expected|).
+
+Cases of the supported op set that cnnc does not run are listed, with the
+reason, in onnx-unsupported.txt; a case in neither list fails the run, so the
+lists stay complete as the test data grows.
+
+Usage: onnx_conformance.py --bin BUILD/bin --work DIR [--filter SUBSTR]
+"""
+import argparse
+import glob
+import os
+import re
+import subprocess
+import sys
+
+import numpy as np
+from onnx import TensorProto, numpy_helper
+
+DATA = "/usr/share/libonnx-testdata/data"
+HERE = os.path.dirname(os.path.abspath(__file__))
+TOL = 1e-4
+# Test-name prefixes of the op set cnnc supports; every case matching one
+# must be in one of the two lists.
+OP_PREFIXES = re.compile(
+    r"^test_(conv_|conv$|relu|leakyrelu|clip|sigmoid|tanh|maxpool|averagepool|"
+    r"globalaveragepool|globalmaxpool|batchnorm|gemm|matmul_|add|sub|mul|div|"
+    r"flatten|reshape|concat|constant_pad|softmax|logsoftmax|reduce_mean|"
+    r"dropout|identity$)")
+
+
+def read_list(name):
+    entries = {}
+    with open(os.path.join(HERE, name)) as f:
+        for line in f:
+            line = line.strip()
+            if not line or line.startswith("#"):
+                continue
+            parts = line.split(None, 1)
+            entries[parts[0]] = parts[1] if len(parts) > 1 else ""
+    return entries
+
+
+def load_pb(path):
+    t = TensorProto()
+    with open(path, "rb") as f:
+        t.ParseFromString(f.read())
+    return numpy_helper.to_array(t)
+
+
+def run_case(case, bindir, work):
+    model = os.path.join(DATA, case, "model.onnx")
+    name = re.sub(r"[^A-Za-z0-9_]", "_", os.path.basename(case))
+    so = os.path.join(work, name + ".so")
+    r = subprocess.run([os.path.join(bindir, "cnnc"), model, "-o", so,
+                        "--name", name], capture_output=True, text=True)
+    if r.returncode != 0:
+        return "compile failed: " + (r.stderr.strip() or r.stdout.strip())[:2000]
+    sets = sorted(glob.glob(os.path.join(DATA, case, "test_data_set_*")))
+    if not sets:
+        return "no test data"
+    for ds in sets:
+        inputs = sorted(glob.glob(os.path.join(ds, "input_*.pb")),
+                        key=lambda p: int(re.findall(r"(\d+)\.pb$", p)[0]))
+        outputs = sorted(glob.glob(os.path.join(ds, "output_*.pb")),
+                         key=lambda p: int(re.findall(r"(\d+)\.pb$", p)[0]))
+        cmd = [os.path.join(bindir, "cnnc-run"), so]
+        for i, p in enumerate(inputs):
+            npy = os.path.join(work, "%s_in%d.npy" % (name, i))
+            np.save(npy, load_pb(p))
+            cmd += ["-i", npy]
+        outs = []
+        for i, _ in enumerate(outputs):
+            npy = os.path.join(work, "%s_out%d.npy" % (name, i))
+            outs.append(npy)
+            cmd += ["-o", npy]
+        r = subprocess.run(cmd, capture_output=True, text=True)
+        if r.returncode != 0:
+            return "run failed: " + r.stderr.strip()[:2000]
+        for i, p in enumerate(outputs):
+            expected = load_pb(p).astype(np.float64)
+            got = np.load(outs[i]).astype(np.float64)
+            if got.shape != expected.shape:
+                return "output %d: shape %s, expected %s" % (
+                    i, got.shape, expected.shape)
+            scale = max(1.0, float(np.max(np.abs(expected)))) if expected.size else 1.0
+            err = float(np.max(np.abs(got - expected))) if expected.size else 0.0
+            if not err <= TOL * scale:
+                return "output %d: max abs error %.3g > %.1g * %.3g" % (
+                    i, err, TOL, scale)
+    return None
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--bin", required=True)
+    ap.add_argument("--work", required=True)
+    ap.add_argument("--filter", default="")
+    args = ap.parse_args()
+    os.makedirs(args.work, exist_ok=True)
+    supported = read_list("onnx-cases.txt")
+    unsupported = read_list("onnx-unsupported.txt")
+    problems = []
+    for both in sorted(set(supported) & set(unsupported)):
+        problems.append("%s: listed as supported and unsupported" % both)
+    for d in ("node", "pytorch-converted", "pytorch-operator"):
+        for case in sorted(os.listdir(os.path.join(DATA, d))):
+            key = d + "/" + case
+            if d == "node" and OP_PREFIXES.match(case) and \
+                    key not in supported and key not in unsupported:
+                problems.append("%s: in neither onnx-cases.txt nor "
+                                "onnx-unsupported.txt" % key)
+    passed = 0
+    for case in sorted(supported):
+        if args.filter not in case:
+            continue
+        if not os.path.isdir(os.path.join(DATA, case)):
+            problems.append("%s: no such test case" % case)
+            continue
+        error = run_case(case, args.bin, args.work)
+        if error:
+            print("FAIL %s: %s" % (case, error))
+            problems.append(case)
+        else:
+            print("PASS %s" % case)
+            passed += 1
+    print("%d passed, %d problems, %d cases listed unsupported" %
+          (passed, len(problems), len(unsupported)))
+    for p in problems:
+        print("PROBLEM " + p)
+    return 1 if problems else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
