@@ -15,5 +15,8 @@ void cnnc::buildGraphPassPipeline(PassManager &pm,
   if (options.optLevel == 0)
     return;
   pm.addPass(createCanonicalizerPass());
+  pm.addPass(cnn::createFoldBatchNormPass(options.training));
+  pm.addNestedPass<FuncOp>(cnn::createFuseOpsPass(options.remarks));
+  pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
 }

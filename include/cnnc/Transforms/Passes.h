@@ -14,6 +14,11 @@ std::unique_ptr<mlir::Pass> createFreezeParamsPass();
 std::unique_ptr<mlir::Pass>
 createFreezeParamsPass(const std::vector<std::string> &prefixes);
 
+std::unique_ptr<mlir::Pass> createFoldBatchNormPass();
+std::unique_ptr<mlir::Pass> createFoldBatchNormPass(bool training);
+std::unique_ptr<mlir::Pass> createFuseOpsPass();
+std::unique_ptr<mlir::Pass> createFuseOpsPass(bool remarks);
+
 #define GEN_PASS_REGISTRATION
 #include "cnnc/Transforms/Passes.h.inc"
 

@@ -20,4 +20,40 @@ def FreezeParams : Pass<"cnn-freeze-params", "mlir::ModuleOp"> {
   ];
 }
 
+def FoldBatchNorm : Pass<"cnn-fold-batchnorm", "mlir::ModuleOp"> {
+  let summary = "Fold BatchNorm into the preceding convolution or Gemm";
+  let description = [{
+    Rewrites `batch_norm(conv2d(x, W, b))` (and the same after `gemm`) into a
+    convolution with `W' = W * s` and `b' = (b - mean) * s + beta`, where
+    `s = gamma / sqrt(var + eps)`, when every parameter involved holds a
+    value and none of them trains: always for inference, and only for
+    frozen parameters with `training`. A BatchNorm that cannot fold (after a
+    ReLU, on trainable weights, or with several users of the convolution)
+    stays and is computed as a per-channel scale and shift: it never fails a
+    compile.
+  }];
+  let constructor = "cnnc::cnn::createFoldBatchNormPass()";
+  let options = [
+    Option<"training", "training", "bool", /*default=*/"false",
+           "Only fold parameters that are frozen (compiling for training)">
+  ];
+}
+
+def FuseOps : Pass<"cnn-fuse-ops", "mlir::FuncOp"> {
+  let summary = "Fuse conv/gemm with bias, residual add, activation, pooling";
+  let description = [{
+    Grows `cnn.fused_conv2d` from a `cnn.conv2d` through its single-use
+    consumers, in this order: a residual `cnn.add`, an activation (relu,
+    leaky_relu, clip, sigmoid, tanh), a max or average pooling; and
+    `cnn.fused_gemm` from a `cnn.gemm` and an activation. Each fused op
+    becomes one Halide kernel. With `-pass-remarks` (cnnc `--remarks`), every
+    candidate that stops growing says why as a remark at its location.
+  }];
+  let constructor = "cnnc::cnn::createFuseOpsPass()";
+  let options = [
+    Option<"remarks", "remarks", "bool", /*default=*/"false",
+           "Emit a remark for every fusion that did not happen">
+  ];
+}
+
 #endif // CNNC_TRANSFORMS_PASSES_TD

@@ -14,6 +14,10 @@ struct GraphPipelineOptions {
   unsigned optLevel = 2;
   /// Parameter-name prefixes frozen from the command line (--freeze).
   std::vector<std::string> freezePrefixes;
+  /// Compiling for training: only frozen parameters are constants.
+  bool training = false;
+  /// Report, as remarks, the fusions that did not happen and why.
+  bool remarks = false;
 };
 
 /// The graph passes between import and code generation (--emit=mlir).

@@ -227,37 +227,114 @@ static LogicalResult inferWindowed(Optional<Location> loc, StringRef opName,
   return success();
 }
 
+static LogicalResult inferConvShape(Optional<Location> loc, StringRef name,
+                                    ArrayRef<int64_t> in, ArrayRef<int64_t> w,
+                                    Value bias, int64_t group,
+                                    ArrayAttr strides, ArrayAttr pads,
+                                    ArrayAttr dilations,
+                                    SmallVectorImpl<int64_t> &out) {
+  if (group < 1)
+    return emitOptionalError(loc, name, " group must be >= 1, got ", group);
+  if (llvm::any_of(w, [](int64_t d) { return d == kDyn; }))
+    return emitOptionalError(loc, name, " weight must have a static shape");
+  if (w[0] % group != 0)
+    return emitOptionalError(loc, name, ": ", w[0],
+                             " output channels are not divisible by group ",
+                             group);
+  if (in[1] != kDyn && in[1] != w[1] * group)
+    return emitOptionalError(loc, name, ": input has ", in[1],
+                             " channels but the weight ", shapeStr(w),
+                             " with group ", group, " expects ", w[1] * group);
+  if (bias) {
+    ArrayRef<int64_t> b = shapeOf(bias);
+    if (b.size() != 1 || b[0] != w[0])
+      return emitOptionalError(loc, name, ": bias of shape ", shapeStr(b),
+                               " does not match ", w[0], " output channels");
+  }
+  return inferWindowed(loc, name, in, w[0], {w[2], w[3]}, strides, pads,
+                       dilations, /*ceilMode=*/false, out);
+}
+
 LogicalResult Conv2dOp::inferReturnTypes(MLIRContext *ctx,
                                          Optional<Location> loc,
                                          ValueRange operands,
                                          DictionaryAttr attrs, RegionRange regs,
                                          SmallVectorImpl<Type> &results) {
   Conv2dOpAdaptor op(operands, attrs, regs);
-  ArrayRef<int64_t> in = shapeOf(op.getInput());
-  ArrayRef<int64_t> w = shapeOf(op.getWeight());
-  int64_t group = op.getGroup();
-  if (group < 1)
-    return emitOptionalError(loc, "conv2d group must be >= 1, got ", group);
-  if (llvm::any_of(w, [](int64_t d) { return d == kDyn; }))
-    return emitOptionalError(loc, "conv2d weight must have a static shape");
-  if (w[0] % group != 0)
-    return emitOptionalError(loc, "conv2d: ", w[0],
-                             " output channels are not divisible by group ",
-                             group);
-  if (in[1] != kDyn && in[1] != w[1] * group)
-    return emitOptionalError(loc, "conv2d: input has ", in[1],
-                             " channels but the weight ", shapeStr(w),
-                             " with group ", group, " expects ", w[1] * group);
-  if (op.getBias()) {
-    ArrayRef<int64_t> b = shapeOf(op.getBias());
-    if (b.size() != 1 || b[0] != w[0])
-      return emitOptionalError(loc, "conv2d: bias of shape ", shapeStr(b),
-                               " does not match ", w[0], " output channels");
-  }
   SmallVector<int64_t> out;
-  if (failed(inferWindowed(loc, "conv2d", in, w[0], {w[2], w[3]},
-                           op.getStrides(), op.getPads(), op.getDilations(),
-                           /*ceilMode=*/false, out)))
+  if (failed(inferConvShape(loc, "conv2d", shapeOf(op.getInput()),
+                            shapeOf(op.getWeight()), op.getBias(),
+                            op.getGroup(), op.getStrides(), op.getPads(),
+                            op.getDilations(), out)))
+    return failure();
+  results.push_back(f32Tensor(ctx, out));
+  return success();
+}
+
+static LogicalResult checkActivation(Optional<Location> loc, StringRef act,
+                                     float min, float max) {
+  static const char *kActs[] = {"none", "relu",    "leaky_relu",
+                                "clip", "sigmoid", "tanh"};
+  if (!llvm::is_contained(kActs, act))
+    return emitOptionalError(loc, "unknown activation '", act,
+                             "' (expected none, relu, leaky_relu, clip, "
+                             "sigmoid or tanh)");
+  if (act == "clip" && min > max)
+    return emitOptionalError(loc, "clip min ", min, " is greater than max ",
+                             max);
+  return success();
+}
+
+LogicalResult FusedConv2dOp::inferReturnTypes(
+    MLIRContext *ctx, Optional<Location> loc, ValueRange operands,
+    DictionaryAttr attrs, RegionRange regs, SmallVectorImpl<Type> &results) {
+  FusedConv2dOpAdaptor op(operands, attrs, regs);
+  SmallVector<int64_t> conv;
+  if (failed(inferConvShape(loc, "fused_conv2d", shapeOf(op.getInput()),
+                            shapeOf(op.getWeight()), op.getBias(),
+                            op.getGroup(), op.getStrides(), op.getPads(),
+                            op.getDilations(), conv)))
+    return failure();
+  for (Value v : {op.getScale(), op.getShift()}) {
+    if (!v)
+      continue;
+    ArrayRef<int64_t> s = shapeOf(v);
+    if (s.size() != 1 || s[0] != conv[1])
+      return emitOptionalError(loc, "fused_conv2d: channel scale/shift of "
+                                    "shape ",
+                               shapeStr(s), " does not match ", conv[1],
+                               " channels");
+  }
+  if (op.getResidual()) {
+    ArrayRef<int64_t> r = shapeOf(op.getResidual());
+    for (int i = 0; i < 4; ++i)
+      if (r[i] != conv[i] && r[i] != kDyn && conv[i] != kDyn)
+        return emitOptionalError(loc, "fused_conv2d: residual of shape ",
+                                 shapeStr(r), " does not match the "
+                                 "convolution's ",
+                                 shapeStr(conv));
+  }
+  if (failed(checkActivation(loc, op.getActivation(),
+                             op.getMin().convertToFloat(),
+                             op.getMax().convertToFloat())))
+    return failure();
+  StringRef pool = op.getPool();
+  if (pool == "none") {
+    results.push_back(f32Tensor(ctx, conv));
+    return success();
+  }
+  if (pool != "max" && pool != "avg")
+    return emitOptionalError(loc, "fused_conv2d: unknown pool '", pool,
+                             "' (expected none, max or avg)");
+  auto kernel = windowAttr(loc, op.getPoolKernel(), 2, "pool_kernel");
+  if (failed(kernel))
+    return failure();
+  SmallVector<int64_t> out;
+  Builder b(ctx);
+  if (failed(inferWindowed(loc, "fused_conv2d pooling", conv, conv[1],
+                           *kernel, op.getPoolStrides(), op.getPoolPads(),
+                           b.getI64ArrayAttr({1, 1}), op.getPoolCeilMode(),
+                           out)))
     return failure();
   results.push_back(f32Tensor(ctx, out));
   return success();
@@ -355,12 +432,9 @@ LogicalResult BatchNormOp::inferReturnTypes(MLIRContext *ctx,
 // Dense
 //===----------------------------------------------------------------------===//
 
-LogicalResult GemmOp::inferReturnTypes(MLIRContext *ctx,
-                                       Optional<Location> loc,
-                                       ValueRange operands,
-                                       DictionaryAttr attrs, RegionRange regs,
-                                       SmallVectorImpl<Type> &results) {
-  GemmOpAdaptor op(operands, attrs, regs);
+template <typename Adaptor>
+static LogicalResult inferGemm(MLIRContext *ctx, Optional<Location> loc,
+                               Adaptor op, SmallVectorImpl<Type> &results) {
   ArrayRef<int64_t> a = shapeOf(op.getA()), b = shapeOf(op.getB());
   if (a.size() != 2 || b.size() != 2)
     return emitOptionalError(loc, "gemm operands must be 2-D, got ",
@@ -384,6 +458,28 @@ LogicalResult GemmOp::inferReturnTypes(MLIRContext *ctx,
   }
   results.push_back(f32Tensor(ctx, {m, n}));
   return success();
+}
+
+LogicalResult GemmOp::inferReturnTypes(MLIRContext *ctx,
+                                       Optional<Location> loc,
+                                       ValueRange operands,
+                                       DictionaryAttr attrs, RegionRange regs,
+                                       SmallVectorImpl<Type> &results) {
+  return inferGemm(ctx, loc, GemmOpAdaptor(operands, attrs, regs), results);
+}
+
+LogicalResult FusedGemmOp::inferReturnTypes(MLIRContext *ctx,
+                                            Optional<Location> loc,
+                                            ValueRange operands,
+                                            DictionaryAttr attrs,
+                                            RegionRange regs,
+                                            SmallVectorImpl<Type> &results) {
+  FusedGemmOpAdaptor op(operands, attrs, regs);
+  if (failed(checkActivation(loc, op.getActivation(),
+                             op.getMin().convertToFloat(),
+                             op.getMax().convertToFloat())))
+    return failure();
+  return inferGemm(ctx, loc, op, results);
 }
 
 LogicalResult MatMulOp::inferReturnTypes(MLIRContext *ctx,

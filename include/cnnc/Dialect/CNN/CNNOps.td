@@ -388,4 +388,78 @@ def CNN_ReduceMeanOp : CNN_ShapedOp<"reduce_mean"> {
   let assemblyFormat = "$input attr-dict `:` functional-type(operands, results)";
 }
 
+//===----------------------------------------------------------------------===//
+// Fused ops (made by -cnn-fuse-ops; each lowers to one Halide pipeline)
+//===----------------------------------------------------------------------===//
+
+def CNN_FusedConv2dOp : CNN_ShapedOp<"fused_conv2d", [AttrSizedOperandSegments]> {
+  let summary = "conv2d + bias + channel affine + residual + activation + pooling";
+  let description = [{
+    One kernel computing, in this order:
+    `conv = conv2d(input, weight) + bias`,
+    `t = conv * scale + shift` (per channel: a BatchNorm that could not be
+    folded into the weights),
+    `t = t + residual`,
+    `t = activation(t)` (`none`, `relu`, `leaky_relu` with `alpha`, `clip`
+    with `min`/`max`, `sigmoid`, `tanh`),
+    then, when `pool` is `max` or `avg`, a 2-D pooling window over `t` with
+    the `pool_*` attributes. Every part but the convolution is optional.
+
+    ```mlir
+    %y = cnn.fused_conv2d %x, %w, %b {activation = "relu", pads = [2, 2, 2, 2], pool = "max", pool_kernel = [2, 2], pool_strides = [2, 2], operand_segment_sizes = dense<[1, 1, 1, 0, 0, 0]> : vector<6xi32>} : (tensor<?x1x28x28xf32>, tensor<6x1x5x5xf32>, tensor<6xf32>) -> tensor<?x6x14x14xf32>
+    ```
+  }];
+  let arguments = (ins CNN_F32Tensor4D:$input, CNN_F32Tensor4D:$weight,
+                   Optional<CNN_F32Tensor>:$bias,
+                   Optional<CNN_F32Tensor>:$scale,
+                   Optional<CNN_F32Tensor>:$shift,
+                   Optional<CNN_F32Tensor4D>:$residual,
+                   DefaultValuedAttr<I64ArrayAttr, "{1, 1}">:$strides,
+                   DefaultValuedAttr<I64ArrayAttr, "{0, 0, 0, 0}">:$pads,
+                   DefaultValuedAttr<I64ArrayAttr, "{1, 1}">:$dilations,
+                   DefaultValuedAttr<I64Attr, "1">:$group,
+                   DefaultValuedAttr<StrAttr, "\"none\"">:$activation,
+                   DefaultValuedAttr<F32Attr, "0.01f">:$alpha,
+                   DefaultValuedAttr<F32Attr, "0.0f">:$min,
+                   DefaultValuedAttr<F32Attr, "6.0f">:$max,
+                   DefaultValuedAttr<StrAttr, "\"none\"">:$pool,
+                   DefaultValuedAttr<I64ArrayAttr, "{1, 1}">:$pool_kernel,
+                   DefaultValuedAttr<I64ArrayAttr, "{1, 1}">:$pool_strides,
+                   DefaultValuedAttr<I64ArrayAttr, "{0, 0, 0, 0}">:$pool_pads,
+                   DefaultValuedAttr<BoolAttr, "false">:$pool_ceil_mode,
+                   DefaultValuedAttr<BoolAttr, "false">:$pool_count_include_pad);
+  let results = (outs CNN_F32Tensor4D:$output);
+  let assemblyFormat = [{
+    $input `,` $weight (`,` `bias` $bias^)? (`,` `scale` $scale^)?
+    (`,` `shift` $shift^)? (`,` `residual` $residual^)? attr-dict `:`
+    functional-type(operands, results)
+  }];
+}
+
+def CNN_FusedGemmOp : CNN_ShapedOp<"fused_gemm"> {
+  let summary = "gemm + bias + activation";
+  let description = [{
+    `activation(alpha * op(A) * op(B) + beta * C)` in one kernel; the
+    activation attributes are those of `cnn.fused_conv2d`.
+
+    ```mlir
+    %y = cnn.fused_gemm %x, %w, %b {activation = "relu", transB = true} : (tensor<?x400xf32>, tensor<120x400xf32>, tensor<120xf32>) -> tensor<?x120xf32>
+    ```
+  }];
+  let arguments = (ins CNN_F32Tensor:$a, CNN_F32Tensor:$b,
+                   Optional<CNN_F32Tensor>:$c,
+                   DefaultValuedAttr<F32Attr, "1.0f">:$alpha,
+                   DefaultValuedAttr<F32Attr, "1.0f">:$beta,
+                   DefaultValuedAttr<BoolAttr, "false">:$transA,
+                   DefaultValuedAttr<BoolAttr, "false">:$transB,
+                   DefaultValuedAttr<StrAttr, "\"none\"">:$activation,
+                   DefaultValuedAttr<F32Attr, "0.01f">:$leaky_alpha,
+                   DefaultValuedAttr<F32Attr, "0.0f">:$min,
+                   DefaultValuedAttr<F32Attr, "6.0f">:$max);
+  let results = (outs CNN_F32Tensor:$output);
+  let assemblyFormat = [{
+    $a `,` $b (`,` $c^)? attr-dict `:` functional-type(operands, results)
+  }];
+}
+
 #endif // CNNC_DIALECT_CNN_CNNOPS_TD

@@ -1,0 +1,228 @@
+//===- FuseOps.cpp - grow fused conv/gemm kernels -------------------------===//
+//
+// A fused op is grown from its root through single-use consumers, in the
+// order the fused kernel computes them. Growth stops at the first consumer
+// that does not fit; with remarks on, the reason is reported at the
+// candidate's location.
+//
+//===----------------------------------------------------------------------===//
+#include "PassDetail.h"
+#include "cnnc/Transforms/Passes.h"
+
+#include "mlir/IR/PatternMatch.h"
+#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
+
+using namespace mlir;
+using namespace cnnc::cnn;
+
+namespace {
+
+/// The activation attributes shared by fused_conv2d and fused_gemm.
+struct Activation {
+  StringRef kind = "none";
+  float alpha = 0.01f, min = 0.0f, max = 6.0f;
+};
+
+/// Recognizes an activation op.
+static bool matchActivation(Operation *op, Activation &act) {
+  if (isa<ReluOp>(op)) {
+    act.kind = "relu";
+  } else if (auto l = dyn_cast<LeakyReluOp>(op)) {
+    act.kind = "leaky_relu";
+    act.alpha = l.getAlpha().convertToFloat();
+  } else if (auto c = dyn_cast<ClipOp>(op)) {
+    act.kind = "clip";
+    act.min = c.getMin().convertToFloat();
+    act.max = c.getMax().convertToFloat();
+  } else if (isa<SigmoidOp>(op)) {
+    act.kind = "sigmoid";
+  } else if (isa<TanhOp>(op)) {
+    act.kind = "tanh";
+  } else {
+    return false;
+  }
+  return true;
+}
+
+/// The single user of `v`, or null (with a remark when several users keep
+/// the candidate from growing).
+static Operation *soleUser(Value v, Operation *root, bool remarks) {
+  if (v.use_empty())
+    return nullptr;
+  if (!v.hasOneUse()) {
+    if (remarks)
+      root->emitRemark("not fused further: the value is used by ")
+          << std::distance(v.use_begin(), v.use_end())
+          << " ops and must stay in memory";
+    return nullptr;
+  }
+  return *v.getUsers().begin();
+}
+
+static Location fusedLoc(ArrayRef<Operation *> ops) {
+  SmallVector<Location> locs;
+  for (Operation *op : ops)
+    locs.push_back(op->getLoc());
+  return FusedLoc::get(ops.front()->getContext(), locs);
+}
+
+struct FuseConv : public OpRewritePattern<Conv2dOp> {
+  FuseConv(MLIRContext *ctx, bool remarks)
+      : OpRewritePattern<Conv2dOp>(ctx), remarks(remarks) {}
+
+  LogicalResult matchAndRewrite(Conv2dOp conv,
+                                PatternRewriter &rewriter) const override {
+    SmallVector<Operation *> absorbed = {conv};
+    Value current = conv.getResult();
+    Value residual;
+    Activation act;
+    Operation *pool = nullptr;
+    Operation *user = soleUser(current, conv, remarks);
+    if (auto add = dyn_cast_or_null<AddOp>(user)) {
+      Value other = add.getLhs() == current ? add.getRhs() : add.getLhs();
+      if (other != current && other.getType() == current.getType() &&
+          add.getType() == current.getType()) {
+        residual = other;
+        absorbed.push_back(add);
+        current = add.getResult();
+        user = soleUser(current, conv, remarks);
+      } else if (remarks) {
+        conv.emitRemark("residual add not fused: it broadcasts or changes "
+                        "the shape");
+      }
+    }
+    if (user && matchActivation(user, act)) {
+      absorbed.push_back(user);
+      current = user->getResult(0);
+      user = soleUser(current, conv, remarks);
+    }
+    if (user && isa<MaxPool2dOp, AvgPool2dOp>(user)) {
+      ArrayAttr dil = isa<MaxPool2dOp>(user)
+                          ? cast<MaxPool2dOp>(user).getDilations()
+                          : cast<AvgPool2dOp>(user).getDilations();
+      if (llvm::all_of(dil, [](Attribute a) {
+            return a.cast<IntegerAttr>().getInt() == 1;
+          })) {
+        pool = user;
+        absorbed.push_back(user);
+        current = user->getResult(0);
+      } else if (remarks) {
+        conv.emitRemark("pooling not fused: dilated pooling windows");
+      }
+    }
+
+    Builder &b = rewriter;
+    NamedAttrList attrs;
+    // Attributes left at their default are absent: copy only those set.
+    auto copy = [&](StringRef name, Attribute value) {
+      if (value)
+        attrs.set(name, value);
+    };
+    copy("strides", conv.getStridesAttr());
+    copy("pads", conv.getPadsAttr());
+    copy("dilations", conv.getDilationsAttr());
+    copy("group", conv.getGroupAttr());
+    attrs.set("activation", b.getStringAttr(act.kind));
+    if (act.kind == "leaky_relu")
+      attrs.set("alpha", b.getF32FloatAttr(act.alpha));
+    if (act.kind == "clip") {
+      attrs.set("min", b.getF32FloatAttr(act.min));
+      attrs.set("max", b.getF32FloatAttr(act.max));
+    }
+    if (pool) {
+      auto setPool = [&](auto p, StringRef kind) {
+        attrs.set("pool", b.getStringAttr(kind));
+        copy("pool_kernel", p.getKernelShapeAttr());
+        copy("pool_strides", p.getStridesAttr());
+        copy("pool_pads", p.getPadsAttr());
+        copy("pool_ceil_mode", p.getCeilModeAttr());
+        copy("pool_count_include_pad", p.getCountIncludePadAttr());
+      };
+      if (auto p = dyn_cast<MaxPool2dOp>(pool))
+        setPool(p, "max");
+      else
+        setPool(cast<AvgPool2dOp>(pool), "avg");
+    }
+    auto seg = [](Value v) { return v ? 1 : 0; };
+    attrs.set("operand_segment_sizes",
+              b.getI32VectorAttr({1, 1, seg(conv.getBias()), 0, 0,
+                                  seg(residual)}));
+    SmallVector<Value> operands = {conv.getInput(), conv.getWeight()};
+    if (conv.getBias())
+      operands.push_back(conv.getBias());
+    if (residual)
+      operands.push_back(residual);
+    Operation *last = absorbed.back();
+    rewriter.setInsertionPoint(last);
+    auto fused = rewriter.create<FusedConv2dOp>(
+        fusedLoc(absorbed), current.getType(), operands, attrs.getAttrs());
+    rewriter.replaceOp(last, fused.getResult());
+    for (auto it = absorbed.rbegin() + 1; it != absorbed.rend(); ++it)
+      rewriter.eraseOp(*it);
+    return success();
+  }
+
+  bool remarks;
+};
+
+struct FuseGemm : public OpRewritePattern<GemmOp> {
+  FuseGemm(MLIRContext *ctx, bool remarks)
+      : OpRewritePattern<GemmOp>(ctx), remarks(remarks) {}
+
+  LogicalResult matchAndRewrite(GemmOp gemm,
+                                PatternRewriter &rewriter) const override {
+    Activation act;
+    Operation *user = soleUser(gemm.getResult(), gemm, remarks);
+    SmallVector<Operation *> absorbed = {gemm};
+    Value current = gemm.getResult();
+    if (user && matchActivation(user, act)) {
+      absorbed.push_back(user);
+      current = user->getResult(0);
+    }
+    Builder &b = rewriter;
+    NamedAttrList attrs(gemm->getAttrDictionary());
+    attrs.set("activation", b.getStringAttr(act.kind));
+    if (act.kind == "leaky_relu")
+      attrs.set("leaky_alpha", b.getF32FloatAttr(act.alpha));
+    if (act.kind == "clip") {
+      attrs.set("min", b.getF32FloatAttr(act.min));
+      attrs.set("max", b.getF32FloatAttr(act.max));
+    }
+    rewriter.setInsertionPoint(absorbed.back());
+    auto fused = rewriter.create<FusedGemmOp>(
+        fusedLoc(absorbed), current.getType(), gemm->getOperands(),
+        attrs.getAttrs());
+    rewriter.replaceOp(absorbed.back(), fused.getResult());
+    if (absorbed.size() > 1)
+      rewriter.eraseOp(gemm);
+    return success();
+  }
+
+  bool remarks;
+};
+
+struct FuseOpsPass : public FuseOpsBase<FuseOpsPass> {
+  FuseOpsPass() = default;
+  explicit FuseOpsPass(bool r) { remarks = r; }
+
+  void runOnOperation() override {
+    RewritePatternSet patterns(&getContext());
+    patterns.add<FuseConv, FuseGemm>(&getContext(), remarks);
+    // Fusion must not fold or reorder anything else: one top-down sweep.
+    GreedyRewriteConfig config;
+    config.useTopDownTraversal = true;
+    config.enableRegionSimplification = false;
+    if (failed(applyPatternsAndFoldGreedily(getOperation(), std::move(patterns),
+                                            config)))
+      signalPassFailure();
+  }
+};
+} // namespace
+
+std::unique_ptr<Pass> cnnc::cnn::createFuseOpsPass() {
+  return std::make_unique<FuseOpsPass>();
+}
+
+std::unique_ptr<Pass> cnnc::cnn::createFuseOpsPass(bool remarks) {
+  return std::make_unique<FuseOpsPass>(remarks);
+}

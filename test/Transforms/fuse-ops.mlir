@@ -1,0 +1,91 @@
+// RUN: cnnc-opt %s -split-input-file -cnn-fuse-ops | FileCheck %s
+// RUN: cnnc-opt %s -split-input-file -cnn-fuse-ops=remarks -verify-diagnostics -o /dev/null
+
+// LeNet's C1 + ReLU + S2 become one kernel.
+// CHECK-LABEL: func @conv_relu_pool
+// CHECK-SAME: (%[[X:.*]]: tensor<?x1x28x28xf32>)
+// CHECK: %[[W:.*]] = cnn.param "c1.weight"
+// CHECK: %[[B:.*]] = cnn.param "c1.bias"
+// CHECK: %[[Y:.*]] = cnn.fused_conv2d %[[X]], %[[W]], bias %[[B]] {activation = "relu", {{.*}}pads = [2, 2, 2, 2], pool = "max", pool_kernel = [2, 2]{{.*}}pool_strides = [2, 2]{{.*}}} : (tensor<?x1x28x28xf32>, tensor<6x1x5x5xf32>, tensor<6xf32>) -> tensor<?x6x14x14xf32>
+// CHECK-NOT: cnn.relu
+// CHECK-NOT: cnn.max_pool2d
+// CHECK: return %[[Y]]
+func @conv_relu_pool(%x: tensor<?x1x28x28xf32>) -> tensor<?x6x14x14xf32> {
+  %w = cnn.param "c1.weight" {init = "kaiming_uniform"} : tensor<6x1x5x5xf32>
+  %b = cnn.param "c1.bias" {init = "uniform_fan_in"} : tensor<6xf32>
+  %c = cnn.conv2d %x, %w, %b {pads = [2, 2, 2, 2]} : (tensor<?x1x28x28xf32>, tensor<6x1x5x5xf32>, tensor<6xf32>) -> tensor<?x6x28x28xf32>
+  %r = cnn.relu %c : tensor<?x6x28x28xf32>
+  %p = cnn.max_pool2d %r {kernel_shape = [2, 2], strides = [2, 2]} : (tensor<?x6x28x28xf32>) -> tensor<?x6x14x14xf32>
+  return %p : tensor<?x6x14x14xf32>
+}
+
+// -----
+
+// ResNet's basic block tail: conv + residual add + ReLU.
+// CHECK-LABEL: func @residual
+// CHECK-SAME: (%[[X:.*]]: tensor<?x8x4x4xf32>, %[[SKIP:.*]]: tensor<?x8x4x4xf32>)
+// CHECK: cnn.fused_conv2d %[[X]], %{{.*}}, residual %[[SKIP]] {activation = "relu"
+func @residual(%x: tensor<?x8x4x4xf32>, %skip: tensor<?x8x4x4xf32>) -> tensor<?x8x4x4xf32> {
+  %w = cnn.param "w" {init = "kaiming_uniform"} : tensor<8x8x3x3xf32>
+  %c = cnn.conv2d %x, %w {pads = [1, 1, 1, 1]} : (tensor<?x8x4x4xf32>, tensor<8x8x3x3xf32>) -> tensor<?x8x4x4xf32>
+  %a = cnn.add %skip, %c : (tensor<?x8x4x4xf32>, tensor<?x8x4x4xf32>) -> tensor<?x8x4x4xf32>
+  %r = cnn.relu %a : tensor<?x8x4x4xf32>
+  return %r : tensor<?x8x4x4xf32>
+}
+
+// -----
+
+// The conv result is also returned: it must stay in memory, so nothing fuses
+// into it (the conv alone still becomes a fused op of one).
+// CHECK-LABEL: func @several_users
+// CHECK: %[[C:.*]] = cnn.fused_conv2d {{.*}} {activation = "none"
+// CHECK: %[[R:.*]] = cnn.relu %[[C]]
+// CHECK: return %[[C]], %[[R]]
+func @several_users(%x: tensor<1x3x8x8xf32>) -> (tensor<1x4x6x6xf32>, tensor<1x4x6x6xf32>) {
+  %w = cnn.param "w" {init = "kaiming_uniform"} : tensor<4x3x3x3xf32>
+  // expected-remark @+1 {{not fused further: the value is used by 2 ops and must stay in memory}}
+  %c = cnn.conv2d %x, %w : (tensor<1x3x8x8xf32>, tensor<4x3x3x3xf32>) -> tensor<1x4x6x6xf32>
+  %r = cnn.relu %c : tensor<1x4x6x6xf32>
+  return %c, %r : tensor<1x4x6x6xf32>, tensor<1x4x6x6xf32>
+}
+
+// -----
+
+// A broadcasting add is not a residual connection.
+// CHECK-LABEL: func @broadcast_add
+// CHECK: cnn.fused_conv2d
+// CHECK-NOT: residual
+// CHECK: cnn.add
+func @broadcast_add(%x: tensor<1x3x8x8xf32>, %y: tensor<1x1x1x1xf32>) -> tensor<1x4x6x6xf32> {
+  %w = cnn.param "w" {init = "kaiming_uniform"} : tensor<4x3x3x3xf32>
+  // expected-remark @+1 {{residual add not fused: it broadcasts or changes the shape}}
+  %c = cnn.conv2d %x, %w : (tensor<1x3x8x8xf32>, tensor<4x3x3x3xf32>) -> tensor<1x4x6x6xf32>
+  %a = cnn.add %c, %y : (tensor<1x4x6x6xf32>, tensor<1x1x1x1xf32>) -> tensor<1x4x6x6xf32>
+  return %a : tensor<1x4x6x6xf32>
+}
+
+// -----
+
+// Pooling before the activation: the activation is not absorbed past it.
+// CHECK-LABEL: func @pool_then_relu
+// CHECK: %[[F:.*]] = cnn.fused_conv2d {{.*}}pool = "avg"
+// CHECK: cnn.relu %[[F]]
+func @pool_then_relu(%x: tensor<1x3x8x8xf32>) -> tensor<1x4x3x3xf32> {
+  %w = cnn.param "w" {init = "kaiming_uniform"} : tensor<4x3x3x3xf32>
+  %c = cnn.conv2d %x, %w : (tensor<1x3x8x8xf32>, tensor<4x3x3x3xf32>) -> tensor<1x4x6x6xf32>
+  %p = cnn.avg_pool2d %c {kernel_shape = [2, 2], strides = [2, 2]} : (tensor<1x4x6x6xf32>) -> tensor<1x4x3x3xf32>
+  %r = cnn.relu %p : tensor<1x4x3x3xf32>
+  return %r : tensor<1x4x3x3xf32>
+}
+
+// -----
+
+// CHECK-LABEL: func @gemm_clip
+// CHECK: cnn.fused_gemm {{.*}} {activation = "clip", max = 6.000000e+00 : f32, min = 0.000000e+00 : f32, transB = true}
+// CHECK-NOT: cnn.clip
+func @gemm_clip(%x: tensor<?x16xf32>) -> tensor<?x4xf32> {
+  %w = cnn.param "fc.weight" {init = "kaiming_uniform"} : tensor<4x16xf32>
+  %g = cnn.gemm %x, %w {transB = true} : (tensor<?x16xf32>, tensor<4x16xf32>) -> tensor<?x4xf32>
+  %c = cnn.clip %g {min = 0.0 : f32, max = 6.0 : f32} : tensor<?x4xf32>
+  return %c : tensor<?x4xf32>
+}
