@@ -3,9 +3,26 @@
 
 #include "cnnc/Dialect/CNN/CNNOps.h"
 
+#include <limits>
+
 using namespace Halide;
 using namespace cnnc;
 using namespace cnnc::codegen;
+
+Expr cnnc::codegen::applyActivation(Expr x, llvm::StringRef kind, float alpha,
+                                    float min, float max) {
+  if (kind == "relu")
+    return Halide::max(x, 0.0f);
+  if (kind == "leaky_relu")
+    return select(x >= 0.0f, x, alpha * x);
+  if (kind == "clip")
+    return clamp(x, min, max);
+  if (kind == "sigmoid")
+    return 1.0f / (1.0f + exp(-x));
+  if (kind == "tanh")
+    return tanh(x);
+  return x;
+}
 
 static std::vector<int64_t> ints(mlir::ArrayAttr attr) {
   std::vector<int64_t> v;
@@ -14,11 +31,10 @@ static std::vector<int64_t> ints(mlir::ArrayAttr attr) {
   return v;
 }
 
-mlir::FailureOr<KernelParts>
-cnnc::codegen::lowerConv(mlir::Operation *operation,
-                         llvm::ArrayRef<TensorFunc> operands) {
-  auto op = llvm::cast<cnn::Conv2dOp>(operation);
-  const TensorFunc &in = operands[0], &w = operands[1];
+/// The convolution attributes shared by conv2d and fused_conv2d.
+template <typename ConvOp>
+static KernelParts defineConv(ConvOp op, const TensorFunc &in,
+                              const TensorFunc &w, const TensorFunc *bias) {
   std::vector<int64_t> strides = ints(op.getStrides());
   std::vector<int64_t> pads = ints(op.getPads()); // top, left, bottom, right
   std::vector<int64_t> dil = ints(op.getDilations());
@@ -32,7 +48,6 @@ cnnc::codegen::lowerConv(mlir::Operation *operation,
 
   KernelParts parts;
   parts.family = KernelParts::Family::Conv;
-  parts.shape = resultShape(operation);
   parts.channels = cout;
 
   Func input = in.func;
@@ -55,19 +70,103 @@ cnnc::codegen::lowerConv(mlir::Operation *operation,
   if (group > 1)
     ci = (c / (int)coutPerGroup) * (int)cinPerGroup + r.z;
   Func conv("conv");
-  if (operands.size() > 2)
-    conv(x, y, c, n) = operands[2].func(c);
+  if (bias)
+    conv(x, y, c, n) = bias->func(c);
   else
     conv(x, y, c, n) = 0.0f;
   conv(x, y, c, n) +=
       w.func(r.x, r.y, r.z, c) *
       input(x * (int)strides[1] - (int)pads[1] + r.x * (int)dil[1],
             y * (int)strides[0] - (int)pads[0] + r.y * (int)dil[0], ci, n);
-  Func out("conv_out");
-  out(x, y, c, n) = conv(x, y, c, n);
-  parts.output = out;
   parts.reduction = conv;
   parts.hasReduction = true;
   parts.rdom = r;
+  return parts;
+}
+
+mlir::FailureOr<KernelParts>
+cnnc::codegen::lowerConv(mlir::Operation *operation,
+                         llvm::ArrayRef<TensorFunc> operands) {
+  std::vector<Var> v = makeVars(4);
+  Var x = v[0], y = v[1], c = v[2], n = v[3];
+  if (auto op = llvm::dyn_cast<cnn::Conv2dOp>(operation)) {
+    KernelParts parts = defineConv(op, operands[0], operands[1],
+                                   operands.size() > 2 ? &operands[2] : nullptr);
+    Func out("conv_out");
+    out(x, y, c, n) = parts.reduction(x, y, c, n);
+    parts.output = out;
+    parts.shape = resultShape(operation);
+    return parts;
+  }
+
+  auto op = llvm::cast<cnn::FusedConv2dOp>(operation);
+  // Operands in ODS order; optional ones are present or not.
+  size_t next = 2;
+  const TensorFunc *bias = op.getBias() ? &operands[next++] : nullptr;
+  const TensorFunc *scale = op.getScale() ? &operands[next++] : nullptr;
+  const TensorFunc *shift = op.getShift() ? &operands[next++] : nullptr;
+  const TensorFunc *residual = op.getResidual() ? &operands[next++] : nullptr;
+  KernelParts parts = defineConv(op, operands[0], operands[1], bias);
+  Expr t = parts.reduction(x, y, c, n);
+  if (scale)
+    t = t * scale->func(c);
+  if (shift)
+    t = t + shift->func(c);
+  if (residual)
+    t = t + residual->func(x, y, c, n);
+  t = applyActivation(t, op.getActivation(), op.getAlpha().convertToFloat(),
+                      op.getMin().convertToFloat(),
+                      op.getMax().convertToFloat());
+  Func post("conv_post");
+  post(x, y, c, n) = t;
+  parts.shape = resultShape(operation);
+  if (op.getPool() == "none") {
+    parts.output = post;
+    return parts;
+  }
+
+  // Pooling over the fused rows, as lowerPooling does for a lone pool.
+  std::vector<int64_t> k = ints(op.getPoolKernel()),
+                       s = ints(op.getPoolStrides()), p = ints(op.getPoolPads());
+  auto convType = op.getWeight().getType().cast<mlir::ShapedType>();
+  (void)convType;
+  // The convolution's own output size (before pooling).
+  int64_t convH = 0, convW = 0;
+  {
+    std::vector<int64_t> cs = ints(op.getStrides()), cp = ints(op.getPads()),
+                         cd = ints(op.getDilations());
+    const TensorFunc &in = operands[0], &w = operands[1];
+    convH = (in.shape[2] + cp[0] + cp[2] - cd[0] * (w.shape[2] - 1) - 1) / cs[0] + 1;
+    convW = (in.shape[3] + cp[1] + cp[3] - cd[1] * (w.shape[3] - 1) - 1) / cs[1] + 1;
+  }
+  bool isMax = op.getPool() == "max";
+  Func source = post;
+  if (p[0] || p[1] || p[2] || p[3] || op.getPoolCeilMode()) {
+    Region bounds = {Range(0, (int)convW), Range(0, (int)convH), Range(),
+                     Range()};
+    source = BoundaryConditions::constant_exterior(
+        post, isMax ? -std::numeric_limits<float>::infinity() : 0.0f, bounds);
+  }
+  RDom pr(0, (int)k[1], 0, (int)k[0], "pool_r");
+  Expr x0 = x * (int)s[1] - (int)p[1], y0 = y * (int)s[0] - (int)p[0];
+  Func pool(isMax ? "max_pool" : "avg_pool");
+  if (isMax) {
+    pool(x, y, c, n) = maximum(source(x0 + pr.x, y0 + pr.y, c, n));
+  } else {
+    Expr divisor;
+    if (op.getPoolCountIncludePad()) {
+      Expr x1 = min(x0 + (int)k[1], (int)(convW + p[3]));
+      Expr y1 = min(y0 + (int)k[0], (int)(convH + p[2]));
+      divisor = cast<float>((x1 - x0) * (y1 - y0));
+    } else {
+      Expr x1 = min(x0 + (int)k[1], (int)convW), y1 = min(y0 + (int)k[0], (int)convH);
+      divisor = cast<float>(max((x1 - max(x0, 0)) * (y1 - max(y0, 0)), 1));
+    }
+    pool(x, y, c, n) = sum(source(x0 + pr.x, y0 + pr.y, c, n)) / divisor;
+  }
+  parts.pooled = true;
+  parts.convWidth = convW;
+  parts.post = post;
+  parts.output = pool;
   return parts;
 }

@@ -18,6 +18,42 @@ static std::vector<Expr> broadcastIndex(llvm::ArrayRef<int64_t> shape,
   return idx;
 }
 
+template <typename GemmLike>
+static KernelParts lowerGemm(GemmLike op, llvm::ArrayRef<TensorFunc> operands,
+                             KernelParts parts, llvm::StringRef activation,
+                             float alpha2, float min, float max) {
+  const TensorFunc &a = operands[0], &b = operands[1];
+  bool ta = op.getTransA(), tb = op.getTransB();
+  int64_t k = ta ? a.shape[0] : a.shape[1];
+  Var j("j"), i("i");
+  RDom r(0, (int)k, "gemm_k");
+  // Row-major element [row][col] of a 2-D tensor is f(col, row).
+  Expr av = ta ? a.func(i, r.x) : a.func(r.x, i);
+  Expr bv = tb ? b.func(r.x, j) : b.func(j, r.x);
+  Func prod("gemm_prod");
+  prod(j, i) = 0.0f;
+  prod(j, i) += av * bv;
+  Expr value = prod(j, i);
+  float alpha = op.getAlpha().convertToFloat();
+  if (alpha != 1.0f)
+    value = alpha * value;
+  if (operands.size() > 2) {
+    const TensorFunc &c = operands[2];
+    std::vector<Expr> idx = broadcastIndex(c.shape, {i, j});
+    Expr cv = at(c.func, idx);
+    float beta = op.getBeta().convertToFloat();
+    value = value + (beta == 1.0f ? cv : beta * cv);
+  }
+  Func out("gemm");
+  out(j, i) = applyActivation(value, activation, alpha2, min, max);
+  parts.output = out;
+  parts.reduction = prod;
+  parts.hasReduction = true;
+  parts.rdom = r;
+  parts.reductionSize = k;
+  return parts;
+}
+
 mlir::FailureOr<KernelParts>
 cnnc::codegen::lowerDense(mlir::Operation *operation,
                           llvm::ArrayRef<TensorFunc> operands) {
@@ -26,38 +62,13 @@ cnnc::codegen::lowerDense(mlir::Operation *operation,
   parts.shape = resultShape(operation);
   const TensorFunc &a = operands[0], &b = operands[1];
 
-  if (auto op = llvm::dyn_cast<cnn::GemmOp>(operation)) {
-    bool ta = op.getTransA(), tb = op.getTransB();
-    int64_t k = ta ? a.shape[0] : a.shape[1];
-    Var j("j"), i("i");
-    RDom r(0, (int)k, "gemm_k");
-    // Row-major element [row][col] of a 2-D tensor is f(col, row).
-    Expr av = ta ? a.func(i, r.x) : a.func(r.x, i);
-    Expr bv = tb ? b.func(r.x, j) : b.func(j, r.x);
-    Func prod("gemm_prod");
-    prod(j, i) = 0.0f;
-    prod(j, i) += av * bv;
-    Expr value = prod(j, i);
-    float alpha = op.getAlpha().convertToFloat();
-    if (alpha != 1.0f)
-      value = alpha * value;
-    if (operands.size() > 2) {
-      const TensorFunc &c = operands[2];
-      std::vector<Expr> idx = broadcastIndex(c.shape, {i, j});
-      Expr cv = at(c.func, idx);
-      float beta = op.getBeta().convertToFloat();
-      value = value + (beta == 1.0f ? cv : beta * cv);
-    }
-    Func out("gemm");
-    out(j, i) = value;
-    parts.output = out;
-    parts.reduction = prod;
-    parts.hasReduction = true;
-    parts.rdom = r;
-    parts.reductionSize = k;
-    return parts;
-  }
-
+  if (auto fused = llvm::dyn_cast<cnn::FusedGemmOp>(operation))
+    return lowerGemm(fused, operands, parts, fused.getActivation(),
+                     fused.getLeakyAlpha().convertToFloat(),
+                     fused.getMin().convertToFloat(),
+                     fused.getMax().convertToFloat());
+  if (auto op = llvm::dyn_cast<cnn::GemmOp>(operation))
+    return lowerGemm(op, operands, parts, "none", 0, 0, 0);
   // MatMul: NumPy semantics with broadcast batch dims.
   llvm::SmallVector<int64_t, 4> as(a.shape.begin(), a.shape.end()),
       bs(b.shape.begin(), b.shape.end());

@@ -38,11 +38,12 @@ mlir::FailureOr<KernelParts>
 cnnc::codegen::lowerOp(mlir::Operation *op, llvm::ArrayRef<TensorFunc> operands,
                        const LoweringContext &ctx) {
   return llvm::TypeSwitch<mlir::Operation *, mlir::FailureOr<KernelParts>>(op)
-      .Case<cnn::Conv2dOp>([&](auto) { return lowerConv(op, operands); })
+      .Case<cnn::Conv2dOp, cnn::FusedConv2dOp>(
+          [&](auto) { return lowerConv(op, operands); })
       .Case<cnn::MaxPool2dOp, cnn::AvgPool2dOp, cnn::GlobalAvgPoolOp,
             cnn::GlobalMaxPoolOp>(
           [&](auto) { return lowerPooling(op, operands); })
-      .Case<cnn::GemmOp, cnn::MatMulOp>(
+      .Case<cnn::GemmOp, cnn::FusedGemmOp, cnn::MatMulOp>(
           [&](auto) { return lowerDense(op, operands); })
       .Default([&](mlir::Operation *) { return lowerElementwise(op, operands); });
 }
@@ -80,7 +81,44 @@ static int channelBlock(int64_t channels, int limit) {
   return 1;
 }
 
+/// conv + pooling: each task computes a block of pooled output rows for a
+/// block of channels; the convolution rows it needs are computed right
+/// there (compute_at the pooled row), so they never leave the cache.
+static void schedulePooledConv(KernelParts &p, const LoweringContext &ctx) {
+  std::vector<Var> v = makeVars(4);
+  Var x = v[0], y = v[1], c = v[2], n = v[3];
+  Var co("co"), ci("ci"), t("t"), t2("t2");
+  int block = channelBlock(p.channels, 8);
+  Func pool = p.output, conv = p.reduction;
+  int poolVec = evenVector(p.shape[3], ctx.vectorWidth());
+  pool.split(c, co, ci, block)
+      .reorder(x, ci, y, co, n)
+      .vectorize(x, poolVec, TailStrategy::ShiftInwards)
+      .fuse(y, co, t)
+      .fuse(t, n, t2)
+      .parallel(t2);
+  // The convolution's rows are wider than the pooled ones; RoundUp is safe
+  // on this internal buffer and keeps every vector whole.
+  int convVec = evenVector(p.convWidth, ctx.vectorWidth());
+  conv.compute_at(pool, t2)
+      .vectorize(x, convVec, TailStrategy::RoundUp)
+      .unroll(c);
+  conv.update()
+      .reorder(x, c, p.rdom.x, p.rdom.y, p.rdom.z, y)
+      .vectorize(x, convVec, TailStrategy::RoundUp)
+      .unroll(c);
+  if (p.hasPadded) {
+    Var pt("pt");
+    p.padded.compute_root()
+        .vectorize(x, ctx.vectorWidth(), TailStrategy::GuardWithIf)
+        .fuse(c, n, pt)
+        .parallel(pt);
+  }
+}
+
 static void scheduleConv(KernelParts &p, const LoweringContext &ctx) {
+  if (p.pooled)
+    return schedulePooledConv(p, ctx);
   std::vector<Var> v = makeVars(4);
   Var x = v[0], y = v[1], c = v[2], n = v[3];
   Var xo("xo"), xi("xi"), co("co"), ci("ci"), t("t"), t2("t2");

@@ -43,6 +43,11 @@ struct KernelParts {
   Halide::Func padded;
   bool hasPadded = false;
   Halide::RDom rdom;
+  /// Fused conv: the pooled output reads `post` (bias, affine, residual,
+  /// activation) computed per output row.
+  bool pooled = false;
+  int64_t convWidth = 0;
+  Halide::Func post;
   llvm::SmallVector<int64_t, 4> shape;
   /// Conv: output channels; Dense: reduction length.
   int64_t channels = 0, reductionSize = 0;
@@ -80,6 +85,10 @@ mlir::FailureOr<KernelParts>
 lowerElementwise(mlir::Operation *op, llvm::ArrayRef<TensorFunc> operands);
 
 void scheduleKernel(KernelParts &parts, const LoweringContext &ctx);
+
+/// Applies a fused op's activation (`none`, `relu`, ...).
+Halide::Expr applyActivation(Halide::Expr x, llvm::StringRef kind, float alpha,
+                             float min, float max);
 
 /// Output shape of `op`'s result (row-major, -1 for the batch).
 llvm::SmallVector<int64_t, 4> resultShape(mlir::Operation *op);

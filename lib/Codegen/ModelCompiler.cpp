@@ -74,19 +74,24 @@ static int64_t fanIn(cnn::ParamOp param) {
   }
   for (Operation *user : param->getUsers()) {
     Value weight;
-    if (auto conv = dyn_cast<cnn::Conv2dOp>(user))
+    bool transB = true;
+    if (auto conv = dyn_cast<cnn::Conv2dOp>(user)) {
       weight = conv.getWeight();
-    else if (auto gemm = dyn_cast<cnn::GemmOp>(user))
+    } else if (auto conv = dyn_cast<cnn::FusedConv2dOp>(user)) {
+      weight = conv.getWeight();
+    } else if (auto gemm = dyn_cast<cnn::GemmOp>(user)) {
       weight = gemm.getB();
+      transB = gemm.getTransB();
+    } else if (auto gemm = dyn_cast<cnn::FusedGemmOp>(user)) {
+      weight = gemm.getB();
+      transB = gemm.getTransB();
+    }
     if (weight && weight != param.getResult()) {
       auto ws = weight.getType().cast<ShapedType>().getShape();
       int64_t f = 1;
       for (int64_t d : ws.drop_front())
         f *= d;
-      if (auto gemm = dyn_cast<cnn::GemmOp>(user))
-        if (!gemm.getTransB())
-          f = ws[0];
-      return f;
+      return transB ? f : ws[0];
     }
   }
   return shape.empty() ? 1 : shape[0];
@@ -173,10 +178,20 @@ static llvm::SmallVector<int64_t, 4> dimsOf(Value v) {
   return dims;
 }
 
+/// The layer names of an op ("c1+a1+s2" for a fused op), for messages and
+/// profiles.
 static std::string layerLabel(Operation *op) {
-  if (auto name = op->getLoc().dyn_cast<NameLoc>())
-    return name.getName().str();
-  return op->getName().getStringRef().str();
+  std::string label;
+  std::function<void(Location)> visit = [&](Location loc) {
+    if (auto name = loc.dyn_cast<NameLoc>()) {
+      label += (label.empty() ? "" : "+") + name.getName().str();
+    } else if (auto fused = loc.dyn_cast<FusedLoc>()) {
+      for (Location inner : fused.getLocations())
+        visit(inner);
+    }
+  };
+  visit(op->getLoc());
+  return label.empty() ? op->getName().getStringRef().str() : label;
 }
 
 int ModelCompiler::newBuffer(BufferKind kind, Value value, int ref) {

@@ -85,6 +85,10 @@ cl::opt<bool> keepIntermediates("keep-intermediates",
                                 cl::desc("Keep the generated C, objects and "
                                          "weights"),
                                 cl::cat(cnncCategory));
+cl::opt<bool> remarks("remarks",
+                      cl::desc("Explain, as remarks, the fusions that did not "
+                               "happen"),
+                      cl::cat(cnncCategory));
 cl::opt<bool> noCache("no-cache",
                       cl::desc("Compile every kernel anew (no kernel cache)"),
                       cl::cat(cnncCategory));
@@ -247,6 +251,12 @@ int main(int argc, char **argv) {
     cnnc::GraphPipelineOptions options;
     options.optLevel = optLevel;
     options.freezePrefixes.assign(freezePrefixes.begin(), freezePrefixes.end());
+    options.training = train;
+    options.remarks = remarks;
+    // The summary shows the model's parameters as imported (and frozen),
+    // before BatchNorm folding changes them.
+    if (summary)
+      options.optLevel = 0;
     cnnc::buildGraphPassPipeline(pm, options);
     if (printIRAfterAll || printIRBeforeAll) {
       context.disableMultithreading();
