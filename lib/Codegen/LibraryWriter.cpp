@@ -53,7 +53,8 @@ static std::vector<std::string> apiFunctions(const std::string &p) {
   return {p + "_create",      p + "_release",     p + "_num_inputs",
           p + "_num_outputs", p + "_input_info",  p + "_output_info",
           p + "_run",         p + "_set_num_threads", p + "_last_error",
-          p + "_api"};
+          p + "_api",         p + "_num_params",  p + "_param_info",
+          p + "_get_param",   p + "_set_param"};
 }
 
 static void writeWrapper(const ModelPlan &plan, const std::string &p,
@@ -100,11 +101,31 @@ static void writeWrapper(const ModelPlan &plan, const std::string &p,
   };
   tensors("inputs", plan.inputs);
   tensors("outputs", plan.outputs);
+  os << "static const cnnc_rt_param params[] = {\n";
+  for (const ParamDesc &d : plan.params)
+    os << "  {{" << cString(d.name) << ", " << cString(d.group) << ", "
+       << d.dims.size() << ", " << dimsInit(d.dims) << ", "
+       << (d.trainable ? 1 : 0) << ", " << (d.isBuffer ? 1 : 0) << "}, "
+       << d.buffer << "},\n";
+  if (plan.params.empty())
+    os << "  {{0, 0, 0, {0}, 0, 0}, 0},\n";
+  os << "};\n";
   os << "static const cnnc_rt_model model = {\n  " << cString(plan.name)
      << ", " << plan.buffers.size() << ", buffers, " << plan.calls.size()
      << ", kernels, " << plan.inputs.size() << ", inputs, inputs_buffers, "
      << plan.outputs.size() << ", outputs, outputs_buffers, " << p
-     << "_weights, " << plan.weights.size() << "ULL};\n\n";
+     << "_weights, " << plan.weights.size() << "ULL, " << plan.params.size()
+     << ", params};\n\n";
+  bool onnx = !plan.sourceOnnx.empty();
+  if (onnx)
+    os << "extern const unsigned char " << p << "_source_onnx[];\n"
+       << "extern const unsigned char " << p << "_source_onnx_end[];\n";
+  os << "static void source_onnx(const void **data, size_t *size) {\n"
+     << "  if (data) *data = " << (onnx ? p + "_source_onnx" : "0") << ";\n"
+     << "  if (size) *size = "
+     << (onnx ? "(size_t)(" + p + "_source_onnx_end - " + p + "_source_onnx)"
+              : "0")
+     << ";\n}\n";
   os << "EXPORT int " << p << "_create(cnnc_model **out) { return cnnc_rt_create(&model, out); }\n"
      << "EXPORT void " << p << "_release(cnnc_model *m) { cnnc_rt_release(m); }\n"
      << "EXPORT int32_t " << p << "_num_inputs(void) { return " << plan.inputs.size() << "; }\n"
@@ -117,11 +138,20 @@ static void writeWrapper(const ModelPlan &plan, const std::string &p,
      << "    const size_t *in_bytes, void *const *out, const size_t *out_bytes) {\n"
      << "  return cnnc_rt_run(m, batch, in, in_bytes, out, out_bytes);\n}\n"
      << "EXPORT int " << p << "_set_num_threads(cnnc_model *m, int32_t n) { return cnnc_rt_set_num_threads(m, n); }\n"
-     << "EXPORT const char *" << p << "_last_error(const cnnc_model *m) { return cnnc_rt_last_error(m); }\n\n"
+     << "EXPORT const char *" << p << "_last_error(const cnnc_model *m) { return cnnc_rt_last_error(m); }\n"
+     << "EXPORT int32_t " << p << "_num_params(void) { return " << plan.params.size() << "; }\n"
+     << "EXPORT int " << p << "_param_info(int32_t i, cnnc_param_info *out) {\n"
+     << "  return cnnc_rt_param_info(&model, i, out);\n}\n"
+     << "EXPORT int " << p << "_get_param(cnnc_model *m, int32_t i, float *out, size_t bytes) {\n"
+     << "  return cnnc_rt_get_param(m, i, out, bytes);\n}\n"
+     << "EXPORT int " << p << "_set_param(cnnc_model *m, int32_t i, const float *in, size_t bytes) {\n"
+     << "  return cnnc_rt_set_param(m, i, in, bytes);\n}\n\n"
      << "static const cnnc_model_api api = {CNNC_ABI_VERSION, " << cString(plan.name) << ",\n"
      << "  " << p << "_create, " << p << "_release, " << p << "_num_inputs, "
      << p << "_num_outputs,\n  " << p << "_input_info, " << p << "_output_info, "
-     << p << "_run, " << p << "_set_num_threads,\n  " << p << "_last_error};\n"
+     << p << "_run, " << p << "_set_num_threads,\n  " << p << "_last_error, "
+     << p << "_num_params, " << p << "_param_info, " << p << "_get_param, "
+     << p << "_set_param,\n  0, 0, 0, source_onnx};\n"
      << "EXPORT const cnnc_model_api *" << p << "_api(void) { return &api; }\n"
      << "EXPORT const cnnc_model_api *cnnc_model_entry(void) { return &api; }\n";
 }
@@ -148,6 +178,10 @@ static void writeHeader(const ModelPlan &plan, const std::string &p,
      << "    const size_t *input_bytes, void *const *outputs, const size_t *output_bytes);\n"
      << "int " << p << "_set_num_threads(cnnc_model *model, int32_t threads);\n"
      << "const char *" << p << "_last_error(const cnnc_model *model);\n"
+     << "int32_t " << p << "_num_params(void);\n"
+     << "int " << p << "_param_info(int32_t index, cnnc_param_info *out);\n"
+     << "int " << p << "_get_param(cnnc_model *model, int32_t index, float *out, size_t bytes);\n"
+     << "int " << p << "_set_param(cnnc_model *model, int32_t index, const float *values, size_t bytes);\n"
      << "const cnnc_model_api *" << p << "_api(void);\n"
      << "\n#ifdef __cplusplus\n}\n#endif\n\n#endif /* " << guard << " */\n";
 }
@@ -179,7 +213,17 @@ LogicalResult cnnc::codegen::writeLibrary(ModuleOp module,
                             << "  .hidden " << p << "_weights\n"
                             << p << "_weights:\n  .incbin \"" << weightsBin
                             << "\"\n  .byte 0\n"
-                            << "  .section .note.GNU-stack,\"\",@progbits\n";
+                            ;
+                         if (!plan.sourceOnnx.empty())
+                           os << "  .balign 16\n  .globl " << p
+                              << "_source_onnx\n  .hidden " << p
+                              << "_source_onnx\n"
+                              << p << "_source_onnx:\n  .incbin \""
+                              << plan.sourceOnnx << "\"\n  .globl " << p
+                              << "_source_onnx_end\n  .hidden " << p
+                              << "_source_onnx_end\n"
+                              << p << "_source_onnx_end:\n  .byte 0\n";
+                         os << "  .section .note.GNU-stack,\"\",@progbits\n";
                        })) ||
       failed(writeFile(module, exports, [&](llvm::raw_ostream &os) {
         os << "{\n  global:\n";

@@ -34,6 +34,13 @@ struct TensorDesc {
   int buffer;
 };
 
+struct ParamDesc {
+  std::string name, group;
+  llvm::SmallVector<int64_t, 4> dims;
+  bool trainable = true, isBuffer = false;
+  int buffer;
+};
+
 struct ModelPlan {
   std::string name;
   std::vector<BufferDesc> buffers;
@@ -41,6 +48,9 @@ struct ModelPlan {
   std::vector<KernelCall> calls;
   std::vector<TensorDesc> inputs, outputs;
   std::vector<char> weights;
+  std::vector<ParamDesc> params;
+  /// The ONNX file the model came from, embedded for export ("" if none).
+  std::string sourceOnnx;
   std::vector<std::string> objects; ///< compiled kernels and Halide runtime
 };
 

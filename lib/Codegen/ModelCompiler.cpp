@@ -210,6 +210,8 @@ LogicalResult ModelCompiler::plan() {
   if (!main)
     return module.emitError("the model has no 'main' function");
   modelPlan.name = module.getName() ? module.getName()->str() : "model";
+  if (auto source = module->getAttrOfType<StringAttr>("cnn.source_onnx"))
+    modelPlan.sourceOnnx = source.str();
   for (BlockArgument arg : main.getArguments()) {
     auto type = arg.getType().dyn_cast<RankedTensorType>();
     if (!type || !type.getElementType().isF32())
@@ -240,6 +242,18 @@ LogicalResult ModelCompiler::plan() {
       return;
     if (auto param = dyn_cast<cnn::ParamOp>(op)) {
       int id = newBuffer(BufferKind::Param, param);
+      if (!param->hasAttr("cnn.folded")) {
+        ParamDesc desc;
+        desc.name = param.getName().str();
+        desc.group = param.getGroupAttr()
+                         ? param.getGroupAttr().getValue().str()
+                         : std::string();
+        desc.dims = dimsOf(param);
+        desc.trainable = !param.getFrozen() && !param.getBuffer();
+        desc.isBuffer = param.getBuffer();
+        desc.buffer = id;
+        modelPlan.params.push_back(desc);
+      }
       result = appendWeights(op, param.getValueAttr(), modelPlan.weights,
                              options.seed, modelPlan.buffers[id].offset);
       return;

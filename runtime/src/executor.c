@@ -339,3 +339,59 @@ int cnnc_rt_run(cnnc_model *m, int64_t batch, const void *const *inputs,
   }
   return CNNC_OK;
 }
+
+int cnnc_rt_param_info(const cnnc_rt_model *model, int32_t index,
+                       cnnc_param_info *out) {
+  if (!model || !out || index < 0 || index >= model->num_params)
+    return CNNC_ERROR_INVALID_ARGUMENT;
+  *out = model->params[index].info;
+  return CNNC_OK;
+}
+
+/* The parameter's bytes in the instance, after checking the caller's size. */
+static float *param_data(cnnc_model *m, int32_t index, size_t bytes,
+                         int *status) {
+  const cnnc_rt_model *model = m->model;
+  if (index < 0 || index >= model->num_params) {
+    *status = fail(m, CNNC_ERROR_INVALID_ARGUMENT,
+                   "parameter index %d out of range [0, %d)", (int)index,
+                   (int)model->num_params);
+    return NULL;
+  }
+  const cnnc_rt_param *p = &model->params[index];
+  const cnnc_rt_buffer *b = &model->buffers[p->buffer];
+  size_t expected = (size_t)num_elements(b, 1) * sizeof(float);
+  if (bytes != expected) {
+    *status = fail(m, CNNC_ERROR_SHAPE,
+                   "parameter '%s' has %zu bytes, the caller gave %zu",
+                   p->info.name, expected, bytes);
+    return NULL;
+  }
+  *status = CNNC_OK;
+  return (float *)(m->params + b->offset);
+}
+
+int cnnc_rt_get_param(cnnc_model *m, int32_t index, float *out, size_t bytes) {
+  if (!m)
+    return CNNC_ERROR_INVALID_ARGUMENT;
+  if (!out)
+    return fail(m, CNNC_ERROR_INVALID_ARGUMENT, "null output buffer");
+  int status;
+  float *data = param_data(m, index, bytes, &status);
+  if (data)
+    memcpy(out, data, bytes);
+  return status;
+}
+
+int cnnc_rt_set_param(cnnc_model *m, int32_t index, const float *values,
+                      size_t bytes) {
+  if (!m)
+    return CNNC_ERROR_INVALID_ARGUMENT;
+  if (!values)
+    return fail(m, CNNC_ERROR_INVALID_ARGUMENT, "null input buffer");
+  int status;
+  float *data = param_data(m, index, bytes, &status);
+  if (data)
+    memcpy(data, values, bytes);
+  return status;
+}

@@ -27,6 +27,7 @@
 #include "mlir/Support/FileUtilities.h"
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/CommandLine.h"
+#include "llvm/Support/FileSystem.h"
 #include "llvm/Support/InitLLVM.h"
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/Path.h"
@@ -239,6 +240,14 @@ int main(int argc, char **argv) {
     return 1;
   if (!modelName.empty())
     module->setName(modelName);
+  if (*kind == InputKind::Onnx) {
+    // Libraries embed their ONNX source so trained weights can be exported
+    // back into the same graph.
+    llvm::SmallString<256> source(inputFilename);
+    llvm::sys::fs::make_absolute(source);
+    module->setAttr("cnn.source_onnx",
+                    StringAttr::get(&context, source.str()));
+  }
 
   if (printIRAfterAll) {
     llvm::errs() << "// -----// IR Dump After Import //----- //\n";

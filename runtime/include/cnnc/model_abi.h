@@ -55,6 +55,36 @@ typedef struct cnnc_tensor_info {
 
 typedef struct cnnc_model cnnc_model; /* opaque instance */
 
+/* Training (libraries compiled with `cnnc --train`) --------------------- */
+
+typedef enum cnnc_optimizer {
+  CNNC_OPTIMIZER_SGD = 0,  /* momentum, nesterov, weight_decay (PyTorch SGD) */
+  CNNC_OPTIMIZER_ADAM = 1, /* beta1, beta2, eps, weight_decay (L2, PyTorch) */
+  CNNC_OPTIMIZER_ADAMW = 2 /* decoupled weight decay (PyTorch AdamW) */
+} cnnc_optimizer;
+
+typedef struct cnnc_train_config {
+  int32_t optimizer; /* cnnc_optimizer */
+  float lr;
+  float momentum;
+  float weight_decay;
+  float beta1, beta2, eps;
+  int32_t nesterov;
+  uint64_t seed; /* dropout masks */
+} cnnc_train_config;
+
+/* A parameter of the model: learnable weights and, with is_buffer, running
+ * statistics (BatchNorm mean/variance), which train steps update but the
+ * optimizer does not. */
+typedef struct cnnc_param_info {
+  const char *name;  /* the ONNX initializer's or the DSL's name */
+  const char *group; /* parameter group ("" when none) */
+  int32_t rank;
+  int64_t dims[CNNC_MAX_RANK];
+  int32_t trainable; /* 0: frozen at compile time (constant) */
+  int32_t is_buffer;
+} cnnc_param_info;
+
 /* The function table returned by cnnc_model_entry(). */
 typedef struct cnnc_model_api {
   int32_t abi_version; /* CNNC_ABI_VERSION */
@@ -73,6 +103,31 @@ typedef struct cnnc_model_api {
              const size_t *output_bytes);
   int (*set_num_threads)(cnnc_model *model, int32_t threads);
   const char *(*last_error)(const cnnc_model *model);
+
+  /* Parameters: every library has them; set_param changes what `run` uses. */
+  int32_t (*num_params)(void);
+  int (*param_info)(int32_t index, cnnc_param_info *out);
+  int (*get_param)(cnnc_model *model, int32_t index, float *out, size_t bytes);
+  int (*set_param)(cnnc_model *model, int32_t index, const float *values,
+                   size_t bytes);
+
+  /* Training: NULL unless compiled with --train. train_configure sets the
+   * optimizer and resets its state (momentum buffers, Adam moments, step
+   * count). train_step runs forward, loss, backward and one optimizer step
+   * on `batch` samples; labels are int64 class indices for cross-entropy
+   * (label_bytes = 8 * batch) or f32 targets shaped like the output for
+   * MSE. A NaN or Inf loss returns CNNC_ERROR_NUMERIC and leaves the
+   * parameters as they were before the step. */
+  int (*train_configure)(cnnc_model *model, const cnnc_train_config *config);
+  int (*train_step)(cnnc_model *model, int64_t batch,
+                    const void *const *inputs, const size_t *input_bytes,
+                    const void *labels, size_t label_bytes, float *loss);
+  /* Learning rate of the parameters of `group` (all parameters when group
+   * is NULL or ""). */
+  int (*set_learning_rate)(cnnc_model *model, const char *group, float lr);
+  /* Original ONNX file the library was compiled from (for export of the
+   * trained weights), or NULL/0 for DSL models. */
+  void (*source_onnx)(const void **data, size_t *size);
 } cnnc_model_api;
 
 /* Exported by every model library (unprefixed, for dlopen + dlsym). */

@@ -43,6 +43,11 @@ typedef struct cnnc_rt_kernel {
   const int32_t *args;
 } cnnc_rt_kernel;
 
+typedef struct cnnc_rt_param {
+  cnnc_param_info info;
+  int32_t buffer; /* a PARAM buffer */
+} cnnc_rt_param;
+
 typedef struct cnnc_rt_model {
   const char *name;
   int32_t num_buffers;
@@ -57,6 +62,8 @@ typedef struct cnnc_rt_model {
   const int32_t *output_buffers;
   const unsigned char *weights;
   uint64_t weights_size;
+  int32_t num_params;
+  const cnnc_rt_param *params;
 } cnnc_rt_model;
 
 int cnnc_rt_create(const cnnc_rt_model *model, cnnc_model **out);
@@ -68,6 +75,12 @@ int cnnc_rt_run(cnnc_model *instance, int64_t batch, const void *const *inputs,
                 const size_t *output_bytes);
 int cnnc_rt_set_num_threads(cnnc_model *instance, int32_t threads);
 const char *cnnc_rt_last_error(const cnnc_model *instance);
+int cnnc_rt_param_info(const cnnc_rt_model *model, int32_t index,
+                       cnnc_param_info *out);
+int cnnc_rt_get_param(cnnc_model *instance, int32_t index, float *out,
+                      size_t bytes);
+int cnnc_rt_set_param(cnnc_model *instance, int32_t index, const float *values,
+                      size_t bytes);
 
 #ifdef __cplusplus
 }

@@ -1,0 +1,627 @@
+//===- OnnxOps.cpp - ONNX nodes -> cnn ops ---------------------------------===//
+//
+// One converter per ONNX op type. Converters read attributes with the
+// opset-dependent defaults, check what the cnn op's shape rules assume
+// (ranks), and create the op through Importer::create, which reports shape
+// errors at the node instead of aborting.
+//
+//===----------------------------------------------------------------------===//
+
+#include "OnnxImporterImpl.h"
+
+#include "cnnc/Dialect/CNN/CNNOps.h"
+
+#include <cfloat>
+#include <cmath>
+
+using namespace mlir;
+using namespace cnnc;
+using namespace cnnc::onnximport;
+
+static constexpr int64_t kDyn = ShapedType::kDynamicSize;
+
+static ArrayRef<int64_t> shapeOf(Value v) {
+  return v.getType().cast<ShapedType>().getShape();
+}
+
+namespace {
+using Converter = LogicalResult (*)(Importer &, const NodeRef &);
+
+/// Shorthands shared by the converters of one node.
+struct OpContext {
+  Importer &im;
+  const NodeRef &node;
+
+  InFlightDiagnostic error() {
+    return emitError(node.loc) << node.opType() << ": ";
+  }
+  NamedAttribute attr(StringRef name, Attribute value) {
+    return im.builder.getNamedAttr(name, value);
+  }
+  ArrayAttr ints(ArrayRef<int64_t> values) {
+    return im.builder.getI64ArrayAttr(values);
+  }
+  LogicalResult requireRank(Value v, int64_t rank, StringRef what) {
+    if ((int64_t)shapeOf(v).size() == rank)
+      return success();
+    return error() << what << " must have rank " << rank << ", got rank "
+                   << shapeOf(v).size();
+  }
+  /// cnn's windowed ops are 2-D: the input must be NCHW.
+  LogicalResult require2D(Value v, StringRef what) {
+    if (shapeOf(v).size() == 4)
+      return success();
+    return error() << "only 2-D " << what << " (NCHW input of rank 4) is "
+                   << "supported, got an input of rank " << shapeOf(v).size();
+  }
+  /// An INTS attribute with exactly `n` entries, or `defaultValue`.
+  FailureOr<SmallVector<int64_t>> window(StringRef name, size_t n,
+                                         ArrayRef<int64_t> defaultValue) {
+    auto v = im.getIntsAttr(node, name);
+    if (failed(v))
+      return failure();
+    if (!*v)
+      return SmallVector<int64_t>(defaultValue.begin(), defaultValue.end());
+    if ((*v)->size() != n)
+      return fail(error() << "'" << name << "' must have " << n
+                     << " entries (2-D windows only), got " << (*v)->size());
+    return **v;
+  }
+  LogicalResult finish(FailureOr<Value> result) {
+    if (failed(result))
+      return failure();
+    im.setOutput(node, 0, *result);
+    return success();
+  }
+};
+} // namespace
+
+//===----------------------------------------------------------------------===//
+// Convolution and pooling
+//===----------------------------------------------------------------------===//
+
+/// Explicit [top, left, bottom, right] pads from `auto_pad` or `pads`.
+static FailureOr<SmallVector<int64_t>>
+windowPads(OpContext &c, ArrayRef<int64_t> input, ArrayRef<int64_t> kernel,
+           ArrayRef<int64_t> strides, ArrayRef<int64_t> dilations) {
+  FailureOr<std::string> autoPad =
+      c.im.getStringAttr(c.node, "auto_pad", "NOTSET");
+  if (failed(autoPad))
+    return failure();
+  if (*autoPad == "NOTSET")
+    return c.window("pads", 4, {0, 0, 0, 0});
+  if (*autoPad == "VALID")
+    return SmallVector<int64_t>{0, 0, 0, 0};
+  if (*autoPad != "SAME_UPPER" && *autoPad != "SAME_LOWER")
+    return fail(c.error() << "unknown auto_pad '" << *autoPad << "'");
+  SmallVector<int64_t> pads(4, 0);
+  for (int i = 0; i < 2; ++i) {
+    int64_t in = input[2 + i];
+    if (in == kDyn)
+      return fail(c.error() << "auto_pad " << *autoPad
+                       << " needs static spatial dimensions");
+    if (strides[i] <= 0 || dilations[i] <= 0 || kernel[i] <= 0)
+      return fail(c.error() << "kernel, strides and dilations must be positive");
+    // Output size ceil(in / stride); the extra pixel of an odd total goes
+    // at the end for SAME_UPPER, at the beginning for SAME_LOWER.
+    int64_t out = (in + strides[i] - 1) / strides[i];
+    int64_t total = std::max<int64_t>(
+        0, (out - 1) * strides[i] + (kernel[i] - 1) * dilations[i] + 1 - in);
+    int64_t small = total / 2, large = total - small;
+    pads[i] = *autoPad == "SAME_UPPER" ? small : large;
+    pads[2 + i] = *autoPad == "SAME_UPPER" ? large : small;
+  }
+  return pads;
+}
+
+static LogicalResult convertConv(Importer &im, const NodeRef &node) {
+  OpContext c{im, node};
+  FailureOr<Value> x = im.getRuntimeInput(node, 0);
+  FailureOr<Value> w = im.getRuntimeInput(node, 1);
+  if (failed(x) || failed(w))
+    return failure();
+  if (failed(c.require2D(*x, "convolution")) ||
+      failed(c.requireRank(*w, 4, "the weight")))
+    return failure();
+  SmallVector<Value, 3> operands{*x, *w};
+  if (node.hasInput(2)) {
+    FailureOr<Value> b = im.getRuntimeInput(node, 2);
+    if (failed(b))
+      return failure();
+    operands.push_back(*b);
+  }
+  ArrayRef<int64_t> wShape = shapeOf(*w);
+  SmallVector<int64_t> kernel{wShape[2], wShape[3]};
+  auto kernelAttr = c.window("kernel_shape", 2, kernel);
+  auto strides = c.window("strides", 2, {1, 1});
+  auto dilations = c.window("dilations", 2, {1, 1});
+  FailureOr<int64_t> group = im.getIntAttr(node, "group", 1);
+  if (failed(kernelAttr) || failed(strides) || failed(dilations) ||
+      failed(group))
+    return failure();
+  if (*kernelAttr != kernel)
+    return c.error() << "kernel_shape [" << (*kernelAttr)[0] << ", "
+                     << (*kernelAttr)[1] << "] does not match the weight";
+  auto pads = windowPads(c, shapeOf(*x), kernel, *strides, *dilations);
+  if (failed(pads))
+    return failure();
+  return c.finish(im.create<cnn::Conv2dOp>(
+      node.loc, operands,
+      {c.attr("strides", c.ints(*strides)), c.attr("pads", c.ints(*pads)),
+       c.attr("dilations", c.ints(*dilations)),
+       c.attr("group", im.builder.getI64IntegerAttr(*group))}));
+}
+
+template <typename PoolOp>
+static LogicalResult convertPool(Importer &im, const NodeRef &node) {
+  OpContext c{im, node};
+  bool isMax = std::is_same<PoolOp, cnn::MaxPool2dOp>::value;
+  if (isMax && failed(im.checkOutputUnused(node, 1, "Indices")))
+    return failure();
+  FailureOr<Value> x = im.getRuntimeInput(node, 0);
+  if (failed(x) || failed(c.require2D(*x, "pooling")))
+    return failure();
+  auto kernel = c.window("kernel_shape", 2, {});
+  auto strides = c.window("strides", 2, {1, 1});
+  auto dilations = c.window("dilations", 2, {1, 1});
+  FailureOr<int64_t> ceilMode = im.getIntAttr(node, "ceil_mode", 0);
+  FailureOr<int64_t> countPad = im.getIntAttr(node, "count_include_pad", 0);
+  if (failed(kernel) || failed(strides) || failed(dilations) ||
+      failed(ceilMode) || failed(countPad))
+    return failure();
+  if (kernel->size() != 2)
+    return c.error() << "needs a 2-D 'kernel_shape'";
+  auto pads = windowPads(c, shapeOf(*x), *kernel, *strides, *dilations);
+  if (failed(pads))
+    return failure();
+  SmallVector<NamedAttribute> attrs{
+      c.attr("kernel_shape", c.ints(*kernel)),
+      c.attr("strides", c.ints(*strides)), c.attr("pads", c.ints(*pads)),
+      c.attr("dilations", c.ints(*dilations)),
+      c.attr("ceil_mode", im.builder.getBoolAttr(*ceilMode != 0))};
+  if (!isMax)
+    attrs.push_back(
+        c.attr("count_include_pad", im.builder.getBoolAttr(*countPad != 0)));
+  return c.finish(im.create<PoolOp>(node.loc, *x, attrs));
+}
+
+template <typename GlobalPoolOp>
+static LogicalResult convertGlobalPool(Importer &im, const NodeRef &node) {
+  OpContext c{im, node};
+  FailureOr<Value> x = im.getRuntimeInput(node, 0);
+  if (failed(x) || failed(c.require2D(*x, "global pooling")))
+    return failure();
+  return c.finish(im.create<GlobalPoolOp>(node.loc, *x));
+}
+
+static LogicalResult convertBatchNorm(Importer &im, const NodeRef &node) {
+  OpContext c{im, node};
+  // Training-mode outputs (running and batch statistics) are not modeled:
+  // the cnn op is the inference form, and training updates the buffers.
+  for (int i = 1; i < node.proto.output_size(); ++i)
+    if (failed(im.checkOutputUnused(node, i, "training statistics")))
+      return failure();
+  FailureOr<int64_t> spatial = im.getIntAttr(node, "spatial", 1);
+  FailureOr<float> epsilon = im.getFloatAttr(node, "epsilon", 1e-5f);
+  FailureOr<float> momentum = im.getFloatAttr(node, "momentum", 0.9f);
+  if (failed(spatial) || failed(epsilon) || failed(momentum))
+    return failure();
+  if (*spatial != 1)
+    return c.error() << "spatial = 0 is not supported";
+  SmallVector<Value, 5> operands;
+  for (int i = 0; i < 5; ++i) {
+    FailureOr<Value> v = im.getRuntimeInput(node, i, /*isBuffer=*/i >= 3);
+    if (failed(v))
+      return failure();
+    if ((i > 0 && failed(c.requireRank(*v, 1, "a statistic or scale"))))
+      return failure();
+    operands.push_back(*v);
+  }
+  return c.finish(im.create<cnn::BatchNormOp>(
+      node.loc, operands,
+      {c.attr("epsilon", im.builder.getF32FloatAttr(*epsilon)),
+       c.attr("momentum", im.builder.getF32FloatAttr(*momentum))}));
+}
+
+//===----------------------------------------------------------------------===//
+// Dense layers and elementwise ops
+//===----------------------------------------------------------------------===//
+
+static LogicalResult convertGemm(Importer &im, const NodeRef &node) {
+  OpContext c{im, node};
+  SmallVector<Value, 3> operands;
+  for (int i = 0; i < 3; ++i) {
+    if (i == 2 && !node.hasInput(2))
+      break;
+    FailureOr<Value> v = im.getRuntimeInput(node, i);
+    if (failed(v))
+      return failure();
+    operands.push_back(*v);
+  }
+  FailureOr<float> alpha = im.getFloatAttr(node, "alpha", 1.0f);
+  FailureOr<float> beta = im.getFloatAttr(node, "beta", 1.0f);
+  FailureOr<int64_t> transA = im.getIntAttr(node, "transA", 0);
+  FailureOr<int64_t> transB = im.getIntAttr(node, "transB", 0);
+  if (failed(alpha) || failed(beta) || failed(transA) || failed(transB))
+    return failure();
+  return c.finish(im.create<cnn::GemmOp>(
+      node.loc, operands,
+      {c.attr("alpha", im.builder.getF32FloatAttr(*alpha)),
+       c.attr("beta", im.builder.getF32FloatAttr(*beta)),
+       c.attr("transA", im.builder.getBoolAttr(*transA != 0)),
+       c.attr("transB", im.builder.getBoolAttr(*transB != 0))}));
+}
+
+template <typename OpTy>
+static LogicalResult convertBinary(Importer &im, const NodeRef &node) {
+  OpContext c{im, node};
+  FailureOr<Value> a = im.getRuntimeInput(node, 0);
+  FailureOr<Value> b = im.getRuntimeInput(node, 1);
+  if (failed(a) || failed(b))
+    return failure();
+  auto rhsShape = im.broadcastRhsShape(node, shapeOf(*a).size(), shapeOf(*b));
+  if (failed(rhsShape))
+    return failure();
+  if (*rhsShape != shapeOf(*b)) {
+    b = im.reshapeTo(node.loc, *b, *rhsShape);
+    if (failed(b))
+      return failure();
+  }
+  return c.finish(im.create<OpTy>(node.loc, ValueRange{*a, *b}));
+}
+
+template <typename OpTy>
+static LogicalResult convertUnary(Importer &im, const NodeRef &node) {
+  OpContext c{im, node};
+  FailureOr<Value> x = im.getRuntimeInput(node, 0);
+  if (failed(x))
+    return failure();
+  return c.finish(im.create<OpTy>(node.loc, *x));
+}
+
+static LogicalResult convertLeakyRelu(Importer &im, const NodeRef &node) {
+  OpContext c{im, node};
+  FailureOr<Value> x = im.getRuntimeInput(node, 0);
+  FailureOr<float> alpha = im.getFloatAttr(node, "alpha", 0.01f);
+  if (failed(x) || failed(alpha))
+    return failure();
+  return c.finish(im.create<cnn::LeakyReluOp>(
+      node.loc, *x, {c.attr("alpha", im.builder.getF32FloatAttr(*alpha))}));
+}
+
+static LogicalResult convertClip(Importer &im, const NodeRef &node) {
+  OpContext c{im, node};
+  FailureOr<Value> x = im.getRuntimeInput(node, 0);
+  if (failed(x))
+    return failure();
+  float lo = -FLT_MAX, hi = FLT_MAX;
+  if (im.opset < 11) {
+    FailureOr<float> min = im.getFloatAttr(node, "min", -FLT_MAX);
+    FailureOr<float> max = im.getFloatAttr(node, "max", FLT_MAX);
+    if (failed(min) || failed(max))
+      return failure();
+    lo = *min;
+    hi = *max;
+  } else {
+    // Bounds are optional inputs; an omitted one is unbounded.
+    for (int i = 1; i <= 2; ++i) {
+      if (!node.hasInput(i))
+        continue;
+      FailureOr<float> v =
+          im.getScalarFloat(node, i, i == 1 ? "the minimum" : "the maximum");
+      if (failed(v))
+        return failure();
+      (i == 1 ? lo : hi) = *v;
+    }
+  }
+  if (std::isnan(lo) || std::isnan(hi))
+    return c.error() << "bounds must not be NaN";
+  // Infinite bounds clamp to the largest finite floats, which the printed
+  // IR and the code generators handle like any other value.
+  lo = std::max(lo, -FLT_MAX);
+  hi = std::min(hi, FLT_MAX);
+  return c.finish(im.create<cnn::ClipOp>(
+      node.loc, *x,
+      {c.attr("min", im.builder.getF32FloatAttr(lo)),
+       c.attr("max", im.builder.getF32FloatAttr(hi))}));
+}
+
+static LogicalResult convertDropout(Importer &im, const NodeRef &node) {
+  OpContext c{im, node};
+  if (failed(im.checkOutputUnused(node, 1, "mask")))
+    return failure();
+  FailureOr<Value> x = im.getRuntimeInput(node, 0);
+  if (failed(x))
+    return failure();
+  float ratio = 0.5f;
+  if (im.opset < 12) {
+    FailureOr<float> r = im.getFloatAttr(node, "ratio", 0.5f);
+    if (failed(r))
+      return failure();
+    ratio = *r;
+  } else if (node.hasInput(1)) {
+    FailureOr<float> r = im.getScalarFloat(node, 1, "the ratio");
+    if (failed(r))
+      return failure();
+    ratio = *r;
+  }
+  // The graph is imported for inference; `training_mode` (input 2) only says
+  // how the exporter ran, and training re-enables dropout by itself.
+  return c.finish(im.create<cnn::DropoutOp>(
+      node.loc, *x, {c.attr("ratio", im.builder.getF32FloatAttr(ratio))}));
+}
+
+//===----------------------------------------------------------------------===//
+// Shapes
+//===----------------------------------------------------------------------===//
+
+static LogicalResult convertIdentity(Importer &im, const NodeRef &node) {
+  FailureOr<OnnxValue> v = im.getInput(node, 0);
+  if (failed(v))
+    return failure();
+  im.setOutput(node, 0, *v);
+  return success();
+}
+
+static LogicalResult convertCast(Importer &im, const NodeRef &node) {
+  OpContext c{im, node};
+  FailureOr<int64_t> to = im.getIntAttr(node, "to", 0);
+  if (failed(to))
+    return failure();
+  if (*to != onnx::TensorProto::FLOAT)
+    return c.error() << "casting activations to " << dataTypeName(*to)
+                     << " is not supported";
+  FailureOr<Value> x = im.getRuntimeInput(node, 0);
+  if (failed(x))
+    return failure();
+  im.setOutput(node, 0, *x);
+  return success();
+}
+
+static LogicalResult convertFlatten(Importer &im, const NodeRef &node) {
+  OpContext c{im, node};
+  FailureOr<Value> x = im.getRuntimeInput(node, 0);
+  FailureOr<int64_t> axis = im.getIntAttr(node, "axis", 1);
+  if (failed(x) || failed(axis))
+    return failure();
+  return c.finish(im.create<cnn::FlattenOp>(
+      node.loc, *x, {c.attr("axis", im.builder.getI64IntegerAttr(*axis))}));
+}
+
+static LogicalResult convertReshape(Importer &im, const NodeRef &node) {
+  OpContext c{im, node};
+  FailureOr<Value> x = im.getRuntimeInput(node, 0);
+  FailureOr<StaticTensorRef> target =
+      im.getStaticInput(node, 1, "the target shape");
+  FailureOr<int64_t> allowZero = im.getIntAttr(node, "allowzero", 0);
+  if (failed(x) || failed(target) || failed(allowZero))
+    return failure();
+  if ((*target)->isFloat || (*target)->shape.size() != 1)
+    return c.error() << "the target shape must be a 1-D integer tensor";
+  if (*allowZero)
+    for (const SymInt &s : (*target)->ints)
+      if (s.isKnown() && s.value == 0)
+        return c.error() << "allowzero with a 0 in the target shape "
+                            "(an empty tensor) is not supported";
+  auto shape = im.resolveReshapeTarget(node, *x, (*target)->ints);
+  if (failed(shape))
+    return failure();
+  return c.finish(im.create<cnn::ReshapeOp>(
+      node.loc, *x, {c.attr("shape", c.ints(*shape))}));
+}
+
+/// Unsqueeze and Squeeze of activations: a reshape to the new shape.
+static LogicalResult convertSqueezeLike(Importer &im, const NodeRef &node) {
+  OpContext c{im, node};
+  bool unsqueeze = node.opType() == "Unsqueeze";
+  FailureOr<Value> x = im.getRuntimeInput(node, 0);
+  if (failed(x))
+    return failure();
+  Optional<SmallVector<int64_t>> axes;
+  if (im.opset < 13) {
+    auto a = im.getIntsAttr(node, "axes");
+    if (failed(a))
+      return failure();
+    axes = *a;
+  } else if (node.hasInput(1)) {
+    auto a = im.getKnownInts(node, 1, "'axes'");
+    if (failed(a))
+      return failure();
+    axes = *a;
+  }
+  ArrayRef<int64_t> in = shapeOf(*x);
+  int64_t outRank = in.size() + (unsqueeze && axes ? axes->size() : 0);
+  SmallVector<bool> marked(unsqueeze ? outRank : in.size(), false);
+  if (unsqueeze && !axes)
+    return c.error() << "needs 'axes'";
+  if (axes) {
+    for (int64_t a : *axes) {
+      int64_t rank = marked.size(), axis = a < 0 ? a + rank : a;
+      if (axis < 0 || axis >= rank || marked[axis])
+        return c.error() << "invalid axis " << a;
+      if (!unsqueeze && in[axis] != 1)
+        return c.error() << "dimension " << axis << " is not 1";
+      marked[axis] = true;
+    }
+  } else {
+    for (size_t i = 0; i < in.size(); ++i)
+      marked[i] = in[i] == 1;
+  }
+  SmallVector<int64_t> shape;
+  size_t next = 0;
+  for (size_t i = 0; i < marked.size(); ++i) {
+    if (unsqueeze)
+      shape.push_back(marked[i] ? 1 : in[next++]);
+    else if (!marked[i])
+      shape.push_back(in[i]);
+  }
+  return c.finish(im.reshapeTo(node.loc, *x, shape));
+}
+
+static LogicalResult convertConcat(Importer &im, const NodeRef &node) {
+  OpContext c{im, node};
+  FailureOr<int64_t> axis = im.getIntAttr(node, "axis", INT64_MIN);
+  if (failed(axis))
+    return failure();
+  if (*axis == INT64_MIN)
+    return c.error() << "needs 'axis'";
+  SmallVector<Value> inputs;
+  for (int i = 0; i < node.numInputs(); ++i) {
+    if (!node.hasInput(i))
+      continue;
+    FailureOr<Value> v = im.getRuntimeInput(node, i);
+    if (failed(v))
+      return failure();
+    inputs.push_back(*v);
+  }
+  return c.finish(im.create<cnn::ConcatOp>(
+      node.loc, inputs, {c.attr("axis", im.builder.getI64IntegerAttr(*axis))}));
+}
+
+static LogicalResult convertPad(Importer &im, const NodeRef &node) {
+  OpContext c{im, node};
+  FailureOr<std::string> mode = im.getStringAttr(node, "mode", "constant");
+  if (failed(mode))
+    return failure();
+  if (*mode != "constant")
+    return c.error() << "mode '" << *mode
+                     << "' is not supported (only constant)";
+  FailureOr<Value> x = im.getRuntimeInput(node, 0);
+  if (failed(x))
+    return failure();
+  SmallVector<int64_t> pads;
+  float value = 0.0f;
+  if (im.opset < 11) {
+    auto p = im.getIntsAttr(node, "pads");
+    FailureOr<float> v = im.getFloatAttr(node, "value", 0.0f);
+    if (failed(p) || failed(v))
+      return failure();
+    if (!*p)
+      return c.error() << "needs 'pads'";
+    pads = **p;
+    value = *v;
+  } else {
+    auto p = im.getKnownInts(node, 1, "'pads'");
+    if (failed(p))
+      return failure();
+    pads = *p;
+    if (node.hasInput(2)) {
+      FailureOr<float> v = im.getScalarFloat(node, 2, "the constant value");
+      if (failed(v))
+        return failure();
+      value = *v;
+    }
+  }
+  return c.finish(im.create<cnn::PadOp>(
+      node.loc, *x,
+      {c.attr("pads", c.ints(pads)),
+       c.attr("value", im.builder.getF32FloatAttr(value))}));
+}
+
+template <typename SoftmaxLikeOp>
+static LogicalResult convertSoftmax(Importer &im, const NodeRef &node) {
+  OpContext c{im, node};
+  FailureOr<Value> x = im.getRuntimeInput(node, 0);
+  FailureOr<int64_t> axisAttr =
+      im.getIntAttr(node, "axis", im.opset < 13 ? 1 : -1);
+  if (failed(x) || failed(axisAttr))
+    return failure();
+  ArrayRef<int64_t> shape = shapeOf(*x);
+  int64_t rank = shape.size(), axis = *axisAttr < 0 ? *axisAttr + rank
+                                                    : *axisAttr;
+  if (axis < 0 || axis >= rank)
+    return c.error() << "axis " << *axisAttr << " is out of range for rank "
+                     << rank;
+  auto axisNamed = [&](int64_t a) {
+    return c.attr("axis", im.builder.getI64IntegerAttr(a));
+  };
+  if (im.opset >= 13 || axis == rank - 1)
+    return c.finish(im.create<SoftmaxLikeOp>(node.loc, *x, {axisNamed(axis)}));
+  // Before opset 13 the input is coerced to 2-D at `axis` and normalized
+  // over everything from `axis` on.
+  FailureOr<Value> flat = im.create<cnn::FlattenOp>(
+      node.loc, *x, {c.attr("axis", im.builder.getI64IntegerAttr(axis))});
+  if (failed(flat))
+    return failure();
+  FailureOr<Value> normalized =
+      im.create<SoftmaxLikeOp>(node.loc, *flat, {axisNamed(1)});
+  if (failed(normalized))
+    return failure();
+  return c.finish(im.reshapeTo(node.loc, *normalized, shape));
+}
+
+static LogicalResult convertReduceMean(Importer &im, const NodeRef &node) {
+  OpContext c{im, node};
+  FailureOr<Value> x = im.getRuntimeInput(node, 0);
+  auto axes = im.getIntsAttr(node, "axes");
+  FailureOr<int64_t> keepDims = im.getIntAttr(node, "keepdims", 1);
+  if (failed(x) || failed(axes) || failed(keepDims))
+    return failure();
+  SmallVector<int64_t> all;
+  if (*axes)
+    all = **axes;
+  else
+    for (size_t i = 0; i < shapeOf(*x).size(); ++i)
+      all.push_back(i);
+  return c.finish(im.create<cnn::ReduceMeanOp>(
+      node.loc, *x,
+      {c.attr("axes", c.ints(all)),
+       c.attr("keepdims", im.builder.getBoolAttr(*keepDims != 0))}));
+}
+
+//===----------------------------------------------------------------------===//
+// Dispatch
+//===----------------------------------------------------------------------===//
+
+static const std::pair<const char *, Converter> kConverters[] = {
+    {"Conv", convertConv},
+    {"MaxPool", convertPool<cnn::MaxPool2dOp>},
+    {"AveragePool", convertPool<cnn::AvgPool2dOp>},
+    {"GlobalAveragePool", convertGlobalPool<cnn::GlobalAvgPoolOp>},
+    {"GlobalMaxPool", convertGlobalPool<cnn::GlobalMaxPoolOp>},
+    {"BatchNormalization", convertBatchNorm},
+    {"Gemm", convertGemm},
+    {"MatMul", convertBinary<cnn::MatMulOp>},
+    {"Add", convertBinary<cnn::AddOp>},
+    {"Sub", convertBinary<cnn::SubOp>},
+    {"Mul", convertBinary<cnn::MulOp>},
+    {"Div", convertBinary<cnn::DivOp>},
+    {"Relu", convertUnary<cnn::ReluOp>},
+    {"Sigmoid", convertUnary<cnn::SigmoidOp>},
+    {"Tanh", convertUnary<cnn::TanhOp>},
+    {"LeakyRelu", convertLeakyRelu},
+    {"Clip", convertClip},
+    {"Dropout", convertDropout},
+    {"Identity", convertIdentity},
+    {"Cast", convertCast},
+    {"Flatten", convertFlatten},
+    {"Reshape", convertReshape},
+    {"Unsqueeze", convertSqueezeLike},
+    {"Squeeze", convertSqueezeLike},
+    {"Concat", convertConcat},
+    {"Pad", convertPad},
+    {"Softmax", convertSoftmax<cnn::SoftmaxOp>},
+    {"LogSoftmax", convertSoftmax<cnn::LogSoftmaxOp>},
+    {"ReduceMean", convertReduceMean},
+};
+
+static Converter findConverter(StringRef opType) {
+  for (const auto &entry : kConverters)
+    if (opType == entry.first)
+      return entry.second;
+  return nullptr;
+}
+
+bool cnnc::onnximport::isSupportedOpType(StringRef opType) {
+  return findConverter(opType) || isStaticOnlyOpType(opType);
+}
+
+LogicalResult Importer::convertRuntimeNode(const NodeRef &node) {
+  if (Converter convert = findConverter(node.opType()))
+    return convert(*this, node);
+  // Only static-only ops get here, when an input is computed at run time.
+  return emitError(node.loc)
+         << node.opType()
+         << " is supported only on values known at import time (shape "
+            "computations), but its input is computed at run time";
+}
