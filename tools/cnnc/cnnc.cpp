@@ -245,7 +245,7 @@ int main(int argc, char **argv) {
     // back into the same graph.
     llvm::SmallString<256> source(inputFilename);
     llvm::sys::fs::make_absolute(source);
-    module->setAttr("cnn.source_onnx",
+    (*module)->setAttr("cnn.source_onnx",
                     StringAttr::get(&context, source.str()));
   }
 
