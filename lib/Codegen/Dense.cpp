@@ -26,7 +26,8 @@ static KernelParts lowerGemm(GemmLike op, llvm::ArrayRef<TensorFunc> operands,
   bool ta = op.getTransA(), tb = op.getTransB();
   int64_t k = ta ? a.shape[0] : a.shape[1];
   Var j("j"), i("i");
-  RDom r(0, (int)k, "gemm_k");
+  // The reduction runs over the batch for weight gradients (transA).
+  RDom r(0, a.extent(ta ? 0 : 1), "gemm_k");
   // Row-major element [row][col] of a 2-D tensor is f(col, row).
   Expr av = ta ? a.func(i, r.x) : a.func(r.x, i);
   Expr bv = tb ? b.func(r.x, j) : b.func(j, r.x);

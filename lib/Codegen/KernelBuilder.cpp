@@ -45,6 +45,11 @@ cnnc::codegen::lowerOp(mlir::Operation *op, llvm::ArrayRef<TensorFunc> operands,
           [&](auto) { return lowerPooling(op, operands); })
       .Case<cnn::GemmOp, cnn::FusedGemmOp, cnn::MatMulOp>(
           [&](auto) { return lowerDense(op, operands); })
+      .Case<cnn::SoftmaxCrossEntropyOp, cnn::SoftmaxCrossEntropyGradOp,
+            cnn::MseLossOp, cnn::MseLossGradOp, cnn::Conv2dBackwardInputOp,
+            cnn::Conv2dBackwardWeightOp, cnn::ActivationGradOp,
+            cnn::Pool2dBackwardOp, cnn::ReduceSumOp>(
+          [&](auto) { return lowerBackward(op, operands); })
       .Default([&](mlir::Operation *) { return lowerElementwise(op, operands); });
 }
 
@@ -161,6 +166,7 @@ static void scheduleDense(KernelParts &p, const LoweringContext &ctx) {
       out.vectorize(args[0], vec, TailStrategy::GuardWithIf);
     if (args.size() > 1)
       out.parallel(args.back());
+    prod.compute_at(out, args.size() > 1 ? args.back() : args[0]);
     return;
   }
   // out(j, i) = sum_k A[i][k] * B[j][k]: both operands are contiguous along

@@ -29,12 +29,30 @@ namespace codegen {
 struct TensorFunc {
   Halide::Func func;
   llvm::SmallVector<int64_t, 4> shape;
+  /// Row-major extents: constants, or the input buffer's extent for the
+  /// batch (reductions over the batch need it).
+  std::vector<Halide::Expr> extents;
   int rank() const { return (int)shape.size(); }
+  Halide::Expr extent(int i) const {
+    return i < (int)extents.size() && extents[i].defined()
+               ? extents[i]
+               : Halide::Expr((int)shape[i]);
+  }
 };
 
 /// What the family schedules need besides the output.
 struct KernelParts {
-  enum class Family { Conv, Pool, Dense, Elementwise, Reduction } family;
+  enum class Family {
+    Conv,
+    Pool,
+    Dense,
+    Elementwise,
+    Reduction,
+    /// Gradients w.r.t. weights: a small output, a reduction over the batch.
+    WeightGrad,
+    /// Scatter-style updates (pooling backward).
+    Scatter
+  } family;
   Halide::Func output;
   /// Conv: the reduction; Dense: the product; Reduction: the reduction.
   Halide::Func reduction;
@@ -83,6 +101,8 @@ mlir::FailureOr<KernelParts> lowerDense(mlir::Operation *op,
                                         llvm::ArrayRef<TensorFunc> operands);
 mlir::FailureOr<KernelParts>
 lowerElementwise(mlir::Operation *op, llvm::ArrayRef<TensorFunc> operands);
+mlir::FailureOr<KernelParts> lowerBackward(mlir::Operation *op,
+                                           llvm::ArrayRef<TensorFunc> operands);
 
 void scheduleKernel(KernelParts &parts, const LoweringContext &ctx);
 

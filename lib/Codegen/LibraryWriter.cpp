@@ -54,7 +54,65 @@ static std::vector<std::string> apiFunctions(const std::string &p) {
           p + "_num_outputs", p + "_input_info",  p + "_output_info",
           p + "_run",         p + "_set_num_threads", p + "_last_error",
           p + "_api",         p + "_num_params",  p + "_param_info",
-          p + "_get_param",   p + "_set_param"};
+          p + "_get_param",   p + "_set_param",  p + "_train_configure",
+          p + "_train_step",  p + "_set_learning_rate"};
+}
+
+/// Emits the tables of one graph, named with `tag`.
+static void writeGraph(const ModelPlan &plan, const GraphPlan &g,
+                       const std::string &tag, llvm::raw_ostream &os) {
+  os << "static const cnnc_rt_buffer " << tag << "_buffers[] = {\n";
+  for (const BufferDesc &b : g.buffers)
+    os << "  {" << (int)b.kind << ", " << b.dims.size() << ", "
+       << dimsInit(b.dims) << ", " << b.ref << ", " << b.offset << "ULL, "
+       << b.dtype << "},\n";
+  if (g.buffers.empty())
+    os << "  {0, 0, {0}, 0, 0, 0},\n";
+  os << "};\n";
+  for (size_t c = 0; c < g.calls.size(); ++c) {
+    os << "static const int32_t " << tag << "_call" << c << "_args[] = {";
+    for (size_t a = 0; a < g.calls[c].args.size(); ++a)
+      os << (a ? ", " : "") << g.calls[c].args[a];
+    os << "};\n";
+  }
+  os << "static const cnnc_rt_kernel " << tag << "_kernels[] = {\n";
+  for (size_t c = 0; c < g.calls.size(); ++c)
+    os << "  {" << cString(g.calls[c].label) << ", "
+       << plan.kernelNames[g.calls[c].kernel] << "_argv, "
+       << g.calls[c].args.size() << ", " << tag << "_call" << c
+       << "_args},\n";
+  if (g.calls.empty())
+    os << "  {0, 0, 0, 0},\n";
+  os << "};\n";
+  auto tensors = [&](const char *what, const std::vector<TensorDesc> &ts) {
+    os << "static const cnnc_tensor_info " << tag << "_" << what << "[] = {\n";
+    for (const TensorDesc &t : ts)
+      os << "  {" << cString(t.name) << ", "
+         << (t.dtype == 2 ? "CNNC_DTYPE_I64" : "CNNC_DTYPE_F32") << ", "
+         << t.dims.size() << ", " << dimsInit(t.dims) << "},\n";
+    if (ts.empty())
+      os << "  {0, CNNC_DTYPE_F32, 0, {0}},\n";
+    os << "};\n";
+    os << "static const int32_t " << tag << "_" << what << "_buffers[] = {";
+    for (size_t i = 0; i < ts.size(); ++i)
+      os << (i ? ", " : "") << ts[i].buffer;
+    if (ts.empty())
+      os << "0";
+    os << "};\n";
+  };
+  tensors("inputs", g.inputs);
+  tensors("outputs", g.outputs);
+}
+
+static std::string graphInit(const GraphPlan &g, const std::string &tag) {
+  std::string s;
+  llvm::raw_string_ostream os(s);
+  os << "{" << g.buffers.size() << ", " << tag << "_buffers, "
+     << g.calls.size() << ", " << tag << "_kernels, " << g.inputs.size()
+     << ", " << tag << "_inputs, " << tag << "_inputs_buffers, "
+     << g.outputs.size() << ", " << tag << "_outputs, " << tag
+     << "_outputs_buffers}";
+  return os.str();
 }
 
 static void writeWrapper(const ModelPlan &plan, const std::string &p,
@@ -65,42 +123,19 @@ static void writeWrapper(const ModelPlan &plan, const std::string &p,
   for (const std::string &k : plan.kernelNames)
     os << "extern int " << k << "_argv(void **args);\n";
   os << "extern const unsigned char " << p << "_weights[];\n\n";
-  os << "static const cnnc_rt_buffer buffers[] = {\n";
-  for (const BufferDesc &b : plan.buffers)
-    os << "  {" << (int)b.kind << ", " << b.dims.size() << ", "
-       << dimsInit(b.dims) << ", " << b.ref << ", " << b.offset << "ULL},\n";
-  os << "};\n";
-  for (size_t c = 0; c < plan.calls.size(); ++c) {
-    os << "static const int32_t call" << c << "_args[] = {";
-    for (size_t a = 0; a < plan.calls[c].args.size(); ++a)
-      os << (a ? ", " : "") << plan.calls[c].args[a];
-    os << "};\n";
-  }
-  os << "static const cnnc_rt_kernel kernels[] = {\n";
-  for (size_t c = 0; c < plan.calls.size(); ++c)
-    os << "  {" << cString(plan.calls[c].label) << ", "
-       << plan.kernelNames[plan.calls[c].kernel] << "_argv, "
-       << plan.calls[c].args.size() << ", call" << c << "_args},\n";
-  if (plan.calls.empty())
-    os << "  {0, 0, 0, 0},\n";
-  os << "};\n";
-  auto tensors = [&](const char *name, const std::vector<TensorDesc> &ts) {
-    os << "static const cnnc_tensor_info " << name << "[] = {\n";
-    for (const TensorDesc &t : ts)
-      os << "  {" << cString(t.name) << ", CNNC_DTYPE_F32, " << t.dims.size()
-         << ", " << dimsInit(t.dims) << "},\n";
-    if (ts.empty())
-      os << "  {0, CNNC_DTYPE_F32, 0, {0}},\n";
-    os << "};\n";
-    os << "static const int32_t " << name << "_buffers[] = {";
-    for (size_t i = 0; i < ts.size(); ++i)
-      os << (i ? ", " : "") << ts[i].buffer;
-    if (ts.empty())
+  writeGraph(plan, plan.inference, "inference", os);
+  bool training = plan.training.hasValue();
+  if (training) {
+    writeGraph(plan, *plan.training, "training", os);
+    os << "static const cnnc_rt_graph training_graph = "
+       << graphInit(*plan.training, "training") << ";\n";
+    os << "static const int32_t grad_params[] = {";
+    for (size_t i = 0; i < plan.gradParams.size(); ++i)
+      os << (i ? ", " : "") << plan.gradParams[i];
+    if (plan.gradParams.empty())
       os << "0";
     os << "};\n";
-  };
-  tensors("inputs", plan.inputs);
-  tensors("outputs", plan.outputs);
+  }
   os << "static const cnnc_rt_param params[] = {\n";
   for (const ParamDesc &d : plan.params)
     os << "  {{" << cString(d.name) << ", " << cString(d.group) << ", "
@@ -111,11 +146,11 @@ static void writeWrapper(const ModelPlan &plan, const std::string &p,
     os << "  {{0, 0, 0, {0}, 0, 0}, 0},\n";
   os << "};\n";
   os << "static const cnnc_rt_model model = {\n  " << cString(plan.name)
-     << ", " << plan.buffers.size() << ", buffers, " << plan.calls.size()
-     << ", kernels, " << plan.inputs.size() << ", inputs, inputs_buffers, "
-     << plan.outputs.size() << ", outputs, outputs_buffers, " << p
-     << "_weights, " << plan.weights.size() << "ULL, " << plan.params.size()
-     << ", params};\n\n";
+     << ",\n  " << graphInit(plan.inference, "inference") << ",\n  "
+     << (training ? "&training_graph" : "0") << ", "
+     << plan.gradParams.size() << ", " << (training ? "grad_params" : "0")
+     << ",\n  " << p << "_weights, " << plan.weights.size() << "ULL, "
+     << plan.params.size() << ", params};\n\n";
   bool onnx = !plan.sourceOnnx.empty();
   if (onnx)
     os << "extern const unsigned char " << p << "_source_onnx[];\n"
@@ -126,14 +161,16 @@ static void writeWrapper(const ModelPlan &plan, const std::string &p,
      << (onnx ? "(size_t)(" + p + "_source_onnx_end - " + p + "_source_onnx)"
               : "0")
      << ";\n}\n";
+  size_t nIn = plan.inference.inputs.size(),
+         nOut = plan.inference.outputs.size();
   os << "EXPORT int " << p << "_create(cnnc_model **out) { return cnnc_rt_create(&model, out); }\n"
      << "EXPORT void " << p << "_release(cnnc_model *m) { cnnc_rt_release(m); }\n"
-     << "EXPORT int32_t " << p << "_num_inputs(void) { return " << plan.inputs.size() << "; }\n"
-     << "EXPORT int32_t " << p << "_num_outputs(void) { return " << plan.outputs.size() << "; }\n"
+     << "EXPORT int32_t " << p << "_num_inputs(void) { return " << nIn << "; }\n"
+     << "EXPORT int32_t " << p << "_num_outputs(void) { return " << nOut << "; }\n"
      << "EXPORT int " << p << "_input_info(int32_t i, cnnc_tensor_info *out) {\n"
-     << "  return cnnc_rt_tensor_info(inputs, " << plan.inputs.size() << ", i, out);\n}\n"
+     << "  return cnnc_rt_tensor_info(inference_inputs, " << nIn << ", i, out);\n}\n"
      << "EXPORT int " << p << "_output_info(int32_t i, cnnc_tensor_info *out) {\n"
-     << "  return cnnc_rt_tensor_info(outputs, " << plan.outputs.size() << ", i, out);\n}\n"
+     << "  return cnnc_rt_tensor_info(inference_outputs, " << nOut << ", i, out);\n}\n"
      << "EXPORT int " << p << "_run(cnnc_model *m, int64_t batch, const void *const *in,\n"
      << "    const size_t *in_bytes, void *const *out, const size_t *out_bytes) {\n"
      << "  return cnnc_rt_run(m, batch, in, in_bytes, out, out_bytes);\n}\n"
@@ -145,13 +182,24 @@ static void writeWrapper(const ModelPlan &plan, const std::string &p,
      << "EXPORT int " << p << "_get_param(cnnc_model *m, int32_t i, float *out, size_t bytes) {\n"
      << "  return cnnc_rt_get_param(m, i, out, bytes);\n}\n"
      << "EXPORT int " << p << "_set_param(cnnc_model *m, int32_t i, const float *in, size_t bytes) {\n"
-     << "  return cnnc_rt_set_param(m, i, in, bytes);\n}\n\n"
+     << "  return cnnc_rt_set_param(m, i, in, bytes);\n}\n"
+     << "EXPORT int " << p << "_train_configure(cnnc_model *m, const cnnc_train_config *c) {\n"
+     << "  return cnnc_rt_train_configure(m, c);\n}\n"
+     << "EXPORT int " << p << "_train_step(cnnc_model *m, int64_t batch, const void *const *in,\n"
+     << "    const size_t *in_bytes, const void *labels, size_t label_bytes, float *loss) {\n"
+     << "  return cnnc_rt_train_step(m, batch, in, in_bytes, labels, label_bytes, loss);\n}\n"
+     << "EXPORT int " << p << "_set_learning_rate(cnnc_model *m, const char *group, float lr) {\n"
+     << "  return cnnc_rt_set_learning_rate(m, group, lr);\n}\n\n"
      << "static const cnnc_model_api api = {CNNC_ABI_VERSION, " << cString(plan.name) << ",\n"
      << "  " << p << "_create, " << p << "_release, " << p << "_num_inputs, "
      << p << "_num_outputs,\n  " << p << "_input_info, " << p << "_output_info, "
      << p << "_run, " << p << "_set_num_threads,\n  " << p << "_last_error, "
      << p << "_num_params, " << p << "_param_info, " << p << "_get_param, "
-     << p << "_set_param,\n  0, 0, 0, source_onnx};\n"
+     << p << "_set_param,\n  "
+     << (training ? p + "_train_configure, " + p + "_train_step, " + p +
+                        "_set_learning_rate, "
+                  : std::string("0, 0, 0, "))
+     << "source_onnx};\n"
      << "EXPORT const cnnc_model_api *" << p << "_api(void) { return &api; }\n"
      << "EXPORT const cnnc_model_api *cnnc_model_entry(void) { return &api; }\n";
 }
@@ -160,9 +208,9 @@ static void writeHeader(const ModelPlan &plan, const std::string &p,
                         llvm::StringRef abiHeader, llvm::raw_ostream &os) {
   std::string guard = llvm::StringRef(p).upper() + "_CNNC_MODEL_H";
   os << "/* Generated by cnnc: the C API of model '" << plan.name << "'.\n *\n";
-  for (const TensorDesc &t : plan.inputs)
+  for (const TensorDesc &t : plan.inference.inputs)
     os << " * input  " << t.name << ": f32" << dimsInit(t.dims) << "\n";
-  for (const TensorDesc &t : plan.outputs)
+  for (const TensorDesc &t : plan.inference.outputs)
     os << " * output " << t.name << ": f32" << dimsInit(t.dims) << "\n";
   os << " * (-1: the batch, chosen per call)\n */\n"
      << "#ifndef " << guard << "\n#define " << guard << "\n\n"
@@ -182,6 +230,11 @@ static void writeHeader(const ModelPlan &plan, const std::string &p,
      << "int " << p << "_param_info(int32_t index, cnnc_param_info *out);\n"
      << "int " << p << "_get_param(cnnc_model *model, int32_t index, float *out, size_t bytes);\n"
      << "int " << p << "_set_param(cnnc_model *model, int32_t index, const float *values, size_t bytes);\n"
+     << "/* Training: CNNC_ERROR_UNSUPPORTED unless compiled with --train. */\n"
+     << "int " << p << "_train_configure(cnnc_model *model, const cnnc_train_config *config);\n"
+     << "int " << p << "_train_step(cnnc_model *model, int64_t batch, const void *const *inputs,\n"
+     << "    const size_t *input_bytes, const void *labels, size_t label_bytes, float *loss);\n"
+     << "int " << p << "_set_learning_rate(cnnc_model *model, const char *group, float lr);\n"
      << "const cnnc_model_api *" << p << "_api(void);\n"
      << "\n#ifdef __cplusplus\n}\n#endif\n\n#endif /* " << guard << " */\n";
 }

@@ -20,6 +20,7 @@ struct BufferDesc {
   llvm::SmallVector<int64_t, 4> dims; ///< row-major, -1 for the batch
   int ref = -1;
   uint64_t offset = 0;
+  int32_t dtype = 1; ///< cnnc_dtype
 };
 
 struct KernelCall {
@@ -32,6 +33,14 @@ struct TensorDesc {
   std::string name;
   llvm::SmallVector<int64_t, 4> dims;
   int buffer;
+  int32_t dtype = 1;
+};
+
+/// One function of the model (inference `main`, or `train_step`).
+struct GraphPlan {
+  std::vector<BufferDesc> buffers;
+  std::vector<KernelCall> calls;
+  std::vector<TensorDesc> inputs, outputs;
 };
 
 struct ParamDesc {
@@ -43,10 +52,11 @@ struct ParamDesc {
 
 struct ModelPlan {
   std::string name;
-  std::vector<BufferDesc> buffers;
+  GraphPlan inference;
+  llvm::Optional<GraphPlan> training;
+  /// Training output k + 1 is the gradient of params[gradParams[k]].
+  std::vector<int> gradParams;
   std::vector<std::string> kernelNames; ///< symbol of each compiled kernel
-  std::vector<KernelCall> calls;
-  std::vector<TensorDesc> inputs, outputs;
   std::vector<char> weights;
   std::vector<ParamDesc> params;
   /// The ONNX file the model came from, embedded for export ("" if none).

@@ -151,6 +151,7 @@ public:
       : module(module), options(options), target(target) {}
 
   LogicalResult plan();
+  LogicalResult planGraph(FuncOp fn, GraphPlan &g, bool training);
   LogicalResult compileKernels(StringRef dir);
   LogicalResult printKernels(llvm::raw_ostream &os);
   ModelPlan &getPlan() { return modelPlan; }
@@ -166,6 +167,9 @@ private:
   Halide::Target target;
   ModelPlan modelPlan;
   llvm::DenseMap<Value, int> bufferOf;
+  GraphPlan *graph = nullptr;
+  llvm::StringMap<uint64_t> weightOffsets;
+  llvm::StringMap<int> paramIndex;
   llvm::StringMap<int> kernelBySignature;
   std::vector<Operation *> kernelOps; ///< one representative per kernel
 };
@@ -194,13 +198,19 @@ static std::string layerLabel(Operation *op) {
   return label.empty() ? op->getName().getStringRef().str() : label;
 }
 
+static int32_t dtypeOf(Type type) {
+  auto elem = type.cast<ShapedType>().getElementType();
+  return elem.isInteger(64) ? 2 : 1; // CNNC_DTYPE_I64 : CNNC_DTYPE_F32
+}
+
 int ModelCompiler::newBuffer(BufferKind kind, Value value, int ref) {
   BufferDesc b;
   b.kind = kind;
   b.dims = dimsOf(value);
   b.ref = ref;
-  modelPlan.buffers.push_back(b);
-  int id = (int)modelPlan.buffers.size() - 1;
+  b.dtype = dtypeOf(value.getType());
+  graph->buffers.push_back(b);
+  int id = (int)graph->buffers.size() - 1;
   bufferOf[value] = id;
   return id;
 }
@@ -212,37 +222,78 @@ LogicalResult ModelCompiler::plan() {
   modelPlan.name = module.getName() ? module.getName()->str() : "model";
   if (auto source = module->getAttrOfType<StringAttr>("cnn.source_onnx"))
     modelPlan.sourceOnnx = source.str();
-  for (BlockArgument arg : main.getArguments()) {
+  if (failed(planGraph(main, modelPlan.inference, /*training=*/false)))
+    return failure();
+  if (auto train = module.lookupSymbol<FuncOp>("train_step")) {
+    modelPlan.training.emplace();
+    if (failed(planGraph(train, *modelPlan.training, /*training=*/true)))
+      return failure();
+    for (unsigned i = 1; i < train.getNumResults(); ++i) {
+      auto of = train.getResultAttrOfType<StringAttr>(i, "cnn.grad_of");
+      auto it = paramIndex.find(of ? of.getValue() : "");
+      if (it == paramIndex.end())
+        return train.emitError("result ")
+               << i << " is not the gradient of a known parameter";
+      modelPlan.gradParams.push_back(it->second);
+    }
+  }
+  return success();
+}
+
+LogicalResult ModelCompiler::planGraph(FuncOp fn, GraphPlan &g,
+                                       bool training) {
+  graph = &g;
+  bufferOf.clear();
+  for (BlockArgument arg : fn.getArguments()) {
     auto type = arg.getType().dyn_cast<RankedTensorType>();
-    if (!type || !type.getElementType().isF32())
-      return main.emitError("input ") << arg.getArgNumber()
-                                      << " must be an f32 tensor, got "
-                                      << arg.getType();
+    bool labels = training && arg.getArgNumber() + 1 == fn.getNumArguments();
+    if (!type || !(type.getElementType().isF32() ||
+                   (labels && type.getElementType().isInteger(64))))
+      return fn.emitError("input ") << arg.getArgNumber()
+                                    << " must be an f32 tensor, got "
+                                    << arg.getType();
     for (int64_t i = 1; i < type.getRank(); ++i)
       if (type.isDynamicDim(i))
-        return main.emitError("input ")
+        return fn.emitError("input ")
                << arg.getArgNumber()
                << ": only the batch (first) dimension may be dynamic";
     if (type.getRank() > 8) {
-      main.emitError("inputs of rank > 8 are not supported");
+      fn.emitError("inputs of rank > 8 are not supported");
       return failure();
     }
     TensorDesc t;
-    auto name = main.getArgAttrOfType<StringAttr>(arg.getArgNumber(), "cnn.name");
+    auto name = fn.getArgAttrOfType<StringAttr>(arg.getArgNumber(), "cnn.name");
     t.name = name ? name.str() : "input" + std::to_string(arg.getArgNumber());
     t.dims = dimsOf(arg);
-    t.buffer = newBuffer(BufferKind::Input, arg,
-                         (int)modelPlan.inputs.size());
-    modelPlan.inputs.push_back(t);
+    t.dtype = dtypeOf(arg.getType());
+    t.buffer = newBuffer(BufferKind::Input, arg, (int)g.inputs.size());
+    g.inputs.push_back(t);
   }
 
   LogicalResult result = success();
-  main.walk([&](Operation *op) {
+  fn.walk([&](Operation *op) {
     if (failed(result) || isa<FuncOp>(op))
       return;
-    if (auto param = dyn_cast<cnn::ParamOp>(op)) {
-      int id = newBuffer(BufferKind::Param, param);
-      if (!param->hasAttr("cnn.folded")) {
+    if (isa<cnn::ParamOp, cnn::ConstantOp>(op)) {
+      // Every graph sees the same weights: one copy in the blob per name.
+      auto param = dyn_cast<cnn::ParamOp>(op);
+      std::string key;
+      if (param && !param->hasAttr("cnn.folded"))
+        key = "param:" + param.getName().str();
+      int id = newBuffer(BufferKind::Param, op->getResult(0));
+      auto known = key.empty() ? weightOffsets.end() : weightOffsets.find(key);
+      if (known != weightOffsets.end()) {
+        g.buffers[id].offset = known->second;
+        return;
+      }
+      ElementsAttr value = param ? param.getValueAttr()
+                                 : cast<cnn::ConstantOp>(op).getValue();
+      result = appendWeights(op, value, modelPlan.weights, options.seed,
+                             g.buffers[id].offset);
+      if (key.empty())
+        return;
+      weightOffsets[key] = g.buffers[id].offset;
+      if (!training) {
         ParamDesc desc;
         desc.name = param.getName().str();
         desc.group = param.getGroupAttr()
@@ -252,22 +303,16 @@ LogicalResult ModelCompiler::plan() {
         desc.trainable = !param.getFrozen() && !param.getBuffer();
         desc.isBuffer = param.getBuffer();
         desc.buffer = id;
+        paramIndex[desc.name] = (int)modelPlan.params.size();
         modelPlan.params.push_back(desc);
       }
-      result = appendWeights(op, param.getValueAttr(), modelPlan.weights,
-                             options.seed, modelPlan.buffers[id].offset);
-      return;
-    }
-    if (auto constant = dyn_cast<cnn::ConstantOp>(op)) {
-      int id = newBuffer(BufferKind::Param, constant);
-      result = appendWeights(op, constant.getValue(), modelPlan.weights,
-                             options.seed, modelPlan.buffers[id].offset);
       return;
     }
     if (isa<ReturnOp>(op))
       return;
     // Shape-only ops: the row-major data does not move.
-    if (isa<cnn::FlattenOp, cnn::ReshapeOp, cnn::DropoutOp>(op)) {
+    if (isa<cnn::FlattenOp, cnn::ReshapeOp>(op) ||
+        (!training && isa<cnn::DropoutOp>(op))) {
       newBuffer(BufferKind::Alias, op->getResult(0),
                 bufferOf.lookup(op->getOperand(0)));
       return;
@@ -277,23 +322,25 @@ LogicalResult ModelCompiler::plan() {
   if (failed(result))
     return failure();
 
-  auto ret = cast<ReturnOp>(main.getBody().front().getTerminator());
+  auto ret = cast<ReturnOp>(fn.getBody().front().getTerminator());
   for (unsigned i = 0; i < ret.getNumOperands(); ++i) {
     Value value = ret.getOperand(i);
     TensorDesc t;
-    auto name = main.getResultAttrOfType<StringAttr>(i, "cnn.name");
+    auto name = fn.getResultAttrOfType<StringAttr>(i, "cnn.name");
     t.name = name ? name.str() : "output" + std::to_string(i);
     t.dims = dimsOf(value);
+    t.dtype = dtypeOf(value.getType());
     if (!value.getType().cast<ShapedType>().getElementType().isF32())
-      return main.emitError("output ") << i << " must be an f32 tensor";
+      return fn.emitError("output ") << i << " must be an f32 tensor";
     int b = bufferOf.lookup(value);
-    // A kernel result that is an output is written in place.
-    if (modelPlan.buffers[b].kind == BufferKind::Temp) {
-      modelPlan.buffers[b].kind = BufferKind::Output;
-      modelPlan.buffers[b].ref = (int)i;
+    // A kernel result that is an output is written in place (inference: the
+    // caller's buffer; training outputs stay in the instance).
+    if (!training && g.buffers[b].kind == BufferKind::Temp) {
+      g.buffers[b].kind = BufferKind::Output;
+      g.buffers[b].ref = (int)i;
     }
     t.buffer = b;
-    modelPlan.outputs.push_back(t);
+    g.outputs.push_back(t);
   }
   return success();
 }
@@ -389,7 +436,7 @@ LogicalResult ModelCompiler::planKernel(Operation *op) {
     call.args.push_back(b->second);
   }
   call.args.push_back(newBuffer(BufferKind::Temp, op->getResult(0)));
-  modelPlan.calls.push_back(call);
+  graph->calls.push_back(call);
   return success();
 }
 
@@ -402,8 +449,9 @@ ModelCompiler::buildPipeline(Operation *op,
   for (unsigned i = 0; i < op->getNumOperands(); ++i) {
     Value operand = op->getOperand(i);
     llvm::SmallVector<int64_t, 4> dims = dimsOf(operand);
-    Halide::ImageParam p(Halide::Float(32), (int)dims.size(),
-                         "arg" + std::to_string(i));
+    Halide::Type type = dtypeOf(operand.getType()) == 2 ? Halide::Int(64)
+                                                        : Halide::Float(32);
+    Halide::ImageParam p(type, (int)dims.size(), "arg" + std::to_string(i));
     for (int d = 0; d < (int)dims.size(); ++d) {
       int64_t extent = dims[dims.size() - 1 - d];
       p.dim(d).set_min(0);
@@ -414,7 +462,12 @@ ModelCompiler::buildPipeline(Operation *op,
     }
     params.push_back(p);
     args.push_back(p);
-    operands.push_back({Halide::Func(p), dims});
+    TensorFunc t{Halide::Func(p), dims, {}};
+    for (int d = 0; d < (int)dims.size(); ++d)
+      t.extents.push_back(dims[d] >= 0
+                              ? Halide::Expr((int)dims[d])
+                              : p.dim((int)dims.size() - 1 - d).extent());
+    operands.push_back(t);
   }
   FailureOr<KernelParts> parts = lowerOp(op, operands, ctx);
   if (failed(parts))

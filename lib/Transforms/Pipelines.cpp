@@ -12,10 +12,14 @@ void cnnc::buildGraphPassPipeline(PassManager &pm,
   // also at -O0 (it changes the semantics of training, not only speed).
   if (!options.freezePrefixes.empty())
     pm.addPass(cnn::createFreezeParamsPass(options.freezePrefixes));
+  if (options.optLevel > 0) {
+    pm.addPass(createCanonicalizerPass());
+    pm.addPass(cnn::createFoldBatchNormPass(options.training));
+  }
+  if (options.training)
+    pm.addPass(cnn::createDeriveTrainingPass(options.loss));
   if (options.optLevel == 0)
     return;
-  pm.addPass(createCanonicalizerPass());
-  pm.addPass(cnn::createFoldBatchNormPass(options.training));
   pm.addNestedPass<FuncOp>(cnn::createFuseOpsPass(options.remarks));
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());

@@ -1,12 +1,18 @@
-/*===- executor.c - runs a compiled model's kernels ----------------------===*
+/*===- executor.c - runs a compiled model's kernels; trains it -----------===*
  *
  * Linked into every model library (hidden). See rt_executor.h.
+ *
+ * The optimizers are plain C loops rather than Halide kernels: they update
+ * parameters in place, which Halide pipelines may not do (an output must
+ * not alias an input), and the loops are memory-bound streams that the C
+ * compiler vectorizes (-O3).
  *
  *===----------------------------------------------------------------------===*/
 #include "cnnc/rt_executor.h"
 
 #include <HalideRuntime.h>
 
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,45 +21,61 @@
 
 #define CNNC_RT_ALIGN 64
 
+/* Per-graph state: the arena of intermediates and Halide's descriptors. */
+typedef struct graph_state {
+  const cnnc_rt_graph *graph;
+  unsigned char *arena;
+  int64_t arena_batch;
+  uint64_t *temp_offsets;
+  halide_buffer_t *hbufs;
+  halide_dimension_t *hdims;
+  double *profile; /* CNNC_PROFILE=1: seconds per kernel */
+  int64_t profile_runs;
+} graph_state;
+
+/* Optimizer state of one trainable parameter. */
+typedef struct param_state {
+  float lr;
+  float *momentum; /* SGD momentum buffer or Adam first moment */
+  float *second;   /* Adam second moment */
+} param_state;
+
 struct cnnc_model {
   const cnnc_rt_model *model;
   unsigned char *params; /* mutable copy of the weights blob */
-  unsigned char *arena;  /* intermediates for `arena_batch` samples */
-  size_t arena_bytes;
-  int64_t arena_batch;
-  uint64_t *temp_offsets; /* per buffer, offset in the arena (TEMP only) */
-  halide_buffer_t *hbufs;
-  halide_dimension_t *hdims;
+  graph_state inference, training;
   void **args;
-  int32_t max_args;
   int32_t threads;
-  /* CNNC_PROFILE=1: seconds spent per kernel call, printed at release. */
-  double *profile;
-  int64_t profile_runs;
+  /* training */
+  int configured;
+  cnnc_train_config config;
+  int64_t step;
+  param_state *pstate;
   char error[1024];
 };
 
-static double now_seconds(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
+static _Thread_local char halide_error_text[768];
 
 /* Halide reports kernel errors (failed bound checks, allocation failures)
  * through this handler; its default would print and abort the process. */
-static _Thread_local char halide_error_text[768];
-
 static void record_halide_error(void *user_context, const char *message) {
   (void)user_context;
   snprintf(halide_error_text, sizeof halide_error_text, "%s", message);
   size_t n = strlen(halide_error_text);
-  while (n && (halide_error_text[n - 1] == '\n' || halide_error_text[n - 1] == ' '))
+  while (n &&
+         (halide_error_text[n - 1] == '\n' || halide_error_text[n - 1] == ' '))
     halide_error_text[--n] = 0;
 }
 
 static void swallow_print(void *user_context, const char *message) {
   (void)user_context;
   (void)message;
+}
+
+static double now_seconds(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
 static int fail(cnnc_model *m, int status, const char *fmt, ...) {
@@ -74,6 +96,10 @@ static void *aligned_alloc_zero(size_t bytes) {
   return p;
 }
 
+static size_t dtype_size(int32_t dtype) {
+  return dtype == CNNC_DTYPE_I64 ? 8 : 4;
+}
+
 /* Elements of buffer `b` at `batch`, or -1 on overflow. */
 static int64_t num_elements(const cnnc_rt_buffer *b, int64_t batch) {
   int64_t n = 1;
@@ -86,6 +112,54 @@ static int64_t num_elements(const cnnc_rt_buffer *b, int64_t batch) {
   return n;
 }
 
+static int init_graph(graph_state *g, const cnnc_rt_graph *graph,
+                      int32_t *max_args) {
+  g->graph = graph;
+  int32_t max_rank = 0;
+  for (int32_t k = 0; k < graph->num_kernels; ++k)
+    if (graph->kernels[k].num_args > *max_args)
+      *max_args = graph->kernels[k].num_args;
+  for (int32_t b = 0; b < graph->num_buffers; ++b)
+    if (graph->buffers[b].rank > max_rank)
+      max_rank = graph->buffers[b].rank;
+  g->temp_offsets = calloc((size_t)graph->num_buffers + 1, sizeof(uint64_t));
+  g->hbufs = calloc((size_t)graph->num_buffers + 1, sizeof(halide_buffer_t));
+  g->hdims = calloc((size_t)(graph->num_buffers + 1) * (size_t)(max_rank + 1),
+                    sizeof(halide_dimension_t));
+  if (!g->temp_offsets || !g->hbufs || !g->hdims)
+    return CNNC_ERROR_OUT_OF_MEMORY;
+  for (int32_t b = 0; b < graph->num_buffers; ++b)
+    g->hbufs[b].dim = g->hdims + (size_t)b * (size_t)(max_rank + 1);
+  const char *profile = getenv("CNNC_PROFILE");
+  if (profile && profile[0] == '1')
+    g->profile = calloc((size_t)graph->num_kernels + 1, sizeof(double));
+  return CNNC_OK;
+}
+
+static void print_profile(const graph_state *g, const char *model,
+                          const char *what) {
+  if (!g->profile || !g->profile_runs)
+    return;
+  double total = 0;
+  for (int32_t k = 0; k < g->graph->num_kernels; ++k)
+    total += g->profile[k];
+  fprintf(stderr, "cnnc profile of %s (%s): %lld runs, %.4f ms per run\n",
+          model, what, (long long)g->profile_runs,
+          1e3 * total / (double)g->profile_runs);
+  for (int32_t k = 0; k < g->graph->num_kernels; ++k)
+    fprintf(stderr, "  %-40s %9.4f ms %5.1f%%\n", g->graph->kernels[k].name,
+            1e3 * g->profile[k] / (double)g->profile_runs,
+            total > 0 ? 100.0 * g->profile[k] / total : 0.0);
+}
+
+static void free_graph(graph_state *g) {
+  free(g->arena);
+  free(g->temp_offsets);
+  free(g->hbufs);
+  free(g->hdims);
+  free(g->profile);
+}
+
 int cnnc_rt_create(const cnnc_rt_model *model, cnnc_model **out) {
   if (!out || !model)
     return CNNC_ERROR_INVALID_ARGUMENT;
@@ -94,58 +168,43 @@ int cnnc_rt_create(const cnnc_rt_model *model, cnnc_model **out) {
   if (!m)
     return CNNC_ERROR_OUT_OF_MEMORY;
   m->model = model;
-  m->threads = 0;
-  int32_t max_rank = 0;
-  for (int32_t k = 0; k < model->num_kernels; ++k)
-    if (model->kernels[k].num_args > m->max_args)
-      m->max_args = model->kernels[k].num_args;
-  for (int32_t b = 0; b < model->num_buffers; ++b)
-    if (model->buffers[b].rank > max_rank)
-      max_rank = model->buffers[b].rank;
+  int32_t max_args = 0;
+  int status = init_graph(&m->inference, &model->inference, &max_args);
+  if (status == CNNC_OK && model->training)
+    status = init_graph(&m->training, model->training, &max_args);
   m->params = aligned_alloc_zero(model->weights_size);
-  m->temp_offsets = calloc((size_t)model->num_buffers + 1, sizeof(uint64_t));
-  m->hbufs = calloc((size_t)model->num_buffers + 1, sizeof(halide_buffer_t));
-  m->hdims = calloc((size_t)(model->num_buffers + 1) * (size_t)(max_rank + 1),
-                    sizeof(halide_dimension_t));
-  m->args = calloc((size_t)m->max_args + 1, sizeof(void *));
-  if (!m->params || !m->temp_offsets || !m->hbufs || !m->hdims || !m->args) {
+  m->args = calloc((size_t)max_args + 1, sizeof(void *));
+  if (status != CNNC_OK || !m->params || !m->args) {
     cnnc_rt_release(m);
     return CNNC_ERROR_OUT_OF_MEMORY;
   }
   if (model->weights_size)
     memcpy(m->params, model->weights, model->weights_size);
-  for (int32_t b = 0; b < model->num_buffers; ++b)
-    m->hbufs[b].dim = m->hdims + (size_t)b * (size_t)(max_rank + 1);
-  const char *profile = getenv("CNNC_PROFILE");
-  if (profile && profile[0] == '1')
-    m->profile = calloc((size_t)model->num_kernels + 1, sizeof(double));
   halide_set_error_handler(record_halide_error);
   halide_set_custom_print(swallow_print);
   *out = m;
   return CNNC_OK;
 }
 
+static void free_optimizer(cnnc_model *m) {
+  if (m->pstate)
+    for (int32_t p = 0; p < m->model->num_params; ++p) {
+      free(m->pstate[p].momentum);
+      free(m->pstate[p].second);
+    }
+  free(m->pstate);
+  m->pstate = NULL;
+}
+
 void cnnc_rt_release(cnnc_model *m) {
   if (!m)
     return;
-  if (m->profile && m->profile_runs) {
-    double total = 0;
-    for (int32_t k = 0; k < m->model->num_kernels; ++k)
-      total += m->profile[k];
-    fprintf(stderr, "cnnc profile of %s: %lld runs, %.4f ms per run\n",
-            m->model->name, (long long)m->profile_runs,
-            1e3 * total / (double)m->profile_runs);
-    for (int32_t k = 0; k < m->model->num_kernels; ++k)
-      fprintf(stderr, "  %-32s %9.4f ms %5.1f%%\n", m->model->kernels[k].name,
-              1e3 * m->profile[k] / (double)m->profile_runs,
-              total > 0 ? 100.0 * m->profile[k] / total : 0.0);
-  }
-  free(m->profile);
+  print_profile(&m->inference, m->model->name, "inference");
+  print_profile(&m->training, m->model->name, "training");
+  free_graph(&m->inference);
+  free_graph(&m->training);
+  free_optimizer(m);
   free(m->params);
-  free(m->arena);
-  free(m->temp_offsets);
-  free(m->hbufs);
-  free(m->hdims);
   free(m->args);
   free(m);
 }
@@ -175,43 +234,42 @@ const char *cnnc_rt_last_error(const cnnc_model *m) {
   return m->error;
 }
 
-/* Lays out every TEMP buffer for `batch` samples in one arena. */
-static int prepare_arena(cnnc_model *m, int64_t batch) {
-  if (m->arena && m->arena_batch == batch)
+/* Lays out every TEMP buffer of a graph for `batch` samples in one arena. */
+static int prepare_arena(cnnc_model *m, graph_state *g, int64_t batch) {
+  if (g->arena && g->arena_batch == batch)
     return CNNC_OK;
-  const cnnc_rt_model *model = m->model;
+  const cnnc_rt_graph *graph = g->graph;
   uint64_t total = 0;
-  for (int32_t b = 0; b < model->num_buffers; ++b) {
-    if (model->buffers[b].kind != CNNC_RT_TEMP)
+  for (int32_t b = 0; b < graph->num_buffers; ++b) {
+    if (graph->buffers[b].kind != CNNC_RT_TEMP)
       continue;
-    int64_t n = num_elements(&model->buffers[b], batch);
-    if (n < 0 || (uint64_t)n > (UINT64_MAX - total) / 8)
+    int64_t n = num_elements(&graph->buffers[b], batch);
+    if (n < 0 || (uint64_t)n > (UINT64_MAX - total) / 16)
       return fail(m, CNNC_ERROR_SHAPE, "batch %lld is too large for %s",
-                  (long long)batch, model->name);
-    m->temp_offsets[b] = total;
-    total += ((uint64_t)n * sizeof(float) + CNNC_RT_ALIGN - 1) /
+                  (long long)batch, m->model->name);
+    g->temp_offsets[b] = total;
+    total += ((uint64_t)n * dtype_size(graph->buffers[b].dtype) +
+              CNNC_RT_ALIGN - 1) /
              CNNC_RT_ALIGN * CNNC_RT_ALIGN;
   }
   if (total > (uint64_t)SIZE_MAX / 2)
     return fail(m, CNNC_ERROR_OUT_OF_MEMORY, "batch %lld needs %llu bytes",
                 (long long)batch, (unsigned long long)total);
-  free(m->arena);
-  m->arena = NULL;
-  m->arena_batch = 0;
-  m->arena = aligned_alloc_zero((size_t)total);
-  if (!m->arena)
+  free(g->arena);
+  g->arena_batch = 0;
+  g->arena = aligned_alloc_zero((size_t)total);
+  if (!g->arena)
     return fail(m, CNNC_ERROR_OUT_OF_MEMORY,
                 "cannot allocate %llu bytes of intermediates for batch %lld",
                 (unsigned long long)total, (long long)batch);
-  m->arena_bytes = (size_t)total;
-  m->arena_batch = batch;
+  g->arena_batch = batch;
   return CNNC_OK;
 }
 
-static unsigned char *host_of(cnnc_model *m, int32_t b,
+static unsigned char *host_of(cnnc_model *m, graph_state *g, int32_t b,
                               const void *const *inputs, void *const *outputs,
                               int depth) {
-  const cnnc_rt_buffer *buf = &m->model->buffers[b];
+  const cnnc_rt_buffer *buf = &g->graph->buffers[b];
   switch (buf->kind) {
   case CNNC_RT_INPUT:
     return (unsigned char *)inputs[buf->ref];
@@ -220,27 +278,28 @@ static unsigned char *host_of(cnnc_model *m, int32_t b,
   case CNNC_RT_PARAM:
     return m->params + buf->offset;
   case CNNC_RT_TEMP:
-    return m->arena + m->temp_offsets[b];
+    return g->arena + g->temp_offsets[b];
   case CNNC_RT_ALIAS:
-    if (depth > m->model->num_buffers)
+    if (depth > g->graph->num_buffers)
       return NULL;
-    return host_of(m, buf->ref, inputs, outputs, depth + 1);
+    return host_of(m, g, buf->ref, inputs, outputs, depth + 1);
   }
   return NULL;
 }
 
 /* Describes buffer `b` to Halide: row-major dims become Halide's
  * innermost-first dims. */
-static int describe(cnnc_model *m, int32_t b, int64_t batch,
+static int describe(cnnc_model *m, graph_state *g, int32_t b, int64_t batch,
                     const void *const *inputs, void *const *outputs) {
-  const cnnc_rt_buffer *buf = &m->model->buffers[b];
-  halide_buffer_t *h = &m->hbufs[b];
+  const cnnc_rt_buffer *buf = &g->graph->buffers[b];
+  halide_buffer_t *h = &g->hbufs[b];
   halide_dimension_t *dims = h->dim;
   memset(h, 0, sizeof *h);
   h->dim = dims;
-  h->host = host_of(m, b, inputs, outputs, 0);
-  h->type.code = halide_type_float;
-  h->type.bits = 32;
+  h->host = host_of(m, g, b, inputs, outputs, 0);
+  h->type.code =
+      buf->dtype == CNNC_DTYPE_I64 ? halide_type_int : halide_type_float;
+  h->type.bits = (uint8_t)(8 * dtype_size(buf->dtype));
   h->type.lanes = 1;
   h->dimensions = buf->rank;
   int64_t stride = 1;
@@ -269,9 +328,10 @@ static int check_io(cnnc_model *m, const char *what, int32_t count,
                 "%s pointer or size array is null", what);
   for (int32_t i = 0; i < count; ++i) {
     const cnnc_tensor_info *info = &infos[i];
-    uint64_t n = info->dtype == CNNC_DTYPE_I64 ? 8 : 4;
+    uint64_t n = dtype_size(info->dtype);
     for (int32_t d = 0; d < info->rank; ++d) {
-      uint64_t extent = info->dims[d] < 0 ? (uint64_t)batch : (uint64_t)info->dims[d];
+      uint64_t extent =
+          info->dims[d] < 0 ? (uint64_t)batch : (uint64_t)info->dims[d];
       if (extent && n > UINT64_MAX / extent)
         return fail(m, CNNC_ERROR_SHAPE, "%s '%s' overflows at batch %lld",
                     what, info->name, (long long)batch);
@@ -289,56 +349,71 @@ static int check_io(cnnc_model *m, const char *what, int32_t count,
   return CNNC_OK;
 }
 
+/* Runs every kernel of a graph. */
+static int run_graph(cnnc_model *m, graph_state *g, int64_t batch,
+                     const void *const *inputs, void *const *outputs) {
+  const cnnc_rt_graph *graph = g->graph;
+  int status = prepare_arena(m, g, batch);
+  if (status != CNNC_OK)
+    return status;
+  for (int32_t b = 0; b < graph->num_buffers; ++b)
+    if ((status = describe(m, g, b, batch, inputs, outputs)) != CNNC_OK)
+      return status;
+  halide_set_num_threads(m->threads);
+  for (int32_t k = 0; k < graph->num_kernels; ++k) {
+    const cnnc_rt_kernel *kernel = &graph->kernels[k];
+    for (int32_t a = 0; a < kernel->num_args; ++a)
+      m->args[a] = &g->hbufs[kernel->args[a]];
+    halide_error_text[0] = 0;
+    double start = g->profile ? now_seconds() : 0.0;
+    int result = kernel->fn(m->args);
+    if (g->profile)
+      g->profile[k] += now_seconds() - start;
+    if (result != 0)
+      return fail(m, CNNC_ERROR_KERNEL,
+                  "kernel '%s' failed (Halide error %d): %s", kernel->name,
+                  result, halide_error_text);
+  }
+  if (g->profile)
+    ++g->profile_runs;
+  return CNNC_OK;
+}
+
 int cnnc_rt_run(cnnc_model *m, int64_t batch, const void *const *inputs,
                 const size_t *input_bytes, void *const *outputs,
                 const size_t *output_bytes) {
   if (!m)
     return CNNC_ERROR_INVALID_ARGUMENT;
   m->error[0] = 0;
-  const cnnc_rt_model *model = m->model;
+  const cnnc_rt_graph *graph = &m->model->inference;
   if (batch < 1 || batch > INT32_MAX)
     return fail(m, CNNC_ERROR_INVALID_ARGUMENT,
                 "batch must be in [1, 2^31), got %lld", (long long)batch);
-  int status = check_io(m, "input", model->num_inputs, model->inputs, inputs,
+  int status = check_io(m, "input", graph->num_inputs, graph->inputs, inputs,
                         input_bytes, batch);
   if (status == CNNC_OK)
-    status = check_io(m, "output", model->num_outputs, model->outputs,
+    status = check_io(m, "output", graph->num_outputs, graph->outputs,
                       (const void *const *)outputs, output_bytes, batch);
   if (status == CNNC_OK)
-    status = prepare_arena(m, batch);
+    status = run_graph(m, &m->inference, batch, inputs, outputs);
   if (status != CNNC_OK)
     return status;
-  for (int32_t b = 0; b < model->num_buffers; ++b)
-    if ((status = describe(m, b, batch, inputs, outputs)) != CNNC_OK)
-      return status;
-  halide_set_num_threads(m->threads);
-  for (int32_t k = 0; k < model->num_kernels; ++k) {
-    const cnnc_rt_kernel *kernel = &model->kernels[k];
-    for (int32_t a = 0; a < kernel->num_args; ++a)
-      m->args[a] = &m->hbufs[kernel->args[a]];
-    halide_error_text[0] = 0;
-    double start = m->profile ? now_seconds() : 0.0;
-    int result = kernel->fn(m->args);
-    if (m->profile)
-      m->profile[k] += now_seconds() - start;
-    if (result != 0)
-      return fail(m, CNNC_ERROR_KERNEL, "kernel '%s' failed (Halide error %d): %s",
-                  kernel->name, result, halide_error_text);
-  }
-  if (m->profile)
-    ++m->profile_runs;
   /* Outputs not written in place by a kernel (aliases, inputs, weights). */
-  for (int32_t o = 0; o < model->num_outputs; ++o) {
-    int32_t b = model->output_buffers[o];
-    if (model->buffers[b].kind == CNNC_RT_OUTPUT &&
-        model->buffers[b].ref == o)
+  for (int32_t o = 0; o < graph->num_outputs; ++o) {
+    int32_t b = graph->output_buffers[o];
+    if (graph->buffers[b].kind == CNNC_RT_OUTPUT && graph->buffers[b].ref == o)
       continue;
-    const unsigned char *src = host_of(m, b, inputs, outputs, 0);
+    const unsigned char *src =
+        host_of(m, &m->inference, b, inputs, outputs, 0);
     if (src && src != outputs[o])
       memmove(outputs[o], src, output_bytes[o]);
   }
   return CNNC_OK;
 }
+
+/*===----------------------------------------------------------------------===*
+ * Parameters
+ *===----------------------------------------------------------------------===*/
 
 int cnnc_rt_param_info(const cnnc_rt_model *model, int32_t index,
                        cnnc_param_info *out) {
@@ -346,6 +421,18 @@ int cnnc_rt_param_info(const cnnc_rt_model *model, int32_t index,
     return CNNC_ERROR_INVALID_ARGUMENT;
   *out = model->params[index].info;
   return CNNC_OK;
+}
+
+static size_t param_bytes(const cnnc_rt_model *model, int32_t index) {
+  const cnnc_rt_buffer *b =
+      &model->inference.buffers[model->params[index].buffer];
+  return (size_t)num_elements(b, 1) * sizeof(float);
+}
+
+static float *param_values(cnnc_model *m, int32_t index) {
+  const cnnc_rt_model *model = m->model;
+  return (float *)(m->params +
+                   model->inference.buffers[model->params[index].buffer].offset);
 }
 
 /* The parameter's bytes in the instance, after checking the caller's size. */
@@ -358,17 +445,15 @@ static float *param_data(cnnc_model *m, int32_t index, size_t bytes,
                    (int)model->num_params);
     return NULL;
   }
-  const cnnc_rt_param *p = &model->params[index];
-  const cnnc_rt_buffer *b = &model->buffers[p->buffer];
-  size_t expected = (size_t)num_elements(b, 1) * sizeof(float);
+  size_t expected = param_bytes(model, index);
   if (bytes != expected) {
     *status = fail(m, CNNC_ERROR_SHAPE,
                    "parameter '%s' has %zu bytes, the caller gave %zu",
-                   p->info.name, expected, bytes);
+                   model->params[index].info.name, expected, bytes);
     return NULL;
   }
   *status = CNNC_OK;
-  return (float *)(m->params + b->offset);
+  return param_values(m, index);
 }
 
 int cnnc_rt_get_param(cnnc_model *m, int32_t index, float *out, size_t bytes) {
@@ -394,4 +479,201 @@ int cnnc_rt_set_param(cnnc_model *m, int32_t index, const float *values,
   if (data)
     memcpy(data, values, bytes);
   return status;
+}
+
+/*===----------------------------------------------------------------------===*
+ * Training
+ *===----------------------------------------------------------------------===*/
+
+int cnnc_rt_train_configure(cnnc_model *m, const cnnc_train_config *config) {
+  if (!m)
+    return CNNC_ERROR_INVALID_ARGUMENT;
+  if (!m->model->training)
+    return fail(m, CNNC_ERROR_UNSUPPORTED,
+                "%s was compiled without --train", m->model->name);
+  if (!config)
+    return fail(m, CNNC_ERROR_INVALID_ARGUMENT, "null training config");
+  if (config->optimizer < CNNC_OPTIMIZER_SGD ||
+      config->optimizer > CNNC_OPTIMIZER_ADAMW)
+    return fail(m, CNNC_ERROR_INVALID_ARGUMENT, "unknown optimizer %d",
+                (int)config->optimizer);
+  if (!(config->lr >= 0) || !(config->momentum >= 0) ||
+      !(config->weight_decay >= 0) ||
+      (config->optimizer != CNNC_OPTIMIZER_SGD &&
+       (!(config->beta1 >= 0 && config->beta1 < 1) ||
+        !(config->beta2 >= 0 && config->beta2 < 1) || !(config->eps > 0))))
+    return fail(m, CNNC_ERROR_INVALID_ARGUMENT,
+                "invalid optimizer settings (lr %g, momentum %g, weight decay "
+                "%g, betas %g/%g, eps %g)",
+                config->lr, config->momentum, config->weight_decay,
+                config->beta1, config->beta2, config->eps);
+  if (config->nesterov &&
+      (config->optimizer != CNNC_OPTIMIZER_SGD || config->momentum <= 0))
+    return fail(m, CNNC_ERROR_INVALID_ARGUMENT,
+                "Nesterov momentum needs SGD with momentum > 0");
+  free_optimizer(m);
+  m->pstate = calloc((size_t)m->model->num_params + 1, sizeof(param_state));
+  if (!m->pstate)
+    return fail(m, CNNC_ERROR_OUT_OF_MEMORY, "no memory for the optimizer");
+  /* All optimizer state up front, so a step cannot fail half-way. */
+  int needs_first = config->optimizer != CNNC_OPTIMIZER_SGD ||
+                    config->momentum > 0;
+  int needs_second = config->optimizer != CNNC_OPTIMIZER_SGD;
+  for (int32_t p = 0; p < m->model->num_params; ++p) {
+    param_state *s = &m->pstate[p];
+    s->lr = config->lr;
+    if (!m->model->params[p].info.trainable)
+      continue;
+    size_t bytes = param_bytes(m->model, p);
+    if (needs_first && !(s->momentum = aligned_alloc_zero(bytes)))
+      return fail(m, CNNC_ERROR_OUT_OF_MEMORY, "no memory for the optimizer");
+    if (needs_second && !(s->second = aligned_alloc_zero(bytes)))
+      return fail(m, CNNC_ERROR_OUT_OF_MEMORY, "no memory for the optimizer");
+  }
+  m->config = *config;
+  m->step = 0;
+  m->configured = 1;
+  return CNNC_OK;
+}
+
+int cnnc_rt_set_learning_rate(cnnc_model *m, const char *group, float lr) {
+  if (!m)
+    return CNNC_ERROR_INVALID_ARGUMENT;
+  if (!m->configured)
+    return fail(m, CNNC_ERROR_INVALID_ARGUMENT,
+                "call train_configure before set_learning_rate");
+  if (!(lr >= 0))
+    return fail(m, CNNC_ERROR_INVALID_ARGUMENT, "learning rate %g < 0", lr);
+  int matched = 0;
+  for (int32_t p = 0; p < m->model->num_params; ++p) {
+    const cnnc_param_info *info = &m->model->params[p].info;
+    int match = !group || !group[0] || strcmp(info->group, group) == 0 ||
+                strncmp(info->name, group, strlen(group)) == 0;
+    if (match) {
+      m->pstate[p].lr = lr;
+      ++matched;
+    }
+  }
+  if (!matched)
+    return fail(m, CNNC_ERROR_INVALID_ARGUMENT,
+                "no parameter group or name prefix '%s'", group);
+  return CNNC_OK;
+}
+
+/* One optimizer step for parameter p (PyTorch's update formulas). */
+static void update_param(cnnc_model *m, int32_t p, const float *grad) {
+  const cnnc_train_config *c = &m->config;
+  param_state *s = &m->pstate[p];
+  float *w = param_values(m, p);
+  size_t n = param_bytes(m->model, p) / sizeof(float);
+  float lr = s->lr, wd = c->weight_decay;
+  if (c->optimizer == CNNC_OPTIMIZER_SGD) {
+    if (c->momentum > 0 && m->step == 1) {
+      for (size_t i = 0; i < n; ++i) /* the first step copies the gradient */
+        s->momentum[i] = grad[i] + wd * w[i];
+      for (size_t i = 0; i < n; ++i) {
+        float g = grad[i] + wd * w[i];
+        float d = c->nesterov ? g + c->momentum * s->momentum[i]
+                              : s->momentum[i];
+        w[i] -= lr * d;
+      }
+      return;
+    }
+    for (size_t i = 0; i < n; ++i) {
+      float g = grad[i] + wd * w[i];
+      if (c->momentum > 0) {
+        s->momentum[i] = c->momentum * s->momentum[i] + g;
+        g = c->nesterov ? g + c->momentum * s->momentum[i] : s->momentum[i];
+      }
+      w[i] -= lr * g;
+    }
+    return;
+  }
+  double t = (double)m->step;
+  float bc1 = (float)(1.0 - pow(c->beta1, t));
+  float bc2 = (float)(1.0 - pow(c->beta2, t));
+  float step_size = lr / bc1, sqrt_bc2 = sqrtf(bc2);
+  int adamw = c->optimizer == CNNC_OPTIMIZER_ADAMW;
+  for (size_t i = 0; i < n; ++i) {
+    float g = grad[i];
+    if (adamw)
+      w[i] *= 1.0f - lr * wd;
+    else
+      g += wd * w[i];
+    s->momentum[i] = c->beta1 * s->momentum[i] + (1.0f - c->beta1) * g;
+    s->second[i] = c->beta2 * s->second[i] + (1.0f - c->beta2) * g * g;
+    float denom = sqrtf(s->second[i]) / sqrt_bc2 + c->eps;
+    w[i] -= step_size * s->momentum[i] / denom;
+  }
+}
+
+int cnnc_rt_train_step(cnnc_model *m, int64_t batch, const void *const *inputs,
+                       const size_t *input_bytes, const void *labels,
+                       size_t label_bytes, float *loss) {
+  if (!m)
+    return CNNC_ERROR_INVALID_ARGUMENT;
+  m->error[0] = 0;
+  const cnnc_rt_model *model = m->model;
+  if (!model->training)
+    return fail(m, CNNC_ERROR_UNSUPPORTED, "%s was compiled without --train",
+                model->name);
+  if (!m->configured)
+    return fail(m, CNNC_ERROR_INVALID_ARGUMENT,
+                "call train_configure before train_step");
+  if (batch < 1 || batch > INT32_MAX)
+    return fail(m, CNNC_ERROR_INVALID_ARGUMENT,
+                "batch must be in [1, 2^31), got %lld", (long long)batch);
+  const cnnc_rt_graph *graph = model->training;
+  int32_t n_in = graph->num_inputs; /* model inputs + labels */
+  const void *all_inputs[CNNC_MAX_RANK + 9];
+  size_t all_bytes[CNNC_MAX_RANK + 9];
+  if (n_in < 1 || n_in > CNNC_MAX_RANK + 8)
+    return fail(m, CNNC_ERROR_UNSUPPORTED, "too many inputs");
+  if (n_in > 1 && (!inputs || !input_bytes))
+    return fail(m, CNNC_ERROR_INVALID_ARGUMENT, "null inputs");
+  for (int32_t i = 0; i + 1 < n_in; ++i) {
+    all_inputs[i] = inputs[i];
+    all_bytes[i] = input_bytes[i];
+  }
+  all_inputs[n_in - 1] = labels;
+  all_bytes[n_in - 1] = label_bytes;
+  int status = check_io(m, "training input", n_in, graph->inputs, all_inputs,
+                        all_bytes, batch);
+  if (status != CNNC_OK)
+    return status;
+  const cnnc_tensor_info *label_info = &graph->inputs[n_in - 1];
+  if (label_info->dtype == CNNC_DTYPE_I64) {
+    const cnnc_tensor_info *out = &model->inference.outputs[0];
+    int64_t classes = out->rank >= 2 ? out->dims[out->rank - 1] : 0;
+    const int64_t *l = (const int64_t *)labels;
+    for (int64_t i = 0; i < batch; ++i)
+      if (l[i] < 0 || l[i] >= classes)
+        return fail(m, CNNC_ERROR_INVALID_ARGUMENT,
+                    "label %lld of sample %lld is outside [0, %lld)",
+                    (long long)l[i], (long long)i, (long long)classes);
+  }
+  status = run_graph(m, &m->training, batch, all_inputs, NULL);
+  if (status != CNNC_OK)
+    return status;
+  const float *loss_value =
+      (const float *)host_of(m, &m->training, graph->output_buffers[0],
+                             all_inputs, NULL, 0);
+  if (loss)
+    *loss = *loss_value;
+  if (!isfinite(*loss_value))
+    return fail(m, CNNC_ERROR_NUMERIC,
+                "the loss is %s at step %lld; the parameters keep the values "
+                "of the last good step",
+                isnan(*loss_value) ? "NaN" : "infinite",
+                (long long)m->step + 1);
+  ++m->step;
+  for (int32_t k = 0; k < model->num_grads; ++k) {
+    int32_t p = model->grad_params[k];
+    if (!model->params[p].info.trainable)
+      continue;
+    const float *grad = (const float *)host_of(
+        m, &m->training, graph->output_buffers[k + 1], all_inputs, NULL, 0);
+    update_param(m, p, grad);
+  }
+  return CNNC_OK;
 }

@@ -14,6 +14,7 @@
 #include "cnnc/Codegen/Codegen.h"
 #include "cnnc/Frontend/DslParser.h"
 #include "cnnc/Frontend/OnnxImporter.h"
+#include "cnnc/Dialect/CNN/CNNOps.h"
 #include "cnnc/InitAll.h"
 #include "cnnc/Support/DiagnosticPrinter.h"
 #include "cnnc/Transforms/Pipelines.h"
@@ -104,8 +105,15 @@ cl::opt<unsigned> optLevel("O", cl::Prefix,
 cl::list<std::string> freezePrefixes(
     "freeze", cl::desc("Freeze parameters whose name starts with PREFIX"),
     cl::value_desc("PREFIX"), cl::ZeroOrMore, cl::cat(cnncCategory));
-cl::opt<bool> train("train", cl::desc("Compile for training"),
+cl::opt<bool> train("train",
+                    cl::desc("Also compile a training step (forward, loss, "
+                             "backward) into the library"),
                     cl::cat(cnncCategory));
+cl::opt<std::string> lossKind(
+    "loss",
+    cl::desc("Training loss: cross_entropy (default; or the DSL plan's) or "
+             "mse"),
+    cl::cat(cnncCategory));
 cl::opt<std::string> modelName("name",
                                cl::desc("Model name (default: file stem)"),
                                cl::cat(cnncCategory));
@@ -261,6 +269,12 @@ int main(int argc, char **argv) {
     options.optLevel = optLevel;
     options.freezePrefixes.assign(freezePrefixes.begin(), freezePrefixes.end());
     options.training = train;
+    options.loss = lossKind;
+    if (options.loss.empty()) {
+      options.loss = "cross_entropy";
+      for (auto plan : module->getOps<cnnc::cnn::TrainPlanOp>())
+        options.loss = plan.getLoss().str();
+    }
     options.remarks = remarks;
     // The summary shows the model's parameters as imported (and frozen),
     // before BatchNorm folding changes them.

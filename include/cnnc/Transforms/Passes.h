@@ -19,6 +19,9 @@ std::unique_ptr<mlir::Pass> createFoldBatchNormPass(bool training);
 std::unique_ptr<mlir::Pass> createFuseOpsPass();
 std::unique_ptr<mlir::Pass> createFuseOpsPass(bool remarks);
 
+std::unique_ptr<mlir::Pass> createDeriveTrainingPass();
+std::unique_ptr<mlir::Pass> createDeriveTrainingPass(const std::string &loss);
+
 #define GEN_PASS_REGISTRATION
 #include "cnnc/Transforms/Passes.h.inc"
 

@@ -56,4 +56,23 @@ def FuseOps : Pass<"cnn-fuse-ops", "mlir::FuncOp"> {
   ];
 }
 
+def DeriveTraining : Pass<"cnn-derive-training", "mlir::ModuleOp"> {
+  let summary = "Derive the training step (forward, loss, backward) of `main`";
+  let description = [{
+    Adds `func @train_step(inputs..., labels) -> (loss, gradients...)`: a
+    copy of `main`'s forward computation, the loss on its (single) output,
+    and reverse-mode gradients for the trainable parameters only (not for
+    frozen parameters, running statistics or the inputs). Each gradient
+    result carries `cnn.grad_of = "<parameter name>"`. Values that no
+    gradient depends on are not kept for the backward pass, so a frozen
+    prefix costs its forward pass only. An op on the gradient path without
+    a derivative is an error at its location.
+  }];
+  let constructor = "cnnc::cnn::createDeriveTrainingPass()";
+  let options = [
+    Option<"loss", "loss", "std::string", /*default=*/"\"cross_entropy\"",
+           "cross_entropy (int64 class labels) or mse (f32 targets)">
+  ];
+}
+
 #endif // CNNC_TRANSFORMS_PASSES_TD

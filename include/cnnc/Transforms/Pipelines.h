@@ -16,6 +16,8 @@ struct GraphPipelineOptions {
   std::vector<std::string> freezePrefixes;
   /// Compiling for training: only frozen parameters are constants.
   bool training = false;
+  /// With training: the loss of the derived train_step.
+  std::string loss = "cross_entropy";
   /// Report, as remarks, the fusions that did not happen and why.
   bool remarks = false;
 };

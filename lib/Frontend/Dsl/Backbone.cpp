@@ -25,9 +25,9 @@ using namespace cnnc::dsl;
 static bool stringArg(DiagReporter &diag, const KeywordArg &kw,
                       std::string &out) {
   if (kw.value.kind != ArgValue::Kind::String || kw.value.text.empty()) {
-    diag.error(kw.value.loc) << "expected a node name in quotes for '"
-                             << kw.key.text << "', e.g. \"/fc/Gemm\", got "
-                             << kw.value.describe();
+    diag.error(kw.value.loc)
+        << "expected a node name in quotes for '" << kw.key.text
+        << "', e.g. \"/fc/Gemm\", got " << kw.value.describe();
     return false;
   }
   out = kw.value.text;
@@ -43,8 +43,7 @@ static LogicalResult reinferTypes(Operation *op) {
     return success();
   SmallVector<Type, 1> types;
   if (failed(infer.inferReturnTypes(op->getContext(), op->getLoc(),
-                                    op->getOperands(),
-                                    op->getAttrDictionary(),
+                                    op->getOperands(), op->getAttrDictionary(),
                                     op->getRegions(), types)) ||
       types.size() != op->getNumResults())
     return failure();
@@ -59,8 +58,7 @@ Value ModelBuilder::importBackbone(const Name &name, const Call &call,
   //      frozen=true)
   if (call.positional.empty() ||
       call.positional[0].kind != ArgValue::Kind::String) {
-    diag.error(call.positional.empty() ? call.closeLoc
-                                       : call.positional[0].loc)
+    diag.error(call.positional.empty() ? call.closeLoc : call.positional[0].loc)
         << "onnx(...) expects the model file first, in quotes: e.g. "
            "onnx(\"resnet18.onnx\", image, cut_before=\"/fc/Gemm\")";
     return nullptr;
@@ -83,9 +81,8 @@ Value ModelBuilder::importBackbone(const Name &name, const Call &call,
       ok &= stringArg(diag, kw, options.cutAfter);
     } else if (kw.key.text == "frozen") {
       if (!kw.value.isBool()) {
-        diag.error(kw.value.loc)
-            << "expected true or false for 'frozen', got "
-            << kw.value.describe();
+        diag.error(kw.value.loc) << "expected true or false for 'frozen', got "
+                                 << kw.value.describe();
         ok = false;
       }
       frozen = kw.value.text == "true";
@@ -122,7 +119,8 @@ Value ModelBuilder::importBackbone(const Name &name, const Call &call,
   // Paths are relative to the .cnn file, so a model directory can move.
   llvm::SmallString<256> path(fileArg.text);
   if (llvm::sys::path::is_relative(path)) {
-    llvm::SmallString<256> dir(llvm::sys::path::parent_path(diag.getFileName()));
+    llvm::SmallString<256> dir(
+        llvm::sys::path::parent_path(diag.getFileName()));
     llvm::sys::path::append(dir, fileArg.text);
     path = dir;
   }
@@ -134,8 +132,7 @@ Value ModelBuilder::importBackbone(const Name &name, const Call &call,
     return nullptr;
   }
 
-  OwningOpRef<ModuleOp> imported =
-      importOnnxFile(getContext(), path, options);
+  OwningOpRef<ModuleOp> imported = importOnnxFile(getContext(), path, options);
   if (!imported) {
     diag.error(loc) << "cannot import backbone '" << name.text << "' from '"
                     << fileArg.text << "' (see the errors above)";

@@ -30,8 +30,7 @@ namespace {
 /// position. Every getter returns false after reporting an error.
 class KeywordArgs {
 public:
-  KeywordArgs(DiagReporter &diag, const Call &call)
-      : diag(diag), call(call) {}
+  KeywordArgs(DiagReporter &diag, const Call &call) : diag(diag), call(call) {}
 
   /// Reports unknown and repeated keywords.
   bool check(llvm::ArrayRef<llvm::StringRef> allowed) {
@@ -40,8 +39,8 @@ public:
     for (const KeywordArg &kw : call.keywords) {
       if (!llvm::is_contained(allowed, kw.key.text)) {
         auto d = diag.error(kw.key.loc);
-        d << "unknown argument '" << kw.key.text << "' of "
-          << call.callee.text << ": expected ";
+        d << "unknown argument '" << kw.key.text << "' of " << call.callee.text
+          << ": expected ";
         if (allowed.empty()) {
           d << "no keyword arguments";
         } else {
@@ -71,8 +70,8 @@ public:
   bool has(llvm::StringRef key) const { return find(key) != nullptr; }
 
   bool missing(llvm::StringRef key, llvm::StringRef what) {
-    diag.error(call.callee.loc) << call.callee.text << " needs '" << key
-                                << "=': expected " << what;
+    diag.error(call.callee.loc)
+        << call.callee.text << " needs '" << key << "=': expected " << what;
     return false;
   }
 
@@ -183,8 +182,8 @@ public:
       return true;
     }
     if (v->elements.size() != 2) {
-      diag.error(v->loc) << "expected 2 values (h, w) for '" << key
-                         << "', got " << v->elements.size();
+      diag.error(v->loc) << "expected 2 values (h, w) for '" << key << "', got "
+                         << v->elements.size();
       return false;
     }
     for (const ArgValue &e : v->elements) {
@@ -241,16 +240,26 @@ public:
       return missing(key, what);
     if (v->kind != ArgValue::Kind::List || v->elements.empty() ||
         v->elements.size() > 8) {
-      diag.error(v->loc) << "expected " << what << " for '" << key
-                         << "', got " << v->describe();
+      diag.error(v->loc) << "expected " << what << " for '" << key << "', got "
+                         << v->describe();
       return false;
     }
+    int64_t product = 1;
     for (const ArgValue &e : v->elements) {
       if (e.kind != ArgValue::Kind::Integer || e.intValue < -1 ||
           e.intValue > kMaxSize) {
         diag.error(e.loc) << "expected a size, 0 (copy) or -1 (infer) in '"
                           << key << "', got " << e.describe();
         return false;
+      }
+      // Keeps the shape rule's product of sizes clear of overflow.
+      if (e.intValue > 0) {
+        if (product > kMaxTensorElements / e.intValue) {
+          diag.error(v->loc) << "'" << key << "' has more than "
+                             << kMaxTensorElements << " elements";
+          return false;
+        }
+        product *= e.intValue;
       }
       out.push_back(e.intValue);
     }
@@ -289,9 +298,9 @@ struct LayerContext {
   bool requireRank(unsigned i, int64_t rank, llvm::StringRef hint) {
     if ((int64_t)shape(i).size() == rank)
       return true;
-    diag.error(loc) << call.callee.text << " expects a " << rank
-                    << "-D input " << hint << ", but '" << inputName(i)
-                    << "' has shape " << shapeString(i);
+    diag.error(loc) << call.callee.text << " expects a " << rank << "-D input "
+                    << hint << ", but '" << inputName(i) << "' has shape "
+                    << shapeString(i);
     return false;
   }
   /// A static channel (dim 1) count, needed to size weights.
@@ -354,9 +363,10 @@ static Value buildConv2d(LayerContext &l) {
     return nullptr;
   int64_t channels = l.shape(0)[1];
   if (in != kDyn && channels != kDyn && in != channels) {
-    l.diag.error(l.loc) << "conv2d layer '" << l.name.text << "' declares in="
-                        << in << " but its input '" << l.inputName(0)
-                        << "' has " << channels << " channels";
+    l.diag.error(l.loc) << "conv2d layer '" << l.name.text
+                        << "' declares in=" << in << " but its input '"
+                        << l.inputName(0) << "' has " << channels
+                        << " channels";
     return nullptr;
   }
   if (in == kDyn && !l.staticDim(0, 1, in, "input channels"))
@@ -367,9 +377,8 @@ static Value buildConv2d(LayerContext &l) {
                         << " input channels and out=" << out;
     return nullptr;
   }
-  Value weight =
-      l.param("weight", {out, in / groups, kernel[0], kernel[1]},
-              "kaiming_uniform");
+  Value weight = l.param("weight", {out, in / groups, kernel[0], kernel[1]},
+                         "kaiming_uniform");
   if (!weight)
     return nullptr;
   SmallVector<Value, 3> operands{l.inputs[0], weight};
@@ -399,9 +408,10 @@ static Value buildLinear(LayerContext &l) {
     return nullptr;
   int64_t features = l.shape(0)[1];
   if (in != kDyn && features != kDyn && in != features) {
-    l.diag.error(l.loc) << "linear layer '" << l.name.text << "' declares in="
-                        << in << " but its input '" << l.inputName(0)
-                        << "' has " << features << " features";
+    l.diag.error(l.loc) << "linear layer '" << l.name.text
+                        << "' declares in=" << in << " but its input '"
+                        << l.inputName(0) << "' has " << features
+                        << " features";
     return nullptr;
   }
   if (in == kDyn && !l.staticDim(0, 1, in, "input features"))
@@ -421,8 +431,7 @@ static Value buildLinear(LayerContext &l) {
       l.loc, operands, {l.attr("transB", l.b.getBoolAttr(true))});
 }
 
-template <typename PoolOp>
-static Value buildPool(LayerContext &l, bool isMax) {
+template <typename PoolOp> static Value buildPool(LayerContext &l, bool isMax) {
   SmallVector<int64_t, 2> kernel, stride, dilation;
   SmallVector<int64_t, 4> pads;
   bool ceilMode, countIncludePad = false;
@@ -453,8 +462,7 @@ static Value buildPool(LayerContext &l, bool isMax) {
   return l.model.createInferred<PoolOp>(l.loc, l.inputs, attrs);
 }
 
-template <typename GlobalPoolOp>
-static Value buildGlobalPool(LayerContext &l) {
+template <typename GlobalPoolOp> static Value buildGlobalPool(LayerContext &l) {
   if (!l.requireRank(0, 4, "[N, C, H, W]"))
     return nullptr;
   return l.model.createInferred<GlobalPoolOp>(l.loc, l.inputs, {});
@@ -655,13 +663,15 @@ Value dsl::buildLayer(ModelBuilder &model, const Name &name, const Call &call,
     return nullptr;
   }
 
-  LayerContext l{model, name, call, loc, {}, KeywordArgs(diag, call),
-                 model.getBuilder(), diag};
+  LayerContext l{
+      model, name, call, loc, {}, KeywordArgs(diag, call), model.getBuilder(),
+      diag};
   bool ok = l.args.check(type->keywords);
   size_t n = call.positional.size();
   if (n < type->minInputs || n > type->maxInputs) {
-    auto d = diag.error(n > type->maxInputs ? call.positional[type->maxInputs].loc
-                                            : call.closeLoc);
+    auto d =
+        diag.error(n > type->maxInputs ? call.positional[type->maxInputs].loc
+                                       : call.closeLoc);
     d << type->name << " takes ";
     if (type->minInputs == type->maxInputs)
       d << type->minInputs << (type->minInputs == 1 ? " input" : " inputs");

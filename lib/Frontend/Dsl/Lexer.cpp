@@ -171,8 +171,7 @@ Token Lexer::lexNumber(const char *start) {
     std::string hint;
     if (text.contains('x') && !text.contains('.'))
       hint = " (write a pair as (5, 5))";
-    return makeError(start, cur,
-                     "invalid number '" + text.str() + "'" + hint);
+    return makeError(start, cur, "invalid number '" + text.str() + "'" + hint);
   }
   return make(isFloat ? TokenKind::Float : TokenKind::Integer, start);
 }

@@ -23,13 +23,12 @@ using namespace cnnc::dsl;
 DiagReporter::DiagReporter(MLIRContext *context, llvm::SourceMgr &sourceMgr)
     : context(context), sourceMgr(sourceMgr),
       bufferId(sourceMgr.getMainFileID()),
-      fileName(
-          sourceMgr.getMemoryBuffer(sourceMgr.getMainFileID())->getBufferIdentifier()) {}
+      fileName(sourceMgr.getMemoryBuffer(sourceMgr.getMainFileID())
+                   ->getBufferIdentifier()) {}
 
 Location DiagReporter::getLoc(llvm::SMLoc loc) const {
   auto lineCol = sourceMgr.getLineAndColumn(loc, bufferId);
-  return FileLineColLoc::get(context, fileName, lineCol.first,
-                             lineCol.second);
+  return FileLineColLoc::get(context, fileName, lineCol.first, lineCol.second);
 }
 
 InFlightDiagnostic DiagReporter::error(llvm::SMLoc loc) {
@@ -75,7 +74,8 @@ std::string dsl::closestMatch(llvm::StringRef word,
     unsigned d = word.edit_distance(c, /*AllowReplacements=*/true);
     // Suggest only near misses: one typo in a short word (two, such as a
     // swap of letters, from four letters on), a third of a long one.
-    size_t allowed = std::max<size_t>(word.size() >= 4 ? 2 : 1, word.size() / 3);
+    size_t allowed =
+        std::max<size_t>(word.size() >= 4 ? 2 : 1, word.size() / 3);
     if (d < bestDistance && d <= allowed) {
       bestDistance = d;
       best = c.str();
@@ -158,8 +158,34 @@ bool ModelBuilder::lookupValue(const ArgValue &ref, Value &out) {
   return static_cast<bool>(out);
 }
 
+bool ModelBuilder::checkTensorSize(Location loc, Type type,
+                                   llvm::StringRef what) {
+  auto shaped = type.dyn_cast<ShapedType>();
+  if (!shaped || !shaped.hasRank())
+    return true;
+  int64_t elements = 1;
+  for (int64_t d : shaped.getShape()) {
+    if (d == ShapedType::kDynamicSize)
+      continue;
+    if (d < 0 || (d > 0 && elements > kMaxTensorElements / d)) {
+      diag.error(loc) << what << " would be too large (" << type
+                      << "): expected at most " << kMaxTensorElements
+                      << " elements";
+      return false;
+    }
+    elements *= d;
+  }
+  return true;
+}
+
 void ModelBuilder::addInput(const Name &name, llvm::ArrayRef<int64_t> shape) {
   Type type = RankedTensorType::get(shape, builder.getF32Type());
+  if (!checkTensorSize(diag.getLoc(name.loc), type,
+                       "input '" + name.text + "'")) {
+    poisonName(name);
+    inputNames.push_back(name.text);
+    return;
+  }
   Block &body = mainFunc.front();
   Value arg = body.addArgument(type, diag.getLoc(name.loc));
   if (defineName(name, arg))
@@ -193,8 +219,8 @@ void ModelBuilder::addLayer(const Name &name, const Call &call) {
     return;
   }
   // The layer's name becomes the NameLoc the model summary shows.
-  Location loc = NameLoc::get(builder.getStringAttr(name.text),
-                              diag.getLoc(name.loc));
+  Location loc =
+      NameLoc::get(builder.getStringAttr(name.text), diag.getLoc(name.loc));
   int backbone = -1;
   Value result = buildLayer(*this, name, call, loc, backbone);
   defineName(name, result, backbone);
@@ -212,9 +238,8 @@ GroupInfo *ModelBuilder::findDeclaredGroup(llvm::StringRef name) {
   return nullptr;
 }
 
-GroupInfo *ModelBuilder::declareGroup(const Name &name,
-                                                    bool frozen,
-                                                    GroupOrigin origin) {
+GroupInfo *ModelBuilder::declareGroup(const Name &name, bool frozen,
+                                      GroupOrigin origin) {
   if (GroupInfo *previous = findDeclaredGroup(name.text)) {
     auto d = diag.error(name.loc);
     d << "redefinition of group '" << name.text
@@ -404,11 +429,10 @@ void ModelBuilder::applyPlanToGroups(
   // In the order of the plan's lines, so errors come in source order.
   size_t l = 0, u = 0;
   while (l < plan.groupLrs.size() || u < plan.unfreezes.size()) {
-    bool lrFirst =
-        u == plan.unfreezes.size() ||
-        (l < plan.groupLrs.size() &&
-         plan.groupLrs[l].group.loc.getPointer() <
-             plan.unfreezes[u].group.loc.getPointer());
+    bool lrFirst = u == plan.unfreezes.size() ||
+                   (l < plan.groupLrs.size() &&
+                    plan.groupLrs[l].group.loc.getPointer() <
+                        plan.unfreezes[u].group.loc.getPointer());
     if (lrFirst)
       applyLr(plan.groupLrs[l++]);
     else
@@ -464,18 +488,9 @@ OwningOpRef<ModuleOp> ModelBuilder::finish(llvm::SMLoc endLoc) {
     ordered.push_back(g);
   }
 
-  if (plan.present) {
-    if (plan.loss.empty())
-      diag.error(plan.loc) << "the training plan has no loss: expected "
-                              "'loss = cross_entropy' or 'loss = mse'";
-    if (plan.optimizer.empty())
-      diag.error(plan.loc) << "the training plan has no optimizer: expected "
-                              "'optimizer = sgd', 'adam' or 'adamw'";
-    if (!plan.lr)
-      diag.error(plan.loc) << "the training plan has no base learning rate: "
-                              "expected 'lr = 0.001' (or another value)";
+  // The parser has checked the plan's own settings.
+  if (plan.present)
     applyPlanToGroups(finalGroups);
-  }
   checkParamNames();
   if (diag.getNumErrors())
     return nullptr;

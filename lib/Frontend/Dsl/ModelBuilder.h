@@ -86,6 +86,10 @@ struct BackboneInfo {
 /// beyond any CNN layer, and keeps size arithmetic clear of overflow.
 constexpr int64_t kMaxParamElements = int64_t(1) << 31;
 
+/// Largest tensor (static dimensions only) the DSL lets a layer produce:
+/// 2^40 elements, so products of sizes stay far from int64 overflow.
+constexpr int64_t kMaxTensorElements = int64_t(1) << 40;
+
 /// The candidate closest to `word` by edit distance, or "" if none is close.
 std::string closestMatch(llvm::StringRef word,
                          llvm::ArrayRef<llvm::StringRef> candidates);
@@ -146,8 +150,15 @@ public:
       diag.countError();
       return nullptr;
     }
+    if (!checkTensorSize(loc, types[0], "the output of this layer"))
+      return nullptr;
     return builder.create<OpTy>(loc, types, operands, attrs)->getResult(0);
   }
+
+  /// Reports a tensor type with more than kMaxTensorElements elements (or
+  /// sizes that overflowed): later size arithmetic must not overflow.
+  bool checkTensorSize(mlir::Location loc, mlir::Type type,
+                       llvm::StringRef what);
 
   /// Imports `NAME = onnx("file.onnx", input, cut_before=...)` (Backbone.cpp)
   /// and sets `backboneIndex` for the layer's name.

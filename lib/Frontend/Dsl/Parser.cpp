@@ -27,9 +27,8 @@ using namespace cnnc::dsl;
 
 static const char *const kStatementHelp =
     "a layer 'NAME = op(...)' or one of model, input, output, group, train";
-static const llvm::StringRef kStatementKeywords[] = {"model", "input",
-                                                     "output", "group",
-                                                     "train"};
+static const llvm::StringRef kStatementKeywords[] = {"model", "input", "output",
+                                                     "group", "train"};
 static const llvm::StringRef kPlanKeywords[] = {
     "loss", "optimizer", "lr", "epochs", "batch", "unfreeze"};
 /// Deeper lists than this are no model's and would only risk the stack.
@@ -150,6 +149,8 @@ private:
   Token tok;
   bool lastWasNewline = true;
   int blockDepth = 0;
+  /// The plan being read, and the settings it has given so far.
+  TrainPlan *plan = nullptr;
   llvm::StringMap<llvm::SMLoc> planKeys;
 };
 
@@ -241,8 +242,8 @@ bool Parser::parseInput() {
   if (!parseName(name, "the input's name after 'input'") ||
       !expect(TokenKind::Colon, "':' and the shape after the input's name, "
                                 "e.g. 'input image: [N, 1, 28, 28]'") ||
-      !expect(TokenKind::LBracket, "'[' to start the shape of input '" +
-                                       name.text + "'"))
+      !expect(TokenKind::LBracket,
+              "'[' to start the shape of input '" + name.text + "'"))
     return false;
   SmallVector<int64_t, 4> shape;
   while (true) {
@@ -254,8 +255,7 @@ bool Parser::parseInput() {
       if (tok.spelling.getAsInteger(10, d) || d < 1 || d > kMaxDimension) {
         diag.error(tok.getLoc())
             << "dimension " << tok.spelling << " of input '" << name.text
-            << "' is out of range: expected a size from 1 to "
-            << kMaxDimension;
+            << "' is out of range: expected a size from 1 to " << kMaxDimension;
         return false;
       }
       shape.push_back(d);
@@ -266,8 +266,8 @@ bool Parser::parseInput() {
     }
     if (consumeIf(TokenKind::RBracket))
       break;
-    if (!expect(TokenKind::Comma, "',' or ']' in the shape of input '" +
-                                      name.text + "'"))
+    if (!expect(TokenKind::Comma,
+                "',' or ']' in the shape of input '" + name.text + "'"))
       return false;
   }
   if (shape.size() > 8) {
@@ -421,8 +421,8 @@ bool Parser::parseCall(Call &call, const llvm::Twine &calleeWhat,
     Token lineEnd = tok;
     skipNewlines();
     bool separated = tok.is(TokenKind::Comma) || tok.is(TokenKind::RParen);
-    if (!separated && (lineEnd.is(TokenKind::Newline) ||
-                       tok.is(TokenKind::Eof))) {
+    if (!separated &&
+        (lineEnd.is(TokenKind::Newline) || tok.is(TokenKind::Eof))) {
       diag.error(lineEnd.getLoc())
           << "expected ')' after arguments of " << callee;
       return false;
@@ -455,9 +455,9 @@ bool Parser::parseNumber(ArgValue &value, const llvm::Twine &what) {
     uint64_t magnitude;
     if (tok.spelling.getAsInteger(10, magnitude) ||
         magnitude > uint64_t(INT64_MAX)) {
-      diag.error(tok.getLoc()) << "integer " << tok.spelling
-                               << " is too large: expected at most "
-                               << INT64_MAX;
+      diag.error(tok.getLoc())
+          << "integer " << tok.spelling << " is too large: expected at most "
+          << INT64_MAX;
       return false;
     }
     value.kind = ArgValue::Kind::Integer;
@@ -544,22 +544,40 @@ bool Parser::parseValue(ArgValue &value, const llvm::Twine &what, int depth) {
 bool Parser::parseTrain() {
   llvm::SMLoc loc = tok.getLoc();
   consume(); // train
-  TrainPlan &plan = model.getTrainPlan();
-  if (plan.present) {
+  TrainPlan &modelPlan = model.getTrainPlan();
+  // A second plan is reported and then read into a scratch plan, so that
+  // its lines do not add errors of their own.
+  TrainPlan scratch;
+  bool duplicate = modelPlan.present;
+  if (duplicate) {
     auto d = diag.error(loc);
     d << "the training plan is already given: expected one 'train' block";
-    d.attachNote(diag.getLoc(plan.loc)) << "the first 'train' block";
-    return false;
+    d.attachNote(diag.getLoc(modelPlan.loc)) << "the first 'train' block";
   }
-  plan.present = true;
-  plan.loc = loc;
+  plan = duplicate ? &scratch : &modelPlan;
+  planKeys.clear();
+  plan->present = true;
+  plan->loc = loc;
   if (!tok.is(TokenKind::LBrace))
     return expected("'{' after 'train'");
-  return parseBlock(loc, "the training plan", [&] { return parsePlanItem(); });
+  bool ok =
+      parseBlock(loc, "the training plan", [&] { return parsePlanItem(); });
+  plan = &modelPlan;
+  if (!ok || duplicate)
+    return false;
+  // Settings given with a wrong value were reported where they are.
+  static const char *const required[][2] = {
+      {"loss", "'loss = cross_entropy' or 'loss = mse'"},
+      {"optimizer", "'optimizer = sgd', 'adam' or 'adamw'"},
+      {"lr", "a base learning rate such as 'lr = 0.001'"}};
+  for (auto &setting : required)
+    if (!planKeys.count(setting[0]))
+      diag.error(loc) << "the training plan has no " << setting[0]
+                      << ": expected " << setting[1];
+  return true;
 }
 
-bool Parser::parsePlanNumber(double &out, double min,
-                             const llvm::Twine &what) {
+bool Parser::parsePlanNumber(double &out, double min, const llvm::Twine &what) {
   ArgValue v;
   if (!parseNumber(v, what))
     return false;
@@ -590,7 +608,7 @@ bool Parser::parsePlanInteger(int64_t &out, llvm::SMLoc &loc, int64_t min,
 }
 
 bool Parser::parsePlanItem() {
-  TrainPlan &plan = model.getTrainPlan();
+  TrainPlan &plan = *this->plan;
   Name key;
   if (!parseName(key, "a training setting: loss, optimizer, lr, epochs, "
                       "batch or unfreeze"))
@@ -689,12 +707,12 @@ bool Parser::parsePlanItem() {
 /// `sgd(momentum=0.9, nesterov=true, weight_decay=1e-4)`,
 /// `adam(betas=(0.9, 0.999), eps=1e-8, weight_decay=0)`, `adamw(...)`.
 bool Parser::applyOptimizer(const Call &call) {
-  TrainPlan &plan = model.getTrainPlan();
+  TrainPlan &plan = *this->plan;
   const std::string &name = call.callee.text;
   bool isSgd = name == "sgd";
   if (!isSgd && name != "adam" && name != "adamw") {
-    diag.error(call.callee.loc) << "unknown optimizer '" << name
-                                << "': expected sgd, adam or adamw";
+    diag.error(call.callee.loc)
+        << "unknown optimizer '" << name << "': expected sgd, adam or adamw";
     return false;
   }
   if (!call.positional.empty()) {
@@ -711,10 +729,9 @@ bool Parser::applyOptimizer(const Call &call) {
     const ArgValue &v = kw.value;
     if (!v.isNumber() || !(v.floatValue >= min) ||
         !(maxOpen ? v.floatValue < max : v.floatValue <= max)) {
-      diag.error(v.loc) << "expected a number in [" << formatNumber(min)
-                        << ", " << formatNumber(max)
-                        << (maxOpen ? ")" : "]") << " for '" << kw.key.text
-                        << "', got " << v.describe();
+      diag.error(v.loc) << "expected a number in [" << formatNumber(min) << ", "
+                        << formatNumber(max) << (maxOpen ? ")" : "]")
+                        << " for '" << kw.key.text << "', got " << v.describe();
       ok = false;
       return llvm::None;
     }

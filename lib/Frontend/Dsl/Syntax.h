@@ -1,4 +1,5 @@
-//===- Syntax.h - what the DSL parser hands to the model builder -*- C++ -*-===//
+//===- Syntax.h - what the DSL parser hands to the model builder -*- C++
+//-*-===//
 //
 // The parser reads a statement and passes its pieces (names with source
 // positions, call arguments) to the ModelBuilder, which checks the meaning

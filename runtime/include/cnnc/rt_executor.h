@@ -1,11 +1,12 @@
 /*===- rt_executor.h - the executor linked into every model library ------===*
  *
  * The compiler emits, per model, static tables (buffers, kernels, inputs,
- * outputs, weights) and thin prefixed API functions that forward to the
- * cnnc_rt_* functions below. This code is compiled once into
- * libcnnc_rt.a (hidden visibility) and linked into each model.so, so the
- * logic that checks sizes, allocates intermediates and turns Halide errors
- * into status codes is written and tested once.
+ * outputs, weights, parameters; a second graph for training) and thin
+ * prefixed API functions that forward to the cnnc_rt_* functions below.
+ * This code is compiled once into libcnnc_rt.a (hidden visibility) and
+ * linked into each model.so, so the logic that checks sizes, allocates
+ * intermediates, turns Halide errors into status codes and applies the
+ * optimizers is written and tested once.
  *
  *===----------------------------------------------------------------------===*/
 #ifndef CNNC_RT_EXECUTOR_H
@@ -18,7 +19,7 @@ extern "C" {
 #endif
 
 typedef enum cnnc_rt_buffer_kind {
-  CNNC_RT_INPUT = 0,  /* a model input: the caller's memory */
+  CNNC_RT_INPUT = 0,  /* a graph input: the caller's memory */
   CNNC_RT_OUTPUT = 1, /* written by a kernel straight into the caller's output */
   CNNC_RT_PARAM = 2,  /* weights: the instance's copy of the embedded blob */
   CNNC_RT_TEMP = 3,   /* an intermediate, in the instance's arena */
@@ -31,25 +32,20 @@ typedef struct cnnc_rt_buffer {
   int64_t dims[CNNC_MAX_RANK]; /* row-major; dims[0] == -1: the batch */
   int32_t ref;                 /* INPUT/OUTPUT: index; ALIAS: buffer id */
   uint64_t offset;             /* PARAM: byte offset into the weights blob */
+  int32_t dtype;               /* cnnc_dtype */
 } cnnc_rt_buffer;
 
 /* A Halide pipeline compiled ahead of time: its `_argv` entry point. */
 typedef int (*cnnc_rt_kernel_fn)(void **args);
 
 typedef struct cnnc_rt_kernel {
-  const char *name;  /* the layer(s) it computes, for error messages */
+  const char *name; /* the layer(s) it computes, for errors and profiles */
   cnnc_rt_kernel_fn fn;
-  int32_t num_args;  /* buffers in the pipeline's argument order, output last */
+  int32_t num_args; /* buffers in the pipeline's argument order, output last */
   const int32_t *args;
 } cnnc_rt_kernel;
 
-typedef struct cnnc_rt_param {
-  cnnc_param_info info;
-  int32_t buffer; /* a PARAM buffer */
-} cnnc_rt_param;
-
-typedef struct cnnc_rt_model {
-  const char *name;
+typedef struct cnnc_rt_graph {
   int32_t num_buffers;
   const cnnc_rt_buffer *buffers;
   int32_t num_kernels;
@@ -60,6 +56,22 @@ typedef struct cnnc_rt_model {
   int32_t num_outputs;
   const cnnc_tensor_info *outputs;
   const int32_t *output_buffers;
+} cnnc_rt_graph;
+
+typedef struct cnnc_rt_param {
+  cnnc_param_info info;
+  int32_t buffer; /* a PARAM buffer of the inference graph */
+} cnnc_rt_param;
+
+typedef struct cnnc_rt_model {
+  const char *name;
+  cnnc_rt_graph inference;
+  /* Training graph (NULL unless compiled with --train): inputs are the
+   * model's inputs then the labels; output 0 is the loss, output k + 1 the
+   * gradient of parameter grad_params[k]. */
+  const cnnc_rt_graph *training;
+  int32_t num_grads;
+  const int32_t *grad_params;
   const unsigned char *weights;
   uint64_t weights_size;
   int32_t num_params;
@@ -81,6 +93,13 @@ int cnnc_rt_get_param(cnnc_model *instance, int32_t index, float *out,
                       size_t bytes);
 int cnnc_rt_set_param(cnnc_model *instance, int32_t index, const float *values,
                       size_t bytes);
+int cnnc_rt_train_configure(cnnc_model *instance,
+                            const cnnc_train_config *config);
+int cnnc_rt_train_step(cnnc_model *instance, int64_t batch,
+                       const void *const *inputs, const size_t *input_bytes,
+                       const void *labels, size_t label_bytes, float *loss);
+int cnnc_rt_set_learning_rate(cnnc_model *instance, const char *group,
+                              float lr);
 
 #ifdef __cplusplus
 }

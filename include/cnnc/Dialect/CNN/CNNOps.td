@@ -462,4 +462,155 @@ def CNN_FusedGemmOp : CNN_ShapedOp<"fused_gemm"> {
   }];
 }
 
+//===----------------------------------------------------------------------===//
+// Training: losses and gradients (made by -cnn-derive-training)
+//===----------------------------------------------------------------------===//
+
+def CNN_SoftmaxCrossEntropyOp : CNN_Op<"softmax_cross_entropy", [NoSideEffect]> {
+  let summary = "mean softmax cross-entropy of logits against class labels";
+  let description = [{
+    `mean_n(logsumexp(logits[n]) - logits[n][labels[n]])`, as PyTorch's
+    `nn.CrossEntropyLoss()` with the default mean reduction.
+
+    ```mlir
+    %loss = cnn.softmax_cross_entropy %logits, %labels : (tensor<?x10xf32>, tensor<?xi64>) -> tensor<f32>
+    ```
+  }];
+  let arguments = (ins 2DTensorOf<[F32]>:$logits, 1DTensorOf<[I64]>:$labels);
+  let results = (outs 0DTensorOf<[F32]>:$loss);
+  let assemblyFormat = "$logits `,` $labels attr-dict `:` functional-type(operands, results)";
+}
+
+def CNN_SoftmaxCrossEntropyGradOp : CNN_Op<"softmax_cross_entropy_grad",
+    [NoSideEffect, AllTypesMatch<["logits", "grad"]>]> {
+  let summary = "gradient of the mean softmax cross-entropy w.r.t. the logits";
+  let description = [{
+    `(softmax(logits) - onehot(labels)) / N`.
+
+    ```mlir
+    %d = cnn.softmax_cross_entropy_grad %logits, %labels : (tensor<?x10xf32>, tensor<?xi64>) -> tensor<?x10xf32>
+    ```
+  }];
+  let arguments = (ins 2DTensorOf<[F32]>:$logits, 1DTensorOf<[I64]>:$labels);
+  let results = (outs 2DTensorOf<[F32]>:$grad);
+  let assemblyFormat = "$logits `,` $labels attr-dict `:` functional-type(operands, results)";
+}
+
+def CNN_MseLossOp : CNN_Op<"mse_loss", [NoSideEffect]> {
+  let summary = "mean squared error (mean over every element)";
+  let description = [{
+    ```mlir
+    %loss = cnn.mse_loss %pred, %target : (tensor<?x10xf32>, tensor<?x10xf32>) -> tensor<f32>
+    ```
+  }];
+  let arguments = (ins CNN_F32Tensor:$prediction, CNN_F32Tensor:$target);
+  let results = (outs 0DTensorOf<[F32]>:$loss);
+  let assemblyFormat = "$prediction `,` $target attr-dict `:` functional-type(operands, results)";
+}
+
+def CNN_MseLossGradOp : CNN_Op<"mse_loss_grad",
+    [NoSideEffect, AllTypesMatch<["prediction", "grad"]>]> {
+  let summary = "gradient of the mean squared error: 2 (pred - target) / numel";
+  let description = [{
+    ```mlir
+    %d = cnn.mse_loss_grad %pred, %target : (tensor<?x10xf32>, tensor<?x10xf32>) -> tensor<?x10xf32>
+    ```
+  }];
+  let arguments = (ins CNN_F32Tensor:$prediction, CNN_F32Tensor:$target);
+  let results = (outs CNN_F32Tensor:$grad);
+  let assemblyFormat = "$prediction `,` $target attr-dict `:` functional-type(operands, results)";
+}
+
+class CNN_ConvBackwardOp<string mnemonic, string what> : CNN_Op<mnemonic, [NoSideEffect]> {
+  let summary = what # " of a 2-D convolution";
+  let arguments = (ins CNN_F32Tensor4D:$grad_output, CNN_F32Tensor4D:$other,
+                   DefaultValuedAttr<I64ArrayAttr, "{1, 1}">:$strides,
+                   DefaultValuedAttr<I64ArrayAttr, "{0, 0, 0, 0}">:$pads,
+                   DefaultValuedAttr<I64ArrayAttr, "{1, 1}">:$dilations,
+                   DefaultValuedAttr<I64Attr, "1">:$group);
+  let results = (outs CNN_F32Tensor4D:$grad);
+  let assemblyFormat = [{
+    $grad_output `,` $other attr-dict `:` functional-type(operands, results)
+  }];
+}
+
+def CNN_Conv2dBackwardInputOp : CNN_ConvBackwardOp<"conv2d_backward_input",
+    "gradient w.r.t. the input"> {
+  let description = [{
+    `other` is the weight; the result has the forward input's shape.
+
+    ```mlir
+    %dx = cnn.conv2d_backward_input %dy, %w : (tensor<?x16x10x10xf32>, tensor<16x6x5x5xf32>) -> tensor<?x6x14x14xf32>
+    ```
+  }];
+}
+
+def CNN_Conv2dBackwardWeightOp : CNN_ConvBackwardOp<"conv2d_backward_weight",
+    "gradient w.r.t. the weight"> {
+  let description = [{
+    `other` is the forward input; the result has the weight's shape (the sum
+    over the batch).
+
+    ```mlir
+    %dw = cnn.conv2d_backward_weight %dy, %x : (tensor<?x16x10x10xf32>, tensor<?x6x14x14xf32>) -> tensor<16x6x5x5xf32>
+    ```
+  }];
+}
+
+def CNN_ActivationGradOp : CNN_Op<"activation_grad",
+    [NoSideEffect, AllTypesMatch<["grad_output", "output", "grad"]>]> {
+  let summary = "gradient of an activation, from its output";
+  let description = [{
+    relu: `dy * (y > 0)`; leaky_relu: `y > 0 ? dy : alpha * dy`; clip:
+    `min < y < max ? dy : 0`; sigmoid: `dy * y * (1 - y)`; tanh:
+    `dy * (1 - y * y)`.
+
+    ```mlir
+    %dx = cnn.activation_grad %dy, %y {activation = "relu"} : tensor<?x6x28x28xf32>
+    ```
+  }];
+  let arguments = (ins CNN_F32Tensor:$grad_output, CNN_F32Tensor:$output,
+                   StrAttr:$activation,
+                   DefaultValuedAttr<F32Attr, "0.01f">:$alpha,
+                   DefaultValuedAttr<F32Attr, "0.0f">:$min,
+                   DefaultValuedAttr<F32Attr, "6.0f">:$max);
+  let results = (outs CNN_F32Tensor:$grad);
+  let assemblyFormat = "$grad_output `,` $output attr-dict `:` type($grad)";
+}
+
+def CNN_Pool2dBackwardOp : CNN_Op<"pool2d_backward", [NoSideEffect]> {
+  let summary = "gradient of max or average pooling w.r.t. its input";
+  let description = [{
+    Max pooling routes each output gradient to the first maximum of its
+    window (PyTorch's choice); average pooling spreads it over the window.
+    `input` is the forward input.
+
+    ```mlir
+    %dx = cnn.pool2d_backward %dy, %x {kind = "max", kernel_shape = [2, 2], strides = [2, 2]} : (tensor<?x6x14x14xf32>, tensor<?x6x28x28xf32>) -> tensor<?x6x28x28xf32>
+    ```
+  }];
+  let arguments = (ins CNN_F32Tensor4D:$grad_output, CNN_F32Tensor4D:$input,
+                   StrAttr:$kind, I64ArrayAttr:$kernel_shape,
+                   DefaultValuedAttr<I64ArrayAttr, "{1, 1}">:$strides,
+                   DefaultValuedAttr<I64ArrayAttr, "{0, 0, 0, 0}">:$pads,
+                   DefaultValuedAttr<BoolAttr, "false">:$ceil_mode,
+                   DefaultValuedAttr<BoolAttr, "false">:$count_include_pad);
+  let results = (outs CNN_F32Tensor4D:$grad);
+  let assemblyFormat = [{
+    $grad_output `,` $input attr-dict `:` functional-type(operands, results)
+  }];
+}
+
+def CNN_ReduceSumOp : CNN_Op<"reduce_sum", [NoSideEffect]> {
+  let summary = "sum over `axes` (bias gradients)";
+  let description = [{
+    ```mlir
+    %db = cnn.reduce_sum %dy {axes = [0, 2, 3]} : (tensor<?x6x28x28xf32>) -> tensor<6xf32>
+    ```
+  }];
+  let arguments = (ins CNN_F32Tensor:$input, I64ArrayAttr:$axes);
+  let results = (outs CNN_F32Tensor:$output);
+  let assemblyFormat = "$input attr-dict `:` functional-type(operands, results)";
+}
+
 #endif // CNNC_DIALECT_CNN_CNNOPS_TD

@@ -1,0 +1,267 @@
+//===- Backward.cpp - losses and gradient ops -> Halide -------------------===//
+#include "KernelBuilder.h"
+
+#include "cnnc/Dialect/CNN/CNNOps.h"
+
+#include <limits>
+
+using namespace Halide;
+using namespace cnnc;
+using namespace cnnc::codegen;
+
+static std::vector<int> ints(mlir::ArrayAttr attr) {
+  std::vector<int> v;
+  for (mlir::Attribute a : attr)
+    v.push_back((int)a.cast<mlir::IntegerAttr>().getInt());
+  return v;
+}
+
+/// Class index of sample n, clamped so a bad label cannot read out of
+/// bounds (the runtime rejects out-of-range labels before running).
+static Expr labelOf(const TensorFunc &labels, Expr n, int classes) {
+  return clamp(cast<int>(labels.func(n)), 0, classes - 1);
+}
+
+template <typename ConvBackwardOp>
+static KernelParts lowerConvBackward(ConvBackwardOp op,
+                                     llvm::ArrayRef<TensorFunc> operands,
+                                     bool wantInput) {
+  std::vector<int> s = ints(op.getStrides()), p = ints(op.getPads()),
+                   d = ints(op.getDilations());
+  int group = (int)op.getGroup();
+  const TensorFunc &dy = operands[0];
+  KernelParts parts;
+  parts.shape = resultShape(op);
+  std::vector<Var> v = makeVars(4);
+  Var x = v[0], y = v[1], c = v[2], n = v[3];
+  int outH = (int)dy.shape[2], outW = (int)dy.shape[3];
+  Region bounds = {Range(0, outW), Range(0, outH), Range(), Range()};
+  if (wantInput) {
+    // dx[n][ci][iy][ix] = sum over co, ky, kx of dy[n][co][oy][ox] *
+    // w[co][ci'][ky][kx] with iy = oy * s - pad + ky * d.
+    const TensorFunc &w = operands[1];
+    int coutG = (int)w.shape[0] / group, cinG = (int)w.shape[1];
+    Func dyb = BoundaryConditions::constant_exterior(dy.func, 0.0f, bounds);
+    RDom r(0, (int)w.shape[3], 0, (int)w.shape[2], 0, coutG, "dconv_r");
+    Expr ox = x + p[1] - r.x * d[1], oy = y + p[0] - r.y * d[0];
+    Expr co = (c / cinG) * coutG + r.z;
+    Expr valid = (ox % s[1] == 0) && (oy % s[0] == 0);
+    Expr term = select(valid, dyb(ox / s[1], oy / s[0], co, n), 0.0f) *
+                w.func(r.x, r.y, c % cinG, co);
+    if (s[0] == 1 && s[1] == 1)
+      term = dyb(ox, oy, co, n) * w.func(r.x, r.y, c % cinG, co);
+    Func dx("conv_grad_input");
+    dx(x, y, c, n) = 0.0f;
+    dx(x, y, c, n) += term;
+    Func out("conv_grad_input_out");
+    out(x, y, c, n) = dx(x, y, c, n);
+    parts.family = KernelParts::Family::Conv;
+    parts.output = out;
+    parts.reduction = dx;
+    parts.hasReduction = true;
+    parts.rdom = r;
+    parts.channels = parts.shape[1];
+    return parts;
+  }
+  // dw[co][ci][ky][kx] = sum over n, oy, ox of dy[n][co][oy][ox] *
+  // in[n][g * cinG + ci][oy * s - pad + ky * d][ox * s - pad + kx * d].
+  const TensorFunc &in = operands[1];
+  int inH = (int)in.shape[2], inW = (int)in.shape[3];
+  int cinG = (int)parts.shape[1], coutG = (int)parts.shape[0] / group;
+  Region inBounds = {Range(0, inW), Range(0, inH), Range(), Range()};
+  Func inb = BoundaryConditions::constant_exterior(in.func, 0.0f, inBounds);
+  RDom r(0, outW, 0, outH, 0, dy.extent(0), "dweight_r");
+  Expr ix = r.x * s[1] - p[1] + x * d[1], iy = r.y * s[0] - p[0] + y * d[0];
+  Expr ci = (c / coutG) * cinG; // c here is the output channel (dim 3)
+  Var kx = x, ky = y, cin = c, cout = n;
+  Func dw("conv_grad_weight");
+  dw(kx, ky, cin, cout) = 0.0f;
+  dw(kx, ky, cin, cout) +=
+      dy.func(r.x, r.y, cout, r.z) *
+      inb(ix, iy, (cout / coutG) * cinG + cin, r.z);
+  (void)ci;
+  Func out("conv_grad_weight_out");
+  out(kx, ky, cin, cout) = dw(kx, ky, cin, cout);
+  parts.family = KernelParts::Family::WeightGrad;
+  parts.output = out;
+  parts.reduction = dw;
+  parts.hasReduction = true;
+  parts.rdom = r;
+  return parts;
+}
+
+mlir::FailureOr<KernelParts>
+cnnc::codegen::lowerBackward(mlir::Operation *op,
+                             llvm::ArrayRef<TensorFunc> operands) {
+  KernelParts parts;
+  parts.family = KernelParts::Family::Elementwise;
+  parts.shape = resultShape(op);
+
+  if (llvm::isa<cnn::SoftmaxCrossEntropyOp, cnn::SoftmaxCrossEntropyGradOp>(
+          op)) {
+    const TensorFunc &z = operands[0], &labels = operands[1];
+    int classes = (int)z.shape[1];
+    Var j("j"), n("n");
+    RDom rc(0, classes, "class_r");
+    Func mx("ce_max"), lse("ce_logsumexp");
+    mx(n) = maximum(z.func(rc, n));
+    lse(n) = mx(n) + log(sum(exp(z.func(rc, n) - mx(n))));
+    mx.compute_root();
+    lse.compute_root();
+    Expr batch = z.extent(0);
+    if (llvm::isa<cnn::SoftmaxCrossEntropyOp>(op)) {
+      RDom rn(0, batch, "batch_r");
+      Func loss("cross_entropy");
+      loss() = sum(lse(rn) - z.func(labelOf(labels, rn, classes), rn)) /
+               cast<float>(batch);
+      parts.family = KernelParts::Family::Reduction;
+      parts.output = loss;
+      return parts;
+    }
+    Func grad("cross_entropy_grad");
+    grad(j, n) = (exp(z.func(j, n) - lse(n)) -
+                  select(j == labelOf(labels, n, classes), 1.0f, 0.0f)) /
+                 cast<float>(batch);
+    parts.output = grad;
+    return parts;
+  }
+
+  if (llvm::isa<cnn::MseLossOp, cnn::MseLossGradOp>(op)) {
+    const TensorFunc &pred = operands[0], &target = operands[1];
+    Expr count = cast<float>(pred.extent(0));
+    for (int i = 1; i < pred.rank(); ++i)
+      count = count * (float)pred.shape[i];
+    if (llvm::isa<cnn::MseLossGradOp>(op)) {
+      std::vector<Var> v = makeVars(pred.rank());
+      std::vector<Expr> idx = rowMajor(v);
+      Func grad("mse_grad");
+      grad(v) = 2.0f * (at(pred.func, idx) - at(target.func, idx)) / count;
+      parts.output = grad;
+      return parts;
+    }
+    Region region;
+    for (int i = 0; i < pred.rank(); ++i)
+      region.push_back(Range(0, pred.extent(i)));
+    RDom r(region, "mse_r");
+    std::vector<Expr> idx;
+    for (int i = 0; i < pred.rank(); ++i)
+      idx.push_back(r[i]);
+    Expr diff = at(pred.func, idx) - at(target.func, idx);
+    Func loss("mse");
+    loss() = sum(diff * diff) / count;
+    parts.family = KernelParts::Family::Reduction;
+    parts.output = loss;
+    return parts;
+  }
+
+  if (auto g = llvm::dyn_cast<cnn::Conv2dBackwardInputOp>(op))
+    return lowerConvBackward(g, operands, /*wantInput=*/true);
+  if (auto g = llvm::dyn_cast<cnn::Conv2dBackwardWeightOp>(op))
+    return lowerConvBackward(g, operands, /*wantInput=*/false);
+
+  if (auto g = llvm::dyn_cast<cnn::ActivationGradOp>(op)) {
+    std::vector<Var> v = makeVars((int)parts.shape.size());
+    std::vector<Expr> idx = rowMajor(v);
+    Expr dy = at(operands[0].func, idx), yv = at(operands[1].func, idx);
+    llvm::StringRef kind = g.getActivation();
+    Expr value;
+    if (kind == "relu")
+      value = select(yv > 0.0f, dy, 0.0f);
+    else if (kind == "leaky_relu")
+      value = select(yv > 0.0f, dy, g.getAlpha().convertToFloat() * dy);
+    else if (kind == "clip")
+      value = select(yv > g.getMin().convertToFloat() &&
+                         yv < g.getMax().convertToFloat(),
+                     dy, 0.0f);
+    else if (kind == "sigmoid")
+      value = dy * yv * (1.0f - yv);
+    else if (kind == "tanh")
+      value = dy * (1.0f - yv * yv);
+    else
+      value = dy;
+    Func out("activation_grad");
+    out(v) = value;
+    parts.output = out;
+    return parts;
+  }
+
+  if (auto g = llvm::dyn_cast<cnn::Pool2dBackwardOp>(op)) {
+    const TensorFunc &dy = operands[0], &in = operands[1];
+    std::vector<int> k = ints(g.getKernelShape()), s = ints(g.getStrides()),
+                     p = ints(g.getPads());
+    int inH = (int)in.shape[2], inW = (int)in.shape[3];
+    int outH = (int)dy.shape[2], outW = (int)dy.shape[3];
+    std::vector<Var> v = makeVars(4);
+    Var x = v[0], y = v[1], c = v[2], n = v[3];
+    Func dx("pool_grad");
+    dx(x, y, c, n) = 0.0f;
+    // One scatter per output window; windows that overlap accumulate.
+    RDom w(0, outW, 0, outH, "window_r");
+    Expr x0 = w.x * s[1] - p[1], y0 = w.y * s[0] - p[0];
+    if (g.getKind() == "max") {
+      Region bounds = {Range(0, inW), Range(0, inH), Range(), Range()};
+      Func src = BoundaryConditions::constant_exterior(
+          in.func, -std::numeric_limits<float>::infinity(), bounds);
+      RDom kr(0, k[1], 0, k[0], "kernel_r");
+      // The first maximum in row-major window order, as PyTorch picks it.
+      Tuple am = argmax(kr, src(x0 + kr.x, y0 + kr.y, c, n));
+      Expr ax = clamp(x0 + am[0], 0, inW - 1), ay = clamp(y0 + am[1], 0, inH - 1);
+      dx(ax, ay, c, n) += dy.func(w.x, w.y, c, n);
+    } else {
+      RDom r(0, outW, 0, outH, 0, k[1], 0, k[0], "avg_r");
+      Expr wx0 = r.x * s[1] - p[1], wy0 = r.y * s[0] - p[0];
+      Expr ix = wx0 + r.z, iy = wy0 + r[3];
+      Expr divisor;
+      if (g.getCountIncludePad()) {
+        Expr x1 = min(wx0 + k[1], inW + p[3]), y1 = min(wy0 + k[0], inH + p[2]);
+        divisor = cast<float>((x1 - wx0) * (y1 - wy0));
+      } else {
+        Expr x1 = min(wx0 + k[1], inW), y1 = min(wy0 + k[0], inH);
+        divisor = cast<float>(max((x1 - max(wx0, 0)) * (y1 - max(wy0, 0)), 1));
+      }
+      r.where(ix >= 0 && ix < inW && iy >= 0 && iy < inH);
+      dx(clamp(ix, 0, inW - 1), clamp(iy, 0, inH - 1), c, n) +=
+          dy.func(r.x, r.y, c, n) / divisor;
+    }
+    Func out("pool_grad_out");
+    out(x, y, c, n) = dx(x, y, c, n);
+    parts.family = KernelParts::Family::Scatter;
+    parts.output = out;
+    parts.reduction = dx;
+    parts.hasReduction = true;
+    return parts;
+  }
+
+  if (auto g = llvm::dyn_cast<cnn::ReduceSumOp>(op)) {
+    const TensorFunc &in = operands[0];
+    std::vector<int64_t> axes;
+    for (mlir::Attribute a : g.getAxes())
+      axes.push_back(a.cast<mlir::IntegerAttr>().getInt());
+    Region region;
+    for (int64_t a : axes)
+      region.push_back(Range(0, in.extent((int)a)));
+    RDom r(region, "sum_r");
+    std::vector<Var> v = makeVars((int)parts.shape.size());
+    std::vector<Expr> idx = rowMajor(v);
+    std::vector<Expr> src;
+    int outPos = 0, rPos = 0;
+    bool keep = (int)parts.shape.size() == in.rank();
+    for (int i = 0; i < in.rank(); ++i) {
+      if (std::find(axes.begin(), axes.end(), (int64_t)i) != axes.end()) {
+        src.push_back(r[rPos++]);
+        if (keep)
+          ++outPos;
+      } else {
+        src.push_back(idx[outPos++]);
+      }
+    }
+    Func out("reduce_sum");
+    out(v) = sum(at(in.func, src));
+    parts.family = KernelParts::Family::Reduction;
+    parts.output = out;
+    return parts;
+  }
+
+  op->emitOpError("has no Halide lowering");
+  return mlir::failure();
+}

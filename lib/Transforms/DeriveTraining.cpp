@@ -1,0 +1,378 @@
+//===- DeriveTraining.cpp - reverse-mode autodiff of the cnn graph --------===//
+//
+// Builds `train_step` from `main`: the forward ops are cloned, a loss is put
+// on the output, and gradients are propagated in reverse order. Only values
+// that depend on a trainable parameter get gradients.
+//
+//===----------------------------------------------------------------------===//
+#include "PassDetail.h"
+#include "cnnc/Transforms/Passes.h"
+
+#include "mlir/Dialect/StandardOps/IR/Ops.h"
+#include "mlir/IR/BlockAndValueMapping.h"
+#include "mlir/IR/Builders.h"
+#include "llvm/ADT/DenseSet.h"
+
+#include <cmath>
+
+using namespace mlir;
+using namespace cnnc::cnn;
+
+namespace {
+
+class GradientBuilder {
+public:
+  GradientBuilder(OpBuilder &b) : b(b) {}
+
+  /// Values that depend on a trainable parameter.
+  llvm::DenseSet<Value> needsGrad;
+  llvm::DenseMap<Value, Value> grads;
+
+  void accumulate(Value v, Value g) {
+    if (!needsGrad.contains(v))
+      return;
+    auto it = grads.find(v);
+    if (it == grads.end()) {
+      grads[v] = g;
+      return;
+    }
+    it->second = b.create<AddOp>(g.getLoc(), it->second, g).getResult();
+  }
+
+  LogicalResult backward(Operation *op, Value dy);
+
+private:
+  OpBuilder &b;
+};
+
+static ArrayAttr i64Array(OpBuilder &b, ArrayRef<int64_t> v) {
+  return b.getI64ArrayAttr(v);
+}
+
+LogicalResult GradientBuilder::backward(Operation *op, Value dy) {
+  Location loc = op->getLoc();
+  auto needs = [&](Value v) { return needsGrad.contains(v); };
+  auto unsupported = [&](StringRef why) {
+    return op->emitError("cannot train through this op: ") << why;
+  };
+
+  if (auto conv = dyn_cast<Conv2dOp>(op)) {
+    SmallVector<NamedAttribute> convAttrs;
+    for (StringRef name : {"strides", "pads", "dilations", "group"})
+      if (Attribute a = conv->getAttr(name))
+        convAttrs.push_back(b.getNamedAttr(name, a));
+    if (needs(conv.getWeight())) {
+      auto dw = b.create<Conv2dBackwardWeightOp>(
+          loc, TypeRange{conv.getWeight().getType()},
+          ValueRange{dy, conv.getInput()}, convAttrs);
+      accumulate(conv.getWeight(), dw);
+    }
+    if (conv.getBias() && needs(conv.getBias()))
+      accumulate(conv.getBias(),
+                 b.create<ReduceSumOp>(loc, conv.getBias().getType(), dy,
+                                       i64Array(b, {0, 2, 3})));
+    if (needs(conv.getInput())) {
+      auto dx = b.create<Conv2dBackwardInputOp>(
+          loc, TypeRange{conv.getInput().getType()},
+          ValueRange{dy, conv.getWeight()}, convAttrs);
+      accumulate(conv.getInput(), dx);
+    }
+    return success();
+  }
+
+  auto activation = [&](StringRef kind, float alpha = 0.01f, float min = 0,
+                        float max = 6) {
+    auto g = b.create<ActivationGradOp>(
+        loc, dy.getType(), dy, op->getResult(0), b.getStringAttr(kind),
+        b.getF32FloatAttr(alpha), b.getF32FloatAttr(min),
+        b.getF32FloatAttr(max));
+    accumulate(op->getOperand(0), g);
+    return success();
+  };
+  if (isa<ReluOp>(op))
+    return activation("relu");
+  if (auto l = dyn_cast<LeakyReluOp>(op))
+    return activation("leaky_relu", l.getAlpha().convertToFloat());
+  if (auto c = dyn_cast<ClipOp>(op))
+    return activation("clip", 0.01f, c.getMin().convertToFloat(),
+                      c.getMax().convertToFloat());
+  if (isa<SigmoidOp>(op))
+    return activation("sigmoid");
+  if (isa<TanhOp>(op))
+    return activation("tanh");
+
+  auto pool = [&](StringRef kind, ArrayAttr kernel, ArrayAttr strides,
+                  ArrayAttr pads, BoolAttr ceil, BoolAttr includePad) {
+    Value x = op->getOperand(0);
+    // Attributes left at their default are absent on the forward op.
+    SmallVector<NamedAttribute> attrs = {
+        b.getNamedAttr("kind", b.getStringAttr(kind)),
+        b.getNamedAttr("kernel_shape", kernel)};
+    if (strides)
+      attrs.push_back(b.getNamedAttr("strides", strides));
+    if (pads)
+      attrs.push_back(b.getNamedAttr("pads", pads));
+    if (ceil)
+      attrs.push_back(b.getNamedAttr("ceil_mode", ceil));
+    if (includePad)
+      attrs.push_back(b.getNamedAttr("count_include_pad", includePad));
+    auto g = b.create<Pool2dBackwardOp>(loc, TypeRange{x.getType()},
+                                        ValueRange{dy, x}, attrs);
+    accumulate(x, g);
+    return success();
+  };
+  if (auto p = dyn_cast<MaxPool2dOp>(op)) {
+    if (llvm::any_of(p.getDilations(), [](Attribute a) {
+          return a.cast<IntegerAttr>().getInt() != 1;
+        }))
+      return unsupported("dilated max pooling");
+    return pool("max", p.getKernelShapeAttr(), p.getStridesAttr(),
+                p.getPadsAttr(), p.getCeilModeAttr(), BoolAttr());
+  }
+  if (auto p = dyn_cast<AvgPool2dOp>(op))
+    return pool("avg", p.getKernelShapeAttr(), p.getStridesAttr(),
+                p.getPadsAttr(), p.getCeilModeAttr(),
+                p.getCountIncludePadAttr());
+  if (isa<GlobalAvgPoolOp, GlobalMaxPoolOp>(op)) {
+    auto shape = op->getOperand(0).getType().cast<ShapedType>().getShape();
+    return pool(isa<GlobalAvgPoolOp>(op) ? "avg" : "max",
+                i64Array(b, {shape[2], shape[3]}), ArrayAttr(), ArrayAttr(),
+                BoolAttr(), BoolAttr());
+  }
+
+  if (auto gemm = dyn_cast<GemmOp>(op)) {
+    if (gemm.getTransA() || gemm.getAlpha().convertToFloat() != 1.0f ||
+        gemm.getBeta().convertToFloat() != 1.0f)
+      return unsupported("gemm with transA, alpha or beta");
+    Value a = gemm.getA(), w = gemm.getB();
+    bool tb = gemm.getTransB();
+    if (needs(a)) {
+      // y = a op(w): da = dy op(w)^T.
+      auto da = b.create<GemmOp>(loc, a.getType(), dy, w, Value(),
+                                 b.getF32FloatAttr(1), b.getF32FloatAttr(1),
+                                 b.getBoolAttr(false), b.getBoolAttr(!tb));
+      accumulate(a, da);
+    }
+    if (needs(w)) {
+      // tb: dw = dy^T a; else dw = a^T dy.
+      Value dw = tb ? b.create<GemmOp>(loc, w.getType(), dy, a, Value(),
+                                       b.getF32FloatAttr(1),
+                                       b.getF32FloatAttr(1),
+                                       b.getBoolAttr(true), b.getBoolAttr(false))
+                          .getResult()
+                    : b.create<GemmOp>(loc, w.getType(), a, dy, Value(),
+                                       b.getF32FloatAttr(1),
+                                       b.getF32FloatAttr(1),
+                                       b.getBoolAttr(true), b.getBoolAttr(false))
+                          .getResult();
+      accumulate(w, dw);
+    }
+    if (gemm.getC() && needs(gemm.getC())) {
+      auto cType = gemm.getC().getType().cast<ShapedType>();
+      if (cType.getRank() != 1)
+        return unsupported("gemm bias that is not a vector");
+      accumulate(gemm.getC(), b.create<ReduceSumOp>(loc, cType, dy,
+                                                    i64Array(b, {0})));
+    }
+    return success();
+  }
+
+  if (isa<FlattenOp, ReshapeOp>(op)) {
+    Value x = op->getOperand(0);
+    auto shape = x.getType().cast<ShapedType>().getShape();
+    SmallVector<int64_t> target = {0};
+    for (int64_t d : shape.drop_front()) {
+      if (d == ShapedType::kDynamicSize)
+        return unsupported("reshape of a tensor with a dynamic inner dim");
+      target.push_back(d);
+    }
+    auto dx = b.create<ReshapeOp>(loc, dy, i64Array(b, target));
+    accumulate(x, dx);
+    return success();
+  }
+
+  if (auto add = dyn_cast<AddOp>(op)) {
+    for (Value v : {add.getLhs(), add.getRhs()}) {
+      if (!needs(v))
+        continue;
+      if (v.getType() != dy.getType())
+        return unsupported("a broadcasting add on the gradient path");
+      accumulate(v, dy);
+    }
+    return success();
+  }
+
+  if (auto bn = dyn_cast<BatchNormOp>(op)) {
+    // Only a frozen BatchNorm (constant statistics and affine) is supported:
+    // it is a per-channel scale on the gradient.
+    auto values = [&](Value v) -> Optional<std::vector<float>> {
+      auto param = v.getDefiningOp<ParamOp>();
+      if (!param || needs(v) || !param.getValueAttr())
+        return llvm::None;
+      auto dense = param.getValueAttr().dyn_cast<DenseElementsAttr>();
+      if (!dense)
+        return llvm::None;
+      auto r = dense.getValues<float>();
+      return std::vector<float>(r.begin(), r.end());
+    };
+    auto gamma = values(bn.getScale()), var = values(bn.getVariance());
+    if (!gamma || !var || needs(bn.getBias()))
+      return unsupported("BatchNorm with trainable parameters (train-mode "
+                         "BatchNorm is not implemented yet; freeze it)");
+    auto xType = bn.getInput().getType().cast<ShapedType>();
+    int64_t c = xType.getShape()[1];
+    std::vector<float> s(c);
+    float eps = bn.getEpsilon().convertToFloat();
+    for (int64_t i = 0; i < c; ++i)
+      s[i] = (float)((*gamma)[i] / std::sqrt((double)(*var)[i] + eps));
+    SmallVector<int64_t> sShape = {c};
+    for (int64_t i = 2; i < xType.getRank(); ++i)
+      sShape.push_back(1);
+    auto sType = RankedTensorType::get(sShape, b.getF32Type());
+    Value scale = b.create<cnnc::cnn::ConstantOp>(loc, sType,
+                                       DenseElementsAttr::get(sType, llvm::makeArrayRef(s)));
+    accumulate(bn.getInput(), b.create<MulOp>(loc, dy, scale));
+    return success();
+  }
+
+  return unsupported("no derivative for '" +
+                     op->getName().getStringRef().str() + "' yet");
+}
+
+struct DeriveTrainingPass : public DeriveTrainingBase<DeriveTrainingPass> {
+  DeriveTrainingPass() = default;
+  explicit DeriveTrainingPass(const std::string &l) { loss = l; }
+
+  void runOnOperation() override {
+    ModuleOp module = getOperation();
+    auto main = module.lookupSymbol<FuncOp>("main");
+    if (!main) {
+      module.emitError("training needs a 'main' function");
+      return signalPassFailure();
+    }
+    if (module.lookupSymbol("train_step"))
+      return; // already derived
+    if (main.getNumResults() != 1) {
+      main.emitError("training needs a model with one output, this one has ")
+          << main.getNumResults();
+      return signalPassFailure();
+    }
+    if (loss != "cross_entropy" && loss != "mse") {
+      module.emitError("unknown loss '") << loss << "'";
+      return signalPassFailure();
+    }
+    auto outType = main.getType().getResult(0).cast<RankedTensorType>();
+    if (loss == "cross_entropy" && outType.getRank() != 2) {
+      main.emitError("cross-entropy needs a [batch, classes] output, got ")
+          << outType;
+      return signalPassFailure();
+    }
+
+    OpBuilder b(module.getContext());
+    b.setInsertionPointAfter(main);
+    Type labelsType =
+        loss == "cross_entropy"
+            ? (Type)RankedTensorType::get({outType.getDimSize(0)},
+                                          b.getIntegerType(64))
+            : (Type)outType;
+    auto mainInputs = main.getType().getInputs();
+    SmallVector<Type> inputs(mainInputs.begin(), mainInputs.end());
+    inputs.push_back(labelsType);
+    auto lossType = RankedTensorType::get({}, b.getF32Type());
+    auto fn = b.create<FuncOp>(main.getLoc(), "train_step",
+                               b.getFunctionType(inputs, {}));
+    Block *entry = fn.addEntryBlock();
+    for (unsigned i = 0; i < main.getNumArguments(); ++i)
+      fn.setArgAttrs(i, main.getArgAttrs(i));
+    fn.setArgAttr(main.getNumArguments(), "cnn.name",
+                  b.getStringAttr("labels"));
+
+    BlockAndValueMapping map;
+    for (unsigned i = 0; i < main.getNumArguments(); ++i)
+      map.map(main.getArgument(i), entry->getArgument(i));
+    b.setInsertionPointToStart(entry);
+    SmallVector<Operation *> forward;
+    Value output;
+    for (Operation &op : main.getBody().front()) {
+      if (auto ret = dyn_cast<ReturnOp>(op)) {
+        output = map.lookup(ret.getOperand(0));
+        continue;
+      }
+      forward.push_back(b.clone(op, map));
+    }
+
+    GradientBuilder grads(b);
+    SmallVector<ParamOp> trainable;
+    for (Operation *op : forward) {
+      if (auto param = dyn_cast<ParamOp>(op)) {
+        if (!param.getFrozen() && !param.getBuffer()) {
+          grads.needsGrad.insert(param.getResult());
+          trainable.push_back(param);
+        }
+        continue;
+      }
+      if (llvm::any_of(op->getOperands(), [&](Value v) {
+            return grads.needsGrad.contains(v);
+          }))
+        for (Value r : op->getResults())
+          grads.needsGrad.insert(r);
+    }
+    if (trainable.empty()) {
+      main.emitError("training needs at least one trainable parameter; "
+                     "every parameter is frozen");
+      return signalPassFailure();
+    }
+
+    Value labels = entry->getArguments().back();
+    Location lossLoc = NameLoc::get(b.getStringAttr("loss"), main.getLoc());
+    Value lossValue, dOutput;
+    if (loss == "cross_entropy") {
+      lossValue = b.create<SoftmaxCrossEntropyOp>(lossLoc, lossType, output,
+                                                  labels);
+      dOutput = b.create<SoftmaxCrossEntropyGradOp>(lossLoc, output.getType(),
+                                                    output, labels);
+    } else {
+      lossValue = b.create<MseLossOp>(lossLoc, lossType, output, labels);
+      dOutput =
+          b.create<MseLossGradOp>(lossLoc, output.getType(), output, labels);
+    }
+    grads.grads[output] = dOutput;
+    for (auto it = forward.rbegin(); it != forward.rend(); ++it) {
+      Operation *op = *it;
+      if (isa<ParamOp, cnnc::cnn::ConstantOp>(op) || op->getNumResults() != 1)
+        continue;
+      auto g = grads.grads.find(op->getResult(0));
+      if (g == grads.grads.end())
+        continue;
+      if (failed(grads.backward(op, g->second)))
+        return signalPassFailure();
+    }
+
+    SmallVector<Value> results = {lossValue};
+    SmallVector<Type> resultTypes = {lossType};
+    SmallVector<StringRef> names;
+    for (ParamOp param : trainable) {
+      auto g = grads.grads.find(param.getResult());
+      if (g == grads.grads.end())
+        continue; // does not reach the output
+      results.push_back(g->second);
+      resultTypes.push_back(g->second.getType());
+      names.push_back(param.getName());
+    }
+    b.create<ReturnOp>(main.getLoc(), results);
+    fn.setType(b.getFunctionType(inputs, resultTypes));
+    fn.setResultAttr(0, "cnn.name", b.getStringAttr("loss"));
+    for (unsigned i = 0; i < names.size(); ++i)
+      fn.setResultAttr(i + 1, "cnn.grad_of", b.getStringAttr(names[i]));
+  }
+};
+} // namespace
+
+std::unique_ptr<Pass> cnnc::cnn::createDeriveTrainingPass() {
+  return std::make_unique<DeriveTrainingPass>();
+}
+
+std::unique_ptr<Pass>
+cnnc::cnn::createDeriveTrainingPass(const std::string &loss) {
+  return std::make_unique<DeriveTrainingPass>(loss);
+}
