@@ -41,7 +41,12 @@ static KernelParts lowerConvBackward(ConvBackwardOp op,
     // w[co][ci'][ky][kx] with iy = oy * s - pad + ky * d.
     const TensorFunc &w = operands[1];
     int coutG = (int)w.shape[0] / group, cinG = (int)w.shape[1];
-    Func dyb = BoundaryConditions::constant_exterior(dy.func, 0.0f, bounds);
+    // Zero outside dy, as a stage of its own: loads from it stay dense.
+    Func dyb("conv_grad_padded");
+    dyb(x, y, c, n) =
+        BoundaryConditions::constant_exterior(dy.func, 0.0f, bounds)(x, y, c, n);
+    parts.padded = dyb;
+    parts.hasPadded = true;
     RDom r(0, (int)w.shape[3], 0, (int)w.shape[2], 0, coutG, "dconv_r");
     Expr ox = x + p[1] - r.x * d[1], oy = y + p[0] - r.y * d[0];
     Expr co = (c / cinG) * coutG + r.z;
@@ -69,7 +74,14 @@ static KernelParts lowerConvBackward(ConvBackwardOp op,
   int inH = (int)in.shape[2], inW = (int)in.shape[3];
   int cinG = (int)parts.shape[1], coutG = (int)parts.shape[0] / group;
   Region inBounds = {Range(0, inW), Range(0, inH), Range(), Range()};
-  Func inb = BoundaryConditions::constant_exterior(in.func, 0.0f, inBounds);
+  Func inb = in.func;
+  if (p[0] || p[1] || p[2] || p[3]) {
+    inb = Func("conv_grad_input_padded");
+    inb(x, y, c, n) = BoundaryConditions::constant_exterior(in.func, 0.0f,
+                                                           inBounds)(x, y, c, n);
+    parts.padded = inb;
+    parts.hasPadded = true;
+  }
   RDom r(0, outW, 0, outH, 0, dy.extent(0), "dweight_r");
   Expr ix = r.x * s[1] - p[1] + x * d[1], iy = r.y * s[0] - p[0] + y * d[0];
   Expr ci = (c / coutG) * cinG; // c here is the output channel (dim 3)
@@ -83,6 +95,7 @@ static KernelParts lowerConvBackward(ConvBackwardOp op,
   Func out("conv_grad_weight_out");
   out(kx, ky, cin, cout) = dw(kx, ky, cin, cout);
   parts.family = KernelParts::Family::WeightGrad;
+  parts.reductionSize = outW;
   parts.output = out;
   parts.reduction = dw;
   parts.hasReduction = true;
@@ -193,24 +206,36 @@ cnnc::codegen::lowerBackward(mlir::Operation *op,
     int outH = (int)dy.shape[2], outW = (int)dy.shape[3];
     std::vector<Var> v = makeVars(4);
     Var x = v[0], y = v[1], c = v[2], n = v[3];
-    Func dx("pool_grad");
-    dx(x, y, c, n) = 0.0f;
-    // One scatter per output window; windows that overlap accumulate.
-    RDom w(0, outW, 0, outH, "window_r");
-    Expr x0 = w.x * s[1] - p[1], y0 = w.y * s[0] - p[0];
+    // Gather form: each input element sums the gradients of the (at most
+    // ceil(k / s) per axis) windows that contain it, so the kernel is
+    // data-parallel and vectorizes like a forward op.
+    int nx = (k[1] + s[1] - 1) / s[1], ny = (k[0] + s[0] - 1) / s[0];
+    RDom cand(0, nx, 0, ny, "window_r");
+    Expr ox = (x + p[1]) / s[1] - cand.x, oy = (y + p[0]) / s[0] - cand.y;
+    Expr wx0 = ox * s[1] - p[1], wy0 = oy * s[0] - p[0];
+    Expr inside = ox >= 0 && ox < outW && oy >= 0 && oy < outH &&
+                  x - wx0 < k[1] && y - wy0 < k[0];
+    Expr dyv = dy.func(clamp(ox, 0, outW - 1), clamp(oy, 0, outH - 1), c, n);
+    Expr contribution;
     if (g.getKind() == "max") {
       Region bounds = {Range(0, inW), Range(0, inH), Range(), Range()};
       Func src = BoundaryConditions::constant_exterior(
           in.func, -std::numeric_limits<float>::infinity(), bounds);
       RDom kr(0, k[1], 0, k[0], "kernel_r");
-      // The first maximum in row-major window order, as PyTorch picks it.
-      Tuple am = argmax(kr, src(x0 + kr.x, y0 + kr.y, c, n));
-      Expr ax = clamp(x0 + am[0], 0, inW - 1), ay = clamp(y0 + am[1], 0, inH - 1);
-      dx(ax, ay, c, n) += dy.func(w.x, w.y, c, n);
+      // The first maximum in row-major window order, as PyTorch picks it;
+      // one argmax per window, in its own Func (an inline argmax nested in
+      // the sum over windows would also reduce over the windows).
+      Var wx("wx"), wy("wy");
+      Func am("pool_argmax");
+      am(wx, wy, c, n) = argmax(
+          kr, src(wx * s[1] - p[1] + kr.x, wy * s[0] - p[0] + kr.y, c, n));
+      Expr cx = clamp(ox, 0, outW - 1), cy = clamp(oy, 0, outH - 1);
+      contribution = select(inside && wx0 + am(cx, cy, c, n)[0] == x &&
+                                wy0 + am(cx, cy, c, n)[1] == y,
+                            dyv, 0.0f);
+      parts.reduction = am;
+      parts.hasReduction = true;
     } else {
-      RDom r(0, outW, 0, outH, 0, k[1], 0, k[0], "avg_r");
-      Expr wx0 = r.x * s[1] - p[1], wy0 = r.y * s[0] - p[0];
-      Expr ix = wx0 + r.z, iy = wy0 + r[3];
       Expr divisor;
       if (g.getCountIncludePad()) {
         Expr x1 = min(wx0 + k[1], inW + p[3]), y1 = min(wy0 + k[0], inH + p[2]);
@@ -219,16 +244,12 @@ cnnc::codegen::lowerBackward(mlir::Operation *op,
         Expr x1 = min(wx0 + k[1], inW), y1 = min(wy0 + k[0], inH);
         divisor = cast<float>(max((x1 - max(wx0, 0)) * (y1 - max(wy0, 0)), 1));
       }
-      r.where(ix >= 0 && ix < inW && iy >= 0 && iy < inH);
-      dx(clamp(ix, 0, inW - 1), clamp(iy, 0, inH - 1), c, n) +=
-          dy.func(r.x, r.y, c, n) / divisor;
+      contribution = select(inside, dyv / divisor, 0.0f);
     }
-    Func out("pool_grad_out");
-    out(x, y, c, n) = dx(x, y, c, n);
-    parts.family = KernelParts::Family::Scatter;
+    Func out("pool_grad");
+    out(x, y, c, n) = sum(contribution);
+    parts.family = KernelParts::Family::Pool;
     parts.output = out;
-    parts.reduction = dx;
-    parts.hasReduction = true;
     return parts;
   }
 

@@ -167,6 +167,15 @@ static void scheduleDense(KernelParts &p, const LoweringContext &ctx) {
     if (args.size() > 1)
       out.parallel(args.back());
     prod.compute_at(out, args.size() > 1 ? args.back() : args[0]);
+    if (vec > 1) {
+      Var pj = prod.args()[0];
+      prod.vectorize(pj, vec, TailStrategy::GuardWithIf);
+      // The reduction outside the vector: each step loads one row of B.
+      RVar rk = p.rdom.x;
+      prod.update()
+          .reorder(pj, rk)
+          .vectorize(pj, vec, TailStrategy::GuardWithIf);
+    }
     return;
   }
   // out(j, i) = sum_k A[i][k] * B[j][k]: both operands are contiguous along
@@ -212,6 +221,33 @@ static void scheduleSimple(KernelParts &p, const LoweringContext &ctx) {
     p.padded.compute_root();
 }
 
+/// dW = sum over batch and output pixels: the sum runs along output x in
+/// vector lanes (rfactor), one task per output channel.
+static void scheduleWeightGrad(KernelParts &p, const LoweringContext &ctx) {
+  std::vector<Var> v = makeVars(4);
+  Var x = v[0], y = v[1], c = v[2], n = v[3], lane("lane");
+  Func out = p.output, dw = p.reduction;
+  out.parallel(n);
+  dw.compute_at(out, n);
+  RVar rxo("rxo"), rxi("rxi");
+  int64_t outW = p.reductionSize > 0 ? p.reductionSize : ctx.vectorWidth();
+  int vec = evenVector(outW, ctx.vectorWidth());
+  dw.update().split(p.rdom.x, rxo, rxi, vec, TailStrategy::GuardWithIf);
+  Func partial = dw.update().rfactor(rxi, lane);
+  partial.reorder_storage(lane, x, y, c, n);
+  partial.compute_at(out, n).vectorize(lane);
+  partial.update()
+      .reorder(lane, x, y, c, rxo, p.rdom.y, p.rdom.z)
+      .vectorize(lane);
+  if (p.hasPadded) {
+    Var pt("pt");
+    p.padded.compute_root()
+        .vectorize(x, ctx.vectorWidth(), TailStrategy::GuardWithIf)
+        .fuse(c, n, pt)
+        .parallel(pt);
+  }
+}
+
 void cnnc::codegen::scheduleKernel(KernelParts &parts,
                                    const LoweringContext &ctx) {
   if (!ctx.manualSchedule)
@@ -221,6 +257,9 @@ void cnnc::codegen::scheduleKernel(KernelParts &parts,
     return scheduleConv(parts, ctx);
   case KernelParts::Family::Dense:
     return scheduleDense(parts, ctx);
+  case KernelParts::Family::WeightGrad:
+    return scheduleWeightGrad(parts, ctx);
+  case KernelParts::Family::Scatter:
   case KernelParts::Family::Pool:
   case KernelParts::Family::Elementwise:
   case KernelParts::Family::Reduction:

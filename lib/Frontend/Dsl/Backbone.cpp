@@ -197,6 +197,20 @@ Value ModelBuilder::importBackbone(const Name &name, const Call &call,
     if (auto param = dyn_cast<cnn::ParamOp>(clone))
       params.push_back(param);
   }
+  // A second copy of a backbone clashes in every name: one error says it.
+  for (cnn::ParamOp param : params) {
+    auto taken = paramNames.find(param.getName());
+    if (taken == paramNames.end())
+      continue;
+    auto d = diag.error(loc);
+    d << "backbone '" << name.text << "' has a parameter '" << param.getName()
+      << "' and the model has one of that name already: expected unique "
+         "parameter names (is the same model imported twice?)";
+    d.attachNote(taken->second) << "the other '" << param.getName() << "'";
+    return nullptr;
+  }
+  for (cnn::ParamOp param : params)
+    registerParamName(param.getName(), loc);
   Value result = mapping.lookupOrNull(body.getTerminator()->getOperand(0));
   if (!result) {
     diag.error(loc) << "backbone '" << fileArg.text

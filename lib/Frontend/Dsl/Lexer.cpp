@@ -21,7 +21,11 @@ std::string Token::describe() const {
 }
 
 Lexer::Lexer(llvm::StringRef buffer)
-    : buffer(buffer), cur(buffer.begin()), lastTokenEnd(buffer.begin()) {}
+    : buffer(buffer), cur(buffer.begin()), lastTokenEnd(buffer.begin()) {
+  // Some editors start UTF-8 files with a byte order mark.
+  if (buffer.startswith("\xEF\xBB\xBF"))
+    cur = lastTokenEnd = buffer.begin() + 3;
+}
 
 static bool isIdentStart(char c) { return llvm::isAlpha(c) || c == '_'; }
 static bool isIdentChar(char c) { return llvm::isAlnum(c) || c == '_'; }

@@ -315,6 +315,20 @@ void ModelBuilder::adoptGroups(const Name &name, bool frozen,
   }
 }
 
+/// Parameter names are the keys of checkpoints and of `--freeze`, so two
+/// parameters must not share one (a layer `conv1` next to a backbone that
+/// has a `conv1.weight`, say).
+bool ModelBuilder::registerParamName(llvm::StringRef name, Location loc) {
+  auto inserted = paramNames.try_emplace(name, loc);
+  if (inserted.second)
+    return true;
+  auto d = diag.error(loc);
+  d << "parameter name '" << name
+    << "' is taken: expected unique parameter names (rename the layer)";
+  d.attachNote(inserted.first->second) << "'" << name << "' is defined here";
+  return false;
+}
+
 Value ModelBuilder::createParam(llvm::StringRef layer, llvm::StringRef suffix,
                                 llvm::ArrayRef<int64_t> shape,
                                 llvm::StringRef init, bool buffer,
@@ -336,6 +350,8 @@ Value ModelBuilder::createParam(llvm::StringRef layer, llvm::StringRef suffix,
     }
     elements *= d;
   }
+  if (!registerParamName(name, fileLoc))
+    return nullptr;
   auto type = RankedTensorType::get(shape, builder.getF32Type());
   FlatSymbolRefAttr group;
   if (currentGroup)
@@ -491,7 +507,6 @@ OwningOpRef<ModuleOp> ModelBuilder::finish(llvm::SMLoc endLoc) {
   // The parser has checked the plan's own settings.
   if (plan.present)
     applyPlanToGroups(finalGroups);
-  checkParamNames();
   if (diag.getNumErrors())
     return nullptr;
 
@@ -550,21 +565,4 @@ OwningOpRef<ModuleOp> ModelBuilder::finish(llvm::SMLoc endLoc) {
     return nullptr;
   }
   return std::move(module);
-}
-
-/// Parameter names are the keys of checkpoints and of `--freeze`, so two
-/// parameters must not share one (a layer `conv1` next to a backbone that
-/// has a `conv1.weight`, say).
-void ModelBuilder::checkParamNames() {
-  llvm::StringMap<Location> seen;
-  mainFunc.walk([&](cnn::ParamOp param) {
-    auto inserted = seen.try_emplace(param.getName(), param.getLoc());
-    if (inserted.second)
-      return;
-    auto d = diag.error(param.getLoc());
-    d << "parameter name '" << param.getName()
-      << "' is used twice: expected unique names (rename the layer)";
-    d.attachNote(inserted.first->second)
-        << "the other '" << param.getName() << "' is here";
-  });
 }

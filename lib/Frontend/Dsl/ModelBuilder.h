@@ -165,6 +165,9 @@ public:
   mlir::Value importBackbone(const Name &name, const Call &call,
                              mlir::Location loc, int &backboneIndex);
 
+  /// Reserves a parameter name; reports (at `loc`) one that is taken.
+  bool registerParamName(llvm::StringRef name, mlir::Location loc);
+
   /// Looks a value up for use as a layer input. Returns false when it is
   /// undefined (after reporting it) or poisoned (silently).
   bool lookupValue(const ArgValue &ref, mlir::Value &out);
@@ -183,7 +186,6 @@ private:
   void applyPlanToGroups(const llvm::StringMap<GroupInfo *> &finalGroups);
   void reportUnknownGroup(const Name &name,
                           const llvm::StringMap<GroupInfo *> &finalGroups);
-  void checkParamNames();
 
   DiagReporter &diag;
   mlir::OpBuilder builder;
@@ -197,6 +199,7 @@ private:
   llvm::StringMap<llvm::SMLoc> outputLocs;
   std::vector<std::string> inputNames;
 
+  llvm::StringMap<mlir::Location> paramNames;
   std::vector<std::unique_ptr<GroupInfo>> groups;
   std::vector<std::unique_ptr<BackboneInfo>> backbones;
   GroupInfo *currentGroup = nullptr;

@@ -17,6 +17,7 @@
 #include "mlir/IR/Verifier.h"
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/Path.h"
+#include "llvm/Support/SwapByteOrder.h"
 
 #include <map>
 
@@ -225,6 +226,30 @@ std::string Importer::groupFor(StringRef paramName, StringRef consumerName) {
   return "model";
 }
 
+/// The elements of a static float tensor as an attribute. Weights are
+/// decoded without the import-time computation limit: their size was checked
+/// against the model budget when the file was loaded.
+static FailureOr<DenseElementsAttr> weightData(Location loc,
+                                               RankedTensorType type,
+                                               const StaticTensor &tensor) {
+  if (!tensor.initializer)
+    return DenseElementsAttr::get(type, llvm::makeArrayRef(tensor.floats));
+  const onnx::TensorProto &proto = *tensor.initializer;
+  // PyTorch's raw little-endian f32 data is the attribute's own layout: it
+  // is used in place instead of being decoded into a copy first.
+  bool detectedSplat = false;
+  ArrayRef<char> raw(proto.raw_data().data(), proto.raw_data().size());
+  if (proto.data_type() == onnx::TensorProto::FLOAT &&
+      llvm::sys::IsLittleEndianHost && !raw.empty() &&
+      DenseElementsAttr::isValidRawBuffer(type, raw, detectedSplat))
+    return DenseElementsAttr::getFromRawBuffer(type, raw, detectedSplat);
+  std::vector<float> decoded;
+  if (failed(decodeFloats(proto, decoded)))
+    return fail(emitError(loc) << "cannot decode a tensor of type "
+                               << dataTypeName(proto.data_type()));
+  return DenseElementsAttr::get(type, llvm::makeArrayRef(decoded));
+}
+
 FailureOr<Value> Importer::materialize(Location loc, StringRef consumerName,
                                        const StaticTensor &tensor,
                                        bool isBuffer) {
@@ -237,26 +262,18 @@ FailureOr<Value> Importer::materialize(Location loc, StringRef consumerName,
       return it->second;
   }
   auto type = RankedTensorType::get(tensor.shape, builder.getF32Type());
-  std::vector<float> decoded;
-  const std::vector<float> *data = &tensor.floats;
-  if (tensor.initializer) {
-    // Weights are decoded without the import-time computation limit: their
-    // size was checked against the model budget when the file was loaded.
-    if (failed(decodeFloats(*tensor.initializer, decoded)))
-      return fail(emitError(loc) << "cannot decode a tensor of type "
-                            << dataTypeName(tensor.initializer->data_type()));
-    data = &decoded;
-  }
-  auto value = DenseElementsAttr::get(type, llvm::makeArrayRef(*data));
+  FailureOr<DenseElementsAttr> value = weightData(loc, type, tensor);
+  if (failed(value))
+    return failure();
   if (tensor.paramName.empty())
-    return builder.create<cnn::ConstantOp>(loc, type, value).getResult();
+    return builder.create<cnn::ConstantOp>(loc, type, *value).getResult();
 
   std::string group = groupFor(tensor.paramName, consumerName);
   groups.insert(group);
   Location paramLoc =
       NameLoc::get(StringAttr::get(context, tensor.paramName), fileLoc);
   auto param = builder.create<cnn::ParamOp>(
-      paramLoc, type, tensor.paramName, value, /*init=*/StringAttr(),
+      paramLoc, type, tensor.paramName, *value, /*init=*/StringAttr(),
       FlatSymbolRefAttr::get(context, group), /*frozen=*/false, isBuffer);
   params[tensor.paramName] = param.getResult();
   return param.getResult();

@@ -1,0 +1,68 @@
+// RUN: cnnc-opt %s -split-input-file -cnn-derive-training -verify-diagnostics | FileCheck %s
+// RUN: cnnc-opt %s -split-input-file -cnn-derive-training=loss=mse -verify-diagnostics | FileCheck %s --check-prefix=MSE
+
+// A frozen convolution feeding a trainable head: gradients for the head
+// only, none for the frozen weights or the input, and the frozen prefix
+// is not differentiated at all.
+// CHECK-LABEL: func @train_step
+// CHECK-SAME: (%[[X:.*]]: tensor<?x1x8x8xf32> {cnn.name = "image"}, %[[L:.*]]: tensor<?xi64> {cnn.name = "labels"})
+// CHECK-SAME: -> (tensor<f32> {cnn.name = "loss"}, tensor<3x32xf32> {cnn.grad_of = "fc.weight"}, tensor<3xf32> {cnn.grad_of = "fc.bias"})
+// CHECK: %[[CW:.*]] = cnn.param "conv.weight" frozen
+// CHECK: %[[C:.*]] = cnn.conv2d %[[X]], %[[CW]]
+// CHECK: %[[R:.*]] = cnn.relu %[[C]]
+// CHECK: %[[F:.*]] = cnn.flatten %[[R]]
+// CHECK: %[[W:.*]] = cnn.param "fc.weight"
+// CHECK: %[[B:.*]] = cnn.param "fc.bias"
+// CHECK: %[[Y:.*]] = cnn.gemm %[[F]], %[[W]], %[[B]]
+// CHECK: %[[LOSS:.*]] = cnn.softmax_cross_entropy %[[Y]], %[[L]]
+// CHECK: %[[DY:.*]] = cnn.softmax_cross_entropy_grad %[[Y]], %[[L]]
+// dW = dY^T F for a Linear layer (transB).
+// CHECK: %[[DW:.*]] = cnn.gemm %[[DY]], %[[F]] {{{.*}}transA = true, transB = false}
+// CHECK: %[[DB:.*]] = cnn.reduce_sum %[[DY]] {axes = [0]}
+// CHECK-NOT: cnn.conv2d_backward
+// CHECK-NOT: cnn.activation_grad
+// CHECK: return %[[LOSS]], %[[DW]], %[[DB]]
+// MSE-LABEL: func @train_step
+// MSE-SAME: %{{.*}}: tensor<?x3xf32> {cnn.name = "labels"}
+// MSE: cnn.mse_loss
+// MSE: cnn.mse_loss_grad
+func @main(%x: tensor<?x1x8x8xf32> {cnn.name = "image"}) -> tensor<?x3xf32> {
+  %cw = cnn.param "conv.weight" frozen {init = "kaiming_uniform"} : tensor<2x1x3x3xf32>
+  %c = cnn.conv2d %x, %cw {strides = [2, 2], pads = [1, 1, 1, 1]} : (tensor<?x1x8x8xf32>, tensor<2x1x3x3xf32>) -> tensor<?x2x4x4xf32>
+  %r = cnn.relu %c : tensor<?x2x4x4xf32>
+  %f = cnn.flatten %r {axis = 1} : (tensor<?x2x4x4xf32>) -> tensor<?x32xf32>
+  %w = cnn.param "fc.weight" {init = "kaiming_uniform"} : tensor<3x32xf32>
+  %b = cnn.param "fc.bias" {init = "uniform_fan_in"} : tensor<3xf32>
+  %y = cnn.gemm %f, %w, %b {transB = true} : (tensor<?x32xf32>, tensor<3x32xf32>, tensor<3xf32>) -> tensor<?x3xf32>
+  return %y : tensor<?x3xf32>
+}
+
+// -----
+
+// Everything trains: the chain goes back through pooling, the activation
+// and the convolution, but never computes a gradient for the input.
+// CHECK-LABEL: func @train_step
+// CHECK: %[[DP:.*]] = cnn.pool2d_backward %{{.*}}, %[[RELU:.*]] {kernel_shape = [2, 2], kind = "max", strides = [2, 2]}
+// CHECK: %[[DA:.*]] = cnn.activation_grad %[[DP]], %[[RELU]] {activation = "relu"
+// CHECK: cnn.conv2d_backward_weight %[[DA]], %{{.*}} {pads = [1, 1, 1, 1]}
+// CHECK: cnn.reduce_sum %[[DA]] {axes = [0, 2, 3]}
+// CHECK-NOT: cnn.conv2d_backward_input
+func @main(%x: tensor<?x1x8x8xf32>) -> tensor<?x2xf32> {
+  %cw = cnn.param "conv.weight" {init = "kaiming_uniform"} : tensor<2x1x3x3xf32>
+  %cb = cnn.param "conv.bias" {init = "uniform_fan_in"} : tensor<2xf32>
+  %c = cnn.conv2d %x, %cw, %cb {pads = [1, 1, 1, 1]} : (tensor<?x1x8x8xf32>, tensor<2x1x3x3xf32>, tensor<2xf32>) -> tensor<?x2x8x8xf32>
+  %r = cnn.relu %c : tensor<?x2x8x8xf32>
+  %p = cnn.max_pool2d %r {kernel_shape = [2, 2], strides = [2, 2]} : (tensor<?x2x8x8xf32>) -> tensor<?x2x4x4xf32>
+  %g = cnn.global_avg_pool %p : (tensor<?x2x4x4xf32>) -> tensor<?x2x1x1xf32>
+  %f = cnn.flatten %g {axis = 1} : (tensor<?x2x1x1xf32>) -> tensor<?x2xf32>
+  return %f : tensor<?x2xf32>
+}
+
+// -----
+
+// expected-error @+1 {{training needs at least one trainable parameter; every parameter is frozen}}
+func @main(%x: tensor<?x4xf32>) -> tensor<?x4xf32> {
+  %w = cnn.param "w" frozen {init = "zeros"} : tensor<4xf32>
+  %y = cnn.add %x, %w : (tensor<?x4xf32>, tensor<4xf32>) -> tensor<?x4xf32>
+  return %y : tensor<?x4xf32>
+}
