@@ -1,0 +1,333 @@
+/*===- train.c - the training loop and the test evaluation ----------------===*
+ *
+ * One epoch is one pass over the training samples in an order drawn from a
+ * seeded PRNG (or file order with --no-shuffle), in batches of --batch; the
+ * last batch holds the remainder. --steps S runs S batches, starting new
+ * epochs (and new orders) as needed. The tool owns the order and the
+ * normalization; the model owns the optimizer (train_configure once, then
+ * train_step per batch).
+ *
+ *===----------------------------------------------------------------------===*/
+#define _POSIX_C_SOURCE 200809L
+
+#include "train.h"
+
+#include "cnnc/onnx_export.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Inference runs on at least this many test samples per call: a larger
+ * batch amortizes the per-call cost, and memory is no concern at this size. */
+#define MIN_EVAL_BATCH 256
+
+/*===-- Shuffling ---------------------------------------------------------===*/
+
+/* splitmix64: tiny, fast, and the same on every platform, so a seed means
+ * the same order everywhere. */
+typedef struct rng {
+  uint64_t state;
+} rng;
+
+static uint64_t rng_next(rng *r) {
+  uint64_t z = (r->state += 0x9E3779B97F4A7C15ull);
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+  return z ^ (z >> 31);
+}
+
+/* Uniform in [0, n), without modulo bias. */
+static uint64_t rng_below(rng *r, uint64_t n) {
+  uint64_t threshold = -n % n;
+  for (;;) {
+    uint64_t x = rng_next(r);
+    if (x >= threshold)
+      return x % n;
+  }
+}
+
+/* Fisher-Yates. */
+static void shuffle(int64_t *order, int64_t n, rng *r) {
+  for (int64_t i = n - 1; i > 0; --i) {
+    int64_t j = (int64_t)rng_below(r, (uint64_t)i + 1);
+    int64_t t = order[i];
+    order[i] = order[j];
+    order[j] = t;
+  }
+}
+
+/*===-- Evaluation --------------------------------------------------------===*/
+
+typedef struct eval_buffers {
+  int64_t batch;
+  int64_t *indices;
+  float *images;
+  int64_t *labels;
+  void **outputs;
+  size_t *output_bytes; /* per sample */
+  size_t *call_bytes;   /* per call */
+} eval_buffers;
+
+static void eval_free(eval_buffers *b, int32_t num_outputs) {
+  if (b->outputs)
+    for (int32_t i = 0; i < num_outputs; ++i)
+      free(b->outputs[i]);
+  free(b->outputs);
+  free(b->output_bytes);
+  free(b->call_bytes);
+  free(b->indices);
+  free(b->images);
+  free(b->labels);
+  memset(b, 0, sizeof(*b));
+}
+
+static bool eval_alloc(session *s, eval_buffers *b) {
+  int64_t count = s->test_images.count;
+  b->batch = s->opts->batch > MIN_EVAL_BATCH ? s->opts->batch : MIN_EVAL_BATCH;
+  if (b->batch > count)
+    b->batch = count;
+  size_t n = (size_t)b->batch, no = (size_t)s->num_outputs;
+  b->indices = malloc(n * sizeof(int64_t));
+  b->images = malloc(n * (size_t)s->input_sample_elements * sizeof(float));
+  b->labels = malloc(n * sizeof(int64_t));
+  b->outputs = calloc(no, sizeof(void *));
+  b->output_bytes = calloc(no, sizeof(size_t));
+  b->call_bytes = calloc(no, sizeof(size_t));
+  if (!b->indices || !b->images || !b->labels || !b->outputs ||
+      !b->output_bytes || !b->call_bytes)
+    return false;
+  for (size_t i = 0; i < no; ++i) {
+    const cnnc_tensor_info *info = &s->outputs[i];
+    size_t bytes = cnnc_dtype_size(info->dtype);
+    for (int32_t d = 1; d < info->rank; ++d)
+      bytes *= (size_t)info->dims[d];
+    b->output_bytes[i] = bytes;
+    b->outputs[i] = malloc(bytes * n > 0 ? bytes * n : 1);
+    if (!b->outputs[i])
+      return false;
+  }
+  return true;
+}
+
+/* Fraction of the test samples whose highest score is their label. */
+static bool evaluate(session *s, eval_buffers *b, double *accuracy) {
+  const options *opts = s->opts;
+  int64_t count = s->test_images.count, correct = 0;
+  size_t sample = (size_t)s->input_sample_elements;
+  for (int64_t start = 0; start < count; start += b->batch) {
+    int64_t n = count - start < b->batch ? count - start : b->batch;
+    for (int64_t i = 0; i < n; ++i)
+      b->indices[i] = start + i;
+    cnnc_dataset_gather_images(&s->test_images, b->indices, n, opts->mean,
+                               opts->std, b->images);
+    cnnc_dataset_gather_labels(&s->test_labels, b->indices, n, b->labels);
+    for (int32_t i = 0; i < s->num_outputs; ++i)
+      b->call_bytes[i] = b->output_bytes[i] * (size_t)n;
+    const void *inputs[1] = {b->images};
+    size_t input_bytes[1] = {(size_t)n * sample * sizeof(float)};
+    int status = s->api->run(s->model, n, inputs, input_bytes, b->outputs,
+                             b->call_bytes);
+    if (status != CNNC_OK) {
+      const char *why = s->api->last_error(s->model);
+      error("test evaluation: run failed on samples %lld..%lld (status %d, "
+            "%s): %s",
+            (long long)start, (long long)(start + n - 1), status,
+            status_name(status), why && *why ? why : "no message");
+      return false;
+    }
+    const float *scores = b->outputs[0];
+    int64_t classes = s->num_classes;
+    for (int64_t i = 0; i < n; ++i) {
+      const float *row = scores + i * classes;
+      int64_t best = 0;
+      for (int64_t c = 1; c < classes; ++c)
+        if (row[c] > row[best])
+          best = c;
+      correct += best == b->labels[i];
+    }
+  }
+  *accuracy = (double)correct / (double)count;
+  return true;
+}
+
+/*===-- Training ----------------------------------------------------------===*/
+
+static const char *optimizer_name(int32_t optimizer) {
+  switch (optimizer) {
+  case CNNC_OPTIMIZER_SGD:
+    return "sgd";
+  case CNNC_OPTIMIZER_ADAM:
+    return "adam";
+  case CNNC_OPTIMIZER_ADAMW:
+    return "adamw";
+  }
+  return "unknown";
+}
+
+static bool export_onnx(session *s, const char *when) {
+  const options *opts = s->opts;
+  char msg[1024];
+  int32_t written = 0;
+  if (cnnc_export_onnx(s->api, s->model, opts->export_path, &written, msg,
+                       sizeof(msg)) != CNNC_OK) {
+    error("%s", msg);
+    return false;
+  }
+  if (!opts->quiet) {
+    printf("exported %d parameter%s %sto %s\n", (int)written,
+           written == 1 ? "" : "s", when, opts->export_path);
+    fflush(stdout);
+  }
+  return true;
+}
+
+/* Handles a failed step; returns the exit status. */
+static int step_failed(session *s, int64_t step, int status, float loss) {
+  const char *why = s->api->last_error(s->model);
+  if (status == CNNC_OK) {
+    /* The model should have said CNNC_ERROR_NUMERIC; its parameters may
+     * already hold the NaN, so nothing is exported. */
+    error("step %lld: the model returned a %s loss without reporting it",
+          (long long)step, isnan(loss) ? "NaN" : "infinite");
+    return 1;
+  }
+  error("step %lld: %s", (long long)step,
+        why && *why ? why : status_name(status));
+  if (status != CNNC_ERROR_NUMERIC)
+    return 1;
+  note("training stopped at a NaN or infinite loss; the parameters after "
+       "step %lld are kept",
+       (long long)(step - 1));
+  if (s->opts->export_path) {
+    char when[64];
+    snprintf(when, sizeof(when), "(after step %lld) ", (long long)(step - 1));
+    export_onnx(s, when);
+  }
+  return 1;
+}
+
+int train(session *s) {
+  const options *opts = s->opts;
+  const cnnc_model_api *api = s->api;
+  int64_t count = s->train_images.count;
+  int64_t batch = opts->batch < count ? opts->batch : count;
+  int64_t steps_per_epoch = (count + batch - 1) / batch;
+  int64_t total_steps =
+      opts->steps ? opts->steps : opts->epochs * steps_per_epoch;
+  int64_t num_epochs = (total_steps + steps_per_epoch - 1) / steps_per_epoch;
+  size_t sample = (size_t)s->input_sample_elements;
+
+  int64_t *order = malloc((size_t)count * sizeof(int64_t));
+  float *images = malloc((size_t)batch * sample * sizeof(float));
+  int64_t *labels = malloc((size_t)batch * sizeof(int64_t));
+  eval_buffers eval;
+  memset(&eval, 0, sizeof(eval));
+  int exit_code = 1;
+  if (!order || !images || !labels || (s->has_test && !eval_alloc(s, &eval))) {
+    error("out of memory for a batch of %lld samples", (long long)batch);
+    goto done;
+  }
+  for (int64_t i = 0; i < count; ++i)
+    order[i] = i;
+
+  if (!opts->quiet) {
+    const char *name = api->model_name && *api->model_name ? api->model_name
+                                                           : opts->model_path;
+    printf("training %s: %lld samples", name, (long long)count);
+    if (s->has_test)
+      printf(" (test %lld)", (long long)s->test_images.count);
+    printf(", %lld classes, batch %lld, %lld step%s per epoch, ",
+           (long long)s->num_classes, (long long)batch,
+           (long long)steps_per_epoch, steps_per_epoch == 1 ? "" : "s");
+    if (opts->steps)
+      printf("%lld steps", (long long)total_steps);
+    else
+      printf("%lld epoch%s", (long long)num_epochs, num_epochs == 1 ? "" : "s");
+    printf(", %s lr %g\n", optimizer_name(opts->config.optimizer),
+           (double)opts->config.lr);
+    fflush(stdout);
+  }
+
+  rng r = {opts->config.seed};
+  progress bar;
+  progress_init(&bar, opts);
+  int64_t step = 0;
+  double final_loss = 0, final_accuracy = 0;
+  for (int64_t epoch = 1; epoch <= num_epochs; ++epoch) {
+    if (opts->shuffle)
+      shuffle(order, count, &r);
+    int64_t epoch_steps = total_steps - step < steps_per_epoch
+                              ? total_steps - step
+                              : steps_per_epoch;
+    progress_begin_epoch(&bar, epoch, num_epochs);
+    double start_time = now_seconds(), loss_sum = 0;
+    int64_t samples = 0;
+    for (int64_t k = 0; k < epoch_steps; ++k) {
+      int64_t first = k * batch;
+      int64_t n = count - first < batch ? count - first : batch;
+      cnnc_dataset_gather_images(&s->train_images, order + first, n, opts->mean,
+                                 opts->std, images);
+      cnnc_dataset_gather_labels(&s->train_labels, order + first, n, labels);
+      const void *inputs[1] = {images};
+      size_t input_bytes[1] = {(size_t)n * sample * sizeof(float)};
+      float loss = NAN;
+      int status = api->train_step(s->model, n, inputs, input_bytes, labels,
+                                   (size_t)n * sizeof(int64_t), &loss);
+      ++step;
+      if (status != CNNC_OK || !isfinite(loss)) {
+        progress_clear(&bar);
+        exit_code = step_failed(s, step, status, loss);
+        goto done;
+      }
+      loss_sum += (double)loss * (double)n;
+      samples += n;
+      progress_update(&bar, k + 1, epoch_steps, loss_sum / (double)samples,
+                      samples);
+    }
+    double train_seconds = now_seconds() - start_time;
+
+    epoch_result result;
+    memset(&result, 0, sizeof(result));
+    result.epoch = epoch;
+    result.num_epochs = num_epochs;
+    result.step = step;
+    result.train_samples = samples;
+    result.train_loss = loss_sum / (double)samples;
+    result.images_per_second =
+        train_seconds > 0 ? (double)samples / train_seconds : 0;
+    result.has_test = s->has_test;
+    if (s->has_test) {
+      char what[64];
+      snprintf(what, sizeof(what), "testing on %lld samples...",
+               (long long)s->test_images.count);
+      progress_show(&bar, what);
+      bool ok = evaluate(s, &eval, &result.test_accuracy);
+      progress_clear(&bar);
+      if (!ok)
+        goto done;
+    }
+    progress_clear(&bar);
+    result.seconds = now_seconds() - start_time;
+    print_epoch(opts, &result);
+    if (s->metrics && !write_metrics(s->metrics, opts->metrics_path, &result))
+      goto done;
+    final_loss = result.train_loss;
+    final_accuracy = result.test_accuracy;
+  }
+
+  if (s->has_test)
+    printf("final test accuracy: %.2f%%\n", 100.0 * final_accuracy);
+  else
+    printf("final train loss: %.4f\n", final_loss);
+  fflush(stdout);
+  if (opts->export_path && !export_onnx(s, ""))
+    goto done;
+  exit_code = 0;
+done:
+  eval_free(&eval, s->num_outputs);
+  free(order);
+  free(images);
+  free(labels);
+  return exit_code;
+}

@@ -1,0 +1,127 @@
+/*===- train.h - the pieces of cnnc-train ---------------------------------===*
+ *
+ *   cnnc-train.c  command line, usage, main
+ *   inspect.c     --inspect-data: describe data files without a model
+ *   session.c     load the model and data, check them against each other
+ *   train.c       the training loop and the test evaluation
+ *   report.c      progress bar, epoch lines, --metrics-json
+ *
+ *===----------------------------------------------------------------------===*/
+#ifndef CNNC_TRAIN_TRAIN_H
+#define CNNC_TRAIN_TRAIN_H
+
+#include "cnnc/dataset.h"
+#include "cnnc/loader.h"
+#include "cnnc/model_abi.h"
+#include "cnnc/npy.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+void error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+const char *status_name(int status);
+double now_seconds(void);
+
+/*===-- Options -----------------------------------------------------------===*/
+
+typedef enum progress_mode {
+  PROGRESS_AUTO, /* a bar when stderr is a terminal, else lines */
+  PROGRESS_BAR,
+  PROGRESS_LINES
+} progress_mode;
+
+typedef struct lr_group {
+  const char *group;
+  float lr;
+} lr_group;
+
+typedef struct options {
+  const char *model_path;
+  const char *train_images, *train_labels;
+  const char *test_images, *test_labels;
+  int64_t epochs; /* used when steps == 0 */
+  int64_t steps;  /* 0: run `epochs` epochs */
+  int64_t batch;
+  cnnc_train_config config;
+  float mean, std; /* --normalize; 0 and 1 when not given */
+  bool shuffle;
+  const char *export_path;
+  const char *metrics_path;
+  lr_group *lr_groups;
+  int num_lr_groups;
+  int threads; /* 0: the model's default */
+  bool quiet;
+  progress_mode progress;
+  const char **inspect;
+  int num_inspect;
+  /* Which options were given, for the checks between them. */
+  bool momentum_given, betas_given, eps_given;
+} options;
+
+/*===-- Session -----------------------------------------------------------===*/
+
+typedef struct session {
+  const options *opts;
+  cnnc_loaded_model *loaded;
+  const cnnc_model_api *api;
+  cnnc_model *model;
+  cnnc_tensor_info input; /* the image input */
+  int32_t num_outputs;
+  cnnc_tensor_info *outputs;     /* output 0 holds the class scores */
+  int64_t input_sample_elements; /* per sample */
+  int64_t num_classes;
+  cnnc_dataset train_images, train_labels;
+  cnnc_dataset test_images, test_labels;
+  bool has_test;
+  FILE *metrics;
+} session;
+
+/* Loads and checks everything, then creates and configures the model.
+ * Prints the error and returns false on failure. */
+bool session_open(session *s, const options *opts);
+void session_close(session *s);
+
+/* Trains as the options say; returns the exit status. */
+int train(session *s);
+
+/* --inspect-data; returns the exit status. */
+int inspect_data(const char *const *paths, int count);
+
+/*===-- Report ------------------------------------------------------------===*/
+
+typedef struct progress {
+  bool bar;   /* redraw a bar with \r on stderr */
+  bool quiet; /* no progress at all */
+  double last_draw;
+  double epoch_start;
+  int64_t epoch, num_epochs;
+} progress;
+
+void progress_init(progress *p, const options *opts);
+void progress_begin_epoch(progress *p, int64_t epoch, int64_t num_epochs);
+/* After step `done` of `total` in this epoch; loss: mean so far. */
+void progress_update(progress *p, int64_t done, int64_t total, double loss,
+                     int64_t samples);
+/* Replaces the bar with `what` (e.g. the test evaluation) until cleared. */
+void progress_show(progress *p, const char *what);
+/* Clears the bar before a line is printed. */
+void progress_clear(progress *p);
+
+typedef struct epoch_result {
+  int64_t epoch, num_epochs;
+  int64_t step; /* global steps done */
+  int64_t train_samples;
+  double train_loss;
+  bool has_test;
+  double test_accuracy; /* fraction, in [0, 1] */
+  double images_per_second;
+  double seconds;
+} epoch_result;
+
+void print_epoch(const options *opts, const epoch_result *r);
+/* Appends the JSON line of `r`; false (after an error) if it cannot. */
+bool write_metrics(FILE *metrics, const char *path, const epoch_result *r);
+
+#endif /* CNNC_TRAIN_TRAIN_H */
