@@ -165,12 +165,12 @@ static OwningOpRef<ModuleOp> importModel(MLIRContext &context,
   switch (kind) {
 #ifndef CNNC_SCRATCH_NO_FRONTENDS
   case InputKind::Onnx: {
-    OnnxImportOptions options;
+    cnnc::OnnxImportOptions options;
     options.moduleName = modelName;
-    return importOnnxFile(&context, inputFilename, options);
+    return cnnc::importOnnxFile(&context, inputFilename, options);
   }
   case InputKind::Dsl:
-    return parseDslSource(&context, sourceMgr);
+    return cnnc::parseDslSource(&context, sourceMgr);
 #else
   case InputKind::Onnx:
   case InputKind::Dsl:

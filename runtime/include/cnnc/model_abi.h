@@ -25,7 +25,7 @@
 extern "C" {
 #endif
 
-#define CNNC_ABI_VERSION 1
+#define CNNC_ABI_VERSION 2
 #define CNNC_MAX_RANK 8
 
 typedef enum cnnc_status {
