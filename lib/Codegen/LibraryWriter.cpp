@@ -292,6 +292,10 @@ LogicalResult cnnc::codegen::writeLibrary(ModuleOp module,
     return module.emitError("cannot read the cnnc runtime header in ")
            << runtime.includeDir;
 
+  llvm::StringRef outDir = llvm::sys::path::parent_path(soPath);
+  if (!outDir.empty() && !llvm::sys::fs::is_directory(outDir))
+    return module.emitError("cannot write ")
+           << soPath << ": directory '" << outDir << "' does not exist";
   auto cc = llvm::sys::findProgramByName("cc");
   if (!cc)
     return module.emitError("no C compiler ('cc') on PATH to link the model");
