@@ -1,0 +1,250 @@
+#!/usr/bin/env python3
+"""Gradient checks of cnnc's backward kernels.
+
+For several small networks covering every differentiable op family
+(strided/padded/dilated/grouped/depthwise convolution, max and average
+pooling with padding and ceil_mode, global pooling, Gemm, every activation),
+the script writes the network in the cnn dialect, compiles it with
+`cnnc --train`, and takes one SGD step with lr = 1, so the change of each
+parameter is minus its gradient. The gradients are compared with
+  - PyTorch autograd in float64, and
+  - central finite differences of the float64 loss (a sample of elements),
+within a relative tolerance suited to float32 kernels.
+
+Usage: gradcheck.py CNNC_BINARY WORK_DIR
+"""
+import os
+import subprocess
+import sys
+
+import numpy as np
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from cnnc_model import Model  # noqa: E402
+
+TOL = 2e-3  # relative to the largest gradient of the tensor
+
+
+def t(shape):
+    return "tensor<" + "x".join("?" if d is None else str(d) for d in shape) + "xf32>"
+
+
+class Builder:
+    """Writes `func @main` in the cnn dialect while a float64 PyTorch
+    function computes the same thing."""
+
+    def __init__(self, in_shape):
+        self.lines, self.params, self.n = [], [], 0
+        self.in_shape = in_shape
+
+    def val(self):
+        self.n += 1
+        return "%%v%d" % self.n
+
+    def param(self, name, shape):
+        v = self.val()
+        self.lines.append('%s = cnn.param "%s" {init = "zeros"} : %s' % (
+            v, name, t(shape)))
+        self.params.append((name, shape))
+        return v
+
+    def op(self, text, result_shape):
+        v = self.val()
+        self.lines.append(text.replace("$R", v).replace("$T", t(result_shape)))
+        return v
+
+    def module(self, out, out_shape):
+        body = "\n    ".join(self.lines)
+        return ("module @g {\n  func @main(%%x: %s) -> %s {\n    %s\n    return %s : %s\n  }\n}\n"
+                % (t((None,) + self.in_shape[1:]), t((None,) + out_shape[1:]),
+                   body, out, t((None,) + out_shape[1:])))
+
+
+def dyn(shape):
+    return (None,) + tuple(shape[1:])
+
+
+def conv(b, x, xs, name, w, bias, stride, pad, dil, groups, act=None):
+    """Adds conv (+ activation) to the builder; returns (value, shape, torch fn)."""
+    wv = b.param(name + ".weight", tuple(w.shape))
+    bv = b.param(name + ".bias", (w.shape[0],)) if bias is not None else None
+    ys = tuple(F.conv2d(torch.zeros(xs), w, bias, stride, (pad, pad), dil, groups).shape)
+    attrs = "{strides = [%d, %d], pads = [%d, %d, %d, %d], dilations = [%d, %d], group = %d}" % (
+        stride, stride, pad, pad, pad, pad, dil, dil, groups)
+    operands = "%s, %s%s" % (x, wv, (", " + bv) if bv else "")
+    types = "%s, %s%s" % (t(dyn(xs)), t(tuple(w.shape)), (", " + t((w.shape[0],))) if bv else "")
+    y = b.op("$R = cnn.conv2d %s %s : (%s) -> %s" % (operands, attrs, types, t(dyn(ys))), dyn(ys))
+    return y, ys
+
+
+NETS = {}
+
+
+def net(fn):
+    NETS[fn.__name__] = fn
+    return fn
+
+
+@net
+def strided_padded_maxpool(rs):
+    xs = (3, 2, 9, 9)
+    P = {"c.weight": rs.randn(4, 2, 3, 3), "c.bias": rs.randn(4),
+         "fc.weight": rs.randn(5, 4 * 3 * 3), "fc.bias": rs.randn(5)}
+    b = Builder(xs)
+    y, ys = conv(b, "%x", xs, "c", torch.zeros(4, 2, 3, 3), torch.zeros(4), 2, 1, 1, 1)
+    r = b.op("$R = cnn.relu %s : $T" % y, dyn(ys))
+    ps = tuple(F.max_pool2d(torch.zeros(ys), 3, 2, 1).shape)
+    p = b.op("$R = cnn.max_pool2d %s {kernel_shape = [3, 3], strides = [2, 2], pads = [1, 1, 1, 1]} : (%s) -> $T"
+             % (r, t(dyn(ys))), dyn(ps))
+    f = b.op("$R = cnn.flatten %s {axis = 1} : (%s) -> $T" % (p, t(dyn(ps))), (None, 36))
+    wv, bv = b.param("fc.weight", (5, 36)), b.param("fc.bias", (5,))
+    o = b.op("$R = cnn.gemm %s, %s, %s {transB = true} : (%s, %s, %s) -> $T"
+             % (f, wv, bv, t((None, 36)), t((5, 36)), t((5,))), (None, 5))
+
+    def ref(x, P):
+        h = F.relu(F.conv2d(x, P["c.weight"], P["c.bias"], 2, 1))
+        h = F.max_pool2d(h, 3, 2, 1).flatten(1)
+        return F.linear(h, P["fc.weight"], P["fc.bias"])
+    return xs, P, b.module(o, (3, 5)), ref
+
+
+@net
+def dilated_grouped_avgpool(rs):
+    xs = (2, 4, 10, 10)
+    P = {"c.weight": rs.randn(6, 2, 3, 3), "fc.weight": rs.randn(3, 6)}
+    b = Builder(xs)
+    y, ys = conv(b, "%x", xs, "c", torch.zeros(6, 2, 3, 3), None, 1, 2, 2, 2)
+    r = b.op("$R = cnn.leaky_relu %s {alpha = 0.1 : f32} : $T" % y, dyn(ys))
+    ps = tuple(F.avg_pool2d(torch.zeros(ys), 2, 2, 1, count_include_pad=True).shape)
+    p = b.op("$R = cnn.avg_pool2d %s {kernel_shape = [2, 2], strides = [2, 2], pads = [1, 1, 1, 1], count_include_pad = true} : (%s) -> $T"
+             % (r, t(dyn(ys))), dyn(ps))
+    g = b.op("$R = cnn.global_avg_pool %s : (%s) -> $T" % (p, t(dyn(ps))), (None, 6, 1, 1))
+    f = b.op("$R = cnn.flatten %s {axis = 1} : (%s) -> $T" % (g, t((None, 6, 1, 1))), (None, 6))
+    wv = b.param("fc.weight", (3, 6))
+    o = b.op("$R = cnn.gemm %s, %s {transB = true} : (%s, %s) -> $T"
+             % (f, wv, t((None, 6)), t((3, 6))), (None, 3))
+
+    def ref(x, P):
+        h = F.leaky_relu(F.conv2d(x, P["c.weight"], None, 1, 2, 2, 2), 0.1)
+        h = F.avg_pool2d(h, 2, 2, 1, count_include_pad=True)
+        h = F.adaptive_avg_pool2d(h, 1).flatten(1)
+        return F.linear(h, P["fc.weight"])
+    return xs, P, b.module(o, (2, 3)), ref
+
+
+@net
+def depthwise_relu6_ceil_sigmoid_tanh(rs):
+    xs = (2, 3, 7, 7)
+    P = {"dw.weight": rs.randn(3, 1, 3, 3), "dw.bias": rs.randn(3),
+         "pw.weight": rs.randn(4, 3, 1, 1),
+         "f1.weight": rs.randn(6, 64), "f1.bias": rs.randn(6),
+         "f2.weight": rs.randn(2, 6)}
+    b = Builder(xs)
+    y, ys = conv(b, "%x", xs, "dw", torch.zeros(3, 1, 3, 3), torch.zeros(3), 1, 1, 1, 3)
+    r = b.op("$R = cnn.clip %s {min = 0.0 : f32, max = 6.0 : f32} : $T" % y, dyn(ys))
+    z, zs = conv(b, r, ys, "pw", torch.zeros(4, 3, 1, 1), None, 1, 0, 1, 1)
+    s = b.op("$R = cnn.sigmoid %s : $T" % z, dyn(zs))
+    ps = tuple(F.avg_pool2d(torch.zeros(zs), 2, 2, ceil_mode=True).shape)
+    p = b.op("$R = cnn.avg_pool2d %s {kernel_shape = [2, 2], strides = [2, 2], ceil_mode = true} : (%s) -> $T"
+             % (s, t(dyn(zs))), dyn(ps))
+    n = ps[1] * ps[2] * ps[3]
+    f = b.op("$R = cnn.flatten %s {axis = 1} : (%s) -> $T" % (p, t(dyn(ps))), (None, n))
+    w1, b1 = b.param("f1.weight", (6, n)), b.param("f1.bias", (6,))
+    h = b.op("$R = cnn.gemm %s, %s, %s {transB = true} : (%s, %s, %s) -> $T"
+             % (f, w1, b1, t((None, n)), t((6, n)), t((6,))), (None, 6))
+    th = b.op("$R = cnn.tanh %s : $T" % h, (None, 6))
+    w2 = b.param("f2.weight", (2, 6))
+    o = b.op("$R = cnn.gemm %s, %s {transB = true} : (%s, %s) -> $T"
+             % (th, w2, t((None, 6)), t((2, 6))), (None, 2))
+
+    def ref(x, P):
+        h = torch.clamp(F.conv2d(x, P["dw.weight"], P["dw.bias"], 1, 1, 1, 3), 0, 6)
+        h = torch.sigmoid(F.conv2d(h, P["pw.weight"]))
+        h = F.avg_pool2d(h, 2, 2, ceil_mode=True).flatten(1)
+        h = torch.tanh(F.linear(h, P["f1.weight"], P["f1.bias"]))
+        return F.linear(h, P["f2.weight"])
+    return xs, P, b.module(o, (2, 2)), ref
+
+
+@net
+def input_gradient_strided_dilated_grouped(rs):
+    # The second convolution's input needs a gradient: conv2d_backward_input
+    # with stride, padding, dilation and groups.
+    xs = (2, 2, 9, 9)
+    P = {"a.weight": rs.randn(4, 2, 3, 3), "b.weight": rs.randn(6, 2, 3, 3),
+         "b.bias": rs.randn(6), "fc.weight": rs.randn(3, 6 * 5 * 5)}
+    b = Builder(xs)
+    y, ys = conv(b, "%x", xs, "a", torch.zeros(4, 2, 3, 3), None, 1, 1, 1, 1)
+    r = b.op("$R = cnn.relu %s : $T" % y, dyn(ys))
+    z, zs = conv(b, r, ys, "b", torch.zeros(6, 2, 3, 3), torch.zeros(6), 2, 2, 2, 2)
+    n = zs[1] * zs[2] * zs[3]
+    f = b.op("$R = cnn.flatten %s {axis = 1} : (%s) -> $T" % (z, t(dyn(zs))), (None, n))
+    wv = b.param("fc.weight", (3, n))
+    o = b.op("$R = cnn.gemm %s, %s {transB = true} : (%s, %s) -> $T"
+             % (f, wv, t((None, n)), t((3, n))), (None, 3))
+
+    def ref(x, P):
+        h = F.relu(F.conv2d(x, P["a.weight"], None, 1, 1))
+        h = F.conv2d(h, P["b.weight"], P["b.bias"], 2, 2, 2, 2).flatten(1)
+        return F.linear(h, P["fc.weight"])
+    return xs, P, b.module(o, (2, 3)), ref
+
+
+def check(name, cnnc, work):
+    rs = np.random.RandomState(0)
+    xs, P, mlir, ref = NETS[name](rs)
+    P = {k: (0.5 * v).astype(np.float32) for k, v in P.items()}
+    src = os.path.join(work, name + ".mlir")
+    with open(src, "w") as f:
+        f.write(mlir)
+    so = os.path.join(work, name + ".so")
+    subprocess.run([cnnc, src, "--train", "-o", so, "--name", "g"], check=True)
+    model = Model(so, "g")
+    params = model.params()
+    for k, v in P.items():
+        model.set_param(params[k][0], v)
+    x = rs.randn(*xs).astype(np.float32)
+    labels = rs.randint(0, ref(torch.zeros(xs, dtype=torch.float64),
+                               {k: torch.from_numpy(v).double() for k, v in P.items()}).shape[1],
+                        xs[0]).astype(np.int64)
+    model.configure("sgd", lr=1.0)
+    model.train_step(x, labels)
+    ok = True
+    tp = {k: torch.from_numpy(v).double().requires_grad_() for k, v in P.items()}
+    xt, yt = torch.from_numpy(x).double(), torch.from_numpy(labels)
+    loss = F.cross_entropy(ref(xt, tp), yt)
+    loss.backward()
+    for k, v in P.items():
+        got = v - model.get_param(params[k][0], v.shape)
+        auto = tp[k].grad.numpy()
+        scale = max(np.max(np.abs(auto)), 1e-12)
+        err = np.max(np.abs(got - auto)) / scale
+        # Central differences in float64 on a sample of elements.
+        flat = v.reshape(-1)
+        fd_err = 0.0
+        for i in np.random.RandomState(1).choice(flat.size, min(6, flat.size), replace=False):
+            eps = 1e-6
+            plus = {kk: torch.from_numpy(vv).double() for kk, vv in P.items()}
+            minus = {kk: torch.from_numpy(vv).double() for kk, vv in P.items()}
+            plus[k].view(-1)[i] += eps
+            minus[k].view(-1)[i] -= eps
+            with torch.no_grad():
+                fd = (F.cross_entropy(ref(xt, plus), yt) -
+                      F.cross_entropy(ref(xt, minus), yt)).item() / (2 * eps)
+            fd_err = max(fd_err, abs(got.reshape(-1)[i] - fd) / scale)
+        status = "ok" if err <= TOL and fd_err <= TOL else "MISMATCH"
+        ok = ok and status == "ok"
+        print("%s %s: vs autograd %.2e, vs finite differences %.2e %s" % (
+            name, k, err, fd_err, status))
+    return ok
+
+
+if __name__ == "__main__":
+    cnnc, work = sys.argv[1], sys.argv[2]
+    os.makedirs(work, exist_ok=True)
+    results = [check(n, cnnc, work) for n in NETS]
+    print("ALL OK" if all(results) else "GRADIENT MISMATCH")
+    sys.exit(0 if all(results) else 1)
