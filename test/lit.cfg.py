@@ -15,6 +15,8 @@ config.environment["PATH"] = os.pathsep.join(path)
 for var in ("HOME", "TMPDIR", "OMP_NUM_THREADS"):
     if var in os.environ:
         config.environment[var] = os.environ[var]
+# Compiled kernels are cached per build tree, not in the user's ~/.cache.
+config.environment["CNNC_CACHE_DIR"] = os.path.join(config.cnnc_obj_root, "kernel-cache")
 # torch/onnx exports print warnings; keep them quiet and deterministic.
 config.environment["PYTHONHASHSEED"] = "0"
 config.environment["PYTHONDONTWRITEBYTECODE"] = "1"
