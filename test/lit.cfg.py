@@ -38,3 +38,9 @@ if os.path.isdir("/usr/share/libonnx-testdata/data"):
     config.available_features.add("onnx-testdata")
 if config.enable_slow_tests:
     config.available_features.add("slow")
+
+# A CUDA GPU with a driver: the CUDA tests run their kernels on it.
+import shutil, subprocess as _sp
+if shutil.which("nvidia-smi") and _sp.call(["nvidia-smi", "-L"], stdout=_sp.DEVNULL, stderr=_sp.DEVNULL) == 0:
+    config.available_features.add("cuda-gpu")
+config.substitutions.append(("%{cuda_result}", "GPU" if "cuda-gpu" in config.available_features else "NOGPU"))

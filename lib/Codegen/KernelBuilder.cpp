@@ -248,10 +248,54 @@ static void scheduleWeightGrad(KernelParts &p, const LoweringContext &ctx) {
   }
 }
 
+/// GPU: one thread per output element (16 x 16 tiles over the two
+/// innermost dims); reductions run in the thread's registers; stages that
+/// other threads read (padding, per-channel or per-row statistics) are
+/// computed on the GPU first.
+static void scheduleGpu(KernelParts &p) {
+  Func out = p.output;
+  std::vector<Var> args = out.args();
+  Var xo("gxo"), yo("gyo"), xi("gxi"), yi("gyi"), t("gt");
+  auto tile = [&](Func f) {
+    std::vector<Var> a = f.args();
+    if (a.empty()) {
+      f.gpu_single_thread();
+    } else if (a.size() == 1) {
+      f.gpu_tile(a[0], xo, xi, 64, TailStrategy::GuardWithIf);
+    } else {
+      for (size_t i = 3; i < a.size(); ++i)
+        f.fuse(a[2], a[i], a[2]);
+      f.gpu_tile(a[0], a[1], xo, yo, xi, yi, 16, 16,
+                 TailStrategy::GuardWithIf);
+      if (a.size() > 2)
+        f.gpu_blocks(a[2]);
+    }
+  };
+  tile(out);
+  if (p.hasReduction) {
+    if (p.family == KernelParts::Family::Elementwise ||
+        p.family == KernelParts::Family::Reduction ||
+        p.family == KernelParts::Family::Pool) {
+      p.reduction.compute_root();
+      tile(p.reduction);
+    } else if (!args.empty()) {
+      p.reduction.compute_at(out, xi);
+    }
+  }
+  if (p.hasPadded) {
+    p.padded.compute_root();
+    tile(p.padded);
+  }
+  if (p.pooled)
+    p.post.compute_inline();
+}
+
 void cnnc::codegen::scheduleKernel(KernelParts &parts,
                                    const LoweringContext &ctx) {
   if (!ctx.manualSchedule)
     return;
+  if (ctx.target.has_gpu_feature())
+    return scheduleGpu(parts);
   switch (parts.family) {
   case KernelParts::Family::Conv:
     return scheduleConv(parts, ctx);

@@ -39,9 +39,30 @@ static FailureOr<Halide::Target> halideTarget(const CodegenOptions &options,
     if (options.target == "host") {
       target = Halide::get_host_target();
     } else if (options.target == "cuda") {
+      static const std::pair<int, Halide::Target::Feature> kCapabilities[] = {
+          {30, Halide::Target::CUDACapability30},
+          {32, Halide::Target::CUDACapability32},
+          {35, Halide::Target::CUDACapability35},
+          {50, Halide::Target::CUDACapability50},
+          {61, Halide::Target::CUDACapability61},
+          {70, Halide::Target::CUDACapability70},
+          {75, Halide::Target::CUDACapability75},
+          {80, Halide::Target::CUDACapability80},
+          {86, Halide::Target::CUDACapability86}};
+      // The highest capability Halide 14 knows that the GPU has.
+      Halide::Target::Feature capability = Halide::Target::FeatureEnd;
+      for (auto [cc, feature] : kCapabilities)
+        if (cc <= options.cudaCapability)
+          capability = feature;
+      if (capability == Halide::Target::FeatureEnd) {
+        module.emitError("CUDA compute capability ")
+            << options.cudaCapability << " is below the oldest Halide "
+            << "supports (30)";
+        return failure();
+      }
       target = Halide::get_host_target()
                    .with_feature(Halide::Target::CUDA)
-                   .with_feature(Halide::Target::CUDACapability61);
+                   .with_feature(capability);
     } else if (Halide::Target::validate_target_string(options.target)) {
       target = Halide::Target(options.target);
     } else {

@@ -376,7 +376,19 @@ static int run_graph(cnnc_model *m, graph_state *g, int64_t batch,
   }
   if (g->profile)
     ++g->profile_runs;
-  return CNNC_OK;
+  /* GPU targets: bring results back and free device memory; descriptors are
+   * rebuilt for the next run. */
+  for (int32_t b = 0; b < graph->num_buffers; ++b) {
+    halide_buffer_t *h = &g->hbufs[b];
+    if (!h->device)
+      continue;
+    if (h->flags & halide_buffer_flag_device_dirty)
+      if (halide_copy_to_host(NULL, h) != 0)
+        status = fail(m, CNNC_ERROR_KERNEL, "copying %s from the GPU failed",
+                      m->model->name);
+    halide_device_free(NULL, h);
+  }
+  return status;
 }
 
 int cnnc_rt_run(cnnc_model *m, int64_t batch, const void *const *inputs,

@@ -27,10 +27,6 @@ using namespace cnnc::onnximport;
 
 static constexpr int64_t kDyn = ShapedType::kDynamicSize;
 
-/// Graph inputs with more elements per batch than this are rejected as
-/// absurd; no CNN input comes close (2^34 floats are 64 GiB).
-static constexpr int64_t kMaxInputElements = int64_t(1) << 34;
-
 /// Turns `raw` into a valid bare symbol name: [A-Za-z_][A-Za-z0-9_]*.
 static std::string sanitizeSymbol(StringRef raw, StringRef fallback) {
   std::string s;
@@ -287,6 +283,14 @@ FailureOr<Value> Importer::createInferred(Location loc, StringRef opName,
   if (failed(infer(context, loc, operands, DictionaryAttr::get(context, attrs),
                    /*regions=*/{}, types)))
     return failure();
+  for (Type type : types) {
+    int64_t elements = 1;
+    for (int64_t d : type.cast<ShapedType>().getShape())
+      if (d != kDyn && (__builtin_mul_overflow(elements, d, &elements) ||
+                        elements > kMaxTensorElements))
+        return fail(emitError(loc) << "the result of " << opName
+                                   << " would have absurdly many elements");
+  }
   OperationState state(loc, opName);
   state.addOperands(operands);
   state.addAttributes(attrs);
@@ -330,6 +334,10 @@ Importer::resolveReshapeTarget(const NodeRef &node, Value input,
   for (size_t i = 0; i < target.size(); ++i) {
     const SymInt &s = target[i];
     if (s.isKnown()) {
+      if (s.value < -1 || s.value > kMaxShapeValue)
+        return fail(emitError(node.loc) << node.opType()
+                                        << ": invalid target dimension "
+                                        << s.value);
       hasInferred |= s.value == -1;
       out.push_back(s.value);
       continue;
@@ -603,7 +611,7 @@ LogicalResult Importer::defineGraphInputs(SmallVectorImpl<Type> &types,
                << i << "; only the batch dimension (index 0) may be dynamic";
       }
       if (__builtin_mul_overflow(elements, dim.dim_value(), &elements) ||
-          elements > kMaxInputElements)
+          elements > kMaxTensorElements)
         return emitError(fileLoc) << "graph input '" << name
                                   << "' has absurdly large dimensions";
       shape.push_back(dim.dim_value());

@@ -43,6 +43,14 @@ namespace onnximport {
 constexpr int64_t kMinOpset = 6;
 constexpr int64_t kMaxOpset = 17;
 
+/// No tensor of the imported graph may have more elements than this (2^34
+/// floats are 64 GiB); it keeps all shape arithmetic, here and in the cnn
+/// dialect's shape rules, far from int64 overflow.
+constexpr int64_t kMaxTensorElements = int64_t(1) << 34;
+/// Bound on sizes, pads, strides and dilations given by attributes or shape
+/// inputs, for the same reason.
+constexpr int64_t kMaxShapeValue = int64_t(1) << 31;
+
 /// Tensors computed at import time (ConstantOfShape, broadcasts) may not grow
 /// beyond this many elements: they are shape data, not weights, and a hostile
 /// shape must not make the importer allocate gigabytes.

@@ -454,6 +454,10 @@ LogicalResult Evaluator::slice() {
             st = steps[i];
     if (st == 0)
       return error() << "a step of 0 is invalid";
+    // Any step beyond the dimension takes one element; clamping keeps the
+    // arithmetic below (and -INT64_MIN) from overflowing.
+    st = std::max<int64_t>(std::min<int64_t>(st, kMaxShapeValue),
+                           -kMaxShapeValue);
     // ONNX's clamping rules; the bounds are compared before adding `dim`
     // so that INT64_MIN/MAX sentinels cannot overflow.
     if (s < 0)

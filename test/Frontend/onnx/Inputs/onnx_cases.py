@@ -1,0 +1,404 @@
+"""Writes small ONNX models for the importer's lit tests.
+
+Usage: onnx_cases.py CASE OUTPUT [CASE OUTPUT...]
+
+(Several cases per run: importing onnx costs more than writing a model.)
+
+Models are built with onnx.helper so that each test controls exactly which
+nodes, attributes and (broken) tensors the importer sees. Cases meant to be
+malformed skip onnx.checker and write the bytes directly.
+"""
+import os
+import random
+import sys
+
+import numpy as np
+import onnx
+from onnx import TensorProto, helper, numpy_helper
+
+F = TensorProto.FLOAT
+I64 = TensorProto.INT64
+
+
+def save(model, path, check=True):
+    if check:
+        onnx.checker.check_model(model)
+    with open(path, "wb") as f:
+        f.write(model.SerializeToString())
+
+
+def model(nodes, inputs, outputs, inits=(), opset=13, name="g"):
+    graph = helper.make_graph(nodes, name, inputs, outputs, list(inits))
+    m = helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)])
+    m.ir_version = 7
+    # Output types are left to shape inference, as exporters write them.
+    try:
+        return onnx.shape_inference.infer_shapes(m)
+    except Exception:
+        return m
+
+
+def vi(name, shape, elem=F):
+    return helper.make_tensor_value_info(name, elem, shape)
+
+
+def weight(name, shape, seed=0):
+    data = np.random.RandomState(seed).uniform(-1, 1, shape).astype(np.float32)
+    return numpy_helper.from_array(data, name)
+
+
+def ints(name, values):
+    return numpy_helper.from_array(np.array(values, dtype=np.int64), name)
+
+
+# --- Convolution and pooling --------------------------------------------------
+
+def conv_auto_pad(path, mode):
+    x = vi("x", ["N", 3, 8, 8])
+    nodes = [helper.make_node("Conv", ["x", "w"], ["y"], name="conv",
+                              auto_pad=mode, strides=[2, 2])]
+    save(model(nodes, [x], [vi("y", None)], [weight("w", [4, 3, 3, 3])]), path)
+
+
+def pools(path):
+    x = vi("x", ["N", 4, 9, 9])
+    nodes = [
+        helper.make_node("MaxPool", ["x"], ["m"], name="maxpool",
+                         kernel_shape=[3, 3], strides=[2, 2], ceil_mode=1),
+        helper.make_node("AveragePool", ["m"], ["a"], name="avgpool",
+                         kernel_shape=[3, 3], pads=[1, 1, 1, 1],
+                         count_include_pad=1),
+        helper.make_node("GlobalMaxPool", ["a"], ["g"], name="gmax"),
+        helper.make_node("GlobalAveragePool", ["x"], ["h"], name="gavg"),
+    ]
+    save(model(nodes, [x], [vi("g", None), vi("h", None)]), path)
+
+
+def maxpool_indices(path):
+    x = vi("x", [1, 1, 4, 4])
+    nodes = [
+        helper.make_node("MaxPool", ["x"], ["m", "idx"], name="pool",
+                         kernel_shape=[2, 2]),
+        helper.make_node("Cast", ["idx"], ["y"], name="cast", to=F),
+    ]
+    save(model(nodes, [x], [vi("m", None), vi("y", None)]), path)
+
+
+# --- Activations, softmax ----------------------------------------------------
+
+def softmax(path, opset, op="Softmax"):
+    x = vi("x", ["N", 3, 4, 5])
+    nodes = [helper.make_node(op, ["x"], ["y"], name="sm", axis=1)]
+    save(model(nodes, [x], [vi("y", None)], opset=opset), path)
+
+
+def clip_opset7(path):
+    x = vi("x", ["N", 8])
+    nodes = [helper.make_node("Clip", ["x"], ["y"], name="clip", min=0.0,
+                              max=6.0),
+             helper.make_node("Clip", ["y"], ["z"], name="clip_max_only",
+                              max=1.0)]
+    save(model(nodes, [x], [vi("z", None)], opset=7), path)
+
+
+def clip_opset11(path):
+    x = vi("x", ["N", 8])
+    nodes = [
+        helper.make_node("Constant", [], ["lo"], name="c_lo",
+                         value=numpy_helper.from_array(np.array(0.0, np.float32))),
+        helper.make_node("Constant", [], ["hi"], name="c_hi",
+                         value=numpy_helper.from_array(np.array(6.0, np.float32))),
+        helper.make_node("Clip", ["x", "lo", "hi"], ["y"], name="relu6"),
+        # Omitted minimum: unbounded below.
+        helper.make_node("Clip", ["y", "", "hi"], ["z"], name="upper_only"),
+    ]
+    save(model(nodes, [x], [vi("z", None)], opset=11), path)
+
+
+def activations(path):
+    x = vi("x", ["N", 8])
+    scale = numpy_helper.from_array(np.array(0.5, np.float32), "half")
+    nodes = [
+        helper.make_node("LeakyRelu", ["x"], ["a"], name="leaky", alpha=0.2),
+        helper.make_node("Sigmoid", ["a"], ["b"], name="sig"),
+        helper.make_node("Tanh", ["b"], ["c"], name="tanh"),
+        helper.make_node("Constant", [], ["one"], name="one_const",
+                         value=numpy_helper.from_array(np.array([1.0], np.float32))),
+        helper.make_node("Add", ["c", "one"], ["d"], name="add_one"),
+        helper.make_node("Mul", ["d", "half"], ["e"], name="mul_half"),
+        helper.make_node("Dropout", ["e", "ratio"], ["f"], name="drop"),
+        helper.make_node("ReduceMean", ["f"], ["g"], name="mean", axes=[1],
+                         keepdims=0),
+    ]
+    ratio = numpy_helper.from_array(np.array(0.25, np.float32), "ratio")
+    save(model(nodes, [x], [vi("g", None)], [scale, ratio]), path)
+
+
+def dropout_mask(path):
+    x = vi("x", ["N", 8])
+    nodes = [helper.make_node("Dropout", ["x"], ["y", "mask"], name="drop",
+                              ratio=0.5),
+             helper.make_node("Cast", ["mask"], ["m"], name="cast", to=F)]
+    save(model(nodes, [x], [vi("y", None), vi("m", None)], opset=10), path)
+
+
+# --- Dense layers, shapes ----------------------------------------------------
+
+def dense(path):
+    x = vi("x", ["batch_size", 2, 3, 4])
+    nodes = [
+        helper.make_node("Flatten", ["x"], ["f"], name="flatten"),
+        helper.make_node("Gemm", ["f", "fc.weight", "fc.bias"], ["g"],
+                         name="/fc/Gemm", transB=1, alpha=0.5),
+        helper.make_node("MatMul", ["g", "proj"], ["y"], name="/head/MatMul"),
+    ]
+    inits = [weight("fc.weight", [10, 24]), weight("fc.bias", [10], 1),
+             weight("proj", [10, 5], 2)]
+    save(model(nodes, [x], [vi("y", None)], inits), path)
+
+
+def view_chain(path):
+    """x.view(x.size(0), -1) as PyTorch exports it, built by hand."""
+    x = vi("x", ["N", 2, 3, 4])
+    nodes = [
+        helper.make_node("Shape", ["x"], ["s"], name="shape"),
+        helper.make_node("Gather", ["s", "zero"], ["n"], name="gather", axis=0),
+        helper.make_node("Unsqueeze", ["n", "axes0"], ["n1"], name="unsq"),
+        helper.make_node("Concat", ["n1", "minus1"], ["target"], name="cat",
+                         axis=0),
+        helper.make_node("Reshape", ["x", "target"], ["y"], name="view"),
+        # A static slice of the shape: [3, 4] -> 12 via ReduceProd-free math.
+        helper.make_node("Slice", ["s", "st", "en"], ["hw"], name="slice"),
+        helper.make_node("Concat", ["n1", "two", "hw"], ["t2"], name="cat2",
+                         axis=0),
+        helper.make_node("Reshape", ["x", "t2"], ["z"], name="same_shape"),
+        helper.make_node("Unsqueeze", ["y", "axes2"], ["u"], name="unsq_act"),
+        helper.make_node("Squeeze", ["u", "axes2"], ["v"], name="sq_act"),
+    ]
+    inits = [ints("zero", 0), ints("axes0", [0]), ints("minus1", [-1]),
+             ints("st", [2]), ints("en", [4]), ints("two", [2]),
+             ints("axes2", [2])]
+    outputs = [vi("v", ["N", 24]), vi("z", ["N", 2, 3, 4])]
+    save(model(nodes, [x], outputs, inits), path)
+
+
+def concat_pad(path, opset):
+    a = vi("a", ["N", 2, 4, 4])
+    b = vi("b", ["N", 3, 4, 4])
+    nodes = [helper.make_node("Concat", ["a", "b"], ["c"], name="cat", axis=1)]
+    if opset < 11:
+        nodes.append(helper.make_node("Pad", ["c"], ["y"], name="pad",
+                                      pads=[0, 0, 1, 2, 0, 0, 3, 4], value=1.5))
+        inits = []
+    else:
+        nodes.append(helper.make_node("Pad", ["c", "pads", "val"], ["y"],
+                                      name="pad"))
+        inits = [ints("pads", [0, 0, 1, 2, 0, 0, 3, 4]),
+                 numpy_helper.from_array(np.array(1.5, np.float32), "val")]
+    save(model(nodes, [a, b], [vi("y", None)], inits, opset=opset), path)
+
+
+def pad_reflect(path):
+    x = vi("x", [1, 1, 4, 4])
+    nodes = [helper.make_node("Pad", ["x", "pads"], ["y"], name="pad",
+                              mode="reflect")]
+    save(model(nodes, [x], [vi("y", None)], [ints("pads", [0, 0, 1, 1, 0, 0, 1, 1])]),
+         path)
+
+
+def cut(path):
+    x = vi("x", ["N", 3, 8, 8])
+    nodes = [
+        helper.make_node("Conv", ["x", "backbone.conv.weight"], ["c"],
+                         name="/backbone/conv/Conv", pads=[1, 1, 1, 1]),
+        helper.make_node("Relu", ["c"], ["r"], name="/backbone/relu/Relu"),
+        helper.make_node("GlobalAveragePool", ["r"], ["p"], name="/pool"),
+        helper.make_node("Flatten", ["p"], ["f"], name="/flatten"),
+        helper.make_node("Gemm", ["f", "head.weight", "head.bias"], ["y"],
+                         name="/head/Gemm", transB=1),
+    ]
+    inits = [weight("backbone.conv.weight", [4, 3, 3, 3]),
+             weight("head.weight", [2, 4], 1), weight("head.bias", [2], 2)]
+    save(model(nodes, [x], [vi("y", None)], inits), path)
+
+
+def unsupported(path):
+    x = vi("x", ["N", 4])
+    nodes = [
+        helper.make_node("Floor", ["x"], ["a"], name="floor_1"),
+        helper.make_node("Relu", ["a"], ["b"], name="relu"),
+        helper.make_node("Ceil", ["b"], ["c"], name="up1"),
+        helper.make_node("Ceil", ["c"], ["d"], name="up2"),
+        helper.make_node("Ceil", ["d"], ["e"]),
+    ]
+    save(model(nodes, [x], [vi("e", None)]), path)
+
+
+# --- Malformed models ---------------------------------------------------------
+
+def valid_bytes():
+    x = vi("x", ["N", 4])
+    nodes = [helper.make_node("Gemm", ["x", "w"], ["y"], name="fc", transB=1)]
+    return model(nodes, [x], [vi("y", None)], [weight("w", [3, 4])]
+                 ).SerializeToString()
+
+
+def empty(path):
+    open(path, "wb").close()
+
+
+def truncated(path):
+    data = valid_bytes()
+    with open(path, "wb") as f:
+        f.write(data[: len(data) - 7])
+
+
+def random_bytes(path):
+    rng = random.Random(1234)
+    with open(path, "wb") as f:
+        f.write(bytes(rng.getrandbits(8) for _ in range(4096)))
+
+
+def cycle(path):
+    x = vi("x", ["N", 4])
+    nodes = [
+        helper.make_node("Add", ["x", "b"], ["a"], name="add_a"),
+        helper.make_node("Relu", ["a"], ["b"], name="relu_b"),
+        helper.make_node("Relu", ["a"], ["y"], name="out"),
+    ]
+    save(model(nodes, [x], [vi("y", None)]), path, check=False)
+
+
+def unsorted(path):
+    """Valid but not topologically sorted: the importer sorts it."""
+    x = vi("x", ["N", 4])
+    nodes = [
+        helper.make_node("Sigmoid", ["a"], ["y"], name="second"),
+        helper.make_node("Relu", ["x"], ["a"], name="first"),
+    ]
+    save(model(nodes, [x], [vi("y", ["N", 4])]), path, check=False)
+
+
+def missing_initializer(path):
+    x = vi("x", ["N", 4])
+    nodes = [helper.make_node("Gemm", ["x", "fc.weight"], ["y"], name="fc",
+                              transB=1)]
+    save(model(nodes, [x], [vi("y", None)]), path, check=False)
+
+
+def absurd_dims(path, which):
+    x = vi("x", ["N", 4])
+    w = weight("w", [3, 4])
+    if which == "huge":
+        del w.dims[:]
+        w.dims.extend([1 << 40, 1 << 40])
+    elif which == "negative":
+        del w.dims[:]
+        w.dims.extend([3, -4])
+    elif which == "rawsize":
+        w.raw_data = w.raw_data[:-4]
+    nodes = [helper.make_node("Gemm", ["x", "w"], ["y"], name="fc", transB=1)]
+    save(model(nodes, [x], [vi("y", ["N", 3])], [w]), path, check=False)
+
+
+def huge_input(path):
+    x = vi("x", ["N", 1 << 31, 1 << 31, 1 << 31])
+    nodes = [helper.make_node("Relu", ["x"], ["y"], name="relu")]
+    save(model(nodes, [x], [vi("y", ["N", 1 << 31, 1 << 31, 1 << 31])]), path)
+
+
+def duplicate_output(path):
+    x = vi("x", ["N", 4])
+    nodes = [helper.make_node("Relu", ["x"], ["y"], name="relu")]
+    save(model(nodes, [x], [vi("y", ["N", 4]), vi("y", ["N", 4])]), path,
+         check=False)
+
+
+def symbolic_dim(path):
+    x = vi("x", ["N", 3, "H", 8])
+    nodes = [helper.make_node("Relu", ["x"], ["y"], name="relu")]
+    save(model(nodes, [x], [vi("y", None)]), path)
+
+
+def opset18(path):
+    x = vi("x", ["N", 4])
+    nodes = [helper.make_node("Relu", ["x"], ["y"], name="relu")]
+    m = model(nodes, [x], [vi("y", None)], opset=18)
+    m.ir_version = 8
+    save(m, path, check=False)
+
+
+def external(path, location):
+    """A weight in an external file; `location` may try to leave the folder."""
+    folder = os.path.dirname(os.path.abspath(path))
+    w = weight("fc.weight", [3, 4])
+    data = w.raw_data
+    if location == "inside.bin":
+        with open(os.path.join(folder, location), "wb") as f:
+            f.write(b"\0" * 16 + data)
+    elif location.startswith("escape/"):
+        # A link inside the folder that points out of it.
+        outside = os.path.dirname(folder)
+        with open(os.path.join(outside, "outside.bin"), "wb") as f:
+            f.write(b"\0" * 16 + data)
+        link = os.path.join(folder, "escape")
+        if os.path.lexists(link):
+            os.remove(link)
+        os.symlink(outside, link)
+    w.ClearField("raw_data")
+    w.data_location = TensorProto.EXTERNAL
+    for key, value in (("location", location), ("offset", "16"),
+                       ("length", str(len(data)))):
+        entry = w.external_data.add()
+        entry.key, entry.value = key, value
+    x = vi("x", ["N", 4])
+    nodes = [helper.make_node("Gemm", ["x", "fc.weight"], ["y"], name="fc",
+                              transB=1)]
+    save(model(nodes, [x], [vi("y", None)], [w]), path, check=False)
+
+
+CASES = {
+    "conv_same_upper": lambda p: conv_auto_pad(p, "SAME_UPPER"),
+    "conv_same_lower": lambda p: conv_auto_pad(p, "SAME_LOWER"),
+    "conv_valid": lambda p: conv_auto_pad(p, "VALID"),
+    "pools": pools,
+    "maxpool_indices": maxpool_indices,
+    "softmax7": lambda p: softmax(p, 7),
+    "softmax13": lambda p: softmax(p, 13),
+    "logsoftmax11": lambda p: softmax(p, 11, "LogSoftmax"),
+    "clip7": clip_opset7,
+    "clip11": clip_opset11,
+    "activations": activations,
+    "dropout_mask": dropout_mask,
+    "dense": dense,
+    "view_chain": view_chain,
+    "concat_pad7": lambda p: concat_pad(p, 7),
+    "concat_pad13": lambda p: concat_pad(p, 13),
+    "pad_reflect": pad_reflect,
+    "cut": cut,
+    "unsupported": unsupported,
+    "truncated": truncated,
+    "random": random_bytes,
+    "cycle": cycle,
+    "unsorted": unsorted,
+    "missing_initializer": missing_initializer,
+    "huge_dims": lambda p: absurd_dims(p, "huge"),
+    "negative_dims": lambda p: absurd_dims(p, "negative"),
+    "raw_size": lambda p: absurd_dims(p, "rawsize"),
+    "huge_input": huge_input,
+    "duplicate_output": duplicate_output,
+    "symbolic_dim": symbolic_dim,
+    "opset18": opset18,
+    "external_inside": lambda p: external(p, "inside.bin"),
+    "external_parent": lambda p: external(p, "../secret.bin"),
+    "external_absolute": lambda p: external(p, "/etc/passwd"),
+    "external_symlink": lambda p: external(p, "escape/outside.bin"),
+    "empty": empty,
+}
+
+if __name__ == "__main__":
+    args = sys.argv[1:]
+    if not args or len(args) % 2:
+        sys.exit(__doc__)
+    for case, out in zip(args[::2], args[1::2]):
+        CASES[case](out)
