@@ -1,0 +1,137 @@
+#!/usr/bin/env python3
+"""PyTorch models exported to ONNX, compiled by the real CLI, run through the
+C ABI, and compared with PyTorch's own outputs.
+
+Usage: torch_models.py WORK_DIR MODEL [MODEL...]
+Models: lenet5, resnet_small_bn (BatchNorm kept in the ONNX),
+resnet_small_folded (BatchNorm folded by the exporter), resnet18_64,
+resnet18_224, mobilenet_block (depthwise conv + ReLU6).
+Each is compiled with and without graph optimizations (-O0) and run with
+batch 1 and 3 from the same library; outputs must match PyTorch within
+1e-4 relative to the output's scale.
+"""
+import os
+import subprocess
+import sys
+
+import numpy as np
+import torch
+import torch.nn as nn
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from cnnc_model import Model  # noqa: E402
+
+TOL = 1e-4
+
+
+def randomize_bn(model):
+    # Non-trivial statistics, so folding BatchNorm is really exercised.
+    g = torch.Generator().manual_seed(1)
+    for m in model.modules():
+        if isinstance(m, nn.BatchNorm2d):
+            m.running_mean.copy_(torch.rand(m.num_features, generator=g) - 0.5)
+            m.running_var.copy_(torch.rand(m.num_features, generator=g) + 0.5)
+            m.weight.data.copy_(torch.rand(m.num_features, generator=g) + 0.5)
+            m.bias.data.copy_(torch.rand(m.num_features, generator=g) - 0.5)
+    return model
+
+
+class Block(nn.Module):
+    def __init__(self, cin, cout, stride):
+        super().__init__()
+        self.conv1 = nn.Conv2d(cin, cout, 3, stride, 1, bias=False)
+        self.bn1 = nn.BatchNorm2d(cout)
+        self.conv2 = nn.Conv2d(cout, cout, 3, 1, 1, bias=False)
+        self.bn2 = nn.BatchNorm2d(cout)
+        self.down = None
+        if stride != 1 or cin != cout:
+            self.down = nn.Sequential(nn.Conv2d(cin, cout, 1, stride, bias=False),
+                                      nn.BatchNorm2d(cout))
+
+    def forward(self, x):
+        y = torch.relu(self.bn1(self.conv1(x)))
+        y = self.bn2(self.conv2(y))
+        return torch.relu(y + (self.down(x) if self.down else x))
+
+
+def resnet_small():
+    return nn.Sequential(nn.Conv2d(3, 8, 3, 1, 1, bias=False), nn.BatchNorm2d(8),
+                         nn.ReLU(), nn.MaxPool2d(3, 2, 1), Block(8, 8, 1),
+                         Block(8, 16, 2), nn.AdaptiveAvgPool2d(1), nn.Flatten(),
+                         nn.Linear(16, 5))
+
+
+class Flat(nn.Module):
+    def forward(self, x):
+        return x.view(x.size(0), -1)  # Shape/Gather/Unsqueeze/Concat/Reshape
+
+
+def mobilenet_block():
+    return nn.Sequential(
+        nn.Conv2d(3, 16, 3, 2, 1, bias=False), nn.BatchNorm2d(16), nn.ReLU6(),
+        nn.Conv2d(16, 16, 3, 1, 1, groups=16, bias=False), nn.BatchNorm2d(16),
+        nn.ReLU6(), nn.Conv2d(16, 24, 1, bias=False), nn.BatchNorm2d(24),
+        nn.AvgPool2d(2), Flat(), nn.Linear(24 * 4 * 4, 7))
+
+
+def lenet5():
+    return nn.Sequential(
+        nn.Conv2d(1, 6, 5, padding=2), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Conv2d(6, 16, 5), nn.ReLU(), nn.MaxPool2d(2), Flat(),
+        nn.Linear(400, 120), nn.ReLU(), nn.Linear(120, 84), nn.ReLU(),
+        nn.Linear(84, 10))
+
+
+def resnet18():
+    import torchvision
+    return torchvision.models.resnet18(weights=None)
+
+
+# name: (constructor, input shape, keep BatchNorm in the ONNX)
+MODELS = {
+    "lenet5": (lenet5, (1, 28, 28), False),
+    "resnet_small_bn": (resnet_small, (3, 16, 16), True),
+    "resnet_small_folded": (resnet_small, (3, 16, 16), False),
+    "resnet18_64": (resnet18, (3, 64, 64), True),
+    "resnet18_224": (resnet18, (3, 224, 224), False),
+    "mobilenet_block": (mobilenet_block, (3, 16, 16), True),
+}
+
+
+def check(name, work):
+    make, shape, keep_bn = MODELS[name]
+    torch.manual_seed(0)
+    model = randomize_bn(make()).eval()
+    onnx_path = os.path.join(work, name + ".onnx")
+    kw = {}
+    if keep_bn:
+        kw = dict(training=torch.onnx.TrainingMode.PRESERVE,
+                  do_constant_folding=False)
+    torch.onnx.export(model, torch.randn(1, *shape), onnx_path,
+                      input_names=["input"], output_names=["output"],
+                      dynamic_axes={"input": {0: "N"}, "output": {0: "N"}},
+                      opset_version=13, **kw)
+    ok = True
+    for opt in ("-O2", "-O0"):
+        so = os.path.join(work, "%s%s.so" % (name, opt))
+        subprocess.run(["cnnc", onnx_path, "-o", so, opt, "--name", "m"],
+                       check=True)
+        lib = Model(so, "m")
+        for batch in (1, 3):
+            x = np.random.RandomState(batch).randn(batch, *shape).astype(np.float32)
+            (got,) = lib.run(x)
+            with torch.no_grad():
+                ref = model(torch.from_numpy(x)).numpy()
+            err = float(np.max(np.abs(got - ref)) / max(1.0, np.max(np.abs(ref))))
+            status = "ok" if err <= TOL else "MISMATCH"
+            ok = ok and status == "ok"
+            print("%s %s batch %d: max error %.2e %s" % (name, opt, batch, err, status))
+    return ok
+
+
+if __name__ == "__main__":
+    work = sys.argv[1]
+    os.makedirs(work, exist_ok=True)
+    results = [check(n, work) for n in sys.argv[2:]]
+    print("ALL OK" if all(results) else "MISMATCH")
+    sys.exit(0 if all(results) else 1)
