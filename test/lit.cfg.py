@@ -5,7 +5,7 @@ import lit.formats
 config.name = "cnnc"
 config.test_format = lit.formats.ShTest(execute_external=False)
 config.suffixes = [".mlir", ".cnn", ".test"]
-config.excludes = ["Inputs", "CMakeLists.txt", "lit.cfg.py", "lit.site.cfg.py", "unit"]
+config.excludes = ["Inputs", "CMakeLists.txt", "lit.cfg.py", "lit.site.cfg.py", "unit", "onnx-cases.txt", "onnx-unsupported.txt"]
 config.test_source_root = os.path.dirname(__file__)
 config.test_exec_root = os.path.join(config.cnnc_obj_root, "test")
 
@@ -44,3 +44,4 @@ import shutil, subprocess as _sp
 if shutil.which("nvidia-smi") and _sp.call(["nvidia-smi", "-L"], stdout=_sp.DEVNULL, stderr=_sp.DEVNULL) == 0:
     config.available_features.add("cuda-gpu")
 config.substitutions.append(("%{cuda_result}", "GPU" if "cuda-gpu" in config.available_features else "NOGPU"))
+config.substitutions.append(("%{bindir}", config.cnnc_tools_dir))

@@ -130,8 +130,24 @@ def main():
         else:
             print("PASS %s" % case)
             passed += 1
-    print("%d passed, %d problems, %d cases listed unsupported" %
-          (passed, len(problems), len(unsupported)))
+    # Unsupported cases must be refused cleanly: exit status 1 and an
+    # error line, never a crash.
+    refused = 0
+    for case in sorted(unsupported):
+        if args.filter not in case:
+            continue
+        model = os.path.join(DATA, case, "model.onnx")
+        r = subprocess.run([os.path.join(args.bin, "cnnc"), model, "-o",
+                            os.path.join(args.work, "refused.so")],
+                           capture_output=True, text=True)
+        if r.returncode != 1 or "error:" not in r.stderr:
+            print("FAIL %s: expected a clean refusal, got exit %d: %s" % (
+                case, r.returncode, r.stderr.strip()[:500]))
+            problems.append(case)
+        else:
+            refused += 1
+    print("%d passed, %d refused cleanly, %d problems" %
+          (passed, refused, len(problems)))
     for p in problems:
         print("PROBLEM " + p)
     return 1 if problems else 0
