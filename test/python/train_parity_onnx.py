@@ -1,0 +1,84 @@
+#!/usr/bin/env python3
+"""Training parity through the command line tools.
+
+A LeNet-5 exported by PyTorch (ONNX) is compiled with `cnnc --train`, trained
+for 5 steps on fixed batches by `cnnc-train --no-shuffle --export`, and the
+exported initializers are compared with PyTorch's weights after the same 5
+steps (same initial weights, same batches, same optimizer).
+
+Usage: train_parity_onnx.py WORK_DIR sgd|momentum|adam [BATCH]
+"""
+import os
+import subprocess
+import sys
+
+import numpy as np
+import onnx
+import torch
+import torch.nn as nn
+from onnx import numpy_helper
+
+OPTIMIZERS = {
+    "sgd": (["--optimizer", "sgd", "--lr", "0.05"],
+            lambda p: torch.optim.SGD(p, lr=0.05)),
+    "momentum": (["--optimizer", "sgd", "--lr", "0.05", "--momentum", "0.9",
+                  "--weight-decay", "0.001"],
+                 lambda p: torch.optim.SGD(p, lr=0.05, momentum=0.9,
+                                           weight_decay=0.001)),
+    "adam": (["--optimizer", "adam", "--lr", "0.001"],
+             lambda p: torch.optim.Adam(p, lr=0.001)),
+}
+
+
+def main():
+    work, opt = sys.argv[1], sys.argv[2]
+    os.makedirs(work, exist_ok=True)
+    torch.manual_seed(0)
+    net = nn.Sequential(
+        nn.Conv2d(1, 6, 5, padding=2), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Conv2d(6, 16, 5), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(),
+        nn.Linear(400, 120), nn.ReLU(), nn.Linear(120, 84), nn.ReLU(),
+        nn.Linear(84, 10))
+    src = os.path.join(work, "lenet.onnx")
+    torch.onnx.export(net, torch.randn(1, 1, 28, 28), src,
+                      input_names=["input"], output_names=["logits"],
+                      dynamic_axes={"input": {0: "N"}, "logits": {0: "N"}},
+                      opset_version=13, training=torch.onnx.TrainingMode.TRAINING,
+                      do_constant_folding=False)
+    rs = np.random.RandomState(0)
+    batch = int(sys.argv[3]) if len(sys.argv) > 3 else 8
+    x = rs.randn(5 * batch, 1, 28, 28).astype(np.float32)
+    y = rs.randint(0, 10, 5 * batch).astype(np.int64)
+    np.save(os.path.join(work, "x.npy"), x)
+    np.save(os.path.join(work, "y.npy"), y)
+    so = os.path.join(work, "lenet.so")
+    subprocess.run(["cnnc", src, "--train", "-o", so], check=True)
+    flags, make_opt = OPTIMIZERS[opt]
+    out = os.path.join(work, "trained.onnx")
+    subprocess.run(["cnnc-train", so, "--train-images", os.path.join(work, "x.npy"),
+                    "--train-labels", os.path.join(work, "y.npy"), "--steps", "5",
+                    "--batch", str(batch), "--no-shuffle", "--export", out, "--quiet"]
+                   + flags, check=True)
+    o = make_opt(net.parameters())
+    for s in range(5):
+        o.zero_grad()
+        loss = nn.functional.cross_entropy(
+            net(torch.from_numpy(x[batch * s:batch * (s + 1)])),
+            torch.from_numpy(y[batch * s:batch * (s + 1)]))
+        loss.backward()
+        o.step()
+    trained = {t.name: numpy_helper.to_array(t)
+               for t in onnx.load(out).graph.initializer}
+    expected = {k: v.detach().numpy() for k, v in net.state_dict().items()}
+    worst = 0.0
+    for name, ref in expected.items():
+        got = trained[name]
+        err = float(np.max(np.abs(got - ref)) / max(np.max(np.abs(ref)), 1e-12))
+        worst = max(worst, err)
+        print("%s %s: max relative error %.2e" % (opt, name, err))
+    print("%s: worst %.2e %s" % (opt, worst, "OK" if worst <= 1e-4 else "MISMATCH"))
+    return 0 if worst <= 1e-4 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
