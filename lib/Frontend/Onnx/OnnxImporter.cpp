@@ -80,21 +80,38 @@ Importer::tensorFromProto(Location loc, const onnx::TensorProto &proto) {
     return t;
   }
   if (!isIntegerType(type))
-    return fail(emitError(loc) << "tensor '" << proto.name() << "' has element type "
-                          << dataTypeName(type)
-                          << ", which cnnc does not support");
+    return fail(emitError(loc)
+                << "tensor '" << proto.name() << "' has element type "
+                << dataTypeName(type) << ", which cnnc does not support");
   if (numElements(proto) > kMaxComputedElements)
-    return fail(emitError(loc) << "integer tensor '" << proto.name() << "' has "
-                          << numElements(proto)
-                          << " elements; only small integer tensors (shape "
-                             "data) are supported");
+    return fail(emitError(loc)
+                << "integer tensor '" << proto.name() << "' has "
+                << numElements(proto)
+                << " elements; only small integer tensors (shape "
+                   "data) are supported");
   std::vector<int64_t> raw;
   if (failed(decodeInts(proto, raw)))
-    return fail(emitError(loc) << "cannot decode tensor '" << proto.name() << "'");
+    return fail(emitError(loc)
+                << "cannot decode tensor '" << proto.name() << "'");
   t.ints.reserve(raw.size());
   for (int64_t v : raw)
     t.ints.push_back(SymInt::known(v));
   return t;
+}
+
+Importer::ValueKind Importer::kindOf(StringRef name) {
+  auto it = values.find(name);
+  if (it != values.end()) {
+    if (!it->second.isStatic())
+      return ValueKind::Runtime;
+    return it->second.constant->paramName.empty() ? ValueKind::Static
+                                                  : ValueKind::Weight;
+  }
+  auto init = initializers.find(name);
+  if (init == initializers.end())
+    return ValueKind::Runtime; // Undefined: the converter reports it.
+  return isFloatType(init->second->data_type()) ? ValueKind::Weight
+                                                : ValueKind::Static;
 }
 
 FailureOr<OnnxValue> Importer::lookup(Location loc, StringRef name) {
@@ -136,24 +153,26 @@ FailureOr<StaticTensorRef> Importer::getStaticInput(const NodeRef &node, int i,
   if (failed(value))
     return failure();
   if (!value->isStatic())
-    return fail(emitError(node.loc)
-           << node.opType() << ": " << what
-           << " must be known at import time, but it is computed at run time");
+    return fail(
+        emitError(node.loc)
+        << node.opType() << ": " << what
+        << " must be known at import time, but it is computed at run time");
   return value->constant;
 }
 
-FailureOr<SmallVector<int64_t>>
-Importer::getKnownInts(const NodeRef &node, int i, StringRef what) {
+FailureOr<SmallVector<int64_t>> Importer::getKnownInts(const NodeRef &node,
+                                                       int i, StringRef what) {
   FailureOr<StaticTensorRef> t = getStaticInput(node, i, what);
   if (failed(t))
     return failure();
   if ((*t)->isFloat || (*t)->shape.size() > 1)
     return fail(emitError(node.loc) << node.opType() << ": " << what
-                               << " must be a 1-D integer tensor");
+                                    << " must be a 1-D integer tensor");
   if (!(*t)->allKnown())
-    return fail(emitError(node.loc) << node.opType() << ": " << what
-                               << " depends on a dimension only known at run "
-                                  "time");
+    return fail(emitError(node.loc)
+                << node.opType() << ": " << what
+                << " depends on a dimension only known at run "
+                   "time");
   SmallVector<int64_t> out;
   for (const SymInt &s : (*t)->ints)
     out.push_back(s.value);
@@ -165,13 +184,14 @@ FailureOr<std::vector<float>> Importer::floatsOf(Location loc,
   if (!t.initializer)
     return t.floats;
   if (t.numElements() > kMaxComputedElements)
-    return fail(emitError(loc) << "a tensor of " << t.numElements()
-                          << " elements is too large to compute on at import "
-                             "time");
+    return fail(emitError(loc)
+                << "a tensor of " << t.numElements()
+                << " elements is too large to compute on at import "
+                   "time");
   std::vector<float> out;
   if (failed(decodeFloats(*t.initializer, out)))
     return fail(emitError(loc) << "cannot decode a tensor of type "
-                          << dataTypeName(t.initializer->data_type()));
+                               << dataTypeName(t.initializer->data_type()));
   return out;
 }
 
@@ -182,11 +202,11 @@ FailureOr<float> Importer::getScalarFloat(const NodeRef &node, int i,
     return failure();
   if ((*t)->numElements() != 1)
     return fail(emitError(node.loc) << node.opType() << ": " << what
-                               << " must hold exactly one value");
+                                    << " must hold exactly one value");
   if (!(*t)->isFloat) {
     if (!(*t)->allKnown())
       return fail(emitError(node.loc) << node.opType() << ": " << what
-                                 << " depends on a dynamic dimension");
+                                      << " depends on a dynamic dimension");
     return (float)(*t)->ints[0].value;
   }
   FailureOr<std::vector<float>> data = floatsOf(node.loc, **t);
@@ -225,9 +245,8 @@ std::string Importer::groupFor(StringRef paramName, StringRef consumerName) {
 /// The elements of a static float tensor as an attribute. Weights are
 /// decoded without the import-time computation limit: their size was checked
 /// against the model budget when the file was loaded.
-static FailureOr<DenseElementsAttr> weightData(Location loc,
-                                               RankedTensorType type,
-                                               const StaticTensor &tensor) {
+static FailureOr<DenseElementsAttr>
+weightData(Location loc, RankedTensorType type, const StaticTensor &tensor) {
   if (!tensor.initializer)
     return DenseElementsAttr::get(type, llvm::makeArrayRef(tensor.floats));
   const onnx::TensorProto &proto = *tensor.initializer;
@@ -251,7 +270,7 @@ FailureOr<Value> Importer::materialize(Location loc, StringRef consumerName,
                                        bool isBuffer) {
   if (!tensor.isFloat)
     return fail(emitError(loc) << "an integer tensor is used as data; cnnc "
-                             "computes on f32 tensors only");
+                                  "computes on f32 tensors only");
   if (!tensor.paramName.empty()) {
     auto it = params.find(tensor.paramName);
     if (it != params.end())
@@ -307,7 +326,7 @@ FailureOr<Value> Importer::reshapeTo(Location loc, Value input,
     if (shape[i] != kDyn) {
       if (shape[i] == 0)
         return fail(emitError(loc) << "tensors with a zero-sized dimension are "
-                                 "not supported");
+                                      "not supported");
       target.push_back(shape[i]);
     } else if (i < in.size() && in[i] == kDyn) {
       target.push_back(0);
@@ -317,8 +336,9 @@ FailureOr<Value> Importer::reshapeTo(Location loc, Value input,
     }
   }
   if (inferred > 1)
-    return fail(emitError(loc) << "cannot express this reshape with one inferred "
-                             "dimension");
+    return fail(emitError(loc)
+                << "cannot express this reshape with one inferred "
+                   "dimension");
   return create<cnn::ReshapeOp>(
       loc, input,
       {builder.getNamedAttr("shape", builder.getI64ArrayAttr(target))});
@@ -335,9 +355,9 @@ Importer::resolveReshapeTarget(const NodeRef &node, Value input,
     const SymInt &s = target[i];
     if (s.isKnown()) {
       if (s.value < -1 || s.value > kMaxShapeValue)
-        return fail(emitError(node.loc) << node.opType()
-                                        << ": invalid target dimension "
-                                        << s.value);
+        return fail(emitError(node.loc)
+                    << node.opType() << ": invalid target dimension "
+                    << s.value);
       hasInferred |= s.value == -1;
       out.push_back(s.value);
       continue;
@@ -359,9 +379,9 @@ Importer::resolveReshapeTarget(const NodeRef &node, Value input,
   if (unresolved.empty() || (unresolved.size() == 1 && !hasInferred))
     return out;
   return fail(emitError(node.loc)
-         << node.opType() << ": the target shape has " << unresolved.size()
-         << " entries known only at run time; cnnc needs all but one of "
-            "them at import time");
+              << node.opType() << ": the target shape has " << unresolved.size()
+              << " entries known only at run time; cnnc needs all but one of "
+                 "them at import time");
 }
 
 FailureOr<SmallVector<int64_t>>
@@ -406,7 +426,7 @@ FailureOr<int64_t> Importer::getIntAttr(const NodeRef &node, StringRef name,
     return defaultValue;
   if (attr->type() != onnx::AttributeProto::INT)
     return fail(emitError(node.loc) << node.opType() << ": attribute '" << name
-                               << "' must be an integer");
+                                    << "' must be an integer");
   return attr->i();
 }
 
@@ -417,7 +437,7 @@ FailureOr<float> Importer::getFloatAttr(const NodeRef &node, StringRef name,
     return defaultValue;
   if (attr->type() != onnx::AttributeProto::FLOAT)
     return fail(emitError(node.loc) << node.opType() << ": attribute '" << name
-                               << "' must be a float");
+                                    << "' must be a float");
   return attr->f();
 }
 
@@ -429,7 +449,7 @@ FailureOr<std::string> Importer::getStringAttr(const NodeRef &node,
     return defaultValue.str();
   if (attr->type() != onnx::AttributeProto::STRING)
     return fail(emitError(node.loc) << node.opType() << ": attribute '" << name
-                               << "' must be a string");
+                                    << "' must be a string");
   return attr->s();
 }
 
@@ -440,7 +460,7 @@ Importer::getIntsAttr(const NodeRef &node, StringRef name) {
     return Optional<SmallVector<int64_t>>();
   if (attr->type() != onnx::AttributeProto::INTS)
     return fail(emitError(node.loc) << node.opType() << ": attribute '" << name
-                               << "' must be a list of integers");
+                                    << "' must be a list of integers");
   return Optional<SmallVector<int64_t>>(
       SmallVector<int64_t>(attr->ints().begin(), attr->ints().end()));
 }
@@ -466,9 +486,9 @@ LogicalResult Importer::selectNodes(SmallVectorImpl<std::string> &resultNames,
   if (!options.cutAfter.empty()) {
     const onnx::NodeProto *node = findNode(graph, options.cutAfter);
     if (!node)
-      return emitError(fileLoc) << "cannot cut after node \""
-                                << options.cutAfter
-                                << "\": the graph has no node of that name";
+      return emitError(fileLoc)
+             << "cannot cut after node \"" << options.cutAfter
+             << "\": the graph has no node of that name";
     if (node->output_size() == 0 || node->output(0).empty())
       return emitError(fileLoc) << "cannot cut after node \""
                                 << options.cutAfter << "\": it has no output";
@@ -477,9 +497,9 @@ LogicalResult Importer::selectNodes(SmallVectorImpl<std::string> &resultNames,
   } else if (!options.cutBefore.empty()) {
     cutBeforeNode = findNode(graph, options.cutBefore);
     if (!cutBeforeNode)
-      return emitError(fileLoc) << "cannot cut before node \""
-                                << options.cutBefore
-                                << "\": the graph has no node of that name";
+      return emitError(fileLoc)
+             << "cannot cut before node \"" << options.cutBefore
+             << "\": the graph has no node of that name";
     // Which input is the data is known only once the shape computations are
     // evaluated; import what all inputs need and pick the runtime one.
     for (const std::string &in : cutBeforeNode->input())
@@ -510,8 +530,8 @@ LogicalResult Importer::selectNodes(SmallVectorImpl<std::string> &resultNames,
         producer[out] = i;
   for (const std::string &t : targets)
     if (!defined.count(t) && !producer.count(t))
-      return emitError(fileLoc) << "graph output '" << t
-                                << "' is not computed by the graph";
+      return emitError(fileLoc)
+             << "graph output '" << t << "' is not computed by the graph";
 
   // Nodes are topologically sorted: one backward sweep finds the needed ones.
   for (const std::string &t : targets)
@@ -545,8 +565,7 @@ LogicalResult Importer::reportUnsupported(ArrayRef<int> nodes) {
       continue;
     std::string key =
         defaultDomain ? node.op_type() : node.domain() + "." + node.op_type();
-    unsupported[key].push_back(
-        nodeDisplayName(node, model.originalIndex[i]));
+    unsupported[key].push_back(nodeDisplayName(node, model.originalIndex[i]));
   }
   if (unsupported.empty())
     return success();
@@ -576,8 +595,8 @@ LogicalResult Importer::defineGraphInputs(SmallVectorImpl<Type> &types,
       continue;
     const onnx::TypeProto &type = input.type();
     if (!type.has_tensor_type())
-      return emitError(fileLoc) << "graph input '" << name
-                                << "' is not a tensor";
+      return emitError(fileLoc)
+             << "graph input '" << name << "' is not a tensor";
     const onnx::TypeProto::Tensor &tensor = type.tensor_type();
     if (tensor.elem_type() != onnx::TensorProto::FLOAT)
       return emitError(fileLoc)
@@ -594,26 +613,26 @@ LogicalResult Importer::defineGraphInputs(SmallVectorImpl<Type> &types,
       const auto &dim = tensor.shape().dim(i);
       bool known = dim.has_dim_value() && dim.dim_value() != 0;
       if (known && dim.dim_value() < 0)
-        return emitError(fileLoc) << "graph input '" << name
-                                  << "' has a negative dimension "
-                                  << dim.dim_value();
+        return emitError(fileLoc)
+               << "graph input '" << name << "' has a negative dimension "
+               << dim.dim_value();
       if (!known) {
         if (i == 0) {
           shape.push_back(kDyn);
           continue;
         }
-        std::string what = dim.has_dim_param() && !dim.dim_param().empty()
-                               ? "a symbolic dimension '" + dim.dim_param() +
-                                     "'"
-                               : "an unknown dimension";
+        std::string what =
+            dim.has_dim_param() && !dim.dim_param().empty()
+                ? "a symbolic dimension '" + dim.dim_param() + "'"
+                : "an unknown dimension";
         return emitError(fileLoc)
                << "graph input '" << name << "' has " << what << " at index "
                << i << "; only the batch dimension (index 0) may be dynamic";
       }
       if (__builtin_mul_overflow(elements, dim.dim_value(), &elements) ||
           elements > kMaxTensorElements)
-        return emitError(fileLoc) << "graph input '" << name
-                                  << "' has absurdly large dimensions";
+        return emitError(fileLoc)
+               << "graph input '" << name << "' has absurdly large dimensions";
       shape.push_back(dim.dim_value());
     }
     types.push_back(RankedTensorType::get(shape, builder.getF32Type()));
@@ -710,16 +729,15 @@ OwningOpRef<ModuleOp> Importer::run() {
 
   builder.setInsertionPointToStart(module->getBody());
   for (const std::string &group : groups)
-    builder.create<cnn::GroupOp>(fileLoc, group, /*frozen=*/false,
-                                 FloatAttr(), IntegerAttr());
+    builder.create<cnn::GroupOp>(fileLoc, group, /*frozen=*/false, FloatAttr(),
+                                 IntegerAttr());
 
   if (failed(verify(*module)))
     return nullptr;
   return module;
 }
 
-OwningOpRef<ModuleOp> cnnc::importOnnxFile(MLIRContext *context,
-                                           StringRef path,
+OwningOpRef<ModuleOp> cnnc::importOnnxFile(MLIRContext *context, StringRef path,
                                            const OnnxImportOptions &options) {
   context->loadDialect<cnn::CNNDialect, StandardOpsDialect>();
   Location fileLoc = FileLineColLoc::get(context, path, 0, 0);

@@ -188,6 +188,9 @@ public:
   mlir::OpBuilder builder;
   int64_t opset;
 
+  enum class ValueKind { Runtime, Static, Weight };
+  /// What tensor `name` is, without converting it (no diagnostics).
+  ValueKind kindOf(llvm::StringRef name);
   /// The value of tensor `name`; initializers are converted on first use.
   mlir::FailureOr<OnnxValue> lookup(mlir::Location loc, llvm::StringRef name);
   /// The elements of a static float tensor (decoding an initializer).
@@ -275,10 +278,12 @@ public:
   bool shouldEvaluateStatically(const NodeRef &node);
 
 private:
-  using InferFn = mlir::LogicalResult (*)(
-      mlir::MLIRContext *, llvm::Optional<mlir::Location>, mlir::ValueRange,
-      mlir::DictionaryAttr, mlir::RegionRange,
-      llvm::SmallVectorImpl<mlir::Type> &);
+  using InferFn = mlir::LogicalResult (*)(mlir::MLIRContext *,
+                                          llvm::Optional<mlir::Location>,
+                                          mlir::ValueRange,
+                                          mlir::DictionaryAttr,
+                                          mlir::RegionRange,
+                                          llvm::SmallVectorImpl<mlir::Type> &);
   mlir::FailureOr<mlir::Value>
   createInferred(mlir::Location loc, llvm::StringRef opName,
                  mlir::ValueRange operands,
@@ -310,8 +315,7 @@ private:
   llvm::StringSet<> usedNames;
   llvm::StringMap<mlir::Value> params;
   /// Parameter groups in order of first use.
-  llvm::SetVector<std::string, std::vector<std::string>,
-                  std::set<std::string>>
+  llvm::SetVector<std::string, std::vector<std::string>, std::set<std::string>>
       groups;
   /// Graph inputs that become function arguments, in order.
   std::vector<const onnx::ValueInfoProto *> argInputs;

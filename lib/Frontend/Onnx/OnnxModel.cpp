@@ -25,6 +25,7 @@
 
 #include <climits>
 #include <cstring>
+#include <queue>
 
 using namespace mlir;
 using namespace cnnc;
@@ -272,8 +273,8 @@ LogicalResult TensorValidator::validate(TensorProto &tensor, StringRef what) {
   return success();
 }
 
-LogicalResult TensorValidator::loadExternal(TensorProto &tensor,
-                                            StringRef what, int64_t bytes) {
+LogicalResult TensorValidator::loadExternal(TensorProto &tensor, StringRef what,
+                                            int64_t bytes) {
   std::string location;
   int64_t offset = 0, length = -1;
   for (const auto &entry : tensor.external_data()) {
@@ -290,9 +291,9 @@ LogicalResult TensorValidator::loadExternal(TensorProto &tensor,
   if (location.empty() || location.find('\0') != std::string::npos)
     return error(what, tensor) << "external data without a valid location";
   if (length >= 0 && length != bytes)
-    return error(what, tensor) << "external data length " << length
-                               << " does not match the " << bytes
-                               << " bytes its dims need";
+    return error(what, tensor)
+           << "external data length " << length << " does not match the "
+           << bytes << " bytes its dims need";
 
   // The location must name a file inside the model's folder: no absolute
   // path, no "..", and no symbolic link that resolves outside of it.
@@ -317,9 +318,8 @@ LogicalResult TensorValidator::loadExternal(TensorProto &tensor,
               !llvm::sys::path::is_separator(fileReal[prefix.size()]);
   }
   if (escapes)
-    return error(what, tensor)
-           << "external data location '" << location
-           << "' is outside the model's folder";
+    return error(what, tensor) << "external data location '" << location
+                               << "' is outside the model's folder";
 
   llvm::sys::fs::file_status status;
   if (llvm::sys::fs::status(fileReal, status) ||
@@ -349,14 +349,14 @@ LogicalResult TensorValidator::loadExternal(TensorProto &tensor,
 }
 
 std::string cnnc::onnximport::nodeDisplayName(const onnx::NodeProto &node,
-                                             int index) {
+                                              int index) {
   if (!node.name().empty())
     return node.name();
   return node.op_type() + "_" + std::to_string(index);
 }
 
-/// Sorts the graph's nodes topologically (in place, keeping the file's order
-/// among independent nodes) and records their original indices.
+/// Sorts the graph's nodes topologically, in place, and records their
+/// original indices.
 static LogicalResult sortGraph(Location loc, onnx::GraphProto &graph,
                                std::vector<int> &originalIndex) {
   llvm::StringSet<> defined;
@@ -396,18 +396,20 @@ static LogicalResult sortGraph(Location loc, onnx::GraphProto &graph,
       users[it->second].push_back(i);
     }
   }
-  std::vector<int> order, ready;
-  for (int i = n - 1; i >= 0; --i)
+  // The ready node that comes first in the file goes first: a sorted graph
+  // keeps its order.
+  std::vector<int> order;
+  std::priority_queue<int, std::vector<int>, std::greater<int>> ready;
+  for (int i = 0; i < n; ++i)
     if (pending[i] == 0)
-      ready.push_back(i);
+      ready.push(i);
   while (!ready.empty()) {
-    int i = ready.back();
-    ready.pop_back();
+    int i = ready.top();
+    ready.pop();
     order.push_back(i);
-    // Pushed in reverse so that independent nodes keep the file's order.
-    for (auto it = users[i].rbegin(); it != users[i].rend(); ++it)
-      if (--pending[*it] == 0)
-        ready.push_back(*it);
+    for (int user : users[i])
+      if (--pending[user] == 0)
+        ready.push(user);
   }
   if ((int)order.size() != n) {
     // Walk producers of unresolved inputs from a blocked node until a node
@@ -483,7 +485,8 @@ static LogicalResult parseModel(Location loc, StringRef path,
   coded.SetTotalBytesLimit((int)size);
   bool parsed = false;
   try {
-    parsed = proto.ParseFromCodedStream(&coded) && coded.ConsumedEntireMessage();
+    parsed =
+        proto.ParseFromCodedStream(&coded) && coded.ConsumedEntireMessage();
   } catch (const std::exception &e) {
     return emitError(loc) << "'" << path << "' is not a valid ONNX model: "
                           << exceptionText(e);
@@ -545,11 +548,15 @@ LogicalResult cnnc::onnximport::loadModel(Location loc, StringRef path,
     }
   }
 
-  llvm::StringSet<> inputNames;
+  llvm::StringSet<> inputNames, initializerNames;
   for (const auto &input : graph.input())
     if (!inputNames.insert(input.name()).second)
-      return emitError(loc) << "graph input '" << input.name()
-                            << "' is listed twice";
+      return emitError(loc)
+             << "graph input '" << input.name() << "' is listed twice";
+  for (const auto &init : graph.initializer())
+    if (!initializerNames.insert(init.name()).second)
+      return emitError(loc)
+             << "initializer '" << init.name() << "' is defined twice";
   if (failed(sortGraph(loc, graph, model.originalIndex)))
     return failure();
 

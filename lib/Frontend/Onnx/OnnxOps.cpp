@@ -1,4 +1,5 @@
-//===- OnnxOps.cpp - ONNX nodes -> cnn ops ---------------------------------===//
+//===- OnnxOps.cpp - ONNX nodes -> cnn ops
+//---------------------------------===//
 //
 // One converter per ONNX op type. Converters read attributes with the
 // opset-dependent defaults, check what the cnn op's shape rules assume
@@ -64,7 +65,8 @@ struct OpContext {
       return SmallVector<int64_t>(defaultValue.begin(), defaultValue.end());
     if ((*v)->size() != n)
       return fail(error() << "'" << name << "' must have " << n
-                     << " entries (2-D windows only), got " << (*v)->size());
+                          << " entries (2-D windows only), got "
+                          << (*v)->size());
     return **v;
   }
   LogicalResult finish(FailureOr<Value> result) {
@@ -99,9 +101,10 @@ windowPads(OpContext &c, ArrayRef<int64_t> input, ArrayRef<int64_t> kernel,
     int64_t in = input[2 + i];
     if (in == kDyn)
       return fail(c.error() << "auto_pad " << *autoPad
-                       << " needs static spatial dimensions");
+                            << " needs static spatial dimensions");
     if (strides[i] <= 0 || dilations[i] <= 0 || kernel[i] <= 0)
-      return fail(c.error() << "kernel, strides and dilations must be positive");
+      return fail(c.error()
+                  << "kernel, strides and dilations must be positive");
     // Output size ceil(in / stride); the extra pixel of an odd total goes
     // at the end for SAME_UPPER, at the beginning for SAME_LOWER.
     int64_t out = (in + strides[i] - 1) / strides[i];
@@ -320,10 +323,10 @@ static LogicalResult convertClip(Importer &im, const NodeRef &node) {
   // IR and the code generators handle like any other value.
   lo = std::max(lo, -FLT_MAX);
   hi = std::min(hi, FLT_MAX);
-  return c.finish(im.create<cnn::ClipOp>(
-      node.loc, *x,
-      {c.attr("min", im.builder.getF32FloatAttr(lo)),
-       c.attr("max", im.builder.getF32FloatAttr(hi))}));
+  return c.finish(
+      im.create<cnn::ClipOp>(node.loc, *x,
+                             {c.attr("min", im.builder.getF32FloatAttr(lo)),
+                              c.attr("max", im.builder.getF32FloatAttr(hi))}));
 }
 
 static LogicalResult convertDropout(Importer &im, const NodeRef &node) {
@@ -406,8 +409,8 @@ static LogicalResult convertReshape(Importer &im, const NodeRef &node) {
   auto shape = im.resolveReshapeTarget(node, *x, (*target)->ints);
   if (failed(shape))
     return failure();
-  return c.finish(im.create<cnn::ReshapeOp>(
-      node.loc, *x, {c.attr("shape", c.ints(*shape))}));
+  return c.finish(im.create<cnn::ReshapeOp>(node.loc, *x,
+                                            {c.attr("shape", c.ints(*shape))}));
 }
 
 /// Unsqueeze and Squeeze of activations: a reshape to the new shape.
@@ -527,8 +530,8 @@ static LogicalResult convertSoftmax(Importer &im, const NodeRef &node) {
   if (failed(x) || failed(axisAttr))
     return failure();
   ArrayRef<int64_t> shape = shapeOf(*x);
-  int64_t rank = shape.size(), axis = *axisAttr < 0 ? *axisAttr + rank
-                                                    : *axisAttr;
+  int64_t rank = shape.size(),
+          axis = *axisAttr < 0 ? *axisAttr + rank : *axisAttr;
   if (axis < 0 || axis >= rank)
     return c.error() << "axis " << *axisAttr << " is out of range for rank "
                      << rank;

@@ -25,10 +25,9 @@ static const char *const kStaticOnlyOps[] = {
     "Constant", "ConstantOfShape", "Shape", "Gather", "Slice", "Transpose"};
 /// Ops evaluated at import time when their data inputs are static, and
 /// converted to cnn ops otherwise (OnnxOps.cpp).
-static const char *const kDualOps[] = {"Identity", "Cast",    "Unsqueeze",
-                                       "Squeeze",  "Reshape", "Flatten",
-                                       "Concat",   "Add",     "Sub",
-                                       "Mul",      "Div"};
+static const char *const kDualOps[] = {
+    "Identity", "Cast", "Unsqueeze", "Squeeze", "Reshape", "Flatten",
+    "Concat",   "Add",  "Sub",       "Mul",     "Div"};
 
 bool cnnc::onnximport::isStaticOnlyOpType(StringRef opType) {
   return llvm::is_contained(kStaticOnlyOps, opType);
@@ -48,14 +47,12 @@ bool Importer::shouldEvaluateStatically(const NodeRef &node) {
   for (int i = 0; i < numData; ++i) {
     if (!node.hasInput(i))
       continue;
-    FailureOr<OnnxValue> value = lookup(node.loc, node.proto.input(i));
-    if (failed(value) || !value->isStatic())
+    ValueKind kind = kindOf(node.proto.input(i));
+    if (kind == ValueKind::Runtime)
       return false;
-    if (staticOnly)
-      continue;
     // A weight that is reshaped or computed on stays a parameter, so that
     // training updates it; the op runs at run time on the param.
-    if (!value->constant->paramName.empty() && type != "Identity" &&
+    if (kind == ValueKind::Weight && !staticOnly && type != "Identity" &&
         type != "Cast")
       return false;
   }
@@ -74,8 +71,9 @@ static FailureOr<int64_t> checkedCount(const NodeRef &node,
   for (int64_t d : shape) {
     if (d < 0 || __builtin_mul_overflow(n, d, &n) || n > kMaxComputedElements)
       return fail(emitError(node.loc)
-             << node.opType() << ": the result would have too many elements "
-             << "to compute at import time");
+                  << node.opType()
+                  << ": the result would have too many elements "
+                  << "to compute at import time");
   }
   return n;
 }
@@ -106,7 +104,7 @@ static FailureOr<int64_t> normalizeAxis(const NodeRef &node, int64_t axis,
   int64_t a = axis < 0 ? axis + rank : axis;
   if (a < 0 || a >= rank)
     return fail(emitError(node.loc) << node.opType() << ": axis " << axis
-                               << " is out of range for rank " << rank);
+                                    << " is out of range for rank " << rank);
   return a;
 }
 
@@ -252,7 +250,8 @@ LogicalResult Evaluator::constant() {
     StringRef name = attr.name();
     StaticTensor t;
     if (name == "value" && attr.has_t()) {
-      FailureOr<StaticTensor> fromProto = im.tensorFromProto(node.loc, attr.t());
+      FailureOr<StaticTensor> fromProto =
+          im.tensorFromProto(node.loc, attr.t());
       if (failed(fromProto))
         return failure();
       // Float data stays in the proto until used; without a paramName it
@@ -280,8 +279,7 @@ LogicalResult Evaluator::constant() {
 }
 
 LogicalResult Evaluator::constantOfShape() {
-  FailureOr<SmallVector<int64_t>> shape =
-      im.getKnownInts(node, 0, "the shape");
+  FailureOr<SmallVector<int64_t>> shape = im.getKnownInts(node, 0, "the shape");
   if (failed(shape))
     return failure();
   FailureOr<int64_t> count = checkedCount(node, *shape);
@@ -384,18 +382,18 @@ LogicalResult Evaluator::gather() {
   SmallVector<int64_t> strides = stridesOf(dataShape);
   SmallVector<int64_t> idxStrides = stridesOf(indices.shape);
   int64_t idxRank = indices.shape.size();
-  return done(gatherElements(
-      *data, outShape, *count, [&](int64_t, ArrayRef<int64_t> o) {
-        int64_t from = 0, which = 0;
-        for (int64_t d = 0; d < *axis; ++d)
-          from += o[d] * strides[d];
-        for (int64_t d = 0; d < idxRank; ++d)
-          which += o[*axis + d] * idxStrides[d];
-        from += idx[which] * strides[*axis];
-        for (int64_t d = *axis + 1; d < rank; ++d)
-          from += o[d + idxRank - 1] * strides[d];
-        return from;
-      }));
+  return done(gatherElements(*data, outShape, *count,
+                             [&](int64_t, ArrayRef<int64_t> o) {
+                               int64_t from = 0, which = 0;
+                               for (int64_t d = 0; d < *axis; ++d)
+                                 from += o[d] * strides[d];
+                               for (int64_t d = 0; d < idxRank; ++d)
+                                 which += o[*axis + d] * idxStrides[d];
+                               from += idx[which] * strides[*axis];
+                               for (int64_t d = *axis + 1; d < rank; ++d)
+                                 from += o[d + idxRank - 1] * strides[d];
+                               return from;
+                             }));
 }
 
 LogicalResult Evaluator::slice() {
@@ -480,14 +478,13 @@ LogicalResult Evaluator::slice() {
   if (failed(count))
     return failure();
   SmallVector<int64_t> strides = stridesOf((*data)->shape);
-  return done(gatherElements(*data, outShape, *count,
-                             [&](int64_t, ArrayRef<int64_t> o) {
-                               int64_t from = 0;
-                               for (int64_t d = 0; d < rank; ++d)
-                                 from += (begin[d] + o[d] * step[d]) *
-                                         strides[d];
-                               return from;
-                             }));
+  return done(gatherElements(
+      *data, outShape, *count, [&](int64_t, ArrayRef<int64_t> o) {
+        int64_t from = 0;
+        for (int64_t d = 0; d < rank; ++d)
+          from += (begin[d] + o[d] * step[d]) * strides[d];
+        return from;
+      }));
 }
 
 LogicalResult Evaluator::transpose() {
@@ -546,8 +543,7 @@ LogicalResult Evaluator::cast() {
     return failure();
   bool toFloat = isFloatType(*to);
   if (!toFloat && !isIntegerType(*to))
-    return error() << "casting to " << dataTypeName(*to)
-                   << " is not supported";
+    return error() << "casting to " << dataTypeName(*to) << " is not supported";
   if (toFloat == (*in)->isFloat && toFloat) {
     im.setOutput(node, 0, OnnxValue{{}, *in});
     return success();
@@ -569,9 +565,8 @@ LogicalResult Evaluator::cast() {
     for (float f : d->floats) {
       if (!(f > -9.2e18f && f < 9.2e18f))
         return error() << "the value " << f << " does not fit an integer";
-      t.ints.push_back(SymInt::known(*to == onnx::TensorProto::BOOL
-                                         ? f != 0.0f
-                                         : (int64_t)f));
+      t.ints.push_back(SymInt::known(
+          *to == onnx::TensorProto::BOOL ? f != 0.0f : (int64_t)f));
     }
   } else {
     t.ints = (*in)->ints;
@@ -583,8 +578,7 @@ LogicalResult Evaluator::cast() {
   return done(std::move(t));
 }
 
-FailureOr<Optional<SmallVector<int64_t>>>
-Evaluator::axes(int64_t inputSince) {
+FailureOr<Optional<SmallVector<int64_t>>> Evaluator::axes(int64_t inputSince) {
   if (im.opset < inputSince)
     return im.getIntsAttr(node, "axes");
   if (!node.hasInput(1))
@@ -596,9 +590,9 @@ Evaluator::axes(int64_t inputSince) {
 }
 
 /// The shape after inserting 1s at `axes` (ONNX Unsqueeze).
-static FailureOr<SmallVector<int64_t>>
-unsqueezedShape(const NodeRef &node, ArrayRef<int64_t> in,
-                ArrayRef<int64_t> axes) {
+static FailureOr<SmallVector<int64_t>> unsqueezedShape(const NodeRef &node,
+                                                       ArrayRef<int64_t> in,
+                                                       ArrayRef<int64_t> axes) {
   int64_t rank = in.size() + axes.size();
   SmallVector<bool> isNew(rank, false);
   for (int64_t a : axes) {
@@ -606,7 +600,8 @@ unsqueezedShape(const NodeRef &node, ArrayRef<int64_t> in,
     if (failed(axis))
       return failure();
     if (isNew[*axis])
-      return fail(emitError(node.loc) << "Unsqueeze: axis " << a << " is repeated");
+      return fail(emitError(node.loc)
+                  << "Unsqueeze: axis " << a << " is repeated");
     isNew[*axis] = true;
   }
   SmallVector<int64_t> out;
@@ -632,7 +627,7 @@ squeezedShape(const NodeRef &node, ArrayRef<int64_t> in,
         return failure();
       if (in[*axis] != 1)
         return fail(emitError(node.loc)
-               << "Squeeze: dimension " << *axis << " is not 1");
+                    << "Squeeze: dimension " << *axis << " is not 1");
       drop[*axis] = true;
     }
   }
@@ -698,8 +693,7 @@ LogicalResult Evaluator::reshape() {
       return error() << "cannot reshape " << total << " elements";
     out[inferAt] = total / known;
   } else if (known != total) {
-    return error() << "cannot reshape " << total << " elements into "
-                   << known;
+    return error() << "cannot reshape " << total << " elements into " << known;
   }
   return done(withShape(*data, out));
 }
@@ -740,12 +734,10 @@ LogicalResult Evaluator::concat() {
   FailureOr<int64_t> axis = normalizeAxis(node, *axisAttr, rank);
   if (failed(axis))
     return failure();
-  SmallVector<int64_t> outShape(parts[0]->shape.begin(),
-                                parts[0]->shape.end());
+  SmallVector<int64_t> outShape(parts[0]->shape.begin(), parts[0]->shape.end());
   outShape[*axis] = 0;
   for (const Dense &p : parts) {
-    if (p->isFloat != parts[0]->isFloat ||
-        (int64_t)p->shape.size() != rank)
+    if (p->isFloat != parts[0]->isFloat || (int64_t)p->shape.size() != rank)
       return error() << "inputs differ in type or rank";
     for (int64_t d = 0; d < rank; ++d)
       if (d != *axis && p->shape[d] != outShape[d])
@@ -789,15 +781,13 @@ static FailureOr<SymInt> applyInt(StringRef op, const SymInt &a,
       return SymInt::known(r);
     if (op == "Mul" && !__builtin_mul_overflow(a.value, b.value, &r))
       return SymInt::known(r);
-    if (op == "Div" && b.value != 0 &&
-        !(a.value == INT64_MIN && b.value == -1))
+    if (op == "Div" && b.value != 0 && !(a.value == INT64_MIN && b.value == -1))
       return SymInt::known(a.value / b.value);
     return failure();
   }
-  bool bIsNeutral = b.isKnown() && (((op == "Add" || op == "Sub") &&
-                                     b.value == 0) ||
-                                    ((op == "Mul" || op == "Div") &&
-                                     b.value == 1));
+  bool bIsNeutral =
+      b.isKnown() && (((op == "Add" || op == "Sub") && b.value == 0) ||
+                      ((op == "Mul" || op == "Div") && b.value == 1));
   if (bIsNeutral)
     return a;
   if (a.isKnown() && op == "Add" && a.value == 0)

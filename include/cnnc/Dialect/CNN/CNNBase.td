@@ -24,6 +24,7 @@ def CNN_Dialect : Dialect {
     fine-tuning plan.
   }];
   let emitAccessorPrefix = kEmitAccessorPrefix_Prefixed;
+  let hasConstantMaterializer = 1;
 }
 
 class CNN_Op<string mnemonic, list<Trait> traits = []>

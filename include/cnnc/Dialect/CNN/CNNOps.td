@@ -265,9 +265,11 @@ class CNN_UnaryOp<string mnemonic, string what, list<Trait> traits = []>
   let assemblyFormat = "$input attr-dict `:` type($output)";
 }
 
-def CNN_ReluOp : CNN_UnaryOp<"relu", "max(x, 0)">;
-def CNN_SigmoidOp : CNN_UnaryOp<"sigmoid", "1 / (1 + exp(-x))">;
-def CNN_TanhOp : CNN_UnaryOp<"tanh", "hyperbolic tangent">;
+def CNN_ReluOp : CNN_UnaryOp<"relu", "max(x, 0)"> { let hasFolder = 1; }
+def CNN_SigmoidOp : CNN_UnaryOp<"sigmoid", "1 / (1 + exp(-x))"> {
+  let hasFolder = 1;
+}
+def CNN_TanhOp : CNN_UnaryOp<"tanh", "hyperbolic tangent"> { let hasFolder = 1; }
 def CNN_LeakyReluOp : CNN_UnaryOp<"leaky_relu", "x if x >= 0 else alpha * x"> {
   let arguments = (ins CNN_F32Tensor:$input,
                    DefaultValuedAttr<F32Attr, "0.01f">:$alpha);
@@ -275,6 +277,7 @@ def CNN_LeakyReluOp : CNN_UnaryOp<"leaky_relu", "x if x >= 0 else alpha * x"> {
 def CNN_ClipOp : CNN_UnaryOp<"clip", "min(max(x, min), max); ReLU6 is clip 0, 6"> {
   let arguments = (ins CNN_F32Tensor:$input, F32Attr:$min, F32Attr:$max);
   let verifier = [{ return ::verify(*this); }];
+  let hasFolder = 1;
 }
 def CNN_DropoutOp : CNN_UnaryOp<"dropout",
     "zeroes elements with probability `ratio` in training; identity in inference"> {
@@ -293,6 +296,7 @@ class CNN_BinaryOp<string mnemonic, string what> : CNN_ShapedOp<mnemonic> {
   let arguments = (ins CNN_F32Tensor:$lhs, CNN_F32Tensor:$rhs);
   let results = (outs CNN_F32Tensor:$output);
   let assemblyFormat = "$lhs `,` $rhs attr-dict `:` functional-type(operands, results)";
+  let hasFolder = 1;
 }
 
 def CNN_AddOp : CNN_BinaryOp<"add", "elementwise sum">;
@@ -314,6 +318,7 @@ def CNN_FlattenOp : CNN_ShapedOp<"flatten"> {
   let arguments = (ins CNN_F32Tensor:$input, DefaultValuedAttr<I64Attr, "1">:$axis);
   let results = (outs CNN_F32Tensor:$output);
   let assemblyFormat = "$input attr-dict `:` functional-type(operands, results)";
+  let hasFolder = 1;
 }
 
 def CNN_ReshapeOp : CNN_ShapedOp<"reshape"> {
@@ -329,6 +334,7 @@ def CNN_ReshapeOp : CNN_ShapedOp<"reshape"> {
   let arguments = (ins CNN_F32Tensor:$input, I64ArrayAttr:$shape);
   let results = (outs CNN_F32Tensor:$output);
   let assemblyFormat = "$input attr-dict `:` functional-type(operands, results)";
+  let hasFolder = 1;
 }
 
 def CNN_ConcatOp : CNN_ShapedOp<"concat"> {

@@ -234,6 +234,13 @@ def unsupported(path):
     save(model(nodes, [x], [vi("e", None)]), path)
 
 
+def transpose_activations(path):
+    x = vi("x", ["N", 4, 5])
+    nodes = [helper.make_node("Transpose", ["x"], ["y"], name="swap",
+                              perm=[0, 2, 1])]
+    save(model(nodes, [x], [vi("y", None)]), path)
+
+
 # --- Malformed models ---------------------------------------------------------
 
 def valid_bytes():
@@ -305,6 +312,13 @@ def huge_input(path):
     x = vi("x", ["N", 1 << 31, 1 << 31, 1 << 31])
     nodes = [helper.make_node("Relu", ["x"], ["y"], name="relu")]
     save(model(nodes, [x], [vi("y", ["N", 1 << 31, 1 << 31, 1 << 31])]), path)
+
+
+def duplicate_initializer(path):
+    x = vi("x", ["N", 4])
+    nodes = [helper.make_node("Gemm", ["x", "w"], ["y"], name="fc", transB=1)]
+    inits = [weight("w", [3, 4]), weight("w", [3, 4], 1)]
+    save(model(nodes, [x], [vi("y", ["N", 3])], inits), path, check=False)
 
 
 def duplicate_output(path):
@@ -387,6 +401,8 @@ CASES = {
     "raw_size": lambda p: absurd_dims(p, "rawsize"),
     "huge_input": huge_input,
     "duplicate_output": duplicate_output,
+    "duplicate_initializer": duplicate_initializer,
+    "transpose_activations": transpose_activations,
     "symbolic_dim": symbolic_dim,
     "opset18": opset18,
     "external_inside": lambda p: external(p, "inside.bin"),
