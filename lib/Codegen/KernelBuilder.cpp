@@ -127,24 +127,39 @@ static void scheduleConv(KernelParts &p, const LoweringContext &ctx) {
   std::vector<Var> v = makeVars(4);
   Var x = v[0], y = v[1], c = v[2], n = v[3];
   Var xo("xo"), xi("xi"), co("co"), ci("ci"), t("t"), t2("t2");
-  int64_t width = p.shape[3];
+  int64_t width = p.shape[3], height = p.shape[2];
   int vec = evenVector(width, ctx.vectorWidth());
-  // Output channels per register block: each input vector load feeds
-  // `block` accumulators (8 x 16 floats = 8 of the 32 zmm registers).
+  // Register tile: `block` output channels x `rows` output rows x `cols`
+  // vectors along x, 16 accumulators: each weight broadcast feeds
+  // rows * cols FMAs and each input vector `block` FMAs. Narrow layers
+  // (ResNet's 14x14 and 7x7) block over rows, wide ones over x.
   int block = channelBlock(p.channels, 8);
+  int cols = width % (2 * vec) == 0 ? 2 : 1;
+  int rows = (cols == 1 && height >= 2) ? 2 : 1;
+  Var yo("yo"), yi("yi"), cx("cx"), cxi("cxi");
   Func out = p.output, conv = p.reduction;
-  out.split(x, xo, xi, vec, TailStrategy::ShiftInwards)
+  out.split(x, xo, xi, vec * cols, TailStrategy::ShiftInwards)
+      .split(y, yo, yi, rows, TailStrategy::ShiftInwards)
       .split(c, co, ci, block)
-      .reorder(xi, ci, xo, y, co, n)
-      .vectorize(xi)
+      .reorder(xi, yi, ci, xo, yo, co, n)
+      .vectorize(xi, vec)
+      .unroll(yi)
       .unroll(ci)
-      .fuse(y, co, t)
+      .fuse(yo, co, t)
       .fuse(t, n, t2)
       .parallel(t2);
-  conv.compute_at(out, xo).vectorize(x).unroll(c);
+  conv.compute_at(out, xo)
+      .split(x, cx, cxi, vec)
+      .vectorize(cxi)
+      .unroll(cx)
+      .unroll(y)
+      .unroll(c);
   conv.update()
-      .reorder(x, c, p.rdom.x, p.rdom.y, p.rdom.z)
-      .vectorize(x)
+      .split(x, cx, cxi, vec)
+      .reorder(cxi, cx, y, c, p.rdom.x, p.rdom.y, p.rdom.z)
+      .vectorize(cxi)
+      .unroll(cx)
+      .unroll(y)
       .unroll(c);
   if (p.hasPadded) {
     Var pt("pt");
