@@ -89,3 +89,20 @@ func @gemm_clip(%x: tensor<?x16xf32>) -> tensor<?x4xf32> {
   %c = cnn.clip %g {min = 0.0 : f32, max = 6.0 : f32} : tensor<?x4xf32>
   return %c : tensor<?x4xf32>
 }
+
+// -----
+
+// ResNet's stem pool (3x3, stride 2) overlaps: fusing it would recompute
+// convolution rows, so it stays a kernel of its own.
+// CHECK-LABEL: func @overlapping_pool
+// CHECK: %[[F:.*]] = cnn.fused_conv2d {{.*}}activation = "relu"
+// CHECK-NOT: pool = "max"
+// CHECK: cnn.max_pool2d %[[F]]
+func @overlapping_pool(%x: tensor<1x3x16x16xf32>) -> tensor<1x4x8x8xf32> {
+  %w = cnn.param "w" {init = "kaiming_uniform"} : tensor<4x3x3x3xf32>
+  // expected-remark @+1 {{pooling not fused: its windows overlap, so the fused kernel would recompute convolution rows}}
+  %c = cnn.conv2d %x, %w {pads = [1, 1, 1, 1]} : (tensor<1x3x16x16xf32>, tensor<4x3x3x3xf32>) -> tensor<1x4x16x16xf32>
+  %r = cnn.relu %c : tensor<1x4x16x16xf32>
+  %p = cnn.max_pool2d %r {kernel_shape = [3, 3], strides = [2, 2], pads = [1, 1, 1, 1]} : (tensor<1x4x16x16xf32>) -> tensor<1x4x8x8xf32>
+  return %p : tensor<1x4x8x8xf32>
+}
