@@ -118,14 +118,14 @@ void cnnc::printModelSummary(const ModelSummary &summary,
                                                             : "partly frozen";
     os << llvm::left_justify(" " + l.name + " (" + l.op + ")", nameWidth)
        << llvm::left_justify(l.outputShape, shapeWidth)
-       << llvm::left_justify(withThousandsSeparators(l.params), 14)
-       << trainable << "\n";
+       << llvm::left_justify(withThousandsSeparators(l.params), 14) << trainable
+       << "\n";
   }
   os << thick << "\n";
   os << "Total params: " << withThousandsSeparators(summary.totalParams)
      << "\n";
-  os << "Trainable params: "
-     << withThousandsSeparators(summary.trainableParams) << "\n";
+  os << "Trainable params: " << withThousandsSeparators(summary.trainableParams)
+     << "\n";
   os << "Non-trainable params: "
      << withThousandsSeparators(summary.nonTrainableParams()) << "\n";
   os << thin << "\n";

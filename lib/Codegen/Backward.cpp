@@ -43,8 +43,8 @@ static KernelParts lowerConvBackward(ConvBackwardOp op,
     int coutG = (int)w.shape[0] / group, cinG = (int)w.shape[1];
     // Zero outside dy, as a stage of its own: loads from it stay dense.
     Func dyb("conv_grad_padded");
-    dyb(x, y, c, n) =
-        BoundaryConditions::constant_exterior(dy.func, 0.0f, bounds)(x, y, c, n);
+    dyb(x, y, c, n) = BoundaryConditions::constant_exterior(dy.func, 0.0f,
+                                                            bounds)(x, y, c, n);
     parts.padded = dyb;
     parts.hasPadded = true;
     RDom r(0, (int)w.shape[3], 0, (int)w.shape[2], 0, coutG, "dconv_r");
@@ -77,8 +77,8 @@ static KernelParts lowerConvBackward(ConvBackwardOp op,
   Func inb = in.func;
   if (p[0] || p[1] || p[2] || p[3]) {
     inb = Func("conv_grad_input_padded");
-    inb(x, y, c, n) = BoundaryConditions::constant_exterior(in.func, 0.0f,
-                                                           inBounds)(x, y, c, n);
+    inb(x, y, c, n) = BoundaryConditions::constant_exterior(
+        in.func, 0.0f, inBounds)(x, y, c, n);
     parts.padded = inb;
     parts.hasPadded = true;
   }
@@ -88,9 +88,8 @@ static KernelParts lowerConvBackward(ConvBackwardOp op,
   Var kx = x, ky = y, cin = c, cout = n;
   Func dw("conv_grad_weight");
   dw(kx, ky, cin, cout) = 0.0f;
-  dw(kx, ky, cin, cout) +=
-      dy.func(r.x, r.y, cout, r.z) *
-      inb(ix, iy, (cout / coutG) * cinG + cin, r.z);
+  dw(kx, ky, cin, cout) += dy.func(r.x, r.y, cout, r.z) *
+                           inb(ix, iy, (cout / coutG) * cinG + cin, r.z);
   (void)ci;
   Func out("conv_grad_weight_out");
   out(kx, ky, cin, cout) = dw(kx, ky, cin, cout);

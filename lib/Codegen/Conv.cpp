@@ -64,8 +64,7 @@ static KernelParts defineConv(ConvOp op, const TensorFunc &in,
     parts.hasPadded = true;
   }
 
-  RDom r(0, (int)w.shape[3], 0, (int)w.shape[2], 0, (int)cinPerGroup,
-         "conv_r");
+  RDom r(0, (int)w.shape[3], 0, (int)w.shape[2], 0, (int)cinPerGroup, "conv_r");
   Expr ci = r.z;
   if (group > 1)
     ci = (c / (int)coutPerGroup) * (int)cinPerGroup + r.z;
@@ -90,8 +89,9 @@ cnnc::codegen::lowerConv(mlir::Operation *operation,
   std::vector<Var> v = makeVars(4);
   Var x = v[0], y = v[1], c = v[2], n = v[3];
   if (auto op = llvm::dyn_cast<cnn::Conv2dOp>(operation)) {
-    KernelParts parts = defineConv(op, operands[0], operands[1],
-                                   operands.size() > 2 ? &operands[2] : nullptr);
+    KernelParts parts =
+        defineConv(op, operands[0], operands[1],
+                   operands.size() > 2 ? &operands[2] : nullptr);
     Func out("conv_out");
     out(x, y, c, n) = parts.reduction(x, y, c, n);
     parts.output = out;
@@ -127,7 +127,8 @@ cnnc::codegen::lowerConv(mlir::Operation *operation,
 
   // Pooling over the fused rows, as lowerPooling does for a lone pool.
   std::vector<int64_t> k = ints(op.getPoolKernel()),
-                       s = ints(op.getPoolStrides()), p = ints(op.getPoolPads());
+                       s = ints(op.getPoolStrides()),
+                       p = ints(op.getPoolPads());
   auto convType = op.getWeight().getType().cast<mlir::ShapedType>();
   (void)convType;
   // The convolution's own output size (before pooling).
@@ -136,8 +137,12 @@ cnnc::codegen::lowerConv(mlir::Operation *operation,
     std::vector<int64_t> cs = ints(op.getStrides()), cp = ints(op.getPads()),
                          cd = ints(op.getDilations());
     const TensorFunc &in = operands[0], &w = operands[1];
-    convH = (in.shape[2] + cp[0] + cp[2] - cd[0] * (w.shape[2] - 1) - 1) / cs[0] + 1;
-    convW = (in.shape[3] + cp[1] + cp[3] - cd[1] * (w.shape[3] - 1) - 1) / cs[1] + 1;
+    convH =
+        (in.shape[2] + cp[0] + cp[2] - cd[0] * (w.shape[2] - 1) - 1) / cs[0] +
+        1;
+    convW =
+        (in.shape[3] + cp[1] + cp[3] - cd[1] * (w.shape[3] - 1) - 1) / cs[1] +
+        1;
   }
   bool isMax = op.getPool() == "max";
   Func source = post;
@@ -159,7 +164,8 @@ cnnc::codegen::lowerConv(mlir::Operation *operation,
       Expr y1 = min(y0 + (int)k[0], (int)(convH + p[2]));
       divisor = cast<float>((x1 - x0) * (y1 - y0));
     } else {
-      Expr x1 = min(x0 + (int)k[1], (int)convW), y1 = min(y0 + (int)k[0], (int)convH);
+      Expr x1 = min(x0 + (int)k[1], (int)convW),
+           y1 = min(y0 + (int)k[0], (int)convH);
       divisor = cast<float>(max((x1 - max(x0, 0)) * (y1 - max(y0, 0)), 1));
     }
     pool(x, y, c, n) = sum(source(x0 + pr.x, y0 + pr.y, c, n)) / divisor;

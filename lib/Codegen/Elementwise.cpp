@@ -121,8 +121,8 @@ cnnc::codegen::lowerElementwise(mlir::Operation *op,
           clamped.push_back(in.shape[i] >= 0
                                 ? clamp(src[i], 0, (int)in.shape[i] - 1)
                                 : src[i]);
-        out(v) = select(inside, at(in.func, clamped),
-                        o.getValue().convertToFloat());
+        out(v) =
+            select(inside, at(in.func, clamped), o.getValue().convertToFloat());
       })
       .Case([&](cnn::ConcatOp o) {
         int64_t axis = normalizedAxis(o.getAxis(), rank);
@@ -132,7 +132,8 @@ cnnc::codegen::lowerElementwise(mlir::Operation *op,
         std::vector<Expr> pieces;
         for (const TensorFunc &in : operands) {
           std::vector<Expr> src = idx;
-          src[axis] = clamp(idx[axis] - (int)offset, 0, (int)in.shape[axis] - 1);
+          src[axis] =
+              clamp(idx[axis] - (int)offset, 0, (int)in.shape[axis] - 1);
           pieces.push_back(at(in.func, src));
           offset += in.shape[axis];
         }

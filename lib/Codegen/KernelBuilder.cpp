@@ -13,7 +13,8 @@ std::vector<Var> cnnc::codegen::makeVars(int rank) {
   static const char *kNchw[] = {"x", "y", "c", "n"};
   std::vector<Var> vars;
   for (int i = 0; i < rank; ++i)
-    vars.emplace_back(rank == 4 ? kNchw[i] : "d" + std::to_string(rank - 1 - i));
+    vars.emplace_back(rank == 4 ? kNchw[i]
+                                : "d" + std::to_string(rank - 1 - i));
   return vars;
 }
 
@@ -50,7 +51,8 @@ cnnc::codegen::lowerOp(mlir::Operation *op, llvm::ArrayRef<TensorFunc> operands,
             cnn::Conv2dBackwardWeightOp, cnn::ActivationGradOp,
             cnn::Pool2dBackwardOp, cnn::ReduceSumOp>(
           [&](auto) { return lowerBackward(op, operands); })
-      .Default([&](mlir::Operation *) { return lowerElementwise(op, operands); });
+      .Default(
+          [&](mlir::Operation *) { return lowerElementwise(op, operands); });
 }
 
 //===----------------------------------------------------------------------===//
@@ -187,9 +189,8 @@ static void scheduleDense(KernelParts &p, const LoweringContext &ctx) {
       prod.vectorize(pj, vec, TailStrategy::GuardWithIf);
       // The reduction outside the vector: each step loads one row of B.
       RVar rk = p.rdom.x;
-      prod.update()
-          .reorder(pj, rk)
-          .vectorize(pj, vec, TailStrategy::GuardWithIf);
+      prod.update().reorder(pj, rk).vectorize(pj, vec,
+                                              TailStrategy::GuardWithIf);
     }
     return;
   }
@@ -204,7 +205,8 @@ static void scheduleDense(KernelParts &p, const LoweringContext &ctx) {
   RVar ro("ro"), ri("ri");
   prod.update().split(p.rdom.x, ro, ri, vec, TailStrategy::GuardWithIf);
   Func partial = prod.update().rfactor(ri, lane);
-  out.split(j, jo, ji, jb).split(i, io, ii, 4, TailStrategy::GuardWithIf)
+  out.split(j, jo, ji, jb)
+      .split(i, io, ii, 4, TailStrategy::GuardWithIf)
       .reorder(ji, ii, jo, io)
       .unroll(ji)
       .fuse(jo, io, t)
@@ -280,8 +282,7 @@ static void scheduleGpu(KernelParts &p) {
     } else {
       for (size_t i = 3; i < a.size(); ++i)
         f.fuse(a[2], a[i], a[2]);
-      f.gpu_tile(a[0], a[1], xo, yo, xi, yi, 16, 16,
-                 TailStrategy::GuardWithIf);
+      f.gpu_tile(a[0], a[1], xo, yo, xi, yi, 16, 16, TailStrategy::GuardWithIf);
       if (a.size() > 2)
         f.gpu_blocks(a[2]);
     }

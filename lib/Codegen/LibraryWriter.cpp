@@ -36,8 +36,9 @@ static std::string dimsInit(llvm::ArrayRef<int64_t> dims) {
   return s + "}";
 }
 
-static LogicalResult writeFile(ModuleOp module, llvm::StringRef path,
-                               llvm::function_ref<void(llvm::raw_ostream &)> fn) {
+static LogicalResult
+writeFile(ModuleOp module, llvm::StringRef path,
+          llvm::function_ref<void(llvm::raw_ostream &)> fn) {
   std::error_code ec;
   llvm::raw_fd_ostream os(path, ec);
   if (ec)
@@ -50,11 +51,11 @@ static LogicalResult writeFile(ModuleOp module, llvm::StringRef path,
 }
 
 static std::vector<std::string> apiFunctions(const std::string &p) {
-  return {p + "_create",      p + "_release",     p + "_num_inputs",
-          p + "_num_outputs", p + "_input_info",  p + "_output_info",
-          p + "_run",         p + "_set_num_threads", p + "_last_error",
-          p + "_api",         p + "_num_params",  p + "_param_info",
-          p + "_get_param",   p + "_set_param",  p + "_train_configure",
+  return {p + "_create",      p + "_release",          p + "_num_inputs",
+          p + "_num_outputs", p + "_input_info",       p + "_output_info",
+          p + "_run",         p + "_set_num_threads",  p + "_last_error",
+          p + "_api",         p + "_num_params",       p + "_param_info",
+          p + "_get_param",   p + "_set_param",        p + "_train_configure",
           p + "_train_step",  p + "_set_learning_rate"};
 }
 
@@ -79,8 +80,7 @@ static void writeGraph(const ModelPlan &plan, const GraphPlan &g,
   for (size_t c = 0; c < g.calls.size(); ++c)
     os << "  {" << cString(g.calls[c].label) << ", "
        << plan.kernelNames[g.calls[c].kernel] << "_argv, "
-       << g.calls[c].args.size() << ", " << tag << "_call" << c
-       << "_args},\n";
+       << g.calls[c].args.size() << ", " << tag << "_call" << c << "_args},\n";
   if (g.calls.empty())
     os << "  {0, 0, 0, 0},\n";
   os << "};\n";
@@ -107,11 +107,10 @@ static void writeGraph(const ModelPlan &plan, const GraphPlan &g,
 static std::string graphInit(const GraphPlan &g, const std::string &tag) {
   std::string s;
   llvm::raw_string_ostream os(s);
-  os << "{" << g.buffers.size() << ", " << tag << "_buffers, "
-     << g.calls.size() << ", " << tag << "_kernels, " << g.inputs.size()
-     << ", " << tag << "_inputs, " << tag << "_inputs_buffers, "
-     << g.outputs.size() << ", " << tag << "_outputs, " << tag
-     << "_outputs_buffers}";
+  os << "{" << g.buffers.size() << ", " << tag << "_buffers, " << g.calls.size()
+     << ", " << tag << "_kernels, " << g.inputs.size() << ", " << tag
+     << "_inputs, " << tag << "_inputs_buffers, " << g.outputs.size() << ", "
+     << tag << "_outputs, " << tag << "_outputs_buffers}";
   return os.str();
 }
 
@@ -147,10 +146,10 @@ static void writeWrapper(const ModelPlan &plan, const std::string &p,
   os << "};\n";
   os << "static const cnnc_rt_model model = {\n  " << cString(plan.name)
      << ",\n  " << graphInit(plan.inference, "inference") << ",\n  "
-     << (training ? "&training_graph" : "0") << ", "
-     << plan.gradParams.size() << ", " << (training ? "grad_params" : "0")
-     << ",\n  " << p << "_weights, " << plan.weights.size() << "ULL, "
-     << plan.params.size() << ", params};\n\n";
+     << (training ? "&training_graph" : "0") << ", " << plan.gradParams.size()
+     << ", " << (training ? "grad_params" : "0") << ",\n  " << p << "_weights, "
+     << plan.weights.size() << "ULL, " << plan.params.size()
+     << ", params};\n\n";
   bool onnx = !plan.sourceOnnx.empty();
   if (onnx)
     os << "extern const unsigned char " << p << "_source_onnx[];\n"
@@ -163,45 +162,69 @@ static void writeWrapper(const ModelPlan &plan, const std::string &p,
      << ";\n}\n";
   size_t nIn = plan.inference.inputs.size(),
          nOut = plan.inference.outputs.size();
-  os << "EXPORT int " << p << "_create(cnnc_model **out) { return cnnc_rt_create(&model, out); }\n"
-     << "EXPORT void " << p << "_release(cnnc_model *m) { cnnc_rt_release(m); }\n"
-     << "EXPORT int32_t " << p << "_num_inputs(void) { return " << nIn << "; }\n"
-     << "EXPORT int32_t " << p << "_num_outputs(void) { return " << nOut << "; }\n"
-     << "EXPORT int " << p << "_input_info(int32_t i, cnnc_tensor_info *out) {\n"
-     << "  return cnnc_rt_tensor_info(inference_inputs, " << nIn << ", i, out);\n}\n"
-     << "EXPORT int " << p << "_output_info(int32_t i, cnnc_tensor_info *out) {\n"
-     << "  return cnnc_rt_tensor_info(inference_outputs, " << nOut << ", i, out);\n}\n"
-     << "EXPORT int " << p << "_run(cnnc_model *m, int64_t batch, const void *const *in,\n"
-     << "    const size_t *in_bytes, void *const *out, const size_t *out_bytes) {\n"
+  os << "EXPORT int " << p
+     << "_create(cnnc_model **out) { return cnnc_rt_create(&model, out); }\n"
+     << "EXPORT void " << p
+     << "_release(cnnc_model *m) { cnnc_rt_release(m); }\n"
+     << "EXPORT int32_t " << p << "_num_inputs(void) { return " << nIn
+     << "; }\n"
+     << "EXPORT int32_t " << p << "_num_outputs(void) { return " << nOut
+     << "; }\n"
+     << "EXPORT int " << p
+     << "_input_info(int32_t i, cnnc_tensor_info *out) {\n"
+     << "  return cnnc_rt_tensor_info(inference_inputs, " << nIn
+     << ", i, out);\n}\n"
+     << "EXPORT int " << p
+     << "_output_info(int32_t i, cnnc_tensor_info *out) {\n"
+     << "  return cnnc_rt_tensor_info(inference_outputs, " << nOut
+     << ", i, out);\n}\n"
+     << "EXPORT int " << p
+     << "_run(cnnc_model *m, int64_t batch, const void *const *in,\n"
+     << "    const size_t *in_bytes, void *const *out, const size_t "
+        "*out_bytes) {\n"
      << "  return cnnc_rt_run(m, batch, in, in_bytes, out, out_bytes);\n}\n"
-     << "EXPORT int " << p << "_set_num_threads(cnnc_model *m, int32_t n) { return cnnc_rt_set_num_threads(m, n); }\n"
-     << "EXPORT const char *" << p << "_last_error(const cnnc_model *m) { return cnnc_rt_last_error(m); }\n"
-     << "EXPORT int32_t " << p << "_num_params(void) { return " << plan.params.size() << "; }\n"
+     << "EXPORT int " << p
+     << "_set_num_threads(cnnc_model *m, int32_t n) { return "
+        "cnnc_rt_set_num_threads(m, n); }\n"
+     << "EXPORT const char *" << p
+     << "_last_error(const cnnc_model *m) { return cnnc_rt_last_error(m); }\n"
+     << "EXPORT int32_t " << p << "_num_params(void) { return "
+     << plan.params.size() << "; }\n"
      << "EXPORT int " << p << "_param_info(int32_t i, cnnc_param_info *out) {\n"
      << "  return cnnc_rt_param_info(&model, i, out);\n}\n"
-     << "EXPORT int " << p << "_get_param(cnnc_model *m, int32_t i, float *out, size_t bytes) {\n"
+     << "EXPORT int " << p
+     << "_get_param(cnnc_model *m, int32_t i, float *out, size_t bytes) {\n"
      << "  return cnnc_rt_get_param(m, i, out, bytes);\n}\n"
-     << "EXPORT int " << p << "_set_param(cnnc_model *m, int32_t i, const float *in, size_t bytes) {\n"
+     << "EXPORT int " << p
+     << "_set_param(cnnc_model *m, int32_t i, const float *in, size_t bytes) "
+        "{\n"
      << "  return cnnc_rt_set_param(m, i, in, bytes);\n}\n"
-     << "EXPORT int " << p << "_train_configure(cnnc_model *m, const cnnc_train_config *c) {\n"
+     << "EXPORT int " << p
+     << "_train_configure(cnnc_model *m, const cnnc_train_config *c) {\n"
      << "  return cnnc_rt_train_configure(m, c);\n}\n"
-     << "EXPORT int " << p << "_train_step(cnnc_model *m, int64_t batch, const void *const *in,\n"
-     << "    const size_t *in_bytes, const void *labels, size_t label_bytes, float *loss) {\n"
-     << "  return cnnc_rt_train_step(m, batch, in, in_bytes, labels, label_bytes, loss);\n}\n"
-     << "EXPORT int " << p << "_set_learning_rate(cnnc_model *m, const char *group, float lr) {\n"
+     << "EXPORT int " << p
+     << "_train_step(cnnc_model *m, int64_t batch, const void *const *in,\n"
+     << "    const size_t *in_bytes, const void *labels, size_t label_bytes, "
+        "float *loss) {\n"
+     << "  return cnnc_rt_train_step(m, batch, in, in_bytes, labels, "
+        "label_bytes, loss);\n}\n"
+     << "EXPORT int " << p
+     << "_set_learning_rate(cnnc_model *m, const char *group, float lr) {\n"
      << "  return cnnc_rt_set_learning_rate(m, group, lr);\n}\n\n"
-     << "static const cnnc_model_api api = {CNNC_ABI_VERSION, " << cString(plan.name) << ",\n"
+     << "static const cnnc_model_api api = {CNNC_ABI_VERSION, "
+     << cString(plan.name) << ",\n"
      << "  " << p << "_create, " << p << "_release, " << p << "_num_inputs, "
-     << p << "_num_outputs,\n  " << p << "_input_info, " << p << "_output_info, "
-     << p << "_run, " << p << "_set_num_threads,\n  " << p << "_last_error, "
-     << p << "_num_params, " << p << "_param_info, " << p << "_get_param, "
-     << p << "_set_param,\n  "
+     << p << "_num_outputs,\n  " << p << "_input_info, " << p
+     << "_output_info, " << p << "_run, " << p << "_set_num_threads,\n  " << p
+     << "_last_error, " << p << "_num_params, " << p << "_param_info, " << p
+     << "_get_param, " << p << "_set_param,\n  "
      << (training ? p + "_train_configure, " + p + "_train_step, " + p +
                         "_set_learning_rate, "
                   : std::string("0, 0, 0, "))
      << "source_onnx};\n"
      << "EXPORT const cnnc_model_api *" << p << "_api(void) { return &api; }\n"
-     << "EXPORT const cnnc_model_api *cnnc_model_entry(void) { return &api; }\n";
+     << "EXPORT const cnnc_model_api *cnnc_model_entry(void) { return &api; "
+        "}\n";
 }
 
 static void writeHeader(const ModelPlan &plan, const std::string &p,
@@ -222,19 +245,31 @@ static void writeHeader(const ModelPlan &plan, const std::string &p,
      << "int32_t " << p << "_num_outputs(void);\n"
      << "int " << p << "_input_info(int32_t index, cnnc_tensor_info *out);\n"
      << "int " << p << "_output_info(int32_t index, cnnc_tensor_info *out);\n"
-     << "int " << p << "_run(cnnc_model *model, int64_t batch, const void *const *inputs,\n"
-     << "    const size_t *input_bytes, void *const *outputs, const size_t *output_bytes);\n"
+     << "int " << p
+     << "_run(cnnc_model *model, int64_t batch, const void *const *inputs,\n"
+     << "    const size_t *input_bytes, void *const *outputs, const size_t "
+        "*output_bytes);\n"
      << "int " << p << "_set_num_threads(cnnc_model *model, int32_t threads);\n"
      << "const char *" << p << "_last_error(const cnnc_model *model);\n"
      << "int32_t " << p << "_num_params(void);\n"
      << "int " << p << "_param_info(int32_t index, cnnc_param_info *out);\n"
-     << "int " << p << "_get_param(cnnc_model *model, int32_t index, float *out, size_t bytes);\n"
-     << "int " << p << "_set_param(cnnc_model *model, int32_t index, const float *values, size_t bytes);\n"
+     << "int " << p
+     << "_get_param(cnnc_model *model, int32_t index, float *out, size_t "
+        "bytes);\n"
+     << "int " << p
+     << "_set_param(cnnc_model *model, int32_t index, const float *values, "
+        "size_t bytes);\n"
      << "/* Training: CNNC_ERROR_UNSUPPORTED unless compiled with --train. */\n"
-     << "int " << p << "_train_configure(cnnc_model *model, const cnnc_train_config *config);\n"
-     << "int " << p << "_train_step(cnnc_model *model, int64_t batch, const void *const *inputs,\n"
-     << "    const size_t *input_bytes, const void *labels, size_t label_bytes, float *loss);\n"
-     << "int " << p << "_set_learning_rate(cnnc_model *model, const char *group, float lr);\n"
+     << "int " << p
+     << "_train_configure(cnnc_model *model, const cnnc_train_config "
+        "*config);\n"
+     << "int " << p
+     << "_train_step(cnnc_model *model, int64_t batch, const void *const "
+        "*inputs,\n"
+     << "    const size_t *input_bytes, const void *labels, size_t "
+        "label_bytes, float *loss);\n"
+     << "int " << p
+     << "_set_learning_rate(cnnc_model *model, const char *group, float lr);\n"
      << "const cnnc_model_api *" << p << "_api(void);\n"
      << "\n#ifdef __cplusplus\n}\n#endif\n\n#endif /* " << guard << " */\n";
 }
@@ -253,8 +288,9 @@ LogicalResult cnnc::codegen::writeLibrary(ModuleOp module,
   };
   std::string wrapper = path("model.c"), weightsBin = path("weights.bin"),
               weightsAsm = path("weights.S"), exports = path("exports.map");
-  if (failed(writeFile(module, wrapper,
-                       [&](llvm::raw_ostream &os) { writeWrapper(plan, p, os); })) ||
+  if (failed(writeFile(
+          module, wrapper,
+          [&](llvm::raw_ostream &os) { writeWrapper(plan, p, os); })) ||
       failed(writeFile(module, weightsBin,
                        [&](llvm::raw_ostream &os) {
                          os.write(plan.weights.data(), plan.weights.size());
@@ -265,8 +301,7 @@ LogicalResult cnnc::codegen::writeLibrary(ModuleOp module,
                             << "  .balign 64\n  .globl " << p << "_weights\n"
                             << "  .hidden " << p << "_weights\n"
                             << p << "_weights:\n  .incbin \"" << weightsBin
-                            << "\"\n  .byte 0\n"
-                            ;
+                            << "\"\n  .byte 0\n";
                          if (!plan.sourceOnnx.empty())
                            os << "  .balign 16\n  .globl " << p
                               << "_source_onnx\n  .hidden " << p
@@ -286,8 +321,8 @@ LogicalResult cnnc::codegen::writeLibrary(ModuleOp module,
       })))
     return failure();
 
-  auto abi = llvm::MemoryBuffer::getFile(runtime.includeDir +
-                                         "/cnnc/model_abi.h");
+  auto abi =
+      llvm::MemoryBuffer::getFile(runtime.includeDir + "/cnnc/model_abi.h");
   if (!abi)
     return module.emitError("cannot read the cnnc runtime header in ")
            << runtime.includeDir;
@@ -300,10 +335,16 @@ LogicalResult cnnc::codegen::writeLibrary(ModuleOp module,
   if (!cc)
     return module.emitError("no C compiler ('cc') on PATH to link the model");
   std::string tmpSo = soPath.str() + ".tmp";
-  std::vector<std::string> argv = {*cc, "-shared", "-fPIC", "-O2",
-                                   "-fvisibility=hidden", "-o", tmpSo,
+  std::vector<std::string> argv = {*cc,
+                                   "-shared",
+                                   "-fPIC",
+                                   "-O2",
+                                   "-fvisibility=hidden",
+                                   "-o",
+                                   tmpSo,
                                    "-I" + runtime.includeDir,
-                                   "-I" + runtime.halideInclude, wrapper,
+                                   "-I" + runtime.halideInclude,
+                                   wrapper,
                                    weightsAsm};
   for (const std::string &o : plan.objects)
     argv.push_back(o);
@@ -316,10 +357,10 @@ LogicalResult cnnc::codegen::writeLibrary(ModuleOp module,
   std::vector<llvm::StringRef> args(argv.begin(), argv.end());
   std::string error;
   std::string log = path("link.log");
-  llvm::Optional<llvm::StringRef> redirects[] = {llvm::None, llvm::StringRef(log),
-                                                 llvm::StringRef(log)};
-  int rc = llvm::sys::ExecuteAndWait(*cc, args, llvm::None, redirects, 0, 0,
-                                     &error);
+  llvm::Optional<llvm::StringRef> redirects[] = {
+      llvm::None, llvm::StringRef(log), llvm::StringRef(log)};
+  int rc =
+      llvm::sys::ExecuteAndWait(*cc, args, llvm::None, redirects, 0, 0, &error);
   if (rc != 0) {
     auto text = llvm::MemoryBuffer::getFile(log);
     llvm::sys::fs::remove(tmpSo);

@@ -24,9 +24,9 @@ struct BufferDesc {
 };
 
 struct KernelCall {
-  int kernel;                ///< index into ModelPlan::kernelNames
-  std::string label;         ///< the layer, for error messages
-  std::vector<int> args;     ///< buffers, output last
+  int kernel;            ///< index into ModelPlan::kernelNames
+  std::string label;     ///< the layer, for error messages
+  std::vector<int> args; ///< buffers, output last
 };
 
 struct TensorDesc {

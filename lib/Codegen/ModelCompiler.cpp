@@ -6,19 +6,19 @@
 // kernels (same op, attributes and shapes) are compiled once.
 //
 //===----------------------------------------------------------------------===//
-#include "cnnc/Codegen/Codegen.h"
 #include "KernelBuilder.h"
 #include "LibraryWriter.h"
+#include "cnnc/Codegen/Codegen.h"
 
 #include "cnnc/Dialect/CNN/CNNOps.h"
 
 #include "mlir/Dialect/StandardOps/IR/Ops.h"
 #include "llvm/ADT/StringMap.h"
-#include "llvm/Support/SHA1.h"
-#include "llvm/Support/Process.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/Path.h"
+#include "llvm/Support/Process.h"
+#include "llvm/Support/SHA1.h"
 
 #include <chrono>
 #include <cmath>
@@ -180,8 +180,8 @@ public:
 private:
   int newBuffer(BufferKind kind, Value value, int ref = -1);
   LogicalResult planKernel(Operation *op);
-  FailureOr<Halide::Pipeline> buildPipeline(Operation *op,
-                                            std::vector<Halide::Argument> &args);
+  FailureOr<Halide::Pipeline>
+  buildPipeline(Operation *op, std::vector<Halide::Argument> &args);
 
   ModuleOp module;
   const CodegenOptions &options;
@@ -261,8 +261,7 @@ LogicalResult ModelCompiler::plan() {
   return success();
 }
 
-LogicalResult ModelCompiler::planGraph(FuncOp fn, GraphPlan &g,
-                                       bool training) {
+LogicalResult ModelCompiler::planGraph(FuncOp fn, GraphPlan &g, bool training) {
   graph = &g;
   bufferOf.clear();
   for (BlockArgument arg : fn.getArguments()) {
@@ -270,9 +269,9 @@ LogicalResult ModelCompiler::planGraph(FuncOp fn, GraphPlan &g,
     bool labels = training && arg.getArgNumber() + 1 == fn.getNumArguments();
     if (!type || !(type.getElementType().isF32() ||
                    (labels && type.getElementType().isInteger(64))))
-      return fn.emitError("input ") << arg.getArgNumber()
-                                    << " must be an f32 tensor, got "
-                                    << arg.getType();
+      return fn.emitError("input ")
+             << arg.getArgNumber() << " must be an f32 tensor, got "
+             << arg.getType();
     for (int64_t i = 1; i < type.getRank(); ++i)
       if (type.isDynamicDim(i))
         return fn.emitError("input ")
@@ -307,8 +306,8 @@ LogicalResult ModelCompiler::planGraph(FuncOp fn, GraphPlan &g,
         g.buffers[id].offset = known->second;
         return;
       }
-      ElementsAttr value = param ? param.getValueAttr()
-                                 : cast<cnn::ConstantOp>(op).getValue();
+      ElementsAttr value =
+          param ? param.getValueAttr() : cast<cnn::ConstantOp>(op).getValue();
       result = appendWeights(op, value, modelPlan.weights, options.seed,
                              g.buffers[id].offset);
       if (key.empty())
@@ -376,7 +375,8 @@ static std::string compilerStamp() {
     std::string s = exe;
     if (!llvm::sys::fs::status(exe, st))
       s += "|" + std::to_string(st.getSize()) + "|" +
-           std::to_string(st.getLastModificationTime().time_since_epoch().count());
+           std::to_string(
+               st.getLastModificationTime().time_since_epoch().count());
     return s;
   }();
   return stamp;
@@ -412,8 +412,8 @@ static void storeInCache(llvm::StringRef from, llvm::StringRef cache,
     return;
   llvm::SmallString<256> dst(cache), tmp(cache);
   llvm::sys::path::append(dst, name);
-  llvm::sys::path::append(tmp, name + ".tmp" +
-                                   std::to_string(llvm::sys::Process::getProcessId()));
+  llvm::sys::path::append(
+      tmp, name + ".tmp" + std::to_string(llvm::sys::Process::getProcessId()));
   if (!llvm::sys::fs::copy_file(from, tmp))
     if (llvm::sys::fs::rename(tmp, dst))
       llvm::sys::fs::remove(tmp);
@@ -470,8 +470,8 @@ ModelCompiler::buildPipeline(Operation *op,
   for (unsigned i = 0; i < op->getNumOperands(); ++i) {
     Value operand = op->getOperand(i);
     llvm::SmallVector<int64_t, 4> dims = dimsOf(operand);
-    Halide::Type type = dtypeOf(operand.getType()) == 2 ? Halide::Int(64)
-                                                        : Halide::Float(32);
+    Halide::Type type =
+        dtypeOf(operand.getType()) == 2 ? Halide::Int(64) : Halide::Float(32);
     Halide::ImageParam p(type, (int)dims.size(), "arg" + std::to_string(i));
     for (int d = 0; d < (int)dims.size(); ++d) {
       int64_t extent = dims[dims.size() - 1 - d];
@@ -533,8 +533,7 @@ ModelCompiler::buildPipeline(Operation *op,
 }
 
 LogicalResult ModelCompiler::compileKernels(StringRef dir) {
-  Halide::Target kernelTarget =
-      target.with_feature(Halide::Target::NoRuntime);
+  Halide::Target kernelTarget = target.with_feature(Halide::Target::NoRuntime);
   std::string cache = options.useCache ? cacheDirectory() : "";
   std::string configuration =
       "|" + kernelTarget.to_string() + "|" +
@@ -545,8 +544,8 @@ LogicalResult ModelCompiler::compileKernels(StringRef dir) {
     auto start = std::chrono::steady_clock::now();
     // The symbol is derived from the kernel's signature; the configuration
     // only selects the cache entry.
-    std::string entry = contentKey(modelPlan.kernelNames[k] + configuration) +
-                        ".o";
+    std::string entry =
+        contentKey(modelPlan.kernelNames[k] + configuration) + ".o";
     llvm::SmallString<256> cached(cache);
     llvm::sys::path::append(cached, entry);
     if (!cache.empty() && llvm::sys::fs::exists(cached)) {
@@ -568,8 +567,7 @@ LogicalResult ModelCompiler::compileKernels(StringRef dir) {
       modelPlan.objects.push_back(obj.str().str());
       storeInCache(obj, cache, entry);
     } catch (const Halide::Error &e) {
-      return op->emitError("Halide could not compile this layer: ")
-             << e.what();
+      return op->emitError("Halide could not compile this layer: ") << e.what();
     }
     if (options.verbose)
       llvm::errs() << "cnnc: compiled " << modelPlan.kernelNames[k] << " in "
@@ -593,8 +591,7 @@ LogicalResult ModelCompiler::compileKernels(StringRef dir) {
     modelPlan.objects.push_back(rt.str().str());
     storeInCache(rt, cache, runtimeEntry);
   } catch (const Halide::Error &e) {
-    return module.emitError("Halide could not build its runtime: ")
-           << e.what();
+    return module.emitError("Halide could not build its runtime: ") << e.what();
   }
   return success();
 }
@@ -647,8 +644,8 @@ LogicalResult cnnc::compileModelLibrary(ModuleOp module,
            << ec.message();
   LogicalResult result = compiler.compileKernels(dir);
   if (succeeded(result))
-    result = writeLibrary(module, compiler.getPlan(), options, runtime, dir,
-                          soPath);
+    result =
+        writeLibrary(module, compiler.getPlan(), options, runtime, dir, soPath);
   if (!options.keepIntermediates)
     llvm::sys::fs::remove_directories(dir);
   else

@@ -76,8 +76,8 @@ cnnc::codegen::lowerPooling(mlir::Operation *op,
   if (isMax)
     reduce(c, n) = maximum(in.func(r.x, r.y, c, n));
   else
-    reduce(c, n) = sum(in.func(r.x, r.y, c, n)) /
-                   (float)(in.shape[2] * in.shape[3]);
+    reduce(c, n) =
+        sum(in.func(r.x, r.y, c, n)) / (float)(in.shape[2] * in.shape[3]);
   Func out(isMax ? "global_max_pool" : "global_avg_pool");
   out(x, y, c, n) = reduce(c, n);
   parts.output = out;

@@ -155,24 +155,23 @@ LogicalResult GradientBuilder::backward(Operation *op, Value dy) {
     }
     if (needs(w)) {
       // tb: dw = dy^T a; else dw = a^T dy.
-      Value dw = tb ? b.create<GemmOp>(loc, w.getType(), dy, a, Value(),
-                                       b.getF32FloatAttr(1),
-                                       b.getF32FloatAttr(1),
-                                       b.getBoolAttr(true), b.getBoolAttr(false))
-                          .getResult()
-                    : b.create<GemmOp>(loc, w.getType(), a, dy, Value(),
-                                       b.getF32FloatAttr(1),
-                                       b.getF32FloatAttr(1),
-                                       b.getBoolAttr(true), b.getBoolAttr(false))
-                          .getResult();
+      Value dw =
+          tb ? b.create<GemmOp>(loc, w.getType(), dy, a, Value(),
+                                b.getF32FloatAttr(1), b.getF32FloatAttr(1),
+                                b.getBoolAttr(true), b.getBoolAttr(false))
+                   .getResult()
+             : b.create<GemmOp>(loc, w.getType(), a, dy, Value(),
+                                b.getF32FloatAttr(1), b.getF32FloatAttr(1),
+                                b.getBoolAttr(true), b.getBoolAttr(false))
+                   .getResult();
       accumulate(w, dw);
     }
     if (gemm.getC() && needs(gemm.getC())) {
       auto cType = gemm.getC().getType().cast<ShapedType>();
       if (cType.getRank() != 1)
         return unsupported("gemm bias that is not a vector");
-      accumulate(gemm.getC(), b.create<ReduceSumOp>(loc, cType, dy,
-                                                    i64Array(b, {0})));
+      accumulate(gemm.getC(),
+                 b.create<ReduceSumOp>(loc, cType, dy, i64Array(b, {0})));
     }
     return success();
   }
@@ -229,8 +228,8 @@ LogicalResult GradientBuilder::backward(Operation *op, Value dy) {
     for (int64_t i = 2; i < xType.getRank(); ++i)
       sShape.push_back(1);
     auto sType = RankedTensorType::get(sShape, b.getF32Type());
-    Value scale = b.create<cnnc::cnn::ConstantOp>(loc, sType,
-                                       DenseElementsAttr::get(sType, llvm::makeArrayRef(s)));
+    Value scale = b.create<cnnc::cnn::ConstantOp>(
+        loc, sType, DenseElementsAttr::get(sType, llvm::makeArrayRef(s)));
     accumulate(bn.getInput(), b.create<MulOp>(loc, dy, scale));
     return success();
   }
@@ -270,11 +269,10 @@ struct DeriveTrainingPass : public DeriveTrainingBase<DeriveTrainingPass> {
 
     OpBuilder b(module.getContext());
     b.setInsertionPointAfter(main);
-    Type labelsType =
-        loss == "cross_entropy"
-            ? (Type)RankedTensorType::get({outType.getDimSize(0)},
-                                          b.getIntegerType(64))
-            : (Type)outType;
+    Type labelsType = loss == "cross_entropy"
+                          ? (Type)RankedTensorType::get({outType.getDimSize(0)},
+                                                        b.getIntegerType(64))
+                          : (Type)outType;
     auto mainInputs = main.getType().getInputs();
     SmallVector<Type> inputs(mainInputs.begin(), mainInputs.end());
     inputs.push_back(labelsType);
@@ -311,9 +309,8 @@ struct DeriveTrainingPass : public DeriveTrainingBase<DeriveTrainingPass> {
         }
         continue;
       }
-      if (llvm::any_of(op->getOperands(), [&](Value v) {
-            return grads.needsGrad.contains(v);
-          }))
+      if (llvm::any_of(op->getOperands(),
+                       [&](Value v) { return grads.needsGrad.contains(v); }))
         for (Value r : op->getResults())
           grads.needsGrad.insert(r);
     }
@@ -327,8 +324,8 @@ struct DeriveTrainingPass : public DeriveTrainingBase<DeriveTrainingPass> {
     Location lossLoc = NameLoc::get(b.getStringAttr("loss"), main.getLoc());
     Value lossValue, dOutput;
     if (loss == "cross_entropy") {
-      lossValue = b.create<SoftmaxCrossEntropyOp>(lossLoc, lossType, output,
-                                                  labels);
+      lossValue =
+          b.create<SoftmaxCrossEntropyOp>(lossLoc, lossType, output, labels);
       dOutput = b.create<SoftmaxCrossEntropyGradOp>(lossLoc, output.getType(),
                                                     output, labels);
     } else {

@@ -41,8 +41,7 @@ static Value makeParam(PatternRewriter &rewriter, Location loc, Value like,
   auto param = rewriter.create<ParamOp>(
       loc, type, rewriter.getStringAttr(old ? old.getName() : fallbackName),
       attr, StringAttr(), old ? old.getGroupAttr() : FlatSymbolRefAttr(),
-      old && old.getFrozen() ? rewriter.getUnitAttr() : UnitAttr(),
-      UnitAttr());
+      old && old.getFrozen() ? rewriter.getUnitAttr() : UnitAttr(), UnitAttr());
   // Not one of the model's own parameters: libraries do not expose it.
   param->setAttr("cnn.folded", rewriter.getUnitAttr());
   return param.getResult();
@@ -108,7 +107,8 @@ struct FoldIntoConvOrGemm : public OpRewritePattern<BatchNormOp> {
     } else {
       for (int64_t k = 0; k < wShape[0]; ++k)
         for (int64_t c = 0; c < channels; ++c)
-          newW[k * channels + c] = (float)((double)(*w)[k * channels + c] * s[c]);
+          newW[k * channels + c] =
+              (float)((double)(*w)[k * channels + c] * s[c]);
     }
 
     rewriter.setInsertionPoint(producer);
@@ -119,9 +119,9 @@ struct FoldIntoConvOrGemm : public OpRewritePattern<BatchNormOp> {
         bn.getBias().getDefiningOp<ParamOp>()
             ? bn.getBias().getDefiningOp<ParamOp>().getName().str()
             : "folded.bias";
-    Value foldedB = makeParam(rewriter, bn.getBias().getLoc(),
-                              bias ? bias : bn.getBias(), {channels}, newBias,
-                              biasName);
+    Value foldedB =
+        makeParam(rewriter, bn.getBias().getLoc(), bias ? bias : bn.getBias(),
+                  {channels}, newBias, biasName);
     // Same op and attributes, folded weight and bias.
     SmallVector<Value> operands = {producer->getOperand(0), foldedW, foldedB};
     Location fused = FusedLoc::get(getContext(), {loc, bn.getLoc()});
@@ -151,8 +151,8 @@ struct FoldBatchNormPass : public FoldBatchNormBase<FoldBatchNormPass> {
   void runOnOperation() override {
     RewritePatternSet patterns(&getContext());
     patterns.add<FoldIntoConvOrGemm>(&getContext(), training);
-    if (failed(applyPatternsAndFoldGreedily(getOperation(),
-                                            std::move(patterns))))
+    if (failed(
+            applyPatternsAndFoldGreedily(getOperation(), std::move(patterns))))
       signalPassFailure();
   }
 };

@@ -10,9 +10,7 @@ using namespace cnnc::cnn;
 namespace {
 struct FreezeParamsPass : public FreezeParamsBase<FreezeParamsPass> {
   FreezeParamsPass() = default;
-  explicit FreezeParamsPass(const std::vector<std::string> &p) {
-    prefixes = p;
-  }
+  explicit FreezeParamsPass(const std::vector<std::string> &p) { prefixes = p; }
 
   void runOnOperation() override {
     ModuleOp module = getOperation();

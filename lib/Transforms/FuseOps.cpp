@@ -160,9 +160,9 @@ struct FuseConv : public OpRewritePattern<Conv2dOp> {
         setPool(cast<AvgPool2dOp>(pool), "avg");
     }
     auto seg = [](Value v) { return v ? 1 : 0; };
-    attrs.set("operand_segment_sizes",
-              b.getI32VectorAttr({1, 1, seg(conv.getBias()), 0, 0,
-                                  seg(residual)}));
+    attrs.set(
+        "operand_segment_sizes",
+        b.getI32VectorAttr({1, 1, seg(conv.getBias()), 0, 0, seg(residual)}));
     SmallVector<Value> operands = {conv.getInput(), conv.getWeight()};
     if (conv.getBias())
       operands.push_back(conv.getBias());
@@ -205,9 +205,9 @@ struct FuseGemm : public OpRewritePattern<GemmOp> {
       attrs.set("max", b.getF32FloatAttr(act.max));
     }
     rewriter.setInsertionPoint(absorbed.back());
-    auto fused = rewriter.create<FusedGemmOp>(
-        fusedLoc(absorbed), current.getType(), gemm->getOperands(),
-        attrs.getAttrs());
+    auto fused =
+        rewriter.create<FusedGemmOp>(fusedLoc(absorbed), current.getType(),
+                                     gemm->getOperands(), attrs.getAttrs());
     rewriter.replaceOp(absorbed.back(), fused.getResult());
     if (absorbed.size() > 1)
       rewriter.eraseOp(gemm);

@@ -338,8 +338,8 @@ static int check_io(cnnc_model *m, const char *what, int32_t count,
       n *= extent;
     }
     if (!ptrs[i])
-      return fail(m, CNNC_ERROR_INVALID_ARGUMENT, "%s %d ('%s') is null",
-                  what, (int)i, info->name);
+      return fail(m, CNNC_ERROR_INVALID_ARGUMENT, "%s %d ('%s') is null", what,
+                  (int)i, info->name);
     if (bytes[i] != n)
       return fail(m, CNNC_ERROR_SHAPE,
                   "%s %d ('%s') has %llu bytes, expected %llu for batch %lld",
@@ -415,8 +415,7 @@ int cnnc_rt_run(cnnc_model *m, int64_t batch, const void *const *inputs,
     int32_t b = graph->output_buffers[o];
     if (graph->buffers[b].kind == CNNC_RT_OUTPUT && graph->buffers[b].ref == o)
       continue;
-    const unsigned char *src =
-        host_of(m, &m->inference, b, inputs, outputs, 0);
+    const unsigned char *src = host_of(m, &m->inference, b, inputs, outputs, 0);
     if (src && src != outputs[o])
       memmove(outputs[o], src, output_bytes[o]);
   }
@@ -443,8 +442,9 @@ static size_t param_bytes(const cnnc_rt_model *model, int32_t index) {
 
 static float *param_values(cnnc_model *m, int32_t index) {
   const cnnc_rt_model *model = m->model;
-  return (float *)(m->params +
-                   model->inference.buffers[model->params[index].buffer].offset);
+  return (
+      float *)(m->params +
+               model->inference.buffers[model->params[index].buffer].offset);
 }
 
 /* The parameter's bytes in the instance, after checking the caller's size. */
@@ -501,8 +501,8 @@ int cnnc_rt_train_configure(cnnc_model *m, const cnnc_train_config *config) {
   if (!m)
     return CNNC_ERROR_INVALID_ARGUMENT;
   if (!m->model->training)
-    return fail(m, CNNC_ERROR_UNSUPPORTED,
-                "%s was compiled without --train", m->model->name);
+    return fail(m, CNNC_ERROR_UNSUPPORTED, "%s was compiled without --train",
+                m->model->name);
   if (!config)
     return fail(m, CNNC_ERROR_INVALID_ARGUMENT, "null training config");
   if (config->optimizer < CNNC_OPTIMIZER_SGD ||
@@ -528,8 +528,8 @@ int cnnc_rt_train_configure(cnnc_model *m, const cnnc_train_config *config) {
   if (!m->pstate)
     return fail(m, CNNC_ERROR_OUT_OF_MEMORY, "no memory for the optimizer");
   /* All optimizer state up front, so a step cannot fail half-way. */
-  int needs_first = config->optimizer != CNNC_OPTIMIZER_SGD ||
-                    config->momentum > 0;
+  int needs_first =
+      config->optimizer != CNNC_OPTIMIZER_SGD || config->momentum > 0;
   int needs_second = config->optimizer != CNNC_OPTIMIZER_SGD;
   for (int32_t p = 0; p < m->model->num_params; ++p) {
     param_state *s = &m->pstate[p];
@@ -585,8 +585,8 @@ static void update_param(cnnc_model *m, int32_t p, const float *grad) {
         s->momentum[i] = grad[i] + wd * w[i];
       for (size_t i = 0; i < n; ++i) {
         float g = grad[i] + wd * w[i];
-        float d = c->nesterov ? g + c->momentum * s->momentum[i]
-                              : s->momentum[i];
+        float d =
+            c->nesterov ? g + c->momentum * s->momentum[i] : s->momentum[i];
         w[i] -= lr * d;
       }
       return;
@@ -667,9 +667,8 @@ int cnnc_rt_train_step(cnnc_model *m, int64_t batch, const void *const *inputs,
   status = run_graph(m, &m->training, batch, all_inputs, NULL);
   if (status != CNNC_OK)
     return status;
-  const float *loss_value =
-      (const float *)host_of(m, &m->training, graph->output_buffers[0],
-                             all_inputs, NULL, 0);
+  const float *loss_value = (const float *)host_of(
+      m, &m->training, graph->output_buffers[0], all_inputs, NULL, 0);
   if (loss)
     *loss = *loss_value;
   if (!isfinite(*loss_value))

@@ -6,7 +6,7 @@ int main(int argc, char **argv) {
   mlir::DialectRegistry registry;
   cnnc::registerAllDialects(registry);
   cnnc::registerAllPasses();
-  return mlir::asMainReturnCode(mlir::MlirOptMain(
-      argc, argv, "cnnc optimizer driver\n", registry,
-      /*preloadDialectsInContext=*/false));
+  return mlir::asMainReturnCode(
+      mlir::MlirOptMain(argc, argv, "cnnc optimizer driver\n", registry,
+                        /*preloadDialectsInContext=*/false));
 }

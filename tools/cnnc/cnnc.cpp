@@ -12,9 +12,9 @@
 
 #include "cnnc/Analysis/ModelSummary.h"
 #include "cnnc/Codegen/Codegen.h"
+#include "cnnc/Dialect/CNN/CNNOps.h"
 #include "cnnc/Frontend/DslParser.h"
 #include "cnnc/Frontend/OnnxImporter.h"
-#include "cnnc/Dialect/CNN/CNNOps.h"
 #include "cnnc/InitAll.h"
 #include "cnnc/Support/DiagnosticPrinter.h"
 #include "cnnc/Transforms/Pipelines.h"
@@ -44,10 +44,11 @@ enum class InputKind { Onnx, Dsl, Mlir };
 
 cl::OptionCategory cnncCategory("cnnc options");
 
-cl::opt<std::string> inputFilename(cl::Positional,
-                                   cl::desc("<model.onnx|model.cnn|model.mlir>"),
-                                   cl::Required, cl::cat(cnncCategory));
-cl::opt<std::string> outputFilename("o", cl::desc("Output file (default: stdout)"),
+cl::opt<std::string>
+    inputFilename(cl::Positional, cl::desc("<model.onnx|model.cnn|model.mlir>"),
+                  cl::Required, cl::cat(cnncCategory));
+cl::opt<std::string> outputFilename("o",
+                                    cl::desc("Output file (default: stdout)"),
                                     cl::value_desc("file"), cl::init("-"),
                                     cl::cat(cnncCategory));
 cl::opt<EmitLevel> emitLevel(
@@ -62,27 +63,27 @@ cl::opt<EmitLevel> emitLevel(
                           "a shared library and its C header (default "
                           "when -o ends in .so)")),
     cl::cat(cnncCategory));
-cl::opt<std::string> target(
-    "target",
-    cl::desc("host (default), cuda, or a Halide target string such as "
-             "x86-64-linux-avx2-fma-f16c-sse41"),
-    cl::init("host"), cl::cat(cnncCategory));
+cl::opt<std::string>
+    target("target",
+           cl::desc("host (default), cuda, or a Halide target string such as "
+                    "x86-64-linux-avx2-fma-f16c-sse41"),
+           cl::init("host"), cl::cat(cnncCategory));
 cl::opt<int> cudaCapability("cuda-capability",
                             cl::desc("CUDA compute capability for "
                                      "--target=cuda (e.g. 61, 75, 80)"),
                             cl::init(61), cl::cat(cnncCategory));
-cl::opt<std::string> scheduleKind(
-    "schedule",
-    cl::desc("manual (hand-written, default) or auto (a Halide "
-             "autoscheduler)"),
-    cl::init("manual"), cl::cat(cnncCategory));
-cl::opt<std::string> autoscheduler(
-    "autoscheduler",
-    cl::desc("Adams2019, Mullapudi2016 (default) or Li2018"),
-    cl::init("Mullapudi2016"), cl::cat(cnncCategory));
-cl::opt<unsigned long long> seed(
-    "seed", cl::desc("Seed of the initial weights of DSL models"),
-    cl::init(0), cl::cat(cnncCategory));
+cl::opt<std::string>
+    scheduleKind("schedule",
+                 cl::desc("manual (hand-written, default) or auto (a Halide "
+                          "autoscheduler)"),
+                 cl::init("manual"), cl::cat(cnncCategory));
+cl::opt<std::string>
+    autoscheduler("autoscheduler",
+                  cl::desc("Adams2019, Mullapudi2016 (default) or Li2018"),
+                  cl::init("Mullapudi2016"), cl::cat(cnncCategory));
+cl::opt<unsigned long long>
+    seed("seed", cl::desc("Seed of the initial weights of DSL models"),
+         cl::init(0), cl::cat(cnncCategory));
 cl::opt<bool> keepIntermediates("keep-intermediates",
                                 cl::desc("Keep the generated C, objects and "
                                          "weights"),
@@ -159,9 +160,8 @@ static FailureOr<InputKind> inputKind(StringRef path) {
   return failure();
 }
 
-static OwningOpRef<ModuleOp> importModel(MLIRContext &context,
-                                         llvm::SourceMgr &sourceMgr,
-                                         InputKind kind) {
+static OwningOpRef<ModuleOp>
+importModel(MLIRContext &context, llvm::SourceMgr &sourceMgr, InputKind kind) {
   switch (kind) {
 #ifndef CNNC_SCRATCH_NO_FRONTENDS
   case InputKind::Onnx: {
@@ -254,7 +254,7 @@ int main(int argc, char **argv) {
     llvm::SmallString<256> source(inputFilename);
     llvm::sys::fs::make_absolute(source);
     (*module)->setAttr("cnn.source_onnx",
-                    StringAttr::get(&context, source.str()));
+                       StringAttr::get(&context, source.str()));
   }
 
   if (printIRAfterAll) {
@@ -292,7 +292,8 @@ int main(int argc, char **argv) {
     if (failed(pm.run(*module)))
       return 1;
   } else if (!freezePrefixes.empty()) {
-    llvm::errs() << "cnnc: warning: --freeze has no effect with --emit=import\n";
+    llvm::errs()
+        << "cnnc: warning: --freeze has no effect with --emit=import\n";
   }
 
   if (emitLevel >= EmitLevel::Halide && !summary) {

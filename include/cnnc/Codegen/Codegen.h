@@ -44,8 +44,8 @@ struct CodegenOptions {
 
 /// Where the runtime pieces that get linked into every model live.
 struct RuntimeLocation {
-  std::string includeDir;   ///< holds cnnc/model_abi.h, cnnc/rt_executor.h
-  std::string library;      ///< libcnnc_rt.a
+  std::string includeDir;    ///< holds cnnc/model_abi.h, cnnc/rt_executor.h
+  std::string library;       ///< libcnnc_rt.a
   std::string halideInclude; ///< holds HalideRuntime.h
 };
 

@@ -56,8 +56,10 @@ static OpFoldResult foldBinary(ArrayRef<Attribute> operands, Type resultType,
   if (!a || !b || !type || !type.hasStaticShape() ||
       type.getNumElements() > kMaxFoldElements)
     return {};
-  std::vector<float> av(a.getValues<float>().begin(), a.getValues<float>().end());
-  std::vector<float> bv(b.getValues<float>().begin(), b.getValues<float>().end());
+  std::vector<float> av(a.getValues<float>().begin(),
+                        a.getValues<float>().end());
+  std::vector<float> bv(b.getValues<float>().begin(),
+                        b.getValues<float>().end());
   ArrayRef<int64_t> shape = type.getShape();
   auto index = [&](ArrayRef<int64_t> opShape, ArrayRef<int64_t> idx) {
     int64_t flat = 0;
@@ -74,8 +76,9 @@ static OpFoldResult foldBinary(ArrayRef<Attribute> operands, Type resultType,
       idx[i] = rest % shape[i];
       rest /= shape[i];
     }
-    out[n] = fn(av.size() == 1 ? av[0] : av[index(a.getType().getShape(), idx)],
-                bv.size() == 1 ? bv[0] : bv[index(b.getType().getShape(), idx)]);
+    out[n] =
+        fn(av.size() == 1 ? av[0] : av[index(a.getType().getShape(), idx)],
+           bv.size() == 1 ? bv[0] : bv[index(b.getType().getShape(), idx)]);
   }
   return DenseElementsAttr::get(type, llvm::makeArrayRef(out));
 }
@@ -105,16 +108,20 @@ OpFoldResult ClipOp::fold(ArrayRef<Attribute> operands) {
                    [&](float x) { return std::min(std::max(x, lo), hi); });
 }
 OpFoldResult AddOp::fold(ArrayRef<Attribute> operands) {
-  return foldBinary(operands, getType(), [](float a, float b) { return a + b; });
+  return foldBinary(operands, getType(),
+                    [](float a, float b) { return a + b; });
 }
 OpFoldResult SubOp::fold(ArrayRef<Attribute> operands) {
-  return foldBinary(operands, getType(), [](float a, float b) { return a - b; });
+  return foldBinary(operands, getType(),
+                    [](float a, float b) { return a - b; });
 }
 OpFoldResult MulOp::fold(ArrayRef<Attribute> operands) {
-  return foldBinary(operands, getType(), [](float a, float b) { return a * b; });
+  return foldBinary(operands, getType(),
+                    [](float a, float b) { return a * b; });
 }
 OpFoldResult DivOp::fold(ArrayRef<Attribute> operands) {
-  return foldBinary(operands, getType(), [](float a, float b) { return a / b; });
+  return foldBinary(operands, getType(),
+                    [](float a, float b) { return a / b; });
 }
 OpFoldResult FlattenOp::fold(ArrayRef<Attribute> operands) {
   return foldReshape(operands, getType());

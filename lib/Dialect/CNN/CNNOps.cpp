@@ -193,8 +193,8 @@ static FailureOr<SmallVector<int64_t>>
 windowAttr(Optional<Location> loc, ArrayAttr attr, size_t n, StringRef name) {
   SmallVector<int64_t> v = toI64(attr);
   if (v.size() != n) {
-    (void)emitOptionalError(loc, "'", name, "' must have ", n,
-                            " entries, got ", v.size());
+    (void)emitOptionalError(loc, "'", name, "' must have ", n, " entries, got ",
+                            v.size());
     return failure();
   }
   return v;
@@ -216,9 +216,9 @@ static LogicalResult inferWindowed(Optional<Location> loc, StringRef opName,
   out.push_back(channels);
   for (int i = 0; i < 2; ++i) {
     std::string error;
-    auto size = windowOutputSize(inShape[2 + i], kernel[i], (*strides)[i],
-                                 (*pads)[i], (*pads)[2 + i], (*dilations)[i],
-                                 ceilMode, error);
+    auto size =
+        windowOutputSize(inShape[2 + i], kernel[i], (*strides)[i], (*pads)[i],
+                         (*pads)[2 + i], (*dilations)[i], ceilMode, error);
     if (failed(size))
       return emitOptionalError(loc, opName, " on input ", shapeStr(inShape),
                                ", spatial axis ", i, ": ", error);
@@ -300,8 +300,9 @@ LogicalResult FusedConv2dOp::inferReturnTypes(
       continue;
     ArrayRef<int64_t> s = shapeOf(v);
     if (s.size() != 1 || s[0] != conv[1])
-      return emitOptionalError(loc, "fused_conv2d: channel scale/shift of "
-                                    "shape ",
+      return emitOptionalError(loc,
+                               "fused_conv2d: channel scale/shift of "
+                               "shape ",
                                shapeStr(s), " does not match ", conv[1],
                                " channels");
   }
@@ -310,7 +311,8 @@ LogicalResult FusedConv2dOp::inferReturnTypes(
     for (int i = 0; i < 4; ++i)
       if (r[i] != conv[i] && r[i] != kDyn && conv[i] != kDyn)
         return emitOptionalError(loc, "fused_conv2d: residual of shape ",
-                                 shapeStr(r), " does not match the "
+                                 shapeStr(r),
+                                 " does not match the "
                                  "convolution's ",
                                  shapeStr(conv));
   }
@@ -331,8 +333,8 @@ LogicalResult FusedConv2dOp::inferReturnTypes(
     return failure();
   SmallVector<int64_t> out;
   Builder b(ctx);
-  if (failed(inferWindowed(loc, "fused_conv2d pooling", conv, conv[1],
-                           *kernel, op.getPoolStrides(), op.getPoolPads(),
+  if (failed(inferWindowed(loc, "fused_conv2d pooling", conv, conv[1], *kernel,
+                           op.getPoolStrides(), op.getPoolPads(),
                            b.getI64ArrayAttr({1, 1}), op.getPoolCeilMode(),
                            out)))
     return failure();
@@ -350,8 +352,8 @@ static LogicalResult inferPool(MLIRContext *ctx, Optional<Location> loc,
     return failure();
   SmallVector<int64_t> out;
   if (failed(inferWindowed(loc, name, in, in[1], *kernel, op.getStrides(),
-                           op.getPads(), op.getDilations(),
-                           op.getCeilMode(), out)))
+                           op.getPads(), op.getDilations(), op.getCeilMode(),
+                           out)))
     return failure();
   // A pad at least as large as the kernel would make windows of pure padding.
   SmallVector<int64_t> pads = toI64(op.getPads());
@@ -364,22 +366,16 @@ static LogicalResult inferPool(MLIRContext *ctx, Optional<Location> loc,
   return success();
 }
 
-LogicalResult MaxPool2dOp::inferReturnTypes(MLIRContext *ctx,
-                                            Optional<Location> loc,
-                                            ValueRange operands,
-                                            DictionaryAttr attrs,
-                                            RegionRange regs,
-                                            SmallVectorImpl<Type> &results) {
+LogicalResult MaxPool2dOp::inferReturnTypes(
+    MLIRContext *ctx, Optional<Location> loc, ValueRange operands,
+    DictionaryAttr attrs, RegionRange regs, SmallVectorImpl<Type> &results) {
   return inferPool(ctx, loc, "max_pool2d",
                    MaxPool2dOpAdaptor(operands, attrs, regs), results);
 }
 
-LogicalResult AvgPool2dOp::inferReturnTypes(MLIRContext *ctx,
-                                            Optional<Location> loc,
-                                            ValueRange operands,
-                                            DictionaryAttr attrs,
-                                            RegionRange regs,
-                                            SmallVectorImpl<Type> &results) {
+LogicalResult AvgPool2dOp::inferReturnTypes(
+    MLIRContext *ctx, Optional<Location> loc, ValueRange operands,
+    DictionaryAttr attrs, RegionRange regs, SmallVectorImpl<Type> &results) {
   return inferPool(ctx, loc, "avg_pool2d",
                    AvgPool2dOpAdaptor(operands, attrs, regs), results);
 }
@@ -391,24 +387,23 @@ static LogicalResult inferGlobalPool(MLIRContext *ctx, ValueRange operands,
   return success();
 }
 
-LogicalResult GlobalAvgPoolOp::inferReturnTypes(
-    MLIRContext *ctx, Optional<Location>, ValueRange operands, DictionaryAttr,
-    RegionRange, SmallVectorImpl<Type> &results) {
+LogicalResult
+GlobalAvgPoolOp::inferReturnTypes(MLIRContext *ctx, Optional<Location>,
+                                  ValueRange operands, DictionaryAttr,
+                                  RegionRange, SmallVectorImpl<Type> &results) {
   return inferGlobalPool(ctx, operands, results);
 }
 
-LogicalResult GlobalMaxPoolOp::inferReturnTypes(
-    MLIRContext *ctx, Optional<Location>, ValueRange operands, DictionaryAttr,
-    RegionRange, SmallVectorImpl<Type> &results) {
+LogicalResult
+GlobalMaxPoolOp::inferReturnTypes(MLIRContext *ctx, Optional<Location>,
+                                  ValueRange operands, DictionaryAttr,
+                                  RegionRange, SmallVectorImpl<Type> &results) {
   return inferGlobalPool(ctx, operands, results);
 }
 
-LogicalResult BatchNormOp::inferReturnTypes(MLIRContext *ctx,
-                                            Optional<Location> loc,
-                                            ValueRange operands,
-                                            DictionaryAttr attrs,
-                                            RegionRange regs,
-                                            SmallVectorImpl<Type> &results) {
+LogicalResult BatchNormOp::inferReturnTypes(
+    MLIRContext *ctx, Optional<Location> loc, ValueRange operands,
+    DictionaryAttr attrs, RegionRange regs, SmallVectorImpl<Type> &results) {
   BatchNormOpAdaptor op(operands, attrs, regs);
   ArrayRef<int64_t> in = shapeOf(op.getInput());
   if (in.size() < 2)
@@ -419,8 +414,7 @@ LogicalResult BatchNormOp::inferReturnTypes(MLIRContext *ctx,
     ArrayRef<int64_t> s = shapeOf(operands[1 + i]);
     if (s.size() != 1 || (c != kDyn && s[0] != c))
       return emitOptionalError(loc, "batch_norm ", names[i], " of shape ",
-                               shapeStr(s), " does not match ", c,
-                               " channels");
+                               shapeStr(s), " does not match ", c, " channels");
   }
   if (!(op.getEpsilon().convertToDouble() > 0.0))
     return emitOptionalError(loc, "batch_norm epsilon must be positive");
@@ -442,16 +436,14 @@ static LogicalResult inferGemm(MLIRContext *ctx, Optional<Location> loc,
   int64_t m = op.getTransA() ? a[1] : a[0], ka = op.getTransA() ? a[0] : a[1];
   int64_t kb = op.getTransB() ? b[1] : b[0], n = op.getTransB() ? b[0] : b[1];
   if (ka != kDyn && kb != kDyn && ka != kb)
-    return emitOptionalError(loc, "gemm inner dimensions differ: A ",
-                             shapeStr(a), (op.getTransA() ? " (transposed)" : ""),
-                             " has ", ka, ", B ", shapeStr(b),
-                             (op.getTransB() ? " (transposed)" : ""), " has ",
-                             kb);
+    return emitOptionalError(
+        loc, "gemm inner dimensions differ: A ", shapeStr(a),
+        (op.getTransA() ? " (transposed)" : ""), " has ", ka, ", B ",
+        shapeStr(b), (op.getTransB() ? " (transposed)" : ""), " has ", kb);
   if (op.getC()) {
     ArrayRef<int64_t> c = shapeOf(op.getC());
     SmallVector<int64_t> bcast;
-    if (c.size() > 2 ||
-        !OpTrait::util::getBroadcastedShape({m, n}, c, bcast) ||
+    if (c.size() > 2 || !OpTrait::util::getBroadcastedShape({m, n}, c, bcast) ||
         (bcast[0] != m && m != kDyn) || bcast[1] != n)
       return emitOptionalError(loc, "gemm bias of shape ", shapeStr(c),
                                " does not broadcast to ", shapeStr({m, n}));
@@ -460,20 +452,16 @@ static LogicalResult inferGemm(MLIRContext *ctx, Optional<Location> loc,
   return success();
 }
 
-LogicalResult GemmOp::inferReturnTypes(MLIRContext *ctx,
-                                       Optional<Location> loc,
+LogicalResult GemmOp::inferReturnTypes(MLIRContext *ctx, Optional<Location> loc,
                                        ValueRange operands,
                                        DictionaryAttr attrs, RegionRange regs,
                                        SmallVectorImpl<Type> &results) {
   return inferGemm(ctx, loc, GemmOpAdaptor(operands, attrs, regs), results);
 }
 
-LogicalResult FusedGemmOp::inferReturnTypes(MLIRContext *ctx,
-                                            Optional<Location> loc,
-                                            ValueRange operands,
-                                            DictionaryAttr attrs,
-                                            RegionRange regs,
-                                            SmallVectorImpl<Type> &results) {
+LogicalResult FusedGemmOp::inferReturnTypes(
+    MLIRContext *ctx, Optional<Location> loc, ValueRange operands,
+    DictionaryAttr attrs, RegionRange regs, SmallVectorImpl<Type> &results) {
   FusedGemmOpAdaptor op(operands, attrs, regs);
   if (failed(checkActivation(loc, op.getActivation(),
                              op.getMin().convertToFloat(),
@@ -498,12 +486,13 @@ LogicalResult MatMulOp::inferReturnTypes(MLIRContext *ctx,
     b.push_back(1);
   int64_t ka = a.back(), kb = b[b.size() - 2];
   if (ka != kDyn && kb != kDyn && ka != kb)
-    return emitOptionalError(loc, "matmul inner dimensions differ: ",
-                             shapeStr(a), " and ", shapeStr(b));
+    return emitOptionalError(loc,
+                             "matmul inner dimensions differ: ", shapeStr(a),
+                             " and ", shapeStr(b));
   SmallVector<int64_t> batch;
-  if (!OpTrait::util::getBroadcastedShape(
-          ArrayRef<int64_t>(a).drop_back(2), ArrayRef<int64_t>(b).drop_back(2),
-          batch))
+  if (!OpTrait::util::getBroadcastedShape(ArrayRef<int64_t>(a).drop_back(2),
+                                          ArrayRef<int64_t>(b).drop_back(2),
+                                          batch))
     return emitOptionalError(loc, "matmul batch dimensions do not broadcast: ",
                              shapeStr(a), " and ", shapeStr(b));
   SmallVector<int64_t> out(batch);
@@ -588,12 +577,10 @@ static int64_t product(ArrayRef<int64_t> dims) {
   return p;
 }
 
-LogicalResult FlattenOp::inferReturnTypes(MLIRContext *ctx,
-                                          Optional<Location> loc,
-                                          ValueRange operands,
-                                          DictionaryAttr attrs,
-                                          RegionRange regs,
-                                          SmallVectorImpl<Type> &results) {
+LogicalResult
+FlattenOp::inferReturnTypes(MLIRContext *ctx, Optional<Location> loc,
+                            ValueRange operands, DictionaryAttr attrs,
+                            RegionRange regs, SmallVectorImpl<Type> &results) {
   FlattenOpAdaptor op(operands, attrs, regs);
   ArrayRef<int64_t> in = shapeOf(op.getInput());
   int64_t rank = in.size(), axis = op.getAxis();
@@ -607,12 +594,10 @@ LogicalResult FlattenOp::inferReturnTypes(MLIRContext *ctx,
   return success();
 }
 
-LogicalResult ReshapeOp::inferReturnTypes(MLIRContext *ctx,
-                                          Optional<Location> loc,
-                                          ValueRange operands,
-                                          DictionaryAttr attrs,
-                                          RegionRange regs,
-                                          SmallVectorImpl<Type> &results) {
+LogicalResult
+ReshapeOp::inferReturnTypes(MLIRContext *ctx, Optional<Location> loc,
+                            ValueRange operands, DictionaryAttr attrs,
+                            RegionRange regs, SmallVectorImpl<Type> &results) {
   ReshapeOpAdaptor op(operands, attrs, regs);
   ArrayRef<int64_t> in = shapeOf(op.getInput());
   SmallVector<int64_t> target = toI64(op.getShape());
@@ -655,9 +640,8 @@ LogicalResult ReshapeOp::inferReturnTypes(MLIRContext *ctx,
   if (inferAt >= 0) {
     if (!dynamicRest) {
       if (known == 0 || rest % known != 0)
-        return emitOptionalError(loc, "reshape: cannot reshape ",
-                                 shapeStr(in), " into ",
-                                 shapeStr(target));
+        return emitOptionalError(loc, "reshape: cannot reshape ", shapeStr(in),
+                                 " into ", shapeStr(target));
       out[inferAt] = rest / known;
     }
   } else if (!dynamicRest && rest != known) {
@@ -672,8 +656,7 @@ LogicalResult ReshapeOp::inferReturnTypes(MLIRContext *ctx,
 LogicalResult ConcatOp::inferReturnTypes(MLIRContext *ctx,
                                          Optional<Location> loc,
                                          ValueRange operands,
-                                         DictionaryAttr attrs,
-                                         RegionRange regs,
+                                         DictionaryAttr attrs, RegionRange regs,
                                          SmallVectorImpl<Type> &results) {
   ConcatOpAdaptor op(operands, attrs, regs);
   if (operands.empty())

@@ -33,16 +33,13 @@ typedef enum cnnc_status {
   CNNC_ERROR_INVALID_ARGUMENT = 1, /* null pointer, bad index, batch < 1 */
   CNNC_ERROR_SHAPE = 2,            /* a buffer size does not match its shape */
   CNNC_ERROR_OUT_OF_MEMORY = 3,
-  CNNC_ERROR_KERNEL = 4,           /* a Halide kernel reported an error */
-  CNNC_ERROR_UNSUPPORTED = 5,      /* e.g. training a model built without it */
+  CNNC_ERROR_KERNEL = 4,      /* a Halide kernel reported an error */
+  CNNC_ERROR_UNSUPPORTED = 5, /* e.g. training a model built without it */
   CNNC_ERROR_IO = 6,
-  CNNC_ERROR_NUMERIC = 7           /* NaN or Inf in a loss */
+  CNNC_ERROR_NUMERIC = 7 /* NaN or Inf in a loss */
 } cnnc_status;
 
-typedef enum cnnc_dtype {
-  CNNC_DTYPE_F32 = 1,
-  CNNC_DTYPE_I64 = 2
-} cnnc_dtype;
+typedef enum cnnc_dtype { CNNC_DTYPE_F32 = 1, CNNC_DTYPE_I64 = 2 } cnnc_dtype;
 
 /* Shape of a model input or output. dims[0] == -1 marks the batch dimension,
  * whose extent is chosen per call. */
@@ -119,9 +116,9 @@ typedef struct cnnc_model_api {
    * MSE. A NaN or Inf loss returns CNNC_ERROR_NUMERIC and leaves the
    * parameters as they were before the step. */
   int (*train_configure)(cnnc_model *model, const cnnc_train_config *config);
-  int (*train_step)(cnnc_model *model, int64_t batch,
-                    const void *const *inputs, const size_t *input_bytes,
-                    const void *labels, size_t label_bytes, float *loss);
+  int (*train_step)(cnnc_model *model, int64_t batch, const void *const *inputs,
+                    const size_t *input_bytes, const void *labels,
+                    size_t label_bytes, float *loss);
   /* Learning rate of the parameters of `group` (all parameters when group
    * is NULL or ""). */
   int (*set_learning_rate)(cnnc_model *model, const char *group, float lr);

@@ -19,11 +19,12 @@ extern "C" {
 #endif
 
 typedef enum cnnc_rt_buffer_kind {
-  CNNC_RT_INPUT = 0,  /* a graph input: the caller's memory */
-  CNNC_RT_OUTPUT = 1, /* written by a kernel straight into the caller's output */
-  CNNC_RT_PARAM = 2,  /* weights: the instance's copy of the embedded blob */
-  CNNC_RT_TEMP = 3,   /* an intermediate, in the instance's arena */
-  CNNC_RT_ALIAS = 4   /* same memory as buffer `ref`, another shape */
+  CNNC_RT_INPUT = 0, /* a graph input: the caller's memory */
+  CNNC_RT_OUTPUT =
+      1,             /* written by a kernel straight into the caller's output */
+  CNNC_RT_PARAM = 2, /* weights: the instance's copy of the embedded blob */
+  CNNC_RT_TEMP = 3,  /* an intermediate, in the instance's arena */
+  CNNC_RT_ALIAS = 4  /* same memory as buffer `ref`, another shape */
 } cnnc_rt_buffer_kind;
 
 typedef struct cnnc_rt_buffer {
