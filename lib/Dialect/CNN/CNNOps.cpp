@@ -80,8 +80,16 @@ FailureOr<int64_t> cnnc::cnn::windowOutputSize(int64_t in, int64_t kernel,
   }
   if (in == kDyn)
     return kDyn;
-  int64_t effKernel = dilation * (kernel - 1) + 1;
-  int64_t span = in + padBegin + padEnd - effKernel;
+  // Attributes come from users: overflow is an error, not undefined behaviour.
+  int64_t effKernel, padded, span;
+  if (__builtin_mul_overflow(dilation, kernel - 1, &effKernel) ||
+      __builtin_add_overflow(effKernel, 1, &effKernel) ||
+      __builtin_add_overflow(in, padBegin, &padded) ||
+      __builtin_add_overflow(padded, padEnd, &padded) ||
+      __builtin_sub_overflow(padded, effKernel, &span)) {
+    error = "window sizes overflow 64-bit integers";
+    return failure();
+  }
   if (span < 0) {
     error = "window of size " + std::to_string(effKernel) +
             " does not fit the padded input of size " +
@@ -566,13 +574,12 @@ CNN_BROADCAST_INFER(DivOp, "div")
 // Shape manipulation
 //===----------------------------------------------------------------------===//
 
-/// Product of `dims`, or kDyn when one of them is dynamic.
+/// Product of `dims`, or kDyn when one of them is dynamic or it overflows.
 static int64_t product(ArrayRef<int64_t> dims) {
   int64_t p = 1;
   for (int64_t d : dims) {
-    if (d == kDyn)
+    if (d == kDyn || __builtin_mul_overflow(p, d, &p))
       return kDyn;
-    p *= d;
   }
   return p;
 }
@@ -624,7 +631,9 @@ ReshapeOp::inferReturnTypes(MLIRContext *ctx, Optional<Location> loc,
       return emitOptionalError(loc, "reshape: invalid dimension ", d);
     } else {
       out.push_back(d);
-      known *= d;
+      if (__builtin_mul_overflow(known, d, &known))
+        return emitOptionalError(loc, "reshape: target shape ",
+                                 shapeStr(target), " overflows");
     }
   }
   int64_t rest = 1;
@@ -634,8 +643,8 @@ ReshapeOp::inferReturnTypes(MLIRContext *ctx, Optional<Location> loc,
       continue;
     if (d == kDyn)
       dynamicRest = true;
-    else
-      rest *= d;
+    else if (__builtin_mul_overflow(rest, d, &rest))
+      return emitOptionalError(loc, "reshape: input shape overflows");
   }
   if (inferAt >= 0) {
     if (!dynamicRest) {
@@ -702,7 +711,10 @@ LogicalResult PadOp::inferReturnTypes(MLIRContext *ctx, Optional<Location> loc,
       out.push_back(kDyn);
       continue;
     }
-    int64_t d = in[i] + pads[i] + pads[i + in.size()];
+    int64_t d;
+    if (__builtin_add_overflow(in[i], pads[i], &d) ||
+        __builtin_add_overflow(d, pads[i + in.size()], &d))
+      return emitOptionalError(loc, "pad: axis ", i, " overflows");
     if (d < 0)
       return emitOptionalError(loc, "pad: axis ", i, " would have size ", d);
     out.push_back(d);

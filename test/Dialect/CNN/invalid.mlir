@@ -176,3 +176,19 @@ cnn.group @head {unfreeze_epoch = 3 : i64}
 
 // expected-error @+1 {{'cnn.train_plan' op unknown optimizer 'rmsprop' (expected sgd, adam or adamw)}}
 cnn.train_plan {loss = "cross_entropy", optimizer = "rmsprop", lr = 1.0e-3 : f64}
+
+// -----
+
+func @reshape_overflow(%x: tensor<2x3xf32>) -> tensor<?x?xf32> {
+  // expected-error @+1 {{reshape: target shape 4611686018427387904x4 overflows}}
+  %y = cnn.reshape %x {shape = [4611686018427387904, 4]} : (tensor<2x3xf32>) -> tensor<?x?xf32>
+  return %y : tensor<?x?xf32>
+}
+
+// -----
+
+func @pool_overflow(%x: tensor<1x3x8x8xf32>) -> tensor<1x3x1x1xf32> {
+  // expected-error @+1 {{window sizes overflow 64-bit integers}}
+  %y = cnn.max_pool2d %x {kernel_shape = [3, 3], dilations = [4611686018427387904, 1]} : (tensor<1x3x8x8xf32>) -> tensor<1x3x1x1xf32>
+  return %y : tensor<1x3x1x1xf32>
+}
