@@ -9,13 +9,6 @@ using namespace Halide;
 using namespace cnnc;
 using namespace cnnc::codegen;
 
-static std::vector<int> ints(mlir::ArrayAttr attr) {
-  std::vector<int> v;
-  for (mlir::Attribute a : attr)
-    v.push_back((int)a.cast<mlir::IntegerAttr>().getInt());
-  return v;
-}
-
 /// Class index of sample n, clamped so a bad label cannot read out of
 /// bounds (the runtime rejects out-of-range labels before running).
 static Expr labelOf(const TensorFunc &labels, Expr n, int classes) {
@@ -26,8 +19,8 @@ template <typename ConvBackwardOp>
 static KernelParts lowerConvBackward(ConvBackwardOp op,
                                      llvm::ArrayRef<TensorFunc> operands,
                                      bool wantInput) {
-  std::vector<int> s = ints(op.getStrides()), p = ints(op.getPads()),
-                   d = ints(op.getDilations());
+  std::vector<int> s = intsOf(op.getStrides()), p = intsOf(op.getPads()),
+                   d = intsOf(op.getDilations());
   int group = (int)op.getGroup();
   const TensorFunc &dy = operands[0];
   KernelParts parts;
@@ -199,8 +192,8 @@ cnnc::codegen::lowerBackward(mlir::Operation *op,
 
   if (auto g = llvm::dyn_cast<cnn::Pool2dBackwardOp>(op)) {
     const TensorFunc &dy = operands[0], &in = operands[1];
-    std::vector<int> k = ints(g.getKernelShape()), s = ints(g.getStrides()),
-                     p = ints(g.getPads());
+    std::vector<int> k = intsOf(g.getKernelShape()), s = intsOf(g.getStrides()),
+                     p = intsOf(g.getPads());
     int inH = (int)in.shape[2], inW = (int)in.shape[3];
     int outH = (int)dy.shape[2], outW = (int)dy.shape[3];
     std::vector<Var> v = makeVars(4);
@@ -235,14 +228,8 @@ cnnc::codegen::lowerBackward(mlir::Operation *op,
       parts.reduction = am;
       parts.hasReduction = true;
     } else {
-      Expr divisor;
-      if (g.getCountIncludePad()) {
-        Expr x1 = min(wx0 + k[1], inW + p[3]), y1 = min(wy0 + k[0], inH + p[2]);
-        divisor = cast<float>((x1 - wx0) * (y1 - wy0));
-      } else {
-        Expr x1 = min(wx0 + k[1], inW), y1 = min(wy0 + k[0], inH);
-        divisor = cast<float>(max((x1 - max(wx0, 0)) * (y1 - max(wy0, 0)), 1));
-      }
+      Expr divisor =
+          avgPoolDivisor(wx0, wy0, k, p, inW, inH, g.getCountIncludePad());
       contribution = select(inside, dyv / divisor, 0.0f);
     }
     Func out("pool_grad");

@@ -158,16 +158,9 @@ cnnc::codegen::lowerConv(mlir::Operation *operation,
   if (isMax) {
     pool(x, y, c, n) = maximum(source(x0 + pr.x, y0 + pr.y, c, n));
   } else {
-    Expr divisor;
-    if (op.getPoolCountIncludePad()) {
-      Expr x1 = min(x0 + (int)k[1], (int)(convW + p[3]));
-      Expr y1 = min(y0 + (int)k[0], (int)(convH + p[2]));
-      divisor = cast<float>((x1 - x0) * (y1 - y0));
-    } else {
-      Expr x1 = min(x0 + (int)k[1], (int)convW),
-           y1 = min(y0 + (int)k[0], (int)convH);
-      divisor = cast<float>(max((x1 - max(x0, 0)) * (y1 - max(y0, 0)), 1));
-    }
+    std::vector<int> ki(k.begin(), k.end()), pi(p.begin(), p.end());
+    Expr divisor = avgPoolDivisor(x0, y0, ki, pi, (int)convW, (int)convH,
+                                  op.getPoolCountIncludePad());
     pool(x, y, c, n) = sum(source(x0 + pr.x, y0 + pr.y, c, n)) / divisor;
   }
   parts.pooled = true;

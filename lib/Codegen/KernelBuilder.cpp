@@ -27,6 +27,24 @@ std::vector<Expr> cnnc::codegen::rowMajor(const std::vector<Var> &vars) {
   return std::vector<Expr>(vars.rbegin(), vars.rend());
 }
 
+std::vector<int> cnnc::codegen::intsOf(mlir::ArrayAttr attr) {
+  std::vector<int> v;
+  for (mlir::Attribute a : attr)
+    v.push_back((int)a.cast<mlir::IntegerAttr>().getInt());
+  return v;
+}
+
+Expr cnnc::codegen::avgPoolDivisor(Expr x0, Expr y0, const std::vector<int> &k,
+                                   const std::vector<int> &p, int inW, int inH,
+                                   bool countIncludePad) {
+  if (countIncludePad) {
+    Expr x1 = min(x0 + k[1], inW + p[3]), y1 = min(y0 + k[0], inH + p[2]);
+    return cast<float>((x1 - x0) * (y1 - y0));
+  }
+  Expr x1 = min(x0 + k[1], inW), y1 = min(y0 + k[0], inH);
+  return cast<float>(max((x1 - max(x0, 0)) * (y1 - max(y0, 0)), 1));
+}
+
 llvm::SmallVector<int64_t, 4> cnnc::codegen::resultShape(mlir::Operation *op) {
   auto type = op->getResult(0).getType().cast<mlir::ShapedType>();
   llvm::SmallVector<int64_t, 4> shape;

@@ -106,6 +106,18 @@ mlir::FailureOr<KernelParts> lowerBackward(mlir::Operation *op,
 
 void scheduleKernel(KernelParts &parts, const LoweringContext &ctx);
 
+/// The integers of an I64ArrayAttr (strides, pads, kernel sizes).
+std::vector<int> intsOf(mlir::ArrayAttr attr);
+
+/// Number of elements an average-pooling window starting at (x0, y0) divides
+/// by: the window clipped to the padded input with count_include_pad (as
+/// PyTorch and ONNX do when ceil_mode lets a window run past the end
+/// padding), else the elements inside the unpadded input.
+Halide::Expr avgPoolDivisor(Halide::Expr x0, Halide::Expr y0,
+                            const std::vector<int> &kernel,
+                            const std::vector<int> &pads, int inW, int inH,
+                            bool countIncludePad);
+
 /// Applies a fused op's activation (`none`, `relu`, ...).
 Halide::Expr applyActivation(Halide::Expr x, llvm::StringRef kind, float alpha,
                              float min, float max);

@@ -9,18 +9,11 @@ using namespace Halide;
 using namespace cnnc;
 using namespace cnnc::codegen;
 
-static std::vector<int> ints(mlir::ArrayAttr attr) {
-  std::vector<int> v;
-  for (mlir::Attribute a : attr)
-    v.push_back((int)a.cast<mlir::IntegerAttr>().getInt());
-  return v;
-}
-
 template <typename PoolOp>
 static KernelParts lowerWindowPool(PoolOp op, const TensorFunc &in,
                                    bool isMax) {
-  std::vector<int> k = ints(op.getKernelShape()), s = ints(op.getStrides()),
-                   p = ints(op.getPads()), d = ints(op.getDilations());
+  std::vector<int> k = intsOf(op.getKernelShape()), s = intsOf(op.getStrides()),
+                   p = intsOf(op.getPads()), d = intsOf(op.getDilations());
   int inH = (int)in.shape[2], inW = (int)in.shape[3];
   std::vector<Var> v = makeVars(4);
   Var x = v[0], y = v[1], c = v[2], n = v[3];
@@ -39,17 +32,8 @@ static KernelParts lowerWindowPool(PoolOp op, const TensorFunc &in,
     out(x, y, c, n) = maximum(padded(ix, iy, c, n));
   } else {
     Expr x0 = x * s[1] - p[1], y0 = y * s[0] - p[0];
-    Expr divisor;
-    if (op.getCountIncludePad()) {
-      // The window, clipped to the padded input (as PyTorch and ONNX do when
-      // ceil_mode lets a window run past the end padding).
-      Expr x1 = min(x0 + k[1], inW + p[3]), y1 = min(y0 + k[0], inH + p[2]);
-      divisor = cast<float>((x1 - x0) * (y1 - y0));
-    } else {
-      Expr x1 = min(x0 + k[1], inW), y1 = min(y0 + k[0], inH);
-      Expr cx = x1 - max(x0, 0), cy = y1 - max(y0, 0);
-      divisor = cast<float>(max(cx * cy, 1));
-    }
+    Expr divisor =
+        avgPoolDivisor(x0, y0, k, p, inW, inH, op.getCountIncludePad());
     out(x, y, c, n) = sum(padded(ix, iy, c, n)) / divisor;
   }
   parts.output = out;
