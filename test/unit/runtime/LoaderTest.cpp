@@ -110,7 +110,7 @@ INSTANTIATE_TEST_SUITE_P(
         BadCase{"NoEntryPoint", CNNC_FAKE_NO_ENTRY, CNNC_ERROR_UNSUPPORTED,
                 "not a cnnc model library (no 'cnnc_model_entry' symbol)"},
         BadCase{"WrongAbi", CNNC_FAKE_ABI2, CNNC_ERROR_UNSUPPORTED,
-                "model ABI version 2, but this runtime supports version 1"},
+                "model ABI version 99, but this runtime supports version 2"},
         BadCase{"NoRunFunction", CNNC_FAKE_NO_RUN, CNNC_ERROR_INVALID_ARGUMENT,
                 "malformed model: the function table has no 'run'"}),
     [](const testing::TestParamInfo<BadCase> &info) {
