@@ -314,6 +314,19 @@ struct DeriveTrainingPass : public DeriveTrainingBase<DeriveTrainingPass> {
         for (Value r : op->getResults())
           grads.needsGrad.insert(r);
     }
+    // The frozen prefix ends where a value no gradient flows into feeds one
+    // that trains: mark those ops, so the boundary shows in the IR (the
+    // feature cache of transfer learning starts there).
+    for (Operation *op : forward) {
+      if (isa<ParamOp, cnnc::cnn::ConstantOp>(op) || op->getNumResults() != 1 ||
+          grads.needsGrad.contains(op->getResult(0)))
+        continue;
+      for (Operation *user : op->getResult(0).getUsers())
+        if (llvm::any_of(user->getResults(), [&](Value r) {
+              return grads.needsGrad.contains(r);
+            }))
+          op->setAttr("cnn.frozen_boundary", b.getUnitAttr());
+    }
     if (trainable.empty()) {
       main.emitError("training needs at least one trainable parameter; "
                      "every parameter is frozen");

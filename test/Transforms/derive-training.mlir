@@ -10,7 +10,7 @@
 // CHECK: %[[CW:.*]] = cnn.param "conv.weight" frozen
 // CHECK: %[[C:.*]] = cnn.conv2d %[[X]], %[[CW]]
 // CHECK: %[[R:.*]] = cnn.relu %[[C]]
-// CHECK: %[[F:.*]] = cnn.flatten %[[R]]
+// CHECK: %[[F:.*]] = cnn.flatten %[[R]] {axis = 1 : i64, cnn.frozen_boundary}
 // CHECK: %[[W:.*]] = cnn.param "fc.weight"
 // CHECK: %[[B:.*]] = cnn.param "fc.bias"
 // CHECK: %[[Y:.*]] = cnn.gemm %[[F]], %[[W]], %[[B]]
