@@ -248,6 +248,8 @@ int main(int argc, char **argv) {
     return 1;
   if (!modelName.empty())
     module->setName(modelName);
+  // Whole-model errors (codegen, linking) name the file, not a line of it.
+  (*module)->setLoc(FileLineColLoc::get(&context, inputFilename, 0, 0));
   if (*kind == InputKind::Onnx) {
     // Libraries embed their ONNX source so trained weights can be exported
     // back into the same graph.
