@@ -108,15 +108,23 @@ cnnc::codegen::lowerConv(mlir::Operation *operation,
   const TensorFunc *residual = op.getResidual() ? &operands[next++] : nullptr;
   KernelParts parts = defineConv(op, operands[0], operands[1], bias);
   Expr t = parts.reduction(x, y, c, n);
-  if (scale)
-    t = t * scale->func(c);
-  if (shift)
-    t = t + shift->func(c);
+  bool late = op.getAffineAfterActivation();
+  auto affine = [&](Expr v) {
+    if (scale)
+      v = v * scale->func(c);
+    if (shift)
+      v = v + shift->func(c);
+    return v;
+  };
+  if (!late)
+    t = affine(t);
   if (residual)
     t = t + residual->func(x, y, c, n);
   t = applyActivation(t, op.getActivation(), op.getAlpha().convertToFloat(),
                       op.getMin().convertToFloat(),
                       op.getMax().convertToFloat());
+  if (late)
+    t = affine(t);
   Func post("conv_post");
   post(x, y, c, n) = t;
   parts.shape = resultShape(operation);

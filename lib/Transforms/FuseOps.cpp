@@ -9,8 +9,11 @@
 #include "PassDetail.h"
 #include "cnnc/Transforms/Passes.h"
 
+#include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/PatternMatch.h"
+
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
+#include <cmath>
 
 using namespace mlir;
 using namespace cnnc::cnn;
@@ -59,6 +62,48 @@ static Operation *soleUser(Value v, Operation *root, bool remarks) {
   return *v.getUsers().begin();
 }
 
+/// Per-channel scale and shift of an inference BatchNorm whose parameters
+/// are all constant (not trainable): s = gamma / sqrt(var + eps),
+/// t = beta - mean * s, as new constants before the BatchNorm.
+/// With `training`, parameters change at run time unless frozen.
+static LogicalResult bnScaleShift(PatternRewriter &rewriter, BatchNormOp bn,
+                                  bool training, Value &scale, Value &shift) {
+  auto values = [&](Value v) -> Optional<std::vector<float>> {
+    ElementsAttr attr;
+    if (auto p = v.getDefiningOp<ParamOp>()) {
+      if (training && !p.getFrozen())
+        return llvm::None;
+      attr = p.getValueAttr();
+    } else if (auto c = v.getDefiningOp<cnnc::cnn::ConstantOp>()) {
+      attr = c.getValue();
+    }
+    auto dense = attr.dyn_cast_or_null<DenseElementsAttr>();
+    if (!dense || !dense.getType().getElementType().isF32())
+      return llvm::None;
+    auto r = dense.getValues<float>();
+    return std::vector<float>(r.begin(), r.end());
+  };
+  auto gamma = values(bn.getScale()), beta = values(bn.getBias()),
+       mean = values(bn.getMean()), var = values(bn.getVariance());
+  if (!gamma || !beta || !mean || !var)
+    return failure();
+  size_t c = gamma->size();
+  std::vector<float> s(c), t(c);
+  float eps = bn.getEpsilon().convertToFloat();
+  for (size_t i = 0; i < c; ++i) {
+    double si = (double)(*gamma)[i] / std::sqrt((double)(*var)[i] + eps);
+    s[i] = (float)si;
+    t[i] = (float)((double)(*beta)[i] - (double)(*mean)[i] * si);
+  }
+  auto type = RankedTensorType::get({(int64_t)c}, rewriter.getF32Type());
+  rewriter.setInsertionPoint(bn);
+  scale = rewriter.create<cnnc::cnn::ConstantOp>(
+      bn.getLoc(), type, DenseElementsAttr::get(type, llvm::makeArrayRef(s)));
+  shift = rewriter.create<cnnc::cnn::ConstantOp>(
+      bn.getLoc(), type, DenseElementsAttr::get(type, llvm::makeArrayRef(t)));
+  return success();
+}
+
 static Location fusedLoc(ArrayRef<Operation *> ops) {
   SmallVector<Location> locs;
   for (Operation *op : ops)
@@ -67,8 +112,8 @@ static Location fusedLoc(ArrayRef<Operation *> ops) {
 }
 
 struct FuseConv : public OpRewritePattern<Conv2dOp> {
-  FuseConv(MLIRContext *ctx, bool remarks)
-      : OpRewritePattern<Conv2dOp>(ctx), remarks(remarks) {}
+  FuseConv(MLIRContext *ctx, bool remarks, bool training)
+      : OpRewritePattern<Conv2dOp>(ctx), remarks(remarks), training(training) {}
 
   LogicalResult matchAndRewrite(Conv2dOp conv,
                                 PatternRewriter &rewriter) const override {
@@ -95,6 +140,21 @@ struct FuseConv : public OpRewritePattern<Conv2dOp> {
       absorbed.push_back(user);
       current = user->getResult(0);
       user = soleUser(current, conv, remarks);
+    }
+    // A BatchNorm after the activation cannot fold into the weights; with
+    // constant statistics it becomes a per-channel scale and shift applied
+    // after the activation, in the same kernel.
+    Value lateScale, lateShift;
+    if (auto bn = dyn_cast_or_null<BatchNormOp>(user)) {
+      if (act.kind != "none" && succeeded(bnScaleShift(rewriter, bn, training,
+                                                       lateScale, lateShift))) {
+        absorbed.push_back(bn);
+        current = bn.getResult();
+        user = soleUser(current, conv, remarks);
+      } else if (remarks) {
+        conv.emitRemark("BatchNorm not fused: its parameters train or are "
+                        "not constants");
+      }
     }
     if (user && isa<MaxPool2dOp, AvgPool2dOp>(user)) {
       ArrayAttr dil = isa<MaxPool2dOp>(user)
@@ -160,12 +220,18 @@ struct FuseConv : public OpRewritePattern<Conv2dOp> {
         setPool(cast<AvgPool2dOp>(pool), "avg");
     }
     auto seg = [](Value v) { return v ? 1 : 0; };
-    attrs.set(
-        "operand_segment_sizes",
-        b.getI32VectorAttr({1, 1, seg(conv.getBias()), 0, 0, seg(residual)}));
+    attrs.set("operand_segment_sizes",
+              b.getI32VectorAttr({1, 1, seg(conv.getBias()), seg(lateScale),
+                                  seg(lateShift), seg(residual)}));
+    if (lateScale)
+      attrs.set("affine_after_activation", b.getUnitAttr());
     SmallVector<Value> operands = {conv.getInput(), conv.getWeight()};
     if (conv.getBias())
       operands.push_back(conv.getBias());
+    if (lateScale) {
+      operands.push_back(lateScale);
+      operands.push_back(lateShift);
+    }
     if (residual)
       operands.push_back(residual);
     Operation *last = absorbed.back();
@@ -178,7 +244,7 @@ struct FuseConv : public OpRewritePattern<Conv2dOp> {
     return success();
   }
 
-  bool remarks;
+  bool remarks, training;
 };
 
 struct FuseGemm : public OpRewritePattern<GemmOp> {
@@ -219,11 +285,15 @@ struct FuseGemm : public OpRewritePattern<GemmOp> {
 
 struct FuseOpsPass : public FuseOpsBase<FuseOpsPass> {
   FuseOpsPass() = default;
-  explicit FuseOpsPass(bool r) { remarks = r; }
+  FuseOpsPass(bool r, bool t) {
+    remarks = r;
+    training = t;
+  }
 
   void runOnOperation() override {
     RewritePatternSet patterns(&getContext());
-    patterns.add<FuseConv, FuseGemm>(&getContext(), remarks);
+    patterns.add<FuseConv>(&getContext(), remarks, training);
+    patterns.add<FuseGemm>(&getContext(), remarks);
     // Fusion must not fold or reorder anything else: one top-down sweep.
     GreedyRewriteConfig config;
     config.useTopDownTraversal = true;
@@ -239,6 +309,7 @@ std::unique_ptr<Pass> cnnc::cnn::createFuseOpsPass() {
   return std::make_unique<FuseOpsPass>();
 }
 
-std::unique_ptr<Pass> cnnc::cnn::createFuseOpsPass(bool remarks) {
-  return std::make_unique<FuseOpsPass>(remarks);
+std::unique_ptr<Pass> cnnc::cnn::createFuseOpsPass(bool remarks,
+                                                   bool training) {
+  return std::make_unique<FuseOpsPass>(remarks, training);
 }

@@ -20,7 +20,8 @@ void cnnc::buildGraphPassPipeline(PassManager &pm,
     pm.addPass(cnn::createDeriveTrainingPass(options.loss));
   if (options.optLevel == 0)
     return;
-  pm.addNestedPass<FuncOp>(cnn::createFuseOpsPass(options.remarks));
+  pm.addNestedPass<FuncOp>(
+      cnn::createFuseOpsPass(options.remarks, options.training));
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
 }

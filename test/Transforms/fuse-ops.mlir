@@ -106,3 +106,25 @@ func @overlapping_pool(%x: tensor<1x3x16x16xf32>) -> tensor<1x4x8x8xf32> {
   %p = cnn.max_pool2d %r {kernel_shape = [3, 3], strides = [2, 2], pads = [1, 1, 1, 1]} : (tensor<1x4x16x16xf32>) -> tensor<1x4x8x8xf32>
   return %p : tensor<1x4x8x8xf32>
 }
+
+// -----
+
+// conv -> ReLU -> BatchNorm: the BatchNorm cannot fold into the weights, so
+// it becomes a scale and shift after the activation, in the same kernel.
+// s = 2 / sqrt(4) = 1, t = 1 - 3 * 1 = -2.
+// CHECK-LABEL: func @relu_then_bn
+// CHECK-DAG: %[[S:.*]] = cnn.constant {value = dense<1.000000e+00> : tensor<1xf32>}
+// CHECK-DAG: %[[T:.*]] = cnn.constant {value = dense<-2.000000e+00> : tensor<1xf32>}
+// CHECK: cnn.fused_conv2d %{{.*}}, %{{.*}}, scale %[[S]], shift %[[T]] {activation = "relu", affine_after_activation
+// CHECK-NOT: cnn.batch_norm
+func @relu_then_bn(%x: tensor<1x1x4x4xf32>) -> tensor<1x1x4x4xf32> {
+  %w = cnn.param "w" {value = dense<1.0> : tensor<1x1x1x1xf32>} : tensor<1x1x1x1xf32>
+  %c = cnn.conv2d %x, %w : (tensor<1x1x4x4xf32>, tensor<1x1x1x1xf32>) -> tensor<1x1x4x4xf32>
+  %r = cnn.relu %c : tensor<1x1x4x4xf32>
+  %g = cnn.param "bn.weight" {value = dense<2.0> : tensor<1xf32>} : tensor<1xf32>
+  %b = cnn.param "bn.bias" {value = dense<1.0> : tensor<1xf32>} : tensor<1xf32>
+  %m = cnn.param "bn.running_mean" {buffer, value = dense<3.0> : tensor<1xf32>} : tensor<1xf32>
+  %v = cnn.param "bn.running_var" {buffer, value = dense<4.0> : tensor<1xf32>} : tensor<1xf32>
+  %y = cnn.batch_norm %r, %g, %b, %m, %v {epsilon = 1.0e-30 : f32} : (tensor<1x1x4x4xf32>, tensor<1xf32>, tensor<1xf32>, tensor<1xf32>, tensor<1xf32>) -> tensor<1x1x4x4xf32>
+  return %y : tensor<1x1x4x4xf32>
+}

@@ -5,7 +5,8 @@ C ABI, and compared with PyTorch's own outputs.
 Usage: torch_models.py WORK_DIR MODEL [MODEL...]
 Models: lenet5, resnet_small_bn (BatchNorm kept in the ONNX),
 resnet_small_folded (BatchNorm folded by the exporter), resnet18_64,
-resnet18_224, mobilenet_block (depthwise conv + ReLU6).
+resnet18_224, mobilenet_block (depthwise conv + ReLU6), conv_relu_bn
+(BatchNorm after the activation).
 Each is compiled with and without graph optimizations (-O0) and run with
 batch 1 and 3 from the same library; outputs must match PyTorch within
 1e-4 relative to the output's scale.
@@ -74,6 +75,13 @@ def mobilenet_block():
         nn.AvgPool2d(2), Flat(), nn.Linear(24 * 4 * 4, 7))
 
 
+def conv_relu_bn():
+    # BatchNorm after the activation: fused as a late channel affine.
+    return nn.Sequential(nn.Conv2d(3, 8, 3, padding=1), nn.ReLU(), nn.BatchNorm2d(8),
+                         nn.Conv2d(8, 8, 3, padding=1), nn.ReLU6(), nn.BatchNorm2d(8),
+                         nn.MaxPool2d(2), nn.Flatten(), nn.Linear(8 * 4 * 4, 4))
+
+
 def lenet5():
     return nn.Sequential(
         nn.Conv2d(1, 6, 5, padding=2), nn.ReLU(), nn.MaxPool2d(2),
@@ -95,6 +103,7 @@ MODELS = {
     "resnet18_64": (resnet18, (3, 64, 64), True),
     "resnet18_224": (resnet18, (3, 224, 224), False),
     "mobilenet_block": (mobilenet_block, (3, 16, 16), True),
+    "conv_relu_bn": (conv_relu_bn, (3, 8, 8), True),
 }
 
 

@@ -17,7 +17,7 @@ createFreezeParamsPass(const std::vector<std::string> &prefixes);
 std::unique_ptr<mlir::Pass> createFoldBatchNormPass();
 std::unique_ptr<mlir::Pass> createFoldBatchNormPass(bool training);
 std::unique_ptr<mlir::Pass> createFuseOpsPass();
-std::unique_ptr<mlir::Pass> createFuseOpsPass(bool remarks);
+std::unique_ptr<mlir::Pass> createFuseOpsPass(bool remarks, bool training);
 
 std::unique_ptr<mlir::Pass> createDeriveTrainingPass();
 std::unique_ptr<mlir::Pass> createDeriveTrainingPass(const std::string &loss);

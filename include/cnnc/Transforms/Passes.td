@@ -44,7 +44,9 @@ def FuseOps : Pass<"cnn-fuse-ops", "mlir::FuncOp"> {
   let description = [{
     Grows `cnn.fused_conv2d` from a `cnn.conv2d` through its single-use
     consumers, in this order: a residual `cnn.add`, an activation (relu,
-    leaky_relu, clip, sigmoid, tanh), a max or average pooling; and
+    leaky_relu, clip, sigmoid, tanh), a BatchNorm with constant parameters
+    after the activation (as a per-channel scale and shift), a max or
+    average pooling whose windows do not overlap; and
     `cnn.fused_gemm` from a `cnn.gemm` and an activation. Each fused op
     becomes one Halide kernel. With `-pass-remarks` (cnnc `--remarks`), every
     candidate that stops growing says why as a remark at its location.
@@ -52,7 +54,9 @@ def FuseOps : Pass<"cnn-fuse-ops", "mlir::FuncOp"> {
   let constructor = "cnnc::cnn::createFuseOpsPass()";
   let options = [
     Option<"remarks", "remarks", "bool", /*default=*/"false",
-           "Emit a remark for every fusion that did not happen">
+           "Emit a remark for every fusion that did not happen">,
+    Option<"training", "training", "bool", /*default=*/"false",
+           "Parameters train: only frozen ones are constants">
   ];
 }
 

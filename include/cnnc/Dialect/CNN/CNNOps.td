@@ -410,6 +410,9 @@ def CNN_FusedConv2dOp : CNN_ShapedOp<"fused_conv2d", [AttrSizedOperandSegments]>
     with `min`/`max`, `sigmoid`, `tanh`),
     then, when `pool` is `max` or `avg`, a 2-D pooling window over `t` with
     the `pool_*` attributes. Every part but the convolution is optional.
+    With `affine_after_activation`, the channel affine comes after the
+    activation instead (a BatchNorm after a ReLU, which cannot fold into
+    the weights, fused into the convolution's kernel).
 
     ```mlir
     %y = cnn.fused_conv2d %x, %w, %b {activation = "relu", pads = [2, 2, 2, 2], pool = "max", pool_kernel = [2, 2], pool_strides = [2, 2], operand_segment_sizes = dense<[1, 1, 1, 0, 0, 0]> : vector<6xi32>} : (tensor<?x1x28x28xf32>, tensor<6x1x5x5xf32>, tensor<6xf32>) -> tensor<?x6x14x14xf32>
@@ -433,7 +436,8 @@ def CNN_FusedConv2dOp : CNN_ShapedOp<"fused_conv2d", [AttrSizedOperandSegments]>
                    DefaultValuedAttr<I64ArrayAttr, "{1, 1}">:$pool_strides,
                    DefaultValuedAttr<I64ArrayAttr, "{0, 0, 0, 0}">:$pool_pads,
                    DefaultValuedAttr<BoolAttr, "false">:$pool_ceil_mode,
-                   DefaultValuedAttr<BoolAttr, "false">:$pool_count_include_pad);
+                   DefaultValuedAttr<BoolAttr, "false">:$pool_count_include_pad,
+                   UnitAttr:$affine_after_activation);
   let results = (outs CNN_F32Tensor4D:$output);
   let assemblyFormat = [{
     $input `,` $weight (`,` `bias` $bias^)? (`,` `scale` $scale^)?
