@@ -193,29 +193,38 @@ def input_gradient_strided_dilated_grouped(rs):
     return xs, P, b.module(o, (2, 3)), ref
 
 
-def check(name, cnnc, work):
+def check(name, cnnc, work, loss_kind="cross_entropy"):
     rs = np.random.RandomState(0)
     xs, P, mlir, ref = NETS[name](rs)
     P = {k: (0.5 * v).astype(np.float32) for k, v in P.items()}
-    src = os.path.join(work, name + ".mlir")
+    src = os.path.join(work, name + "_" + loss_kind + ".mlir")
     with open(src, "w") as f:
         f.write(mlir)
-    so = os.path.join(work, name + ".so")
-    subprocess.run([cnnc, src, "--train", "-o", so, "--name", "g"], check=True)
+    so = os.path.join(work, name + "_" + loss_kind + ".so")
+    subprocess.run([cnnc, src, "--train", "--loss", loss_kind, "-o", so,
+                    "--name", "g"], check=True)
     model = Model(so, "g")
     params = model.params()
     for k, v in P.items():
         model.set_param(params[k][0], v)
     x = rs.randn(*xs).astype(np.float32)
-    labels = rs.randint(0, ref(torch.zeros(xs, dtype=torch.float64),
-                               {k: torch.from_numpy(v).double() for k, v in P.items()}).shape[1],
-                        xs[0]).astype(np.int64)
+    classes = ref(torch.zeros(xs, dtype=torch.float64),
+                  {k: torch.from_numpy(v).double() for k, v in P.items()}).shape[1]
+    if loss_kind == "mse":
+        labels = rs.randn(xs[0], classes).astype(np.float32)
+        loss_fn = F.mse_loss
+    else:
+        labels = rs.randint(0, classes, xs[0]).astype(np.int64)
+        loss_fn = F.cross_entropy
     model.configure("sgd", lr=1.0)
     model.train_step(x, labels)
     ok = True
     tp = {k: torch.from_numpy(v).double().requires_grad_() for k, v in P.items()}
-    xt, yt = torch.from_numpy(x).double(), torch.from_numpy(labels)
-    loss = F.cross_entropy(ref(xt, tp), yt)
+    xt = torch.from_numpy(x).double()
+    yt = torch.from_numpy(labels)
+    if loss_kind == "mse":
+        yt = yt.double()
+    loss = loss_fn(ref(xt, tp), yt)
     loss.backward()
     for k, v in P.items():
         got = v - model.get_param(params[k][0], v.shape)
@@ -232,13 +241,13 @@ def check(name, cnnc, work):
             plus[k].view(-1)[i] += eps
             minus[k].view(-1)[i] -= eps
             with torch.no_grad():
-                fd = (F.cross_entropy(ref(xt, plus), yt) -
-                      F.cross_entropy(ref(xt, minus), yt)).item() / (2 * eps)
+                fd = (loss_fn(ref(xt, plus), yt) -
+                      loss_fn(ref(xt, minus), yt)).item() / (2 * eps)
             fd_err = max(fd_err, abs(got.reshape(-1)[i] - fd) / scale)
         status = "ok" if err <= TOL and fd_err <= TOL else "MISMATCH"
         ok = ok and status == "ok"
-        print("%s %s: vs autograd %.2e, vs finite differences %.2e %s" % (
-            name, k, err, fd_err, status))
+        print("%s %s %s: vs autograd %.2e, vs finite differences %.2e %s" % (
+            name, loss_kind, k, err, fd_err, status))
     return ok
 
 
@@ -246,5 +255,7 @@ if __name__ == "__main__":
     cnnc, work = sys.argv[1], sys.argv[2]
     os.makedirs(work, exist_ok=True)
     results = [check(n, cnnc, work) for n in NETS]
+    # The MSE loss and its gradient, on one of the networks.
+    results.append(check("strided_padded_maxpool", cnnc, work, "mse"))
     print("ALL OK" if all(results) else "GRADIENT MISMATCH")
     sys.exit(0 if all(results) else 1)
