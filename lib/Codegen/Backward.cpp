@@ -95,6 +95,33 @@ static KernelParts lowerConvBackward(ConvBackwardOp op,
   return parts;
 }
 
+/// lowbias32, a 32-bit integer hash with good avalanche behaviour.
+static Expr mix32(Expr h) {
+  h = h ^ (h >> 16);
+  h = h * Halide::Internal::UIntImm::make(UInt(32), 0x7feb352du);
+  h = h ^ (h >> 15);
+  h = h * Halide::Internal::UIntImm::make(UInt(32), 0x846ca68bu);
+  return h ^ (h >> 16);
+}
+
+/// Training-mode dropout: the kept elements, scaled by 1 / (1 - ratio). The
+/// mask is a hash of [seed, step] (the rng buffer), the layer's salt and the
+/// element's row-major index; test/python/dropout_check.py reimplements it.
+static Expr dropoutScale(const TensorFunc &rng, const std::vector<Expr> &idx,
+                         const TensorFunc &shape, float ratio, int64_t salt) {
+  Expr seed = cast<uint32_t>(rng.func(0)), step = cast<uint32_t>(rng.func(1));
+  Expr key =
+      mix32(seed ^ (Halide::Internal::UIntImm::make(
+                       UInt(32), (uint32_t)((uint32_t)salt * 0x9e3779b9u))));
+  key = mix32(key +
+              step * Halide::Internal::UIntImm::make(UInt(32), 0x85ebca6bu));
+  Expr flat = Halide::Internal::UIntImm::make(UInt(32), 0);
+  for (int i = 0; i < shape.rank(); ++i)
+    flat = flat * cast<uint32_t>(shape.extent(i)) + cast<uint32_t>(idx[i]);
+  Expr u = cast<float>(mix32(flat ^ key) >> 8) * (1.0f / 16777216.0f);
+  return select(u >= ratio, 1.0f / (1.0f - ratio), 0.0f);
+}
+
 mlir::FailureOr<KernelParts>
 cnnc::codegen::lowerBackward(mlir::Operation *op,
                              llvm::ArrayRef<TensorFunc> operands) {
@@ -156,6 +183,19 @@ cnnc::codegen::lowerBackward(mlir::Operation *op,
     loss() = sum(diff * diff) / count;
     parts.family = KernelParts::Family::Reduction;
     parts.output = loss;
+    return parts;
+  }
+
+  if (llvm::isa<cnn::DropoutTrainOp, cnn::DropoutTrainGradOp>(op)) {
+    float ratio =
+        op->getAttrOfType<mlir::FloatAttr>("ratio").getValueAsDouble();
+    int64_t salt = op->getAttrOfType<mlir::IntegerAttr>("salt").getInt();
+    std::vector<Var> v = makeVars(operands[0].rank());
+    std::vector<Expr> idx = rowMajor(v);
+    Func out(llvm::isa<cnn::DropoutTrainOp>(op) ? "dropout" : "dropout_grad");
+    out(v) = at(operands[0].func, idx) *
+             dropoutScale(operands[1], idx, operands[0], ratio, salt);
+    parts.output = out;
     return parts;
   }
 

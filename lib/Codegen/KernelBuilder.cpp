@@ -67,7 +67,8 @@ cnnc::codegen::lowerOp(mlir::Operation *op, llvm::ArrayRef<TensorFunc> operands,
       .Case<cnn::SoftmaxCrossEntropyOp, cnn::SoftmaxCrossEntropyGradOp,
             cnn::MseLossOp, cnn::MseLossGradOp, cnn::Conv2dBackwardInputOp,
             cnn::Conv2dBackwardWeightOp, cnn::ActivationGradOp,
-            cnn::Pool2dBackwardOp, cnn::ReduceSumOp>(
+            cnn::Pool2dBackwardOp, cnn::ReduceSumOp, cnn::DropoutTrainOp,
+            cnn::DropoutTrainGradOp>(
           [&](auto) { return lowerBackward(op, operands); })
       .Default(
           [&](mlir::Operation *) { return lowerElementwise(op, operands); });

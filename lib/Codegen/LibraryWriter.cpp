@@ -148,8 +148,8 @@ static void writeWrapper(const ModelPlan &plan, const std::string &p,
      << ",\n  " << graphInit(plan.inference, "inference") << ",\n  "
      << (training ? "&training_graph" : "0") << ", " << plan.gradParams.size()
      << ", " << (training ? "grad_params" : "0") << ",\n  " << p << "_weights, "
-     << plan.weights.size() << "ULL, " << plan.params.size()
-     << ", params};\n\n";
+     << plan.weights.size() << "ULL, " << plan.params.size() << ", params, "
+     << plan.rngOffset << "LL};\n\n";
   bool onnx = !plan.sourceOnnx.empty();
   if (onnx)
     os << "extern const unsigned char " << p << "_source_onnx[];\n"

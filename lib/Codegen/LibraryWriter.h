@@ -59,6 +59,8 @@ struct ModelPlan {
   std::vector<std::string> kernelNames; ///< symbol of each compiled kernel
   std::vector<char> weights;
   std::vector<ParamDesc> params;
+  /// Byte offset of the dropout generator state [seed, step], or -1.
+  int64_t rngOffset = -1;
   /// The ONNX file the model came from, embedded for export ("" if none).
   std::string sourceOnnx;
   std::vector<std::string> objects; ///< compiled kernels and Halide runtime

@@ -141,10 +141,22 @@ static LogicalResult appendWeights(Operation *op, ElementsAttr value,
   blob.resize((blob.size() + 63) / 64 * 64);
   offset = blob.size();
   auto type = op->getResult(0).getType().cast<ShapedType>();
+  int64_t n = type.getNumElements();
+  if (type.getElementType().isInteger(64)) {
+    // Generator state and other integer tensors (only with a value).
+    auto dense = value.dyn_cast_or_null<DenseElementsAttr>();
+    if (!dense)
+      return op->emitError("integer weights need a dense value");
+    blob.resize(offset + n * sizeof(int64_t));
+    int64_t *dst = reinterpret_cast<int64_t *>(blob.data() + offset);
+    int64_t i = 0;
+    for (int64_t v : dense.getValues<int64_t>())
+      dst[i++] = v;
+    return success();
+  }
   if (!type.getElementType().isF32())
     return op->emitError("only f32 weights can be compiled, got ")
            << type.getElementType();
-  int64_t n = type.getNumElements();
   blob.resize(offset + n * sizeof(float));
   float *dst = reinterpret_cast<float *>(blob.data() + offset);
   if (!value) {
@@ -300,6 +312,7 @@ LogicalResult ModelCompiler::planGraph(FuncOp fn, GraphPlan &g, bool training) {
       std::string key;
       if (param && !param->hasAttr("cnn.folded"))
         key = "param:" + param.getName().str();
+      bool rng = param && param->hasAttr("cnn.rng");
       int id = newBuffer(BufferKind::Param, op->getResult(0));
       auto known = key.empty() ? weightOffsets.end() : weightOffsets.find(key);
       if (known != weightOffsets.end()) {
@@ -313,7 +326,9 @@ LogicalResult ModelCompiler::planGraph(FuncOp fn, GraphPlan &g, bool training) {
       if (key.empty())
         return;
       weightOffsets[key] = g.buffers[id].offset;
-      if (!training) {
+      if (rng)
+        modelPlan.rngOffset = (int64_t)g.buffers[id].offset;
+      if (!training && !rng) {
         ParamDesc desc;
         desc.name = param.getName().str();
         desc.group = param.getGroupAttr()

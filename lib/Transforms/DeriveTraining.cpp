@@ -190,6 +190,13 @@ LogicalResult GradientBuilder::backward(Operation *op, Value dy) {
     return success();
   }
 
+  if (auto d = dyn_cast<DropoutTrainOp>(op)) {
+    auto g = b.create<DropoutTrainGradOp>(loc, dy.getType(), dy, d.getRng(),
+                                          d.getRatioAttr(), d.getSaltAttr());
+    accumulate(d.getInput(), g);
+    return success();
+  }
+
   if (auto add = dyn_cast<AddOp>(op)) {
     for (Value v : {add.getLhs(), add.getRhs()}) {
       if (!needs(v))
@@ -291,9 +298,33 @@ struct DeriveTrainingPass : public DeriveTrainingBase<DeriveTrainingPass> {
     b.setInsertionPointToStart(entry);
     SmallVector<Operation *> forward;
     Value output;
+    // Dropout trains with random masks: the runtime's generator state
+    // [seed, step] is a hidden parameter (not exposed, not exported).
+    Value rng;
+    int64_t salt = 0;
     for (Operation &op : main.getBody().front()) {
       if (auto ret = dyn_cast<ReturnOp>(op)) {
         output = map.lookup(ret.getOperand(0));
+        continue;
+      }
+      if (auto dropout = dyn_cast<DropoutOp>(op)) {
+        if (!rng) {
+          auto type = RankedTensorType::get({2}, b.getIntegerType(64));
+          auto param = b.create<ParamOp>(
+              dropout.getLoc(), type, b.getStringAttr("cnn.rng"),
+              DenseElementsAttr::get(type, llvm::makeArrayRef<int64_t>({0, 0})),
+              StringAttr(), FlatSymbolRefAttr(), b.getUnitAttr(),
+              b.getUnitAttr());
+          param->setAttr("cnn.rng", b.getUnitAttr());
+          forward.push_back(param);
+          rng = param.getResult();
+        }
+        auto train = b.create<DropoutTrainOp>(
+            dropout.getLoc(), dropout.getType(), map.lookup(dropout.getInput()),
+            rng, b.getF32FloatAttr(dropout.getRatio().convertToFloat()),
+            b.getI64IntegerAttr(salt++));
+        map.map(dropout.getResult(), train.getResult());
+        forward.push_back(train);
         continue;
       }
       forward.push_back(b.clone(op, map));
@@ -322,9 +353,8 @@ struct DeriveTrainingPass : public DeriveTrainingBase<DeriveTrainingPass> {
           grads.needsGrad.contains(op->getResult(0)))
         continue;
       for (Operation *user : op->getResult(0).getUsers())
-        if (llvm::any_of(user->getResults(), [&](Value r) {
-              return grads.needsGrad.contains(r);
-            }))
+        if (llvm::any_of(user->getResults(),
+                         [&](Value r) { return grads.needsGrad.contains(r); }))
           op->setAttr("cnn.frozen_boundary", b.getUnitAttr());
     }
     if (trainable.empty()) {

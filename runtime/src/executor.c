@@ -545,6 +545,11 @@ int cnnc_rt_train_configure(cnnc_model *m, const cnnc_train_config *config) {
   m->config = *config;
   m->step = 0;
   m->configured = 1;
+  if (m->model->rng_offset >= 0) {
+    int64_t *rng = (int64_t *)(m->params + m->model->rng_offset);
+    rng[0] = (int64_t)config->seed;
+    rng[1] = 0;
+  }
   return CNNC_OK;
 }
 
@@ -664,6 +669,8 @@ int cnnc_rt_train_step(cnnc_model *m, int64_t batch, const void *const *inputs,
                     "label %lld of sample %lld is outside [0, %lld)",
                     (long long)l[i], (long long)i, (long long)classes);
   }
+  if (model->rng_offset >= 0) /* a new dropout mask every step */
+    ((int64_t *)(m->params + model->rng_offset))[1] = m->step + 1;
   status = run_graph(m, &m->training, batch, all_inputs, NULL);
   if (status != CNNC_OK)
     return status;

@@ -66,3 +66,20 @@ func @main(%x: tensor<?x4xf32>) -> tensor<?x4xf32> {
   %y = cnn.add %x, %w : (tensor<?x4xf32>, tensor<4xf32>) -> tensor<?x4xf32>
   return %y : tensor<?x4xf32>
 }
+
+// -----
+
+// Dropout trains with a random mask: a hidden generator-state parameter,
+// and the backward pass applies the same mask (same salt).
+// CHECK-LABEL: func @train_step
+// CHECK: %[[RNG:.*]] = cnn.param "cnn.rng" frozen {buffer, cnn.rng, value = dense<0> : tensor<2xi64>} : tensor<2xi64>
+// CHECK: %[[D:.*]] = cnn.dropout_train %{{.*}}, %[[RNG]] {ratio = 2.500000e-01 : f32, salt = 0 : i64}
+// CHECK: cnn.dropout_train_grad %{{.*}}, %[[RNG]] {ratio = 2.500000e-01 : f32, salt = 0 : i64}
+func @main(%x: tensor<?x4xf32>) -> tensor<?x2xf32> {
+  %w = cnn.param "fc.weight" {init = "kaiming_uniform"} : tensor<2x4xf32>
+  %w0 = cnn.param "fc0.weight" {init = "kaiming_uniform"} : tensor<4x4xf32>
+  %h = cnn.gemm %x, %w0 {transB = true} : (tensor<?x4xf32>, tensor<4x4xf32>) -> tensor<?x4xf32>
+  %d = cnn.dropout %h {ratio = 0.25 : f32} : tensor<?x4xf32>
+  %y = cnn.gemm %d, %w {transB = true} : (tensor<?x4xf32>, tensor<2x4xf32>) -> tensor<?x2xf32>
+  return %y : tensor<?x2xf32>
+}

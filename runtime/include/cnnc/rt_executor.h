@@ -77,6 +77,9 @@ typedef struct cnnc_rt_model {
   uint64_t weights_size;
   int32_t num_params;
   const cnnc_rt_param *params;
+  /* Byte offset of the dropout generator state [seed, step] (int64) in the
+   * weights, or -1 when the model has no training-mode dropout. */
+  int64_t rng_offset;
 } cnnc_rt_model;
 
 int cnnc_rt_create(const cnnc_rt_model *model, cnnc_model **out);

@@ -611,6 +611,41 @@ def CNN_Pool2dBackwardOp : CNN_Op<"pool2d_backward", [NoSideEffect]> {
   }];
 }
 
+class CNN_DropoutTrainBase<string mnemonic, string what>
+    : CNN_Op<mnemonic, [NoSideEffect, AllTypesMatch<["input", "output"]>]> {
+  let summary = what;
+  let arguments = (ins CNN_F32Tensor:$input, 1DTensorOf<[I64]>:$rng,
+                   F32Attr:$ratio, I64Attr:$salt);
+  let results = (outs CNN_F32Tensor:$output);
+  let assemblyFormat = [{
+    $input `,` $rng attr-dict `:` functional-type(operands, results)
+  }];
+}
+
+def CNN_DropoutTrainOp : CNN_DropoutTrainBase<"dropout_train",
+    "training-mode dropout with a counter-based random mask"> {
+  let description = [{
+    Keeps an element with probability `1 - ratio` and scales it by
+    `1 / (1 - ratio)` (PyTorch's inverted dropout). The mask is a hash of
+    the element's row-major index, the layer's `salt`, and the `rng` state
+    [seed, step] that the runtime advances every training step, so the
+    backward op recomputes the same mask instead of storing it.
+
+    ```mlir
+    %y = cnn.dropout_train %x, %rng {ratio = 5.000000e-01 : f32, salt = 0 : i64} : (tensor<?x512xf32>, tensor<2xi64>) -> tensor<?x512xf32>
+    ```
+  }];
+}
+
+def CNN_DropoutTrainGradOp : CNN_DropoutTrainBase<"dropout_train_grad",
+    "gradient of training-mode dropout (the same mask)"> {
+  let description = [{
+    ```mlir
+    %dx = cnn.dropout_train_grad %dy, %rng {ratio = 5.000000e-01 : f32, salt = 0 : i64} : (tensor<?x512xf32>, tensor<2xi64>) -> tensor<?x512xf32>
+    ```
+  }];
+}
+
 def CNN_ReduceSumOp : CNN_Op<"reduce_sum", [NoSideEffect]> {
   let summary = "sum over `axes` (bias gradients)";
   let description = [{
