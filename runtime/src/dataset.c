@@ -10,6 +10,7 @@
 
 #include "cnnc/dataset.h"
 #include "cnnc/npy.h"
+#include "cnnc/tool_support.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -35,19 +36,6 @@
 /* A gzip stream's buffer starts this small and doubles as data arrives. */
 #define GZIP_INITIAL_BUFFER (1u << 20)
 
-static int fail(char *err, size_t err_len, int status, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-
-static int fail(char *err, size_t err_len, int status, const char *fmt, ...) {
-  if (err && err_len > 0) {
-    va_list args;
-    va_start(args, fmt);
-    vsnprintf(err, err_len, fmt, args);
-    va_end(args);
-  }
-  return status;
-}
-
 void cnnc_dataset_free(cnnc_dataset *dataset) {
   if (!dataset)
     return;
@@ -55,21 +43,9 @@ void cnnc_dataset_free(cnnc_dataset *dataset) {
   memset(dataset, 0, sizeof(*dataset));
 }
 
-static void format_dims(char *buf, size_t len, int32_t rank,
-                        const int64_t *dims) {
-  size_t n = (size_t)snprintf(buf, len, "(");
-  for (int32_t d = 0; d < rank && n < len; ++d) {
-    n += (size_t)snprintf(buf + n, len - n, "%lld", (long long)dims[d]);
-    if (n < len && (d + 1 < rank || rank == 1))
-      n += (size_t)snprintf(buf + n, len - n, d + 1 < rank ? ", " : ",");
-  }
-  if (n < len)
-    snprintf(buf + n, len - n, ")");
-}
-
 void cnnc_dataset_format_shape(const cnnc_dataset *dataset, char *buf,
                                size_t len) {
-  format_dims(buf, len, dataset->rank, dataset->dims);
+  cnnc_format_shape(buf, len, dataset->rank, dataset->dims);
 }
 
 /* Fills in count and sample_elements from rank and dims. */
@@ -193,19 +169,19 @@ static int read_idx(idx_reader *r, const unsigned char magic[4],
   const idx_type *t = find_idx_type(magic[2]);
   int32_t rank = magic[3];
   if (rank > CNNC_MAX_RANK)
-    return fail(r->err, r->err_len, CNNC_ERROR_UNSUPPORTED,
-                "%s: IDX rank %d is above the supported maximum of %d", path,
-                (int)rank, CNNC_MAX_RANK);
+    return cnnc_fail(r->err, r->err_len, CNNC_ERROR_UNSUPPORTED,
+                     "%s: IDX rank %d is above the supported maximum of %d",
+                     path, (int)rank, CNNC_MAX_RANK);
 
   unsigned char header[4 * CNNC_MAX_RANK];
   size_t header_len = 4 * (size_t)rank;
   int64_t got = gz_read_up_to(r->gz, header, header_len);
   if (got < (int64_t)header_len)
-    return fail(r->err, r->err_len, CNNC_ERROR_IO,
-                "%s: truncated IDX header: rank %d needs %zu bytes of dims, "
-                "the file has %lld%s",
-                path, (int)rank, header_len, (long long)(got < 0 ? 0 : got),
-                how);
+    return cnnc_fail(
+        r->err, r->err_len, CNNC_ERROR_IO,
+        "%s: truncated IDX header: rank %d needs %zu bytes of dims, "
+        "the file has %lld%s",
+        path, (int)rank, header_len, (long long)(got < 0 ? 0 : got), how);
 
   out->rank = rank;
   uint64_t elements = 1;
@@ -222,13 +198,13 @@ static int read_idx(idx_reader *r, const unsigned char magic[4],
       elements *= dim;
   }
   char shape[256];
-  format_dims(shape, sizeof(shape), rank, out->dims);
+  cnnc_format_shape(shape, sizeof(shape), rank, out->dims);
   if (absurd || elements > (uint64_t)INT64_MAX / 8 ||
       elements * t->size > (uint64_t)SIZE_MAX)
-    return fail(r->err, r->err_len, CNNC_ERROR_IO,
-                "%s: absurd IDX header: shape %s of %s is far larger than "
-                "any file",
-                path, shape, t->name);
+    return cnnc_fail(r->err, r->err_len, CNNC_ERROR_IO,
+                     "%s: absurd IDX header: shape %s of %s is far larger than "
+                     "any file",
+                     path, shape, t->name);
   uint64_t data_bytes = elements * t->size;
   uint64_t header_bytes = IDX_MAGIC_LEN + header_len;
 
@@ -237,23 +213,26 @@ static int read_idx(idx_reader *r, const unsigned char magic[4],
   if (!r->gzip) {
     uint64_t available = file_size - header_bytes;
     if (data_bytes > available)
-      return fail(r->err, r->err_len, CNNC_ERROR_IO,
-                  "%s: truncated data: shape %s of %s needs %llu bytes, the "
-                  "file has %llu after the header",
-                  path, shape, t->name, (unsigned long long)data_bytes,
-                  (unsigned long long)available);
+      return cnnc_fail(
+          r->err, r->err_len, CNNC_ERROR_IO,
+          "%s: truncated data: shape %s of %s needs %llu bytes, the "
+          "file has %llu after the header",
+          path, shape, t->name, (unsigned long long)data_bytes,
+          (unsigned long long)available);
     if (data_bytes < available)
-      return fail(r->err, r->err_len, CNNC_ERROR_IO,
-                  "%s: %llu bytes of trailing data after the %llu bytes of "
-                  "shape %s of %s",
-                  path, (unsigned long long)(available - data_bytes),
-                  (unsigned long long)data_bytes, shape, t->name);
+      return cnnc_fail(
+          r->err, r->err_len, CNNC_ERROR_IO,
+          "%s: %llu bytes of trailing data after the %llu bytes of "
+          "shape %s of %s",
+          path, (unsigned long long)(available - data_bytes),
+          (unsigned long long)data_bytes, shape, t->name);
   } else if (data_bytes > file_size * DEFLATE_MAX_RATIO + GZIP_SLACK) {
-    return fail(r->err, r->err_len, CNNC_ERROR_IO,
-                "%s: truncated or corrupt: shape %s of %s needs %llu bytes, "
-                "more than a gzip file of %llu bytes can hold",
-                path, shape, t->name, (unsigned long long)data_bytes,
-                (unsigned long long)file_size);
+    return cnnc_fail(
+        r->err, r->err_len, CNNC_ERROR_IO,
+        "%s: truncated or corrupt: shape %s of %s needs %llu bytes, "
+        "more than a gzip file of %llu bytes can hold",
+        path, shape, t->name, (unsigned long long)data_bytes,
+        (unsigned long long)file_size);
   }
 
   /* A gzip stream's buffer grows only as data arrives, so a header that
@@ -263,8 +242,8 @@ static int read_idx(idx_reader *r, const unsigned char magic[4],
     capacity = GZIP_INITIAL_BUFFER;
   unsigned char *raw = malloc(capacity ? capacity : 1);
   if (!raw)
-    return fail(r->err, r->err_len, CNNC_ERROR_OUT_OF_MEMORY,
-                "%s: out of memory for %zu bytes", path, capacity);
+    return cnnc_fail(r->err, r->err_len, CNNC_ERROR_OUT_OF_MEMORY,
+                     "%s: out of memory for %zu bytes", path, capacity);
   size_t have = 0;
   bool read_error = false;
   while (have < data_bytes) {
@@ -274,8 +253,8 @@ static int read_idx(idx_reader *r, const unsigned char magic[4],
       unsigned char *bigger = realloc(raw, grown);
       if (!bigger) {
         free(raw);
-        return fail(r->err, r->err_len, CNNC_ERROR_OUT_OF_MEMORY,
-                    "%s: out of memory for %zu bytes", path, grown);
+        return cnnc_fail(r->err, r->err_len, CNNC_ERROR_OUT_OF_MEMORY,
+                         "%s: out of memory for %zu bytes", path, grown);
       }
       raw = bigger;
       capacity = grown;
@@ -294,16 +273,17 @@ static int read_idx(idx_reader *r, const unsigned char magic[4],
     const char *reason = gz_reason(r->gz, &stream_error);
     free(raw);
     if (read_error || (r->gzip && stream_error))
-      return fail(r->err, r->err_len, CNNC_ERROR_IO,
-                  "%s: %s after %zu of the %llu data bytes of shape %s of "
-                  "%s: %s",
-                  path, r->gzip ? "corrupt or truncated gzip stream" : "error",
-                  have, (unsigned long long)data_bytes, shape, t->name, reason);
-    return fail(r->err, r->err_len, CNNC_ERROR_IO,
-                "%s: truncated data: shape %s of %s needs %llu bytes, the "
-                "file has %zu after the header%s",
-                path, shape, t->name, (unsigned long long)data_bytes, have,
-                how);
+      return cnnc_fail(
+          r->err, r->err_len, CNNC_ERROR_IO,
+          "%s: %s after %zu of the %llu data bytes of shape %s of "
+          "%s: %s",
+          path, r->gzip ? "corrupt or truncated gzip stream" : "error", have,
+          (unsigned long long)data_bytes, shape, t->name, reason);
+    return cnnc_fail(r->err, r->err_len, CNNC_ERROR_IO,
+                     "%s: truncated data: shape %s of %s needs %llu bytes, the "
+                     "file has %zu after the header%s",
+                     path, shape, t->name, (unsigned long long)data_bytes, have,
+                     how);
   }
   /* Reading on to the end also makes zlib verify the gzip checksum. */
   unsigned char extra;
@@ -313,11 +293,13 @@ static int read_idx(idx_reader *r, const unsigned char magic[4],
     const char *reason = gz_reason(r->gz, &stream_error);
     free(raw);
     if (more < 0)
-      return fail(r->err, r->err_len, CNNC_ERROR_IO,
-                  "%s: corrupt gzip stream after the data: %s", path, reason);
-    return fail(r->err, r->err_len, CNNC_ERROR_IO,
-                "%s: trailing data after the %llu bytes of shape %s of %s%s",
-                path, (unsigned long long)data_bytes, shape, t->name, how);
+      return cnnc_fail(r->err, r->err_len, CNNC_ERROR_IO,
+                       "%s: corrupt gzip stream after the data: %s", path,
+                       reason);
+    return cnnc_fail(
+        r->err, r->err_len, CNNC_ERROR_IO,
+        "%s: trailing data after the %llu bytes of shape %s of %s%s", path,
+        (unsigned long long)data_bytes, shape, t->name, how);
   }
 
   out->type = t->type;
@@ -332,9 +314,9 @@ static int read_idx(idx_reader *r, const unsigned char magic[4],
   out->data = malloc(elements ? (size_t)elements * value_size : 1);
   if (!out->data) {
     free(raw);
-    return fail(r->err, r->err_len, CNNC_ERROR_OUT_OF_MEMORY,
-                "%s: out of memory for %llu values", path,
-                (unsigned long long)elements);
+    return cnnc_fail(r->err, r->err_len, CNNC_ERROR_OUT_OF_MEMORY,
+                     "%s: out of memory for %llu values", path,
+                     (unsigned long long)elements);
   }
   convert_idx(t, raw, (int64_t)elements, out->data);
   free(raw);
@@ -352,10 +334,11 @@ static int read_npy(const char *path, cnnc_dataset *out, char *err,
     return status;
   if (array.rank == 0) {
     cnnc_npy_free(&array);
-    return fail(err, err_len, CNNC_ERROR_INVALID_ARGUMENT,
-                "%s: a scalar holds no samples; expected an array of shape "
-                "(N, ...)",
-                path);
+    return cnnc_fail(
+        err, err_len, CNNC_ERROR_INVALID_ARGUMENT,
+        "%s: a scalar holds no samples; expected an array of shape "
+        "(N, ...)",
+        path);
   }
   out->rank = array.rank;
   memcpy(out->dims, array.dims, sizeof(out->dims));
@@ -369,8 +352,8 @@ static int read_npy(const char *path, cnnc_dataset *out, char *err,
         malloc(array.num_elements ? (size_t)array.num_elements : 1);
     if (!bytes) {
       cnnc_npy_free(&array);
-      return fail(err, err_len, CNNC_ERROR_OUT_OF_MEMORY, "%s: out of memory",
-                  path);
+      return cnnc_fail(err, err_len, CNNC_ERROR_OUT_OF_MEMORY,
+                       "%s: out of memory", path);
     }
     const int64_t *wide = array.data;
     for (int64_t i = 0; i < array.num_elements; ++i)
@@ -391,25 +374,25 @@ static int read_npy(const char *path, cnnc_dataset *out, char *err,
 int cnnc_dataset_read(const char *path, cnnc_dataset *out, char *err,
                       size_t err_len) {
   if (!path || !out)
-    return fail(err, err_len, CNNC_ERROR_INVALID_ARGUMENT,
-                "cnnc_dataset_read: null argument");
+    return cnnc_fail(err, err_len, CNNC_ERROR_INVALID_ARGUMENT,
+                     "cnnc_dataset_read: null argument");
   memset(out, 0, sizeof(*out));
   int fd = open(path, O_RDONLY | O_CLOEXEC);
   if (fd < 0)
-    return fail(err, err_len, CNNC_ERROR_IO, "%s: cannot open: %s", path,
-                strerror(errno));
+    return cnnc_fail(err, err_len, CNNC_ERROR_IO, "%s: cannot open: %s", path,
+                     strerror(errno));
   struct stat st;
   if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
     bool dir = S_ISDIR(st.st_mode);
     close(fd);
-    return fail(err, err_len, CNNC_ERROR_IO, "%s: %s", path,
-                dir ? "is a directory" : "not a regular file");
+    return cnnc_fail(err, err_len, CNNC_ERROR_IO, "%s: %s", path,
+                     dir ? "is a directory" : "not a regular file");
   }
   gzFile gz = gzdopen(fd, "rb");
   if (!gz) {
     close(fd);
-    return fail(err, err_len, CNNC_ERROR_OUT_OF_MEMORY, "%s: out of memory",
-                path);
+    return cnnc_fail(err, err_len, CNNC_ERROR_OUT_OF_MEMORY,
+                     "%s: out of memory", path);
   }
   idx_reader r = {path, gz, false, st.st_size, err, err_len};
   unsigned char magic[IDX_MAGIC_LEN];
@@ -418,24 +401,26 @@ int cnnc_dataset_read(const char *path, cnnc_dataset *out, char *err,
   int status;
   if (got < 0) {
     bool stream_error;
-    status = fail(err, err_len, CNNC_ERROR_IO, "%s: corrupt gzip stream: %s",
+    status =
+        cnnc_fail(err, err_len, CNNC_ERROR_IO, "%s: corrupt gzip stream: %s",
                   path, gz_reason(gz, &stream_error));
   } else if (got >= 4 && memcmp(magic, "\x93NUM", 4) == 0) {
     if (r.gzip)
-      status = fail(err, err_len, CNNC_ERROR_UNSUPPORTED,
-                    "%s: a gzip-compressed .npy file; decompress it first "
-                    "(only IDX files are read compressed)",
-                    path);
+      status = cnnc_fail(err, err_len, CNNC_ERROR_UNSUPPORTED,
+                         "%s: a gzip-compressed .npy file; decompress it first "
+                         "(only IDX files are read compressed)",
+                         path);
     else
       status = CNNC_OK; /* read below, once the gz handle is closed */
   } else if (got < IDX_MAGIC_LEN) {
-    status =
-        fail(err, err_len, CNNC_ERROR_IO,
-             "%s: too short to be an IDX or .npy file (%lld bytes%s)", path,
-             (long long)got, r.gzip ? " after gzip decompression" : "");
+    status = cnnc_fail(err, err_len, CNNC_ERROR_IO,
+                       "%s: too short to be an IDX or .npy file (%lld bytes%s)",
+                       path, (long long)got,
+                       r.gzip ? " after gzip decompression" : "");
   } else if (magic[0] != 0 || magic[1] != 0 || !find_idx_type(magic[2]) ||
              magic[3] == 0) {
-    status = fail(err, err_len, CNNC_ERROR_IO,
+    status =
+        cnnc_fail(err, err_len, CNNC_ERROR_IO,
                   "%s: not an IDX or .npy file: it starts with %02x %02x %02x "
                   "%02x%s; IDX files start with 00 00 TYPE RANK (TYPE 08 "
                   "ubyte, 09 sbyte, 0b short, 0c int, 0d float, 0e double; "
@@ -461,21 +446,22 @@ int cnnc_dataset_read(const char *path, cnnc_dataset *out, char *err,
 int cnnc_dataset_check_images(const cnnc_dataset *images, const char *path,
                               char *err, size_t err_len) {
   if (images->count < 1)
-    return fail(err, err_len, CNNC_ERROR_INVALID_ARGUMENT,
-                "%s: holds no samples", path);
+    return cnnc_fail(err, err_len, CNNC_ERROR_INVALID_ARGUMENT,
+                     "%s: holds no samples", path);
   if (images->type == CNNC_DATASET_I64)
-    return fail(err, err_len, CNNC_ERROR_INVALID_ARGUMENT,
-                "%s: holds integers (%s), not images: images must be uint8 "
-                "or floating-point (are images and labels swapped?)",
-                path, images->format);
+    return cnnc_fail(
+        err, err_len, CNNC_ERROR_INVALID_ARGUMENT,
+        "%s: holds integers (%s), not images: images must be uint8 "
+        "or floating-point (are images and labels swapped?)",
+        path, images->format);
   if (images->type == CNNC_DATASET_F32) {
     const float *values = images->data;
     int64_t total = images->count * images->sample_elements;
     for (int64_t i = 0; i < total; ++i)
       if (!isfinite(values[i]))
-        return fail(err, err_len, CNNC_ERROR_INVALID_ARGUMENT,
-                    "%s: sample %lld holds a NaN or infinite value", path,
-                    (long long)(i / images->sample_elements));
+        return cnnc_fail(err, err_len, CNNC_ERROR_INVALID_ARGUMENT,
+                         "%s: sample %lld holds a NaN or infinite value", path,
+                         (long long)(i / images->sample_elements));
   }
   return CNNC_OK;
 }
@@ -489,30 +475,32 @@ static int64_t label_at(const cnnc_dataset *labels, int64_t i) {
 int cnnc_dataset_check_labels(const cnnc_dataset *labels, const char *path,
                               int64_t num_classes, char *err, size_t err_len) {
   if (labels->count < 1)
-    return fail(err, err_len, CNNC_ERROR_INVALID_ARGUMENT,
-                "%s: holds no samples", path);
+    return cnnc_fail(err, err_len, CNNC_ERROR_INVALID_ARGUMENT,
+                     "%s: holds no samples", path);
   if (labels->type == CNNC_DATASET_F32)
-    return fail(err, err_len, CNNC_ERROR_INVALID_ARGUMENT,
-                "%s: holds floating-point values (%s); labels must be integer "
-                "class indices (are images and labels swapped?)",
-                path, labels->format);
+    return cnnc_fail(
+        err, err_len, CNNC_ERROR_INVALID_ARGUMENT,
+        "%s: holds floating-point values (%s); labels must be integer "
+        "class indices (are images and labels swapped?)",
+        path, labels->format);
   if (labels->rank != 1) {
     char shape[256];
-    format_dims(shape, sizeof(shape), labels->rank, labels->dims);
-    return fail(err, err_len, CNNC_ERROR_INVALID_ARGUMENT,
-                "%s: labels must have shape (N,), the file has shape %s "
-                "(are images and labels swapped?)",
-                path, shape);
+    cnnc_format_shape(shape, sizeof(shape), labels->rank, labels->dims);
+    return cnnc_fail(err, err_len, CNNC_ERROR_INVALID_ARGUMENT,
+                     "%s: labels must have shape (N,), the file has shape %s "
+                     "(are images and labels swapped?)",
+                     path, shape);
   }
   if (num_classes > 0)
     for (int64_t i = 0; i < labels->count; ++i) {
       int64_t label = label_at(labels, i);
       if (label < 0 || label >= num_classes)
-        return fail(err, err_len, CNNC_ERROR_INVALID_ARGUMENT,
-                    "%s: sample %lld has label %lld, outside the model's %lld "
-                    "classes 0..%lld",
-                    path, (long long)i, (long long)label,
-                    (long long)num_classes, (long long)(num_classes - 1));
+        return cnnc_fail(
+            err, err_len, CNNC_ERROR_INVALID_ARGUMENT,
+            "%s: sample %lld has label %lld, outside the model's %lld "
+            "classes 0..%lld",
+            path, (long long)i, (long long)label, (long long)num_classes,
+            (long long)(num_classes - 1));
     }
   return CNNC_OK;
 }

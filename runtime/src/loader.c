@@ -2,6 +2,7 @@
 #define _POSIX_C_SOURCE 200809L
 
 #include "cnnc/loader.h"
+#include "cnnc/tool_support.h"
 
 #include <dlfcn.h>
 #include <errno.h>
@@ -20,19 +21,6 @@ struct cnnc_loaded_model {
   const cnnc_model_api *api;
   char *path;
 };
-
-static int fail(char *err, size_t err_len, int status, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-
-static int fail(char *err, size_t err_len, int status, const char *fmt, ...) {
-  if (err && err_len > 0) {
-    va_list args;
-    va_start(args, fmt);
-    vsnprintf(err, err_len, fmt, args);
-    va_end(args);
-  }
-  return status;
-}
 
 /* Names the first missing function of the table, or NULL. */
 static const char *missing_function(const cnnc_model_api *api) {
@@ -65,27 +53,27 @@ static int check_tensor(const char *path, const char *kind, int32_t index,
   memset(&info, 0, sizeof(info));
   int status = info_fn(index, &info);
   if (status != CNNC_OK)
-    return fail(err, err_len, CNNC_ERROR_INVALID_ARGUMENT,
-                "%s: malformed model: %s_info(%d) failed with status %d", path,
-                kind, (int)index, status);
+    return cnnc_fail(err, err_len, CNNC_ERROR_INVALID_ARGUMENT,
+                     "%s: malformed model: %s_info(%d) failed with status %d",
+                     path, kind, (int)index, status);
   if (!info.name)
-    return fail(err, err_len, CNNC_ERROR_INVALID_ARGUMENT,
-                "%s: malformed model: %s %d has no name", path, kind,
-                (int)index);
+    return cnnc_fail(err, err_len, CNNC_ERROR_INVALID_ARGUMENT,
+                     "%s: malformed model: %s %d has no name", path, kind,
+                     (int)index);
   if (info.dtype != CNNC_DTYPE_F32 && info.dtype != CNNC_DTYPE_I64)
-    return fail(err, err_len, CNNC_ERROR_INVALID_ARGUMENT,
-                "%s: malformed model: %s %d ('%s') has unknown dtype %d", path,
-                kind, (int)index, info.name, (int)info.dtype);
+    return cnnc_fail(err, err_len, CNNC_ERROR_INVALID_ARGUMENT,
+                     "%s: malformed model: %s %d ('%s') has unknown dtype %d",
+                     path, kind, (int)index, info.name, (int)info.dtype);
   if (info.rank < 0 || info.rank > CNNC_MAX_RANK)
-    return fail(err, err_len, CNNC_ERROR_INVALID_ARGUMENT,
-                "%s: malformed model: %s %d ('%s') has rank %d", path, kind,
-                (int)index, info.name, (int)info.rank);
+    return cnnc_fail(err, err_len, CNNC_ERROR_INVALID_ARGUMENT,
+                     "%s: malformed model: %s %d ('%s') has rank %d", path,
+                     kind, (int)index, info.name, (int)info.rank);
   for (int32_t d = 0; d < info.rank; ++d)
     if (info.dims[d] < 0 && !(d == 0 && info.dims[d] == -1))
-      return fail(err, err_len, CNNC_ERROR_INVALID_ARGUMENT,
-                  "%s: malformed model: %s %d ('%s') has dimension %d = %lld",
-                  path, kind, (int)index, info.name, (int)d,
-                  (long long)info.dims[d]);
+      return cnnc_fail(
+          err, err_len, CNNC_ERROR_INVALID_ARGUMENT,
+          "%s: malformed model: %s %d ('%s') has dimension %d = %lld", path,
+          kind, (int)index, info.name, (int)d, (long long)info.dims[d]);
   return CNNC_OK;
 }
 
@@ -93,16 +81,16 @@ static int check_api(const char *path, const cnnc_model_api *api, char *err,
                      size_t err_len) {
   const char *missing = missing_function(api);
   if (missing)
-    return fail(err, err_len, CNNC_ERROR_INVALID_ARGUMENT,
-                "%s: malformed model: the function table has no '%s'", path,
-                missing);
+    return cnnc_fail(err, err_len, CNNC_ERROR_INVALID_ARGUMENT,
+                     "%s: malformed model: the function table has no '%s'",
+                     path, missing);
   int32_t inputs = api->num_inputs(), outputs = api->num_outputs();
   if (inputs < 0 || inputs > LOADER_MAX_TENSORS)
-    return fail(err, err_len, CNNC_ERROR_INVALID_ARGUMENT,
-                "%s: malformed model: %d inputs", path, (int)inputs);
+    return cnnc_fail(err, err_len, CNNC_ERROR_INVALID_ARGUMENT,
+                     "%s: malformed model: %d inputs", path, (int)inputs);
   if (outputs < 1 || outputs > LOADER_MAX_TENSORS)
-    return fail(err, err_len, CNNC_ERROR_INVALID_ARGUMENT,
-                "%s: malformed model: %d outputs", path, (int)outputs);
+    return cnnc_fail(err, err_len, CNNC_ERROR_INVALID_ARGUMENT,
+                     "%s: malformed model: %d outputs", path, (int)outputs);
   for (int32_t i = 0; i < inputs; ++i) {
     int status = check_tensor(path, "input", i, api->input_info, err, err_len);
     if (status != CNNC_OK)
@@ -120,21 +108,21 @@ static int check_api(const char *path, const cnnc_model_api *api, char *err,
 int cnnc_loader_open(const char *path, cnnc_loaded_model **out, char *err,
                      size_t err_len) {
   if (!out)
-    return fail(err, err_len, CNNC_ERROR_INVALID_ARGUMENT,
-                "cnnc_loader_open: null output pointer");
+    return cnnc_fail(err, err_len, CNNC_ERROR_INVALID_ARGUMENT,
+                     "cnnc_loader_open: null output pointer");
   *out = NULL;
   if (!path || !*path)
-    return fail(err, err_len, CNNC_ERROR_INVALID_ARGUMENT,
-                "cnnc_loader_open: empty path");
+    return cnnc_fail(err, err_len, CNNC_ERROR_INVALID_ARGUMENT,
+                     "cnnc_loader_open: empty path");
 
   /* dlopen's own message for a missing file is "cannot open shared object
    * file", which reads as if the file existed; say it plainly. */
   struct stat st;
   if (stat(path, &st) != 0)
-    return fail(err, err_len, CNNC_ERROR_IO, "%s: cannot open: %s", path,
-                strerror(errno));
+    return cnnc_fail(err, err_len, CNNC_ERROR_IO, "%s: cannot open: %s", path,
+                     strerror(errno));
   if (S_ISDIR(st.st_mode))
-    return fail(err, err_len, CNNC_ERROR_IO, "%s: is a directory", path);
+    return cnnc_fail(err, err_len, CNNC_ERROR_IO, "%s: is a directory", path);
 
   /* Without a '/', dlopen searches LD_LIBRARY_PATH and the system
    * directories instead of the current directory. */
@@ -142,8 +130,8 @@ int cnnc_loader_open(const char *path, cnnc_loaded_model **out, char *err,
   size_t len = strlen(path);
   char *open_path = malloc(len + 3);
   if (!open_path)
-    return fail(err, err_len, CNNC_ERROR_OUT_OF_MEMORY, "%s: out of memory",
-                path);
+    return cnnc_fail(err, err_len, CNNC_ERROR_OUT_OF_MEMORY,
+                     "%s: out of memory", path);
   snprintf(open_path, len + 3, "%s%s", relative ? "./" : "", path);
 
   dlerror();
@@ -151,9 +139,9 @@ int cnnc_loader_open(const char *path, cnnc_loaded_model **out, char *err,
   free(open_path);
   if (!handle) {
     const char *why = dlerror();
-    return fail(err, err_len, CNNC_ERROR_IO,
-                "%s: cannot load as a shared library: %s", path,
-                why ? why : "unknown error");
+    return cnnc_fail(err, err_len, CNNC_ERROR_IO,
+                     "%s: cannot load as a shared library: %s", path,
+                     why ? why : "unknown error");
   }
 
   typedef const cnnc_model_api *(*entry_fn)(void);
@@ -164,19 +152,19 @@ int cnnc_loader_open(const char *path, cnnc_loaded_model **out, char *err,
   int status = CNNC_OK;
   const cnnc_model_api *api = NULL;
   if (!entry) {
-    status = fail(err, err_len, CNNC_ERROR_UNSUPPORTED,
-                  "%s: not a cnnc model library (no 'cnnc_model_entry' "
-                  "symbol)",
-                  path);
+    status = cnnc_fail(err, err_len, CNNC_ERROR_UNSUPPORTED,
+                       "%s: not a cnnc model library (no 'cnnc_model_entry' "
+                       "symbol)",
+                       path);
   } else if (!(api = entry())) {
-    status =
-        fail(err, err_len, CNNC_ERROR_INVALID_ARGUMENT,
-             "%s: malformed model: cnnc_model_entry() returned NULL", path);
+    status = cnnc_fail(err, err_len, CNNC_ERROR_INVALID_ARGUMENT,
+                       "%s: malformed model: cnnc_model_entry() returned NULL",
+                       path);
   } else if (api->abi_version != CNNC_ABI_VERSION) {
-    status = fail(err, err_len, CNNC_ERROR_UNSUPPORTED,
-                  "%s: model ABI version %d, but this runtime supports "
-                  "version %d (rebuild the model with a matching cnnc)",
-                  path, (int)api->abi_version, CNNC_ABI_VERSION);
+    status = cnnc_fail(err, err_len, CNNC_ERROR_UNSUPPORTED,
+                       "%s: model ABI version %d, but this runtime supports "
+                       "version %d (rebuild the model with a matching cnnc)",
+                       path, (int)api->abi_version, CNNC_ABI_VERSION);
   } else {
     status = check_api(path, api, err, err_len);
   }
@@ -189,8 +177,8 @@ int cnnc_loader_open(const char *path, cnnc_loaded_model **out, char *err,
       free(model);
       free(path_copy);
       model = NULL;
-      status = fail(err, err_len, CNNC_ERROR_OUT_OF_MEMORY, "%s: out of memory",
-                    path);
+      status = cnnc_fail(err, err_len, CNNC_ERROR_OUT_OF_MEMORY,
+                         "%s: out of memory", path);
     } else {
       memcpy(path_copy, path, len + 1);
       model->handle = handle;

@@ -12,6 +12,7 @@
 #define _POSIX_C_SOURCE 200809L
 
 #include "cnnc/npy.h"
+#include "cnnc/tool_support.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -33,19 +34,6 @@
 #define NPY_MAGIC_LEN 6
 /* Converted data is read in chunks of this many bytes. */
 #define NPY_CHUNK_BYTES (1u << 16)
-
-static int fail(char *err, size_t err_len, int status, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-
-static int fail(char *err, size_t err_len, int status, const char *fmt, ...) {
-  if (err && err_len > 0) {
-    va_list args;
-    va_start(args, fmt);
-    vsnprintf(err, err_len, fmt, args);
-    va_end(args);
-  }
-  return status;
-}
 
 const char *cnnc_dtype_name(cnnc_dtype dtype) {
   switch (dtype) {
@@ -134,9 +122,9 @@ static int parse_error(parser *p, int status, const char *what) {
     shown[n++] = (c >= 0x20 && c < 0x7f) ? (char)c : '?';
   }
   shown[n] = '\0';
-  return fail(p->err, p->err_len, status,
-              "%s: malformed .npy header (%s at column %zu): %s%s", p->name,
-              what, p->pos + 1, shown, p->len > 80 ? "..." : "");
+  return cnnc_fail(p->err, p->err_len, status,
+                   "%s: malformed .npy header (%s at column %zu): %s%s",
+                   p->name, what, p->pos + 1, shown, p->len > 80 ? "..." : "");
 }
 
 static void skip_space(parser *p) {
@@ -232,9 +220,9 @@ static int parse_shape(parser *p, header *h) {
     if (status != CNNC_OK)
       return status;
     if (h->rank == CNNC_MAX_RANK)
-      return fail(p->err, p->err_len, CNNC_ERROR_UNSUPPORTED,
-                  "%s: arrays of rank above %d are not supported", p->name,
-                  CNNC_MAX_RANK);
+      return cnnc_fail(p->err, p->err_len, CNNC_ERROR_UNSUPPORTED,
+                       "%s: arrays of rank above %d are not supported", p->name,
+                       CNNC_MAX_RANK);
     h->dims[h->rank++] = dim;
     if (consume(p, ')'))
       return CNNC_OK;
@@ -261,8 +249,8 @@ static int parse_header(parser *p, header *h) {
       seen = &h->has_descr;
       skip_space(p);
       if (peek(p, '['))
-        return fail(p->err, p->err_len, CNNC_ERROR_UNSUPPORTED,
-                    "%s: structured dtypes are not supported", p->name);
+        return cnnc_fail(p->err, p->err_len, CNNC_ERROR_UNSUPPORTED,
+                         "%s: structured dtypes are not supported", p->name);
       status = parse_string(p, h->descr, sizeof(h->descr));
     } else if (strcmp(key, "fortran_order") == 0) {
       seen = &h->has_fortran_order;
@@ -287,11 +275,11 @@ static int parse_header(parser *p, header *h) {
   if (p->pos != p->len)
     return parse_error(p, CNNC_ERROR_IO, "text after the dictionary");
   if (!h->has_descr || !h->has_fortran_order || !h->has_shape)
-    return fail(p->err, p->err_len, CNNC_ERROR_IO,
-                "%s: malformed .npy header: missing key '%s'", p->name,
-                !h->has_descr           ? "descr"
-                : !h->has_fortran_order ? "fortran_order"
-                                        : "shape");
+    return cnnc_fail(p->err, p->err_len, CNNC_ERROR_IO,
+                     "%s: malformed .npy header: missing key '%s'", p->name,
+                     !h->has_descr           ? "descr"
+                     : !h->has_fortran_order ? "fortran_order"
+                                             : "shape");
   return CNNC_OK;
 }
 
@@ -361,10 +349,10 @@ static int parse_descr(const char *descr, const char *name, file_type *out,
                    out->kind == KIND_UNSIGNED || out->kind == KIND_BOOL;
   return CNNC_OK;
 unsupported:
-  return fail(err, err_len, CNNC_ERROR_UNSUPPORTED,
-              "%s: unsupported dtype '%s' (cnnc reads float16/32/64, "
-              "int8/16/32/64, uint8/16/32/64 and bool)",
-              name, descr);
+  return cnnc_fail(err, err_len, CNNC_ERROR_UNSUPPORTED,
+                   "%s: unsupported dtype '%s' (cnnc reads float16/32/64, "
+                   "int8/16/32/64, uint8/16/32/64 and bool)",
+                   name, descr);
 }
 
 static void byte_swap(unsigned char *p, size_t size, size_t count) {
@@ -420,9 +408,9 @@ static int convert(const file_type *t, const unsigned char *in, void *out,
         memcpy(&d, in, 8);
         value = (float)d;
         if (isfinite(d) && !isfinite(value))
-          return fail(err, err_len, CNNC_ERROR_UNSUPPORTED,
-                      "%s: element %lld (%g) is outside the float32 range",
-                      name, (long long)(first_index + (int64_t)i), d);
+          return cnnc_fail(err, err_len, CNNC_ERROR_UNSUPPORTED,
+                           "%s: element %lld (%g) is outside the float32 range",
+                           name, (long long)(first_index + (int64_t)i), d);
       }
       memcpy((float *)out + i, &value, 4);
       continue;
@@ -462,17 +450,17 @@ static int convert(const file_type *t, const unsigned char *in, void *out,
         uint64_t v;
         memcpy(&v, in, 8);
         if (v > (uint64_t)INT64_MAX)
-          return fail(err, err_len, CNNC_ERROR_UNSUPPORTED,
-                      "%s: element %lld (%llu) is outside the int64 range",
-                      name, (long long)(first_index + (int64_t)i),
-                      (unsigned long long)v);
+          return cnnc_fail(err, err_len, CNNC_ERROR_UNSUPPORTED,
+                           "%s: element %lld (%llu) is outside the int64 range",
+                           name, (long long)(first_index + (int64_t)i),
+                           (unsigned long long)v);
         value = (int64_t)v;
       }
       if (t->kind == KIND_BOOL && value > 1)
-        return fail(err, err_len, CNNC_ERROR_IO,
-                    "%s: element %lld of a bool array is %lld, not 0 or 1",
-                    name, (long long)(first_index + (int64_t)i),
-                    (long long)value);
+        return cnnc_fail(err, err_len, CNNC_ERROR_IO,
+                         "%s: element %lld of a bool array is %lld, not 0 or 1",
+                         name, (long long)(first_index + (int64_t)i),
+                         (long long)value);
       break;
     case KIND_FLOAT:
       break;
@@ -512,41 +500,45 @@ static int read_source(source *src, const char *name, cnnc_npy_array *out,
   unsigned char prefix[12];
   size_t got = source_read(src, prefix, 8);
   if (got == 0)
-    return fail(err, err_len, CNNC_ERROR_IO, "%s: empty file, not a .npy file",
-                name);
+    return cnnc_fail(err, err_len, CNNC_ERROR_IO,
+                     "%s: empty file, not a .npy file", name);
   if (got < NPY_MAGIC_LEN || memcmp(prefix, NPY_MAGIC, NPY_MAGIC_LEN) != 0)
-    return fail(err, err_len, CNNC_ERROR_IO,
-                "%s: not a .npy file (bad magic; expected \\x93NUMPY)", name);
+    return cnnc_fail(err, err_len, CNNC_ERROR_IO,
+                     "%s: not a .npy file (bad magic; expected \\x93NUMPY)",
+                     name);
   if (got < 8)
-    return fail(err, err_len, CNNC_ERROR_IO,
-                "%s: truncated .npy file (no format version)", name);
+    return cnnc_fail(err, err_len, CNNC_ERROR_IO,
+                     "%s: truncated .npy file (no format version)", name);
   int major = prefix[6], minor = prefix[7];
   if (major < 1 || major > 3 || minor != 0)
-    return fail(err, err_len, CNNC_ERROR_UNSUPPORTED,
-                "%s: unsupported .npy format version %d.%d (cnnc reads 1.0, "
-                "2.0 and 3.0)",
-                name, major, minor);
+    return cnnc_fail(
+        err, err_len, CNNC_ERROR_UNSUPPORTED,
+        "%s: unsupported .npy format version %d.%d (cnnc reads 1.0, "
+        "2.0 and 3.0)",
+        name, major, minor);
   int len_bytes = major == 1 ? 2 : 4;
   if (source_read(src, prefix + 8, (size_t)len_bytes) != (size_t)len_bytes)
-    return fail(err, err_len, CNNC_ERROR_IO,
-                "%s: truncated .npy file (no header length)", name);
+    return cnnc_fail(err, err_len, CNNC_ERROR_IO,
+                     "%s: truncated .npy file (no header length)", name);
   uint32_t header_len = read_le(prefix + 8, len_bytes);
   if (src->size >= 0 && (int64_t)header_len > src->size - src->pos)
-    return fail(err, err_len, CNNC_ERROR_IO,
-                "%s: header length %u runs past the end of the file "
-                "(%lld bytes)",
-                name, header_len, (long long)src->size);
+    return cnnc_fail(err, err_len, CNNC_ERROR_IO,
+                     "%s: header length %u runs past the end of the file "
+                     "(%lld bytes)",
+                     name, header_len, (long long)src->size);
   if (header_len > NPY_MAX_HEADER_LEN)
-    return fail(err, err_len, CNNC_ERROR_IO,
-                "%s: header length %u is implausibly large", name, header_len);
+    return cnnc_fail(err, err_len, CNNC_ERROR_IO,
+                     "%s: header length %u is implausibly large", name,
+                     header_len);
 
   char *text = malloc(header_len + 1u);
   if (!text)
-    return fail(err, err_len, CNNC_ERROR_OUT_OF_MEMORY,
-                "%s: out of memory reading the header", name);
+    return cnnc_fail(err, err_len, CNNC_ERROR_OUT_OF_MEMORY,
+                     "%s: out of memory reading the header", name);
   if (source_read(src, text, header_len) != header_len) {
     free(text);
-    return fail(err, err_len, CNNC_ERROR_IO, "%s: truncated .npy header", name);
+    return cnnc_fail(err, err_len, CNNC_ERROR_IO, "%s: truncated .npy header",
+                     name);
   }
   text[header_len] = '\0';
   parser p = {text, header_len, 0, name, err, err_len};
@@ -561,10 +553,11 @@ static int read_source(source *src, const char *name, cnnc_npy_array *out,
   if (status != CNNC_OK)
     return status;
   if (h.fortran_order)
-    return fail(err, err_len, CNNC_ERROR_UNSUPPORTED,
-                "%s: Fortran-order arrays are not supported (save a C-order "
-                "array, e.g. np.save(path, np.ascontiguousarray(a)))",
-                name);
+    return cnnc_fail(
+        err, err_len, CNNC_ERROR_UNSUPPORTED,
+        "%s: Fortran-order arrays are not supported (save a C-order "
+        "array, e.g. np.save(path, np.ascontiguousarray(a)))",
+        name);
 
   char shape[CNNC_MAX_RANK * 22 + 4];
   format_shape(shape, sizeof(shape), h.rank, h.dims);
@@ -576,8 +569,8 @@ static int read_source(source *src, const char *name, cnnc_npy_array *out,
       for (int32_t j = i; j < h.rank; ++j)
         empty |= h.dims[j] == 0;
       if (!empty)
-        return fail(err, err_len, CNNC_ERROR_IO,
-                    "%s: shape %s has too many elements", name, shape);
+        return cnnc_fail(err, err_len, CNNC_ERROR_IO,
+                         "%s: shape %s has too many elements", name, shape);
       count = 0;
       break;
     }
@@ -586,37 +579,39 @@ static int read_source(source *src, const char *name, cnnc_npy_array *out,
   size_t mem_size = cnnc_dtype_size(type.dtype);
   if ((uint64_t)count > (uint64_t)INT64_MAX / 8 ||
       (uint64_t)count > SIZE_MAX / 8)
-    return fail(err, err_len, CNNC_ERROR_IO,
-                "%s: shape %s has too many elements", name, shape);
+    return cnnc_fail(err, err_len, CNNC_ERROR_IO,
+                     "%s: shape %s has too many elements", name, shape);
   int64_t file_bytes = count * (int64_t)type.size;
   if (src->size >= 0) {
     int64_t left = src->size - src->pos;
     if (left < file_bytes)
-      return fail(err, err_len, CNNC_ERROR_IO,
-                  "%s: truncated data: shape %s of '%s' needs %lld bytes, the "
-                  "file has %lld after the header",
-                  name, shape, h.descr, (long long)file_bytes, (long long)left);
+      return cnnc_fail(
+          err, err_len, CNNC_ERROR_IO,
+          "%s: truncated data: shape %s of '%s' needs %lld bytes, the "
+          "file has %lld after the header",
+          name, shape, h.descr, (long long)file_bytes, (long long)left);
     if (left > file_bytes)
-      return fail(err, err_len, CNNC_ERROR_IO,
-                  "%s: %lld unexpected bytes after the data of shape %s of "
-                  "'%s'",
-                  name, (long long)(left - file_bytes), shape, h.descr);
+      return cnnc_fail(
+          err, err_len, CNNC_ERROR_IO,
+          "%s: %lld unexpected bytes after the data of shape %s of "
+          "'%s'",
+          name, (long long)(left - file_bytes), shape, h.descr);
   }
 
   size_t num_bytes = (size_t)count * mem_size;
   /* malloc(0) may return NULL; callers get a valid pointer either way. */
   void *data = malloc(num_bytes ? num_bytes : 1);
   if (!data)
-    return fail(err, err_len, CNNC_ERROR_OUT_OF_MEMORY,
-                "%s: out of memory (%zu bytes for shape %s)", name, num_bytes,
-                shape);
+    return cnnc_fail(err, err_len, CNNC_ERROR_OUT_OF_MEMORY,
+                     "%s: out of memory (%zu bytes for shape %s)", name,
+                     num_bytes, shape);
 
   if (!type.converted) {
     if (source_read(src, data, num_bytes) != num_bytes) {
       free(data);
-      return fail(err, err_len, CNNC_ERROR_IO,
-                  "%s: truncated data: shape %s of '%s' needs %lld bytes", name,
-                  shape, h.descr, (long long)file_bytes);
+      return cnnc_fail(err, err_len, CNNC_ERROR_IO,
+                       "%s: truncated data: shape %s of '%s' needs %lld bytes",
+                       name, shape, h.descr, (long long)file_bytes);
     }
     if (type.swap)
       byte_swap(data, type.size, (size_t)count);
@@ -624,15 +619,16 @@ static int read_source(source *src, const char *name, cnnc_npy_array *out,
     unsigned char *chunk = malloc(NPY_CHUNK_BYTES);
     if (!chunk) {
       free(data);
-      return fail(err, err_len, CNNC_ERROR_OUT_OF_MEMORY, "%s: out of memory",
-                  name);
+      return cnnc_fail(err, err_len, CNNC_ERROR_OUT_OF_MEMORY,
+                       "%s: out of memory", name);
     }
     size_t per_chunk = NPY_CHUNK_BYTES / type.size;
     for (int64_t done = 0; done < count;) {
       size_t n = (uint64_t)(count - done) < per_chunk ? (size_t)(count - done)
                                                       : per_chunk;
       if (source_read(src, chunk, n * type.size) != n * type.size) {
-        status = fail(err, err_len, CNNC_ERROR_IO,
+        status =
+            cnnc_fail(err, err_len, CNNC_ERROR_IO,
                       "%s: truncated data: shape %s of '%s' needs %lld bytes",
                       name, shape, h.descr, (long long)file_bytes);
         break;
@@ -656,9 +652,10 @@ static int read_source(source *src, const char *name, cnnc_npy_array *out,
     unsigned char extra;
     if (source_read(src, &extra, 1) != 0) {
       free(data);
-      return fail(err, err_len, CNNC_ERROR_IO,
-                  "%s: unexpected bytes after the data of shape %s of '%s'",
-                  name, shape, h.descr);
+      return cnnc_fail(
+          err, err_len, CNNC_ERROR_IO,
+          "%s: unexpected bytes after the data of shape %s of '%s'", name,
+          shape, h.descr);
     }
   }
 
@@ -677,29 +674,29 @@ static int read_source(source *src, const char *name, cnnc_npy_array *out,
 int cnnc_npy_read(const char *path, cnnc_npy_array *out, char *err,
                   size_t err_len) {
   if (!path || !out)
-    return fail(err, err_len, CNNC_ERROR_INVALID_ARGUMENT,
-                "cnnc_npy_read: null argument");
+    return cnnc_fail(err, err_len, CNNC_ERROR_INVALID_ARGUMENT,
+                     "cnnc_npy_read: null argument");
   memset(out, 0, sizeof(*out));
   FILE *file = fopen(path, "rb");
   if (!file)
-    return fail(err, err_len, CNNC_ERROR_IO, "%s: cannot open: %s", path,
-                strerror(errno));
+    return cnnc_fail(err, err_len, CNNC_ERROR_IO, "%s: cannot open: %s", path,
+                     strerror(errno));
   struct stat st;
   if (fstat(fileno(file), &st) != 0) {
     int saved = errno;
     fclose(file);
-    return fail(err, err_len, CNNC_ERROR_IO, "%s: cannot stat: %s", path,
-                strerror(saved));
+    return cnnc_fail(err, err_len, CNNC_ERROR_IO, "%s: cannot stat: %s", path,
+                     strerror(saved));
   }
   if (S_ISDIR(st.st_mode)) {
     fclose(file);
-    return fail(err, err_len, CNNC_ERROR_IO, "%s: is a directory", path);
+    return cnnc_fail(err, err_len, CNNC_ERROR_IO, "%s: is a directory", path);
   }
   source src = {file, NULL, S_ISREG(st.st_mode) ? (int64_t)st.st_size : -1, 0};
   int status = read_source(&src, path, out, err, err_len);
   if (status == CNNC_OK && ferror(file)) {
     cnnc_npy_free(out);
-    status = fail(err, err_len, CNNC_ERROR_IO, "%s: read error", path);
+    status = cnnc_fail(err, err_len, CNNC_ERROR_IO, "%s: read error", path);
   }
   fclose(file);
   return status;
@@ -708,12 +705,12 @@ int cnnc_npy_read(const char *path, cnnc_npy_array *out, char *err,
 int cnnc_npy_read_memory(const void *bytes, size_t size, const char *name,
                          cnnc_npy_array *out, char *err, size_t err_len) {
   if (!out || (!bytes && size > 0))
-    return fail(err, err_len, CNNC_ERROR_INVALID_ARGUMENT,
-                "cnnc_npy_read_memory: null argument");
+    return cnnc_fail(err, err_len, CNNC_ERROR_INVALID_ARGUMENT,
+                     "cnnc_npy_read_memory: null argument");
   memset(out, 0, sizeof(*out));
   if (size > (uint64_t)INT64_MAX)
-    return fail(err, err_len, CNNC_ERROR_INVALID_ARGUMENT,
-                "cnnc_npy_read_memory: buffer too large");
+    return cnnc_fail(err, err_len, CNNC_ERROR_INVALID_ARGUMENT,
+                     "cnnc_npy_read_memory: buffer too large");
   source src = {NULL, bytes, (int64_t)size, 0};
   return read_source(&src, name ? name : "<memory>", out, err, err_len);
 }
@@ -739,22 +736,22 @@ int cnnc_npy_write(const char *path, cnnc_dtype dtype, int32_t rank,
                    const int64_t *dims, const void *data, char *err,
                    size_t err_len) {
   if (!path)
-    return fail(err, err_len, CNNC_ERROR_INVALID_ARGUMENT,
-                "cnnc_npy_write: null path");
+    return cnnc_fail(err, err_len, CNNC_ERROR_INVALID_ARGUMENT,
+                     "cnnc_npy_write: null path");
   size_t elem_size = cnnc_dtype_size(dtype);
   if (elem_size == 0)
-    return fail(err, err_len, CNNC_ERROR_INVALID_ARGUMENT,
-                "%s: cannot write unknown dtype %d", path, (int)dtype);
+    return cnnc_fail(err, err_len, CNNC_ERROR_INVALID_ARGUMENT,
+                     "%s: cannot write unknown dtype %d", path, (int)dtype);
   if (rank < 0 || rank > CNNC_MAX_RANK || (rank > 0 && !dims))
-    return fail(err, err_len, CNNC_ERROR_INVALID_ARGUMENT,
-                "%s: cannot write an array of rank %d", path, (int)rank);
+    return cnnc_fail(err, err_len, CNNC_ERROR_INVALID_ARGUMENT,
+                     "%s: cannot write an array of rank %d", path, (int)rank);
   uint64_t count = 1;
   bool overflow = false, empty = false;
   for (int32_t i = 0; i < rank; ++i) {
     if (dims[i] < 0)
-      return fail(err, err_len, CNNC_ERROR_INVALID_ARGUMENT,
-                  "%s: cannot write negative dimension %lld", path,
-                  (long long)dims[i]);
+      return cnnc_fail(err, err_len, CNNC_ERROR_INVALID_ARGUMENT,
+                       "%s: cannot write negative dimension %lld", path,
+                       (long long)dims[i]);
     empty |= dims[i] == 0;
     if (dims[i] != 0 && count > (uint64_t)INT64_MAX / (uint64_t)dims[i])
       overflow = true;
@@ -764,12 +761,12 @@ int cnnc_npy_write(const char *path, cnnc_dtype dtype, int32_t rank,
   if (empty)
     count = 0;
   else if (overflow || count > SIZE_MAX / elem_size)
-    return fail(err, err_len, CNNC_ERROR_INVALID_ARGUMENT,
-                "%s: array too large to write", path);
+    return cnnc_fail(err, err_len, CNNC_ERROR_INVALID_ARGUMENT,
+                     "%s: array too large to write", path);
   size_t num_bytes = (size_t)count * elem_size;
   if (num_bytes > 0 && !data)
-    return fail(err, err_len, CNNC_ERROR_INVALID_ARGUMENT,
-                "%s: null data for a non-empty array", path);
+    return cnnc_fail(err, err_len, CNNC_ERROR_INVALID_ARGUMENT,
+                     "%s: null data for a non-empty array", path);
 
   /* Header, padded with spaces so the data starts 64-byte aligned (what
    * numpy writes, so both can mmap the result). */
@@ -800,8 +797,8 @@ int cnnc_npy_write(const char *path, cnnc_dtype dtype, int32_t rank,
   size_t tmp_len = strlen(path) + 48;
   char *tmp = malloc(tmp_len);
   if (!tmp)
-    return fail(err, err_len, CNNC_ERROR_OUT_OF_MEMORY, "%s: out of memory",
-                path);
+    return cnnc_fail(err, err_len, CNNC_ERROR_OUT_OF_MEMORY,
+                     "%s: out of memory", path);
   int fd = -1;
   for (int attempt = 0; attempt < 100 && fd < 0; ++attempt) {
     snprintf(tmp, tmp_len, "%s.tmp.%ld.%u", path, (long)getpid(),
@@ -813,8 +810,8 @@ int cnnc_npy_write(const char *path, cnnc_dtype dtype, int32_t rank,
   if (fd < 0) {
     int saved = errno;
     free(tmp);
-    return fail(err, err_len, CNNC_ERROR_IO, "%s: cannot create: %s", path,
-                strerror(saved));
+    return cnnc_fail(err, err_len, CNNC_ERROR_IO, "%s: cannot create: %s", path,
+                     strerror(saved));
   }
   const char *failed_step = NULL;
   int saved_errno = 0;
@@ -835,8 +832,8 @@ int cnnc_npy_write(const char *path, cnnc_dtype dtype, int32_t rank,
   if (failed_step) {
     unlink(tmp);
     free(tmp);
-    return fail(err, err_len, CNNC_ERROR_IO, "%s: cannot %s: %s", path,
-                failed_step, strerror(saved_errno));
+    return cnnc_fail(err, err_len, CNNC_ERROR_IO, "%s: cannot %s: %s", path,
+                     failed_step, strerror(saved_errno));
   }
   free(tmp);
   return CNNC_OK;

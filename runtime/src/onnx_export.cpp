@@ -9,6 +9,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "cnnc/onnx_export.h"
+#include "cnnc/tool_support.h"
 
 #include <onnx/onnx_pb.h>
 
@@ -32,19 +33,6 @@
 
 namespace {
 
-int fail(char *err, size_t errLen, int status, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-
-int fail(char *err, size_t errLen, int status, const char *fmt, ...) {
-  if (err && errLen > 0) {
-    va_list args;
-    va_start(args, fmt);
-    vsnprintf(err, errLen, fmt, args);
-    va_end(args);
-  }
-  return status;
-}
-
 // One parameter and the initializers (usually one) that take its values.
 struct ParamTarget {
   int32_t index;
@@ -57,33 +45,36 @@ struct ParamTarget {
 int prepare(const cnnc_model_api *api, onnx::ModelProto &proto,
             std::vector<ParamTarget> &targets, char *err, size_t errLen) {
   if (!api)
-    return fail(err, errLen, CNNC_ERROR_INVALID_ARGUMENT, "null model table");
+    return cnnc_fail(err, errLen, CNNC_ERROR_INVALID_ARGUMENT,
+                     "null model table");
   const void *data = nullptr;
   size_t size = 0;
   if (api->source_onnx)
     api->source_onnx(&data, &size);
   if (!data || size == 0)
-    return fail(err, errLen, CNNC_ERROR_UNSUPPORTED,
-                "this model was not compiled from ONNX; --export needs a "
-                "model compiled from an .onnx file, whose library embeds it");
+    return cnnc_fail(
+        err, errLen, CNNC_ERROR_UNSUPPORTED,
+        "this model was not compiled from ONNX; --export needs a "
+        "model compiled from an .onnx file, whose library embeds it");
   if (!api->num_params || !api->param_info || !api->get_param)
-    return fail(err, errLen, CNNC_ERROR_INVALID_ARGUMENT,
-                "the model library does not describe its parameters "
-                "(num_params, param_info or get_param missing)");
+    return cnnc_fail(err, errLen, CNNC_ERROR_INVALID_ARGUMENT,
+                     "the model library does not describe its parameters "
+                     "(num_params, param_info or get_param missing)");
   if (size > static_cast<size_t>(INT_MAX))
-    return fail(err, errLen, CNNC_ERROR_UNSUPPORTED,
-                "the embedded ONNX source (%zu bytes) is above protobuf's "
-                "2 GiB limit",
-                size);
+    return cnnc_fail(err, errLen, CNNC_ERROR_UNSUPPORTED,
+                     "the embedded ONNX source (%zu bytes) is above protobuf's "
+                     "2 GiB limit",
+                     size);
 
   google::protobuf::io::ArrayInputStream stream(data, static_cast<int>(size));
   google::protobuf::io::CodedInputStream coded(&stream);
   coded.SetTotalBytesLimit(static_cast<int>(size));
   if (!proto.ParseFromCodedStream(&coded) || !coded.ConsumedEntireMessage())
-    return fail(err, errLen, CNNC_ERROR_IO,
-                "the ONNX source embedded in the model (%zu bytes) is not a "
-                "valid ONNX model",
-                size);
+    return cnnc_fail(
+        err, errLen, CNNC_ERROR_IO,
+        "the ONNX source embedded in the model (%zu bytes) is not a "
+        "valid ONNX model",
+        size);
 
   std::multimap<std::string, onnx::TensorProto *> byName;
   onnx::GraphProto *graph = proto.mutable_graph();
@@ -97,37 +88,39 @@ int prepare(const cnnc_model_api *api, onnx::ModelProto &proto,
     int status = api->param_info(p, &info);
     if (status != CNNC_OK || !info.name || info.rank < 0 ||
         info.rank > CNNC_MAX_RANK)
-      return fail(err, errLen, CNNC_ERROR_INVALID_ARGUMENT,
-                  "the model library describes parameter %d badly", (int)p);
+      return cnnc_fail(err, errLen, CNNC_ERROR_INVALID_ARGUMENT,
+                       "the model library describes parameter %d badly",
+                       (int)p);
     ParamTarget target{p, info.name, 1, {}};
     for (int32_t d = 0; d < info.rank; ++d) {
       if (info.dims[d] < 0 ||
           (info.dims[d] > 0 &&
            target.elements > SIZE_MAX / 4 / static_cast<size_t>(info.dims[d])))
-        return fail(err, errLen, CNNC_ERROR_INVALID_ARGUMENT,
-                    "the model library describes parameter '%s' with an "
-                    "impossible shape",
-                    info.name);
+        return cnnc_fail(err, errLen, CNNC_ERROR_INVALID_ARGUMENT,
+                         "the model library describes parameter '%s' with an "
+                         "impossible shape",
+                         info.name);
       target.elements *= static_cast<size_t>(info.dims[d]);
     }
     bool changes = info.trainable || info.is_buffer;
     auto range = byName.equal_range(target.name);
     if (range.first == range.second) {
       if (changes)
-        return fail(err, errLen, CNNC_ERROR_UNSUPPORTED,
-                    "parameter '%s' has no initializer of that name in the "
-                    "model's ONNX source, so its trained values cannot be "
-                    "exported",
-                    info.name);
+        return cnnc_fail(
+            err, errLen, CNNC_ERROR_UNSUPPORTED,
+            "parameter '%s' has no initializer of that name in the "
+            "model's ONNX source, so its trained values cannot be "
+            "exported",
+            info.name);
       continue; // a constant the compiler made: nothing to write back
     }
     for (auto it = range.first; it != range.second; ++it) {
       onnx::TensorProto *init = it->second;
       if (init->data_type() != onnx::TensorProto::FLOAT)
-        return fail(err, errLen, CNNC_ERROR_UNSUPPORTED,
-                    "initializer '%s' has ONNX data type %d; only float32 "
-                    "(1) initializers take exported parameters",
-                    info.name, static_cast<int>(init->data_type()));
+        return cnnc_fail(err, errLen, CNNC_ERROR_UNSUPPORTED,
+                         "initializer '%s' has ONNX data type %d; only float32 "
+                         "(1) initializers take exported parameters",
+                         info.name, static_cast<int>(init->data_type()));
       size_t elements = 1;
       bool overflow = false;
       for (int64_t dim : init->dims()) {
@@ -138,10 +131,11 @@ int prepare(const cnnc_model_api *api, onnx::ModelProto &proto,
           elements *= static_cast<size_t>(dim);
       }
       if (overflow || elements != target.elements)
-        return fail(err, errLen, CNNC_ERROR_SHAPE,
-                    "initializer '%s' has %zu elements in the ONNX source, "
-                    "but the model's parameter of that name has %zu",
-                    info.name, elements, target.elements);
+        return cnnc_fail(
+            err, errLen, CNNC_ERROR_SHAPE,
+            "initializer '%s' has %zu elements in the ONNX source, "
+            "but the model's parameter of that name has %zu",
+            info.name, elements, target.elements);
       target.initializers.push_back(init);
     }
     targets.push_back(std::move(target));
@@ -185,8 +179,8 @@ int writeAtomically(const char *path, const std::string &bytes, char *err,
   name.push_back('\0');
   int fd = mkstemp(name.data());
   if (fd < 0)
-    return fail(err, errLen, CNNC_ERROR_IO, "%s: cannot create: %s", path,
-                std::strerror(errno));
+    return cnnc_fail(err, errLen, CNNC_ERROR_IO, "%s: cannot create: %s", path,
+                     std::strerror(errno));
   // mkstemp makes the file 0600; an export is an ordinary output file.
   mode_t mask = umask(0);
   umask(mask);
@@ -195,14 +189,14 @@ int writeAtomically(const char *path, const std::string &bytes, char *err,
     int saved = errno;
     close(fd);
     unlink(name.data());
-    return fail(err, errLen, CNNC_ERROR_IO, "%s: cannot write: %s", path,
-                std::strerror(saved));
+    return cnnc_fail(err, errLen, CNNC_ERROR_IO, "%s: cannot write: %s", path,
+                     std::strerror(saved));
   }
   if (close(fd) != 0 || rename(name.data(), path) != 0) {
     int saved = errno;
     unlink(name.data());
-    return fail(err, errLen, CNNC_ERROR_IO, "%s: cannot write: %s", path,
-                std::strerror(saved));
+    return cnnc_fail(err, errLen, CNNC_ERROR_IO, "%s: cannot write: %s", path,
+                     std::strerror(saved));
   }
   return CNNC_OK;
 }
@@ -224,9 +218,9 @@ int exportOnnx(const cnnc_model_api *api, cnnc_model *model, const char *path,
                             values.size() * sizeof(float));
     if (status != CNNC_OK) {
       const char *why = api->last_error ? api->last_error(model) : nullptr;
-      return fail(err, errLen, status,
-                  "cannot read parameter '%s' from the model: %s",
-                  target.name.c_str(), why && *why ? why : "no message");
+      return cnnc_fail(err, errLen, status,
+                       "cannot read parameter '%s' from the model: %s",
+                       target.name.c_str(), why && *why ? why : "no message");
     }
     for (onnx::TensorProto *init : target.initializers) {
       setRawFloats(init, values);
@@ -235,8 +229,9 @@ int exportOnnx(const cnnc_model_api *api, cnnc_model *model, const char *path,
   }
   std::string bytes;
   if (!proto.SerializeToString(&bytes))
-    return fail(err, errLen, CNNC_ERROR_IO,
-                "%s: cannot serialize the ONNX model (above 2 GiB?)", path);
+    return cnnc_fail(err, errLen, CNNC_ERROR_IO,
+                     "%s: cannot serialize the ONNX model (above 2 GiB?)",
+                     path);
   status = writeAtomically(path, bytes, err, errLen);
   if (status == CNNC_OK && numWritten)
     *numWritten = written;
@@ -252,14 +247,14 @@ extern "C" int cnnc_onnx_export_check(const cnnc_model_api *api, char *err,
     std::vector<ParamTarget> targets;
     return prepare(api, proto, targets, err, err_len);
   } catch (const std::bad_alloc &) {
-    return fail(err, err_len, CNNC_ERROR_OUT_OF_MEMORY,
-                "out of memory reading the model's ONNX source");
+    return cnnc_fail(err, err_len, CNNC_ERROR_OUT_OF_MEMORY,
+                     "out of memory reading the model's ONNX source");
   } catch (const std::exception &e) {
-    return fail(err, err_len, CNNC_ERROR_IO,
-                "cannot read the model's ONNX source: %s", e.what());
+    return cnnc_fail(err, err_len, CNNC_ERROR_IO,
+                     "cannot read the model's ONNX source: %s", e.what());
   } catch (...) {
-    return fail(err, err_len, CNNC_ERROR_IO,
-                "cannot read the model's ONNX source");
+    return cnnc_fail(err, err_len, CNNC_ERROR_IO,
+                     "cannot read the model's ONNX source");
   }
 }
 
@@ -267,17 +262,17 @@ extern "C" int cnnc_export_onnx(const cnnc_model_api *api, cnnc_model *model,
                                 const char *path, int32_t *num_written,
                                 char *err, size_t err_len) {
   if (!path || !model)
-    return fail(err, err_len, CNNC_ERROR_INVALID_ARGUMENT,
-                "cnnc_export_onnx: null argument");
+    return cnnc_fail(err, err_len, CNNC_ERROR_INVALID_ARGUMENT,
+                     "cnnc_export_onnx: null argument");
   try {
     return exportOnnx(api, model, path, num_written, err, err_len);
   } catch (const std::bad_alloc &) {
-    return fail(err, err_len, CNNC_ERROR_OUT_OF_MEMORY,
-                "%s: out of memory exporting the model", path);
+    return cnnc_fail(err, err_len, CNNC_ERROR_OUT_OF_MEMORY,
+                     "%s: out of memory exporting the model", path);
   } catch (const std::exception &e) {
-    return fail(err, err_len, CNNC_ERROR_IO, "%s: cannot export: %s", path,
-                e.what());
+    return cnnc_fail(err, err_len, CNNC_ERROR_IO, "%s: cannot export: %s", path,
+                     e.what());
   } catch (...) {
-    return fail(err, err_len, CNNC_ERROR_IO, "%s: cannot export", path);
+    return cnnc_fail(err, err_len, CNNC_ERROR_IO, "%s: cannot export", path);
   }
 }

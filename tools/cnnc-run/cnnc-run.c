@@ -12,6 +12,7 @@
 
 #include "cnnc/loader.h"
 #include "cnnc/npy.h"
+#include "cnnc/tool_support.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -60,28 +61,6 @@ static void error(const char *fmt, ...) {
   vfprintf(stderr, fmt, args);
   fputc('\n', stderr);
   va_end(args);
-}
-
-static const char *status_name(int status) {
-  switch (status) {
-  case CNNC_OK:
-    return "ok";
-  case CNNC_ERROR_INVALID_ARGUMENT:
-    return "invalid argument";
-  case CNNC_ERROR_SHAPE:
-    return "shape mismatch";
-  case CNNC_ERROR_OUT_OF_MEMORY:
-    return "out of memory";
-  case CNNC_ERROR_KERNEL:
-    return "kernel error";
-  case CNNC_ERROR_UNSUPPORTED:
-    return "unsupported";
-  case CNNC_ERROR_IO:
-    return "I/O error";
-  case CNNC_ERROR_NUMERIC:
-    return "numeric error";
-  }
-  return "unknown status";
 }
 
 /*===-- Command line ------------------------------------------------------===*/
@@ -221,22 +200,6 @@ static int parse_args(int argc, char **argv, options *opts) {
 
 /*===-- Shapes ------------------------------------------------------------===*/
 
-/* "(N, 3, 224, 224)", with N for the batch dimension. */
-static void format_shape(char *buf, size_t len, int32_t rank,
-                         const int64_t *dims) {
-  size_t n = (size_t)snprintf(buf, len, "(");
-  for (int32_t d = 0; d < rank && n < len; ++d) {
-    if (dims[d] == -1)
-      n += (size_t)snprintf(buf + n, len - n, "N");
-    else
-      n += (size_t)snprintf(buf + n, len - n, "%lld", (long long)dims[d]);
-    if (n < len && (d + 1 < rank || rank == 1))
-      n += (size_t)snprintf(buf + n, len - n, d + 1 < rank ? ", " : ",");
-  }
-  if (n < len)
-    snprintf(buf + n, len - n, ")");
-}
-
 /* Bytes of a tensor of `info` at `batch`, or 0 with an error on overflow. */
 static bool tensor_bytes(const cnnc_tensor_info *info, int64_t batch,
                          size_t *out) {
@@ -320,8 +283,8 @@ static bool load_inputs(session *s, const options *opts, int64_t *batch) {
       return false;
     }
     char want[256], got[256];
-    format_shape(want, sizeof(want), info->rank, info->dims);
-    format_shape(got, sizeof(got), array->rank, array->dims);
+    cnnc_format_shape(want, sizeof(want), info->rank, info->dims);
+    cnnc_format_shape(got, sizeof(got), array->rank, array->dims);
     bool match = array->rank == info->rank;
     for (int32_t d = 0; match && d < info->rank; ++d)
       match = info->dims[d] == -1 || info->dims[d] == array->dims[d];
@@ -366,7 +329,7 @@ static bool run_once(session *s, const options *opts, int64_t batch) {
   if (status != CNNC_OK) {
     const char *why = s->api->last_error(s->instance);
     error("%s: run failed (status %d, %s): %s", opts->model_path, status,
-          status_name(status), why && *why ? why : "no message");
+          cnnc_status_name(status), why && *why ? why : "no message");
     return false;
   }
   return true;
@@ -447,7 +410,7 @@ static int run(const options *opts) {
   if (status != CNNC_OK || !s.instance) {
     s.instance = NULL;
     error("%s: cannot create a model instance (status %d, %s)", model, status,
-          status_name(status));
+          cnnc_status_name(status));
     goto done;
   }
   if (opts->threads > 0) {
@@ -455,7 +418,7 @@ static int run(const options *opts) {
     if (status != CNNC_OK) {
       const char *why = s.api->last_error(s.instance);
       error("%s: cannot use %d threads (status %d, %s): %s", model,
-            opts->threads, status, status_name(status),
+            opts->threads, status, cnnc_status_name(status),
             why && *why ? why : "no message");
       goto done;
     }

@@ -11,6 +11,7 @@
  *===----------------------------------------------------------------------===*/
 #define _POSIX_C_SOURCE 200809L
 
+#include "cnnc/tool_support.h"
 #include "train.h"
 
 #include <errno.h>
@@ -118,28 +119,6 @@ void note(const char *fmt, ...) {
   vfprintf(stderr, fmt, args);
   fputc('\n', stderr);
   va_end(args);
-}
-
-const char *status_name(int status) {
-  switch (status) {
-  case CNNC_OK:
-    return "ok";
-  case CNNC_ERROR_INVALID_ARGUMENT:
-    return "invalid argument";
-  case CNNC_ERROR_SHAPE:
-    return "shape mismatch";
-  case CNNC_ERROR_OUT_OF_MEMORY:
-    return "out of memory";
-  case CNNC_ERROR_KERNEL:
-    return "kernel error";
-  case CNNC_ERROR_UNSUPPORTED:
-    return "unsupported";
-  case CNNC_ERROR_IO:
-    return "I/O error";
-  case CNNC_ERROR_NUMERIC:
-    return "numeric error";
-  }
-  return "unknown status";
 }
 
 double now_seconds(void) {

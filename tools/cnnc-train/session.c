@@ -8,6 +8,7 @@
  *===----------------------------------------------------------------------===*/
 #define _POSIX_C_SOURCE 200809L
 
+#include "cnnc/tool_support.h"
 #include "train.h"
 
 #include "cnnc/onnx_export.h"
@@ -16,22 +17,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-
-/* "(N, 1, 28, 28)", N for the batch dimension. */
-static void format_shape(char *buf, size_t len, int32_t rank,
-                         const int64_t *dims) {
-  size_t n = (size_t)snprintf(buf, len, "(");
-  for (int32_t d = 0; d < rank && n < len; ++d) {
-    if (dims[d] == -1)
-      n += (size_t)snprintf(buf + n, len - n, "N");
-    else
-      n += (size_t)snprintf(buf + n, len - n, "%lld", (long long)dims[d]);
-    if (n < len && (d + 1 < rank || rank == 1))
-      n += (size_t)snprintf(buf + n, len - n, d + 1 < rank ? ", " : ",");
-  }
-  if (n < len)
-    snprintf(buf + n, len - n, ")");
-}
 
 /* Checks the model's table and shapes; fills input, outputs, num_classes. */
 static bool check_model(session *s) {
@@ -53,7 +38,7 @@ static bool check_model(session *s) {
     return false;
   }
   api->input_info(0, &s->input);
-  format_shape(shape, sizeof(shape), s->input.rank, s->input.dims);
+  cnnc_format_shape(shape, sizeof(shape), s->input.rank, s->input.dims);
   if (s->input.dtype != CNNC_DTYPE_F32 || s->input.rank < 1 ||
       s->input.dims[0] != -1) {
     error("%s: input '%s' %s of %s is not a batch of float32 images; "
@@ -78,8 +63,8 @@ static bool check_model(session *s) {
   for (int32_t i = 0; i < s->num_outputs; ++i) {
     api->output_info(i, &s->outputs[i]);
     if (s->outputs[i].rank < 1 || s->outputs[i].dims[0] != -1) {
-      format_shape(shape, sizeof(shape), s->outputs[i].rank,
-                   s->outputs[i].dims);
+      cnnc_format_shape(shape, sizeof(shape), s->outputs[i].rank,
+                        s->outputs[i].dims);
       error("%s: output '%s' %s has no batch dimension; cnnc-train needs "
             "outputs of shape (N, ...)",
             path, s->outputs[i].name, shape);
@@ -93,7 +78,7 @@ static bool check_model(session *s) {
   s->num_classes = scores->rank >= 2 ? scores->dims[scores->rank - 1] : 0;
   if (scores->dtype != CNNC_DTYPE_F32 || s->num_classes < 2 ||
       per_sample != s->num_classes) {
-    format_shape(shape, sizeof(shape), scores->rank, scores->dims);
+    cnnc_format_shape(shape, sizeof(shape), scores->rank, scores->dims);
     error("%s: output '%s' %s is not a float32 tensor of class scores of "
           "shape (N, C) with C >= 2; cnnc-train trains classifiers",
           path, scores->name, shape);
@@ -128,7 +113,7 @@ static bool load_pair(session *s, const char *images_path,
   if (images->sample_elements != s->input_sample_elements) {
     char got[256], want[256];
     cnnc_dataset_format_shape(images, got, sizeof(got));
-    format_shape(want, sizeof(want), s->input.rank, s->input.dims);
+    cnnc_format_shape(want, sizeof(want), s->input.rank, s->input.dims);
     error("%s: images of shape %s have %lld value%s each, but one sample "
           "of the model's input '%s' %s has %lld",
           images_path, got, (long long)images->sample_elements,
@@ -158,7 +143,7 @@ static bool apply_lr_groups(session *s) {
     if (status != CNNC_OK) {
       const char *why = s->api->last_error(s->model);
       error("--lr-group %s=%g: %s", g->group, (double)g->lr,
-            why && *why ? why : status_name(status));
+            why && *why ? why : cnnc_status_name(status));
       return false;
     }
   }
@@ -172,7 +157,7 @@ static bool configure_model(session *s) {
   if (status != CNNC_OK || !s->model) {
     s->model = NULL;
     error("%s: cannot create the model (status %d, %s)", opts->model_path,
-          status, status_name(status));
+          status, cnnc_status_name(status));
     return false;
   }
   if (opts->threads > 0) {
@@ -180,7 +165,7 @@ static bool configure_model(session *s) {
     if (status != CNNC_OK) {
       const char *why = api->last_error(s->model);
       error("--threads %d: %s", opts->threads,
-            why && *why ? why : status_name(status));
+            why && *why ? why : cnnc_status_name(status));
       return false;
     }
   }
@@ -188,7 +173,7 @@ static bool configure_model(session *s) {
   if (status != CNNC_OK) {
     const char *why = api->last_error(s->model);
     error("%s: the model refuses the optimizer settings: %s", opts->model_path,
-          why && *why ? why : status_name(status));
+          why && *why ? why : cnnc_status_name(status));
     return false;
   }
   return apply_lr_groups(s);

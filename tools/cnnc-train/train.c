@@ -11,6 +11,7 @@
 #define _POSIX_C_SOURCE 200809L
 
 #include "train.h"
+#include "cnnc/tool_support.h"
 
 #include "cnnc/onnx_export.h"
 
@@ -133,7 +134,7 @@ static bool evaluate(session *s, eval_buffers *b, double *accuracy) {
       error("test evaluation: run failed on samples %lld..%lld (status %d, "
             "%s): %s",
             (long long)start, (long long)(start + n - 1), status,
-            status_name(status), why && *why ? why : "no message");
+            cnnc_status_name(status), why && *why ? why : "no message");
       return false;
     }
     const float *scores = b->outputs[0];
@@ -193,7 +194,7 @@ static int step_failed(session *s, int64_t step, int status, float loss) {
     return 1;
   }
   error("step %lld: %s", (long long)step,
-        why && *why ? why : status_name(status));
+        why && *why ? why : cnnc_status_name(status));
   if (status != CNNC_ERROR_NUMERIC)
     return 1;
   note("training stopped at a NaN or infinite loss; the parameters after "

@@ -21,7 +21,6 @@
 
 void error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-const char *status_name(int status);
 double now_seconds(void);
 
 /*===-- Options -----------------------------------------------------------===*/

@@ -1,0 +1,37 @@
+/*===- tool_support.h - shared helpers of the runtime's tool code --------===*
+ *
+ * Error strings, status names and shape formatting used by the NPY reader,
+ * the loader, the data sets, the ONNX export and the tools (cnnc-run,
+ * cnnc-train), so each states them once.
+ *
+ *===----------------------------------------------------------------------===*/
+#ifndef CNNC_TOOL_SUPPORT_H
+#define CNNC_TOOL_SUPPORT_H
+
+#include "cnnc/model_abi.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Formats the message into err (when err is non-null and err_len > 0) and
+ * returns status, so error paths read `return cnnc_fail(err, len, S, ...)`. */
+int cnnc_fail(char *err, size_t err_len, int status, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+/* "shape mismatch" for CNNC_ERROR_SHAPE, ... */
+const char *cnnc_status_name(int status);
+
+/* "(N, 3, 224, 224)": dims[i] == -1 prints as N (the batch); a rank-1 shape
+ * keeps Python's trailing comma, "(10,)". */
+void cnnc_format_shape(char *buf, size_t len, int32_t rank,
+                       const int64_t *dims);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* CNNC_TOOL_SUPPORT_H */
