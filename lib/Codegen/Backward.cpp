@@ -77,13 +77,11 @@ static KernelParts lowerConvBackward(ConvBackwardOp op,
   }
   RDom r(0, outW, 0, outH, 0, dy.extent(0), "dweight_r");
   Expr ix = r.x * s[1] - p[1] + x * d[1], iy = r.y * s[0] - p[0] + y * d[0];
-  Expr ci = (c / coutG) * cinG; // c here is the output channel (dim 3)
   Var kx = x, ky = y, cin = c, cout = n;
   Func dw("conv_grad_weight");
   dw(kx, ky, cin, cout) = 0.0f;
   dw(kx, ky, cin, cout) += dy.func(r.x, r.y, cout, r.z) *
                            inb(ix, iy, (cout / coutG) * cinG + cin, r.z);
-  (void)ci;
   Func out("conv_grad_weight_out");
   out(kx, ky, cin, cout) = dw(kx, ky, cin, cout);
   parts.family = KernelParts::Family::WeightGrad;

@@ -137,20 +137,18 @@ cnnc::codegen::lowerConv(mlir::Operation *operation,
   std::vector<int64_t> k = ints(op.getPoolKernel()),
                        s = ints(op.getPoolStrides()),
                        p = ints(op.getPoolPads());
-  auto convType = op.getWeight().getType().cast<mlir::ShapedType>();
-  (void)convType;
-  // The convolution's own output size (before pooling).
+  // The convolution's own output size (before pooling), by the dialect's
+  // rule; the verifier has already accepted these attributes.
   int64_t convH = 0, convW = 0;
   {
     std::vector<int64_t> cs = ints(op.getStrides()), cp = ints(op.getPads()),
                          cd = ints(op.getDilations());
     const TensorFunc &in = operands[0], &w = operands[1];
-    convH =
-        (in.shape[2] + cp[0] + cp[2] - cd[0] * (w.shape[2] - 1) - 1) / cs[0] +
-        1;
-    convW =
-        (in.shape[3] + cp[1] + cp[3] - cd[1] * (w.shape[3] - 1) - 1) / cs[1] +
-        1;
+    std::string error;
+    convH = *cnn::windowOutputSize(in.shape[2], w.shape[2], cs[0], cp[0], cp[2],
+                                   cd[0], /*ceilMode=*/false, error);
+    convW = *cnn::windowOutputSize(in.shape[3], w.shape[3], cs[1], cp[1], cp[3],
+                                   cd[1], /*ceilMode=*/false, error);
   }
   bool isMax = op.getPool() == "max";
   Func source = post;
