@@ -51,15 +51,30 @@ writeFile(ModuleOp module, llvm::StringRef path,
 }
 
 static std::vector<std::string> apiFunctions(const std::string &p) {
-  return {p + "_create",      p + "_release",          p + "_num_inputs",
-          p + "_num_outputs", p + "_input_info",       p + "_output_info",
-          p + "_run",         p + "_set_num_threads",  p + "_last_error",
-          p + "_api",         p + "_num_params",       p + "_param_info",
-          p + "_get_param",   p + "_set_param",        p + "_train_configure",
-          p + "_train_step",  p + "_set_learning_rate",
-          p + "_set_trainable", p + "_train_plan", p + "_feature_info",
-          p + "_compute_features", p + "_train_step_features",
-          p + "_save_state", p + "_load_state"};
+  return {p + "_create",
+          p + "_release",
+          p + "_num_inputs",
+          p + "_num_outputs",
+          p + "_input_info",
+          p + "_output_info",
+          p + "_run",
+          p + "_set_num_threads",
+          p + "_last_error",
+          p + "_api",
+          p + "_num_params",
+          p + "_param_info",
+          p + "_get_param",
+          p + "_set_param",
+          p + "_train_configure",
+          p + "_train_step",
+          p + "_set_learning_rate",
+          p + "_set_trainable",
+          p + "_train_plan",
+          p + "_feature_info",
+          p + "_compute_features",
+          p + "_train_step_features",
+          p + "_save_state",
+          p + "_load_state"};
 }
 
 /// Emits the tables of one graph, named with `tag`.
@@ -142,10 +157,11 @@ static void writeWrapper(const ModelPlan &plan, const std::string &p,
     if (ph.features) {
       writeGraph(plan, *ph.features, tag + "_features", os);
       writeGraph(plan, *ph.head, tag + "_head", os);
-      os << "static const cnnc_rt_graph " << tag << "_features_graph = "
-         << graphInit(*ph.features, tag + "_features") << ";\n"
-         << "static const cnnc_rt_graph " << tag << "_head_graph = "
-         << graphInit(*ph.head, tag + "_head") << ";\n";
+      os << "static const cnnc_rt_graph " << tag
+         << "_features_graph = " << graphInit(*ph.features, tag + "_features")
+         << ";\n"
+         << "static const cnnc_rt_graph " << tag
+         << "_head_graph = " << graphInit(*ph.head, tag + "_head") << ";\n";
     }
     intList(tag + "_grads", ph.gradParams);
     std::vector<int> up, out;
@@ -161,9 +177,8 @@ static void writeWrapper(const ModelPlan &plan, const std::string &p,
     const PhasePlan &ph = plan.phases[i];
     std::string tag = "phase" + std::to_string(i);
     os << "  {" << ph.firstEpoch << ", " << graphInit(ph.step, tag) << ",\n   "
-       << ph.gradParams.size() << ", " << tag << "_grads, "
-       << ph.updates.size() << ", " << tag << "_update_params, " << tag
-       << "_update_outputs,\n   "
+       << ph.gradParams.size() << ", " << tag << "_grads, " << ph.updates.size()
+       << ", " << tag << "_update_params, " << tag << "_update_outputs,\n   "
        << (ph.features ? "&" + tag + "_features_graph, &" + tag + "_head_graph"
                        : std::string("0, 0"))
        << ", " << (ph.noCacheReason.empty() ? "0" : cString(ph.noCacheReason))
@@ -359,8 +374,7 @@ static void writeHeader(const ModelPlan &plan, const std::string &p,
      << "const cnnc_train_plan *" << p << "_train_plan(void);\n"
      << "int " << p
      << "_feature_info(cnnc_model *model, cnnc_tensor_info *out);\n"
-     << "int " << p
-     << "_compute_features(cnnc_model *model, int64_t batch,\n"
+     << "int " << p << "_compute_features(cnnc_model *model, int64_t batch,\n"
      << "    const void *const *inputs, const size_t *input_bytes, void "
         "*features,\n    size_t feature_bytes);\n"
      << "int " << p

@@ -21,8 +21,8 @@
 #include "llvm/Support/SHA1.h"
 
 #include <chrono>
-#include <limits>
 #include <cmath>
+#include <limits>
 #include <random>
 
 using namespace mlir;

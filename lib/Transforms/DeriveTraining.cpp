@@ -371,8 +371,7 @@ struct DeriveTrainingPass : public DeriveTrainingBase<DeriveTrainingPass> {
       if (auto param = dyn_cast<ParamOp>(copy)) {
         auto group = param.getGroupAttr();
         for (const std::string &f : frozen)
-          if ((group && group.getValue() == f) ||
-              param.getName().startswith(f))
+          if ((group && group.getValue() == f) || param.getName().startswith(f))
             param.setFrozenAttr(b.getUnitAttr());
       }
       forward.push_back(copy);

@@ -23,8 +23,7 @@ struct FreezeParamsPass : public FreezeParamsBase<FreezeParamsPass> {
     module.walk([&](ParamOp param) {
       for (const std::string &p : prefixes) {
         auto group = param.getGroupAttr();
-        if (param.getName().startswith(p) ||
-            (group && group.getValue() == p)) {
+        if (param.getName().startswith(p) || (group && group.getValue() == p)) {
           ++matches[p];
           param.setFrozenAttr(b.getUnitAttr());
         }

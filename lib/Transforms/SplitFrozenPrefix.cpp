@@ -24,7 +24,8 @@ namespace {
 
 /// Does the value of `param` change from one step to the next?
 static bool changesPerStep(ParamOp param) {
-  return param->hasAttr("cnn.rng") || (!param.getFrozen() && !param.getBuffer());
+  return param->hasAttr("cnn.rng") ||
+         (!param.getFrozen() && !param.getBuffer());
 }
 
 struct SplitFrozenPrefixPass
@@ -76,9 +77,9 @@ struct SplitFrozenPrefixPass
     llvm::SetVector<Value> boundary;
     for (Operation &op : body) {
       bool isVarying =
-          isa<ReturnOp>(op) ||
-          llvm::any_of(op.getResults(),
-                       [&](Value r) { return varying.contains(r); });
+          isa<ReturnOp>(op) || llvm::any_of(op.getResults(), [&](Value r) {
+            return varying.contains(r);
+          });
       if (!isVarying)
         continue;
       for (Value v : op.getOperands())
@@ -94,8 +95,7 @@ struct SplitFrozenPrefixPass
     if (features.isa<BlockArgument>())
       return "the first trainable layer reads the model's input";
     auto type = features.getType().dyn_cast<RankedTensorType>();
-    auto inType =
-        body.getArgument(0).getType().dyn_cast<RankedTensorType>();
+    auto inType = body.getArgument(0).getType().dyn_cast<RankedTensorType>();
     if (!type || !type.getElementType().isF32() || type.getRank() < 1 ||
         !inType || type.getDimSize(0) != inType.getDimSize(0))
       return "the frozen prefix's output is not one f32 tensor per sample";
@@ -126,9 +126,9 @@ struct SplitFrozenPrefixPass
     }
     // @<step>_head: everything that is not the prefix, on the features.
     SmallVector<Type> headInputs = {type, labels.getType()};
-    auto headFn =
-        b.create<FuncOp>(fn.getLoc(), base + "_head",
-                         b.getFunctionType(headInputs, fn.getType().getResults()));
+    auto headFn = b.create<FuncOp>(
+        fn.getLoc(), base + "_head",
+        b.getFunctionType(headInputs, fn.getType().getResults()));
     headFn.setArgAttr(0, "cnn.name", b.getStringAttr("features"));
     headFn.setArgAttrs(1, fn.getArgAttrs(labels.getArgNumber()));
     for (unsigned i = 0; i < fn.getNumResults(); ++i)

@@ -36,8 +36,8 @@ typedef struct graph_state {
 /* Optimizer state of one trainable parameter. */
 typedef struct param_state {
   float lr;
-  int32_t frozen; /* at run time (set_trainable) */
-  int64_t step;   /* optimizer steps taken (PyTorch's per-parameter step) */
+  int32_t frozen;  /* at run time (set_trainable) */
+  int64_t step;    /* optimizer steps taken (PyTorch's per-parameter step) */
   float *momentum; /* SGD momentum buffer or Adam first moment */
   float *second;   /* Adam second moment */
 } param_state;
@@ -526,7 +526,6 @@ int cnnc_rt_set_param(cnnc_model *m, int32_t index, const float *values,
   return status;
 }
 
-
 /*===----------------------------------------------------------------------===*
  * Training
  *===----------------------------------------------------------------------===*/
@@ -621,8 +620,7 @@ int cnnc_rt_set_learning_rate(cnnc_model *m, const char *group, float lr) {
   return CNNC_OK;
 }
 
-int cnnc_rt_set_trainable(cnnc_model *m, const char *group,
-                          int32_t trainable) {
+int cnnc_rt_set_trainable(cnnc_model *m, const char *group, int32_t trainable) {
   if (!m)
     return CNNC_ERROR_INVALID_ARGUMENT;
   if (!has_training(m))
@@ -676,8 +674,7 @@ static int choose_phase(cnnc_model *m) {
         uncovered = model->params[p].info.name;
       }
     }
-    if (covers &&
-        (best < 0 || ph->num_grads < model->phases[best].num_grads))
+    if (covers && (best < 0 || ph->num_grads < model->phases[best].num_grads))
       best = i;
   }
   if (best < 0)
@@ -1069,12 +1066,12 @@ static int read_state(cnnc_model *m, const unsigned char *data, size_t size,
                   pname, (long long)bytes, param_bytes(model, p));
     int trainable = model->params[p].info.trainable;
     uint32_t expected =
-        trainable ? (config.optimizer != CNNC_OPTIMIZER_SGD ||
-                             config.momentum > 0
-                         ? 1u
-                         : 0u) |
-                        (config.optimizer != CNNC_OPTIMIZER_SGD ? 2u : 0u)
-                  : 0u;
+        trainable
+            ? (config.optimizer != CNNC_OPTIMIZER_SGD || config.momentum > 0
+                   ? 1u
+                   : 0u) |
+                  (config.optimizer != CNNC_OPTIMIZER_SGD ? 2u : 0u)
+            : 0u;
     if (!(lr >= 0) || pstep < 0 || frozen > 1u || flags != expected)
       return fail(m, CNNC_ERROR_INVALID_ARGUMENT,
                   "bad optimizer state of parameter '%s'", pname);
@@ -1097,8 +1094,7 @@ static int read_state(cnnc_model *m, const unsigned char *data, size_t size,
   }
   if (io.pos != size)
     return fail(m, CNNC_ERROR_INVALID_ARGUMENT,
-                "%zu unexpected bytes after the training state",
-                size - io.pos);
+                "%zu unexpected bytes after the training state", size - io.pos);
   if (apply)
     m->phase = -1;
   return CNNC_OK;

@@ -83,3 +83,30 @@ func @main(%x: tensor<?x4xf32>) -> tensor<?x2xf32> {
   %y = cnn.gemm %d, %w {transB = true} : (tensor<?x4xf32>, tensor<2x4xf32>) -> tensor<?x2xf32>
   return %y : tensor<?x2xf32>
 }
+
+// -----
+
+// Gradual unfreezing: a group unfrozen at epoch 3 is frozen in the training
+// step of epochs 1-2 (fewer gradients), and trains in the step from epoch 3
+// on (`train_step`, the last phase, which trains everything).
+// CHECK: cnn.group @backbone frozen {unfreeze_epoch = 3 : i64}
+// CHECK-LABEL: func @train_step_from_epoch1
+// CHECK-SAME: -> (tensor<f32> {cnn.name = "loss"}, tensor<3x32xf32> {cnn.grad_of = "fc.weight"})
+// CHECK-SAME: attributes {cnn.first_epoch = 1 : i64, cnn.train_step}
+// CHECK: cnn.param "conv.weight" frozen
+// CHECK-NOT: cnn.conv2d_backward_weight
+// CHECK: return
+// CHECK-LABEL: func @train_step(
+// CHECK-SAME: -> (tensor<f32> {cnn.name = "loss"}, tensor<2x1x3x3xf32> {cnn.grad_of = "conv.weight"}, tensor<3x32xf32> {cnn.grad_of = "fc.weight"})
+// CHECK-SAME: attributes {cnn.first_epoch = 3 : i64, cnn.train_step}
+// CHECK: cnn.conv2d_backward_weight
+cnn.group @backbone frozen {unfreeze_epoch = 3 : i64}
+func @main(%x: tensor<?x1x8x8xf32>) -> tensor<?x3xf32> {
+  %cw = cnn.param "conv.weight" {group = @backbone, init = "kaiming_uniform"} : tensor<2x1x3x3xf32>
+  %c = cnn.conv2d %x, %cw {strides = [2, 2], pads = [1, 1, 1, 1]} : (tensor<?x1x8x8xf32>, tensor<2x1x3x3xf32>) -> tensor<?x2x4x4xf32>
+  %r = cnn.relu %c : tensor<?x2x4x4xf32>
+  %f = cnn.flatten %r {axis = 1} : (tensor<?x2x4x4xf32>) -> tensor<?x32xf32>
+  %w = cnn.param "fc.weight" {init = "kaiming_uniform"} : tensor<3x32xf32>
+  %y = cnn.gemm %f, %w {transB = true} : (tensor<?x32xf32>, tensor<3x32xf32>) -> tensor<?x3xf32>
+  return %y : tensor<?x3xf32>
+}

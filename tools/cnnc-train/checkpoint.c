@@ -15,8 +15,8 @@
  *===----------------------------------------------------------------------===*/
 #define _POSIX_C_SOURCE 200809L
 
-#include "train.h"
 #include "cnnc/tool_support.h"
+#include "train.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -182,8 +182,8 @@ bool checkpoint_load(session *s, const char *path, checkpoint_info *ci) {
     take(&p, &info, 4);
     memcpy(&crc, buf + size - 4, 4);
     if (version != CHECKPOINT_VERSION || info != INFO_BYTES) {
-      error("%s: checkpoint version %u; this cnnc-train reads version %u",
-            path, version, CHECKPOINT_VERSION);
+      error("%s: checkpoint version %u; this cnnc-train reads version %u", path,
+            version, CHECKPOINT_VERSION);
     } else if ((uint32_t)crc32(0L, buf, (uInt)(size - 4)) != crc) {
       error("%s: the checkpoint is corrupt (checksum mismatch)", path);
     } else {

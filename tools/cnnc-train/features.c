@@ -10,8 +10,8 @@
  *===----------------------------------------------------------------------===*/
 #define _POSIX_C_SOURCE 200809L
 
-#include "train.h"
 #include "cnnc/tool_support.h"
+#include "train.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -105,9 +105,9 @@ int feature_cache_build(session *s, feature_cache *c, bool quiet) {
                                opts->std, images);
     const void *inputs[1] = {images};
     size_t input_bytes[1] = {(size_t)n * sample * sizeof(float)};
-    int status = api->compute_features(
-        s->model, n, inputs, input_bytes, c->data + (size_t)first * per,
-        (size_t)n * (size_t)per * sizeof(float));
+    int status = api->compute_features(s->model, n, inputs, input_bytes,
+                                       c->data + (size_t)first * per,
+                                       (size_t)n * (size_t)per * sizeof(float));
     if (status != CNNC_OK) {
       error("feature cache: samples %lld..%lld: %s", (long long)first,
             (long long)(first + n - 1), api->last_error(s->model));

@@ -76,10 +76,10 @@ bool apply_plan(session *s, options *opts) {
     n_lr += plan->groups[i].lr >= 0;
     n_unfreeze += plan->groups[i].unfreeze_epoch > 0;
   }
-  lr_group *lrs = calloc((size_t)(n_lr + opts->num_lr_groups) + 1,
-                         sizeof(*lrs));
-  unfreeze_at *unf = calloc((size_t)(n_unfreeze + opts->num_unfreeze) + 1,
-                            sizeof(*unf));
+  lr_group *lrs =
+      calloc((size_t)(n_lr + opts->num_lr_groups) + 1, sizeof(*lrs));
+  unfreeze_at *unf =
+      calloc((size_t)(n_unfreeze + opts->num_unfreeze) + 1, sizeof(*unf));
   if (!lrs || !unf) {
     free(lrs);
     free(unf);

@@ -337,9 +337,8 @@ int train(session *s) {
         goto done_epochs;
       free(features);
       features = NULL;
-      if (built > 0 &&
-          !(features = malloc((size_t)batch * cache.sample_floats *
-                              sizeof(float)))) {
+      if (built > 0 && !(features = malloc((size_t)batch * cache.sample_floats *
+                                           sizeof(float)))) {
         error("out of memory for a batch of features");
         goto done_epochs;
       }
@@ -411,8 +410,8 @@ int train(session *s) {
     final_loss = result.train_loss;
     final_accuracy = result.test_accuracy;
     if (opts->checkpoint_path) {
-      checkpoint_info ci = {epoch, step, opts->config.seed, batch, count,
-                            (int32_t)opts->shuffle};
+      checkpoint_info ci = {epoch, step,  opts->config.seed,
+                            batch, count, (int32_t)opts->shuffle};
       if (!checkpoint_save(s, opts->checkpoint_path, &ci))
         goto done_epochs;
     }

@@ -94,8 +94,8 @@ typedef struct cnnc_plan_group {
 } cnnc_plan_group;
 
 typedef struct cnnc_train_plan {
-  const char *loss; /* "cross_entropy" or "mse" */
-  int32_t has_optimizer; /* 0: only groups/unfreezing were given */
+  const char *loss;         /* "cross_entropy" or "mse" */
+  int32_t has_optimizer;    /* 0: only groups/unfreezing were given */
   cnnc_train_config config; /* optimizer settings (seed 0) */
   int32_t epochs, batch;    /* 0: not given */
   int32_t num_groups;
