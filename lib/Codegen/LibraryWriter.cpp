@@ -171,6 +171,7 @@ static void writeWrapper(const ModelPlan &plan, const std::string &p,
     }
     intList(tag + "_update_params", up);
     intList(tag + "_update_outputs", out);
+    intList(tag + "_baked", ph.bakedParams);
   }
   os << "static const cnnc_rt_phase phases[] = {\n";
   for (size_t i = 0; i < plan.phases.size(); ++i) {
@@ -178,7 +179,8 @@ static void writeWrapper(const ModelPlan &plan, const std::string &p,
     std::string tag = "phase" + std::to_string(i);
     os << "  {" << ph.firstEpoch << ", " << graphInit(ph.step, tag) << ",\n   "
        << ph.gradParams.size() << ", " << tag << "_grads, " << ph.updates.size()
-       << ", " << tag << "_update_params, " << tag << "_update_outputs,\n   "
+       << ", " << tag << "_update_params, " << tag << "_update_outputs, "
+       << ph.bakedParams.size() << ", " << tag << "_baked,\n   "
        << (ph.features ? "&" + tag + "_features_graph, &" + tag + "_head_graph"
                        : std::string("0, 0"))
        << ", " << (ph.noCacheReason.empty() ? "0" : cString(ph.noCacheReason))

@@ -59,6 +59,9 @@ struct PhasePlan {
   std::vector<int> gradParams;
   /// (parameter, output): outputs that replace a parameter after a step.
   std::vector<std::pair<int, int>> updates;
+  /// Parameters whose compile-time values this phase folded into constants
+  /// (frozen here, live elsewhere): valid only while they keep those values.
+  std::vector<int> bakedParams;
   /// The feature cache's graphs, or why there are none.
   llvm::Optional<GraphPlan> features, head;
   std::string noCacheReason;

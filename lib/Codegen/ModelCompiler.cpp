@@ -14,6 +14,7 @@
 
 #include "mlir/Dialect/StandardOps/IR/Ops.h"
 #include "llvm/ADT/StringMap.h"
+#include "llvm/ADT/StringSet.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/Path.h"
@@ -295,6 +296,14 @@ LogicalResult ModelCompiler::plan() {
                << i << " is neither a gradient nor an update of a parameter";
       ph.updates.push_back({it->second, (int)i});
     }
+    llvm::StringSet<> live;
+    train.walk([&](cnn::ParamOp param) {
+      if (!param->hasAttr("cnn.folded"))
+        live.insert(param.getName());
+    });
+    for (size_t p = 0; p < modelPlan.params.size(); ++p)
+      if (!live.contains(modelPlan.params[p].name))
+        ph.bakedParams.push_back((int)p);
     auto features = train->getAttrOfType<FlatSymbolRefAttr>("cnn.features");
     auto head = train->getAttrOfType<FlatSymbolRefAttr>("cnn.head");
     if (features && head) {

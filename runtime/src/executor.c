@@ -523,6 +523,7 @@ int cnnc_rt_set_param(cnnc_model *m, int32_t index, const float *values,
   float *data = param_data(m, index, bytes, &status);
   if (data)
     memcpy(data, values, bytes);
+  m->phase = -1; /* a phase that folded this parameter may be stale now */
   return status;
 }
 
@@ -655,8 +656,22 @@ static int in_list(int32_t value, const int32_t *list, int32_t n) {
   return 0;
 }
 
+/* Do the parameters that phase `ph` folded into constants still hold the
+ * values it was compiled with? */
+static int baked_values_hold(cnnc_model *m, const cnnc_rt_phase *ph) {
+  const cnnc_rt_model *model = m->model;
+  for (int32_t i = 0; i < ph->num_baked; ++i) {
+    int32_t p = ph->baked_params[i];
+    uint64_t offset = model->inference.buffers[model->params[p].buffer].offset;
+    if (memcmp(m->params + offset, model->weights + offset,
+               param_bytes(model, p)) != 0)
+      return 0;
+  }
+  return 1;
+}
+
 /* The phase that computes the fewest gradients while covering every
- * parameter that trains now. */
+ * parameter that trains now (and whose folded constants are current). */
 static int choose_phase(cnnc_model *m) {
   if (m->phase >= 0)
     return CNNC_OK;
@@ -674,7 +689,8 @@ static int choose_phase(cnnc_model *m) {
         uncovered = model->params[p].info.name;
       }
     }
-    if (covers && (best < 0 || ph->num_grads < model->phases[best].num_grads))
+    if (covers && (best < 0 || ph->num_grads < model->phases[best].num_grads) &&
+        baked_values_hold(m, ph))
       best = i;
   }
   if (best < 0)

@@ -117,6 +117,9 @@ def check_frozen(work):
     print("cache used: %s" % ("feature cache:" in cached.stdout))
     train(work, so, os.path.join(work, "uncached.onnx"), *flags,
           "--feature-cache", "off")
+    filed = train(work, so, os.path.join(work, "filecache.onnx"), *flags,
+                  "--feature-cache", "file")
+    print("file cache used: %s" % ("in a temporary file" in filed.stdout))
     for p in net[0].parameters():
         p.requires_grad_(False)
     groups = [{"params": net[3].parameters(), "lr": 0.01},
@@ -126,7 +129,7 @@ def check_frozen(work):
     opt = torch.optim.SGD(groups, lr=0.05, momentum=0.9)
     torch_steps(net, opt, x, y, 5)
     ok = True
-    for tag in ("cached", "uncached"):
+    for tag in ("cached", "uncached", "filecache"):
         got = weights(os.path.join(work, tag + ".onnx"))
         ok &= compare("frozen+groups " + tag, got, net)
         same = all(np.array_equal(got[k], initial[k])

@@ -77,6 +77,11 @@ typedef struct cnnc_rt_phase {
   int32_t num_updates;
   const int32_t *update_params;
   const int32_t *update_outputs;
+  /* Parameters this phase folded into constants at their compiled values:
+   * once one of them holds other values (set_param, load_state), the phase
+   * is not used. */
+  int32_t num_baked;
+  const int32_t *baked_params;
   /* Feature cache (NULL: not possible): `features` maps the inputs to the
    * frozen prefix's output; `head` takes it and the labels and has the
    * outputs of `step`. */
