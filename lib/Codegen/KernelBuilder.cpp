@@ -149,17 +149,35 @@ static void scheduleConv(KernelParts &p, const LoweringContext &ctx) {
   Var x = v[0], y = v[1], c = v[2], n = v[3];
   Var xo("xo"), xi("xi"), co("co"), ci("ci"), t("t"), t2("t2");
   int64_t width = p.shape[3], height = p.shape[2];
-  int vec = evenVector(width, ctx.vectorWidth());
+  // The reduction runs on whole power-of-two vectors in an internal buffer
+  // (RoundUp): a 7- or 14-lane vector would take three instructions per
+  // operation where an 8- or 16-lane one takes one. Only the cheap output
+  // stage handles the ragged edge (GuardWithIf) when the row is narrower
+  // than a tile.
+  int natural = ctx.vectorWidth();
+  int vec = natural;
+  while (vec / 2 >= width && vec > 1)
+    vec /= 2;
+  // Without a padding stage the extra lanes would read past the input:
+  // split the row evenly instead.
+  bool roundUp = p.hasPadded || width % vec == 0;
+  if (!roundUp)
+    vec = evenVector(width, natural);
   // Register tile: `block` output channels x `rows` output rows x `cols`
   // vectors along x, 16 accumulators: each weight broadcast feeds
   // rows * cols FMAs and each input vector `block` FMAs. Narrow layers
   // (ResNet's 14x14 and 7x7) block over rows, wide ones over x.
   int block = channelBlock(p.channels, 8);
-  int cols = width % (2 * vec) == 0 ? 2 : 1;
+  int cols = width >= 2 * vec ? 2 : 1;
   int rows = (cols == 1 && height >= 2) ? 2 : 1;
+  int tile = vec * cols;
+  TailStrategy xTail =
+      width >= tile ? TailStrategy::ShiftInwards : TailStrategy::GuardWithIf;
+  TailStrategy convTail =
+      roundUp ? TailStrategy::RoundUp : TailStrategy::Auto;
   Var yo("yo"), yi("yi"), cx("cx"), cxi("cxi");
   Func out = p.output, conv = p.reduction;
-  out.split(x, xo, xi, vec * cols, TailStrategy::ShiftInwards)
+  out.split(x, xo, xi, tile, xTail)
       .split(y, yo, yi, rows, TailStrategy::ShiftInwards)
       .split(c, co, ci, block)
       .reorder(xi, yi, ci, xo, yo, co, n)
@@ -170,13 +188,13 @@ static void scheduleConv(KernelParts &p, const LoweringContext &ctx) {
       .fuse(t, n, t2)
       .parallel(t2);
   conv.compute_at(out, xo)
-      .split(x, cx, cxi, vec)
+      .split(x, cx, cxi, vec, convTail)
       .vectorize(cxi)
       .unroll(cx)
       .unroll(y)
       .unroll(c);
   conv.update()
-      .split(x, cx, cxi, vec)
+      .split(x, cx, cxi, vec, convTail)
       .reorder(cxi, cx, y, c, p.rdom.x, p.rdom.y, p.rdom.z)
       .vectorize(cxi)
       .unroll(cx)
