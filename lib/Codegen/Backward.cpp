@@ -120,6 +120,22 @@ static Expr dropoutScale(const TensorFunc &rng, const std::vector<Expr> &idx,
   return select(u >= ratio, 1.0f / (1.0f - ratio), 0.0f);
 }
 
+/// The gradient of an activation at its output `y`, given `dy`.
+static Expr activationGrad(Expr dy, Expr y, llvm::StringRef kind, float alpha,
+                           float min, float max) {
+  if (kind == "relu")
+    return select(y > 0.0f, dy, 0.0f);
+  if (kind == "leaky_relu")
+    return select(y > 0.0f, dy, alpha * dy);
+  if (kind == "clip")
+    return select(y > min && y < max, dy, 0.0f);
+  if (kind == "sigmoid")
+    return dy * y * (1.0f - y);
+  if (kind == "tanh")
+    return dy * (1.0f - y * y);
+  return dy;
+}
+
 mlir::FailureOr<KernelParts>
 cnnc::codegen::lowerBackward(mlir::Operation *op,
                              llvm::ArrayRef<TensorFunc> operands) {
@@ -206,24 +222,10 @@ cnnc::codegen::lowerBackward(mlir::Operation *op,
     std::vector<Var> v = makeVars((int)parts.shape.size());
     std::vector<Expr> idx = rowMajor(v);
     Expr dy = at(operands[0].func, idx), yv = at(operands[1].func, idx);
-    llvm::StringRef kind = g.getActivation();
-    Expr value;
-    if (kind == "relu")
-      value = select(yv > 0.0f, dy, 0.0f);
-    else if (kind == "leaky_relu")
-      value = select(yv > 0.0f, dy, g.getAlpha().convertToFloat() * dy);
-    else if (kind == "clip")
-      value = select(yv > g.getMin().convertToFloat() &&
-                         yv < g.getMax().convertToFloat(),
-                     dy, 0.0f);
-    else if (kind == "sigmoid")
-      value = dy * yv * (1.0f - yv);
-    else if (kind == "tanh")
-      value = dy * (1.0f - yv * yv);
-    else
-      value = dy;
     Func out("activation_grad");
-    out(v) = value;
+    out(v) = activationGrad(
+        dy, yv, g.getActivation(), g.getAlpha().convertToFloat(),
+        g.getMin().convertToFloat(), g.getMax().convertToFloat());
     parts.output = out;
     return parts;
   }
@@ -272,6 +274,15 @@ cnnc::codegen::lowerBackward(mlir::Operation *op,
     }
     Func out("pool_grad");
     out(x, y, c, n) = sum(contribution);
+    if (g.getActivation() != "none") {
+      // The activation's gradient mask, on the same elements.
+      Func masked("pool_activation_grad");
+      masked(x, y, c, n) = activationGrad(
+          out(x, y, c, n), in.func(x, y, c, n), g.getActivation(),
+          g.getAlpha().convertToFloat(), g.getMin().convertToFloat(),
+          g.getMax().convertToFloat());
+      out = masked;
+    }
     parts.family = KernelParts::Family::Pool;
     parts.output = out;
     return parts;

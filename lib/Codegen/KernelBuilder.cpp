@@ -173,8 +173,7 @@ static void scheduleConv(KernelParts &p, const LoweringContext &ctx) {
   int tile = vec * cols;
   TailStrategy xTail =
       width >= tile ? TailStrategy::ShiftInwards : TailStrategy::GuardWithIf;
-  TailStrategy convTail =
-      roundUp ? TailStrategy::RoundUp : TailStrategy::Auto;
+  TailStrategy convTail = roundUp ? TailStrategy::RoundUp : TailStrategy::Auto;
   Var yo("yo"), yi("yi"), cx("cx"), cxi("cxi");
   Func out = p.output, conv = p.reduction;
   out.split(x, xo, xi, tile, xTail)

@@ -283,6 +283,31 @@ struct FuseGemm : public OpRewritePattern<GemmOp> {
   bool remarks;
 };
 
+/// Backward: activation_grad(pool2d_backward(dy, y), y) -> one
+/// pool2d_backward that applies the activation's mask (the ReLU mask and the
+/// max pooling's argmax in one kernel).
+struct FusePoolActivationGrad : public OpRewritePattern<ActivationGradOp> {
+  using OpRewritePattern<ActivationGradOp>::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(ActivationGradOp grad,
+                                PatternRewriter &rewriter) const override {
+    auto pool = grad.getGradOutput().getDefiningOp<Pool2dBackwardOp>();
+    if (!pool || !pool->hasOneUse() || pool.getActivation() != "none" ||
+        pool.getInput() != grad.getOutput())
+      return failure();
+    auto fused = rewriter.create<Pool2dBackwardOp>(
+        FusedLoc::get(getContext(), {pool.getLoc(), grad.getLoc()}),
+        grad.getType(), pool->getOperands(), pool->getAttrs());
+    fused->setAttr("activation", grad.getActivationAttr());
+    fused->setAttr("alpha", grad.getAlphaAttr());
+    fused->setAttr("min", grad.getMinAttr());
+    fused->setAttr("max", grad.getMaxAttr());
+    rewriter.replaceOp(grad, fused.getResult());
+    rewriter.eraseOp(pool);
+    return success();
+  }
+};
+
 struct FuseOpsPass : public FuseOpsBase<FuseOpsPass> {
   FuseOpsPass() = default;
   FuseOpsPass(bool r, bool t) {
@@ -294,6 +319,8 @@ struct FuseOpsPass : public FuseOpsBase<FuseOpsPass> {
     RewritePatternSet patterns(&getContext());
     patterns.add<FuseConv>(&getContext(), remarks, training);
     patterns.add<FuseGemm>(&getContext(), remarks);
+    if (training)
+      patterns.add<FusePoolActivationGrad>(&getContext());
     // Fusion must not fold or reorder anything else: one top-down sweep.
     GreedyRewriteConfig config;
     config.useTopDownTraversal = true;

@@ -1,5 +1,6 @@
 // RUN: cnnc-opt %s -split-input-file -cnn-fuse-ops | FileCheck %s
 // RUN: cnnc-opt %s -split-input-file -cnn-fuse-ops=remarks -verify-diagnostics -o /dev/null
+// RUN: cnnc-opt %s -split-input-file -cnn-fuse-ops=training | FileCheck %s --check-prefix=TRAIN
 
 // LeNet's C1 + ReLU + S2 become one kernel.
 // CHECK-LABEL: func @conv_relu_pool
@@ -128,3 +129,32 @@ func @relu_then_bn(%x: tensor<1x1x4x4xf32>) -> tensor<1x1x4x4xf32> {
   %y = cnn.batch_norm %r, %g, %b, %m, %v {epsilon = 1.0e-30 : f32} : (tensor<1x1x4x4xf32>, tensor<1xf32>, tensor<1xf32>, tensor<1xf32>, tensor<1xf32>) -> tensor<1x1x4x4xf32>
   return %y : tensor<1x1x4x4xf32>
 }
+
+// -----
+
+// Backward (training): the ReLU's gradient mask joins the max pooling's
+// gradient (argmax routing) in one pool2d_backward.
+// TRAIN-LABEL: func @pool_relu_grad
+// TRAIN: %[[G:.*]] = cnn.pool2d_backward %arg0, %arg1 {activation = "relu"
+// TRAIN-NOT: cnn.activation_grad
+// TRAIN: return %[[G]]
+func @pool_relu_grad(%dy: tensor<?x2x4x4xf32>, %y: tensor<?x2x8x8xf32>) -> tensor<?x2x8x8xf32> {
+  %g = cnn.pool2d_backward %dy, %y {kind = "max", kernel_shape = [2, 2], strides = [2, 2]} : (tensor<?x2x4x4xf32>, tensor<?x2x8x8xf32>) -> tensor<?x2x8x8xf32>
+  %d = cnn.activation_grad %g, %y {activation = "relu"} : tensor<?x2x8x8xf32>
+  return %d : tensor<?x2x8x8xf32>
+}
+
+// -----
+
+// Negative: the mask is of another tensor than the pooling's input, so it
+// is not the same activation: nothing fuses.
+// TRAIN-LABEL: func @other_mask
+// TRAIN: cnn.pool2d_backward %arg0, %arg1 {kernel_shape
+// TRAIN: cnn.activation_grad
+func @other_mask(%dy: tensor<?x2x4x4xf32>, %y: tensor<?x2x8x8xf32>, %z: tensor<?x2x8x8xf32>) -> tensor<?x2x8x8xf32> {
+  %g = cnn.pool2d_backward %dy, %y {kind = "max", kernel_shape = [2, 2], strides = [2, 2]} : (tensor<?x2x4x4xf32>, tensor<?x2x8x8xf32>) -> tensor<?x2x8x8xf32>
+  %d = cnn.activation_grad %g, %z {activation = "relu"} : tensor<?x2x8x8xf32>
+  return %d : tensor<?x2x8x8xf32>
+}
+// Inference mode never sees backward ops fused.
+// CHECK-LABEL: func @other_mask

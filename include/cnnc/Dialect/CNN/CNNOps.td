@@ -593,7 +593,10 @@ def CNN_Pool2dBackwardOp : CNN_Op<"pool2d_backward", [NoSideEffect]> {
   let description = [{
     Max pooling routes each output gradient to the first maximum of its
     window (PyTorch's choice); average pooling spreads it over the window.
-    `input` is the forward input.
+    `input` is the forward input. When that input is an activation's output
+    (conv -> relu -> pool), `activation` folds the activation's gradient
+    mask into the same kernel (`cnn-fuse-ops` with training): the result is
+    `activation_grad(pool2d_backward(dy, y), y)`, as one pass.
 
     ```mlir
     %dx = cnn.pool2d_backward %dy, %x {kind = "max", kernel_shape = [2, 2], strides = [2, 2]} : (tensor<?x6x14x14xf32>, tensor<?x6x28x28xf32>) -> tensor<?x6x28x28xf32>
@@ -604,7 +607,11 @@ def CNN_Pool2dBackwardOp : CNN_Op<"pool2d_backward", [NoSideEffect]> {
                    DefaultValuedAttr<I64ArrayAttr, "{1, 1}">:$strides,
                    DefaultValuedAttr<I64ArrayAttr, "{0, 0, 0, 0}">:$pads,
                    DefaultValuedAttr<BoolAttr, "false">:$ceil_mode,
-                   DefaultValuedAttr<BoolAttr, "false">:$count_include_pad);
+                   DefaultValuedAttr<BoolAttr, "false">:$count_include_pad,
+                   DefaultValuedAttr<StrAttr, "\"none\"">:$activation,
+                   DefaultValuedAttr<F32Attr, "0.01f">:$alpha,
+                   DefaultValuedAttr<F32Attr, "0.0f">:$min,
+                   DefaultValuedAttr<F32Attr, "6.0f">:$max);
   let results = (outs CNN_F32Tensor4D:$grad);
   let assemblyFormat = [{
     $grad_output `,` $input attr-dict `:` functional-type(operands, results)
