@@ -91,7 +91,10 @@ bool apply_plan(session *s, options *opts) {
     const cnnc_plan_group *g = &plan->groups[i];
     if (g->lr >= 0)
       lrs[k++] = (lr_group){strdup(g->name), g->lr};
-    if (g->unfreeze_epoch > 0)
+    bool overridden = false;
+    for (int j = 0; j < opts->num_unfreeze; ++j)
+      overridden |= strcmp(opts->unfreeze[j].group, g->name) == 0;
+    if (g->unfreeze_epoch > 0 && !overridden)
       unf[u++] = (unfreeze_at){g->name, g->unfreeze_epoch};
   }
   for (int i = 0; i < opts->num_lr_groups; ++i)
