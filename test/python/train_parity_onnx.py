@@ -30,9 +30,9 @@ OPTIMIZERS = {
 }
 
 
-def main():
-    work, opt = sys.argv[1], sys.argv[2]
-    os.makedirs(work, exist_ok=True)
+def export_lenet(work):
+    """LeNet-5 as nn.Sequential (parameters 0. 3. 7. 9. 11.), seed 0, and
+    its ONNX export WORK/lenet.onnx (dynamic batch, no constant folding)."""
     torch.manual_seed(0)
     net = nn.Sequential(
         nn.Conv2d(1, 6, 5, padding=2), nn.ReLU(), nn.MaxPool2d(2),
@@ -45,6 +45,13 @@ def main():
                       dynamic_axes={"input": {0: "N"}, "logits": {0: "N"}},
                       opset_version=13, training=torch.onnx.TrainingMode.TRAINING,
                       do_constant_folding=False)
+    return net, src
+
+
+def main():
+    work, opt = sys.argv[1], sys.argv[2]
+    os.makedirs(work, exist_ok=True)
+    net, src = export_lenet(work)
     rs = np.random.RandomState(0)
     batch = int(sys.argv[3]) if len(sys.argv) > 3 else 8
     x = rs.randn(5 * batch, 1, 28, 28).astype(np.float32)

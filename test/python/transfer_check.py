@@ -32,24 +32,14 @@ import torch
 import torch.nn as nn
 from onnx import numpy_helper
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from train_parity_onnx import export_lenet  # noqa: E402
+
 BATCH = 32
 
 
 def lenet(work):
-    torch.manual_seed(0)
-    net = nn.Sequential(
-        nn.Conv2d(1, 6, 5, padding=2), nn.ReLU(), nn.MaxPool2d(2),
-        nn.Conv2d(6, 16, 5), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(),
-        nn.Linear(400, 120), nn.ReLU(), nn.Linear(120, 84), nn.ReLU(),
-        nn.Linear(84, 10))
-    src = os.path.join(work, "lenet.onnx")
-    torch.onnx.export(net, torch.randn(1, 1, 28, 28), src,
-                      input_names=["input"], output_names=["logits"],
-                      dynamic_axes={"input": {0: "N"}, "logits": {0: "N"}},
-                      opset_version=13,
-                      training=torch.onnx.TrainingMode.TRAINING,
-                      do_constant_folding=False)
-    return net, src
+    return export_lenet(work)
 
 
 def data(work, samples):
