@@ -134,6 +134,18 @@ static void writeWrapper(const ModelPlan &plan, const std::string &p,
     if (plan.gradParams.empty())
       os << "0";
     os << "};\n";
+    // Running statistics: (parameter, training output) pairs.
+    for (bool params : {true, false}) {
+      os << "static const int32_t update_" << (params ? "params" : "outputs")
+         << "[] = {";
+      for (size_t i = 0; i < plan.stateUpdates.size(); ++i)
+        os << (i ? ", " : "")
+           << (params ? plan.stateUpdates[i].first
+                      : plan.stateUpdates[i].second);
+      if (plan.stateUpdates.empty())
+        os << "0";
+      os << "};\n";
+    }
   }
   os << "static const cnnc_rt_param params[] = {\n";
   for (const ParamDesc &d : plan.params)
@@ -149,7 +161,8 @@ static void writeWrapper(const ModelPlan &plan, const std::string &p,
      << (training ? "&training_graph" : "0") << ", " << plan.gradParams.size()
      << ", " << (training ? "grad_params" : "0") << ",\n  " << p << "_weights, "
      << plan.weights.size() << "ULL, " << plan.params.size() << ", params, "
-     << plan.rngOffset << "LL};\n\n";
+     << plan.rngOffset << "LL,\n  " << plan.stateUpdates.size() << ", "
+     << (training ? "update_params, update_outputs" : "0, 0") << "};\n\n";
   bool onnx = !plan.sourceOnnx.empty();
   if (onnx)
     os << "extern const unsigned char " << p << "_source_onnx[];\n"

@@ -56,6 +56,9 @@ struct ModelPlan {
   llvm::Optional<GraphPlan> training;
   /// Training output k + 1 is the gradient of params[gradParams[k]].
   std::vector<int> gradParams;
+  /// (parameter, training output): the output replaces the parameter after
+  /// a step (BatchNorm's running statistics).
+  std::vector<std::pair<int, int>> stateUpdates;
   std::vector<std::string> kernelNames; ///< symbol of each compiled kernel
   std::vector<char> weights;
   std::vector<ParamDesc> params;

@@ -262,11 +262,22 @@ LogicalResult ModelCompiler::plan() {
     if (failed(planGraph(train, *modelPlan.training, /*training=*/true)))
       return failure();
     for (unsigned i = 1; i < train.getNumResults(); ++i) {
+      // A new running statistic replaces its parameter after the step.
+      if (auto u = train.getResultAttrOfType<StringAttr>(i, "cnn.update_of")) {
+        auto it = paramIndex.find(u.getValue());
+        if (it == paramIndex.end())
+          return train.emitError("result ")
+                 << i << " updates an unknown parameter '" << u.getValue()
+                 << "'";
+        modelPlan.stateUpdates.push_back({it->second, (int)i});
+        continue;
+      }
       auto of = train.getResultAttrOfType<StringAttr>(i, "cnn.grad_of");
       auto it = paramIndex.find(of ? of.getValue() : "");
-      if (it == paramIndex.end())
+      if (it == paramIndex.end() || !modelPlan.stateUpdates.empty())
         return train.emitError("result ")
-               << i << " is not the gradient of a known parameter";
+               << i << " is not the gradient of a known parameter"
+               << (it == paramIndex.end() ? "" : " after the state updates");
       modelPlan.gradParams.push_back(it->second);
     }
   }

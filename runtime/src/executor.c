@@ -693,5 +693,11 @@ int cnnc_rt_train_step(cnnc_model *m, int64_t batch, const void *const *inputs,
         m, &m->training, graph->output_buffers[k + 1], all_inputs, NULL, 0);
     update_param(m, p, grad);
   }
+  for (int32_t k = 0; k < model->num_updates; ++k)
+    memcpy(param_values(m, model->update_params[k]),
+           host_of(m, &m->training,
+                   graph->output_buffers[model->update_outputs[k]], all_inputs,
+                   NULL, 0),
+           param_bytes(model, model->update_params[k]));
   return CNNC_OK;
 }

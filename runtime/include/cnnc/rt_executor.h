@@ -80,6 +80,11 @@ typedef struct cnnc_rt_model {
   /* Byte offset of the dropout generator state [seed, step] (int64) in the
    * weights, or -1 when the model has no training-mode dropout. */
   int64_t rng_offset;
+  /* After a step with a finite loss, training output update_outputs[k]
+   * replaces parameter update_params[k] (BatchNorm's running statistics). */
+  int32_t num_updates;
+  const int32_t *update_params;
+  const int32_t *update_outputs;
 } cnnc_rt_model;
 
 int cnnc_rt_create(const cnnc_rt_model *model, cnnc_model **out);
