@@ -392,12 +392,11 @@ struct DeriveTrainingPass : public DeriveTrainingBase<DeriveTrainingPass> {
         output = map.lookup(ret.getOperand(0));
         continue;
       }
-      if (auto bn = dyn_cast<BatchNormOp>(op)) {
-        if (trainsWithBatchStatistics(bn)) {
-          if (failed(emitTrainModeBatchNorm(b, bn, map, forward, updates)))
-            return signalPassFailure();
-          continue;
-        }
+      auto bn = dyn_cast<BatchNormOp>(op);
+      if (bn && trainsWithBatchStatistics(bn)) {
+        if (failed(emitTrainModeBatchNorm(b, bn, map, forward, updates)))
+          return signalPassFailure();
+        continue;
       }
       if (auto dropout = dyn_cast<DropoutOp>(op)) {
         if (!rng) {
