@@ -272,12 +272,15 @@ LogicalResult ModelCompiler::plan() {
         modelPlan.stateUpdates.push_back({it->second, (int)i});
         continue;
       }
+      // The runtime reads gradient k from output k + 1.
+      if (!modelPlan.stateUpdates.empty())
+        return train.emitError("result ")
+               << i << ": gradients must precede the state updates";
       auto of = train.getResultAttrOfType<StringAttr>(i, "cnn.grad_of");
       auto it = paramIndex.find(of ? of.getValue() : "");
-      if (it == paramIndex.end() || !modelPlan.stateUpdates.empty())
+      if (it == paramIndex.end())
         return train.emitError("result ")
-               << i << " is not the gradient of a known parameter"
-               << (it == paramIndex.end() ? "" : " after the state updates");
+               << i << " is not the gradient of a known parameter";
       modelPlan.gradParams.push_back(it->second);
     }
   }
