@@ -275,9 +275,12 @@ LogicalResult GradientBuilder::backward(Operation *op, Value dy) {
 /// A BatchNorm whose scale or bias trains normalizes with the statistics of
 /// the batch and updates its running statistics (PyTorch's train mode); one
 /// whose affine is frozen keeps the inference form (constant statistics).
-static bool trainsWithBatchStatistics(BatchNormOp bn) {
-  auto trainable = [](Value v) {
-    auto param = v.getDefiningOp<ParamOp>();
+/// The parameters are looked up in `map`: their copies in the training step
+/// are what trains.
+static bool trainsWithBatchStatistics(BatchNormOp bn,
+                                      BlockAndValueMapping &map) {
+  auto trainable = [&](Value v) {
+    auto param = map.lookupOrDefault(v).getDefiningOp<ParamOp>();
     return param && !param.getFrozen() && !param.getBuffer();
   };
   return trainable(bn.getScale()) || trainable(bn.getBias());
@@ -308,7 +311,7 @@ emitTrainModeBatchNorm(OpBuilder &b, BatchNormOp bn, BlockAndValueMapping &map,
   std::pair<Value, StringRef> running[] = {{bn.getMean(), "mean"},
                                            {bn.getVariance(), "variance"}};
   for (auto [value, statistic] : running) {
-    auto param = value.getDefiningOp<ParamOp>();
+    auto param = map.lookupOrDefault(value).getDefiningOp<ParamOp>();
     if (!param)
       return bn.emitError("a BatchNorm that trains needs its running ")
              << statistic << " as a parameter";
@@ -320,7 +323,7 @@ emitTrainModeBatchNorm(OpBuilder &b, BatchNormOp bn, BlockAndValueMapping &map,
       return bn.emitError("running statistic '")
              << param.getName() << "' is shared by two BatchNorms that train";
     auto update = b.create<BatchNormRunningUpdateOp>(
-        loc, map.lookup(value), stats, x,
+        loc, param.getResult(), stats, x,
         b.getF32FloatAttr(bn.getMomentum().convertToFloat()),
         b.getStringAttr(statistic));
     ops.push_back(update);
@@ -393,7 +396,7 @@ struct DeriveTrainingPass : public DeriveTrainingBase<DeriveTrainingPass> {
         continue;
       }
       auto bn = dyn_cast<BatchNormOp>(op);
-      if (bn && trainsWithBatchStatistics(bn)) {
+      if (bn && trainsWithBatchStatistics(bn, map)) {
         if (failed(emitTrainModeBatchNorm(b, bn, map, forward, updates)))
           return signalPassFailure();
         continue;
