@@ -36,6 +36,8 @@ for mod in ("onnx", "torch", "torchvision", "numpy"):
         config.available_features.add("py-" + mod)
 if os.path.isdir("/usr/share/libonnx-testdata/data"):
     config.available_features.add("onnx-testdata")
+if os.path.isfile("/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz"):
+    config.available_features.add("fashion-mnist")
 if config.enable_slow_tests:
     config.available_features.add("slow")
 

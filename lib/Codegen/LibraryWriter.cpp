@@ -51,12 +51,30 @@ writeFile(ModuleOp module, llvm::StringRef path,
 }
 
 static std::vector<std::string> apiFunctions(const std::string &p) {
-  return {p + "_create",      p + "_release",          p + "_num_inputs",
-          p + "_num_outputs", p + "_input_info",       p + "_output_info",
-          p + "_run",         p + "_set_num_threads",  p + "_last_error",
-          p + "_api",         p + "_num_params",       p + "_param_info",
-          p + "_get_param",   p + "_set_param",        p + "_train_configure",
-          p + "_train_step",  p + "_set_learning_rate"};
+  return {p + "_create",
+          p + "_release",
+          p + "_num_inputs",
+          p + "_num_outputs",
+          p + "_input_info",
+          p + "_output_info",
+          p + "_run",
+          p + "_set_num_threads",
+          p + "_last_error",
+          p + "_api",
+          p + "_num_params",
+          p + "_param_info",
+          p + "_get_param",
+          p + "_set_param",
+          p + "_train_configure",
+          p + "_train_step",
+          p + "_set_learning_rate",
+          p + "_set_trainable",
+          p + "_train_plan",
+          p + "_feature_info",
+          p + "_compute_features",
+          p + "_train_step_features",
+          p + "_save_state",
+          p + "_load_state"};
 }
 
 /// Emits the tables of one graph, named with `tag`.
@@ -123,29 +141,70 @@ static void writeWrapper(const ModelPlan &plan, const std::string &p,
     os << "extern int " << k << "_argv(void **args);\n";
   os << "extern const unsigned char " << p << "_weights[];\n\n";
   writeGraph(plan, plan.inference, "inference", os);
-  bool training = plan.training.hasValue();
-  if (training) {
-    writeGraph(plan, *plan.training, "training", os);
-    os << "static const cnnc_rt_graph training_graph = "
-       << graphInit(*plan.training, "training") << ";\n";
-    os << "static const int32_t grad_params[] = {";
-    for (size_t i = 0; i < plan.gradParams.size(); ++i)
-      os << (i ? ", " : "") << plan.gradParams[i];
-    if (plan.gradParams.empty())
+  bool training = !plan.phases.empty();
+  auto intList = [&](const std::string &name, const std::vector<int> &v) {
+    os << "static const int32_t " << name << "[] = {";
+    for (size_t i = 0; i < v.size(); ++i)
+      os << (i ? ", " : "") << v[i];
+    if (v.empty())
       os << "0";
     os << "};\n";
-    // Running statistics: (parameter, training output) pairs.
-    for (bool params : {true, false}) {
-      os << "static const int32_t update_" << (params ? "params" : "outputs")
-         << "[] = {";
-      for (size_t i = 0; i < plan.stateUpdates.size(); ++i)
-        os << (i ? ", " : "")
-           << (params ? plan.stateUpdates[i].first
-                      : plan.stateUpdates[i].second);
-      if (plan.stateUpdates.empty())
-        os << "0";
-      os << "};\n";
+  };
+  for (size_t i = 0; i < plan.phases.size(); ++i) {
+    const PhasePlan &ph = plan.phases[i];
+    std::string tag = "phase" + std::to_string(i);
+    writeGraph(plan, ph.step, tag, os);
+    if (ph.features) {
+      writeGraph(plan, *ph.features, tag + "_features", os);
+      writeGraph(plan, *ph.head, tag + "_head", os);
+      os << "static const cnnc_rt_graph " << tag
+         << "_features_graph = " << graphInit(*ph.features, tag + "_features")
+         << ";\n"
+         << "static const cnnc_rt_graph " << tag
+         << "_head_graph = " << graphInit(*ph.head, tag + "_head") << ";\n";
     }
+    intList(tag + "_grads", ph.gradParams);
+    std::vector<int> up, out;
+    for (auto [param, output] : ph.updates) {
+      up.push_back(param);
+      out.push_back(output);
+    }
+    intList(tag + "_update_params", up);
+    intList(tag + "_update_outputs", out);
+    intList(tag + "_baked", ph.bakedParams);
+  }
+  os << "static const cnnc_rt_phase phases[] = {\n";
+  for (size_t i = 0; i < plan.phases.size(); ++i) {
+    const PhasePlan &ph = plan.phases[i];
+    std::string tag = "phase" + std::to_string(i);
+    os << "  {" << ph.firstEpoch << ", " << graphInit(ph.step, tag) << ",\n   "
+       << ph.gradParams.size() << ", " << tag << "_grads, " << ph.updates.size()
+       << ", " << tag << "_update_params, " << tag << "_update_outputs, "
+       << ph.bakedParams.size() << ", " << tag << "_baked,\n   "
+       << (ph.features ? "&" + tag + "_features_graph, &" + tag + "_head_graph"
+                       : std::string("0, 0"))
+       << ", " << (ph.noCacheReason.empty() ? "0" : cString(ph.noCacheReason))
+       << "},\n";
+  }
+  if (plan.phases.empty())
+    os << "  {0}\n";
+  os << "};\n";
+  const TrainPlanDesc &tp = plan.trainPlan;
+  if (tp.present) {
+    os << "static const cnnc_plan_group plan_groups[] = {\n";
+    for (const PlanGroupDesc &g : tp.groups)
+      os << "  {" << cString(g.name) << ", " << (float)g.lr << "f, "
+         << g.unfreezeEpoch << "},\n";
+    if (tp.groups.empty())
+      os << "  {0, 0, 0},\n";
+    os << "};\n"
+       << "static const cnnc_train_plan train_plan_table = {"
+       << cString(tp.loss) << ", " << (tp.hasOptimizer ? 1 : 0) << ", {"
+       << tp.optimizer << ", " << (float)tp.lr << "f, " << (float)tp.momentum
+       << "f, " << (float)tp.weightDecay << "f, " << (float)tp.beta1 << "f, "
+       << (float)tp.beta2 << "f, " << (float)tp.eps << "f, "
+       << (tp.nesterov ? 1 : 0) << ", 0}, " << tp.epochs << ", " << tp.batch
+       << ", " << tp.groups.size() << ", plan_groups};\n";
   }
   os << "static const cnnc_rt_param params[] = {\n";
   for (const ParamDesc &d : plan.params)
@@ -158,11 +217,10 @@ static void writeWrapper(const ModelPlan &plan, const std::string &p,
   os << "};\n";
   os << "static const cnnc_rt_model model = {\n  " << cString(plan.name)
      << ",\n  " << graphInit(plan.inference, "inference") << ",\n  "
-     << (training ? "&training_graph" : "0") << ", " << plan.gradParams.size()
-     << ", " << (training ? "grad_params" : "0") << ",\n  " << p << "_weights, "
+     << plan.phases.size() << ", phases,\n  " << p << "_weights, "
      << plan.weights.size() << "ULL, " << plan.params.size() << ", params, "
-     << plan.rngOffset << "LL,\n  " << plan.stateUpdates.size() << ", "
-     << (training ? "update_params, update_outputs" : "0, 0") << "};\n\n";
+     << plan.rngOffset << "LL, " << (tp.present ? "&train_plan_table" : "0")
+     << "};\n\n";
   bool onnx = !plan.sourceOnnx.empty();
   if (onnx)
     os << "extern const unsigned char " << p << "_source_onnx[];\n"
@@ -223,7 +281,33 @@ static void writeWrapper(const ModelPlan &plan, const std::string &p,
         "label_bytes, loss);\n}\n"
      << "EXPORT int " << p
      << "_set_learning_rate(cnnc_model *m, const char *group, float lr) {\n"
-     << "  return cnnc_rt_set_learning_rate(m, group, lr);\n}\n\n"
+     << "  return cnnc_rt_set_learning_rate(m, group, lr);\n}\n"
+     << "EXPORT int " << p
+     << "_set_trainable(cnnc_model *m, const char *group, int32_t t) {\n"
+     << "  return cnnc_rt_set_trainable(m, group, t);\n}\n"
+     << "EXPORT const cnnc_train_plan *" << p << "_train_plan(void) { return "
+     << (tp.present ? "&train_plan_table" : "0") << "; }\n"
+     << "EXPORT int " << p
+     << "_feature_info(cnnc_model *m, cnnc_tensor_info *out) {\n"
+     << "  return cnnc_rt_feature_info(m, out);\n}\n"
+     << "EXPORT int " << p
+     << "_compute_features(cnnc_model *m, int64_t batch, const void *const "
+        "*in,\n    const size_t *in_bytes, void *features, size_t "
+        "feature_bytes) {\n"
+     << "  return cnnc_rt_compute_features(m, batch, in, in_bytes, features, "
+        "feature_bytes);\n}\n"
+     << "EXPORT int " << p
+     << "_train_step_features(cnnc_model *m, int64_t batch, const void "
+        "*features,\n    size_t feature_bytes, const void *labels, size_t "
+        "label_bytes, float *loss) {\n"
+     << "  return cnnc_rt_train_step_features(m, batch, features, "
+        "feature_bytes, labels, label_bytes, loss);\n}\n"
+     << "EXPORT int " << p
+     << "_save_state(cnnc_model *m, void *data, size_t *bytes) {\n"
+     << "  return cnnc_rt_save_state(m, data, bytes);\n}\n"
+     << "EXPORT int " << p
+     << "_load_state(cnnc_model *m, const void *data, size_t bytes) {\n"
+     << "  return cnnc_rt_load_state(m, data, bytes);\n}\n\n"
      << "static const cnnc_model_api api = {CNNC_ABI_VERSION, "
      << cString(plan.name) << ",\n"
      << "  " << p << "_create, " << p << "_release, " << p << "_num_inputs, "
@@ -234,7 +318,10 @@ static void writeWrapper(const ModelPlan &plan, const std::string &p,
      << (training ? p + "_train_configure, " + p + "_train_step, " + p +
                         "_set_learning_rate, "
                   : std::string("0, 0, 0, "))
-     << "source_onnx};\n"
+     << "source_onnx,\n  " << p << "_set_trainable, " << p << "_train_plan, "
+     << p << "_feature_info, " << p << "_compute_features,\n  " << p
+     << "_train_step_features, " << p << "_save_state, " << p
+     << "_load_state};\n"
      << "EXPORT const cnnc_model_api *" << p << "_api(void) { return &api; }\n"
      << "EXPORT const cnnc_model_api *cnnc_model_entry(void) { return &api; "
         "}\n";
@@ -283,6 +370,23 @@ static void writeHeader(const ModelPlan &plan, const std::string &p,
         "label_bytes, float *loss);\n"
      << "int " << p
      << "_set_learning_rate(cnnc_model *model, const char *group, float lr);\n"
+     << "int " << p
+     << "_set_trainable(cnnc_model *model, const char *group, int32_t "
+        "trainable);\n"
+     << "const cnnc_train_plan *" << p << "_train_plan(void);\n"
+     << "int " << p
+     << "_feature_info(cnnc_model *model, cnnc_tensor_info *out);\n"
+     << "int " << p << "_compute_features(cnnc_model *model, int64_t batch,\n"
+     << "    const void *const *inputs, const size_t *input_bytes, void "
+        "*features,\n    size_t feature_bytes);\n"
+     << "int " << p
+     << "_train_step_features(cnnc_model *model, int64_t batch,\n"
+     << "    const void *features, size_t feature_bytes, const void *labels,\n"
+     << "    size_t label_bytes, float *loss);\n"
+     << "int " << p
+     << "_save_state(cnnc_model *model, void *data, size_t *bytes);\n"
+     << "int " << p
+     << "_load_state(cnnc_model *model, const void *data, size_t bytes);\n"
      << "const cnnc_model_api *" << p << "_api(void);\n"
      << "\n#ifdef __cplusplus\n}\n#endif\n\n#endif /* " << guard << " */\n";
 }

@@ -50,15 +50,46 @@ struct ParamDesc {
   int buffer;
 };
 
+/// A training graph: one phase of the plan.
+struct PhasePlan {
+  std::string function;
+  int firstEpoch = 0;
+  GraphPlan step;
+  /// Output k + 1 is the gradient of params[gradParams[k]].
+  std::vector<int> gradParams;
+  /// (parameter, output): outputs that replace a parameter after a step.
+  std::vector<std::pair<int, int>> updates;
+  /// Parameters whose compile-time values this phase folded into constants
+  /// (frozen here, live elsewhere): valid only while they keep those values.
+  std::vector<int> bakedParams;
+  /// The feature cache's graphs, or why there are none.
+  llvm::Optional<GraphPlan> features, head;
+  std::string noCacheReason;
+};
+
+struct PlanGroupDesc {
+  std::string name;
+  double lr = -1;
+  int64_t unfreezeEpoch = 0;
+};
+
+/// The fine-tuning plan the library carries (cnnc_train_plan).
+struct TrainPlanDesc {
+  bool present = false, hasOptimizer = false, nesterov = false;
+  std::string loss = "cross_entropy";
+  int optimizer = 0;
+  double lr = 0, momentum = 0, weightDecay = 0, beta1 = 0.9, beta2 = 0.999,
+         eps = 1e-8;
+  int64_t epochs = 0, batch = 0;
+  std::vector<PlanGroupDesc> groups;
+};
+
 struct ModelPlan {
   std::string name;
   GraphPlan inference;
-  llvm::Optional<GraphPlan> training;
-  /// Training output k + 1 is the gradient of params[gradParams[k]].
-  std::vector<int> gradParams;
-  /// (parameter, training output): the output replaces the parameter after
-  /// a step (BatchNorm's running statistics).
-  std::vector<std::pair<int, int>> stateUpdates;
+  /// Training graphs, the one training the most parameters last.
+  std::vector<PhasePlan> phases;
+  TrainPlanDesc trainPlan;
   std::vector<std::string> kernelNames; ///< symbol of each compiled kernel
   std::vector<char> weights;
   std::vector<ParamDesc> params;

@@ -14,6 +14,7 @@
 
 #include "mlir/Dialect/StandardOps/IR/Ops.h"
 #include "llvm/ADT/StringMap.h"
+#include "llvm/ADT/StringSet.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/Path.h"
@@ -22,6 +23,7 @@
 
 #include <chrono>
 #include <cmath>
+#include <limits>
 #include <random>
 
 using namespace mlir;
@@ -184,7 +186,9 @@ public:
       : module(module), options(options), target(target) {}
 
   LogicalResult plan();
-  LogicalResult planGraph(FuncOp fn, GraphPlan &g, bool training);
+  LogicalResult planGraph(FuncOp fn, GraphPlan &g, bool training,
+                          bool registerParams = true);
+  void planTrainingPlan();
   LogicalResult compileKernels(StringRef dir);
   LogicalResult printKernels(llvm::raw_ostream &os);
   ModelPlan &getPlan() { return modelPlan; }
@@ -257,37 +261,124 @@ LogicalResult ModelCompiler::plan() {
     modelPlan.sourceOnnx = source.str();
   if (failed(planGraph(main, modelPlan.inference, /*training=*/false)))
     return failure();
-  if (auto train = module.lookupSymbol<FuncOp>("train_step")) {
-    modelPlan.training.emplace();
-    if (failed(planGraph(train, *modelPlan.training, /*training=*/true)))
+  // Training graphs: one per phase of the plan, the full one last.
+  SmallVector<FuncOp> trainFns;
+  for (FuncOp fn : module.getOps<FuncOp>())
+    if (fn->hasAttr("cnn.train_step"))
+      trainFns.push_back(fn);
+  auto firstEpoch = [](FuncOp fn) -> int64_t {
+    auto e = fn->getAttrOfType<IntegerAttr>("cnn.first_epoch");
+    return e ? e.getInt() : std::numeric_limits<int64_t>::max();
+  };
+  std::stable_sort(trainFns.begin(), trainFns.end(), [&](FuncOp a, FuncOp b) {
+    return firstEpoch(a) < firstEpoch(b);
+  });
+  for (FuncOp train : trainFns) {
+    PhasePlan &ph = modelPlan.phases.emplace_back();
+    ph.function = train.getName().str();
+    if (auto e = train->getAttrOfType<IntegerAttr>("cnn.first_epoch"))
+      ph.firstEpoch = (int)e.getInt();
+    if (failed(planGraph(train, ph.step, /*training=*/true)))
       return failure();
     for (unsigned i = 1; i < train.getNumResults(); ++i) {
-      // A new running statistic replaces its parameter after the step.
-      if (auto u = train.getResultAttrOfType<StringAttr>(i, "cnn.update_of")) {
-        auto it = paramIndex.find(u.getValue());
-        if (it == paramIndex.end())
+      if (auto of = train.getResultAttrOfType<StringAttr>(i, "cnn.grad_of")) {
+        auto it = paramIndex.find(of.getValue());
+        if (it == paramIndex.end() || !ph.updates.empty())
           return train.emitError("result ")
-                 << i << " updates an unknown parameter '" << u.getValue()
-                 << "'";
-        modelPlan.stateUpdates.push_back({it->second, (int)i});
+                 << i << " is not the gradient of a known parameter";
+        ph.gradParams.push_back(it->second);
         continue;
       }
-      // The runtime reads gradient k from output k + 1.
-      if (!modelPlan.stateUpdates.empty())
-        return train.emitError("result ")
-               << i << ": gradients must precede the state updates";
-      auto of = train.getResultAttrOfType<StringAttr>(i, "cnn.grad_of");
+      auto of = train.getResultAttrOfType<StringAttr>(i, "cnn.update_of");
       auto it = paramIndex.find(of ? of.getValue() : "");
       if (it == paramIndex.end())
         return train.emitError("result ")
-               << i << " is not the gradient of a known parameter";
-      modelPlan.gradParams.push_back(it->second);
+               << i << " is neither a gradient nor an update of a parameter";
+      ph.updates.push_back({it->second, (int)i});
+    }
+    llvm::StringSet<> live;
+    train.walk([&](cnn::ParamOp param) {
+      if (!param->hasAttr("cnn.folded"))
+        live.insert(param.getName());
+    });
+    for (size_t p = 0; p < modelPlan.params.size(); ++p)
+      if (!live.contains(modelPlan.params[p].name))
+        ph.bakedParams.push_back((int)p);
+    auto features = train->getAttrOfType<FlatSymbolRefAttr>("cnn.features");
+    auto head = train->getAttrOfType<FlatSymbolRefAttr>("cnn.head");
+    if (features && head) {
+      auto featuresFn = module.lookupSymbol<FuncOp>(features.getValue());
+      auto headFn = module.lookupSymbol<FuncOp>(head.getValue());
+      if (!featuresFn || !headFn)
+        return train.emitError("feature cache functions not found");
+      ph.features.emplace();
+      ph.head.emplace();
+      if (failed(planGraph(featuresFn, *ph.features, /*training=*/false,
+                           /*registerParams=*/false)) ||
+          failed(planGraph(headFn, *ph.head, /*training=*/true)))
+        return failure();
+    } else if (auto why = train->getAttrOfType<StringAttr>("cnn.no_cache")) {
+      ph.noCacheReason = why.str();
     }
   }
+  planTrainingPlan();
   return success();
 }
 
-LogicalResult ModelCompiler::planGraph(FuncOp fn, GraphPlan &g, bool training) {
+/// The plan's groups (learning rates, unfreezing epochs) and settings.
+void ModelCompiler::planTrainingPlan() {
+  TrainPlanDesc &tp = modelPlan.trainPlan;
+  auto group = [&](StringRef name) -> PlanGroupDesc & {
+    for (PlanGroupDesc &g : tp.groups)
+      if (g.name == name)
+        return g;
+    tp.groups.push_back(PlanGroupDesc{name.str()});
+    return tp.groups.back();
+  };
+  for (auto g : module.getOps<cnn::GroupOp>()) {
+    if (!g.getLr() && !g.getUnfreezeEpoch())
+      continue;
+    PlanGroupDesc &d = group(g.getSymName());
+    if (g.getLr())
+      d.lr = g.getLr()->convertToDouble();
+    if (g.getUnfreezeEpoch())
+      d.unfreezeEpoch = *g.getUnfreezeEpoch();
+    tp.present = true;
+  }
+  if (auto unfreeze = module->getAttrOfType<DictionaryAttr>("cnn.unfreeze_at"))
+    for (NamedAttribute entry : unfreeze) {
+      group(entry.getName().strref()).unfreezeEpoch =
+          entry.getValue().cast<IntegerAttr>().getInt();
+      tp.present = true;
+    }
+  for (auto plan : module.getOps<cnn::TrainPlanOp>()) {
+    tp.present = tp.hasOptimizer = true;
+    tp.loss = plan.getLoss().str();
+    StringRef opt = plan.getOptimizer();
+    tp.optimizer = opt == "adam" ? 1 : opt == "adamw" ? 2 : 0;
+    tp.lr = plan.getLr().convertToDouble();
+    if (auto v = plan.getMomentum())
+      tp.momentum = v->convertToDouble();
+    tp.nesterov = plan.getNesterov();
+    if (auto v = plan.getWeightDecay())
+      tp.weightDecay = v->convertToDouble();
+    if (auto v = plan.getBeta1())
+      tp.beta1 = v->convertToDouble();
+    if (auto v = plan.getBeta2())
+      tp.beta2 = v->convertToDouble();
+    if (auto v = plan.getEps())
+      tp.eps = v->convertToDouble();
+    if (auto v = plan.getEpochs())
+      tp.epochs = *v;
+    if (auto v = plan.getBatch())
+      tp.batch = *v;
+  }
+  if (modelPlan.phases.empty())
+    tp.present = false;
+}
+
+LogicalResult ModelCompiler::planGraph(FuncOp fn, GraphPlan &g, bool training,
+                                       bool registerParams) {
   graph = &g;
   bufferOf.clear();
   for (BlockArgument arg : fn.getArguments()) {
@@ -342,7 +433,7 @@ LogicalResult ModelCompiler::planGraph(FuncOp fn, GraphPlan &g, bool training) {
       weightOffsets[key] = g.buffers[id].offset;
       if (rng)
         modelPlan.rngOffset = (int64_t)g.buffers[id].offset;
-      if (!training && !rng) {
+      if (!training && registerParams && !rng) {
         ParamDesc desc;
         desc.name = param.getName().str();
         desc.group = param.getGroupAttr()

@@ -16,6 +16,7 @@
 #include "llvm/ADT/DenseSet.h"
 
 #include <cmath>
+#include <map>
 
 using namespace mlir;
 using namespace cnnc::cnn;
@@ -361,8 +362,46 @@ struct DeriveTrainingPass : public DeriveTrainingBase<DeriveTrainingPass> {
       return signalPassFailure();
     }
 
+    // Phases of gradual unfreezing: a group unfrozen at epoch E is frozen
+    // in the training graphs of the epochs before E.
+    std::map<int64_t, SmallVector<std::string>> unfreezeAt;
+    for (auto group : module.getOps<GroupOp>())
+      if (auto e = group.getUnfreezeEpoch())
+        unfreezeAt[(int64_t)*e].push_back(group.getSymName().str());
+    if (auto extra = module->getAttrOfType<DictionaryAttr>("cnn.unfreeze_at"))
+      for (NamedAttribute entry : extra)
+        unfreezeAt[entry.getValue().cast<IntegerAttr>().getInt()].push_back(
+            entry.getName().str());
+    SmallVector<int64_t> starts = {1};
+    for (auto &entry : unfreezeAt)
+      if (entry.first > 1)
+        starts.push_back(entry.first);
     OpBuilder b(module.getContext());
     b.setInsertionPointAfter(main);
+    for (size_t i = 0; i < starts.size(); ++i) {
+      bool last = i + 1 == starts.size();
+      SmallVector<std::string> frozen;
+      for (auto &entry : unfreezeAt)
+        if (entry.first > starts[i])
+          frozen.append(entry.second.begin(), entry.second.end());
+      std::string name =
+          last ? "train_step"
+               : "train_step_from_epoch" + std::to_string(starts[i]);
+      FuncOp fn = derive(b, main, name, frozen);
+      if (!fn)
+        return signalPassFailure();
+      if (starts.size() > 1)
+        fn->setAttr("cnn.first_epoch", b.getI64IntegerAttr(starts[i]));
+      b.setInsertionPointAfter(fn);
+    }
+  }
+
+  /// Adds the training step `name` of `main`, with the parameters of the
+  /// groups or name prefixes `frozen` frozen. Null after an error.
+  FuncOp derive(OpBuilder &b, FuncOp main, StringRef name,
+                ArrayRef<std::string> frozen) {
+    ModuleOp module = getOperation();
+    auto outType = main.getType().getResult(0).cast<RankedTensorType>();
     Type labelsType = loss == "cross_entropy"
                           ? (Type)RankedTensorType::get({outType.getDimSize(0)},
                                                         b.getIntegerType(64))
@@ -371,8 +410,9 @@ struct DeriveTrainingPass : public DeriveTrainingBase<DeriveTrainingPass> {
     SmallVector<Type> inputs(mainInputs.begin(), mainInputs.end());
     inputs.push_back(labelsType);
     auto lossType = RankedTensorType::get({}, b.getF32Type());
-    auto fn = b.create<FuncOp>(main.getLoc(), "train_step",
-                               b.getFunctionType(inputs, {}));
+    auto fn =
+        b.create<FuncOp>(main.getLoc(), name, b.getFunctionType(inputs, {}));
+    fn->setAttr("cnn.train_step", b.getUnitAttr());
     Block *entry = fn.addEntryBlock();
     for (unsigned i = 0; i < main.getNumArguments(); ++i)
       fn.setArgAttrs(i, main.getArgAttrs(i));
@@ -398,7 +438,7 @@ struct DeriveTrainingPass : public DeriveTrainingBase<DeriveTrainingPass> {
       auto bn = dyn_cast<BatchNormOp>(op);
       if (bn && trainsWithBatchStatistics(bn, map)) {
         if (failed(emitTrainModeBatchNorm(b, bn, map, forward, updates)))
-          return signalPassFailure();
+          return fn.erase(), FuncOp();
         continue;
       }
       if (auto dropout = dyn_cast<DropoutOp>(op)) {
@@ -421,7 +461,14 @@ struct DeriveTrainingPass : public DeriveTrainingBase<DeriveTrainingPass> {
         forward.push_back(train);
         continue;
       }
-      forward.push_back(b.clone(op, map));
+      Operation *copy = b.clone(op, map);
+      if (auto param = dyn_cast<ParamOp>(copy)) {
+        auto group = param.getGroupAttr();
+        for (const std::string &f : frozen)
+          if ((group && group.getValue() == f) || param.getName().startswith(f))
+            param.setFrozenAttr(b.getUnitAttr());
+      }
+      forward.push_back(copy);
     }
 
     GradientBuilder grads(b);
@@ -456,8 +503,9 @@ struct DeriveTrainingPass : public DeriveTrainingBase<DeriveTrainingPass> {
     }
     if (trainable.empty()) {
       main.emitError("training needs at least one trainable parameter; "
-                     "every parameter is frozen");
-      return signalPassFailure();
+                     "every parameter is frozen")
+          << (frozen.empty() ? "" : " in " + name.str());
+      return fn.erase(), FuncOp();
     }
 
     Value labels = entry->getArguments().back();
@@ -482,7 +530,7 @@ struct DeriveTrainingPass : public DeriveTrainingBase<DeriveTrainingPass> {
       if (g == grads.grads.end())
         continue;
       if (failed(grads.backward(op, g->second)))
-        return signalPassFailure();
+        return fn.erase(), FuncOp();
     }
 
     SmallVector<Value> results = {lossValue};
@@ -510,6 +558,7 @@ struct DeriveTrainingPass : public DeriveTrainingBase<DeriveTrainingPass> {
     for (unsigned i = 0; i < updates.size(); ++i)
       fn.setResultAttr(1 + names.size() + i, "cnn.update_of",
                        b.getStringAttr(updates[i].param));
+    return fn;
   }
 };
 } // namespace

@@ -22,7 +22,8 @@ struct FreezeParamsPass : public FreezeParamsBase<FreezeParamsPass> {
     llvm::StringMap<bool> groupHasTrainable;
     module.walk([&](ParamOp param) {
       for (const std::string &p : prefixes) {
-        if (param.getName().startswith(p)) {
+        auto group = param.getGroupAttr();
+        if (param.getName().startswith(p) || (group && group.getValue() == p)) {
           ++matches[p];
           param.setFrozenAttr(b.getUnitAttr());
         }

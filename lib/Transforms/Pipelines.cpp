@@ -16,12 +16,19 @@ void cnnc::buildGraphPassPipeline(PassManager &pm,
     pm.addPass(createCanonicalizerPass());
     pm.addPass(cnn::createFoldBatchNormPass(options.training));
   }
-  if (options.training)
+  if (options.training) {
     pm.addPass(cnn::createDeriveTrainingPass(options.loss));
-  if (options.optLevel == 0)
-    return;
-  pm.addNestedPass<FuncOp>(
-      cnn::createFuseOpsPass(options.remarks, options.training));
-  pm.addPass(createCanonicalizerPass());
-  pm.addPass(createCSEPass());
+    // Phases of gradual unfreezing freeze more in their training steps.
+    if (options.optLevel > 0)
+      pm.addPass(cnn::createFoldBatchNormPass(options.training));
+  }
+  if (options.optLevel > 0) {
+    pm.addNestedPass<FuncOp>(
+        cnn::createFuseOpsPass(options.remarks, options.training));
+    pm.addPass(createCanonicalizerPass());
+    pm.addPass(createCSEPass());
+  }
+  // Not an optimization: the feature cache needs it at -O0 too.
+  if (options.training)
+    pm.addPass(cnn::createSplitFrozenPrefixPass());
 }

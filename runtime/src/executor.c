@@ -36,6 +36,8 @@ typedef struct graph_state {
 /* Optimizer state of one trainable parameter. */
 typedef struct param_state {
   float lr;
+  int32_t frozen;  /* at run time (set_trainable) */
+  int64_t step;    /* optimizer steps taken (PyTorch's per-parameter step) */
   float *momentum; /* SGD momentum buffer or Adam first moment */
   float *second;   /* Adam second moment */
 } param_state;
@@ -43,7 +45,10 @@ typedef struct param_state {
 struct cnnc_model {
   const cnnc_rt_model *model;
   unsigned char *params; /* mutable copy of the weights blob */
-  graph_state inference, training;
+  graph_state inference;
+  /* per phase: its step, features and head graphs */
+  graph_state *phase_states;
+  int32_t phase; /* the phase train steps use, -1 until chosen */
   void **args;
   int32_t threads;
   /* training */
@@ -169,9 +174,21 @@ int cnnc_rt_create(const cnnc_rt_model *model, cnnc_model **out) {
     return CNNC_ERROR_OUT_OF_MEMORY;
   m->model = model;
   int32_t max_args = 0;
+  m->phase = -1;
   int status = init_graph(&m->inference, &model->inference, &max_args);
-  if (status == CNNC_OK && model->training)
-    status = init_graph(&m->training, model->training, &max_args);
+  m->phase_states =
+      calloc(3 * (size_t)model->num_phases + 1, sizeof(graph_state));
+  m->pstate = calloc((size_t)model->num_params + 1, sizeof(param_state));
+  if (!m->phase_states || !m->pstate)
+    status = CNNC_ERROR_OUT_OF_MEMORY;
+  for (int32_t i = 0; status == CNNC_OK && i < model->num_phases; ++i) {
+    const cnnc_rt_phase *ph = &model->phases[i];
+    status = init_graph(&m->phase_states[3 * i], &ph->step, &max_args);
+    if (status == CNNC_OK && ph->features)
+      status = init_graph(&m->phase_states[3 * i + 1], ph->features, &max_args);
+    if (status == CNNC_OK && ph->head)
+      status = init_graph(&m->phase_states[3 * i + 2], ph->head, &max_args);
+  }
   m->params = aligned_alloc_zero(model->weights_size);
   m->args = calloc((size_t)max_args + 1, sizeof(void *));
   if (status != CNNC_OK || !m->params || !m->args) {
@@ -191,19 +208,27 @@ static void free_optimizer(cnnc_model *m) {
     for (int32_t p = 0; p < m->model->num_params; ++p) {
       free(m->pstate[p].momentum);
       free(m->pstate[p].second);
+      m->pstate[p].momentum = m->pstate[p].second = NULL;
     }
-  free(m->pstate);
-  m->pstate = NULL;
 }
 
 void cnnc_rt_release(cnnc_model *m) {
   if (!m)
     return;
   print_profile(&m->inference, m->model->name, "inference");
-  print_profile(&m->training, m->model->name, "training");
   free_graph(&m->inference);
-  free_graph(&m->training);
+  if (m->phase_states)
+    for (int32_t i = 0; i < 3 * m->model->num_phases; ++i) {
+      static const char *const what[3] = {"training", "features", "head"};
+      char label[64];
+      snprintf(label, sizeof label, "%s, phase %d", what[i % 3], (int)(i / 3));
+      if (m->phase_states[i].graph)
+        print_profile(&m->phase_states[i], m->model->name, label);
+      free_graph(&m->phase_states[i]);
+    }
+  free(m->phase_states);
   free_optimizer(m);
+  free(m->pstate);
   free(m->params);
   free(m->args);
   free(m);
@@ -391,13 +416,11 @@ static int run_graph(cnnc_model *m, graph_state *g, int64_t batch,
   return status;
 }
 
-int cnnc_rt_run(cnnc_model *m, int64_t batch, const void *const *inputs,
-                const size_t *input_bytes, void *const *outputs,
-                const size_t *output_bytes) {
-  if (!m)
-    return CNNC_ERROR_INVALID_ARGUMENT;
-  m->error[0] = 0;
-  const cnnc_rt_graph *graph = &m->model->inference;
+/* Runs an inference-style graph (outputs go to the caller's buffers). */
+static int run_to_outputs(cnnc_model *m, graph_state *g, int64_t batch,
+                          const void *const *inputs, const size_t *input_bytes,
+                          void *const *outputs, const size_t *output_bytes) {
+  const cnnc_rt_graph *graph = g->graph;
   if (batch < 1 || batch > INT32_MAX)
     return fail(m, CNNC_ERROR_INVALID_ARGUMENT,
                 "batch must be in [1, 2^31), got %lld", (long long)batch);
@@ -407,7 +430,7 @@ int cnnc_rt_run(cnnc_model *m, int64_t batch, const void *const *inputs,
     status = check_io(m, "output", graph->num_outputs, graph->outputs,
                       (const void *const *)outputs, output_bytes, batch);
   if (status == CNNC_OK)
-    status = run_graph(m, &m->inference, batch, inputs, outputs);
+    status = run_graph(m, g, batch, inputs, outputs);
   if (status != CNNC_OK)
     return status;
   /* Outputs not written in place by a kernel (aliases, inputs, weights). */
@@ -415,11 +438,21 @@ int cnnc_rt_run(cnnc_model *m, int64_t batch, const void *const *inputs,
     int32_t b = graph->output_buffers[o];
     if (graph->buffers[b].kind == CNNC_RT_OUTPUT && graph->buffers[b].ref == o)
       continue;
-    const unsigned char *src = host_of(m, &m->inference, b, inputs, outputs, 0);
+    const unsigned char *src = host_of(m, g, b, inputs, outputs, 0);
     if (src && src != outputs[o])
       memmove(outputs[o], src, output_bytes[o]);
   }
   return CNNC_OK;
+}
+
+int cnnc_rt_run(cnnc_model *m, int64_t batch, const void *const *inputs,
+                const size_t *input_bytes, void *const *outputs,
+                const size_t *output_bytes) {
+  if (!m)
+    return CNNC_ERROR_INVALID_ARGUMENT;
+  m->error[0] = 0;
+  return run_to_outputs(m, &m->inference, batch, inputs, input_bytes, outputs,
+                        output_bytes);
 }
 
 /*===----------------------------------------------------------------------===*
@@ -490,6 +523,7 @@ int cnnc_rt_set_param(cnnc_model *m, int32_t index, const float *values,
   float *data = param_data(m, index, bytes, &status);
   if (data)
     memcpy(data, values, bytes);
+  m->phase = -1; /* a phase that folded this parameter may be stale now */
   return status;
 }
 
@@ -497,12 +531,19 @@ int cnnc_rt_set_param(cnnc_model *m, int32_t index, const float *values,
  * Training
  *===----------------------------------------------------------------------===*/
 
+static int has_training(cnnc_model *m) {
+  if (m->model->num_phases > 0)
+    return 1;
+  fail(m, CNNC_ERROR_UNSUPPORTED, "%s was compiled without --train",
+       m->model->name);
+  return 0;
+}
+
 int cnnc_rt_train_configure(cnnc_model *m, const cnnc_train_config *config) {
   if (!m)
     return CNNC_ERROR_INVALID_ARGUMENT;
-  if (!m->model->training)
-    return fail(m, CNNC_ERROR_UNSUPPORTED, "%s was compiled without --train",
-                m->model->name);
+  if (!has_training(m))
+    return CNNC_ERROR_UNSUPPORTED;
   if (!config)
     return fail(m, CNNC_ERROR_INVALID_ARGUMENT, "null training config");
   if (config->optimizer < CNNC_OPTIMIZER_SGD ||
@@ -524,9 +565,7 @@ int cnnc_rt_train_configure(cnnc_model *m, const cnnc_train_config *config) {
     return fail(m, CNNC_ERROR_INVALID_ARGUMENT,
                 "Nesterov momentum needs SGD with momentum > 0");
   free_optimizer(m);
-  m->pstate = calloc((size_t)m->model->num_params + 1, sizeof(param_state));
-  if (!m->pstate)
-    return fail(m, CNNC_ERROR_OUT_OF_MEMORY, "no memory for the optimizer");
+  m->configured = 0;
   /* All optimizer state up front, so a step cannot fail half-way. */
   int needs_first =
       config->optimizer != CNNC_OPTIMIZER_SGD || config->momentum > 0;
@@ -534,6 +573,7 @@ int cnnc_rt_train_configure(cnnc_model *m, const cnnc_train_config *config) {
   for (int32_t p = 0; p < m->model->num_params; ++p) {
     param_state *s = &m->pstate[p];
     s->lr = config->lr;
+    s->step = 0;
     if (!m->model->params[p].info.trainable)
       continue;
     size_t bytes = param_bytes(m->model, p);
@@ -553,6 +593,13 @@ int cnnc_rt_train_configure(cnnc_model *m, const cnnc_train_config *config) {
   return CNNC_OK;
 }
 
+/* Does parameter `info` belong to `group` (a group name or a name prefix;
+ * NULL or "" matches all)? */
+static int in_group(const cnnc_param_info *info, const char *group) {
+  return !group || !group[0] || strcmp(info->group, group) == 0 ||
+         strncmp(info->name, group, strlen(group)) == 0;
+}
+
 int cnnc_rt_set_learning_rate(cnnc_model *m, const char *group, float lr) {
   if (!m)
     return CNNC_ERROR_INVALID_ARGUMENT;
@@ -563,10 +610,7 @@ int cnnc_rt_set_learning_rate(cnnc_model *m, const char *group, float lr) {
     return fail(m, CNNC_ERROR_INVALID_ARGUMENT, "learning rate %g < 0", lr);
   int matched = 0;
   for (int32_t p = 0; p < m->model->num_params; ++p) {
-    const cnnc_param_info *info = &m->model->params[p].info;
-    int match = !group || !group[0] || strcmp(info->group, group) == 0 ||
-                strncmp(info->name, group, strlen(group)) == 0;
-    if (match) {
+    if (in_group(&m->model->params[p].info, group)) {
       m->pstate[p].lr = lr;
       ++matched;
     }
@@ -577,6 +621,85 @@ int cnnc_rt_set_learning_rate(cnnc_model *m, const char *group, float lr) {
   return CNNC_OK;
 }
 
+int cnnc_rt_set_trainable(cnnc_model *m, const char *group, int32_t trainable) {
+  if (!m)
+    return CNNC_ERROR_INVALID_ARGUMENT;
+  if (!has_training(m))
+    return CNNC_ERROR_UNSUPPORTED;
+  int matched = 0;
+  for (int32_t p = 0; p < m->model->num_params; ++p) {
+    const cnnc_param_info *info = &m->model->params[p].info;
+    if (!in_group(info, group))
+      continue;
+    ++matched;
+    if (trainable && !info->trainable && !info->is_buffer)
+      return fail(m, CNNC_ERROR_INVALID_ARGUMENT,
+                  "parameter '%s' was frozen at compile time (its layers are "
+                  "folded into constants); compile without --freeze for it, "
+                  "or with --unfreeze-at EPOCH:%s",
+                  info->name, group && *group ? group : info->name);
+  }
+  if (!matched)
+    return fail(m, CNNC_ERROR_INVALID_ARGUMENT,
+                "no parameter group or name prefix '%s'", group);
+  for (int32_t p = 0; p < m->model->num_params; ++p)
+    if (in_group(&m->model->params[p].info, group))
+      m->pstate[p].frozen = !trainable;
+  m->phase = -1;
+  return CNNC_OK;
+}
+
+static int in_list(int32_t value, const int32_t *list, int32_t n) {
+  for (int32_t i = 0; i < n; ++i)
+    if (list[i] == value)
+      return 1;
+  return 0;
+}
+
+/* Do the parameters that phase `ph` folded into constants still hold the
+ * values it was compiled with? */
+static int baked_values_hold(cnnc_model *m, const cnnc_rt_phase *ph) {
+  const cnnc_rt_model *model = m->model;
+  for (int32_t i = 0; i < ph->num_baked; ++i) {
+    int32_t p = ph->baked_params[i];
+    uint64_t offset = model->inference.buffers[model->params[p].buffer].offset;
+    if (memcmp(m->params + offset, model->weights + offset,
+               param_bytes(model, p)) != 0)
+      return 0;
+  }
+  return 1;
+}
+
+/* The phase that computes the fewest gradients while covering every
+ * parameter that trains now (and whose folded constants are current). */
+static int choose_phase(cnnc_model *m) {
+  if (m->phase >= 0)
+    return CNNC_OK;
+  const cnnc_rt_model *model = m->model;
+  const cnnc_rt_phase *full = &model->phases[model->num_phases - 1];
+  int32_t best = -1;
+  const char *uncovered = NULL;
+  for (int32_t i = 0; i < model->num_phases; ++i) {
+    const cnnc_rt_phase *ph = &model->phases[i];
+    int covers = 1;
+    for (int32_t k = 0; k < full->num_grads && covers; ++k) {
+      int32_t p = full->grad_params[k];
+      if (!m->pstate[p].frozen && !in_list(p, ph->grad_params, ph->num_grads)) {
+        covers = 0;
+        uncovered = model->params[p].info.name;
+      }
+    }
+    if (covers && (best < 0 || ph->num_grads < model->phases[best].num_grads) &&
+        baked_values_hold(m, ph))
+      best = i;
+  }
+  if (best < 0)
+    return fail(m, CNNC_ERROR_UNSUPPORTED, "no training graph trains '%s'",
+                uncovered ? uncovered : "?");
+  m->phase = best;
+  return CNNC_OK;
+}
+
 /* One optimizer step for parameter p (PyTorch's update formulas). */
 static void update_param(cnnc_model *m, int32_t p, const float *grad) {
   const cnnc_train_config *c = &m->config;
@@ -584,8 +707,9 @@ static void update_param(cnnc_model *m, int32_t p, const float *grad) {
   float *w = param_values(m, p);
   size_t n = param_bytes(m->model, p) / sizeof(float);
   float lr = s->lr, wd = c->weight_decay;
+  ++s->step;
   if (c->optimizer == CNNC_OPTIMIZER_SGD) {
-    if (c->momentum > 0 && m->step == 1) {
+    if (c->momentum > 0 && s->step == 1) {
       for (size_t i = 0; i < n; ++i) /* the first step copies the gradient */
         s->momentum[i] = grad[i] + wd * w[i];
       for (size_t i = 0; i < n; ++i) {
@@ -606,7 +730,7 @@ static void update_param(cnnc_model *m, int32_t p, const float *grad) {
     }
     return;
   }
-  double t = (double)m->step;
+  double t = (double)s->step;
   float bc1 = (float)(1.0 - pow(c->beta1, t));
   float bc2 = (float)(1.0 - pow(c->beta2, t));
   float step_size = lr / bc1, sqrt_bc2 = sqrtf(bc2);
@@ -624,24 +748,90 @@ static void update_param(cnnc_model *m, int32_t p, const float *grad) {
   }
 }
 
-int cnnc_rt_train_step(cnnc_model *m, int64_t batch, const void *const *inputs,
-                       const size_t *input_bytes, const void *labels,
-                       size_t label_bytes, float *loss) {
-  if (!m)
-    return CNNC_ERROR_INVALID_ARGUMENT;
+/* Checks that a train step may run; chooses the phase. */
+static int begin_step(cnnc_model *m, int64_t batch) {
   m->error[0] = 0;
-  const cnnc_rt_model *model = m->model;
-  if (!model->training)
-    return fail(m, CNNC_ERROR_UNSUPPORTED, "%s was compiled without --train",
-                model->name);
+  if (!has_training(m))
+    return CNNC_ERROR_UNSUPPORTED;
   if (!m->configured)
     return fail(m, CNNC_ERROR_INVALID_ARGUMENT,
                 "call train_configure before train_step");
   if (batch < 1 || batch > INT32_MAX)
     return fail(m, CNNC_ERROR_INVALID_ARGUMENT,
                 "batch must be in [1, 2^31), got %lld", (long long)batch);
-  const cnnc_rt_graph *graph = model->training;
-  int32_t n_in = graph->num_inputs; /* model inputs + labels */
+  return choose_phase(m);
+}
+
+/* Runs a training graph (step or head) of the current phase on
+ * `all_inputs` (the last is the labels) and applies the optimizer. */
+static int train_on(cnnc_model *m, graph_state *g, int64_t batch,
+                    const void *const *all_inputs, const size_t *all_bytes,
+                    float *loss) {
+  const cnnc_rt_model *model = m->model;
+  const cnnc_rt_phase *ph = &model->phases[m->phase];
+  const cnnc_rt_graph *graph = g->graph;
+  int32_t n_in = graph->num_inputs;
+  int status = check_io(m, "training input", n_in, graph->inputs, all_inputs,
+                        all_bytes, batch);
+  if (status != CNNC_OK)
+    return status;
+  const cnnc_tensor_info *label_info = &graph->inputs[n_in - 1];
+  if (label_info->dtype == CNNC_DTYPE_I64) {
+    const cnnc_tensor_info *out = &model->inference.outputs[0];
+    int64_t classes = out->rank >= 2 ? out->dims[out->rank - 1] : 0;
+    const int64_t *l = (const int64_t *)all_inputs[n_in - 1];
+    for (int64_t i = 0; i < batch; ++i)
+      if (l[i] < 0 || l[i] >= classes)
+        return fail(m, CNNC_ERROR_INVALID_ARGUMENT,
+                    "label %lld of sample %lld is outside [0, %lld)",
+                    (long long)l[i], (long long)i, (long long)classes);
+  }
+  if (model->rng_offset >= 0) /* a new dropout mask every step */
+    ((int64_t *)(m->params + model->rng_offset))[1] = m->step + 1;
+  status = run_graph(m, g, batch, all_inputs, NULL);
+  if (status != CNNC_OK)
+    return status;
+  const float *loss_value = (const float *)host_of(
+      m, g, graph->output_buffers[0], all_inputs, NULL, 0);
+  if (loss)
+    *loss = *loss_value;
+  if (!isfinite(*loss_value))
+    return fail(m, CNNC_ERROR_NUMERIC,
+                "the loss is %s at step %lld; the parameters keep the values "
+                "of the last good step",
+                isnan(*loss_value) ? "NaN" : "infinite",
+                (long long)m->step + 1);
+  ++m->step;
+  for (int32_t k = 0; k < ph->num_grads; ++k) {
+    int32_t p = ph->grad_params[k];
+    if (!model->params[p].info.trainable || m->pstate[p].frozen)
+      continue;
+    const float *grad = (const float *)host_of(
+        m, g, graph->output_buffers[k + 1], all_inputs, NULL, 0);
+    update_param(m, p, grad);
+  }
+  for (int32_t u = 0; u < ph->num_updates; ++u) {
+    int32_t p = ph->update_params[u];
+    if (m->pstate[p].frozen)
+      continue;
+    const float *value = (const float *)host_of(
+        m, g, graph->output_buffers[ph->update_outputs[u]], all_inputs, NULL,
+        0);
+    memcpy(param_values(m, p), value, param_bytes(model, p));
+  }
+  return CNNC_OK;
+}
+
+int cnnc_rt_train_step(cnnc_model *m, int64_t batch, const void *const *inputs,
+                       const size_t *input_bytes, const void *labels,
+                       size_t label_bytes, float *loss) {
+  if (!m)
+    return CNNC_ERROR_INVALID_ARGUMENT;
+  int status = begin_step(m, batch);
+  if (status != CNNC_OK)
+    return status;
+  graph_state *g = &m->phase_states[3 * m->phase];
+  int32_t n_in = g->graph->num_inputs; /* model inputs + labels */
   const void *all_inputs[CNNC_MAX_RANK + 9];
   size_t all_bytes[CNNC_MAX_RANK + 9];
   if (n_in < 1 || n_in > CNNC_MAX_RANK + 8)
@@ -654,50 +844,288 @@ int cnnc_rt_train_step(cnnc_model *m, int64_t batch, const void *const *inputs,
   }
   all_inputs[n_in - 1] = labels;
   all_bytes[n_in - 1] = label_bytes;
-  int status = check_io(m, "training input", n_in, graph->inputs, all_inputs,
-                        all_bytes, batch);
-  if (status != CNNC_OK)
-    return status;
-  const cnnc_tensor_info *label_info = &graph->inputs[n_in - 1];
-  if (label_info->dtype == CNNC_DTYPE_I64) {
-    const cnnc_tensor_info *out = &model->inference.outputs[0];
-    int64_t classes = out->rank >= 2 ? out->dims[out->rank - 1] : 0;
-    const int64_t *l = (const int64_t *)labels;
-    for (int64_t i = 0; i < batch; ++i)
-      if (l[i] < 0 || l[i] >= classes)
-        return fail(m, CNNC_ERROR_INVALID_ARGUMENT,
-                    "label %lld of sample %lld is outside [0, %lld)",
-                    (long long)l[i], (long long)i, (long long)classes);
+  return train_on(m, g, batch, all_inputs, all_bytes, loss);
+}
+
+/*===-- Feature cache -----------------------------------------------------===*/
+
+/* The current phase, if it can cache the frozen prefix's features. */
+static const cnnc_rt_phase *cache_phase(cnnc_model *m) {
+  if (!has_training(m))
+    return NULL;
+  if (choose_phase(m) != CNNC_OK)
+    return NULL;
+  const cnnc_rt_phase *ph = &m->model->phases[m->phase];
+  if (!ph->features || !ph->head) {
+    fail(m, CNNC_ERROR_UNSUPPORTED, "no feature cache for %s: %s",
+         m->model->name,
+         ph->no_cache_reason ? ph->no_cache_reason : "no frozen prefix");
+    return NULL;
   }
-  if (model->rng_offset >= 0) /* a new dropout mask every step */
-    ((int64_t *)(m->params + model->rng_offset))[1] = m->step + 1;
-  status = run_graph(m, &m->training, batch, all_inputs, NULL);
-  if (status != CNNC_OK)
-    return status;
-  const float *loss_value = (const float *)host_of(
-      m, &m->training, graph->output_buffers[0], all_inputs, NULL, 0);
-  if (loss)
-    *loss = *loss_value;
-  if (!isfinite(*loss_value))
-    return fail(m, CNNC_ERROR_NUMERIC,
-                "the loss is %s at step %lld; the parameters keep the values "
-                "of the last good step",
-                isnan(*loss_value) ? "NaN" : "infinite",
-                (long long)m->step + 1);
-  ++m->step;
-  for (int32_t k = 0; k < model->num_grads; ++k) {
-    int32_t p = model->grad_params[k];
-    if (!model->params[p].info.trainable)
-      continue;
-    const float *grad = (const float *)host_of(
-        m, &m->training, graph->output_buffers[k + 1], all_inputs, NULL, 0);
-    update_param(m, p, grad);
-  }
-  for (int32_t k = 0; k < model->num_updates; ++k)
-    memcpy(param_values(m, model->update_params[k]),
-           host_of(m, &m->training,
-                   graph->output_buffers[model->update_outputs[k]], all_inputs,
-                   NULL, 0),
-           param_bytes(model, model->update_params[k]));
+  return ph;
+}
+
+int cnnc_rt_feature_info(cnnc_model *m, cnnc_tensor_info *out) {
+  if (!m)
+    return CNNC_ERROR_INVALID_ARGUMENT;
+  m->error[0] = 0;
+  if (!out)
+    return fail(m, CNNC_ERROR_INVALID_ARGUMENT, "null output");
+  const cnnc_rt_phase *ph = cache_phase(m);
+  if (!ph)
+    return CNNC_ERROR_UNSUPPORTED;
+  *out = ph->features->outputs[0];
   return CNNC_OK;
+}
+
+int cnnc_rt_compute_features(cnnc_model *m, int64_t batch,
+                             const void *const *inputs,
+                             const size_t *input_bytes, void *features,
+                             size_t feature_bytes) {
+  if (!m)
+    return CNNC_ERROR_INVALID_ARGUMENT;
+  m->error[0] = 0;
+  if (!cache_phase(m))
+    return CNNC_ERROR_UNSUPPORTED;
+  void *outputs[1] = {features};
+  size_t output_bytes[1] = {feature_bytes};
+  return run_to_outputs(m, &m->phase_states[3 * m->phase + 1], batch, inputs,
+                        input_bytes, outputs, output_bytes);
+}
+
+int cnnc_rt_train_step_features(cnnc_model *m, int64_t batch,
+                                const void *features, size_t feature_bytes,
+                                const void *labels, size_t label_bytes,
+                                float *loss) {
+  if (!m)
+    return CNNC_ERROR_INVALID_ARGUMENT;
+  int status = begin_step(m, batch);
+  if (status != CNNC_OK)
+    return status;
+  if (!cache_phase(m))
+    return CNNC_ERROR_UNSUPPORTED;
+  const void *all_inputs[2] = {features, labels};
+  size_t all_bytes[2] = {feature_bytes, label_bytes};
+  return train_on(m, &m->phase_states[3 * m->phase + 2], batch, all_inputs,
+                  all_bytes, loss);
+}
+
+/*===-- Training state ----------------------------------------------------===*
+ *
+ * "CNNCSTAT", u32 version, then little-endian fields as written below. */
+
+#define STATE_MAGIC "CNNCSTAT"
+#define STATE_VERSION 1u
+
+typedef struct state_io {
+  unsigned char *out; /* NULL: only count */
+  const unsigned char *in;
+  size_t pos, size;
+  int bad;
+} state_io;
+
+static void put(state_io *io, const void *data, size_t n) {
+  if (io->out)
+    memcpy(io->out + io->pos, data, n);
+  io->pos += n;
+}
+
+static int get(state_io *io, void *data, size_t n) {
+  if (io->bad || n > io->size - io->pos) {
+    io->bad = 1;
+    return 0;
+  }
+  if (data)
+    memcpy(data, io->in + io->pos, n);
+  io->pos += n;
+  return 1;
+}
+
+static void put_u32(state_io *io, uint32_t v) { put(io, &v, 4); }
+static void put_i64(state_io *io, int64_t v) { put(io, &v, 8); }
+static void put_str(state_io *io, const char *s) {
+  uint32_t n = (uint32_t)strlen(s);
+  put_u32(io, n);
+  put(io, s, n);
+}
+
+static void write_state(cnnc_model *m, state_io *io) {
+  const cnnc_rt_model *model = m->model;
+  put(io, STATE_MAGIC, 8);
+  put_u32(io, STATE_VERSION);
+  put_str(io, model->name);
+  put_u32(io, (uint32_t)model->num_params);
+  put_u32(io, (uint32_t)m->configured);
+  put(io, &m->config, sizeof m->config);
+  put_i64(io, m->step);
+  int64_t rng[2] = {0, 0};
+  if (model->rng_offset >= 0)
+    memcpy(rng, m->params + model->rng_offset, sizeof rng);
+  put(io, rng, sizeof rng);
+  for (int32_t p = 0; p < model->num_params; ++p) {
+    const param_state *s = &m->pstate[p];
+    size_t bytes = param_bytes(model, p);
+    put_str(io, model->params[p].info.name);
+    put_i64(io, (int64_t)bytes);
+    put_u32(io, (uint32_t)s->frozen);
+    put(io, &s->lr, sizeof s->lr);
+    put_i64(io, s->step);
+    put_u32(io, (s->momentum ? 1u : 0u) | (s->second ? 2u : 0u));
+    put(io, param_values(m, p), bytes);
+    if (s->momentum)
+      put(io, s->momentum, bytes);
+    if (s->second)
+      put(io, s->second, bytes);
+  }
+}
+
+int cnnc_rt_save_state(cnnc_model *m, void *data, size_t *bytes) {
+  if (!m)
+    return CNNC_ERROR_INVALID_ARGUMENT;
+  m->error[0] = 0;
+  if (!bytes)
+    return fail(m, CNNC_ERROR_INVALID_ARGUMENT, "null size pointer");
+  state_io io = {0};
+  write_state(m, &io);
+  if (!data) {
+    *bytes = io.pos;
+    return CNNC_OK;
+  }
+  if (*bytes < io.pos)
+    return fail(m, CNNC_ERROR_SHAPE,
+                "the training state needs %zu bytes, the caller gave %zu",
+                io.pos, *bytes);
+  state_io w = {0};
+  w.out = data;
+  write_state(m, &w);
+  *bytes = w.pos;
+  return CNNC_OK;
+}
+
+/* Reads a state; with apply == 0 only checks it. */
+static int read_state(cnnc_model *m, const unsigned char *data, size_t size,
+                      int apply) {
+  const cnnc_rt_model *model = m->model;
+  state_io io = {0};
+  io.in = data;
+  io.size = size;
+  char magic[8];
+  uint32_t version = 0, n = 0, configured = 0;
+  if (!get(&io, magic, 8) || memcmp(magic, STATE_MAGIC, 8) != 0)
+    return fail(m, CNNC_ERROR_INVALID_ARGUMENT,
+                "not a cnnc training state (bad magic)");
+  get(&io, &version, 4);
+  if (io.bad || version != STATE_VERSION)
+    return fail(m, CNNC_ERROR_INVALID_ARGUMENT,
+                "training state version %u, this library reads version %u",
+                version, STATE_VERSION);
+  char name[256];
+  if (!get(&io, &n, 4) || n >= sizeof name || !get(&io, name, n))
+    return fail(m, CNNC_ERROR_INVALID_ARGUMENT,
+                "truncated training state (model name)");
+  name[n] = 0;
+  if (strcmp(name, model->name) != 0)
+    return fail(m, CNNC_ERROR_INVALID_ARGUMENT,
+                "the training state is of model '%s', not '%s'", name,
+                model->name);
+  if (!get(&io, &n, 4) || n != (uint32_t)model->num_params)
+    return fail(m, CNNC_ERROR_INVALID_ARGUMENT,
+                "the training state has %u parameters, %s has %d", n,
+                model->name, (int)model->num_params);
+  cnnc_train_config config;
+  int64_t step = 0, rng[2];
+  get(&io, &configured, 4);
+  get(&io, &config, sizeof config);
+  get(&io, &step, 8);
+  get(&io, rng, sizeof rng);
+  if (io.bad)
+    return fail(m, CNNC_ERROR_INVALID_ARGUMENT, "truncated training state");
+  if (!configured)
+    return fail(m, CNNC_ERROR_INVALID_ARGUMENT,
+                "the training state was saved before train_configure");
+  if (apply) {
+    int status = cnnc_rt_train_configure(m, &config);
+    if (status != CNNC_OK)
+      return status;
+    m->step = step;
+    if (model->rng_offset >= 0)
+      memcpy(m->params + model->rng_offset, rng, sizeof rng);
+  } else if (step < 0) {
+    return fail(m, CNNC_ERROR_INVALID_ARGUMENT, "bad step count %lld",
+                (long long)step);
+  }
+  for (int32_t p = 0; p < model->num_params; ++p) {
+    param_state *s = &m->pstate[p];
+    const char *pname = model->params[p].info.name;
+    uint32_t frozen = 0, flags = 0;
+    int64_t bytes = 0, pstep = 0;
+    float lr = 0;
+    if (!get(&io, &n, 4))
+      return fail(m, CNNC_ERROR_INVALID_ARGUMENT, "truncated training state");
+    if (io.pos + n > size || strlen(pname) != n ||
+        memcmp(io.in + io.pos, pname, n) != 0)
+      return fail(m, CNNC_ERROR_INVALID_ARGUMENT,
+                  "parameter %d of the training state is not '%s'", (int)p,
+                  pname);
+    get(&io, NULL, n);
+    get(&io, &bytes, 8);
+    get(&io, &frozen, 4);
+    get(&io, &lr, 4);
+    get(&io, &pstep, 8);
+    get(&io, &flags, 4);
+    if (io.bad)
+      return fail(m, CNNC_ERROR_INVALID_ARGUMENT, "truncated training state");
+    if (bytes != (int64_t)param_bytes(model, p))
+      return fail(m, CNNC_ERROR_SHAPE,
+                  "parameter '%s' has %lld bytes in the training state, %zu "
+                  "in the model",
+                  pname, (long long)bytes, param_bytes(model, p));
+    int trainable = model->params[p].info.trainable;
+    uint32_t expected =
+        trainable
+            ? (config.optimizer != CNNC_OPTIMIZER_SGD || config.momentum > 0
+                   ? 1u
+                   : 0u) |
+                  (config.optimizer != CNNC_OPTIMIZER_SGD ? 2u : 0u)
+            : 0u;
+    if (!(lr >= 0) || pstep < 0 || frozen > 1u || flags != expected)
+      return fail(m, CNNC_ERROR_INVALID_ARGUMENT,
+                  "bad optimizer state of parameter '%s'", pname);
+    int has_first = (flags & 1u) != 0, has_second = (flags & 2u) != 0;
+    if (apply) {
+      s->frozen = (int32_t)frozen;
+      s->lr = lr;
+      s->step = pstep;
+      get(&io, param_values(m, p), (size_t)bytes);
+      if (has_first)
+        get(&io, s->momentum, (size_t)bytes);
+      if (has_second)
+        get(&io, s->second, (size_t)bytes);
+    } else {
+      get(&io, NULL, (size_t)bytes * (size_t)(1 + has_first + has_second));
+      if (io.bad)
+        return fail(m, CNNC_ERROR_INVALID_ARGUMENT,
+                    "truncated training state (values of '%s')", pname);
+    }
+  }
+  if (io.pos != size)
+    return fail(m, CNNC_ERROR_INVALID_ARGUMENT,
+                "%zu unexpected bytes after the training state", size - io.pos);
+  if (apply)
+    m->phase = -1;
+  return CNNC_OK;
+}
+
+int cnnc_rt_load_state(cnnc_model *m, const void *data, size_t bytes) {
+  if (!m)
+    return CNNC_ERROR_INVALID_ARGUMENT;
+  m->error[0] = 0;
+  if (!data)
+    return fail(m, CNNC_ERROR_INVALID_ARGUMENT, "null training state");
+  if (!has_training(m))
+    return CNNC_ERROR_UNSUPPORTED;
+  int status = read_state(m, data, bytes, /*apply=*/0);
+  if (status == CNNC_OK)
+    status = read_state(m, data, bytes, /*apply=*/1);
+  return status;
 }

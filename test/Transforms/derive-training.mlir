@@ -179,3 +179,59 @@ func @main(%x: tensor<?x2xf32>) -> tensor<?x2xf32> {
   %y = cnn.batch_norm %h, %g, %be, %m, %v : (tensor<?x2xf32>, tensor<2xf32>, tensor<2xf32>, tensor<2xf32>, tensor<2xf32>) -> tensor<?x2xf32>
   return %y : tensor<?x2xf32>
 }
+
+// -----
+
+// Gradual unfreezing: a group unfrozen at epoch 3 is frozen in the training
+// step of epochs 1-2 (fewer gradients), and trains in the step from epoch 3
+// on (`train_step`, the last phase, which trains everything).
+// CHECK: cnn.group @backbone frozen {unfreeze_epoch = 3 : i64}
+// CHECK-LABEL: func @train_step_from_epoch1
+// CHECK-SAME: -> (tensor<f32> {cnn.name = "loss"}, tensor<3x32xf32> {cnn.grad_of = "fc.weight"})
+// CHECK-SAME: attributes {cnn.first_epoch = 1 : i64, cnn.train_step}
+// CHECK: cnn.param "conv.weight" frozen
+// CHECK-NOT: cnn.conv2d_backward_weight
+// CHECK: return
+// CHECK-LABEL: func @train_step(
+// CHECK-SAME: -> (tensor<f32> {cnn.name = "loss"}, tensor<2x1x3x3xf32> {cnn.grad_of = "conv.weight"}, tensor<3x32xf32> {cnn.grad_of = "fc.weight"})
+// CHECK-SAME: attributes {cnn.first_epoch = 3 : i64, cnn.train_step}
+// CHECK: cnn.conv2d_backward_weight
+cnn.group @backbone frozen {unfreeze_epoch = 3 : i64}
+func @main(%x: tensor<?x1x8x8xf32>) -> tensor<?x3xf32> {
+  %cw = cnn.param "conv.weight" {group = @backbone, init = "kaiming_uniform"} : tensor<2x1x3x3xf32>
+  %c = cnn.conv2d %x, %cw {strides = [2, 2], pads = [1, 1, 1, 1]} : (tensor<?x1x8x8xf32>, tensor<2x1x3x3xf32>) -> tensor<?x2x4x4xf32>
+  %r = cnn.relu %c : tensor<?x2x4x4xf32>
+  %f = cnn.flatten %r {axis = 1} : (tensor<?x2x4x4xf32>) -> tensor<?x32xf32>
+  %w = cnn.param "fc.weight" {init = "kaiming_uniform"} : tensor<3x32xf32>
+  %y = cnn.gemm %f, %w {transB = true} : (tensor<?x32xf32>, tensor<3x32xf32>) -> tensor<?x3xf32>
+  return %y : tensor<?x3xf32>
+}
+
+// -----
+
+// Gradual unfreezing with a BatchNorm in the group that unfreezes: in the
+// step of epochs 1-2 it is frozen (inference form, no running updates);
+// from epoch 3 it trains with batch statistics.
+// CHECK-LABEL: func @train_step_from_epoch1
+// CHECK-NOT: cnn.update_of
+// CHECK-NOT: cnn.batch_norm_stats
+// CHECK: cnn.batch_norm %
+// CHECK: return
+// CHECK-LABEL: func @train_step(
+// CHECK-SAME: {cnn.update_of = "bn.running_mean"}, tensor<2xf32> {cnn.update_of = "bn.running_var"})
+// CHECK: cnn.batch_norm_stats
+// CHECK: cnn.batch_norm_train
+cnn.group @backbone frozen {unfreeze_epoch = 3 : i64}
+func @main(%x: tensor<?x1x4x4xf32>) -> tensor<?x3xf32> {
+  %cw = cnn.param "conv.weight" {group = @backbone, init = "kaiming_uniform"} : tensor<2x1x3x3xf32>
+  %c = cnn.conv2d %x, %cw {pads = [1, 1, 1, 1]} : (tensor<?x1x4x4xf32>, tensor<2x1x3x3xf32>) -> tensor<?x2x4x4xf32>
+  %g = cnn.param "bn.weight" {group = @backbone, value = dense<[1.0, 2.0]> : tensor<2xf32>} : tensor<2xf32>
+  %be = cnn.param "bn.bias" {group = @backbone, value = dense<[0.0, 1.0]> : tensor<2xf32>} : tensor<2xf32>
+  %m = cnn.param "bn.running_mean" {buffer, group = @backbone, value = dense<[0.0, 0.5]> : tensor<2xf32>} : tensor<2xf32>
+  %v = cnn.param "bn.running_var" {buffer, group = @backbone, value = dense<[1.0, 2.0]> : tensor<2xf32>} : tensor<2xf32>
+  %y = cnn.batch_norm %c, %g, %be, %m, %v : (tensor<?x2x4x4xf32>, tensor<2xf32>, tensor<2xf32>, tensor<2xf32>, tensor<2xf32>) -> tensor<?x2x4x4xf32>
+  %f = cnn.flatten %y {axis = 1} : (tensor<?x2x4x4xf32>) -> tensor<?x32xf32>
+  %w = cnn.param "fc.weight" {init = "kaiming_uniform"} : tensor<3x32xf32>
+  %o = cnn.gemm %f, %w {transB = true} : (tensor<?x32xf32>, tensor<3x32xf32>) -> tensor<?x3xf32>
+  return %o : tensor<?x3xf32>
+}

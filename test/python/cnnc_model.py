@@ -114,6 +114,56 @@ class Model:
                                          ctypes.byref(loss)))
         return loss.value
 
+    def set_trainable(self, group, trainable):
+        f = self.fn("set_trainable")
+        f.argtypes = [ctypes.c_void_p, ctypes.c_char_p, ctypes.c_int32]
+        self.check(f(self.handle, group.encode(), int(trainable)))
+
+    def feature_shape(self, batch):
+        info = TensorInfo()
+        self.check(self.fn("feature_info")(self.handle, ctypes.byref(info)))
+        return [batch if d < 0 else d for d in info.dims[:info.rank]]
+
+    def compute_features(self, x):
+        x = np.ascontiguousarray(x, np.float32)
+        out = np.zeros(self.feature_shape(x.shape[0]), np.float32)
+        ins = (ctypes.c_void_p * 1)(x.ctypes.data)
+        inb = (ctypes.c_size_t * 1)(x.nbytes)
+        f = self.fn("compute_features")
+        f.argtypes = [ctypes.c_void_p, ctypes.c_int64, ctypes.c_void_p,
+                      ctypes.c_void_p, ctypes.c_void_p, ctypes.c_size_t]
+        self.check(f(self.handle, x.shape[0], ins, inb, out.ctypes.data,
+                     out.nbytes))
+        return out
+
+    def train_step_features(self, features, labels):
+        features = np.ascontiguousarray(features, np.float32)
+        labels = np.ascontiguousarray(labels)
+        loss = ctypes.c_float()
+        f = self.fn("train_step_features")
+        f.argtypes = [ctypes.c_void_p, ctypes.c_int64, ctypes.c_void_p,
+                      ctypes.c_size_t, ctypes.c_void_p, ctypes.c_size_t,
+                      ctypes.POINTER(ctypes.c_float)]
+        self.check(f(self.handle, features.shape[0], features.ctypes.data,
+                     features.nbytes, labels.ctypes.data, labels.nbytes,
+                     ctypes.byref(loss)))
+        return loss.value
+
+    def save_state(self):
+        f = self.fn("save_state")
+        f.argtypes = [ctypes.c_void_p, ctypes.c_void_p,
+                      ctypes.POINTER(ctypes.c_size_t)]
+        n = ctypes.c_size_t()
+        self.check(f(self.handle, None, ctypes.byref(n)))
+        buf = ctypes.create_string_buffer(n.value)
+        self.check(f(self.handle, buf, ctypes.byref(n)))
+        return buf.raw[:n.value]
+
+    def load_state(self, data):
+        f = self.fn("load_state")
+        f.argtypes = [ctypes.c_void_p, ctypes.c_char_p, ctypes.c_size_t]
+        return f(self.handle, data, len(data))
+
     def __del__(self):
         if getattr(self, "handle", None):
             self.fn("release")(self.handle)

@@ -33,7 +33,11 @@ static const char usage[] =
     "                  [--optimizer sgd|adam|adamw] [--lr X] [--momentum M]\n"
     "                  [--nesterov] [--weight-decay W] [--betas B1,B2] "
     "[--eps E]\n"
-    "                  [--lr-group GROUP=LR]... [--normalize MEAN,STD]\n"
+    "                  [--lr-group GROUP=LR]... [--unfreeze-at "
+    "EPOCH:GROUP]...\n"
+    "                  [--no-plan] [--checkpoint F] [--resume F]\n"
+    "                  [--feature-cache auto|off|file] [--cache-memory MB]\n"
+    "                  [--normalize MEAN,STD]\n"
     "                  [--no-shuffle] [--seed S] [--threads N]\n"
     "                  [--export OUT.onnx] [--metrics-json F]\n"
     "                  [--progress auto|bar|lines] [--quiet]\n"
@@ -78,6 +82,29 @@ static const char usage[] =
     "                        model's parameter group GROUP (compiled models\n"
     "                        also take a parameter name prefix, e.g.\n"
     "                        layer4=1e-4); repeatable, applied in order\n"
+    "\n"
+    "transfer learning:\n"
+    "  --unfreeze-at E:GROUP  keep GROUP (a group or name prefix) frozen\n"
+    "                        until epoch E (1-based); repeatable. Groups\n"
+    "                        frozen at compile time (cnnc --freeze) cannot\n"
+    "                        be unfrozen\n"
+    "  --no-plan             ignore the fine-tuning plan compiled into the\n"
+    "                        library (a DSL `train { }` block or cnnc\n"
+    "                        --unfreeze-at); by default its optimizer,\n"
+    "                        learning rates, epochs, batch and unfreezing\n"
+    "                        apply wherever the command line gives none\n"
+    "  --feature-cache MODE  auto (default): when only layers after a\n"
+    "                        frozen prefix train, compute the prefix's\n"
+    "                        output once per sample and train on it; file:\n"
+    "                        the same, always in a temporary file; off\n"
+    "  --cache-memory MB     a cache larger than this goes to a temporary\n"
+    "                        file (default 4096)\n"
+    "  --checkpoint F        save the training state (parameters,\n"
+    "                        optimizer, epoch) to F after every epoch,\n"
+    "                        atomically (F is replaced, never truncated)\n"
+    "  --resume F            continue from checkpoint F: the same data and\n"
+    "                        options give the same result as a run that was\n"
+    "                        never interrupted\n"
     "\n"
     "output:\n"
     "  --export OUT.onnx     write the model's ONNX source with the trained\n"
@@ -235,7 +262,12 @@ enum option_id {
   EXPORT,
   METRICS_JSON,
   PROGRESS,
-  INSPECT_DATA
+  INSPECT_DATA,
+  UNFREEZE_AT,
+  CHECKPOINT,
+  RESUME,
+  FEATURE_CACHE,
+  CACHE_MEMORY
 };
 
 static const struct {
@@ -263,7 +295,26 @@ static const struct {
     {"--metrics-json", METRICS_JSON},
     {"--progress", PROGRESS},
     {"--inspect-data", INSPECT_DATA},
+    {"--unfreeze-at", UNFREEZE_AT},
+    {"--checkpoint", CHECKPOINT},
+    {"--resume", RESUME},
+    {"--feature-cache", FEATURE_CACHE},
+    {"--cache-memory", CACHE_MEMORY},
 };
+
+static bool parse_unfreeze(const char *text, unfreeze_at *out) {
+  const char *colon = strchr(text, ':');
+  char epoch[32];
+  size_t len = colon ? (size_t)(colon - text) : 0;
+  if (!colon || len == 0 || len >= sizeof(epoch) || !colon[1]) {
+    error("--unfreeze-at expects EPOCH:GROUP, got '%s'", text);
+    return false;
+  }
+  memcpy(epoch, text, len);
+  epoch[len] = '\0';
+  out->group = colon + 1;
+  return parse_int64("--unfreeze-at", epoch, 1, 1000000, &out->epoch);
+}
 
 static bool parse_lr_group(const char *text, lr_group *out) {
   const char *eq = strrchr(text, '=');
@@ -299,14 +350,40 @@ static bool set_option(options *opts, enum option_id id, const char *value,
   case TEST_LABELS:
     opts->test_labels = value;
     return true;
+  case UNFREEZE_AT:
+    return parse_unfreeze(value, &opts->unfreeze[opts->num_unfreeze++]);
+  case CHECKPOINT:
+    opts->checkpoint_path = value;
+    return true;
+  case RESUME:
+    opts->resume_path = value;
+    return true;
+  case FEATURE_CACHE:
+    if (strcmp(value, "auto") == 0)
+      opts->cache = CACHE_AUTO;
+    else if (strcmp(value, "off") == 0)
+      opts->cache = CACHE_OFF;
+    else if (strcmp(value, "file") == 0)
+      opts->cache = CACHE_FILE;
+    else {
+      error("--feature-cache expects auto, off or file, got '%s'", value);
+      return false;
+    }
+    return true;
+  case CACHE_MEMORY:
+    return parse_int64("--cache-memory", value, 0, 1LL << 40,
+                       &opts->cache_memory_mb);
   case EPOCHS:
     *epochs_given = true;
+    opts->epochs_given = true;
     return parse_int64("--epochs", value, 1, 1000000, &opts->epochs);
   case STEPS:
     return parse_int64("--steps", value, 1, 1000000000000LL, &opts->steps);
   case BATCH:
+    opts->batch_given = true;
     return parse_int64("--batch", value, 1, MAX_BATCH, &opts->batch);
   case OPTIMIZER:
+    opts->optimizer_given = true;
     if (strcmp(value, "sgd") == 0)
       c->optimizer = CNNC_OPTIMIZER_SGD;
     else if (strcmp(value, "adam") == 0)
@@ -319,11 +396,13 @@ static bool set_option(options *opts, enum option_id id, const char *value,
     }
     return true;
   case LR:
+    opts->lr_given = true;
     return parse_float("--lr", value, 0, INFINITY, false, &c->lr);
   case MOMENTUM:
     opts->momentum_given = true;
     return parse_float("--momentum", value, 0, 1, false, &c->momentum);
   case WEIGHT_DECAY:
+    opts->weight_decay_given = true;
     return parse_float("--weight-decay", value, 0, INFINITY, false,
                        &c->weight_decay);
   case BETAS:
@@ -401,20 +480,10 @@ static bool check_options(options *opts, bool epochs_given) {
     error("--epochs and --steps exclude each other: give one");
     return false;
   }
-  bool sgd = c->optimizer == CNNC_OPTIMIZER_SGD;
-  if (!sgd && opts->momentum_given) {
-    error("--momentum is for --optimizer sgd; adam and adamw take --betas");
-    return false;
-  }
-  if (sgd && (opts->betas_given || opts->eps_given)) {
-    error("%s is for --optimizer adam or adamw",
-          opts->betas_given ? "--betas" : "--eps");
-    return false;
-  }
-  if (c->nesterov && !(sgd && c->momentum > 0)) {
-    error("--nesterov needs --optimizer sgd and a --momentum above 0");
-    return false;
-  }
+  (void)c;
+  if (opts->checkpoint_path && opts->resume_path &&
+      strcmp(opts->checkpoint_path, opts->resume_path) == 0)
+    return true; /* resuming and saving to one file is the usual case */
   return true;
 }
 
@@ -431,7 +500,10 @@ static int parse_args(int argc, char **argv, options *opts) {
   opts->config.eps = 1e-8f;
   opts->lr_groups = calloc((size_t)argc, sizeof(*opts->lr_groups));
   opts->inspect = calloc((size_t)argc, sizeof(*opts->inspect));
-  if (!opts->lr_groups || !opts->inspect) {
+  opts->unfreeze = calloc((size_t)argc, sizeof(*opts->unfreeze));
+  opts->use_plan = true;
+  opts->cache_memory_mb = 4096;
+  if (!opts->lr_groups || !opts->inspect || !opts->unfreeze) {
     error("out of memory");
     return 1;
   }
@@ -461,6 +533,10 @@ static int parse_args(int argc, char **argv, options *opts) {
     }
     if (strcmp(arg, "--no-shuffle") == 0) {
       opts->shuffle = false;
+      continue;
+    }
+    if (strcmp(arg, "--no-plan") == 0) {
+      opts->use_plan = false;
       continue;
     }
     if (strcmp(arg, "--quiet") == 0) {
@@ -497,6 +573,7 @@ static void free_options(options *opts) {
     free((char *)opts->lr_groups[i].group);
   free(opts->lr_groups);
   free(opts->inspect);
+  free(opts->unfreeze);
 }
 
 int main(int argc, char **argv) {

@@ -197,7 +197,7 @@ static bool check_output_dir(const char *path) {
   return true;
 }
 
-bool session_open(session *s, const options *opts) {
+bool session_open(session *s, options *opts) {
   memset(s, 0, sizeof(*s));
   s->opts = opts;
   char msg[1024];
@@ -207,7 +207,7 @@ bool session_open(session *s, const options *opts) {
     return false;
   }
   s->api = cnnc_loader_api(s->loaded);
-  if (!check_model(s))
+  if (!check_model(s) || !apply_plan(s, opts))
     return false;
 
   /* An impossible export is refused now, not after hours of training. */

@@ -253,11 +253,96 @@ int train(session *s) {
   rng r = {opts->config.seed};
   progress bar;
   progress_init(&bar, opts);
-  int64_t step = 0;
+  int64_t step = 0, first_epoch = 1;
   double final_loss = 0, final_accuracy = 0;
-  for (int64_t epoch = 1; epoch <= num_epochs; ++epoch) {
+
+  /* Unfreezing: every group must be one the library can train. */
+  for (int i = 0; i < opts->num_unfreeze; ++i) {
+    const unfreeze_at *u = &opts->unfreeze[i];
+    if (!api->set_trainable ||
+        api->set_trainable(s->model, u->group, 1) != CNNC_OK) {
+      error("--unfreeze-at %lld:%s: %s", (long long)u->epoch, u->group,
+            api->set_trainable ? api->last_error(s->model)
+                               : "the model cannot freeze groups at run time");
+      goto done;
+    }
+  }
+  if (opts->resume_path) {
+    checkpoint_info ci;
+    if (!checkpoint_load(s, opts->resume_path, &ci))
+      goto done;
+    if (ci.batch != batch || ci.samples != count ||
+        ci.seed != opts->config.seed || ci.shuffle != (int32_t)opts->shuffle) {
+      error("%s: saved with batch %lld, %lld samples, seed %llu%s; this run "
+            "has batch %lld, %lld samples, seed %llu%s: resume with the same "
+            "data and options",
+            opts->resume_path, (long long)ci.batch, (long long)ci.samples,
+            (unsigned long long)ci.seed, ci.shuffle ? "" : ", --no-shuffle",
+            (long long)batch, (long long)count,
+            (unsigned long long)opts->config.seed,
+            opts->shuffle ? "" : ", --no-shuffle");
+      goto done;
+    }
+    if (ci.step >= total_steps) {
+      error("%s: the checkpoint is at step %lld, this run ends at step %lld",
+            opts->resume_path, (long long)ci.step, (long long)total_steps);
+      goto done;
+    }
+    /* The orders of the epochs done, so the next one is the same. */
+    for (int64_t e = 1; e <= ci.epoch && opts->shuffle; ++e)
+      shuffle(order, count, &r);
+    first_epoch = ci.epoch + 1;
+    step = ci.step;
+    if (!opts->quiet) {
+      printf("resumed from %s after epoch %lld (step %lld)\n",
+             opts->resume_path, (long long)ci.epoch, (long long)ci.step);
+      fflush(stdout);
+    }
+  }
+  int32_t *trainable_now = calloc((size_t)opts->num_unfreeze + 1, 4);
+  if (!trainable_now) {
+    error("out of memory");
+    goto done;
+  }
+  for (int i = 0; i < opts->num_unfreeze; ++i)
+    trainable_now[i] = -1;
+  feature_cache cache;
+  memset(&cache, 0, sizeof cache);
+  float *features = NULL;
+  bool cache_stale = true;
+
+  for (int64_t epoch = first_epoch; epoch <= num_epochs; ++epoch) {
     if (opts->shuffle)
       shuffle(order, count, &r);
+    /* Gradual unfreezing: the groups of this epoch's phase. */
+    for (int i = 0; i < opts->num_unfreeze; ++i) {
+      const unfreeze_at *u = &opts->unfreeze[i];
+      int32_t want = epoch >= u->epoch;
+      if (trainable_now[i] == want)
+        continue;
+      if (api->set_trainable(s->model, u->group, want) != CNNC_OK) {
+        error("--unfreeze-at %lld:%s: %s", (long long)u->epoch, u->group,
+              api->last_error(s->model));
+        goto done_epochs;
+      }
+      if (want && trainable_now[i] >= 0 && !opts->quiet)
+        printf("epoch %lld: unfreezing %s\n", (long long)epoch, u->group);
+      trainable_now[i] = want;
+      cache_stale = true;
+    }
+    if (cache_stale) {
+      cache_stale = false;
+      int built = feature_cache_build(s, &cache, opts->quiet);
+      if (built < 0)
+        goto done_epochs;
+      free(features);
+      features = NULL;
+      if (built > 0 && !(features = malloc((size_t)batch * cache.sample_floats *
+                                           sizeof(float)))) {
+        error("out of memory for a batch of features");
+        goto done_epochs;
+      }
+    }
     int64_t epoch_steps = total_steps - step < steps_per_epoch
                               ? total_steps - step
                               : steps_per_epoch;
@@ -267,19 +352,28 @@ int train(session *s) {
     for (int64_t k = 0; k < epoch_steps; ++k) {
       int64_t first = k * batch;
       int64_t n = count - first < batch ? count - first : batch;
-      cnnc_dataset_gather_images(&s->train_images, order + first, n, opts->mean,
-                                 opts->std, images);
       cnnc_dataset_gather_labels(&s->train_labels, order + first, n, labels);
-      const void *inputs[1] = {images};
-      size_t input_bytes[1] = {(size_t)n * sample * sizeof(float)};
       float loss = NAN;
-      int status = api->train_step(s->model, n, inputs, input_bytes, labels,
-                                   (size_t)n * sizeof(int64_t), &loss);
+      int status;
+      if (cache.active) {
+        feature_cache_gather(&cache, order + first, n, features);
+        status = api->train_step_features(
+            s->model, n, features,
+            (size_t)n * cache.sample_floats * sizeof(float), labels,
+            (size_t)n * sizeof(int64_t), &loss);
+      } else {
+        cnnc_dataset_gather_images(&s->train_images, order + first, n,
+                                   opts->mean, opts->std, images);
+        const void *inputs[1] = {images};
+        size_t input_bytes[1] = {(size_t)n * sample * sizeof(float)};
+        status = api->train_step(s->model, n, inputs, input_bytes, labels,
+                                 (size_t)n * sizeof(int64_t), &loss);
+      }
       ++step;
       if (status != CNNC_OK || !isfinite(loss)) {
         progress_clear(&bar);
         exit_code = step_failed(s, step, status, loss);
-        goto done;
+        goto done_epochs;
       }
       loss_sum += (double)loss * (double)n;
       samples += n;
@@ -306,16 +400,25 @@ int train(session *s) {
       bool ok = evaluate(s, &eval, &result.test_accuracy);
       progress_clear(&bar);
       if (!ok)
-        goto done;
+        goto done_epochs;
     }
     progress_clear(&bar);
     result.seconds = now_seconds() - start_time;
     print_epoch(opts, &result);
     if (s->metrics && !write_metrics(s->metrics, opts->metrics_path, &result))
-      goto done;
+      goto done_epochs;
     final_loss = result.train_loss;
     final_accuracy = result.test_accuracy;
+    if (opts->checkpoint_path) {
+      checkpoint_info ci = {epoch, step,  opts->config.seed,
+                            batch, count, (int32_t)opts->shuffle};
+      if (!checkpoint_save(s, opts->checkpoint_path, &ci))
+        goto done_epochs;
+    }
   }
+  feature_cache_free(&cache);
+  free(features);
+  free(trainable_now);
 
   if (s->has_test)
     printf("final test accuracy: %.2f%%\n", 100.0 * final_accuracy);
@@ -325,6 +428,11 @@ int train(session *s) {
   if (opts->export_path && !export_onnx(s, ""))
     goto done;
   exit_code = 0;
+  goto done;
+done_epochs:
+  feature_cache_free(&cache);
+  free(features);
+  free(trainable_now);
 done:
   eval_free(&eval, s->num_outputs);
   free(order);

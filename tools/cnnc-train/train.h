@@ -36,6 +36,13 @@ typedef struct lr_group {
   float lr;
 } lr_group;
 
+typedef struct unfreeze_at {
+  const char *group;
+  int64_t epoch;
+} unfreeze_at;
+
+typedef enum cache_mode { CACHE_AUTO, CACHE_OFF, CACHE_FILE } cache_mode;
+
 typedef struct options {
   const char *model_path;
   const char *train_images, *train_labels;
@@ -55,8 +62,16 @@ typedef struct options {
   progress_mode progress;
   const char **inspect;
   int num_inspect;
-  /* Which options were given, for the checks between them. */
-  bool momentum_given, betas_given, eps_given;
+  unfreeze_at *unfreeze;
+  int num_unfreeze;
+  bool use_plan;               /* the library's plan (default: yes) */
+  const char *checkpoint_path; /* --checkpoint */
+  const char *resume_path;     /* --resume */
+  cache_mode cache;
+  int64_t cache_memory_mb; /* above it the feature cache goes to a file */
+  /* Which options were given, for the checks between them and the plan. */
+  bool momentum_given, betas_given, eps_given, optimizer_given, lr_given,
+      weight_decay_given, batch_given, epochs_given;
 } options;
 
 /*===-- Session -----------------------------------------------------------===*/
@@ -79,8 +94,43 @@ typedef struct session {
 
 /* Loads and checks everything, then creates and configures the model.
  * Prints the error and returns false on failure. */
-bool session_open(session *s, const options *opts);
+bool session_open(session *s, options *opts);
 void session_close(session *s);
+
+/* Applies the library's fine-tuning plan to the options the command line
+ * left open (optimizer, learning rates, epochs, batch, unfreezing). */
+bool apply_plan(session *s, options *opts);
+
+/* Checkpoints (checkpoint.c): the model's training state plus the loop's
+ * position, versioned, checksummed, written atomically. */
+typedef struct checkpoint_info {
+  int64_t epoch; /* epochs completed */
+  int64_t step;  /* steps completed */
+  uint64_t seed;
+  int64_t batch;
+  int64_t samples; /* training samples */
+  int32_t shuffle;
+} checkpoint_info;
+
+bool checkpoint_save(session *s, const char *path, const checkpoint_info *ci);
+bool checkpoint_load(session *s, const char *path, checkpoint_info *ci);
+
+/* The feature cache (features.c). */
+typedef struct feature_cache {
+  bool active;
+  cnnc_tensor_info info;
+  float *data;
+  size_t bytes, sample_floats;
+  bool mapped;
+} feature_cache;
+
+/* Computes the frozen prefix's features of every training sample when the
+ * model's current phase allows it: 1 built, 0 not possible (or off), -1
+ * error (printed). */
+int feature_cache_build(session *s, feature_cache *c, bool quiet);
+void feature_cache_gather(const feature_cache *c, const int64_t *indices,
+                          int64_t n, float *out);
+void feature_cache_free(feature_cache *c);
 
 /* Trains as the options say; returns the exit status. */
 int train(session *s);

@@ -106,6 +106,12 @@ cl::opt<unsigned> optLevel("O", cl::Prefix,
 cl::list<std::string> freezePrefixes(
     "freeze", cl::desc("Freeze parameters whose name starts with PREFIX"),
     cl::value_desc("PREFIX"), cl::ZeroOrMore, cl::cat(cnncCategory));
+cl::list<std::string> unfreezeAt(
+    "unfreeze-at",
+    cl::desc("With --train: parameters with this name prefix (or group) are "
+             "frozen until epoch EPOCH of the plan (1-based); the library "
+             "holds a training graph per phase"),
+    cl::value_desc("EPOCH:PREFIX"), cl::ZeroOrMore, cl::cat(cnncCategory));
 cl::opt<bool> train("train",
                     cl::desc("Also compile a training step (forward, loss, "
                              "backward) into the library"),
@@ -269,7 +275,47 @@ int main(int argc, char **argv) {
     PassManager pm(&context);
     cnnc::GraphPipelineOptions options;
     options.optLevel = optLevel;
-    options.freezePrefixes.assign(freezePrefixes.begin(), freezePrefixes.end());
+    // A prefix unfrozen at an epoch is frozen only until then.
+    llvm::StringMap<int64_t> unfreeze;
+    for (const std::string &spec : unfreezeAt) {
+      auto [epochText, prefix] = StringRef(spec).split(':');
+      int64_t epoch = 0;
+      if (prefix.empty() || epochText.getAsInteger(10, epoch) || epoch < 1 ||
+          epoch > 1000000) {
+        llvm::errs() << "cnnc: error: --unfreeze-at expects EPOCH:PREFIX with "
+                        "EPOCH >= 1, got '"
+                     << spec << "'\n";
+        return 1;
+      }
+      if (!train) {
+        llvm::errs() << "cnnc: error: --unfreeze-at needs --train\n";
+        return 1;
+      }
+      bool matched = false;
+      module->walk([&](cnnc::cnn::ParamOp param) {
+        auto group = param.getGroupAttr();
+        matched |= param.getName().startswith(prefix) ||
+                   (group && group.getValue() == prefix);
+      });
+      if (!matched) {
+        llvm::errs() << "cnnc: error: --unfreeze-at prefix '" << prefix
+                     << "' matches no parameter or group of the model\n";
+        return 1;
+      }
+      unfreeze[prefix] = epoch;
+    }
+    if (!unfreeze.empty()) {
+      SmallVector<NamedAttribute> entries;
+      for (auto &entry : unfreeze)
+        entries.push_back(NamedAttribute(
+            StringAttr::get(&context, entry.getKey()),
+            IntegerAttr::get(IntegerType::get(&context, 64), entry.second)));
+      (*module)->setAttr("cnn.unfreeze_at",
+                         DictionaryAttr::get(&context, entries));
+    }
+    for (const std::string &prefix : freezePrefixes)
+      if (!unfreeze.count(prefix))
+        options.freezePrefixes.push_back(prefix);
     options.training = train;
     options.loss = lossKind;
     if (options.loss.empty()) {

@@ -20,6 +20,7 @@ std::unique_ptr<mlir::Pass> createFuseOpsPass();
 std::unique_ptr<mlir::Pass> createFuseOpsPass(bool remarks, bool training);
 
 std::unique_ptr<mlir::Pass> createDeriveTrainingPass();
+std::unique_ptr<mlir::Pass> createSplitFrozenPrefixPass();
 std::unique_ptr<mlir::Pass> createDeriveTrainingPass(const std::string &loss);
 
 #define GEN_PASS_REGISTRATION

@@ -79,4 +79,19 @@ def DeriveTraining : Pass<"cnn-derive-training", "mlir::ModuleOp"> {
   ];
 }
 
+def SplitFrozenPrefix : Pass<"cnn-split-frozen-prefix", "mlir::ModuleOp"> {
+  let summary = "Outline a training step's frozen prefix for the feature cache";
+  let description = [{
+    For every training step (`cnn.train_step`) whose trainable layers all
+    read one tensor computed from the inputs by frozen layers only (no
+    trainable parameter, no dropout), adds `@<step>_features(inputs) ->
+    features` (the frozen prefix) and `@<step>_head(features, labels)` (the
+    rest, with the step's results), and links them from the step with
+    `cnn.features` and `cnn.head`. The runtime then computes the features
+    once per sample and trains the head on them. When the prefix cannot be
+    cached, the step gets `cnn.no_cache = "<why>"`.
+  }];
+  let constructor = "cnnc::cnn::createSplitFrozenPrefixPass()";
+}
+
 #endif // CNNC_TRANSFORMS_PASSES_TD

@@ -25,7 +25,7 @@
 extern "C" {
 #endif
 
-#define CNNC_ABI_VERSION 2
+#define CNNC_ABI_VERSION 3
 #define CNNC_MAX_RANK 8
 
 typedef enum cnnc_status {
@@ -82,6 +82,26 @@ typedef struct cnnc_param_info {
   int32_t is_buffer;
 } cnnc_param_info;
 
+/* The fine-tuning plan compiled into the library (a DSL `train { }` block,
+ * or `cnnc --unfreeze-at` for ONNX models); cnnc-train uses it by default.
+ * Per group: its learning rate (< 0: the base rate) and the epoch (1-based)
+ * it is unfrozen at (0: trains from the start). `name` is a parameter group
+ * or a parameter name prefix, as set_trainable and set_learning_rate take. */
+typedef struct cnnc_plan_group {
+  const char *name;
+  float lr;
+  int32_t unfreeze_epoch;
+} cnnc_plan_group;
+
+typedef struct cnnc_train_plan {
+  const char *loss;         /* "cross_entropy" or "mse" */
+  int32_t has_optimizer;    /* 0: only groups/unfreezing were given */
+  cnnc_train_config config; /* optimizer settings (seed 0) */
+  int32_t epochs, batch;    /* 0: not given */
+  int32_t num_groups;
+  const cnnc_plan_group *groups;
+} cnnc_train_plan;
+
 /* The function table returned by cnnc_model_entry(). */
 typedef struct cnnc_model_api {
   int32_t abi_version; /* CNNC_ABI_VERSION */
@@ -125,6 +145,38 @@ typedef struct cnnc_model_api {
   /* Original ONNX file the library was compiled from (for export of the
    * trained weights), or NULL/0 for DSL models. */
   void (*source_onnx)(const void **data, size_t *size);
+
+  /* --- ABI 3: transfer learning ------------------------------------------
+   * Freezes (trainable = 0) or unfreezes the parameters of a group (or with
+   * a name prefix) at run time. The library holds a training graph per
+   * phase of its plan and picks, per step, the one that computes the fewest
+   * gradients covering the trainable parameters; parameters that are frozen
+   * at run time are not updated (as PyTorch with requires_grad = False).
+   * Unfreezing a parameter frozen at compile time is an error. */
+  int (*set_trainable)(cnnc_model *model, const char *group, int32_t trainable);
+  /* NULL when the library was compiled without a plan. */
+  const cnnc_train_plan *(*train_plan)(void);
+  /* Feature cache. When every trainable parameter comes after a frozen
+   * prefix whose output is one tensor (and no dropout precedes it),
+   * feature_info describes that tensor and returns CNNC_OK; otherwise
+   * CNNC_ERROR_UNSUPPORTED with the reason in last_error. compute_features
+   * runs the frozen prefix; train_step_features is train_step on features
+   * (the same loss and update as train_step on the inputs). */
+  int (*feature_info)(cnnc_model *model, cnnc_tensor_info *out);
+  int (*compute_features)(cnnc_model *model, int64_t batch,
+                          const void *const *inputs, const size_t *input_bytes,
+                          void *features, size_t feature_bytes);
+  int (*train_step_features)(cnnc_model *model, int64_t batch,
+                             const void *features, size_t feature_bytes,
+                             const void *labels, size_t label_bytes,
+                             float *loss);
+  /* The whole training state (parameters, optimizer moments and steps,
+   * learning rates, frozen flags, generator state) as a versioned byte
+   * string: save_state with data == NULL sets *bytes to the size needed.
+   * load_state validates everything (model, names, shapes, sizes) before it
+   * changes anything; after it, training continues exactly. */
+  int (*save_state)(cnnc_model *model, void *data, size_t *bytes);
+  int (*load_state)(cnnc_model *model, const void *data, size_t bytes);
 } cnnc_model_api;
 
 /* Exported by every model library (unprefixed, for dlopen + dlsym). */

@@ -64,15 +64,39 @@ typedef struct cnnc_rt_param {
   int32_t buffer; /* a PARAM buffer of the inference graph */
 } cnnc_rt_param;
 
+/* One training graph: a phase of the plan (the parameters it trains). */
+typedef struct cnnc_rt_phase {
+  int32_t first_epoch; /* the plan's epoch it starts at (0: no plan) */
+  /* inputs are the model's inputs then the labels; output 0 is the loss,
+   * output k + 1 the gradient of parameter grad_params[k], then output
+   * update_outputs[u] the new value of parameter update_params[u]
+   * (BatchNorm running statistics). */
+  cnnc_rt_graph step;
+  int32_t num_grads;
+  const int32_t *grad_params;
+  int32_t num_updates;
+  const int32_t *update_params;
+  const int32_t *update_outputs;
+  /* Parameters this phase folded into constants at their compiled values:
+   * once one of them holds other values (set_param, load_state), the phase
+   * is not used. */
+  int32_t num_baked;
+  const int32_t *baked_params;
+  /* Feature cache (NULL: not possible): `features` maps the inputs to the
+   * frozen prefix's output; `head` takes it and the labels and has the
+   * outputs of `step`. */
+  const cnnc_rt_graph *features;
+  const cnnc_rt_graph *head;
+  const char *no_cache_reason;
+} cnnc_rt_phase;
+
 typedef struct cnnc_rt_model {
   const char *name;
   cnnc_rt_graph inference;
-  /* Training graph (NULL unless compiled with --train): inputs are the
-   * model's inputs then the labels; output 0 is the loss, output k + 1 the
-   * gradient of parameter grad_params[k]. */
-  const cnnc_rt_graph *training;
-  int32_t num_grads;
-  const int32_t *grad_params;
+  /* Training graphs (none unless compiled with --train), the last one
+   * training every parameter that is not frozen at compile time. */
+  int32_t num_phases;
+  const cnnc_rt_phase *phases;
   const unsigned char *weights;
   uint64_t weights_size;
   int32_t num_params;
@@ -80,11 +104,7 @@ typedef struct cnnc_rt_model {
   /* Byte offset of the dropout generator state [seed, step] (int64) in the
    * weights, or -1 when the model has no training-mode dropout. */
   int64_t rng_offset;
-  /* After a step with a finite loss, training output update_outputs[k]
-   * replaces parameter update_params[k] (BatchNorm's running statistics). */
-  int32_t num_updates;
-  const int32_t *update_params;
-  const int32_t *update_outputs;
+  const cnnc_train_plan *plan; /* NULL: none */
 } cnnc_rt_model;
 
 int cnnc_rt_create(const cnnc_rt_model *model, cnnc_model **out);
@@ -109,6 +129,19 @@ int cnnc_rt_train_step(cnnc_model *instance, int64_t batch,
                        const void *labels, size_t label_bytes, float *loss);
 int cnnc_rt_set_learning_rate(cnnc_model *instance, const char *group,
                               float lr);
+int cnnc_rt_set_trainable(cnnc_model *instance, const char *group,
+                          int32_t trainable);
+int cnnc_rt_feature_info(cnnc_model *instance, cnnc_tensor_info *out);
+int cnnc_rt_compute_features(cnnc_model *instance, int64_t batch,
+                             const void *const *inputs,
+                             const size_t *input_bytes, void *features,
+                             size_t feature_bytes);
+int cnnc_rt_train_step_features(cnnc_model *instance, int64_t batch,
+                                const void *features, size_t feature_bytes,
+                                const void *labels, size_t label_bytes,
+                                float *loss);
+int cnnc_rt_save_state(cnnc_model *instance, void *data, size_t *bytes);
+int cnnc_rt_load_state(cnnc_model *instance, const void *data, size_t bytes);
 
 #ifdef __cplusplus
 }
