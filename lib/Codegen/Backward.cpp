@@ -293,6 +293,21 @@ cnnc::codegen::lowerBackward(mlir::Operation *op,
     std::vector<int64_t> axes;
     for (mlir::Attribute a : g.getAxes())
       axes.push_back(a.cast<mlir::IntegerAttr>().getInt());
+    // Every axis but the channels (bias gradients): the per-channel sum
+    // with its own schedule.
+    std::vector<int64_t> allButChannels = {0};
+    for (int i = 2; i < in.rank(); ++i)
+      allButChannels.push_back(i);
+    if (in.rank() >= 2 && parts.shape.size() == 1 && axes == allButChannels) {
+      Func total = channelSum(
+          "channel_sum", in,
+          [&](const std::vector<Expr> &i) { return at(in.func, i); }, parts);
+      Var ch("ch");
+      Func out("reduce_sum");
+      out(ch) = total(ch);
+      parts.output = out;
+      return parts;
+    }
     Region region;
     for (int64_t a : axes)
       region.push_back(Range(0, in.extent((int)a)));

@@ -70,6 +70,10 @@ cnnc::codegen::lowerOp(mlir::Operation *op, llvm::ArrayRef<TensorFunc> operands,
             cnn::Pool2dBackwardOp, cnn::ReduceSumOp, cnn::DropoutTrainOp,
             cnn::DropoutTrainGradOp>(
           [&](auto) { return lowerBackward(op, operands); })
+      .Case<cnn::BatchNormStatsOp, cnn::BatchNormTrainOp,
+            cnn::BatchNormRunningUpdateOp, cnn::BatchNormTrainGradScaleOp,
+            cnn::BatchNormTrainGradInputOp>(
+          [&](auto) { return lowerBatchNormTraining(op, operands); })
       .Default(
           [&](mlir::Operation *) { return lowerElementwise(op, operands); });
 }
@@ -301,6 +305,54 @@ static void scheduleWeightGrad(KernelParts &p, const LoweringContext &ctx) {
   }
 }
 
+/// Per-channel sums: one task per channel. Along a spatial row the sum
+/// runs in vector lanes (rfactor), reduced once per channel; a [N, C]
+/// tensor has its channels innermost, so its lanes run across channels.
+static void scheduleChannelReduction(KernelParts &p,
+                                     const LoweringContext &ctx) {
+  for (ChannelSum &s : p.channelSums) {
+    Func f = s.func;
+    Var ch = f.args()[0];
+    f.compute_root();
+    // Rows shorter than half a vector waste most lanes: go across channels.
+    if (s.rowExtent >= ctx.vectorWidth() / 2) {
+      int vec = evenVector(s.rowExtent, ctx.vectorWidth());
+      RVar ro("ro"), ri("ri");
+      Var lane("lane");
+      f.update().split(s.r.x, ro, ri, vec, TailStrategy::GuardWithIf);
+      Func partial = f.update().rfactor(ri, lane);
+      f.update().parallel(ch);
+      partial.compute_at(f, ch).vectorize(lane);
+      std::vector<VarOrRVar> order = {lane, ro};
+      for (int i = 1; i < s.r.dimensions(); ++i)
+        order.push_back(s.r[i]);
+      partial.update().reorder(order).vectorize(lane);
+      continue;
+    }
+    // Lanes across channels: a divisor of the channel count, since a
+    // ShiftInwards tail would add twice, and Halide 14 dropped the channel
+    // offset of a GuardWithIf split of this update (all tasks summed the
+    // first channels) when its term read another per-channel Func.
+    int vec = channelBlock(s.channels, ctx.vectorWidth());
+    if (vec < 2) {
+      f.update().parallel(ch);
+      continue;
+    }
+    Var co("co"), ci("ci");
+    f.vectorize(ch, vec);
+    std::vector<VarOrRVar> order = {ci};
+    for (int i = 0; i < s.r.dimensions(); ++i)
+      order.push_back(s.r[i]);
+    order.push_back(co);
+    f.update().split(ch, co, ci, vec).reorder(order).vectorize(ci).parallel(co);
+  }
+  // The output is a few values per channel.
+  std::vector<Var> args = p.output.args();
+  int vec = fitVector(p.shape.empty() ? 1 : p.shape.back(), ctx.vectorWidth());
+  if (!args.empty() && vec > 1)
+    p.output.vectorize(args[0], vec, TailStrategy::GuardWithIf);
+}
+
 /// GPU: one thread per output element (16 x 16 tiles over the two
 /// innermost dims); reductions run in the thread's registers; stages that
 /// other threads read (padding, per-channel or per-row statistics) are
@@ -324,6 +376,12 @@ static void scheduleGpu(KernelParts &p) {
     }
   };
   tile(out);
+  // Per-channel sums: one thread per channel runs the whole sum.
+  for (ChannelSum &s : p.channelSums) {
+    Var ch = s.func.args()[0], co("gco"), ci("gci");
+    s.func.compute_root().gpu_tile(ch, co, ci, 64, TailStrategy::GuardWithIf);
+    s.func.update().gpu_tile(ch, co, ci, 64, TailStrategy::GuardWithIf);
+  }
   if (p.hasReduction) {
     if (p.family == KernelParts::Family::Elementwise ||
         p.family == KernelParts::Family::Reduction ||
@@ -355,6 +413,8 @@ void cnnc::codegen::scheduleKernel(KernelParts &parts,
     return scheduleDense(parts, ctx);
   case KernelParts::Family::WeightGrad:
     return scheduleWeightGrad(parts, ctx);
+  case KernelParts::Family::ChannelReduction:
+    return scheduleChannelReduction(parts, ctx);
   case KernelParts::Family::Scatter:
   case KernelParts::Family::Pool:
   case KernelParts::Family::Elementwise:

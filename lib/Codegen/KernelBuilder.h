@@ -19,6 +19,7 @@
 
 #include <Halide.h>
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -40,6 +41,18 @@ struct TensorFunc {
   }
 };
 
+/// A sum per channel (axis 1) over every other axis of a rank >= 2 tensor:
+/// BatchNorm's batch statistics and the gradients of its parameters.
+struct ChannelSum {
+  Halide::Func func; ///< func(ch): zero, then one update over `r`
+  Halide::RDom r;    ///< innermost tensor axis first, channel left out
+  /// Static extent of r.x when it is a spatial axis (lanes run along it), 0
+  /// when the channel is the innermost axis (a [N, C] tensor: lanes run
+  /// across channels).
+  int64_t rowExtent = 0;
+  int64_t channels = 0;
+};
+
 /// What the family schedules need besides the output.
 struct KernelParts {
   enum class Family {
@@ -51,7 +64,9 @@ struct KernelParts {
     /// Gradients w.r.t. weights: a small output, a reduction over the batch.
     WeightGrad,
     /// Scatter-style updates (pooling backward).
-    Scatter
+    Scatter,
+    /// Per-channel sums (`channelSums`) feeding a small output.
+    ChannelReduction
   } family;
   Halide::Func output;
   /// Conv: the reduction; Dense: the product; Reduction: the reduction.
@@ -69,6 +84,8 @@ struct KernelParts {
   llvm::SmallVector<int64_t, 4> shape;
   /// Conv: output channels; Dense: reduction length.
   int64_t channels = 0, reductionSize = 0;
+  /// ChannelReduction: each computed once, before the output.
+  std::vector<ChannelSum> channelSums;
 };
 
 struct LoweringContext {
@@ -103,6 +120,20 @@ mlir::FailureOr<KernelParts>
 lowerElementwise(mlir::Operation *op, llvm::ArrayRef<TensorFunc> operands);
 mlir::FailureOr<KernelParts> lowerBackward(mlir::Operation *op,
                                            llvm::ArrayRef<TensorFunc> operands);
+mlir::FailureOr<KernelParts>
+lowerBatchNormTraining(mlir::Operation *op,
+                       llvm::ArrayRef<TensorFunc> operands);
+
+/// Defines `sum(ch) = sum of term(index)` over every axis of a tensor shaped
+/// like `like` but axis 1 (`term` gets the row-major index, whose entry 1
+/// is `ch`), and records it in `parts` for the ChannelReduction schedule.
+Halide::Func channelSum(
+    const std::string &name, const TensorFunc &like,
+    const std::function<Halide::Expr(const std::vector<Halide::Expr> &)> &term,
+    KernelParts &parts);
+
+/// Number of elements per channel of `t` (every axis but 1), as a float.
+Halide::Expr elementsPerChannel(const TensorFunc &t);
 
 void scheduleKernel(KernelParts &parts, const LoweringContext &ctx);
 

@@ -2,7 +2,9 @@
 //
 // Builds `train_step` from `main`: the forward ops are cloned, a loss is put
 // on the output, and gradients are propagated in reverse order. Only values
-// that depend on a trainable parameter get gradients.
+// that depend on a trainable parameter get gradients. A BatchNorm whose
+// affine trains uses the batch's statistics, and the new running statistics
+// are extra results (`cnn.update_of`).
 //
 //===----------------------------------------------------------------------===//
 #include "PassDetail.h"
@@ -209,9 +211,34 @@ LogicalResult GradientBuilder::backward(Operation *op, Value dy) {
     return success();
   }
 
+  if (auto bn = dyn_cast<BatchNormTrainOp>(op)) {
+    // The batch statistics depend on x: its gradient goes through them too,
+    // which needs both parameter gradients (sum(dy * xhat) and sum(dy)).
+    Value x = bn.getInput(), scale = bn.getScale(), bias = bn.getBias();
+    int64_t rank = x.getType().cast<ShapedType>().getRank();
+    SmallVector<int64_t> axes = {0};
+    for (int64_t i = 2; i < rank; ++i)
+      axes.push_back(i);
+    Value dScale, dBias;
+    if (needs(bias) || needs(x))
+      dBias = b.create<ReduceSumOp>(loc, bias.getType(), dy, i64Array(b, axes));
+    if (needs(scale) || needs(x))
+      dScale = b.create<BatchNormTrainGradScaleOp>(loc, dy, x, bn.getStats(),
+                                                   bn.getEpsilonAttr());
+    if (needs(scale))
+      accumulate(scale, dScale);
+    if (needs(bias))
+      accumulate(bias, dBias);
+    if (needs(x))
+      accumulate(x, b.create<BatchNormTrainGradInputOp>(
+                        loc, dy, x, bn.getStats(), scale, dScale, dBias,
+                        bn.getEpsilonAttr()));
+    return success();
+  }
+
   if (auto bn = dyn_cast<BatchNormOp>(op)) {
-    // Only a frozen BatchNorm (constant statistics and affine) is supported:
-    // it is a per-channel scale on the gradient.
+    // A frozen BatchNorm (constant statistics and affine; one that trains
+    // became cnn.batch_norm_train) is a per-channel scale on the gradient.
     auto values = [&](Value v) -> Optional<std::vector<float>> {
       auto param = v.getDefiningOp<ParamOp>();
       if (!param || needs(v) || !param.getValueAttr())
@@ -224,8 +251,8 @@ LogicalResult GradientBuilder::backward(Operation *op, Value dy) {
     };
     auto gamma = values(bn.getScale()), var = values(bn.getVariance());
     if (!gamma || !var || needs(bn.getBias()))
-      return unsupported("BatchNorm with trainable parameters (train-mode "
-                         "BatchNorm is not implemented yet; freeze it)");
+      return unsupported("frozen BatchNorm whose scale or variance has no "
+                         "constant value");
     auto xType = bn.getInput().getType().cast<ShapedType>();
     int64_t c = xType.getShape()[1];
     std::vector<float> s(c);
@@ -244,6 +271,66 @@ LogicalResult GradientBuilder::backward(Operation *op, Value dy) {
 
   return unsupported("no derivative for '" +
                      op->getName().getStringRef().str() + "' yet");
+}
+
+/// A BatchNorm whose scale or bias trains normalizes with the statistics of
+/// the batch and updates its running statistics (PyTorch's train mode); one
+/// whose affine is frozen keeps the inference form (constant statistics).
+/// The parameters are looked up in `map`: their copies in the training step
+/// are what trains.
+static bool trainsWithBatchStatistics(BatchNormOp bn,
+                                      BlockAndValueMapping &map) {
+  auto trainable = [&](Value v) {
+    auto param = map.lookupOrDefault(v).getDefiningOp<ParamOp>();
+    return param && !param.getFrozen() && !param.getBuffer();
+  };
+  return trainable(bn.getScale()) || trainable(bn.getBias());
+}
+
+/// A running statistic's new value, and the parameter it replaces after a
+/// successful step.
+struct StateUpdate {
+  Value value;
+  StringRef param;
+};
+
+/// Emits the train-mode form of `bn` (statistics, normalization, running
+/// updates) at the builder's insertion point.
+static LogicalResult
+emitTrainModeBatchNorm(OpBuilder &b, BatchNormOp bn, BlockAndValueMapping &map,
+                       SmallVectorImpl<Operation *> &ops,
+                       SmallVectorImpl<StateUpdate> &updates) {
+  Location loc = bn.getLoc();
+  Value x = map.lookup(bn.getInput());
+  auto stats = b.create<BatchNormStatsOp>(loc, x);
+  auto y = b.create<BatchNormTrainOp>(
+      loc, x, stats, map.lookup(bn.getScale()), map.lookup(bn.getBias()),
+      b.getF32FloatAttr(bn.getEpsilon().convertToFloat()));
+  map.map(bn.getResult(), y.getResult());
+  ops.push_back(stats);
+  ops.push_back(y);
+  std::pair<Value, StringRef> running[] = {{bn.getMean(), "mean"},
+                                           {bn.getVariance(), "variance"}};
+  for (auto [value, statistic] : running) {
+    auto param = map.lookupOrDefault(value).getDefiningOp<ParamOp>();
+    if (!param)
+      return bn.emitError("a BatchNorm that trains needs its running ")
+             << statistic << " as a parameter";
+    if (param.getFrozen())
+      continue; // frozen statistics keep their value
+    if (llvm::any_of(updates, [&](const StateUpdate &u) {
+          return u.param == param.getName();
+        }))
+      return bn.emitError("running statistic '")
+             << param.getName() << "' is shared by two BatchNorms that train";
+    auto update = b.create<BatchNormRunningUpdateOp>(
+        loc, param.getResult(), stats, x,
+        b.getF32FloatAttr(bn.getMomentum().convertToFloat()),
+        b.getStringAttr(statistic));
+    ops.push_back(update);
+    updates.push_back({update.getResult(), param.getName()});
+  }
+  return success();
 }
 
 struct DeriveTrainingPass : public DeriveTrainingBase<DeriveTrainingPass> {
@@ -342,9 +429,16 @@ struct DeriveTrainingPass : public DeriveTrainingBase<DeriveTrainingPass> {
     // [seed, step] is a hidden parameter (not exposed, not exported).
     Value rng;
     int64_t salt = 0;
+    SmallVector<StateUpdate> updates;
     for (Operation &op : main.getBody().front()) {
       if (auto ret = dyn_cast<ReturnOp>(op)) {
         output = map.lookup(ret.getOperand(0));
+        continue;
+      }
+      auto bn = dyn_cast<BatchNormOp>(op);
+      if (bn && trainsWithBatchStatistics(bn, map)) {
+        if (failed(emitTrainModeBatchNorm(b, bn, map, forward, updates)))
+          return fn.erase(), FuncOp();
         continue;
       }
       if (auto dropout = dyn_cast<DropoutOp>(op)) {
@@ -395,8 +489,11 @@ struct DeriveTrainingPass : public DeriveTrainingBase<DeriveTrainingPass> {
     // The frozen prefix ends where a value no gradient flows into feeds one
     // that trains: mark those ops, so the boundary shows in the IR (the
     // feature cache of transfer learning starts there).
+    // (Batch statistics are recomputed from the boundary value by the part
+    // that trains: they are not a boundary of their own.)
     for (Operation *op : forward) {
-      if (isa<ParamOp, cnnc::cnn::ConstantOp>(op) || op->getNumResults() != 1 ||
+      if (isa<ParamOp, cnnc::cnn::ConstantOp, BatchNormStatsOp>(op) ||
+          op->getNumResults() != 1 ||
           grads.needsGrad.contains(op->getResult(0)))
         continue;
       for (Operation *user : op->getResult(0).getUsers())
@@ -447,11 +544,20 @@ struct DeriveTrainingPass : public DeriveTrainingBase<DeriveTrainingPass> {
       resultTypes.push_back(g->second.getType());
       names.push_back(param.getName());
     }
+    // Then the new running statistics, which the runtime copies into their
+    // parameters after a step whose loss is finite.
+    for (const StateUpdate &u : updates) {
+      results.push_back(u.value);
+      resultTypes.push_back(u.value.getType());
+    }
     b.create<ReturnOp>(main.getLoc(), results);
     fn.setType(b.getFunctionType(inputs, resultTypes));
     fn.setResultAttr(0, "cnn.name", b.getStringAttr("loss"));
     for (unsigned i = 0; i < names.size(); ++i)
       fn.setResultAttr(i + 1, "cnn.grad_of", b.getStringAttr(names[i]));
+    for (unsigned i = 0; i < updates.size(); ++i)
+      fn.setResultAttr(1 + names.size() + i, "cnn.update_of",
+                       b.getStringAttr(updates[i].param));
     return fn;
   }
 };

@@ -62,8 +62,11 @@ struct SplitFrozenPrefixPass
           varying.insert(param.getResult());
         continue;
       }
-      bool anyVarying = llvm::any_of(
-          op.getOperands(), [&](Value v) { return varying.contains(v); });
+      // Batch statistics mix the samples of a batch: never cached.
+      bool anyVarying = isa<BatchNormStatsOp>(op) ||
+                        llvm::any_of(op.getOperands(), [&](Value v) {
+                          return varying.contains(v);
+                        });
       bool anyPrefix = llvm::any_of(
           op.getOperands(), [&](Value v) { return prefix.contains(v); });
       for (Value r : op.getResults()) {

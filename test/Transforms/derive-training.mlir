@@ -86,6 +86,102 @@ func @main(%x: tensor<?x4xf32>) -> tensor<?x2xf32> {
 
 // -----
 
+// A BatchNorm whose affine trains normalizes with the batch's statistics
+// (PyTorch's train mode); its new running statistics are extra results.
+// Behind a frozen convolution no input gradient is computed, and the
+// boundary of the frozen prefix is the convolution, not the statistics.
+// CHECK-LABEL: func @train_step
+// CHECK-SAME: tensor<4xf32> {cnn.grad_of = "bn.weight"}, tensor<4xf32> {cnn.grad_of = "bn.bias"}, tensor<3x64xf32> {cnn.grad_of = "fc.weight"}
+// CHECK-SAME: tensor<4xf32> {cnn.update_of = "bn.running_mean"}, tensor<4xf32> {cnn.update_of = "bn.running_var"})
+// CHECK: %[[C:.*]] = cnn.conv2d {{.*}}cnn.frozen_boundary
+// CHECK: %[[G:.*]] = cnn.param "bn.weight"
+// CHECK: %[[B:.*]] = cnn.param "bn.bias"
+// CHECK: %[[M:.*]] = cnn.param "bn.running_mean"
+// CHECK: %[[V:.*]] = cnn.param "bn.running_var"
+// CHECK: %[[S:.*]] = cnn.batch_norm_stats %[[C]] :
+// CHECK: %[[Y:.*]] = cnn.batch_norm_train %[[C]], %[[S]], %[[G]], %[[B]] {epsilon = 1.000000e-03 : f32}
+// ONNX's momentum (PyTorch's 0.1):
+// CHECK: %[[NM:.*]] = cnn.batch_norm_running_update %[[M]], %[[S]], %[[C]] {momentum = 0.899999976 : f32, statistic = "mean"}
+// CHECK: %[[NV:.*]] = cnn.batch_norm_running_update %[[V]], %[[S]], %[[C]] {momentum = 0.899999976 : f32, statistic = "variance"}
+// CHECK-NOT: cnn.batch_norm %
+// CHECK: %[[DA:.*]] = cnn.activation_grad
+// CHECK: %[[DB:.*]] = cnn.reduce_sum %[[DA]] {axes = [0, 2, 3]}
+// CHECK: %[[DG:.*]] = cnn.batch_norm_train_grad_scale %[[DA]], %[[C]], %[[S]] {epsilon = 1.000000e-03 : f32}
+// CHECK-NOT: cnn.batch_norm_train_grad_input
+// CHECK: return %{{.*}}, %[[DG]], %[[DB]], %{{.*}}, %[[NM]], %[[NV]] :
+func @main(%x: tensor<?x1x6x6xf32>) -> tensor<?x3xf32> {
+  %cw = cnn.param "conv.weight" frozen {init = "kaiming_uniform"} : tensor<4x1x3x3xf32>
+  %c = cnn.conv2d %x, %cw : (tensor<?x1x6x6xf32>, tensor<4x1x3x3xf32>) -> tensor<?x4x4x4xf32>
+  %g = cnn.param "bn.weight" {init = "ones"} : tensor<4xf32>
+  %be = cnn.param "bn.bias" {init = "zeros"} : tensor<4xf32>
+  %m = cnn.param "bn.running_mean" {buffer, init = "zeros"} : tensor<4xf32>
+  %v = cnn.param "bn.running_var" {buffer, init = "ones"} : tensor<4xf32>
+  %y = cnn.batch_norm %c, %g, %be, %m, %v {epsilon = 1.0e-03 : f32, momentum = 0.9 : f32} : (tensor<?x4x4x4xf32>, tensor<4xf32>, tensor<4xf32>, tensor<4xf32>, tensor<4xf32>) -> tensor<?x4x4x4xf32>
+  %r = cnn.relu %y : tensor<?x4x4x4xf32>
+  %f = cnn.flatten %r {axis = 1} : (tensor<?x4x4x4xf32>) -> tensor<?x64xf32>
+  %w = cnn.param "fc.weight" {init = "kaiming_uniform"} : tensor<3x64xf32>
+  %o = cnn.gemm %f, %w {transB = true} : (tensor<?x64xf32>, tensor<3x64xf32>) -> tensor<?x3xf32>
+  return %o : tensor<?x3xf32>
+}
+
+// -----
+
+// BatchNorm1d after a Linear layer that trains: the input gradient goes
+// through the batch statistics (both parameter gradients feed it).
+// CHECK-LABEL: func @train_step
+// CHECK: %[[H:.*]] = cnn.gemm
+// CHECK: %[[S:.*]] = cnn.batch_norm_stats %[[H]] : (tensor<?x4xf32>) -> tensor<2x4xf32>
+// CHECK: %[[DB:.*]] = cnn.reduce_sum %[[DY:.*]] {axes = [0]}
+// CHECK: %[[DG:.*]] = cnn.batch_norm_train_grad_scale %[[DY]], %[[H]], %[[S]]
+// CHECK: %[[DX:.*]] = cnn.batch_norm_train_grad_input %[[DY]], %[[H]], %[[S]], %{{.*}}, %[[DG]], %[[DB]]
+// CHECK: cnn.gemm %[[DX]], %{{.*}} {{{.*}}transA = true
+func @main(%x: tensor<?x6xf32>) -> tensor<?x4xf32> {
+  %w = cnn.param "fc.weight" {init = "kaiming_uniform"} : tensor<4x6xf32>
+  %h = cnn.gemm %x, %w {transB = true} : (tensor<?x6xf32>, tensor<4x6xf32>) -> tensor<?x4xf32>
+  %g = cnn.param "bn.weight" frozen {init = "ones"} : tensor<4xf32>
+  %be = cnn.param "bn.bias" {init = "zeros"} : tensor<4xf32>
+  %m = cnn.param "bn.running_mean" {buffer, init = "zeros"} : tensor<4xf32>
+  %v = cnn.param "bn.running_var" {buffer, init = "ones"} : tensor<4xf32>
+  %y = cnn.batch_norm %h, %g, %be, %m, %v : (tensor<?x4xf32>, tensor<4xf32>, tensor<4xf32>, tensor<4xf32>, tensor<4xf32>) -> tensor<?x4xf32>
+  return %y : tensor<?x4xf32>
+}
+
+// -----
+
+// A BatchNorm whose affine is frozen keeps the inference form: constant
+// statistics, a per-channel scale on the gradient, no running updates.
+// CHECK-LABEL: func @train_step
+// CHECK-NOT: cnn.update_of
+// CHECK: cnn.batch_norm %
+// CHECK-NOT: cnn.batch_norm_stats
+// CHECK: cnn.mul %{{.*}}, %{{.*}} : (tensor<?x2xf32>, tensor<2xf32>)
+func @main(%x: tensor<?x3xf32>) -> tensor<?x2xf32> {
+  %w = cnn.param "fc.weight" {init = "kaiming_uniform"} : tensor<2x3xf32>
+  %h = cnn.gemm %x, %w {transB = true} : (tensor<?x3xf32>, tensor<2x3xf32>) -> tensor<?x2xf32>
+  %g = cnn.param "bn.weight" frozen {value = dense<[2.0, 1.0]> : tensor<2xf32>} : tensor<2xf32>
+  %be = cnn.param "bn.bias" frozen {value = dense<[1.0, 2.0]> : tensor<2xf32>} : tensor<2xf32>
+  %m = cnn.param "bn.running_mean" {buffer, value = dense<[1.0, 3.0]> : tensor<2xf32>} : tensor<2xf32>
+  %v = cnn.param "bn.running_var" {buffer, value = dense<[1.0, 4.0]> : tensor<2xf32>} : tensor<2xf32>
+  %y = cnn.batch_norm %h, %g, %be, %m, %v : (tensor<?x2xf32>, tensor<2xf32>, tensor<2xf32>, tensor<2xf32>, tensor<2xf32>) -> tensor<?x2xf32>
+  return %y : tensor<?x2xf32>
+}
+
+// -----
+
+// expected-error @+8 {{a BatchNorm that trains needs its running mean as a parameter}}
+func @main(%x: tensor<?x2xf32>) -> tensor<?x2xf32> {
+  %g = cnn.param "bn.weight" {init = "ones"} : tensor<2xf32>
+  %be = cnn.param "bn.bias" {init = "zeros"} : tensor<2xf32>
+  %m = cnn.constant {value = dense<0.0> : tensor<2xf32>} : tensor<2xf32>
+  %v = cnn.param "bn.running_var" {buffer, init = "ones"} : tensor<2xf32>
+  %w = cnn.param "fc.weight" {init = "kaiming_uniform"} : tensor<2x2xf32>
+  %h = cnn.gemm %x, %w {transB = true} : (tensor<?x2xf32>, tensor<2x2xf32>) -> tensor<?x2xf32>
+  %y = cnn.batch_norm %h, %g, %be, %m, %v : (tensor<?x2xf32>, tensor<2xf32>, tensor<2xf32>, tensor<2xf32>, tensor<2xf32>) -> tensor<?x2xf32>
+  return %y : tensor<?x2xf32>
+}
+
+// -----
+
 // Gradual unfreezing: a group unfrozen at epoch 3 is frozen in the training
 // step of epochs 1-2 (fewer gradients), and trains in the step from epoch 3
 // on (`train_step`, the last phase, which trains everything).
@@ -109,4 +205,33 @@ func @main(%x: tensor<?x1x8x8xf32>) -> tensor<?x3xf32> {
   %w = cnn.param "fc.weight" {init = "kaiming_uniform"} : tensor<3x32xf32>
   %y = cnn.gemm %f, %w {transB = true} : (tensor<?x32xf32>, tensor<3x32xf32>) -> tensor<?x3xf32>
   return %y : tensor<?x3xf32>
+}
+
+// -----
+
+// Gradual unfreezing with a BatchNorm in the group that unfreezes: in the
+// step of epochs 1-2 it is frozen (inference form, no running updates);
+// from epoch 3 it trains with batch statistics.
+// CHECK-LABEL: func @train_step_from_epoch1
+// CHECK-NOT: cnn.update_of
+// CHECK-NOT: cnn.batch_norm_stats
+// CHECK: cnn.batch_norm %
+// CHECK: return
+// CHECK-LABEL: func @train_step(
+// CHECK-SAME: {cnn.update_of = "bn.running_mean"}, tensor<2xf32> {cnn.update_of = "bn.running_var"})
+// CHECK: cnn.batch_norm_stats
+// CHECK: cnn.batch_norm_train
+cnn.group @backbone frozen {unfreeze_epoch = 3 : i64}
+func @main(%x: tensor<?x1x4x4xf32>) -> tensor<?x3xf32> {
+  %cw = cnn.param "conv.weight" {group = @backbone, init = "kaiming_uniform"} : tensor<2x1x3x3xf32>
+  %c = cnn.conv2d %x, %cw {pads = [1, 1, 1, 1]} : (tensor<?x1x4x4xf32>, tensor<2x1x3x3xf32>) -> tensor<?x2x4x4xf32>
+  %g = cnn.param "bn.weight" {group = @backbone, value = dense<[1.0, 2.0]> : tensor<2xf32>} : tensor<2xf32>
+  %be = cnn.param "bn.bias" {group = @backbone, value = dense<[0.0, 1.0]> : tensor<2xf32>} : tensor<2xf32>
+  %m = cnn.param "bn.running_mean" {buffer, group = @backbone, value = dense<[0.0, 0.5]> : tensor<2xf32>} : tensor<2xf32>
+  %v = cnn.param "bn.running_var" {buffer, group = @backbone, value = dense<[1.0, 2.0]> : tensor<2xf32>} : tensor<2xf32>
+  %y = cnn.batch_norm %c, %g, %be, %m, %v : (tensor<?x2x4x4xf32>, tensor<2xf32>, tensor<2xf32>, tensor<2xf32>, tensor<2xf32>) -> tensor<?x2x4x4xf32>
+  %f = cnn.flatten %y {axis = 1} : (tensor<?x2x4x4xf32>) -> tensor<?x32xf32>
+  %w = cnn.param "fc.weight" {init = "kaiming_uniform"} : tensor<3x32xf32>
+  %o = cnn.gemm %f, %w {transB = true} : (tensor<?x32xf32>, tensor<3x32xf32>) -> tensor<?x3xf32>
+  return %o : tensor<?x3xf32>
 }

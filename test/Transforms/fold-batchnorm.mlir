@@ -73,3 +73,23 @@ func @gemm_bn(%x: tensor<?x2xf32>) -> tensor<?x2xf32> {
   %y = cnn.batch_norm %c, %g, %be, %m, %v {epsilon = 1.0e-12 : f32} : (tensor<?x2xf32>, tensor<2xf32>, tensor<2xf32>, tensor<2xf32>, tensor<2xf32>) -> tensor<?x2xf32>
   return %y : tensor<?x2xf32>
 }
+
+// -----
+
+// A BatchNorm whose affine trains normalizes with batch statistics in
+// training: it never folds, even into a frozen convolution.
+// CHECK-LABEL: func @frozen_conv_trainable_bn
+// CHECK-NOT: cnn.batch_norm
+// TRAIN-LABEL: func @frozen_conv_trainable_bn
+// TRAIN: cnn.conv2d
+// TRAIN: cnn.batch_norm
+func @frozen_conv_trainable_bn(%x: tensor<?x1x4x4xf32>) -> tensor<?x2x4x4xf32> {
+  %w = cnn.param "conv.weight" frozen {value = dense<1.0> : tensor<2x1x1x1xf32>} : tensor<2x1x1x1xf32>
+  %c = cnn.conv2d %x, %w : (tensor<?x1x4x4xf32>, tensor<2x1x1x1xf32>) -> tensor<?x2x4x4xf32>
+  %g = cnn.param "bn.weight" {value = dense<[2.0, 1.0]> : tensor<2xf32>} : tensor<2xf32>
+  %be = cnn.param "bn.bias" frozen {value = dense<[1.0, 2.0]> : tensor<2xf32>} : tensor<2xf32>
+  %m = cnn.param "bn.running_mean" frozen {buffer, value = dense<[1.0, 3.0]> : tensor<2xf32>} : tensor<2xf32>
+  %v = cnn.param "bn.running_var" frozen {buffer, value = dense<[1.0, 4.0]> : tensor<2xf32>} : tensor<2xf32>
+  %y = cnn.batch_norm %c, %g, %be, %m, %v : (tensor<?x2x4x4xf32>, tensor<2xf32>, tensor<2xf32>, tensor<2xf32>, tensor<2xf32>) -> tensor<?x2x4x4xf32>
+  return %y : tensor<?x2x4x4xf32>
+}

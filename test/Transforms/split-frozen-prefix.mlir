@@ -77,3 +77,35 @@ func @main(%x: tensor<?x8xf32>) -> tensor<?x8xf32> {
   %s = cnn.add %y, %h : (tensor<?x8xf32>, tensor<?x8xf32>) -> tensor<?x8xf32>
   return %s : tensor<?x8xf32>
 }
+
+// -----
+
+// A BatchNorm that trains right after the frozen prefix: its batch
+// statistics mix the samples of a batch, so the features are the
+// convolution's output and the head computes the statistics (and the
+// running updates) from the cached features.
+// CHECK-LABEL: func @train_step(
+// CHECK-SAME: cnn.features = @train_step_features, cnn.head = @train_step_head
+// CHECK-LABEL: func @train_step_features
+// CHECK: %[[C:.*]] = cnn.conv2d
+// CHECK-NOT: cnn.batch_norm
+// CHECK: return %[[C]]
+// CHECK-LABEL: func @train_step_head
+// CHECK-SAME: {cnn.update_of = "bn.running_mean"}, tensor<4xf32> {cnn.update_of = "bn.running_var"})
+// CHECK: cnn.batch_norm_stats %arg0
+// CHECK: cnn.batch_norm_train %arg0
+// CHECK: cnn.batch_norm_running_update
+func @main(%x: tensor<?x1x6x6xf32>) -> tensor<?x3xf32> {
+  %cw = cnn.param "conv.weight" frozen {init = "kaiming_uniform"} : tensor<4x1x3x3xf32>
+  %c = cnn.conv2d %x, %cw : (tensor<?x1x6x6xf32>, tensor<4x1x3x3xf32>) -> tensor<?x4x4x4xf32>
+  %g = cnn.param "bn.weight" {init = "ones"} : tensor<4xf32>
+  %be = cnn.param "bn.bias" {init = "zeros"} : tensor<4xf32>
+  %m = cnn.param "bn.running_mean" {buffer, init = "zeros"} : tensor<4xf32>
+  %v = cnn.param "bn.running_var" {buffer, init = "ones"} : tensor<4xf32>
+  %y = cnn.batch_norm %c, %g, %be, %m, %v : (tensor<?x4x4x4xf32>, tensor<4xf32>, tensor<4xf32>, tensor<4xf32>, tensor<4xf32>) -> tensor<?x4x4x4xf32>
+  %r = cnn.relu %y : tensor<?x4x4x4xf32>
+  %f = cnn.flatten %r {axis = 1} : (tensor<?x4x4x4xf32>) -> tensor<?x64xf32>
+  %w = cnn.param "fc.weight" {init = "kaiming_uniform"} : tensor<3x64xf32>
+  %o = cnn.gemm %f, %w {transB = true} : (tensor<?x64xf32>, tensor<3x64xf32>) -> tensor<?x3xf32>
+  return %o : tensor<?x3xf32>
+}

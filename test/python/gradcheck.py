@@ -44,10 +44,10 @@ class Builder:
         self.n += 1
         return "%%v%d" % self.n
 
-    def param(self, name, shape):
+    def param(self, name, shape, buffer=False):
         v = self.val()
-        self.lines.append('%s = cnn.param "%s" {init = "zeros"} : %s' % (
-            v, name, t(shape)))
+        self.lines.append('%s = cnn.param "%s" {%sinit = "zeros"} : %s' % (
+            v, name, "buffer, " if buffer else "", t(shape)))
         self.params.append((name, shape))
         return v
 
@@ -193,6 +193,105 @@ def input_gradient_strided_dilated_grouped(rs):
     return xs, P, b.module(o, (2, 3)), ref
 
 
+def batch_norm(b, x, xs, name, eps, momentum):
+    """Adds a BatchNorm whose affine trains (train mode: batch statistics,
+    running statistics updated with PyTorch's `momentum`)."""
+    c = xs[1]
+    g, be = b.param(name + ".weight", (c,)), b.param(name + ".bias", (c,))
+    m = b.param(name + ".running_mean", (c,), buffer=True)
+    v = b.param(name + ".running_var", (c,), buffer=True)
+    vec = t((c,))
+    return b.op("$R = cnn.batch_norm %s, %s, %s, %s, %s {epsilon = %.8e : f32, momentum = %.8e : f32} : (%s, %s, %s, %s, %s) -> $T"
+                % (x, g, be, m, v, eps, 1.0 - momentum, t(dyn(xs)), vec, vec, vec, vec), dyn(xs))
+
+
+def torch_batch_norm(h, P, name, eps, momentum):
+    # Updates P's running statistics in place, as nn.BatchNorm2d does.
+    return F.batch_norm(h, P[name + ".running_mean"], P[name + ".running_var"],
+                        P[name + ".weight"], P[name + ".bias"], training=True,
+                        momentum=momentum, eps=eps)
+
+
+def bn_stats(rs, c):
+    return {"weight": rs.rand(c) + 0.5, "bias": rs.randn(c),
+            "running_mean": rs.randn(c), "running_var": rs.rand(c) + 0.5}
+
+
+@net
+def conv_batchnorm_train_wide(rs):
+    # Rows of 10 (>= half a vector): the statistics sum in lanes along x.
+    xs = (3, 2, 10, 10)
+    P = {"c.weight": rs.randn(4, 2, 3, 3), "fc.weight": rs.randn(3, 4 * 5 * 5)}
+    P.update({"bn." + k: v for k, v in bn_stats(rs, 4).items()})
+    b = Builder(xs)
+    y, ys = conv(b, "%x", xs, "c", torch.zeros(4, 2, 3, 3), None, 1, 1, 1, 1)
+    n = batch_norm(b, y, ys, "bn", 1e-3, 0.3)
+    r = b.op("$R = cnn.relu %s : $T" % n, dyn(ys))
+    ps = (ys[0], 4, 5, 5)
+    p = b.op("$R = cnn.max_pool2d %s {kernel_shape = [2, 2], strides = [2, 2]} : (%s) -> $T"
+             % (r, t(dyn(ys))), dyn(ps))
+    f = b.op("$R = cnn.flatten %s {axis = 1} : (%s) -> $T" % (p, t(dyn(ps))), (None, 100))
+    wv = b.param("fc.weight", (3, 100))
+    o = b.op("$R = cnn.gemm %s, %s {transB = true} : (%s, %s) -> $T"
+             % (f, wv, t((None, 100)), t((3, 100))), (None, 3))
+
+    def ref(x, P):
+        h = F.conv2d(x, P["c.weight"], None, 1, 1)
+        h = F.relu(torch_batch_norm(h, P, "bn", 1e-3, 0.3))
+        return F.linear(F.max_pool2d(h, 2).flatten(1), P["fc.weight"])
+    return xs, P, b.module(o, (3, 3)), ref
+
+
+@net
+def conv_batchnorm_train_narrow(rs):
+    # 4x4 rows: the statistics sum across channels; a trainable conv before
+    # (its gradient goes through the batch statistics).
+    xs = (4, 3, 6, 6)
+    P = {"c.weight": rs.randn(5, 3, 3, 3), "fc.weight": rs.randn(2, 5 * 4 * 4)}
+    P.update({"bn." + k: v for k, v in bn_stats(rs, 5).items()})
+    b = Builder(xs)
+    y, ys = conv(b, "%x", xs, "c", torch.zeros(5, 3, 3, 3), None, 1, 0, 1, 1)
+    n = batch_norm(b, y, ys, "bn", 1e-5, 0.1)
+    r = b.op("$R = cnn.sigmoid %s : $T" % n, dyn(ys))
+    f = b.op("$R = cnn.flatten %s {axis = 1} : (%s) -> $T" % (r, t(dyn(ys))), (None, 80))
+    wv = b.param("fc.weight", (2, 80))
+    o = b.op("$R = cnn.gemm %s, %s {transB = true} : (%s, %s) -> $T"
+             % (f, wv, t((None, 80)), t((2, 80))), (None, 2))
+
+    def ref(x, P):
+        h = F.conv2d(x, P["c.weight"])
+        h = torch.sigmoid(torch_batch_norm(h, P, "bn", 1e-5, 0.1))
+        return F.linear(h.flatten(1), P["fc.weight"])
+    return xs, P, b.module(o, (4, 2)), ref
+
+
+@net
+def linear_batchnorm1d_train(rs):
+    # BatchNorm1d on [N, C] between two Linear layers.
+    xs = (5, 7)
+    P = {"f1.weight": rs.randn(6, 7), "f2.weight": rs.randn(3, 6),
+         "f2.bias": rs.randn(3)}
+    P.update({"bn." + k: v for k, v in bn_stats(rs, 6).items()})
+    b = Builder(xs)
+    w1 = b.param("f1.weight", (6, 7))
+    h = b.op("$R = cnn.gemm %%x, %s {transB = true} : (%s, %s) -> $T"
+             % (w1, t((None, 7)), t((6, 7))), (None, 6))
+    n = batch_norm(b, h, (5, 6), "bn", 1e-5, 0.1)
+    th = b.op("$R = cnn.tanh %s : $T" % n, (None, 6))
+    w2, b2 = b.param("f2.weight", (3, 6)), b.param("f2.bias", (3,))
+    o = b.op("$R = cnn.gemm %s, %s, %s {transB = true} : (%s, %s, %s) -> $T"
+             % (th, w2, b2, t((None, 6)), t((3, 6)), t((3,))), (None, 3))
+
+    def ref(x, P):
+        h = torch_batch_norm(F.linear(x, P["f1.weight"]), P, "bn", 1e-5, 0.1)
+        return F.linear(torch.tanh(h), P["f2.weight"], P["f2.bias"])
+    return xs, P, b.module(o, (5, 3)), ref
+
+
+def is_buffer(name):
+    return name.endswith(".running_mean") or name.endswith(".running_var")
+
+
 def check(name, cnnc, work, loss_kind="cross_entropy"):
     rs = np.random.RandomState(0)
     xs, P, mlir, ref = NETS[name](rs)
@@ -219,7 +318,8 @@ def check(name, cnnc, work, loss_kind="cross_entropy"):
     model.configure("sgd", lr=1.0)
     model.train_step(x, labels)
     ok = True
-    tp = {k: torch.from_numpy(v).double().requires_grad_() for k, v in P.items()}
+    tp = {k: torch.from_numpy(v).double().requires_grad_(not is_buffer(k))
+          for k, v in P.items()}
     xt = torch.from_numpy(x).double()
     yt = torch.from_numpy(labels)
     if loss_kind == "mse":
@@ -227,6 +327,17 @@ def check(name, cnnc, work, loss_kind="cross_entropy"):
     loss = loss_fn(ref(xt, tp), yt)
     loss.backward()
     for k, v in P.items():
+        if is_buffer(k):
+            # Running statistics: the new value, as PyTorch's train mode
+            # leaves it (the variance unbiased).
+            got = model.get_param(params[k][0], v.shape)
+            want = tp[k].numpy()
+            err = np.max(np.abs(got - want)) / max(np.max(np.abs(want)), 1e-12)
+            status = "ok" if err <= TOL else "MISMATCH"
+            ok = ok and status == "ok"
+            print("%s %s %s: running statistic vs PyTorch %.2e %s" % (
+                name, loss_kind, k, err, status))
+            continue
         got = v - model.get_param(params[k][0], v.shape)
         auto = tp[k].grad.numpy()
         scale = max(np.max(np.abs(auto)), 1e-12)

@@ -431,6 +431,129 @@ LogicalResult BatchNormOp::inferReturnTypes(
 }
 
 //===----------------------------------------------------------------------===//
+// Train-mode BatchNorm
+//===----------------------------------------------------------------------===//
+
+/// Channels (axis 1) of a train-mode BatchNorm's rank >= 2 input.
+static FailureOr<int64_t> bnChannels(Optional<Location> loc, StringRef name,
+                                     Value input) {
+  ArrayRef<int64_t> in = shapeOf(input);
+  if (in.size() < 2) {
+    (void)emitOptionalError(loc, name, " input must have rank >= 2, got ",
+                            shapeStr(in));
+    return failure();
+  }
+  return in[1];
+}
+
+/// `v` has shape `expected` (a dynamic size matches anything).
+static LogicalResult checkShape(Optional<Location> loc, StringRef name,
+                                StringRef what, Value v,
+                                ArrayRef<int64_t> expected) {
+  ArrayRef<int64_t> s = shapeOf(v);
+  bool ok = s.size() == expected.size();
+  for (size_t i = 0; ok && i < s.size(); ++i)
+    ok = s[i] == expected[i] || s[i] == kDyn || expected[i] == kDyn;
+  if (!ok)
+    return emitOptionalError(loc, name, " ", what, " of shape ", shapeStr(s),
+                             " does not match ", shapeStr(expected));
+  return success();
+}
+
+static LogicalResult checkEpsilon(Optional<Location> loc, StringRef name,
+                                  FloatAttr epsilon) {
+  if (!(epsilon.getValueAsDouble() > 0.0))
+    return emitOptionalError(loc, name, " epsilon must be positive");
+  return success();
+}
+
+LogicalResult BatchNormStatsOp::inferReturnTypes(
+    MLIRContext *ctx, Optional<Location> loc, ValueRange operands,
+    DictionaryAttr attrs, RegionRange regs, SmallVectorImpl<Type> &results) {
+  BatchNormStatsOpAdaptor op(operands, attrs, regs);
+  auto c = bnChannels(loc, "batch_norm_stats", op.getInput());
+  if (failed(c))
+    return failure();
+  results.push_back(f32Tensor(ctx, {2, *c}));
+  return success();
+}
+
+LogicalResult BatchNormTrainOp::inferReturnTypes(
+    MLIRContext *ctx, Optional<Location> loc, ValueRange operands,
+    DictionaryAttr attrs, RegionRange regs, SmallVectorImpl<Type> &results) {
+  BatchNormTrainOpAdaptor op(operands, attrs, regs);
+  StringRef name = "batch_norm_train";
+  auto c = bnChannels(loc, name, op.getInput());
+  if (failed(c) ||
+      failed(checkShape(loc, name, "stats", op.getStats(), {2, *c})) ||
+      failed(checkShape(loc, name, "scale", op.getScale(), {*c})) ||
+      failed(checkShape(loc, name, "bias", op.getBias(), {*c})) ||
+      failed(checkEpsilon(loc, name, op.getEpsilonAttr())))
+    return failure();
+  results.push_back(f32Tensor(ctx, shapeOf(op.getInput())));
+  return success();
+}
+
+LogicalResult BatchNormRunningUpdateOp::inferReturnTypes(
+    MLIRContext *ctx, Optional<Location> loc, ValueRange operands,
+    DictionaryAttr attrs, RegionRange regs, SmallVectorImpl<Type> &results) {
+  BatchNormRunningUpdateOpAdaptor op(operands, attrs, regs);
+  StringRef name = "batch_norm_running_update";
+  auto c = bnChannels(loc, name, op.getInput());
+  if (failed(c) ||
+      failed(
+          checkShape(loc, name, "running statistic", op.getRunning(), {*c})) ||
+      failed(checkShape(loc, name, "stats", op.getStats(), {2, *c})))
+    return failure();
+  StringRef statistic = op.getStatistic();
+  if (statistic != "mean" && statistic != "variance")
+    return emitOptionalError(loc, name, ": unknown statistic '", statistic,
+                             "' (expected mean or variance)");
+  double m = op.getMomentumAttr().getValueAsDouble();
+  if (!(m >= 0.0 && m <= 1.0))
+    return emitOptionalError(loc, name, ": momentum must be in [0, 1], got ",
+                             m);
+  results.push_back(op.getRunning().getType());
+  return success();
+}
+
+LogicalResult BatchNormTrainGradScaleOp::inferReturnTypes(
+    MLIRContext *ctx, Optional<Location> loc, ValueRange operands,
+    DictionaryAttr attrs, RegionRange regs, SmallVectorImpl<Type> &results) {
+  BatchNormTrainGradScaleOpAdaptor op(operands, attrs, regs);
+  StringRef name = "batch_norm_train_grad_scale";
+  auto c = bnChannels(loc, name, op.getInput());
+  if (failed(c) ||
+      failed(checkShape(loc, name, "output gradient", op.getGradOutput(),
+                        shapeOf(op.getInput()))) ||
+      failed(checkShape(loc, name, "stats", op.getStats(), {2, *c})) ||
+      failed(checkEpsilon(loc, name, op.getEpsilonAttr())))
+    return failure();
+  results.push_back(f32Tensor(ctx, {*c}));
+  return success();
+}
+
+LogicalResult BatchNormTrainGradInputOp::inferReturnTypes(
+    MLIRContext *ctx, Optional<Location> loc, ValueRange operands,
+    DictionaryAttr attrs, RegionRange regs, SmallVectorImpl<Type> &results) {
+  BatchNormTrainGradInputOpAdaptor op(operands, attrs, regs);
+  StringRef name = "batch_norm_train_grad_input";
+  auto c = bnChannels(loc, name, op.getInput());
+  if (failed(c) ||
+      failed(checkShape(loc, name, "output gradient", op.getGradOutput(),
+                        shapeOf(op.getInput()))) ||
+      failed(checkShape(loc, name, "stats", op.getStats(), {2, *c})) ||
+      failed(checkShape(loc, name, "scale", op.getScale(), {*c})) ||
+      failed(
+          checkShape(loc, name, "scale gradient", op.getGradScale(), {*c})) ||
+      failed(checkShape(loc, name, "bias gradient", op.getGradBias(), {*c})) ||
+      failed(checkEpsilon(loc, name, op.getEpsilonAttr())))
+    return failure();
+  results.push_back(f32Tensor(ctx, shapeOf(op.getInput())));
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
 // Dense
 //===----------------------------------------------------------------------===//
 

@@ -192,3 +192,35 @@ func @pool_overflow(%x: tensor<1x3x8x8xf32>) -> tensor<1x3x1x1xf32> {
   %y = cnn.max_pool2d %x {kernel_shape = [3, 3], dilations = [4611686018427387904, 1]} : (tensor<1x3x8x8xf32>) -> tensor<1x3x1x1xf32>
   return %y : tensor<1x3x1x1xf32>
 }
+
+// -----
+
+func @batch_norm_stats_rank(%x: tensor<8xf32>) -> tensor<2x8xf32> {
+  // expected-error @+1 {{batch_norm_stats input must have rank >= 2, got 8}}
+  %s = cnn.batch_norm_stats %x : (tensor<8xf32>) -> tensor<2x8xf32>
+  return %s : tensor<2x8xf32>
+}
+
+// -----
+
+func @batch_norm_train_stats(%x: tensor<?x8xf32>, %s: tensor<2x4xf32>, %g: tensor<8xf32>) -> tensor<?x8xf32> {
+  // expected-error @+1 {{batch_norm_train stats of shape 2x4 does not match 2x8}}
+  %y = cnn.batch_norm_train %x, %s, %g, %g : (tensor<?x8xf32>, tensor<2x4xf32>, tensor<8xf32>, tensor<8xf32>) -> tensor<?x8xf32>
+  return %y : tensor<?x8xf32>
+}
+
+// -----
+
+func @batch_norm_running_statistic(%x: tensor<?x8xf32>, %s: tensor<2x8xf32>, %r: tensor<8xf32>) -> tensor<8xf32> {
+  // expected-error @+1 {{batch_norm_running_update: unknown statistic 'median' (expected mean or variance)}}
+  %y = cnn.batch_norm_running_update %r, %s, %x {statistic = "median"} : (tensor<8xf32>, tensor<2x8xf32>, tensor<?x8xf32>) -> tensor<8xf32>
+  return %y : tensor<8xf32>
+}
+
+// -----
+
+func @batch_norm_grad_shapes(%x: tensor<?x8xf32>, %dy: tensor<?x4xf32>, %s: tensor<2x8xf32>) -> tensor<8xf32> {
+  // expected-error @+1 {{batch_norm_train_grad_scale output gradient of shape ?x4 does not match ?x8}}
+  %g = cnn.batch_norm_train_grad_scale %dy, %x, %s : (tensor<?x4xf32>, tensor<?x8xf32>, tensor<2x8xf32>) -> tensor<8xf32>
+  return %g : tensor<8xf32>
+}

@@ -653,6 +653,115 @@ def CNN_DropoutTrainGradOp : CNN_DropoutTrainBase<"dropout_train_grad",
   }];
 }
 
+//===----------------------------------------------------------------------===//
+// Train-mode BatchNorm (made by -cnn-derive-training for a BatchNorm whose
+// scale or bias trains). Every op is a single-result kernel; the channel is
+// axis 1 of a rank >= 2 input, and the statistics are taken over all other
+// axes (n = N * H * W elements per channel).
+//===----------------------------------------------------------------------===//
+
+def CNN_BatchNormStatsOp : CNN_ShapedOp<"batch_norm_stats"> {
+  let summary = "per-channel batch mean and biased variance";
+  let description = [{
+    Row 0 of the result is the mean of each channel over the batch and the
+    spatial axes, row 1 the biased variance `mean((x - mean)^2)` (what
+    PyTorch's train-mode BatchNorm normalizes with).
+
+    ```mlir
+    %s = cnn.batch_norm_stats %x : (tensor<?x16x8x8xf32>) -> tensor<2x16xf32>
+    ```
+  }];
+  let arguments = (ins CNN_F32Tensor:$input);
+  let results = (outs CNN_F32Tensor:$stats);
+  let assemblyFormat = "$input attr-dict `:` functional-type(operands, results)";
+}
+
+def CNN_BatchNormTrainOp : CNN_ShapedOp<"batch_norm_train"> {
+  let summary = "BatchNorm with batch statistics (PyTorch's train mode)";
+  let description = [{
+    `y = scale * (x - mean) / sqrt(var + epsilon) + bias` per channel, with
+    `mean` and `var` the rows of `stats` (from `cnn.batch_norm_stats` of the
+    same input).
+
+    ```mlir
+    %y = cnn.batch_norm_train %x, %s, %gamma, %beta {epsilon = 1.0e-05 : f32} : (tensor<?x16x8x8xf32>, tensor<2x16xf32>, tensor<16xf32>, tensor<16xf32>) -> tensor<?x16x8x8xf32>
+    ```
+  }];
+  let arguments = (ins CNN_F32Tensor:$input, CNN_F32Tensor:$stats,
+                   CNN_F32Tensor:$scale, CNN_F32Tensor:$bias,
+                   DefaultValuedAttr<F32Attr, "1e-5f">:$epsilon);
+  let results = (outs CNN_F32Tensor:$output);
+  let assemblyFormat = [{
+    $input `,` $stats `,` $scale `,` $bias attr-dict `:` functional-type(operands, results)
+  }];
+}
+
+def CNN_BatchNormRunningUpdateOp : CNN_ShapedOp<"batch_norm_running_update"> {
+  let summary = "the new value of a running statistic after a training step";
+  let description = [{
+    `running * momentum + batch * (1 - momentum)`, with `momentum` in ONNX's
+    convention (that of `cnn.batch_norm`; PyTorch's momentum is
+    `1 - momentum`). For `statistic = "mean"`, `batch` is row 0 of `stats`;
+    for `"variance"`, the unbiased variance `n / (n - 1) * stats[1]`, as
+    PyTorch updates its running variance. `input` is the normalized tensor:
+    only its shape is read, for `n` (which changes with the batch). With
+    `n = 1` the variance is left biased (PyTorch refuses such a batch).
+
+    ```mlir
+    %v = cnn.batch_norm_running_update %running_var, %s, %x {momentum = 0.9 : f32, statistic = "variance"} : (tensor<16xf32>, tensor<2x16xf32>, tensor<?x16x8x8xf32>) -> tensor<16xf32>
+    ```
+  }];
+  let arguments = (ins CNN_F32Tensor:$running, CNN_F32Tensor:$stats,
+                   CNN_F32Tensor:$input,
+                   DefaultValuedAttr<F32Attr, "0.9f">:$momentum,
+                   StrAttr:$statistic);
+  let results = (outs CNN_F32Tensor:$output);
+  let assemblyFormat = [{
+    $running `,` $stats `,` $input attr-dict `:` functional-type(operands, results)
+  }];
+}
+
+def CNN_BatchNormTrainGradScaleOp : CNN_ShapedOp<"batch_norm_train_grad_scale"> {
+  let summary = "gradient of train-mode BatchNorm w.r.t. its scale";
+  let description = [{
+    `sum(dy * xhat)` per channel, `xhat = (x - mean) / sqrt(var + epsilon)`.
+    (The gradient w.r.t. the bias is `cnn.reduce_sum` of `dy`.)
+
+    ```mlir
+    %dg = cnn.batch_norm_train_grad_scale %dy, %x, %s {epsilon = 1.0e-05 : f32} : (tensor<?x16x8x8xf32>, tensor<?x16x8x8xf32>, tensor<2x16xf32>) -> tensor<16xf32>
+    ```
+  }];
+  let arguments = (ins CNN_F32Tensor:$grad_output, CNN_F32Tensor:$input,
+                   CNN_F32Tensor:$stats,
+                   DefaultValuedAttr<F32Attr, "1e-5f">:$epsilon);
+  let results = (outs CNN_F32Tensor:$grad);
+  let assemblyFormat = [{
+    $grad_output `,` $input `,` $stats attr-dict `:` functional-type(operands, results)
+  }];
+}
+
+def CNN_BatchNormTrainGradInputOp : CNN_ShapedOp<"batch_norm_train_grad_input"> {
+  let summary = "gradient of train-mode BatchNorm w.r.t. its input";
+  let description = [{
+    Through the batch statistics as well:
+    `dx = scale * invstd / n * (n * dy - grad_bias - xhat * grad_scale)`
+    per channel, with `grad_scale = sum(dy * xhat)` and `grad_bias = sum(dy)`
+    (the outputs of `cnn.batch_norm_train_grad_scale` and `cnn.reduce_sum`).
+
+    ```mlir
+    %dx = cnn.batch_norm_train_grad_input %dy, %x, %s, %gamma, %dg, %db {epsilon = 1.0e-05 : f32} : (tensor<?x16x8x8xf32>, tensor<?x16x8x8xf32>, tensor<2x16xf32>, tensor<16xf32>, tensor<16xf32>, tensor<16xf32>) -> tensor<?x16x8x8xf32>
+    ```
+  }];
+  let arguments = (ins CNN_F32Tensor:$grad_output, CNN_F32Tensor:$input,
+                   CNN_F32Tensor:$stats, CNN_F32Tensor:$scale,
+                   CNN_F32Tensor:$grad_scale, CNN_F32Tensor:$grad_bias,
+                   DefaultValuedAttr<F32Attr, "1e-5f">:$epsilon);
+  let results = (outs CNN_F32Tensor:$grad);
+  let assemblyFormat = [{
+    $grad_output `,` $input `,` $stats `,` $scale `,` $grad_scale `,` $grad_bias attr-dict `:` functional-type(operands, results)
+  }];
+}
+
 def CNN_ReduceSumOp : CNN_Op<"reduce_sum", [NoSideEffect]> {
   let summary = "sum over `axes` (bias gradients)";
   let description = [{
