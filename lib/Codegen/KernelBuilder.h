@@ -137,6 +137,18 @@ Halide::Expr elementsPerChannel(const TensorFunc &t);
 
 void scheduleKernel(KernelParts &parts, const LoweringContext &ctx);
 
+/// An optimizer update compiled into training libraries (Optimizers.cpp).
+struct OptimizerKernel {
+  std::string name;
+  Halide::Pipeline pipeline;
+  std::vector<Halide::Argument> args;
+  Halide::Target target;
+};
+
+/// SGD, SGD with momentum, and Adam/AdamW, in the order of
+/// cnnc_rt_model::optimizer_kernels.
+std::vector<OptimizerKernel> optimizerKernels(const Halide::Target &target);
+
 /// The integers of an I64ArrayAttr (strides, pads, kernel sizes).
 std::vector<int> intsOf(mlir::ArrayAttr attr);
 

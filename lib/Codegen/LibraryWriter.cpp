@@ -139,6 +139,8 @@ static void writeWrapper(const ModelPlan &plan, const std::string &p,
      << "#define EXPORT __attribute__((visibility(\"default\")))\n\n";
   for (const std::string &k : plan.kernelNames)
     os << "extern int " << k << "_argv(void **args);\n";
+  for (const std::string &k : plan.optimizerKernels)
+    os << "extern int " << k << "_argv(void **args);\n";
   os << "extern const unsigned char " << p << "_weights[];\n\n";
   writeGraph(plan, plan.inference, "inference", os);
   bool training = !plan.phases.empty();
@@ -220,7 +222,13 @@ static void writeWrapper(const ModelPlan &plan, const std::string &p,
      << plan.phases.size() << ", phases,\n  " << p << "_weights, "
      << plan.weights.size() << "ULL, " << plan.params.size() << ", params, "
      << plan.rngOffset << "LL, " << (tp.present ? "&train_plan_table" : "0")
-     << "};\n\n";
+     << ",\n  {";
+  for (size_t i = 0; i < 3; ++i)
+    os << (i ? ", " : "")
+       << (i < plan.optimizerKernels.size()
+               ? plan.optimizerKernels[i] + "_argv"
+               : std::string("0"));
+  os << "}};\n\n";
   bool onnx = !plan.sourceOnnx.empty();
   if (onnx)
     os << "extern const unsigned char " << p << "_source_onnx[];\n"

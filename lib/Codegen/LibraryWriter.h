@@ -91,6 +91,8 @@ struct ModelPlan {
   std::vector<PhasePlan> phases;
   TrainPlanDesc trainPlan;
   std::vector<std::string> kernelNames; ///< symbol of each compiled kernel
+  /// Symbols of the optimizer kernels (training libraries).
+  std::vector<std::string> optimizerKernels;
   std::vector<char> weights;
   std::vector<ParamDesc> params;
   /// Byte offset of the dropout generator state [seed, step], or -1.

@@ -696,6 +696,31 @@ LogicalResult ModelCompiler::compileKernels(StringRef dir) {
                           .count()
                    << " s\n";
   }
+  if (!modelPlan.phases.empty()) {
+    for (OptimizerKernel &k : optimizerKernels(target)) {
+      modelPlan.optimizerKernels.push_back(k.name);
+      std::string entry =
+          contentKey("optimizer|" + k.name + "|" + k.target.to_string()) +
+          ".o";
+      llvm::SmallString<256> cached(cache);
+      llvm::sys::path::append(cached, entry);
+      if (!cache.empty() && llvm::sys::fs::exists(cached)) {
+        modelPlan.objects.push_back(cached.str().str());
+        continue;
+      }
+      try {
+        llvm::SmallString<256> obj(dir);
+        llvm::sys::path::append(obj, k.name + ".o");
+        k.pipeline.compile_to_object(obj.str().str(), k.args, k.name,
+                                     k.target);
+        modelPlan.objects.push_back(obj.str().str());
+        storeInCache(obj, cache, entry);
+      } catch (const Halide::Error &e) {
+        return module.emitError("Halide could not compile the optimizer ")
+               << k.name << ": " << e.what();
+      }
+    }
+  }
   std::string runtimeEntry =
       contentKey("halide-runtime|" + target.to_string()) + ".o";
   llvm::SmallString<256> cachedRuntime(cache);

@@ -2,10 +2,8 @@
  *
  * Linked into every model library (hidden). See rt_executor.h.
  *
- * The optimizers are plain C loops rather than Halide kernels: they update
- * parameters in place, which Halide pipelines may not do (an output must
- * not alias an input), and the loops are memory-bound streams that the C
- * compiler vectorizes (-O3).
+ * The optimizers' updates are Halide kernels compiled into each training
+ * library (lib/Codegen/Optimizers.cpp); the executor runs them in place.
  *
  *===----------------------------------------------------------------------===*/
 #include "cnnc/rt_executor.h"
@@ -700,52 +698,87 @@ static int choose_phase(cnnc_model *m) {
   return CNNC_OK;
 }
 
-/* One optimizer step for parameter p (PyTorch's update formulas). */
-static void update_param(cnnc_model *m, int32_t p, const float *grad) {
+/* A 1-D Halide buffer over `n` floats at `data`. */
+static void flat_buffer(halide_buffer_t *b, halide_dimension_t *d,
+                        const float *data, size_t n) {
+  memset(b, 0, sizeof *b);
+  memset(d, 0, sizeof *d);
+  b->host = (uint8_t *)data;
+  b->type.code = halide_type_float;
+  b->type.bits = 32;
+  b->type.lanes = 1;
+  b->dimensions = 1;
+  b->dim = d;
+  d->extent = (int32_t)n;
+  d->stride = 1;
+}
+
+/* One optimizer step for parameter p: PyTorch's update formulas, as Halide
+ * kernels (lib/Codegen/Optimizers.cpp) that update the weights and moments
+ * in place. */
+static int update_param(cnnc_model *m, int32_t p, const float *grad) {
   const cnnc_train_config *c = &m->config;
+  const cnnc_rt_model *model = m->model;
   param_state *s = &m->pstate[p];
   float *w = param_values(m, p);
-  size_t n = param_bytes(m->model, p) / sizeof(float);
-  float lr = s->lr, wd = c->weight_decay;
+  size_t n = param_bytes(model, p) / sizeof(float);
+  if (n > INT32_MAX)
+    return fail(m, CNNC_ERROR_UNSUPPORTED,
+                "parameter '%s' has more than 2^31 values",
+                model->params[p].info.name);
   ++s->step;
-  if (c->optimizer == CNNC_OPTIMIZER_SGD) {
-    if (c->momentum > 0 && s->step == 1) {
-      for (size_t i = 0; i < n; ++i) /* the first step copies the gradient */
-        s->momentum[i] = grad[i] + wd * w[i];
-      for (size_t i = 0; i < n; ++i) {
-        float g = grad[i] + wd * w[i];
-        float d =
-            c->nesterov ? g + c->momentum * s->momentum[i] : s->momentum[i];
-        w[i] -= lr * d;
-      }
-      return;
+  /* inputs: w g [m] [v]; outputs: the same storage */
+  halide_buffer_t in[4], out[3];
+  halide_dimension_t din[4], dout[3];
+  float *state[2] = {s->momentum, s->second};
+  flat_buffer(&in[0], &din[0], w, n);
+  flat_buffer(&in[1], &din[1], grad, n);
+  flat_buffer(&out[0], &dout[0], w, n);
+  for (int k = 0; k < 2; ++k)
+    if (state[k]) {
+      flat_buffer(&in[2 + k], &din[2 + k], state[k], n);
+      flat_buffer(&out[1 + k], &dout[1 + k], state[k], n);
     }
-    for (size_t i = 0; i < n; ++i) {
-      float g = grad[i] + wd * w[i];
-      if (c->momentum > 0) {
-        s->momentum[i] = c->momentum * s->momentum[i] + g;
-        g = c->nesterov ? g + c->momentum * s->momentum[i] : s->momentum[i];
-      }
-      w[i] -= lr * g;
-    }
-    return;
-  }
+  /* The scalars' addresses go into args: all of them live until the call. */
+  float lr = s->lr, wd = c->weight_decay, momentum = c->momentum;
+  float beta1 = c->beta1, beta2 = c->beta2, eps = c->eps;
   double t = (double)s->step;
   float bc1 = (float)(1.0 - pow(c->beta1, t));
   float bc2 = (float)(1.0 - pow(c->beta2, t));
   float step_size = lr / bc1, sqrt_bc2 = sqrtf(bc2);
-  int adamw = c->optimizer == CNNC_OPTIMIZER_ADAMW;
-  for (size_t i = 0; i < n; ++i) {
-    float g = grad[i];
-    if (adamw)
-      w[i] *= 1.0f - lr * wd;
-    else
-      g += wd * w[i];
-    s->momentum[i] = c->beta1 * s->momentum[i] + (1.0f - c->beta1) * g;
-    s->second[i] = c->beta2 * s->second[i] + (1.0f - c->beta2) * g * g;
-    float denom = sqrtf(s->second[i]) / sqrt_bc2 + c->eps;
-    w[i] -= step_size * s->momentum[i] / denom;
+  int32_t nesterov = c->nesterov, first = s->step == 1;
+  int32_t decoupled = c->optimizer == CNNC_OPTIMIZER_ADAMW;
+  int32_t kernel;
+  void *args[15];
+  if (c->optimizer == CNNC_OPTIMIZER_SGD && !(momentum > 0)) {
+    kernel = 0;
+    void *a[] = {&in[0], &in[1], &lr, &wd, &out[0]};
+    memcpy(args, a, sizeof a);
+  } else if (c->optimizer == CNNC_OPTIMIZER_SGD) {
+    kernel = 1;
+    void *a[] = {&in[0],    &in[1],    &in[2], &lr,     &wd,
+                 &momentum, &nesterov, &first, &out[0], &out[1]};
+    memcpy(args, a, sizeof a);
+  } else {
+    kernel = 2;
+    void *a[] = {&in[0],    &in[1],     &in[2],  &in[3],  &lr,
+                 &wd,       &beta1,     &beta2,  &eps,    &step_size,
+                 &sqrt_bc2, &decoupled, &out[0], &out[1], &out[2]};
+    memcpy(args, a, sizeof a);
   }
+  cnnc_rt_kernel_fn fn = model->optimizer_kernels[kernel];
+  if (!fn)
+    return fail(m, CNNC_ERROR_UNSUPPORTED,
+                "%s has no optimizer kernels (rebuild it with cnnc --train)",
+                model->name);
+  halide_set_num_threads(m->threads);
+  halide_error_text[0] = 0;
+  int result = fn(args);
+  if (result != 0)
+    return fail(m, CNNC_ERROR_KERNEL,
+                "the optimizer update of '%s' failed (Halide error %d): %s",
+                model->params[p].info.name, result, halide_error_text);
+  return CNNC_OK;
 }
 
 /* Checks that a train step may run; chooses the phase. */
@@ -808,7 +841,9 @@ static int train_on(cnnc_model *m, graph_state *g, int64_t batch,
       continue;
     const float *grad = (const float *)host_of(
         m, g, graph->output_buffers[k + 1], all_inputs, NULL, 0);
-    update_param(m, p, grad);
+    int status = update_param(m, p, grad);
+    if (status != CNNC_OK)
+      return status;
   }
   for (int32_t u = 0; u < ph->num_updates; ++u) {
     int32_t p = ph->update_params[u];

@@ -105,6 +105,11 @@ typedef struct cnnc_rt_model {
    * weights, or -1 when the model has no training-mode dropout. */
   int64_t rng_offset;
   const cnnc_train_plan *plan; /* NULL: none */
+  /* Optimizer updates (Halide kernels, run in place; NULL without
+   * training): SGD (w, g, lr, wd -> w), SGD with momentum (w, g, m, lr, wd,
+   * momentum, nesterov, first -> w, m), Adam/AdamW (w, g, m, v, lr, wd,
+   * beta1, beta2, eps, step_size, sqrt_bc2, decoupled -> w, m, v). */
+  cnnc_rt_kernel_fn optimizer_kernels[3];
 } cnnc_rt_model;
 
 int cnnc_rt_create(const cnnc_rt_model *model, cnnc_model **out);

@@ -73,7 +73,7 @@ struct BadCase {
   const char *name;
   std::string path;
   int status;
-  const char *message;
+  std::string message;
 };
 
 class LoaderErrors : public testing::TestWithParam<BadCase> {};
@@ -110,7 +110,8 @@ INSTANTIATE_TEST_SUITE_P(
         BadCase{"NoEntryPoint", CNNC_FAKE_NO_ENTRY, CNNC_ERROR_UNSUPPORTED,
                 "not a cnnc model library (no 'cnnc_model_entry' symbol)"},
         BadCase{"WrongAbi", CNNC_FAKE_ABI2, CNNC_ERROR_UNSUPPORTED,
-                "model ABI version 99, but this runtime supports version 2"},
+                "model ABI version 99, but this runtime supports version " +
+                    std::to_string(CNNC_ABI_VERSION)},
         BadCase{"NoRunFunction", CNNC_FAKE_NO_RUN, CNNC_ERROR_INVALID_ARGUMENT,
                 "malformed model: the function table has no 'run'"}),
     [](const testing::TestParamInfo<BadCase> &info) {

@@ -1,0 +1,102 @@
+//===- Optimizers.cpp - optimizer updates as Halide kernels ---------------===//
+//
+// PyTorch's update formulas for SGD (momentum, Nesterov, weight decay),
+// Adam and AdamW, one pointwise pipeline each over a parameter's values.
+// The executor runs them in place: output k is the storage of input k (the
+// weights, the moments). Halide stores a Tuple's elements one after the
+// other and may load an input again for the next element, so the values are
+// first computed into a stage of one vector (`values`, from the inputs
+// only) and then stored: every element's inputs are read before any of its
+// outputs is written, and no iteration reads another element.
+//
+//===----------------------------------------------------------------------===//
+#include "KernelBuilder.h"
+
+using namespace Halide;
+using namespace cnnc::codegen;
+
+namespace {
+/// The pipeline's input order; outputs follow (see rt_executor.h).
+struct OptimizerPipeline {
+  Pipeline pipeline;
+  std::vector<Argument> args;
+};
+} // namespace
+
+/// out(i) = values(i), with `values` computed per vector before the
+/// stores (see above); chunks of the parameter run in parallel.
+static Func inPlace(Func values, const Target &target) {
+  Var i = values.args()[0], io("io"), ii("ii"), iv("iv"), vi("vi");
+  Func out(values.name() + "_out");
+  out(i) = values(i);
+  int vec = target.natural_vector_size<float>();
+  out.split(i, io, ii, vec * 1024, TailStrategy::GuardWithIf)
+      .split(ii, iv, vi, vec, TailStrategy::GuardWithIf)
+      .parallel(io)
+      .vectorize(vi);
+  values.compute_at(out, iv).vectorize(i, vec, TailStrategy::GuardWithIf);
+  return out;
+}
+
+/// SGD without momentum: w -= lr * (g + wd * w).
+static OptimizerPipeline sgdPlain(const Target &target) {
+  ImageParam w(Float(32), 1, "w"), g(Float(32), 1, "g");
+  Param<float> lr("lr"), wd("wd");
+  Var i("i");
+  Func values("sgd");
+  values(i) = w(i) - lr * (g(i) + wd * w(i));
+  return {Pipeline(inPlace(values, target)), {w, g, lr, wd}};
+}
+
+/// SGD with momentum (and Nesterov): the first step copies the gradient
+/// into the buffer, as PyTorch does.
+static OptimizerPipeline sgdMomentum(const Target &target) {
+  ImageParam w(Float(32), 1, "w"), g(Float(32), 1, "g"), m(Float(32), 1, "m");
+  Param<float> lr("lr"), wd("wd"), momentum("momentum");
+  Param<int> nesterov("nesterov"), first("first");
+  Var i("i");
+  Expr gg = g(i) + wd * w(i);
+  Expr mNew = select(first != 0, gg, momentum * m(i) + gg);
+  Expr d = select(nesterov != 0, gg + momentum * mNew, mNew);
+  Func values("sgd_momentum");
+  values(i) = Tuple(w(i) - lr * d, mNew);
+  return {Pipeline(inPlace(values, target)),
+          {w, g, m, lr, wd, momentum, nesterov, first}};
+}
+
+/// Adam (L2 weight decay) and AdamW (decoupled), with bias corrections
+/// given as step_size = lr / (1 - beta1^t) and sqrt(1 - beta2^t).
+static OptimizerPipeline adam(const Target &target) {
+  ImageParam w(Float(32), 1, "w"), g(Float(32), 1, "g"), m(Float(32), 1, "m"),
+      v(Float(32), 1, "v");
+  Param<float> lr("lr"), wd("wd"), beta1("beta1"), beta2("beta2"), eps("eps"),
+      stepSize("step_size"), sqrtBc2("sqrt_bc2");
+  Param<int> decoupled("decoupled");
+  Var i("i");
+  Expr wi = select(decoupled != 0, w(i) * (1.0f - lr * wd), w(i));
+  Expr gi = select(decoupled != 0, g(i), g(i) + wd * w(i));
+  Expr mNew = beta1 * m(i) + (1.0f - beta1) * gi;
+  Expr vNew = beta2 * v(i) + (1.0f - beta2) * gi * gi;
+  Expr denom = sqrt(vNew) / sqrtBc2 + eps;
+  Func values("adam");
+  values(i) = Tuple(wi - stepSize * mNew / denom, mNew, vNew);
+  return {
+      Pipeline(inPlace(values, target)),
+      {w, g, m, v, lr, wd, beta1, beta2, eps, stepSize, sqrtBc2, decoupled}};
+}
+
+std::vector<OptimizerKernel>
+cnnc::codegen::optimizerKernels(const Halide::Target &modelTarget) {
+  // Parameters live in host memory: the updates run on the CPU even when
+  // the layers run on a GPU.
+  Target target =
+      modelTarget.without_feature(Target::CUDA).with_feature(Target::NoRuntime);
+  std::vector<OptimizerKernel> kernels;
+  auto add = [&](const char *name, OptimizerPipeline p) {
+    kernels.push_back({name, p.pipeline, p.args, target});
+  };
+  add("cnnc_optimizer_sgd", sgdPlain(target));
+  add("cnnc_optimizer_sgd_momentum", sgdMomentum(target));
+  add("cnnc_optimizer_adam", adam(target));
+  return kernels;
+}
