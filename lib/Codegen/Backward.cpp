@@ -152,8 +152,7 @@ cnnc::codegen::lowerBackward(mlir::Operation *op,
     Func mx("ce_max"), lse("ce_logsumexp");
     mx(n) = maximum(z.func(rc, n));
     lse(n) = mx(n) + log(sum(exp(z.func(rc, n) - mx(n))));
-    mx.compute_root();
-    lse.compute_root();
+    parts.rootStages = {mx, lse};
     Expr batch = z.extent(0);
     if (llvm::isa<cnn::SoftmaxCrossEntropyOp>(op)) {
       RDom rn(0, batch, "batch_r");

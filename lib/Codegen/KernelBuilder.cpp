@@ -404,6 +404,8 @@ void cnnc::codegen::scheduleKernel(KernelParts &parts,
                                    const LoweringContext &ctx) {
   if (!ctx.manualSchedule)
     return;
+  for (Halide::Func f : parts.rootStages)
+    f.compute_root();
   if (ctx.target.has_gpu_feature())
     return scheduleGpu(parts);
   switch (parts.family) {

@@ -75,6 +75,9 @@ struct KernelParts {
   /// Conv: the zero-padded input (undefined when there are no pads).
   Halide::Func padded;
   bool hasPadded = false;
+  /// Per-row statistics (e.g. a softmax's log-sum-exp) that the hand
+  /// schedules compute once, at the root; autoschedulers decide themselves.
+  std::vector<Halide::Func> rootStages;
   Halide::RDom rdom;
   /// Fused conv: the pooled output reads `post` (bias, affine, residual,
   /// activation) computed per output row.
