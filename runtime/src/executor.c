@@ -781,6 +781,15 @@ static int update_param(cnnc_model *m, int32_t p, const float *grad) {
   return CNNC_OK;
 }
 
+/* Are all n values finite? (x - x is NaN exactly for NaN and +-Inf; the sum
+ * vectorizes.) */
+static int all_finite(const float *v, size_t n) {
+  float acc = 0.0f;
+  for (size_t i = 0; i < n; ++i)
+    acc += v[i] - v[i];
+  return acc == 0.0f;
+}
+
 /* Checks that a train step may run; chooses the phase. */
 static int begin_step(cnnc_model *m, int64_t batch) {
   m->error[0] = 0;
@@ -834,6 +843,26 @@ static int train_on(cnnc_model *m, graph_state *g, int64_t batch,
                 "of the last good step",
                 isnan(*loss_value) ? "NaN" : "infinite",
                 (long long)m->step + 1);
+  /* A finite loss can hide a non-finite gradient (an overflow that a ReLU
+   * or a max pooling drops in the forward pass): check every value that is
+   * about to be written, so that no step leaves a NaN or an Inf behind. */
+  for (int32_t k = 0; k < ph->num_grads + ph->num_updates; ++k) {
+    int32_t p = k < ph->num_grads ? ph->grad_params[k]
+                                  : ph->update_params[k - ph->num_grads];
+    int32_t out =
+        k < ph->num_grads ? k + 1 : ph->update_outputs[k - ph->num_grads];
+    if (m->pstate[p].frozen ||
+        (k < ph->num_grads && !model->params[p].info.trainable))
+      continue;
+    const float *v = (const float *)host_of(m, g, graph->output_buffers[out],
+                                            all_inputs, NULL, 0);
+    if (!all_finite(v, param_bytes(model, p) / sizeof(float)))
+      return fail(m, CNNC_ERROR_NUMERIC,
+                  "the %s of '%s' is not finite at step %lld; the parameters "
+                  "keep the values of the last good step",
+                  k < ph->num_grads ? "gradient" : "new value",
+                  model->params[p].info.name, (long long)m->step + 1);
+  }
   ++m->step;
   for (int32_t k = 0; k < ph->num_grads; ++k) {
     int32_t p = ph->grad_params[k];
