@@ -133,8 +133,9 @@ typedef struct cnnc_model_api {
    * count). train_step runs forward, loss, backward and one optimizer step
    * on `batch` samples; labels are int64 class indices for cross-entropy
    * (label_bytes = 8 * batch) or f32 targets shaped like the output for
-   * MSE. A NaN or Inf loss returns CNNC_ERROR_NUMERIC and leaves the
-   * parameters as they were before the step. */
+   * MSE. A NaN or Inf loss (or gradient, or running statistic) returns
+   * CNNC_ERROR_NUMERIC and leaves the parameters as they were before the
+   * step. */
   int (*train_configure)(cnnc_model *model, const cnnc_train_config *config);
   int (*train_step)(cnnc_model *model, int64_t batch, const void *const *inputs,
                     const size_t *input_bytes, const void *labels,
