@@ -97,7 +97,7 @@ def main():
     work = tempfile.mkdtemp(prefix="cnnc-bench-")
     cases = [("LeNet-5", lenet5(), (1, 1, 28, 28), [1, 64])]
     if not args.quick:
-        cases.append(("ResNet-18 (224)", resnet18(), (1, 3, 224, 224), [1]))
+        cases.append(("ResNet-18 (224)", resnet18(), (1, 3, 224, 224), [1, 8]))
     rows = []
     for name, model, shape, batches in cases:
         onnx = os.path.join(work, re.sub(r"\W", "", name) + ".onnx")
@@ -113,7 +113,8 @@ def main():
             libs[opt] = so
         for batch in batches:
             for threads in [1, 2]:
-                runs = 20 if args.quick else (200 if "LeNet" in name else 20)
+                runs = 20 if args.quick else (
+                    200 if "LeNet" in name else (20 if batch == 1 else 8))
                 c = cnnc_latency(args.bin, libs["-O2"], shape, batch, threads,
                                  runs, work)
                 c0 = cnnc_latency(args.bin, libs["-O0"], shape, batch, threads,
