@@ -1,0 +1,65 @@
+#!/usr/bin/env python3
+"""load_state on hostile bytes: every truncation of a real training state
+and a few thousand random corruptions of it are refused or accepted without
+a crash, and a refused state changes nothing (the model trains on exactly as
+before).
+
+Usage: state_fuzz.py WORK_DIR
+"""
+import os
+import subprocess
+import sys
+
+import numpy as np
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from cnnc_model import Model  # noqa: E402
+from train_parity_onnx import export_lenet  # noqa: E402
+
+
+def main():
+    work = sys.argv[1]
+    os.makedirs(work, exist_ok=True)
+    _, src = export_lenet(work)
+    so = os.path.join(work, "lenet.so")
+    subprocess.run(["cnnc", src, "--train", "--unfreeze-at", "2:0.", "-o",
+                    so], check=True)
+    rs = np.random.RandomState(0)
+    x = rs.randn(4, 1, 28, 28).astype(np.float32)
+    y = rs.randint(0, 10, 4).astype(np.int64)
+    m = Model(so, "lenet")
+    m.configure("adam", 1e-3)
+    m.train_step(x, y)
+    state = m.save_state()
+    refused = accepted = 0
+    cases = [state[:n] for n in range(0, len(state), max(1, len(state) // 4000))]
+    for _ in range(3000):
+        b = bytearray(state)
+        for _ in range(rs.randint(1, 4)):
+            b[rs.randint(0, len(b))] = rs.randint(0, 256)
+        cases.append(bytes(b))
+    cases.append(state + b"\0")
+    for data in cases:
+        if m.load_state(data) == 0:
+            accepted += 1
+            m.load_state(state)
+        else:
+            refused += 1
+    # The model is where it was: the same next step as a fresh copy.
+    m2 = Model(so, "lenet")
+    m2.configure("adam", 1e-3)
+    m2.train_step(x, y)
+    m.train_step(x, y)
+    m2.train_step(x, y)
+    same = all(np.array_equal(m.get_param(i, s), m2.get_param(i, s))
+               for _, (i, s, _) in m.params().items())
+    print("%d states: %d refused, %d accepted (corrupted values), no crash"
+          % (len(cases), refused, accepted))
+    print("truncated and trailing states refused: %s" % all(
+        m.load_state(state[:n]) != 0 for n in range(0, len(state), 997)))
+    print("model unchanged by refused states: %s" % same)
+    return 0 if same else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
