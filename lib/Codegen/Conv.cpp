@@ -40,6 +40,8 @@ static KernelParts defineConv(ConvOp op, const TensorFunc &in,
   std::vector<int64_t> dil = ints(op.getDilations());
   int64_t group = op.getGroup();
   int64_t cout = w.shape[0], cinPerGroup = w.shape[1];
+  if (w.shape.size() == 5) // packed: [cout / lanes][cin][kh][kw][lanes]
+    cout = w.shape[0] * w.shape[4];
   int64_t coutPerGroup = cout / group;
   int64_t inH = in.shape[2], inW = in.shape[3];
 
@@ -64,7 +66,8 @@ static KernelParts defineConv(ConvOp op, const TensorFunc &in,
     parts.hasPadded = true;
   }
 
-  RDom r(0, (int)w.shape[3], 0, (int)w.shape[2], 0, (int)cinPerGroup, "conv_r");
+  int64_t kh = w.shape[2], kw = w.shape[3];
+  RDom r(0, (int)kw, 0, (int)kh, 0, (int)cinPerGroup, "conv_r");
   Expr ci = r.z;
   if (group > 1)
     ci = (c / (int)coutPerGroup) * (int)cinPerGroup + r.z;
@@ -73,10 +76,17 @@ static KernelParts defineConv(ConvOp op, const TensorFunc &in,
     conv(x, y, c, n) = bias->func(c);
   else
     conv(x, y, c, n) = 0.0f;
+  int lanes = 0;
+  if (auto packed =
+          op->template getAttrOfType<mlir::IntegerAttr>("cnn.packed_weights"))
+    lanes = (int)packed.getInt();
+  Expr weight = lanes ? w.func(c % lanes, r.x, r.y, r.z, c / lanes)
+                      : w.func(r.x, r.y, r.z, c);
+  parts.packedLanes = lanes;
   conv(x, y, c, n) +=
-      w.func(r.x, r.y, r.z, c) *
-      input(x * (int)strides[1] - (int)pads[1] + r.x * (int)dil[1],
-            y * (int)strides[0] - (int)pads[0] + r.y * (int)dil[0], ci, n);
+      weight * input(x * (int)strides[1] - (int)pads[1] + r.x * (int)dil[1],
+                     y * (int)strides[0] - (int)pads[0] + r.y * (int)dil[0], ci,
+                     n);
   parts.reduction = conv;
   parts.hasReduction = true;
   parts.rdom = r;

@@ -146,9 +146,52 @@ static void schedulePooledConv(KernelParts &p, const LoweringContext &ctx) {
   }
 }
 
+/// Narrow images (7x7, 14x14) with packed weights: each task computes a
+/// block of `lanes` output channels for `rows` output rows; the reduction
+/// keeps width x rows vectors of channels in registers, each weight vector
+/// (one load, contiguous thanks to the packing) feeding width x rows FMAs
+/// with broadcast inputs.
+static void schedulePackedConv(KernelParts &p, const LoweringContext &ctx) {
+  std::vector<Var> v = makeVars(4);
+  Var x = v[0], y = v[1], c = v[2], n = v[3];
+  Var co("co"), ci("ci"), yo("yo"), yi("yi"), t("t"), t2("t2");
+  int lanes = p.packedLanes;
+  int64_t width = p.shape[3], height = p.shape[2];
+  // At most ~24 accumulators: the rows that fit next to a full row.
+  int rows = (int)std::max<int64_t>(1, std::min<int64_t>(height, 24 / width));
+  Func out = p.output, conv = p.reduction;
+  out.split(c, co, ci, lanes)
+      .split(y, yo, yi, rows, TailStrategy::ShiftInwards)
+      .reorder(x, yi, ci, yo, co, n)
+      .fuse(yo, co, t)
+      .fuse(t, n, t2)
+      .parallel(t2);
+  conv.compute_at(out, t2)
+      .reorder_storage(c, x, y, n)
+      .reorder(c, x, y, n)
+      .vectorize(c)
+      .unroll(x)
+      .unroll(y);
+  conv.update()
+      .reorder(c, x, y, p.rdom.x, p.rdom.y, p.rdom.z, n)
+      .vectorize(c)
+      .unroll(x)
+      .unroll(y);
+  if (p.hasPadded) {
+    Var pt("pt");
+    p.padded.compute_root()
+        .vectorize(x, fitVector(width, ctx.vectorWidth()),
+                   TailStrategy::GuardWithIf)
+        .fuse(c, n, pt)
+        .parallel(pt);
+  }
+}
+
 static void scheduleConv(KernelParts &p, const LoweringContext &ctx) {
   if (p.pooled)
     return schedulePooledConv(p, ctx);
+  if (p.packedLanes)
+    return schedulePackedConv(p, ctx);
   std::vector<Var> v = makeVars(4);
   Var x = v[0], y = v[1], c = v[2], n = v[3];
   Var xo("xo"), xi("xi"), co("co"), ci("ci"), t("t"), t2("t2");

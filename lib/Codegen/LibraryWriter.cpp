@@ -208,6 +208,14 @@ static void writeWrapper(const ModelPlan &plan, const std::string &p,
        << (tp.nesterov ? 1 : 0) << ", 0}, " << tp.epochs << ", " << tp.batch
        << ", " << tp.groups.size() << ", plan_groups};\n";
   }
+  os << "static const cnnc_rt_pack packs[] = {\n";
+  for (const PackDesc &k : plan.packs)
+    os << "  {" << k.srcOffset << "ULL, " << k.dstOffset << "ULL, " << k.cout
+       << ", " << k.cin << ", " << k.kh << ", " << k.kw << ", " << k.lanes
+       << "},\n";
+  if (plan.packs.empty())
+    os << "  {0, 0, 0, 0, 0, 0, 0},\n";
+  os << "};\n";
   os << "static const cnnc_rt_param params[] = {\n";
   for (const ParamDesc &d : plan.params)
     os << "  {{" << cString(d.name) << ", " << cString(d.group) << ", "
@@ -225,10 +233,9 @@ static void writeWrapper(const ModelPlan &plan, const std::string &p,
      << ",\n  {";
   for (size_t i = 0; i < 3; ++i)
     os << (i ? ", " : "")
-       << (i < plan.optimizerKernels.size()
-               ? plan.optimizerKernels[i] + "_argv"
-               : std::string("0"));
-  os << "}};\n\n";
+       << (i < plan.optimizerKernels.size() ? plan.optimizerKernels[i] + "_argv"
+                                            : std::string("0"));
+  os << "}, " << plan.packs.size() << ", packs};\n\n";
   bool onnx = !plan.sourceOnnx.empty();
   if (onnx)
     os << "extern const unsigned char " << p << "_source_onnx[];\n"

@@ -67,6 +67,13 @@ struct PhasePlan {
   std::string noCacheReason;
 };
 
+/// A weight kept a second time in the packed layout of a channel-vectorized
+/// convolution ([cout / lanes][cin][kh][kw][lanes]).
+struct PackDesc {
+  uint64_t srcOffset, dstOffset;
+  int64_t cout, cin, kh, kw, lanes;
+};
+
 struct PlanGroupDesc {
   std::string name;
   double lr = -1;
@@ -91,6 +98,8 @@ struct ModelPlan {
   std::vector<PhasePlan> phases;
   TrainPlanDesc trainPlan;
   std::vector<std::string> kernelNames; ///< symbol of each compiled kernel
+  /// Packed copies of weights, refreshed by the executor when weights change.
+  std::vector<PackDesc> packs;
   /// Symbols of the optimizer kernels (training libraries).
   std::vector<std::string> optimizerKernels;
   std::vector<char> weights;

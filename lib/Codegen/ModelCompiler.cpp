@@ -196,6 +196,8 @@ public:
 private:
   int newBuffer(BufferKind kind, Value value, int ref = -1);
   LogicalResult planKernel(Operation *op);
+  int packedWeights(Operation *op);
+  bool packWeights = false; ///< while planning the inference graph
   FailureOr<Halide::Pipeline>
   buildPipeline(Operation *op, std::vector<Halide::Argument> &args);
 
@@ -259,7 +261,12 @@ LogicalResult ModelCompiler::plan() {
   modelPlan.name = module.getName() ? module.getName()->str() : "model";
   if (auto source = module->getAttrOfType<StringAttr>("cnn.source_onnx"))
     modelPlan.sourceOnnx = source.str();
-  if (failed(planGraph(main, modelPlan.inference, /*training=*/false)))
+  packWeights =
+      options.schedule == ScheduleKind::Manual && !target.has_gpu_feature();
+  LogicalResult planned =
+      planGraph(main, modelPlan.inference, /*training=*/false);
+  packWeights = false;
+  if (failed(planned))
     return failure();
   // Training graphs: one per phase of the plan, the full one last.
   SmallVector<FuncOp> trainFns;
@@ -551,9 +558,53 @@ static std::string kernelSignature(Operation *op) {
   return os.str();
 }
 
+/// Convolutions on narrow images (rows shorter than a vector) vectorize over
+/// output channels, reading their weights in a packed layout kept in the
+/// blob next to the original: returns the packed weight's buffer, or -1.
+int ModelCompiler::packedWeights(Operation *op) {
+  int lanes = target.natural_vector_size<float>();
+  auto conv = dyn_cast<cnn::Conv2dOp>(op);
+  auto fused = dyn_cast<cnn::FusedConv2dOp>(op);
+  if (!packWeights || (!conv && !fused) || (fused && fused.getPool() != "none"))
+    return -1;
+  int64_t group = conv ? conv.getGroup() : fused.getGroup();
+  auto out = op->getResult(0).getType().cast<ShapedType>();
+  auto w = op->getOperand(1).getType().cast<ShapedType>();
+  auto src = bufferOf.find(op->getOperand(1));
+  if (group != 1 || out.getDimSize(3) >= lanes || out.getDimSize(3) < 2 ||
+      w.getDimSize(0) % lanes != 0 || src == bufferOf.end() ||
+      graph->buffers[src->second].kind != BufferKind::Param)
+    return -1;
+  int64_t cout = w.getDimSize(0), cin = w.getDimSize(1), kh = w.getDimSize(2),
+          kw = w.getDimSize(3);
+  PackDesc pack{
+      graph->buffers[src->second].offset, 0, cout, cin, kh, kw, lanes};
+  std::vector<char> &blob = modelPlan.weights;
+  blob.resize((blob.size() + 63) / 64 * 64);
+  pack.dstOffset = blob.size();
+  blob.resize(blob.size() + cout * cin * kh * kw * sizeof(float));
+  const float *from =
+      reinterpret_cast<const float *>(blob.data() + pack.srcOffset);
+  float *to = reinterpret_cast<float *>(blob.data() + pack.dstOffset);
+  int64_t per = cin * kh * kw;
+  for (int64_t co = 0; co < cout; ++co)
+    for (int64_t i = 0; i < per; ++i)
+      to[((co / lanes) * per + i) * lanes + co % lanes] = from[co * per + i];
+  modelPlan.packs.push_back(pack);
+  op->setAttr("cnn.packed_weights",
+              IntegerAttr::get(IntegerType::get(op->getContext(), 64), lanes));
+  BufferDesc b;
+  b.kind = BufferKind::Param;
+  b.dims = {cout / lanes, cin, kh, kw, lanes};
+  b.offset = pack.dstOffset;
+  graph->buffers.push_back(b);
+  return (int)graph->buffers.size() - 1;
+}
+
 LogicalResult ModelCompiler::planKernel(Operation *op) {
   if (op->getNumResults() != 1)
     return op->emitOpError("with several results cannot be compiled yet");
+  int packed = packedWeights(op);
   std::string sig = kernelSignature(op);
   auto it = kernelBySignature.find(sig);
   int kernel;
@@ -576,6 +627,8 @@ LogicalResult ModelCompiler::planKernel(Operation *op) {
       return op->emitOpError("uses a value the compiler has not planned");
     call.args.push_back(b->second);
   }
+  if (packed >= 0)
+    call.args[1] = packed;
   call.args.push_back(newBuffer(BufferKind::Temp, op->getResult(0)));
   graph->calls.push_back(call);
   return success();
@@ -587,9 +640,14 @@ ModelCompiler::buildPipeline(Operation *op,
   LoweringContext ctx{target, options.schedule == ScheduleKind::Manual};
   std::vector<TensorFunc> operands;
   std::vector<Halide::ImageParam> params;
+  auto packed = op->getAttrOfType<IntegerAttr>("cnn.packed_weights");
   for (unsigned i = 0; i < op->getNumOperands(); ++i) {
     Value operand = op->getOperand(i);
     llvm::SmallVector<int64_t, 4> dims = dimsOf(operand);
+    if (packed && i == 1) {
+      int64_t lanes = packed.getInt();
+      dims = {dims[0] / lanes, dims[1], dims[2], dims[3], lanes};
+    }
     Halide::Type type =
         dtypeOf(operand.getType()) == 2 ? Halide::Int(64) : Halide::Float(32);
     Halide::ImageParam p(type, (int)dims.size(), "arg" + std::to_string(i));
@@ -700,8 +758,7 @@ LogicalResult ModelCompiler::compileKernels(StringRef dir) {
     for (OptimizerKernel &k : optimizerKernels(target)) {
       modelPlan.optimizerKernels.push_back(k.name);
       std::string entry =
-          contentKey("optimizer|" + k.name + "|" + k.target.to_string()) +
-          ".o";
+          contentKey("optimizer|" + k.name + "|" + k.target.to_string()) + ".o";
       llvm::SmallString<256> cached(cache);
       llvm::sys::path::append(cached, entry);
       if (!cache.empty() && llvm::sys::fs::exists(cached)) {
@@ -711,8 +768,7 @@ LogicalResult ModelCompiler::compileKernels(StringRef dir) {
       try {
         llvm::SmallString<256> obj(dir);
         llvm::sys::path::append(obj, k.name + ".o");
-        k.pipeline.compile_to_object(obj.str().str(), k.args, k.name,
-                                     k.target);
+        k.pipeline.compile_to_object(obj.str().str(), k.args, k.name, k.target);
         modelPlan.objects.push_back(obj.str().str());
         storeInCache(obj, cache, entry);
       } catch (const Halide::Error &e) {

@@ -46,7 +46,8 @@ struct cnnc_model {
   graph_state inference;
   /* per phase: its step, features and head graphs */
   graph_state *phase_states;
-  int32_t phase; /* the phase train steps use, -1 until chosen */
+  int32_t phase;   /* the phase train steps use, -1 until chosen */
+  int packs_stale; /* weights changed since the packed copies were made */
   void **args;
   int32_t threads;
   /* training */
@@ -443,12 +444,30 @@ static int run_to_outputs(cnnc_model *m, graph_state *g, int64_t batch,
   return CNNC_OK;
 }
 
+/* Packs the weights of channel-vectorized convolutions again. */
+static void repack(cnnc_model *m) {
+  const cnnc_rt_model *model = m->model;
+  for (int32_t i = 0; i < model->num_packs; ++i) {
+    const cnnc_rt_pack *k = &model->packs[i];
+    const float *from = (const float *)(m->params + k->src_offset);
+    float *to = (float *)(m->params + k->dst_offset);
+    int64_t per = k->cin * k->kh * k->kw;
+    for (int64_t co = 0; co < k->cout; ++co)
+      for (int64_t j = 0; j < per; ++j)
+        to[((co / k->lanes) * per + j) * k->lanes + co % k->lanes] =
+            from[co * per + j];
+  }
+  m->packs_stale = 0;
+}
+
 int cnnc_rt_run(cnnc_model *m, int64_t batch, const void *const *inputs,
                 const size_t *input_bytes, void *const *outputs,
                 const size_t *output_bytes) {
   if (!m)
     return CNNC_ERROR_INVALID_ARGUMENT;
   m->error[0] = 0;
+  if (m->packs_stale)
+    repack(m);
   return run_to_outputs(m, &m->inference, batch, inputs, input_bytes, outputs,
                         output_bytes);
 }
@@ -522,6 +541,7 @@ int cnnc_rt_set_param(cnnc_model *m, int32_t index, const float *values,
   if (data)
     memcpy(data, values, bytes);
   m->phase = -1; /* a phase that folded this parameter may be stale now */
+  m->packs_stale = 1;
   return status;
 }
 
@@ -864,6 +884,7 @@ static int train_on(cnnc_model *m, graph_state *g, int64_t batch,
                   model->params[p].info.name, (long long)m->step + 1);
   }
   ++m->step;
+  m->packs_stale = 1;
   for (int32_t k = 0; k < ph->num_grads; ++k) {
     int32_t p = ph->grad_params[k];
     if (!model->params[p].info.trainable || m->pstate[p].frozen)
@@ -1175,8 +1196,10 @@ static int read_state(cnnc_model *m, const unsigned char *data, size_t size,
   if (io.pos != size)
     return fail(m, CNNC_ERROR_INVALID_ARGUMENT,
                 "%zu unexpected bytes after the training state", size - io.pos);
-  if (apply)
+  if (apply) {
     m->phase = -1;
+    m->packs_stale = 1;
+  }
   return CNNC_OK;
 }
 

@@ -64,6 +64,13 @@ typedef struct cnnc_rt_param {
   int32_t buffer; /* a PARAM buffer of the inference graph */
 } cnnc_rt_param;
 
+/* A weight kept a second time, packed as [cout / lanes][cin][kh][kw][lanes]
+ * for a convolution that vectorizes over output channels. */
+typedef struct cnnc_rt_pack {
+  uint64_t src_offset, dst_offset; /* bytes into the weights */
+  int64_t cout, cin, kh, kw, lanes;
+} cnnc_rt_pack;
+
 /* One training graph: a phase of the plan (the parameters it trains). */
 typedef struct cnnc_rt_phase {
   int32_t first_epoch; /* the plan's epoch it starts at (0: no plan) */
@@ -110,6 +117,10 @@ typedef struct cnnc_rt_model {
    * momentum, nesterov, first -> w, m), Adam/AdamW (w, g, m, v, lr, wd,
    * beta1, beta2, eps, step_size, sqrt_bc2, decoupled -> w, m, v). */
   cnnc_rt_kernel_fn optimizer_kernels[3];
+  /* Packed copies of weights that the inference graph reads; the executor
+   * packs them again before `run` once their weights have changed. */
+  int32_t num_packs;
+  const cnnc_rt_pack *packs;
 } cnnc_rt_model;
 
 int cnnc_rt_create(const cnnc_rt_model *model, cnnc_model **out);
