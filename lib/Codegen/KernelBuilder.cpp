@@ -154,19 +154,27 @@ static void schedulePooledConv(KernelParts &p, const LoweringContext &ctx) {
 static void schedulePackedConv(KernelParts &p, const LoweringContext &ctx) {
   std::vector<Var> v = makeVars(4);
   Var x = v[0], y = v[1], c = v[2], n = v[3];
-  Var co("co"), ci("ci"), yo("yo"), yi("yi"), t("t"), t2("t2");
+  Var co("co"), ci("ci"), xo("xo"), xi("xi"), yo("yo"), yi("yi"), t("t"),
+      t2("t2");
   int lanes = p.packedLanes;
   int64_t width = p.shape[3], height = p.shape[2];
-  // At most ~24 accumulators: the rows that fit next to a full row.
-  int rows = (int)std::max<int64_t>(1, std::min<int64_t>(height, 24 / width));
+  // About 14-24 accumulators: a tile of `cols` columns (the whole row when
+  // it is short, else an even split of it) by the rows that fit.
+  int64_t cols = width;
+  if (cols > 24) {
+    int64_t tiles = (width + 15) / 16;
+    cols = (width + tiles - 1) / tiles;
+  }
+  int rows = (int)std::max<int64_t>(1, std::min<int64_t>(height, 24 / cols));
   Func out = p.output, conv = p.reduction;
   out.split(c, co, ci, lanes)
+      .split(x, xo, xi, (int)cols, TailStrategy::ShiftInwards)
       .split(y, yo, yi, rows, TailStrategy::ShiftInwards)
-      .reorder(x, yi, ci, yo, co, n)
+      .reorder(xi, yi, ci, xo, yo, co, n)
       .fuse(yo, co, t)
       .fuse(t, n, t2)
       .parallel(t2);
-  conv.compute_at(out, t2)
+  conv.compute_at(out, xo)
       .reorder_storage(c, x, y, n)
       .reorder(c, x, y, n)
       .vectorize(c)
