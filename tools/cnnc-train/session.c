@@ -220,6 +220,18 @@ bool session_open(session *s, options *opts) {
       return false;
   }
 
+  if ((opts->checkpoint_path || opts->resume_path) &&
+      (!s->api->save_state || !s->api->load_state)) {
+    error("%s: the model cannot save or load its training state (%s needs "
+          "a library built by this cnnc with --train)",
+          opts->model_path, opts->resume_path ? "--resume" : "--checkpoint");
+    return false;
+  }
+  /* A checkpoint that cannot be written is refused now, not after the
+   * first epoch. */
+  if (opts->checkpoint_path && !check_output_dir(opts->checkpoint_path))
+    return false;
+
   if (!load_pair(s, opts->train_images, opts->train_labels, &s->train_images,
                  &s->train_labels))
     return false;
