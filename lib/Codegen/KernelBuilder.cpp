@@ -111,6 +111,21 @@ static int channelBlock(int64_t channels, int limit) {
   return 1;
 }
 
+/// A convolution's zero-padded input: computed once, whole rows vectorized,
+/// one task per (channel, sample) plane.
+static void schedulePadding(KernelParts &p, int64_t width,
+                            const LoweringContext &ctx) {
+  if (!p.hasPadded)
+    return;
+  std::vector<Var> v = makeVars(4);
+  Var x = v[0], c = v[2], n = v[3], pt("pt");
+  p.padded.compute_root()
+      .vectorize(x, fitVector(width, ctx.vectorWidth()),
+                 TailStrategy::GuardWithIf)
+      .fuse(c, n, pt)
+      .parallel(pt);
+}
+
 /// conv + pooling: each task computes a block of pooled output rows for a
 /// block of channels; the convolution rows it needs are computed right
 /// there (compute_at the pooled row), so they never leave the cache.
@@ -137,16 +152,10 @@ static void schedulePooledConv(KernelParts &p, const LoweringContext &ctx) {
       .reorder(x, c, p.rdom.x, p.rdom.y, p.rdom.z, y)
       .vectorize(x, convVec, TailStrategy::RoundUp)
       .unroll(c);
-  if (p.hasPadded) {
-    Var pt("pt");
-    p.padded.compute_root()
-        .vectorize(x, ctx.vectorWidth(), TailStrategy::GuardWithIf)
-        .fuse(c, n, pt)
-        .parallel(pt);
-  }
+  schedulePadding(p, ctx.vectorWidth(), ctx);
 }
 
-/// Narrow images (7x7, 14x14) with packed weights: each task computes a
+/// Packed weights (output channels in whole vectors): each task computes a
 /// block of `lanes` output channels for `rows` output rows; the reduction
 /// keeps width x rows vectors of channels in registers, each weight vector
 /// (one load, contiguous thanks to the packing) feeding width x rows FMAs
@@ -185,14 +194,7 @@ static void schedulePackedConv(KernelParts &p, const LoweringContext &ctx) {
       .vectorize(c)
       .unroll(x)
       .unroll(y);
-  if (p.hasPadded) {
-    Var pt("pt");
-    p.padded.compute_root()
-        .vectorize(x, fitVector(width, ctx.vectorWidth()),
-                   TailStrategy::GuardWithIf)
-        .fuse(c, n, pt)
-        .parallel(pt);
-  }
+  schedulePadding(p, width, ctx);
 }
 
 static void scheduleConv(KernelParts &p, const LoweringContext &ctx) {
@@ -254,14 +256,7 @@ static void scheduleConv(KernelParts &p, const LoweringContext &ctx) {
       .unroll(cx)
       .unroll(y)
       .unroll(c);
-  if (p.hasPadded) {
-    Var pt("pt");
-    p.padded.compute_root()
-        .vectorize(x, fitVector(width, ctx.vectorWidth()),
-                   TailStrategy::GuardWithIf)
-        .fuse(c, n, pt)
-        .parallel(pt);
-  }
+  schedulePadding(p, width, ctx);
 }
 
 static void scheduleDense(KernelParts &p, const LoweringContext &ctx) {
