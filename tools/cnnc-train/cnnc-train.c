@@ -458,7 +458,6 @@ static bool set_option(options *opts, enum option_id id, const char *value,
 
 /* The checks between options, once all are known. */
 static bool check_options(options *opts, bool epochs_given) {
-  const cnnc_train_config *c = &opts->config;
   if (opts->num_inspect > 0)
     return true;
   if (!opts->model_path) {
@@ -480,10 +479,8 @@ static bool check_options(options *opts, bool epochs_given) {
     error("--epochs and --steps exclude each other: give one");
     return false;
   }
-  (void)c;
-  if (opts->checkpoint_path && opts->resume_path &&
-      strcmp(opts->checkpoint_path, opts->resume_path) == 0)
-    return true; /* resuming and saving to one file is the usual case */
+  /* The optimizer options are checked once the model's plan is merged
+   * (plan.c). */
   return true;
 }
 

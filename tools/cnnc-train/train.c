@@ -299,7 +299,8 @@ int train(session *s) {
       fflush(stdout);
     }
   }
-  int32_t *trainable_now = calloc((size_t)opts->num_unfreeze + 1, 4);
+  int32_t *trainable_now =
+      calloc((size_t)opts->num_unfreeze + 1, sizeof(*trainable_now));
   if (!trainable_now) {
     error("out of memory");
     goto done;
