@@ -146,7 +146,7 @@ struct SplitFrozenPrefixPass
       llvm::DenseSet<Operation *> needed;
       for (Value v : ret.getOperands())
         if (Operation *def = v.getDefiningOp())
-          collectStoppingAt(def, features, needed);
+          collect(def, needed, features);
       for (Operation &op : body.without_terminator())
         if (needed.contains(&op))
           hb.clone(op, map);
@@ -160,22 +160,14 @@ struct SplitFrozenPrefixPass
     return "";
   }
 
-  /// `op` and every op it depends on.
-  static void collect(Operation *op, llvm::DenseSet<Operation *> &out) {
-    if (!op || !out.insert(op).second)
-      return;
-    for (Value v : op->getOperands())
-      collect(v.getDefiningOp(), out);
-  }
-
-  /// `op` and what it depends on, not looking past `stop`.
-  static void collectStoppingAt(Operation *op, Value stop,
-                                llvm::DenseSet<Operation *> &out) {
+  /// `op` and what it depends on, not looking past `stop` (if given).
+  static void collect(Operation *op, llvm::DenseSet<Operation *> &out,
+                      Value stop = Value()) {
     if (!op || !out.insert(op).second)
       return;
     for (Value v : op->getOperands())
       if (v != stop)
-        collectStoppingAt(v.getDefiningOp(), stop, out);
+        collect(v.getDefiningOp(), out, stop);
   }
 };
 } // namespace
