@@ -463,9 +463,8 @@ struct DeriveTrainingPass : public DeriveTrainingBase<DeriveTrainingPass> {
       }
       Operation *copy = b.clone(op, map);
       if (auto param = dyn_cast<ParamOp>(copy)) {
-        auto group = param.getGroupAttr();
         for (const std::string &f : frozen)
-          if ((group && group.getValue() == f) || param.getName().startswith(f))
+          if (param.isInGroupOrPrefix(f))
             param.setFrozenAttr(b.getUnitAttr());
       }
       forward.push_back(copy);

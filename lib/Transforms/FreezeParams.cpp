@@ -22,8 +22,7 @@ struct FreezeParamsPass : public FreezeParamsBase<FreezeParamsPass> {
     llvm::StringMap<bool> groupHasTrainable;
     module.walk([&](ParamOp param) {
       for (const std::string &p : prefixes) {
-        auto group = param.getGroupAttr();
-        if (param.getName().startswith(p) || (group && group.getValue() == p)) {
+        if (param.isInGroupOrPrefix(p)) {
           ++matches[p];
           param.setFrozenAttr(b.getUnitAttr());
         }

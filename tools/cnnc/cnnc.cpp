@@ -293,9 +293,7 @@ int main(int argc, char **argv) {
       }
       bool matched = false;
       module->walk([&](cnnc::cnn::ParamOp param) {
-        auto group = param.getGroupAttr();
-        matched |= param.getName().startswith(prefix) ||
-                   (group && group.getValue() == prefix);
+        matched |= param.isInGroupOrPrefix(prefix);
       });
       if (!matched) {
         llvm::errs() << "cnnc: error: --unfreeze-at prefix '" << prefix

@@ -147,6 +147,11 @@ int64_t ParamOp::getNumElements() {
   return getType().cast<ShapedType>().getNumElements();
 }
 
+bool ParamOp::isInGroupOrPrefix(StringRef name) {
+  FlatSymbolRefAttr group = getGroupAttr();
+  return getName().startswith(name) || (group && group.getValue() == name);
+}
+
 static LogicalResult verify(ConstantOp op) {
   if (op.getValue().getType() != op.getType())
     return op.emitOpError("value of type ")

@@ -50,6 +50,9 @@ def CNN_ParamOp : CNN_Op<"param", [NoSideEffect,
   let extraClassDeclaration = [{
     /// Number of scalar elements held by this parameter.
     int64_t getNumElements();
+    /// Is this parameter in group `name`, or does its name start with
+    /// `name`? (How --freeze, --unfreeze-at and the plan name parameters.)
+    bool isInGroupOrPrefix(::llvm::StringRef name);
   }];
 }
 
