@@ -157,50 +157,6 @@ void setRawFloats(onnx::TensorProto *init, const std::vector<float> &values) {
   init->set_raw_data(std::move(raw));
 }
 
-int writeAll(int fd, const char *data, size_t size) {
-  while (size > 0) {
-    ssize_t n = write(fd, data, size);
-    if (n < 0) {
-      if (errno == EINTR)
-        continue;
-      return -1;
-    }
-    data += n;
-    size -= static_cast<size_t>(n);
-  }
-  return 0;
-}
-
-// Writes `bytes` to a temporary file next to `path`, then renames it.
-int writeAtomically(const char *path, const std::string &bytes, char *err,
-                    size_t errLen) {
-  std::string tmp = std::string(path) + ".tmp.XXXXXX";
-  std::vector<char> name(tmp.begin(), tmp.end());
-  name.push_back('\0');
-  int fd = mkstemp(name.data());
-  if (fd < 0)
-    return cnnc_fail(err, errLen, CNNC_ERROR_IO, "%s: cannot create: %s", path,
-                     std::strerror(errno));
-  // mkstemp makes the file 0600; an export is an ordinary output file.
-  mode_t mask = umask(0);
-  umask(mask);
-  fchmod(fd, 0666 & ~mask);
-  if (writeAll(fd, bytes.data(), bytes.size()) != 0 || fsync(fd) != 0) {
-    int saved = errno;
-    close(fd);
-    unlink(name.data());
-    return cnnc_fail(err, errLen, CNNC_ERROR_IO, "%s: cannot write: %s", path,
-                     std::strerror(saved));
-  }
-  if (close(fd) != 0 || rename(name.data(), path) != 0) {
-    int saved = errno;
-    unlink(name.data());
-    return cnnc_fail(err, errLen, CNNC_ERROR_IO, "%s: cannot write: %s", path,
-                     std::strerror(saved));
-  }
-  return CNNC_OK;
-}
-
 int exportOnnx(const cnnc_model_api *api, cnnc_model *model, const char *path,
                int32_t *numWritten, char *err, size_t errLen) {
   onnx::ModelProto proto;
@@ -232,7 +188,8 @@ int exportOnnx(const cnnc_model_api *api, cnnc_model *model, const char *path,
     return cnnc_fail(err, errLen, CNNC_ERROR_IO,
                      "%s: cannot serialize the ONNX model (above 2 GiB?)",
                      path);
-  status = writeAtomically(path, bytes, err, errLen);
+  status =
+      cnnc_write_file_atomically(path, bytes.data(), bytes.size(), err, errLen);
   if (status == CNNC_OK && numWritten)
     *numWritten = written;
   return status;

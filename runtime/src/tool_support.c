@@ -1,8 +1,16 @@
 /*===- tool_support.c - shared helpers of the runtime's tool code --------===*/
+#define _POSIX_C_SOURCE 200809L
+
 #include "cnnc/tool_support.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 int cnnc_fail(char *err, size_t err_len, int status, const char *fmt, ...) {
   if (err && err_len > 0) {
@@ -49,4 +57,74 @@ void cnnc_format_shape(char *buf, size_t len, int32_t rank,
   }
   if (n < len)
     snprintf(buf + n, len - n, ")");
+}
+
+int cnnc_write_all(int fd, const void *data, size_t size) {
+  const char *p = (const char *)data;
+  while (size > 0) {
+    ssize_t n = write(fd, p, size);
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n <= 0)
+      return -1;
+    p += n;
+    size -= (size_t)n;
+  }
+  return 0;
+}
+
+void cnnc_parent_dir(const char *path, char *buf, size_t len) {
+  const char *slash = strrchr(path, '/');
+  if (!slash)
+    snprintf(buf, len, ".");
+  else if (slash == path)
+    snprintf(buf, len, "/");
+  else
+    snprintf(buf, len, "%.*s", (int)(slash - path), path);
+}
+
+int cnnc_write_file_atomically(const char *path, const void *data, size_t size,
+                               char *err, size_t err_len) {
+  size_t n = strlen(path);
+  char *tmp = malloc(n + sizeof(".tmp.XXXXXX"));
+  if (!tmp)
+    return cnnc_fail(err, err_len, CNNC_ERROR_OUT_OF_MEMORY,
+                     "%s: out of memory", path);
+  memcpy(tmp, path, n);
+  memcpy(tmp + n, ".tmp.XXXXXX", sizeof(".tmp.XXXXXX"));
+  int fd = mkstemp(tmp);
+  if (fd < 0) {
+    int saved = errno;
+    free(tmp);
+    return cnnc_fail(err, err_len, CNNC_ERROR_IO, "%s: cannot create: %s", path,
+                     strerror(saved));
+  }
+  /* mkstemp makes the file 0600; these are ordinary output files. */
+  mode_t mask = umask(0);
+  umask(mask);
+  fchmod(fd, 0666 & ~mask);
+  if (cnnc_write_all(fd, data, size) != 0 || fsync(fd) != 0) {
+    int saved = errno;
+    close(fd);
+    unlink(tmp);
+    free(tmp);
+    return cnnc_fail(err, err_len, CNNC_ERROR_IO, "%s: cannot write: %s", path,
+                     strerror(saved));
+  }
+  if (close(fd) != 0 || rename(tmp, path) != 0) {
+    int saved = errno;
+    unlink(tmp);
+    free(tmp);
+    return cnnc_fail(err, err_len, CNNC_ERROR_IO, "%s: cannot write: %s", path,
+                     strerror(saved));
+  }
+  free(tmp);
+  char dir[4096];
+  cnnc_parent_dir(path, dir, sizeof dir);
+  int dfd = open(dir, O_RDONLY);
+  if (dfd >= 0) { /* the rename itself on the disk */
+    fsync(dfd);
+    close(dfd);
+  }
+  return CNNC_OK;
 }

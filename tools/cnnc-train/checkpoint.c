@@ -8,9 +8,10 @@
  *   u64 state_bytes, then the model's training state (save_state)
  *   u32 crc32             zlib's CRC-32 of every byte before it
  *
- * Saving writes `F.tmp.PID`, flushes it to the disk, renames it over F and
- * syncs the directory: a process killed at any point leaves either the old
- * checkpoint or the new one, never a partial file.
+ * Saving goes through cnnc_write_file_atomically (a temporary file synced
+ * and renamed over F, then the directory synced): a process killed at any
+ * point leaves either the old checkpoint or the new one, never a partial
+ * file.
  *
  *===----------------------------------------------------------------------===*/
 #define _POSIX_C_SOURCE 200809L
@@ -33,36 +34,6 @@
 static void put(unsigned char **p, const void *data, size_t n) {
   memcpy(*p, data, n);
   *p += n;
-}
-
-/* Writes all of `data`; false with errno on failure. */
-static bool write_all(int fd, const unsigned char *data, size_t n) {
-  while (n > 0) {
-    ssize_t w = write(fd, data, n);
-    if (w < 0 && errno == EINTR)
-      continue;
-    if (w <= 0)
-      return false;
-    data += w;
-    n -= (size_t)w;
-  }
-  return true;
-}
-
-static void sync_directory(const char *path) {
-  char dir[4096];
-  const char *slash = strrchr(path, '/');
-  if (!slash)
-    snprintf(dir, sizeof dir, ".");
-  else if (slash == path)
-    snprintf(dir, sizeof dir, "/");
-  else
-    snprintf(dir, sizeof dir, "%.*s", (int)(slash - path), path);
-  int fd = open(dir, O_RDONLY);
-  if (fd >= 0) {
-    fsync(fd);
-    close(fd);
-  }
 }
 
 bool checkpoint_save(session *s, const char *path, const checkpoint_info *ci) {
@@ -105,34 +76,28 @@ bool checkpoint_save(session *s, const char *path, const checkpoint_info *ci) {
   uint32_t crc = (uint32_t)crc32(0L, buf, (uInt)(p - buf));
   put(&p, &crc, 4);
 
-  char tmp[4200];
-  snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
-  int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  if (fd < 0) {
-    error("%s: cannot write: %s", tmp, strerror(errno));
-    free(buf);
-    return false;
-  }
   /* Test hook: die half-way through writing checkpoint number N, as a
-   * process killed at the worst moment would. */
+   * process killed at the worst moment would (the real write below goes
+   * through a temporary file too). Only this environment variable reaches
+   * it. */
   const char *kill_at = getenv("CNNC_TRAIN_TEST_KILL_IN_CHECKPOINT");
   if (kill_at && atoll(kill_at) == ci->epoch) {
-    write_all(fd, buf, total / 2);
-    fsync(fd);
+    char tmp[4200];
+    snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    if (fd >= 0) {
+      cnnc_write_all(fd, buf, total / 2);
+      fsync(fd);
+    }
     raise(SIGKILL);
   }
-  bool ok = write_all(fd, buf, total) && fsync(fd) == 0;
-  int err = errno;
-  ok = close(fd) == 0 && ok;
+  char msg[1024];
+  bool ok =
+      cnnc_write_file_atomically(path, buf, total, msg, sizeof msg) == CNNC_OK;
   free(buf);
-  if (!ok || rename(tmp, path) != 0) {
-    error("%s: cannot write the checkpoint: %s", path,
-          strerror(ok ? errno : err));
-    unlink(tmp);
-    return false;
-  }
-  sync_directory(path);
-  return true;
+  if (!ok)
+    error("%s", msg);
+  return ok;
 }
 
 static void take(const unsigned char **p, void *out, size_t n) {

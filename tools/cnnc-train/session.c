@@ -182,14 +182,8 @@ static bool configure_model(session *s) {
 /* The export is written next to `path` and renamed: its directory must
  * take new files. */
 static bool check_output_dir(const char *path) {
-  const char *slash = strrchr(path, '/');
   char dir[4096];
-  if (!slash)
-    snprintf(dir, sizeof(dir), ".");
-  else if (slash == path)
-    snprintf(dir, sizeof(dir), "/");
-  else
-    snprintf(dir, sizeof(dir), "%.*s", (int)(slash - path), path);
+  cnnc_parent_dir(path, dir, sizeof(dir));
   if (access(dir, W_OK | X_OK) != 0) {
     error("%s: cannot write there: %s: %s", path, dir, strerror(errno));
     return false;

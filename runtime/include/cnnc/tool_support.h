@@ -30,6 +30,20 @@ const char *cnnc_status_name(int status);
 void cnnc_format_shape(char *buf, size_t len, int32_t rank,
                        const int64_t *dims);
 
+/* Writes all `size` bytes to `fd`, retrying after EINTR: 0, or -1 with
+ * errno set. */
+int cnnc_write_all(int fd, const void *data, size_t size);
+
+/* The directory part of `path` ("." when it has none) into buf. */
+void cnnc_parent_dir(const char *path, char *buf, size_t len);
+
+/* Replaces `path` with `size` bytes atomically: a temporary file next to it
+ * (mode 0666 less the umask) is written and synced, renamed over `path`,
+ * and the directory is synced, so a process killed at any point leaves
+ * either the old file or the new one. Errors: CNNC_ERROR_IO, naming `path`. */
+int cnnc_write_file_atomically(const char *path, const void *data, size_t size,
+                               char *err, size_t err_len);
+
 #ifdef __cplusplus
 }
 #endif
