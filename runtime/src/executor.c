@@ -824,6 +824,26 @@ static int begin_step(cnnc_model *m, int64_t batch) {
   return choose_phase(m);
 }
 
+/* Does a step update parameter p from its gradient? */
+static int applies_gradient(const cnnc_model *m, int32_t p) {
+  return m->model->params[p].info.trainable && !m->pstate[p].frozen;
+}
+
+/* CNNC_ERROR_NUMERIC unless output `out` of the step (the `what` of
+ * parameter p) is finite. */
+static int check_finite(cnnc_model *m, graph_state *g,
+                        const void *const *all_inputs, int32_t p, int32_t out,
+                        const char *what) {
+  const float *v = (const float *)host_of(m, g, g->graph->output_buffers[out],
+                                          all_inputs, NULL, 0);
+  if (all_finite(v, param_bytes(m->model, p) / sizeof(float)))
+    return CNNC_OK;
+  return fail(m, CNNC_ERROR_NUMERIC,
+              "the %s of '%s' is not finite at step %lld; the parameters "
+              "keep the values of the last good step",
+              what, m->model->params[p].info.name, (long long)m->step + 1);
+}
+
 /* Runs a training graph (step or head) of the current phase on
  * `all_inputs` (the last is the labels) and applies the optimizer. */
 static int train_on(cnnc_model *m, graph_state *g, int64_t batch,
@@ -866,33 +886,25 @@ static int train_on(cnnc_model *m, graph_state *g, int64_t batch,
   /* A finite loss can hide a non-finite gradient (an overflow that a ReLU
    * or a max pooling drops in the forward pass): check every value that is
    * about to be written, so that no step leaves a NaN or an Inf behind. */
-  for (int32_t k = 0; k < ph->num_grads + ph->num_updates; ++k) {
-    int32_t p = k < ph->num_grads ? ph->grad_params[k]
-                                  : ph->update_params[k - ph->num_grads];
-    int32_t out =
-        k < ph->num_grads ? k + 1 : ph->update_outputs[k - ph->num_grads];
-    if (m->pstate[p].frozen ||
-        (k < ph->num_grads && !model->params[p].info.trainable))
-      continue;
-    const float *v = (const float *)host_of(m, g, graph->output_buffers[out],
-                                            all_inputs, NULL, 0);
-    if (!all_finite(v, param_bytes(model, p) / sizeof(float)))
-      return fail(m, CNNC_ERROR_NUMERIC,
-                  "the %s of '%s' is not finite at step %lld; the parameters "
-                  "keep the values of the last good step",
-                  k < ph->num_grads ? "gradient" : "new value",
-                  model->params[p].info.name, (long long)m->step + 1);
-  }
+  for (int32_t k = 0; k < ph->num_grads; ++k)
+    if (applies_gradient(m, ph->grad_params[k]) &&
+        (status = check_finite(m, g, all_inputs, ph->grad_params[k], k + 1,
+                               "gradient")) != CNNC_OK)
+      return status;
+  for (int32_t u = 0; u < ph->num_updates; ++u)
+    if (!m->pstate[ph->update_params[u]].frozen &&
+        (status = check_finite(m, g, all_inputs, ph->update_params[u],
+                               ph->update_outputs[u], "new value")) != CNNC_OK)
+      return status;
   ++m->step;
   m->packs_stale = 1;
   for (int32_t k = 0; k < ph->num_grads; ++k) {
     int32_t p = ph->grad_params[k];
-    if (!model->params[p].info.trainable || m->pstate[p].frozen)
+    if (!applies_gradient(m, p))
       continue;
     const float *grad = (const float *)host_of(
         m, g, graph->output_buffers[k + 1], all_inputs, NULL, 0);
-    int status = update_param(m, p, grad);
-    if (status != CNNC_OK)
+    if ((status = update_param(m, p, grad)) != CNNC_OK)
       return status;
   }
   for (int32_t u = 0; u < ph->num_updates; ++u) {
