@@ -342,22 +342,15 @@ void ModelCompiler::planTrainingPlan() {
     tp.groups.push_back(PlanGroupDesc{name.str()});
     return tp.groups.back();
   };
-  for (auto g : module.getOps<cnn::GroupOp>()) {
-    if (!g.getLr() && !g.getUnfreezeEpoch())
-      continue;
-    PlanGroupDesc &d = group(g.getSymName());
-    if (g.getLr())
-      d.lr = g.getLr()->convertToDouble();
-    if (g.getUnfreezeEpoch())
-      d.unfreezeEpoch = *g.getUnfreezeEpoch();
-    tp.present = true;
-  }
-  if (auto unfreeze = module->getAttrOfType<DictionaryAttr>("cnn.unfreeze_at"))
-    for (NamedAttribute entry : unfreeze) {
-      group(entry.getName().strref()).unfreezeEpoch =
-          entry.getValue().cast<IntegerAttr>().getInt();
+  for (auto g : module.getOps<cnn::GroupOp>())
+    if (g.getLr()) {
+      group(g.getSymName()).lr = g.getLr()->convertToDouble();
       tp.present = true;
     }
+  for (auto &[name, epoch] : cnn::unfreezeSchedule(module)) {
+    group(name).unfreezeEpoch = epoch;
+    tp.present = true;
+  }
   for (auto plan : module.getOps<cnn::TrainPlanOp>()) {
     tp.present = tp.hasOptimizer = true;
     tp.loss = plan.getLoss().str();

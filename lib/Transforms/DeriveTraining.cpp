@@ -365,13 +365,8 @@ struct DeriveTrainingPass : public DeriveTrainingBase<DeriveTrainingPass> {
     // Phases of gradual unfreezing: a group unfrozen at epoch E is frozen
     // in the training graphs of the epochs before E.
     std::map<int64_t, SmallVector<std::string>> unfreezeAt;
-    for (auto group : module.getOps<GroupOp>())
-      if (auto e = group.getUnfreezeEpoch())
-        unfreezeAt[(int64_t)*e].push_back(group.getSymName().str());
-    if (auto extra = module->getAttrOfType<DictionaryAttr>("cnn.unfreeze_at"))
-      for (NamedAttribute entry : extra)
-        unfreezeAt[entry.getValue().cast<IntegerAttr>().getInt()].push_back(
-            entry.getName().str());
+    for (auto &[name, epoch] : unfreezeSchedule(module))
+      unfreezeAt[epoch].push_back(name);
     SmallVector<int64_t> starts = {1};
     for (auto &entry : unfreezeAt)
       if (entry.first > 1)

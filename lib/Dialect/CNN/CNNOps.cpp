@@ -147,6 +147,19 @@ int64_t ParamOp::getNumElements() {
   return getType().cast<ShapedType>().getNumElements();
 }
 
+std::vector<std::pair<std::string, int64_t>>
+cnnc::cnn::unfreezeSchedule(ModuleOp module) {
+  std::vector<std::pair<std::string, int64_t>> schedule;
+  for (auto group : module.getOps<GroupOp>())
+    if (auto epoch = group.getUnfreezeEpoch())
+      schedule.emplace_back(group.getSymName().str(), (int64_t)*epoch);
+  if (auto extra = module->getAttrOfType<DictionaryAttr>("cnn.unfreeze_at"))
+    for (NamedAttribute entry : extra)
+      if (auto epoch = entry.getValue().dyn_cast<IntegerAttr>())
+        schedule.emplace_back(entry.getName().str(), epoch.getInt());
+  return schedule;
+}
+
 bool ParamOp::isInGroupOrPrefix(StringRef name) {
   FlatSymbolRefAttr group = getGroupAttr();
   return getName().startswith(name) || (group && group.getValue() == name);

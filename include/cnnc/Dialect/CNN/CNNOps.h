@@ -24,6 +24,12 @@ mlir::FailureOr<int64_t> windowOutputSize(int64_t in, int64_t kernel,
                                           int64_t padEnd, int64_t dilation,
                                           bool ceilMode, std::string &error);
 
+/// The gradual-unfreezing schedule of a module: (group or name prefix,
+/// 1-based epoch) from the `cnn.group` ops' `unfreeze_epoch` (the DSL plan)
+/// and the module's `cnn.unfreeze_at` dictionary (`cnnc --unfreeze-at`).
+std::vector<std::pair<std::string, int64_t>>
+unfreezeSchedule(mlir::ModuleOp module);
+
 } // namespace cnn
 } // namespace cnnc
 
