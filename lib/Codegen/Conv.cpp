@@ -180,6 +180,7 @@ cnnc::codegen::lowerConv(mlir::Operation *operation,
     pool(x, y, c, n) = sum(source(x0 + pr.x, y0 + pr.y, c, n)) / divisor;
   }
   parts.pooled = true;
+  parts.poolOverlaps = k[0] > s[0] || k[1] > s[1];
   parts.convWidth = convW;
   parts.post = post;
   parts.output = pool;

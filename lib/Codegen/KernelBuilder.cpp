@@ -126,33 +126,98 @@ static void schedulePadding(KernelParts &p, int64_t width,
       .parallel(pt);
 }
 
+/// Rows of pooled output per task: a divisor of the height up to `limit`
+/// (no row computed twice), else `limit` (ShiftInwards).
+static int rowBlock(int64_t height, int limit) {
+  for (int b = (int)std::min<int64_t>(height, limit); b > 1; --b)
+    if (height % b == 0 && b * 2 > limit)
+      return b;
+  return (int)std::max<int64_t>(1, std::min<int64_t>(height, limit));
+}
+
 /// conv + pooling: each task computes a block of pooled output rows for a
 /// block of channels; the convolution rows it needs are computed right
-/// there (compute_at the pooled row), so they never leave the cache.
+/// there (compute_at the pooled row), so they never leave the cache. When
+/// the windows overlap (ResNet's 3x3/2 stem pool), the rows are kept in a
+/// sliding window (stored per task, computed per pooled row): each
+/// convolution row is computed once, none is recomputed for the next
+/// pooled row.
 static void schedulePooledConv(KernelParts &p, const LoweringContext &ctx) {
   std::vector<Var> v = makeVars(4);
   Var x = v[0], y = v[1], c = v[2], n = v[3];
-  Var co("co"), ci("ci"), t("t"), t2("t2");
+  Var co("co"), ci("ci"), yo("yo"), yi("yi"), t("t"), t2("t2");
   int block = channelBlock(p.channels, 8);
   Func pool = p.output, conv = p.reduction;
   int poolVec = evenVector(p.shape[3], ctx.vectorWidth());
+  int rows = p.poolOverlaps ? rowBlock(p.shape[2], 16) : 1;
   pool.split(c, co, ci, block)
-      .reorder(x, ci, y, co, n)
+      .split(y, yo, yi, rows, TailStrategy::ShiftInwards)
+      .reorder(x, ci, yi, yo, co, n)
       .vectorize(x, poolVec, TailStrategy::ShiftInwards)
-      .fuse(y, co, t)
+      .fuse(yo, co, t)
       .fuse(t, n, t2)
       .parallel(t2);
   // The convolution's rows are wider than the pooled ones; RoundUp is safe
   // on this internal buffer and keeps every vector whole.
   int convVec = evenVector(p.convWidth, ctx.vectorWidth());
-  conv.compute_at(pool, t2)
-      .vectorize(x, convVec, TailStrategy::RoundUp)
-      .unroll(c);
+  if (p.poolOverlaps)
+    conv.store_at(pool, t2).compute_at(pool, yi);
+  else
+    conv.compute_at(pool, t2);
+  conv.vectorize(x, convVec, TailStrategy::RoundUp).unroll(c);
   conv.update()
       .reorder(x, c, p.rdom.x, p.rdom.y, p.rdom.z, y)
       .vectorize(x, convVec, TailStrategy::RoundUp)
       .unroll(c);
   schedulePadding(p, ctx.vectorWidth(), ctx);
+}
+
+/// conv + pooling with packed weights: the convolution vectorizes over
+/// `lanes` output channels as in schedulePackedConv (a tile of up to 24
+/// columns of channel vectors in registers), one task per block of pooled
+/// rows and channel vector; the convolution rows live in a sliding window
+/// per task (computed once each, also when the windows overlap), and the
+/// pooling reads them as whole channel vectors.
+static void schedulePackedPooledConv(KernelParts &p,
+                                     const LoweringContext &ctx) {
+  std::vector<Var> v = makeVars(4);
+  Var x = v[0], y = v[1], c = v[2], n = v[3];
+  Var co("co"), ci("ci"), yo("yo"), yi("yi"), xo("xo"), xi("xi"), t("t"),
+      t2("t2");
+  int lanes = p.packedLanes;
+  int64_t convW = p.convWidth;
+  // A column tile that divides the row (RoundUp then computes nothing
+  // extra); with a padded input any tile is safe, the padding stage grows.
+  int64_t cols = convW;
+  if (cols > 24) {
+    cols = 0;
+    for (int64_t d = 24; d >= 8 && !cols; --d)
+      if (convW % d == 0)
+        cols = d;
+    if (!cols)
+      cols = p.hasPadded ? 16 : convW;
+  }
+  Func pool = p.output, conv = p.reduction;
+  int rows = rowBlock(p.shape[2], 16);
+  pool.split(c, co, ci, lanes)
+      .split(y, yo, yi, rows, TailStrategy::ShiftInwards)
+      .reorder(ci, x, yi, yo, co, n)
+      .vectorize(ci)
+      .fuse(yo, co, t)
+      .fuse(t, n, t2)
+      .parallel(t2);
+  conv.store_at(pool, t2)
+      .compute_at(pool, yi)
+      .reorder_storage(c, x, y, n)
+      .reorder(c, x, y, n)
+      .vectorize(c);
+  conv.update()
+      .split(x, xo, xi, (int)cols,
+             cols == convW ? TailStrategy::Auto : TailStrategy::RoundUp)
+      .reorder(c, xi, p.rdom.x, p.rdom.y, p.rdom.z, xo, y, n)
+      .vectorize(c)
+      .unroll(xi);
+  schedulePadding(p, convW, ctx);
 }
 
 /// Packed weights (output channels in whole vectors): each task computes a
@@ -198,6 +263,8 @@ static void schedulePackedConv(KernelParts &p, const LoweringContext &ctx) {
 }
 
 static void scheduleConv(KernelParts &p, const LoweringContext &ctx) {
+  if (p.pooled && p.packedLanes)
+    return schedulePackedPooledConv(p, ctx);
   if (p.pooled)
     return schedulePooledConv(p, ctx);
   if (p.packedLanes)

@@ -82,6 +82,9 @@ struct KernelParts {
   /// Fused conv: the pooled output reads `post` (bias, affine, residual,
   /// activation) computed per output row.
   bool pooled = false;
+  /// The pooling windows overlap (kernel > stride): consecutive pooled rows
+  /// share convolution rows.
+  bool poolOverlaps = false;
   /// The weights come packed as [cout / lanes][cin][kh][kw][lanes]: the
   /// convolution vectorizes over output channels (narrow images).
   int packedLanes = 0;

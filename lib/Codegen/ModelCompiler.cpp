@@ -560,7 +560,7 @@ int ModelCompiler::packedWeights(Operation *op) {
   int lanes = target.natural_vector_size<float>();
   auto conv = dyn_cast<cnn::Conv2dOp>(op);
   auto fused = dyn_cast<cnn::FusedConv2dOp>(op);
-  if (!packWeights || (!conv && !fused) || (fused && fused.getPool() != "none"))
+  if (!packWeights || (!conv && !fused))
     return -1;
   int64_t group = conv ? conv.getGroup() : fused.getGroup();
   auto out = op->getResult(0).getType().cast<ShapedType>();

@@ -160,25 +160,12 @@ struct FuseConv : public OpRewritePattern<Conv2dOp> {
       ArrayAttr dil = isa<MaxPool2dOp>(user)
                           ? cast<MaxPool2dOp>(user).getDilations()
                           : cast<AvgPool2dOp>(user).getDilations();
-      ArrayAttr kernel = isa<MaxPool2dOp>(user)
-                             ? cast<MaxPool2dOp>(user).getKernelShape()
-                             : cast<AvgPool2dOp>(user).getKernelShape();
-      ArrayAttr strides = isa<MaxPool2dOp>(user)
-                              ? cast<MaxPool2dOp>(user).getStrides()
-                              : cast<AvgPool2dOp>(user).getStrides();
-      // Overlapping windows (ResNet's 3x3/2 stem pool) would make the fused
-      // kernel recompute convolution rows; they stay a kernel of their own.
-      bool overlapping = false;
-      for (int i = 0; i < 2; ++i)
-        overlapping |= kernel[i].cast<IntegerAttr>().getInt() >
-                       strides[i].cast<IntegerAttr>().getInt();
-      if (overlapping) {
-        if (remarks)
-          conv.emitRemark("pooling not fused: its windows overlap, so the "
-                          "fused kernel would recompute convolution rows");
-      } else if (llvm::all_of(dil, [](Attribute a) {
-                   return a.cast<IntegerAttr>().getInt() == 1;
-                 })) {
+      // Overlapping windows (ResNet's 3x3/2 stem pool) fuse too: the
+      // schedules keep the convolution rows in a sliding window, so none is
+      // computed twice.
+      if (llvm::all_of(dil, [](Attribute a) {
+            return a.cast<IntegerAttr>().getInt() == 1;
+          })) {
         pool = user;
         absorbed.push_back(user);
         current = user->getResult(0);

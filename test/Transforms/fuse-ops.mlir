@@ -93,15 +93,13 @@ func @gemm_clip(%x: tensor<?x16xf32>) -> tensor<?x4xf32> {
 
 // -----
 
-// ResNet's stem pool (3x3, stride 2) overlaps: fusing it would recompute
-// convolution rows, so it stays a kernel of its own.
+// ResNet's stem pool (3x3, stride 2, padded) overlaps: it fuses all the same
+// (the kernel keeps the convolution rows in a sliding window).
 // CHECK-LABEL: func @overlapping_pool
-// CHECK: %[[F:.*]] = cnn.fused_conv2d {{.*}}activation = "relu"
-// CHECK-NOT: pool = "max"
-// CHECK: cnn.max_pool2d %[[F]]
+// CHECK: cnn.fused_conv2d {{.*}}activation = "relu"{{.*}}pool = "max", pool_kernel = [3, 3], pool_pads = [1, 1, 1, 1], pool_strides = [2, 2]
+// CHECK-NOT: cnn.max_pool2d
 func @overlapping_pool(%x: tensor<1x3x16x16xf32>) -> tensor<1x4x8x8xf32> {
   %w = cnn.param "w" {init = "kaiming_uniform"} : tensor<4x3x3x3xf32>
-  // expected-remark @+1 {{pooling not fused: its windows overlap, so the fused kernel would recompute convolution rows}}
   %c = cnn.conv2d %x, %w {pads = [1, 1, 1, 1]} : (tensor<1x3x16x16xf32>, tensor<4x3x3x3xf32>) -> tensor<1x4x16x16xf32>
   %r = cnn.relu %c : tensor<1x4x16x16xf32>
   %p = cnn.max_pool2d %r {kernel_shape = [3, 3], strides = [2, 2], pads = [1, 1, 1, 1]} : (tensor<1x4x16x16xf32>) -> tensor<1x4x8x8xf32>
