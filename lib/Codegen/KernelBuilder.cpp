@@ -233,30 +233,50 @@ static void schedulePackedConv(KernelParts &p, const LoweringContext &ctx) {
   int lanes = p.packedLanes;
   int64_t width = p.shape[3], height = p.shape[2];
   // About 14-24 accumulators: a tile of `cols` columns (the whole row when
-  // it is short, else an even split of it) by the rows that fit.
+  // it is short, else an even split of it) by `rows` rows (a divisor of the
+  // height: a ShiftInwards tail would recompute rows, 2 of 9 on a 7x7
+  // image) by `vectors` channel vectors, which fill the registers where
+  // the image is small (ResNet's 7x7 and smaller layers).
   int64_t cols = width;
   if (cols > 24) {
     int64_t tiles = (width + 15) / 16;
     cols = (width + tiles - 1) / tiles;
   }
-  int rows = (int)std::max<int64_t>(1, std::min<int64_t>(height, 24 / cols));
+  int rows = 1;
+  for (int r = (int)std::min<int64_t>(height, 24 / cols); r > 1; --r)
+    if (height % r == 0) {
+      rows = r;
+      break;
+    }
+  int64_t blocks = p.channels / lanes;
+  int vectors = 1;
+  for (int b = 4; b > 1; --b)
+    if (blocks % b == 0 && b * cols * rows <= 24) {
+      vectors = b;
+      break;
+    }
   Func out = p.output, conv = p.reduction;
-  out.split(c, co, ci, lanes)
+  out.split(c, co, ci, lanes * vectors)
       .split(x, xo, xi, (int)cols, TailStrategy::ShiftInwards)
       .split(y, yo, yi, rows, TailStrategy::ShiftInwards)
       .reorder(xi, yi, ci, xo, yo, co, n)
       .fuse(yo, co, t)
       .fuse(t, n, t2)
       .parallel(t2);
+  Var cv("cv"), cl("cl");
   conv.compute_at(out, xo)
       .reorder_storage(c, x, y, n)
-      .reorder(c, x, y, n)
-      .vectorize(c)
+      .split(c, cv, cl, lanes)
+      .reorder(cl, cv, x, y, n)
+      .vectorize(cl)
+      .unroll(cv)
       .unroll(x)
       .unroll(y);
   conv.update()
-      .reorder(c, x, y, p.rdom.x, p.rdom.y, p.rdom.z, n)
-      .vectorize(c)
+      .split(c, cv, cl, lanes)
+      .reorder(cl, cv, x, y, p.rdom.x, p.rdom.y, p.rdom.z, n)
+      .vectorize(cl)
+      .unroll(cv)
       .unroll(x)
       .unroll(y);
   schedulePadding(p, width, ctx);
