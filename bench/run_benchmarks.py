@@ -3,13 +3,16 @@
 
     cd bench && npm install --ignore-scripts     # ONNX Runtime, once
     /usr/bin/python3 bench/run_benchmarks.py --bin build/bin [--quick]
+        [--models lenet5,resnet18,resnet18-bn] [--threads 1,2] [--rounds 5]
 
-Exports LeNet-5 and torchvision's ResNet-18 (224x224) with PyTorch, compiles
-them with cnnc (default optimizations, and -O0 for the graph-pass
-comparison), and prints the median latency of each engine for batch sizes
-and thread counts, plus the ratios, as a Markdown table. Latencies come from
-the engines' own timers: `cnnc-run --bench`, ONNX Runtime via node, PyTorch
-with torch.no_grad(). Nothing here asserts on time.
+Exports LeNet-5 and torchvision's ResNet-18 (224x224) with PyTorch (ResNet-18
+twice: with BatchNorm folded by PyTorch's exporter, and with BatchNorm kept as
+the ONNX model zoo ships it), compiles them with cnnc (default optimizations,
+and -O0 for the graph-pass comparison, the two measured alternately), and
+prints the median latency of each engine for batch sizes and thread counts,
+plus the ratios, as a Markdown table. Latencies come from the engines' own
+timers: `cnnc-run --bench`, ONNX Runtime via node, PyTorch with
+torch.no_grad(). Nothing here asserts on time.
 """
 import argparse
 import json
@@ -40,12 +43,20 @@ def resnet18():
     return torchvision.models.resnet18(weights=None)
 
 
-def export(model, shape, path):
+def export(model, shape, path, keep_bn=False):
+    """keep_bn: BatchNormalization stays a node of its own, as in the ONNX
+    model zoo's ResNets (PyTorch's exporter otherwise folds it into the
+    convolutions, leaving cnnc's BatchNorm folding nothing to do)."""
     model.eval()
     x = torch.randn(*shape)
+    kw = {}
+    if keep_bn:
+        kw = dict(training=torch.onnx.TrainingMode.PRESERVE,
+                  do_constant_folding=False)
     torch.onnx.export(model, x, path, input_names=["input"],
                       output_names=["output"], opset_version=13,
-                      dynamic_axes={"input": {0: "N"}, "output": {0: "N"}})
+                      dynamic_axes={"input": {0: "N"}, "output": {0: "N"}},
+                      **kw)
 
 
 def cnnc_latency(bindir, so, shape, batch, threads, runs, work):
@@ -87,24 +98,55 @@ def torch_latency(model, shape, batch, threads, runs):
     return times[len(times) // 2]
 
 
+def fusion_pair(bindir, libs, shape, batch, threads, runs, rounds, work):
+    """Default and -O0 measured alternately, `rounds` times: on a shared
+    machine the speed drifts over seconds, and alternating puts both builds
+    under the same drift. Returns the medians over the rounds of each build's
+    latency and of the per-round ratio -O0 / default."""
+    c, c0, ratios = [], [], []
+    for _ in range(rounds):
+        a = cnnc_latency(bindir, libs["-O2"], shape, batch, threads, runs, work)
+        b = cnnc_latency(bindir, libs["-O0"], shape, batch, threads, runs, work)
+        c.append(a)
+        c0.append(b)
+        ratios.append(b / a)
+    med = lambda v: sorted(v)[len(v) // 2]
+    return med(c), med(c0), med(ratios), min(ratios), max(ratios)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--bin", required=True)
     ap.add_argument("--quick", action="store_true",
                     help="fewer runs, LeNet-5 only")
+    ap.add_argument("--models", default="lenet5,resnet18,resnet18-bn",
+                    help="comma-separated: lenet5, resnet18 (BatchNorm folded "
+                    "by PyTorch's exporter), resnet18-bn (BatchNorm kept)")
+    ap.add_argument("--rounds", type=int, default=5,
+                    help="alternations of default and -O0 per row")
+    ap.add_argument("--threads", default="1,2")
     args = ap.parse_args()
     torch.manual_seed(0)
     work = tempfile.mkdtemp(prefix="cnnc-bench-")
-    cases = [("LeNet-5", lenet5(), (1, 1, 28, 28), [1, 64])]
-    if not args.quick:
-        cases.append(("ResNet-18 (224)", resnet18(), (1, 3, 224, 224), [1, 8]))
+    known = {
+        "lenet5": ("LeNet-5", lenet5, (1, 1, 28, 28), [1, 64], False),
+        "resnet18": ("ResNet-18 (224)", resnet18, (1, 3, 224, 224), [1, 8],
+                     False),
+        "resnet18-bn": ("ResNet-18 (224, BN in the ONNX)", resnet18,
+                        (1, 3, 224, 224), [1, 8], True),
+    }
+    models = ["lenet5"] if args.quick else args.models.split(",")
+    threads_list = [int(t) for t in args.threads.split(",")]
     rows = []
-    for name, model, shape, batches in cases:
-        onnx = os.path.join(work, re.sub(r"\W", "", name) + ".onnx")
-        export(model, shape, onnx)
+    for key in models:
+        name, make, shape, batches, keep_bn = known[key]
+        model = make()
+        tag = key.replace("-", "_")
+        onnx = os.path.join(work, tag + ".onnx")
+        export(model, shape, onnx, keep_bn)
         libs = {}
         for opt in ["-O2", "-O0"]:
-            so = os.path.join(work, "%s%s.so" % (re.sub(r"\W", "", name), opt))
+            so = os.path.join(work, "%s%s.so" % (tag, opt))
             t0 = time.time()
             subprocess.run([os.path.join(args.bin, "cnnc"), onnx, "-o", so,
                             opt, "--no-cache"], check=True)
@@ -112,26 +154,26 @@ def main():
                   file=sys.stderr)
             libs[opt] = so
         for batch in batches:
-            for threads in [1, 2]:
+            for threads in threads_list:
                 runs = 20 if args.quick else (
-                    200 if "LeNet" in name else (20 if batch == 1 else 8))
-                c = cnnc_latency(args.bin, libs["-O2"], shape, batch, threads,
-                                 runs, work)
-                c0 = cnnc_latency(args.bin, libs["-O0"], shape, batch, threads,
-                                  runs, work)
-                o = ort_latency(onnx, shape, batch, threads, runs)
-                t = torch_latency(model, shape, batch, threads, runs)
-                rows.append((name, batch, threads, c, c0, o, t))
+                    100 if "LeNet" in name else (10 if batch == 1 else 4))
+                rounds = 1 if args.quick else args.rounds
+                c, c0, r, rlo, rhi = fusion_pair(args.bin, libs, shape, batch,
+                                                 threads, runs, rounds, work)
+                o = ort_latency(onnx, shape, batch, threads, runs * 2)
+                t = torch_latency(model, shape, batch, threads, runs * 2)
+                rows.append((name, batch, threads, c, c0, r, rlo, rhi, o, t))
                 print(rows[-1], file=sys.stderr)
-    print("| model | batch | threads | cnnc ms | cnnc -O0 ms | ONNX Runtime ms "
-          "| PyTorch ms | fusion speed-up (-O0 / -O2) | ORT / cnnc | PyTorch / cnnc |")
+    print("| model | batch | threads | cnnc ms | cnnc -O0 ms "
+          "| fusion speed-up (-O0 / default) [range over rounds] "
+          "| ONNX Runtime ms | PyTorch ms | ORT / cnnc | PyTorch / cnnc |")
     print("|---|---|---|---|---|---|---|---|---|---|")
-    for name, batch, threads, c, c0, o, t in rows:
-        fmt = lambda v: "%.4f" % v if v is not None else "n/a"
+    for name, batch, threads, c, c0, r, rlo, rhi, o, t in rows:
+        fmt = lambda v: "%.3f" % v if v is not None else "n/a"
         ratio = lambda a, b: "%.2fx" % (a / b) if a and b else "n/a"
-        print("| %s | %d | %d | %s | %s | %s | %s | %s | %s | %s |" % (
-            name, batch, threads, fmt(c), fmt(c0), fmt(o), fmt(t),
-            ratio(c0, c), ratio(o, c), ratio(t, c)))
+        print("| %s | %d | %d | %s | %s | %.2fx [%.2f-%.2f] | %s | %s | %s "
+              "| %s |" % (name, batch, threads, fmt(c), fmt(c0), r, rlo, rhi,
+                          fmt(o), fmt(t), ratio(o, c), ratio(t, c)))
 
 
 if __name__ == "__main__":

@@ -54,7 +54,13 @@ static KernelParts defineConv(ConvOp op, const TensorFunc &in,
 
   Func input = in.func;
   bool padded = pads[0] || pads[1] || pads[2] || pads[3];
-  if (padded) {
+  if (padded && op->hasAttr("cnn.prepadded")) {
+    // The producer wrote the input inside this convolution's zero border
+    // (ModelCompiler::resultBuffer): read it shifted, no padding pass.
+    Func shifted("conv_prepadded");
+    shifted(x, y, c, n) = in.func(x + (int)pads[1], y + (int)pads[0], c, n);
+    input = shifted;
+  } else if (padded) {
     // Zero padding as a separate stage: a select in the inner loop of the
     // reduction would cost more than one extra pass over the input.
     Region bounds = {Range(0, (int)inW), Range(0, (int)inH), Range(), Range()};

@@ -13,7 +13,15 @@ namespace cnnc {
 namespace codegen {
 
 /// Mirrors cnnc_rt_buffer_kind in runtime/include/cnnc/rt_executor.h.
-enum class BufferKind { Input = 0, Output = 1, Param = 2, Temp = 3, Alias = 4 };
+enum class BufferKind {
+  Input = 0,
+  Output = 1,
+  Param = 2,
+  Temp = 3,
+  Alias = 4,
+  /// The interior of a Temp with a zero border (see cnnc_rt_buffer_kind).
+  View = 5
+};
 
 struct BufferDesc {
   BufferKind kind;

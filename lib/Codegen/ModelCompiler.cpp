@@ -21,9 +21,11 @@
 #include "llvm/Support/Process.h"
 #include "llvm/Support/SHA1.h"
 
+#include <array>
 #include <chrono>
 #include <cmath>
 #include <limits>
+#include <optional>
 #include <random>
 
 using namespace mlir;
@@ -197,7 +199,10 @@ private:
   int newBuffer(BufferKind kind, Value value, int ref = -1);
   LogicalResult planKernel(Operation *op);
   int packedWeights(Operation *op);
+  int resultBuffer(Operation *op);
   bool packWeights = false; ///< while planning the inference graph
+  /// The zero border (top, left, bottom, right) of each View buffer.
+  llvm::DenseMap<int, std::array<int64_t, 4>> borderOfView;
   FailureOr<Halide::Pipeline>
   buildPipeline(Operation *op, std::vector<Halide::Argument> &args);
 
@@ -551,6 +556,22 @@ static std::string kernelSignature(Operation *op) {
   return os.str();
 }
 
+/// A convolution's pads (top, left, bottom, right).
+static std::array<int64_t, 4> convPads(Operation *op) {
+  ArrayAttr pads = isa<cnn::Conv2dOp>(op)
+                       ? cast<cnn::Conv2dOp>(op).getPads()
+                       : cast<cnn::FusedConv2dOp>(op).getPads();
+  std::array<int64_t, 4> v{0, 0, 0, 0};
+  for (unsigned i = 0; i < 4 && i < pads.size(); ++i)
+    v[i] = pads[i].cast<IntegerAttr>().getInt();
+  return v;
+}
+
+static int64_t convGroup(Operation *op) {
+  return isa<cnn::Conv2dOp>(op) ? cast<cnn::Conv2dOp>(op).getGroup()
+                                : cast<cnn::FusedConv2dOp>(op).getGroup();
+}
+
 /// Convolutions whose output channels fill whole vectors vectorize over them
 /// (not along the image rows, which wastes lanes on ResNet's 56-, 28-, 14-
 /// and 7-wide rows), reading their weights in a packed layout kept in the
@@ -600,6 +621,16 @@ LogicalResult ModelCompiler::planKernel(Operation *op) {
   if (op->getNumResults() != 1)
     return op->emitOpError("with several results cannot be compiled yet");
   int packed = packedWeights(op);
+  // A packed convolution whose input lies in a buffer with its zero border
+  // reads that buffer whole: no padding pass.
+  int input = -1;
+  if (packed >= 0) {
+    auto view = borderOfView.find(bufferOf.lookup(op->getOperand(0)));
+    if (view != borderOfView.end() && view->second == convPads(op)) {
+      op->setAttr("cnn.prepadded", UnitAttr::get(op->getContext()));
+      input = graph->buffers[view->first].ref;
+    }
+  }
   std::string sig = kernelSignature(op);
   auto it = kernelBySignature.find(sig);
   int kernel;
@@ -624,9 +655,55 @@ LogicalResult ModelCompiler::planKernel(Operation *op) {
   }
   if (packed >= 0)
     call.args[1] = packed;
-  call.args.push_back(newBuffer(BufferKind::Temp, op->getResult(0)));
+  if (input >= 0)
+    call.args[0] = input;
+  call.args.push_back(resultBuffer(op));
   graph->calls.push_back(call);
   return success();
+}
+
+/// The result's buffer: a Temp, or, when a packed convolution with zero
+/// padding reads it (and only kernels do: no output, no reshape), a Temp
+/// with that convolution's zero border and the View of its interior that
+/// the kernel writes and every other reader reads.
+int ModelCompiler::resultBuffer(Operation *op) {
+  Value result = op->getResult(0);
+  int id = newBuffer(BufferKind::Temp, result);
+  auto type = result.getType().cast<ShapedType>();
+  if (!packWeights || !options.fusePadding || type.getRank() != 4 ||
+      !type.getElementType().isF32())
+    return id;
+  std::optional<std::array<int64_t, 4>> border;
+  int lanes = target.natural_vector_size<float>();
+  for (OpOperand &use : result.getUses()) {
+    Operation *user = use.getOwner();
+    if (isa<ReturnOp, cnn::FlattenOp, cnn::ReshapeOp, cnn::DropoutOp>(user))
+      return id;
+    if (border || use.getOperandNumber() != 0 ||
+        !isa<cnn::Conv2dOp, cnn::FusedConv2dOp>(user))
+      continue;
+    std::array<int64_t, 4> pads = convPads(user);
+    auto w = user->getOperand(1).getType().cast<ShapedType>();
+    if (llvm::any_of(pads, [](int64_t p) { return p != 0; }) &&
+        w.getDimSize(0) % lanes == 0 && convGroup(user) == 1)
+      border = pads;
+  }
+  if (!border)
+    return id;
+  BufferDesc &padded = graph->buffers[id];
+  padded.dims[2] += (*border)[0] + (*border)[2];
+  padded.dims[3] += (*border)[1] + (*border)[3];
+  BufferDesc view;
+  view.kind = BufferKind::View;
+  view.dims = dimsOf(result);
+  view.ref = id;
+  view.offset = (uint64_t)((*border)[0] * padded.dims[3] + (*border)[1]);
+  view.dtype = padded.dtype;
+  graph->buffers.push_back(view);
+  int viewId = (int)graph->buffers.size() - 1;
+  bufferOf[result] = viewId;
+  borderOfView[viewId] = *border;
+  return viewId;
 }
 
 FailureOr<Halide::Pipeline>
@@ -642,6 +719,11 @@ ModelCompiler::buildPipeline(Operation *op,
     if (packed && i == 1) {
       int64_t lanes = packed.getInt();
       dims = {dims[0] / lanes, dims[1], dims[2], dims[3], lanes};
+    }
+    if (i == 0 && op->hasAttr("cnn.prepadded")) {
+      std::array<int64_t, 4> pads = convPads(op);
+      dims[2] += pads[0] + pads[2];
+      dims[3] += pads[1] + pads[3];
     }
     Halide::Type type =
         dtypeOf(operand.getType()) == 2 ? Halide::Int(64) : Halide::Float(32);

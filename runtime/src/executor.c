@@ -307,6 +307,12 @@ static unsigned char *host_of(cnnc_model *m, graph_state *g, int32_t b,
     if (depth > g->graph->num_buffers)
       return NULL;
     return host_of(m, g, buf->ref, inputs, outputs, depth + 1);
+  case CNNC_RT_VIEW: {
+    if (depth > g->graph->num_buffers)
+      return NULL;
+    unsigned char *base = host_of(m, g, buf->ref, inputs, outputs, depth + 1);
+    return base ? base + buf->offset * dtype_size(buf->dtype) : NULL;
+  }
   }
   return NULL;
 }
@@ -326,10 +332,17 @@ static int describe(cnnc_model *m, graph_state *g, int32_t b, int64_t batch,
   h->type.bits = (uint8_t)(8 * dtype_size(buf->dtype));
   h->type.lanes = 1;
   h->dimensions = buf->rank;
+  /* A VIEW steps through the planes of the padded buffer it lies in. */
+  const cnnc_rt_buffer *layout = buf;
+  if (buf->kind == CNNC_RT_VIEW && buf->ref >= 0 &&
+      buf->ref < g->graph->num_buffers &&
+      g->graph->buffers[buf->ref].rank == buf->rank)
+    layout = &g->graph->buffers[buf->ref];
   int64_t stride = 1;
   for (int32_t i = 0; i < buf->rank; ++i) {
     int32_t t = buf->rank - 1 - i;
     int64_t extent = buf->dims[t] < 0 ? batch : buf->dims[t];
+    int64_t span = layout->dims[t] < 0 ? batch : layout->dims[t];
     if (extent > INT32_MAX || stride > INT32_MAX)
       return fail(m, CNNC_ERROR_SHAPE,
                   "a tensor of %s is too large for 32-bit indexing at batch "
@@ -339,7 +352,7 @@ static int describe(cnnc_model *m, graph_state *g, int32_t b, int64_t batch,
     dims[i].extent = (int32_t)extent;
     dims[i].stride = (int32_t)stride;
     dims[i].flags = 0;
-    stride *= extent;
+    stride *= span;
   }
   return CNNC_OK;
 }

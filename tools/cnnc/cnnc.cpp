@@ -354,6 +354,7 @@ int main(int argc, char **argv) {
     codegen.keepIntermediates = keepIntermediates;
     codegen.verbose = verbose;
     codegen.useCache = !noCache;
+    codegen.fusePadding = optLevel > 0;
     if (emitLevel == EmitLevel::Halide) {
       std::string error;
       auto output = openOutputFile(outputFilename, &error);

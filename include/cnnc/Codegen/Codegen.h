@@ -38,6 +38,11 @@ struct CodegenOptions {
   bool keepIntermediates = false;
   /// Reuse compiled kernels from the cache (see ModelCompiler.cpp).
   bool useCache = true;
+  /// Fuse each padded convolution's zero padding into the kernel that
+  /// produces its input: that kernel writes into a buffer with the
+  /// convolution's zero border, and the convolution reads it without a
+  /// padding pass (inference graphs, hand-written CPU schedules). Off at -O0.
+  bool fusePadding = true;
   /// Print each compile step and its time to stderr.
   bool verbose = false;
 };

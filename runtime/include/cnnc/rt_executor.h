@@ -24,16 +24,21 @@ typedef enum cnnc_rt_buffer_kind {
       1,             /* written by a kernel straight into the caller's output */
   CNNC_RT_PARAM = 2, /* weights: the instance's copy of the embedded blob */
   CNNC_RT_TEMP = 3,  /* an intermediate, in the instance's arena */
-  CNNC_RT_ALIAS = 4  /* same memory as buffer `ref`, another shape */
+  CNNC_RT_ALIAS = 4, /* same memory as buffer `ref`, another shape */
+  /* The interior of TEMP buffer `ref`, an NCHW tensor with a zero border
+   * (the padding of the convolution that reads `ref`): `offset` elements
+   * into each plane, with `ref`'s strides. Nothing writes the border. */
+  CNNC_RT_VIEW = 5
 } cnnc_rt_buffer_kind;
 
 typedef struct cnnc_rt_buffer {
   int32_t kind;
   int32_t rank;
   int64_t dims[CNNC_MAX_RANK]; /* row-major; dims[0] == -1: the batch */
-  int32_t ref;                 /* INPUT/OUTPUT: index; ALIAS: buffer id */
-  uint64_t offset;             /* PARAM: byte offset into the weights blob */
-  int32_t dtype;               /* cnnc_dtype */
+  int32_t ref;                 /* INPUT/OUTPUT: index; ALIAS, VIEW: buffer id */
+  uint64_t offset; /* PARAM: byte offset into the weights blob; VIEW: element
+                      offset of the interior in a plane of `ref` */
+  int32_t dtype;   /* cnnc_dtype */
 } cnnc_rt_buffer;
 
 /* A Halide pipeline compiled ahead of time: its `_argv` entry point. */

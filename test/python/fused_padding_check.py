@@ -1,0 +1,94 @@
+#!/usr/bin/env python3
+"""Padding fused into the producer: by default the kernel whose result a
+padded convolution reads writes it inside that convolution's zero border,
+and the convolution reads it without a padding pass. The value's other
+readers (a residual add, a 1x1 downsample, a convolution with other pads)
+read the interior. The border is written once, when the instance allocates
+its intermediates, so it must stay zero across runs and batch sizes.
+
+Checks the default and -O0 libraries against PyTorch and each other, for
+batches 2, 5 and 2 again (the intermediates are reallocated per batch).
+
+Usage: fused_padding_check.py WORK_DIR
+"""
+import os
+import subprocess
+import sys
+
+import numpy as np
+import torch
+import torch.nn as nn
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from cnnc_model import Model  # noqa: E402
+
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.stem = nn.Sequential(nn.Conv2d(3, 16, 3, padding=1, bias=False),
+                                  nn.BatchNorm2d(16), nn.ReLU())
+        self.a = nn.Sequential(nn.Conv2d(16, 16, 3, padding=1, bias=False),
+                               nn.BatchNorm2d(16), nn.ReLU(),
+                               nn.Conv2d(16, 16, 3, padding=1, bias=False),
+                               nn.BatchNorm2d(16))
+        self.down = nn.Conv2d(16, 32, 3, stride=2, padding=1)
+        self.skip = nn.Conv2d(16, 32, 1, stride=2)
+        self.wide = nn.Conv2d(16, 32, 5, stride=2, padding=2)
+        self.fc = nn.Linear(32, 5)
+
+    def forward(self, x):
+        s = self.stem(x)                      # read by a's conv and the add
+        y = torch.relu(self.a(s) + s)         # read by 3 convolutions
+        z = torch.relu(self.down(y) + self.skip(y)) + self.wide(y)
+        return self.fc(z.mean(dim=(2, 3)))
+
+
+def main():
+    work = sys.argv[1]
+    os.makedirs(work, exist_ok=True)
+    torch.manual_seed(0)
+    net = Net()
+    with torch.no_grad():
+        for m in net.modules():
+            if isinstance(m, nn.BatchNorm2d):
+                m.running_mean.uniform_(-0.5, 0.5)
+                m.running_var.uniform_(0.5, 2.0)
+                m.weight.uniform_(0.5, 1.5)
+                m.bias.uniform_(-0.5, 0.5)
+    net.eval()
+    src = os.path.join(work, "fp.onnx")
+    torch.onnx.export(net, torch.zeros(1, 3, 12, 12), src, input_names=["x"],
+                      output_names=["y"],
+                      dynamic_axes={"x": {0: "N"}, "y": {0: "N"}},
+                      opset_version=13, do_constant_folding=False,
+                      training=torch.onnx.TrainingMode.PRESERVE)
+    libs = {}
+    for opt in ("-O2", "-O0"):
+        so = os.path.join(work, "fp%s.so" % opt)
+        subprocess.run(["cnnc", src, "-o", so, opt, "--name", "fp"],
+                       check=True)
+        libs[opt] = Model(so, "fp")
+    rs = np.random.RandomState(1)
+    ok = True
+    for batch in (2, 5, 2):
+        x = rs.randn(batch, 3, 12, 12).astype(np.float32)
+        with torch.no_grad():
+            ref = net(torch.from_numpy(x)).numpy()
+        got = {opt: m.run(x)[0] for opt, m in libs.items()}
+        for opt, out in got.items():
+            err = float(np.max(np.abs(out - ref)) / np.max(np.abs(ref)))
+            good = err < 1e-5
+            ok = ok and good
+            print("batch %d %s vs PyTorch: max relative error %.1e %s" %
+                  (batch, opt, err, "OK" if good else "BAD"))
+        err = float(np.max(np.abs(got["-O2"] - got["-O0"])) /
+                    np.max(np.abs(ref)))
+        ok = ok and err < 1e-5
+        print("batch %d default vs -O0: max relative error %.1e %s" %
+              (batch, err, "OK" if err < 1e-5 else "BAD"))
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
