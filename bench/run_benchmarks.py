@@ -67,8 +67,9 @@ def cnnc_latency(bindir, so, shape, batch, threads, runs, work):
     r = subprocess.run([os.path.join(bindir, "cnnc-run"), so, "-i", inp, "-o",
                         out, "--threads", str(threads), "--bench", str(runs)],
                        capture_output=True, text=True, check=True)
-    m = re.search(r"median\s+([0-9.]+)", r.stdout + r.stderr)
-    return float(m.group(1))
+    text = r.stdout + r.stderr
+    return (float(re.search(r"median\s+([0-9.]+)", text).group(1)),
+            float(re.search(r"min\s+([0-9.]+)", text).group(1)))
 
 
 def ort_latency(onnx, shape, batch, threads, runs):
@@ -102,16 +103,20 @@ def fusion_pair(bindir, libs, shape, batch, threads, runs, rounds, work):
     """Default and -O0 measured alternately, `rounds` times: on a shared
     machine the speed drifts over seconds, and alternating puts both builds
     under the same drift. Returns the medians over the rounds of each build's
-    latency and of the per-round ratio -O0 / default."""
-    c, c0, ratios = [], [], []
+    median latency, of the per-round ratio -O0 / default (and its range),
+    and of the per-round ratio of the fastest runs."""
+    c, c0, ratios, best = [], [], [], []
     for _ in range(rounds):
-        a = cnnc_latency(bindir, libs["-O2"], shape, batch, threads, runs, work)
-        b = cnnc_latency(bindir, libs["-O0"], shape, batch, threads, runs, work)
+        a, a_min = cnnc_latency(bindir, libs["-O2"], shape, batch, threads,
+                                runs, work)
+        b, b_min = cnnc_latency(bindir, libs["-O0"], shape, batch, threads,
+                                runs, work)
         c.append(a)
         c0.append(b)
         ratios.append(b / a)
+        best.append(b_min / a_min)
     med = lambda v: sorted(v)[len(v) // 2]
-    return med(c), med(c0), med(ratios), min(ratios), max(ratios)
+    return med(c), med(c0), med(ratios), min(ratios), max(ratios), med(best)
 
 
 def main():
@@ -158,22 +163,25 @@ def main():
                 runs = 20 if args.quick else (
                     100 if "LeNet" in name else (10 if batch == 1 else 4))
                 rounds = 1 if args.quick else args.rounds
-                c, c0, r, rlo, rhi = fusion_pair(args.bin, libs, shape, batch,
-                                                 threads, runs, rounds, work)
+                c, c0, r, rlo, rhi, rbest = fusion_pair(
+                    args.bin, libs, shape, batch, threads, runs, rounds, work)
                 o = ort_latency(onnx, shape, batch, threads, runs * 2)
                 t = torch_latency(model, shape, batch, threads, runs * 2)
-                rows.append((name, batch, threads, c, c0, r, rlo, rhi, o, t))
+                rows.append((name, batch, threads, c, c0, r, rlo, rhi, rbest,
+                             o, t))
                 print(rows[-1], file=sys.stderr)
     print("| model | batch | threads | cnnc ms | cnnc -O0 ms "
-          "| fusion speed-up (-O0 / default) [range over rounds] "
-          "| ONNX Runtime ms | PyTorch ms | ORT / cnnc | PyTorch / cnnc |")
-    print("|---|---|---|---|---|---|---|---|---|---|")
-    for name, batch, threads, c, c0, r, rlo, rhi, o, t in rows:
+          "| fusion: -O0 / default (median) [range over rounds] "
+          "| fusion, fastest runs | ONNX Runtime ms | PyTorch ms "
+          "| ORT / cnnc | PyTorch / cnnc |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
+    for name, batch, threads, c, c0, r, rlo, rhi, rbest, o, t in rows:
         fmt = lambda v: "%.3f" % v if v is not None else "n/a"
         ratio = lambda a, b: "%.2fx" % (a / b) if a and b else "n/a"
-        print("| %s | %d | %d | %s | %s | %.2fx [%.2f-%.2f] | %s | %s | %s "
-              "| %s |" % (name, batch, threads, fmt(c), fmt(c0), r, rlo, rhi,
-                          fmt(o), fmt(t), ratio(o, c), ratio(t, c)))
+        print("| %s | %d | %d | %s | %s | %.2fx [%.2f-%.2f] | %.2fx | %s "
+              "| %s | %s | %s |" % (name, batch, threads, fmt(c), fmt(c0), r,
+                                    rlo, rhi, rbest, fmt(o), fmt(t),
+                                    ratio(o, c), ratio(t, c)))
 
 
 if __name__ == "__main__":

@@ -521,6 +521,12 @@ static void scheduleGpu(KernelParts &p) {
         p.family == KernelParts::Family::Pool) {
       p.reduction.compute_root();
       tile(p.reduction);
+    } else if (p.pooled && p.poolOverlaps) {
+      // Overlapping pooling windows share convolution outputs: computed once
+      // each, in a stage of their own, not once per window that reads them.
+      p.post.compute_root();
+      tile(p.post);
+      p.reduction.compute_at(p.post, xi);
     } else if (!args.empty()) {
       p.reduction.compute_at(out, xi);
     }
@@ -529,7 +535,7 @@ static void scheduleGpu(KernelParts &p) {
     p.padded.compute_root();
     tile(p.padded);
   }
-  if (p.pooled)
+  if (p.pooled && !p.poolOverlaps)
     p.post.compute_inline();
 }
 
