@@ -6,6 +6,7 @@
 #ifndef CNNC_INITALL_H
 #define CNNC_INITALL_H
 
+#include "cnnc/Codegen/FoldConstants.h"
 #include "cnnc/Dialect/CNN/CNNDialect.h"
 #include "cnnc/Transforms/Passes.h"
 #include "mlir/Dialect/StandardOps/IR/Ops.h"
@@ -20,6 +21,7 @@ inline void registerAllDialects(mlir::DialectRegistry &registry) {
 
 inline void registerAllPasses() {
   cnn::registerCNNPasses();
+  registerFoldConstantsPass();
   mlir::registerCanonicalizerPass();
   mlir::registerCSEPass();
   mlir::registerSymbolDCEPass();

@@ -12,6 +12,7 @@
 
 #include "cnnc/Analysis/ModelSummary.h"
 #include "cnnc/Codegen/Codegen.h"
+#include "cnnc/Codegen/FoldConstants.h"
 #include "cnnc/Dialect/CNN/CNNOps.h"
 #include "cnnc/Frontend/DslParser.h"
 #include "cnnc/Frontend/OnnxImporter.h"
@@ -326,6 +327,10 @@ int main(int argc, char **argv) {
     // before BatchNorm folding changes them.
     if (summary)
       options.optLevel = 0;
+    // Constant subgraphs first: what they compute can then fold further
+    // (BatchNorm into weights, fusion).
+    if (options.optLevel > 0)
+      pm.addPass(cnnc::createFoldConstantsPass());
     cnnc::buildGraphPassPipeline(pm, options);
     if (printIRAfterAll || printIRBeforeAll) {
       context.disableMultithreading();
