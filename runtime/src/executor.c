@@ -7,6 +7,7 @@
  *
  *===----------------------------------------------------------------------===*/
 #include "cnnc/rt_executor.h"
+#include "thread_pool.h"
 
 #include <HalideRuntime.h>
 
@@ -397,6 +398,7 @@ static int run_graph(cnnc_model *m, graph_state *g, int64_t batch,
     if ((status = describe(m, g, b, batch, inputs, outputs)) != CNNC_OK)
       return status;
   halide_set_num_threads(m->threads);
+  cnnc_pool_configure(m->threads);
   for (int32_t k = 0; k < graph->num_kernels; ++k) {
     const cnnc_rt_kernel *kernel = &graph->kernels[k];
     for (int32_t a = 0; a < kernel->num_args; ++a)
@@ -805,6 +807,7 @@ static int update_param(cnnc_model *m, int32_t p, const float *grad) {
                 "%s has no optimizer kernels (rebuild it with cnnc --train)",
                 model->name);
   halide_set_num_threads(m->threads);
+  cnnc_pool_configure(m->threads);
   halide_error_text[0] = 0;
   int result = fn(args);
   if (result != 0)
