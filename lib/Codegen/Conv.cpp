@@ -73,6 +73,8 @@ static KernelParts defineConv(ConvOp op, const TensorFunc &in,
   }
 
   int64_t kh = w.shape[2], kw = w.shape[3];
+  parts.reductionSize = kh * kw * cinPerGroup;
+  parts.paddedPlane = (inH + pads[0] + pads[2]) * (inW + pads[1] + pads[3]);
   RDom r(0, (int)kw, 0, (int)kh, 0, (int)cinPerGroup, "conv_r");
   Expr ci = r.z;
   if (group > 1)
@@ -188,6 +190,7 @@ cnnc::codegen::lowerConv(mlir::Operation *operation,
   parts.pooled = true;
   parts.poolOverlaps = k[0] > s[0] || k[1] > s[1];
   parts.convWidth = convW;
+  parts.convHeight = convH;
   parts.post = post;
   parts.output = pool;
   return parts;

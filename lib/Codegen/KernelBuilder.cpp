@@ -111,6 +111,32 @@ static int channelBlock(int64_t channels, int limit) {
   return 1;
 }
 
+/// Halide's thread pool hands out a parallel loop's iterations one at a
+/// time, under a lock: an iteration worth a few hundred nanoseconds (a row
+/// of LeNet-5) costs more to hand out than to compute, and two threads end
+/// up slower than one. Iterations are grouped into tasks of at least this
+/// many floating-point operations (a few microseconds).
+constexpr int64_t kMinTaskFlops = int64_t(1) << 18;
+
+/// Makes loop `v` of `f` parallel, grouping iterations of `flops` each into
+/// tasks; returns the loop of one iteration (`v` itself when not grouped),
+/// where per-iteration stages are computed.
+static Var parallelTasks(Func f, Var v, int64_t flops) {
+  int64_t group = flops > 0 ? (kMinTaskFlops + flops - 1) / flops : 1;
+  if (group <= 1) {
+    f.parallel(v);
+    return v;
+  }
+  Var inner(v.name() + "_i");
+  f.split(v, v, inner, (int)std::min<int64_t>(group, 1 << 16),
+          TailStrategy::GuardWithIf)
+      .parallel(v);
+  return inner;
+}
+
+/// Cost of a memory-bound pass per element, in flops, for parallelTasks.
+constexpr int64_t kFlopsPerMovedElement = 4;
+
 /// A convolution's zero-padded input: computed once, whole rows vectorized,
 /// one task per (channel, sample) plane.
 static void schedulePadding(KernelParts &p, int64_t width,
@@ -122,8 +148,8 @@ static void schedulePadding(KernelParts &p, int64_t width,
   p.padded.compute_root()
       .vectorize(x, fitVector(width, ctx.vectorWidth()),
                  TailStrategy::GuardWithIf)
-      .fuse(c, n, pt)
-      .parallel(pt);
+      .fuse(c, n, pt);
+  parallelTasks(p.padded, pt, p.paddedPlane * kFlopsPerMovedElement);
 }
 
 /// Rows of pooled output per task: a divisor of the height up to `limit`
@@ -155,15 +181,17 @@ static void schedulePooledConv(KernelParts &p, const LoweringContext &ctx) {
       .reorder(x, ci, yi, yo, co, n)
       .vectorize(x, poolVec, TailStrategy::ShiftInwards)
       .fuse(yo, co, t)
-      .fuse(t, n, t2)
-      .parallel(t2);
+      .fuse(t, n, t2);
+  int64_t convRows = rows * std::max<int64_t>(1, p.convHeight / p.shape[2]);
+  Var task = parallelTasks(
+      pool, t2, 2 * block * convRows * p.convWidth * p.reductionSize);
   // The convolution's rows are wider than the pooled ones; RoundUp is safe
   // on this internal buffer and keeps every vector whole.
   int convVec = evenVector(p.convWidth, ctx.vectorWidth());
   if (p.poolOverlaps)
-    conv.store_at(pool, t2).compute_at(pool, yi);
+    conv.store_at(pool, task).compute_at(pool, yi);
   else
-    conv.compute_at(pool, t2);
+    conv.compute_at(pool, task);
   conv.vectorize(x, convVec, TailStrategy::RoundUp).unroll(c);
   conv.update()
       .reorder(x, c, p.rdom.x, p.rdom.y, p.rdom.z, y)
@@ -204,9 +232,11 @@ static void schedulePackedPooledConv(KernelParts &p,
       .reorder(ci, x, yi, yo, co, n)
       .vectorize(ci)
       .fuse(yo, co, t)
-      .fuse(t, n, t2)
-      .parallel(t2);
-  conv.store_at(pool, t2)
+      .fuse(t, n, t2);
+  int64_t convRows = rows * std::max<int64_t>(1, p.convHeight / p.shape[2]);
+  Var task =
+      parallelTasks(pool, t2, 2 * lanes * convRows * convW * p.reductionSize);
+  conv.store_at(pool, task)
       .compute_at(pool, yi)
       .reorder_storage(c, x, y, n)
       .reorder(c, x, y, n)
@@ -261,8 +291,8 @@ static void schedulePackedConv(KernelParts &p, const LoweringContext &ctx) {
       .split(y, yo, yi, rows, TailStrategy::ShiftInwards)
       .reorder(xi, yi, ci, xo, yo, co, n)
       .fuse(yo, co, t)
-      .fuse(t, n, t2)
-      .parallel(t2);
+      .fuse(t, n, t2);
+  parallelTasks(out, t2, 2 * lanes * vectors * rows * width * p.reductionSize);
   Var cv("cv"), cl("cl");
   conv.compute_at(out, xo)
       .reorder_storage(c, x, y, n)
@@ -328,8 +358,8 @@ static void scheduleConv(KernelParts &p, const LoweringContext &ctx) {
       .unroll(yi)
       .unroll(ci)
       .fuse(yo, co, t)
-      .fuse(t, n, t2)
-      .parallel(t2);
+      .fuse(t, n, t2);
+  parallelTasks(out, t2, 2 * block * rows * width * p.reductionSize);
   conv.compute_at(out, xo)
       .split(x, cx, cxi, vec, convTail)
       .vectorize(cxi)
@@ -382,11 +412,11 @@ static void scheduleDense(KernelParts &p, const LoweringContext &ctx) {
       .split(i, io, ii, 4, TailStrategy::GuardWithIf)
       .reorder(ji, ii, jo, io)
       .unroll(ji)
-      .fuse(jo, io, t)
-      .parallel(t);
-  prod.compute_at(out, t);
+      .fuse(jo, io, t);
+  Var task = parallelTasks(out, t, 2 * jb * 4 * p.reductionSize);
+  prod.compute_at(out, task);
   partial.reorder_storage(lane, j, i);
-  partial.compute_at(out, t).vectorize(lane).unroll(j);
+  partial.compute_at(out, task).vectorize(lane).unroll(j);
   partial.update().reorder(lane, j, i, ro).vectorize(lane).unroll(j);
 }
 
@@ -399,14 +429,28 @@ static void scheduleSimple(KernelParts &p, const LoweringContext &ctx) {
   int vec = fitVector(inner, ctx.vectorWidth());
   if (vec > 1)
     out.vectorize(args[0], vec, TailStrategy::GuardWithIf);
+  // Per iteration of the parallel loop: the elements of its inner axes.
+  int64_t perIteration = 1;
+  for (size_t d = args.size() >= 3 ? 2 : 1; d < p.shape.size(); ++d)
+    perIteration *= std::max<int64_t>(1, p.shape[d]);
   if (args.size() >= 3) {
     Var t("t");
-    out.fuse(args[args.size() - 2], args.back(), t).parallel(t);
+    out.fuse(args[args.size() - 2], args.back(), t);
+    parallelTasks(out, t, perIteration * kFlopsPerMovedElement);
   } else if (args.size() == 2) {
-    out.parallel(args.back());
+    parallelTasks(out, args.back(), perIteration * kFlopsPerMovedElement);
   }
-  if (p.hasReduction)
+  if (p.hasReduction) {
+    // Computed whole first (a pooling's argmax, a softmax's row maximum):
+    // in parallel too, when it is a pure stage over NCHW-like axes.
     p.reduction.compute_root();
+    std::vector<Var> ra = p.reduction.args();
+    if (ra.size() >= 3 && !p.reduction.has_update_definition()) {
+      Var rt("rt");
+      p.reduction.fuse(ra[ra.size() - 2], ra.back(), rt);
+      parallelTasks(p.reduction, rt, perIteration * kFlopsPerMovedElement);
+    }
+  }
   if (p.hasPadded)
     p.padded.compute_root();
 }

@@ -88,10 +88,13 @@ struct KernelParts {
   /// The weights come packed as [cout / lanes][cin][kh][kw][lanes]: the
   /// convolution vectorizes over output channels (narrow images).
   int packedLanes = 0;
-  int64_t convWidth = 0;
+  int64_t convWidth = 0, convHeight = 0;
+  /// Conv: elements of one plane of the zero-padded input.
+  int64_t paddedPlane = 0;
   Halide::Func post;
   llvm::SmallVector<int64_t, 4> shape;
-  /// Conv: output channels; Dense: reduction length.
+  /// Conv: output channels; Dense: reduction length; Conv: multiply-adds
+  /// per output (kh * kw * input channels per group).
   int64_t channels = 0, reductionSize = 0;
   /// ChannelReduction: each computed once, before the output.
   std::vector<ChannelSum> channelSums;
