@@ -19,6 +19,12 @@ namespace {
 /// in the library, and a huge one would bloat it for little gain.
 constexpr int64_t kMaxFoldedElements = int64_t(1) << 24;
 
+/// No output element of a cnn op reads more than all of its operands, so
+/// result elements x operand elements bounds the work of an evaluation; above
+/// this (seconds of unscheduled JIT code) the op is left to run time rather
+/// than stall the compiler on a hostile model.
+constexpr int64_t kMaxFoldedWork = int64_t(1) << 31;
+
 bool isStaticF32(Type type) {
   auto shaped = type.dyn_cast<RankedTensorType>();
   return shaped && shaped.hasStaticShape() && shaped.getElementType().isF32();
@@ -89,6 +95,8 @@ struct FoldConstantsPass
         return;
       SmallVector<DenseElementsAttr, 4> values;
       SmallVector<Attribute, 4> attrs;
+      int64_t resultElements = type.cast<RankedTensorType>().getNumElements();
+      int64_t operandElements = 0;
       for (Value operand : op->getOperands()) {
         auto constant = operand.getDefiningOp<cnn::ConstantOp>();
         if (!constant || !isStaticF32(operand.getType()))
@@ -98,7 +106,11 @@ struct FoldConstantsPass
           return;
         values.push_back(dense);
         attrs.push_back(dense);
+        operandElements += dense.getNumElements();
       }
+      if (operandElements > 0 &&
+          resultElements > kMaxFoldedWork / operandElements)
+        return;
       DenseElementsAttr result;
       SmallVector<OpFoldResult, 1> folded;
       if (succeeded(op->fold(attrs, folded)) && folded.size() == 1)

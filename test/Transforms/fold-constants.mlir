@@ -63,3 +63,16 @@ func @not_constant(%x: tensor<?x1x3x3xf32>) -> (tensor<1x1x2x2xf32>, tensor<?x1x
   %l = cnn.leaky_relu %x {alpha = 0.1 : f32} : tensor<?x1x3x3xf32>
   return %c, %l : tensor<1x1x2x2xf32>, tensor<?x1x3x3xf32>
 }
+
+// -----
+
+// Negative: too much work to evaluate at compile time (result elements x
+// operand elements above 2^31); it stays a run-time op.
+// CHECK-LABEL: func @too_big
+// CHECK: cnn.conv2d
+func @too_big() -> tensor<1x1x2048x2048xf32> {
+  %i = cnn.constant {value = dense<1.0> : tensor<1x1x2048x2048xf32>} : tensor<1x1x2048x2048xf32>
+  %w = cnn.constant {value = dense<2.0> : tensor<1x1x1x1xf32>} : tensor<1x1x1x1xf32>
+  %c = cnn.conv2d %i, %w : (tensor<1x1x2048x2048xf32>, tensor<1x1x1x1xf32>) -> tensor<1x1x2048x2048xf32>
+  return %c : tensor<1x1x2048x2048xf32>
+}
