@@ -4,6 +4,7 @@
     cd bench && npm install --ignore-scripts     # ONNX Runtime, once
     /usr/bin/python3 bench/run_benchmarks.py --bin build/bin [--quick]
         [--models lenet5,resnet18,resnet18-bn] [--threads 1,2] [--rounds 5]
+        [--batches 1,8] [--runs N]
 
 Exports LeNet-5 and torchvision's ResNet-18 (224x224) with PyTorch (ResNet-18
 twice: with BatchNorm folded by PyTorch's exporter, and with BatchNorm kept as
@@ -130,6 +131,10 @@ def main():
     ap.add_argument("--rounds", type=int, default=5,
                     help="alternations of default and -O0 per row")
     ap.add_argument("--threads", default="1,2")
+    ap.add_argument("--batches", default="",
+                    help="comma-separated batch sizes (default: per model)")
+    ap.add_argument("--runs", type=int, default=0,
+                    help="timed runs per measurement (default: per model)")
     args = ap.parse_args()
     torch.manual_seed(0)
     work = tempfile.mkdtemp(prefix="cnnc-bench-")
@@ -158,10 +163,13 @@ def main():
             print("compiled %s %s in %.1f s" % (name, opt, time.time() - t0),
                   file=sys.stderr)
             libs[opt] = so
+        if args.batches:
+            batches = [int(b) for b in args.batches.split(",")]
         for batch in batches:
             for threads in threads_list:
                 runs = 20 if args.quick else (
                     100 if "LeNet" in name else (10 if batch == 1 else 4))
+                runs = args.runs or runs
                 rounds = 1 if args.quick else args.rounds
                 c, c0, r, rlo, rhi, rbest = fusion_pair(
                     args.bin, libs, shape, batch, threads, runs, rounds, work)
