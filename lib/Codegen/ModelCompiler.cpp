@@ -271,6 +271,7 @@ LogicalResult ModelCompiler::plan() {
   LogicalResult planned =
       planGraph(main, modelPlan.inference, /*training=*/false);
   packWeights = false;
+  borderOfView.clear(); // buffer ids of the inference graph only
   if (failed(planned))
     return failure();
   // Training graphs: one per phase of the plan, the full one last.
