@@ -597,17 +597,35 @@ int ModelCompiler::packedWeights(Operation *op) {
   PackDesc pack{
       graph->buffers[src->second].offset, 0, cout, cin, kh, kw, lanes};
   std::vector<char> &blob = modelPlan.weights;
-  blob.resize((blob.size() + 63) / 64 * 64);
-  pack.dstOffset = blob.size();
-  blob.resize(blob.size() + cout * cin * kh * kw * sizeof(float));
-  const float *from =
-      reinterpret_cast<const float *>(blob.data() + pack.srcOffset);
-  float *to = reinterpret_cast<float *>(blob.data() + pack.dstOffset);
   int64_t per = cin * kh * kw;
+  // A constant that only this convolution reads (a BatchNorm-folded weight)
+  // never changes and has no other reader: packed in place, no second copy
+  // and nothing for the executor to repack.
+  Operation *def = op->getOperand(1).getDefiningOp();
+  bool constant =
+      def && (isa<cnn::ConstantOp>(def) ||
+              (isa<cnn::ParamOp>(def) && def->hasAttr("cnn.folded")));
+  bool inPlace = constant && op->getOperand(1).hasOneUse();
+  std::vector<float> copy;
+  const float *from;
+  if (inPlace) {
+    const float *at =
+        reinterpret_cast<const float *>(blob.data() + pack.srcOffset);
+    copy.assign(at, at + cout * per);
+    from = copy.data();
+    pack.dstOffset = pack.srcOffset;
+  } else {
+    blob.resize((blob.size() + 63) / 64 * 64);
+    pack.dstOffset = blob.size();
+    blob.resize(blob.size() + cout * per * sizeof(float));
+    from = reinterpret_cast<const float *>(blob.data() + pack.srcOffset);
+  }
+  float *to = reinterpret_cast<float *>(blob.data() + pack.dstOffset);
   for (int64_t co = 0; co < cout; ++co)
     for (int64_t i = 0; i < per; ++i)
       to[((co / lanes) * per + i) * lanes + co % lanes] = from[co * per + i];
-  modelPlan.packs.push_back(pack);
+  if (!inPlace)
+    modelPlan.packs.push_back(pack);
   op->setAttr("cnn.packed_weights",
               IntegerAttr::get(IntegerType::get(op->getContext(), 64), lanes));
   BufferDesc b;

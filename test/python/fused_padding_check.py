@@ -5,6 +5,8 @@ and the convolution reads it without a padding pass. The value's other
 readers (a residual add, a 1x1 downsample, a convolution with other pads)
 read the interior. The border is written once, when the instance allocates
 its intermediates, so it must stay zero across runs and batch sizes.
+Also prints which convolutions keep a second, packed copy of their weights
+(parameters); BatchNorm-folded weights are constants, packed in place.
 
 Checks the default and -O0 libraries against PyTorch and each other, for
 batches 2, 5 and 2 again (the intermediates are reallocated per batch).
@@ -12,6 +14,8 @@ batches 2, 5 and 2 again (the intermediates are reallocated per batch).
 Usage: fused_padding_check.py WORK_DIR
 """
 import os
+import re
+import shutil
 import subprocess
 import sys
 
@@ -66,9 +70,23 @@ def main():
     libs = {}
     for opt in ("-O2", "-O0"):
         so = os.path.join(work, "fp%s.so" % opt)
-        subprocess.run(["cnnc", src, "-o", so, opt, "--name", "fp"],
-                       check=True)
+        r = subprocess.run(["cnnc", src, "-o", so, opt, "--name", "fp",
+                            "--keep-intermediates"], check=True,
+                           capture_output=True, text=True)
         libs[opt] = Model(so, "fp")
+        if opt == "-O2":
+            # Weights that the executor packs again after set_param: the
+            # parameters' packed copies. BatchNorm-folded weights are
+            # constants, packed in place (no second copy).
+            kept = re.search(r"kept in (\S+)", r.stderr).group(1)
+            with open(os.path.join(kept, "model.c")) as f:
+                table = re.search(r"cnnc_rt_pack packs\[\] = \{(.*?)\};",
+                                  f.read(), re.S)
+            shutil.rmtree(kept)
+            rows = re.findall(r"\{\d+ULL, \d+ULL, (\d+), (\d+), (\d+), "
+                              r"(\d+), \d+\}", table.group(1) if table else "")
+            print("packed copies:", " ".join(sorted(
+                "%sx%sx%sx%s" % row for row in rows)))
     rs = np.random.RandomState(1)
     ok = True
     for batch in (2, 5, 2):
