@@ -32,11 +32,12 @@ bool isStaticF32(Type type) {
 
 /// Evaluates `op` on constant operands with its Halide definition.
 FailureOr<DenseElementsAttr> evaluate(Operation *op,
-                                      ArrayRef<DenseElementsAttr> values) {
+                                      ArrayRef<Attribute> values) {
   std::vector<Halide::Buffer<float>> buffers;
   std::vector<TensorFunc> operands;
   buffers.reserve(values.size());
-  for (DenseElementsAttr value : values) {
+  for (Attribute attr : values) {
+    auto value = attr.cast<DenseElementsAttr>();
     auto type = value.getType().cast<RankedTensorType>();
     std::vector<int> extents(type.getShape().rbegin(), type.getShape().rend());
     buffers.emplace_back(extents);
@@ -93,8 +94,7 @@ struct FoldConstantsPass
       if (!isStaticF32(type) ||
           type.cast<RankedTensorType>().getNumElements() > kMaxFoldedElements)
         return;
-      SmallVector<DenseElementsAttr, 4> values;
-      SmallVector<Attribute, 4> attrs;
+      SmallVector<Attribute, 4> values; // each a DenseElementsAttr
       int64_t resultElements = type.cast<RankedTensorType>().getNumElements();
       int64_t operandElements = 0;
       for (Value operand : op->getOperands()) {
@@ -105,7 +105,6 @@ struct FoldConstantsPass
         if (!dense)
           return;
         values.push_back(dense);
-        attrs.push_back(dense);
         operandElements += dense.getNumElements();
       }
       if (operandElements > 0 &&
@@ -113,7 +112,7 @@ struct FoldConstantsPass
         return;
       DenseElementsAttr result;
       SmallVector<OpFoldResult, 1> folded;
-      if (succeeded(op->fold(attrs, folded)) && folded.size() == 1)
+      if (succeeded(op->fold(values, folded)) && folded.size() == 1)
         if (auto attr = folded[0].dyn_cast<Attribute>())
           result = attr.dyn_cast<DenseElementsAttr>();
       if (!result || result.getType() != type) {

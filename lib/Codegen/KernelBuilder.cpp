@@ -152,6 +152,14 @@ static void schedulePadding(KernelParts &p, int64_t width,
   parallelTasks(p.padded, pt, p.paddedPlane * kFlopsPerMovedElement);
 }
 
+/// Flops of the convolution rows behind `rows` pooled rows of `channels`
+/// channels, for parallelTasks.
+static int64_t pooledConvFlops(const KernelParts &p, int64_t channels,
+                               int64_t rows) {
+  int64_t convRows = rows * std::max<int64_t>(1, p.convHeight / p.shape[2]);
+  return 2 * channels * convRows * p.convWidth * p.reductionSize;
+}
+
 /// Rows of pooled output per task: a divisor of the height up to `limit`
 /// (no row computed twice), else `limit` (ShiftInwards).
 static int rowBlock(int64_t height, int limit) {
@@ -182,9 +190,7 @@ static void schedulePooledConv(KernelParts &p, const LoweringContext &ctx) {
       .vectorize(x, poolVec, TailStrategy::ShiftInwards)
       .fuse(yo, co, t)
       .fuse(t, n, t2);
-  int64_t convRows = rows * std::max<int64_t>(1, p.convHeight / p.shape[2]);
-  Var task = parallelTasks(
-      pool, t2, 2 * block * convRows * p.convWidth * p.reductionSize);
+  Var task = parallelTasks(pool, t2, pooledConvFlops(p, block, rows));
   // The convolution's rows are wider than the pooled ones; RoundUp is safe
   // on this internal buffer and keeps every vector whole.
   int convVec = evenVector(p.convWidth, ctx.vectorWidth());
@@ -233,9 +239,7 @@ static void schedulePackedPooledConv(KernelParts &p,
       .vectorize(ci)
       .fuse(yo, co, t)
       .fuse(t, n, t2);
-  int64_t convRows = rows * std::max<int64_t>(1, p.convHeight / p.shape[2]);
-  Var task =
-      parallelTasks(pool, t2, 2 * lanes * convRows * convW * p.reductionSize);
+  Var task = parallelTasks(pool, t2, pooledConvFlops(p, lanes, rows));
   conv.store_at(pool, task)
       .compute_at(pool, yi)
       .reorder_storage(c, x, y, n)

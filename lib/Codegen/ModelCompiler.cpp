@@ -568,28 +568,32 @@ static std::array<int64_t, 4> convPads(Operation *op) {
   return v;
 }
 
-static int64_t convGroup(Operation *op) {
-  return isa<cnn::Conv2dOp>(op) ? cast<cnn::Conv2dOp>(op).getGroup()
-                                : cast<cnn::FusedConv2dOp>(op).getGroup();
+/// A convolution whose shape suits packed weights: ungrouped, output
+/// channels in whole vectors of `lanes`, rows at least 2 wide.
+static bool packableConv(Operation *op, int lanes) {
+  auto conv = dyn_cast<cnn::Conv2dOp>(op);
+  auto fused = dyn_cast<cnn::FusedConv2dOp>(op);
+  if (!conv && !fused)
+    return false;
+  int64_t group = conv ? conv.getGroup() : fused.getGroup();
+  auto out = op->getResult(0).getType().cast<ShapedType>();
+  auto w = op->getOperand(1).getType().cast<ShapedType>();
+  return group == 1 && out.getDimSize(3) >= 2 && w.getDimSize(0) % lanes == 0;
 }
 
 /// Convolutions whose output channels fill whole vectors vectorize over them
 /// (not along the image rows, which wastes lanes on ResNet's 56-, 28-, 14-
-/// and 7-wide rows), reading their weights in a packed layout kept in the
-/// blob next to the original (twice the weights' memory): returns the packed
-/// weight's buffer, or -1.
+/// and 7-wide rows), reading their weights in a packed layout: a second copy
+/// in the blob for parameters (set_param and training change them), the
+/// constant itself packed in place otherwise. Returns the packed weight's
+/// buffer, or -1.
 int ModelCompiler::packedWeights(Operation *op) {
   int lanes = target.natural_vector_size<float>();
-  auto conv = dyn_cast<cnn::Conv2dOp>(op);
-  auto fused = dyn_cast<cnn::FusedConv2dOp>(op);
-  if (!packWeights || (!conv && !fused))
+  if (!packWeights || !packableConv(op, lanes))
     return -1;
-  int64_t group = conv ? conv.getGroup() : fused.getGroup();
-  auto out = op->getResult(0).getType().cast<ShapedType>();
   auto w = op->getOperand(1).getType().cast<ShapedType>();
   auto src = bufferOf.find(op->getOperand(1));
-  if (group != 1 || out.getDimSize(3) < 2 || w.getDimSize(0) % lanes != 0 ||
-      src == bufferOf.end() ||
+  if (src == bufferOf.end() ||
       graph->buffers[src->second].kind != BufferKind::Param)
     return -1;
   int64_t cout = w.getDimSize(0), cin = w.getDimSize(1), kh = w.getDimSize(2),
@@ -702,9 +706,8 @@ int ModelCompiler::resultBuffer(Operation *op) {
         !isa<cnn::Conv2dOp, cnn::FusedConv2dOp>(user))
       continue;
     std::array<int64_t, 4> pads = convPads(user);
-    auto w = user->getOperand(1).getType().cast<ShapedType>();
     if (llvm::any_of(pads, [](int64_t p) { return p != 0; }) &&
-        w.getDimSize(0) % lanes == 0 && convGroup(user) == 1)
+        packableConv(user, lanes))
       border = pads;
   }
   if (!border)

@@ -49,7 +49,7 @@ static struct {
   atomic_int limit; /* workers that may join a loop */
   _Atomic(pool_job *) job;
   atomic_uint seq; /* bumped for every loop */
-  atomic_int sleepers, busy, stop, installed;
+  atomic_int sleepers, busy, stop;
 } pool = {.lock = PTHREAD_MUTEX_INITIALIZER,
           .wake = PTHREAD_COND_INITIALIZER,
           .caller = PTHREAD_MUTEX_INITIALIZER};
@@ -161,20 +161,32 @@ static int pool_do_par_for(void *user_context, halide_task_t f, int min,
 }
 
 void cnnc_pool_configure(int threads) {
-  if (!atomic_load(&pool.installed)) {
+  /* Called before every run and optimizer step: the environment and the
+   * core count are read once, and an unchanged thread count takes no lock. */
+  static atomic_int mode; /* 0: not decided, 1: this pool, 2: Halide's */
+  static atomic_int cores;
+  if (atomic_load(&mode) == 0) {
     const char *which = getenv("CNNC_THREAD_POOL");
-    if (which && strcmp(which, "halide") == 0)
-      return;
-    atomic_store(&pool.installed, 1);
-    halide_set_custom_do_par_for(pool_do_par_for);
+    int use_halide = which && strcmp(which, "halide") == 0;
+    int undecided = 0;
+    if (atomic_compare_exchange_strong(&mode, &undecided, use_halide ? 2 : 1) &&
+        !use_halide)
+      halide_set_custom_do_par_for(pool_do_par_for);
   }
+  if (atomic_load(&mode) != 1)
+    return;
   if (threads <= 0) {
-    long cores = sysconf(_SC_NPROCESSORS_ONLN);
-    threads = cores > 0 ? (int)cores : 1;
+    if (atomic_load(&cores) == 0) {
+      long online = sysconf(_SC_NPROCESSORS_ONLN);
+      atomic_store(&cores, online > 0 ? (int)online : 1);
+    }
+    threads = atomic_load(&cores);
   }
   int workers = threads - 1;
   if (workers > POOL_MAX_WORKERS)
     workers = POOL_MAX_WORKERS;
+  if (atomic_load(&pool.limit) == workers)
+    return;
   pthread_mutex_lock(&pool.lock);
   while (pool.spawned < workers &&
          pthread_create(&pool.threads[pool.spawned], NULL, worker_main,
