@@ -25,10 +25,15 @@ func @conv_bn(%x: tensor<?x1x4x4xf32>) -> tensor<?x2x4x4xf32> {
 
 // -----
 
-// Frozen parameters fold even when compiling for training.
+// Frozen parameters fold even when compiling for training. With the
+// default epsilon 1e-5: s = [2 / sqrt(1 + 1e-5), 1 / sqrt(4 + 1e-5)];
+// W' = s; b' = beta - mean * s (the convolution has no bias).
 // TRAIN-LABEL: func @frozen_conv_bn
+// TRAIN-DAG: %[[W:.*]] = cnn.param "conv.weight" frozen {{.*}}value = dense<{{\[}}[{{\[}}[1.999990e+00]]], {{\[}}[{{\[}}0.499999374]]]]> : tensor<2x1x1x1xf32>}
+// TRAIN-DAG: %[[B:.*]] = cnn.param "bn.bias" frozen {{.*}}value = dense<[-0.999989986, 0.500001848]> : tensor<2xf32>}
+// TRAIN: %[[Y:.*]] = cnn.conv2d %{{.*}}, %[[W]], %[[B]]
 // TRAIN-NOT: cnn.batch_norm
-// TRAIN: cnn.conv2d
+// TRAIN: return %[[Y]]
 func @frozen_conv_bn(%x: tensor<?x1x4x4xf32>) -> tensor<?x2x4x4xf32> {
   %w = cnn.param "conv.weight" frozen {value = dense<1.0> : tensor<2x1x1x1xf32>} : tensor<2x1x1x1xf32>
   %c = cnn.conv2d %x, %w : (tensor<?x1x4x4xf32>, tensor<2x1x1x1xf32>) -> tensor<?x2x4x4xf32>
