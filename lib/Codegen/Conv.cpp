@@ -190,6 +190,8 @@ cnnc::codegen::lowerConv(mlir::Operation *operation,
   parts.pooled = true;
   parts.poolOverlaps = k[0] > s[0] || k[1] > s[1];
   parts.convWidth = convW;
+  parts.convColumnsUsed = std::max<int64_t>(
+      1, std::min<int64_t>(convW, (parts.shape[3] - 1) * s[1] - p[1] + k[1]));
   parts.convHeight = convH;
   parts.post = post;
   parts.output = pool;

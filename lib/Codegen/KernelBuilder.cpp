@@ -82,6 +82,23 @@ cnnc::codegen::lowerOp(mlir::Operation *op, llvm::ArrayRef<TensorFunc> operands,
 // Hand-written CPU schedules, one per family.
 //===----------------------------------------------------------------------===//
 
+VectorMachine cnnc::codegen::vectorMachine(const Halide::Target &target) {
+  VectorMachine m;
+  m.lanes = std::max(1, target.natural_vector_size<float>());
+  bool avx512 = target.has_feature(Target::AVX512) ||
+                target.has_feature(Target::AVX512_KNL) ||
+                target.has_feature(Target::AVX512_Skylake) ||
+                target.has_feature(Target::AVX512_Cannonlake) ||
+                target.has_feature(Target::AVX512_SapphireRapids);
+  if (target.arch == Target::X86)
+    m.registers = target.bits == 64 ? (avx512 ? 32 : 16) : 8;
+  else if (target.arch == Target::ARM)
+    m.registers = target.bits == 64 ? 32 : 16;
+  else
+    m.registers = 16;
+  return m;
+}
+
 /// Largest vector width <= `natural` that the extent can fill at least once,
 /// so ShiftInwards tails never read or write outside the buffer.
 static int fitVector(int64_t extent, int natural) {
@@ -191,9 +208,17 @@ static void schedulePooledConv(KernelParts &p, const LoweringContext &ctx) {
       .fuse(yo, co, t)
       .fuse(t, n, t2);
   Var task = parallelTasks(pool, t2, pooledConvFlops(p, block, rows));
-  // The convolution's rows are wider than the pooled ones; RoundUp is safe
-  // on this internal buffer and keeps every vector whole.
-  int convVec = evenVector(p.convWidth, ctx.vectorWidth());
+  // The pooling reads convolution columns [0, used); RoundUp keeps every
+  // vector whole but computes up to the next multiple of the vector, which
+  // reads the input past its end unless a padding stage (which grows) or
+  // the convolution's own row (whose reads are in bounds) covers it. Else
+  // the update guards its tail (the pure init only writes this buffer).
+  int64_t used = p.convColumnsUsed;
+  int convVec = evenVector(used, ctx.vectorWidth());
+  int64_t rounded = (used + convVec - 1) / convVec * convVec;
+  TailStrategy convTail = p.hasPadded || rounded <= p.convWidth
+                              ? TailStrategy::RoundUp
+                              : TailStrategy::GuardWithIf;
   if (p.poolOverlaps)
     conv.store_at(pool, task).compute_at(pool, yi);
   else
@@ -201,7 +226,7 @@ static void schedulePooledConv(KernelParts &p, const LoweringContext &ctx) {
   conv.vectorize(x, convVec, TailStrategy::RoundUp).unroll(c);
   conv.update()
       .reorder(x, c, p.rdom.x, p.rdom.y, p.rdom.z, y)
-      .vectorize(x, convVec, TailStrategy::RoundUp)
+      .vectorize(x, convVec, convTail)
       .unroll(c);
   schedulePadding(p, ctx.vectorWidth(), ctx);
 }
@@ -220,16 +245,18 @@ static void schedulePackedPooledConv(KernelParts &p,
       t2("t2");
   int lanes = p.packedLanes;
   int64_t convW = p.convWidth;
-  // A column tile that divides the row (RoundUp then computes nothing
-  // extra); with a padded input any tile is safe, the padding stage grows.
+  // A column tile of at most `acc` channel vectors (the register budget:
+  // 24 on AVX-512, 12 on AVX2) that divides the row (RoundUp then computes
+  // nothing past it); with a padding stage any tile is safe, it grows.
+  int acc = ctx.machine.accumulators();
   int64_t cols = convW;
-  if (cols > 24) {
+  if (cols > acc) {
     cols = 0;
-    for (int64_t d = 24; d >= 8 && !cols; --d)
+    for (int64_t d = acc; d >= std::max(2, acc / 3) && !cols; --d)
       if (convW % d == 0)
         cols = d;
     if (!cols)
-      cols = p.hasPadded ? 16 : convW;
+      cols = p.hasPadded ? std::max(2, acc * 2 / 3) : convW;
   }
   Func pool = p.output, conv = p.reduction;
   int rows = rowBlock(p.shape[2], 16);
@@ -266,18 +293,22 @@ static void schedulePackedConv(KernelParts &p, const LoweringContext &ctx) {
       t2("t2");
   int lanes = p.packedLanes;
   int64_t width = p.shape[3], height = p.shape[2];
-  // About 14-24 accumulators: a tile of `cols` columns (the whole row when
-  // it is short, else an even split of it) by `rows` rows (a divisor of the
-  // height: a ShiftInwards tail would recompute rows, 2 of 9 on a 7x7
-  // image) by `vectors` channel vectors, which fill the registers where
-  // the image is small (ResNet's 7x7 and smaller layers).
+  // Up to `acc` accumulators (the register budget: 24 on AVX-512, 12 on
+  // AVX2 and SSE4.1): a tile of `cols` columns (the whole row when it is
+  // short, else an even split of it into pieces of at most 2/3 of the
+  // budget) by `rows` rows (a divisor of the height: a ShiftInwards tail
+  // would recompute rows, 2 of 9 on a 7x7 image) by `vectors` channel
+  // vectors, which fill the registers where the image is small (ResNet's
+  // 7x7 and smaller layers).
+  int acc = ctx.machine.accumulators();
   int64_t cols = width;
-  if (cols > 24) {
-    int64_t tiles = (width + 15) / 16;
+  if (cols > acc) {
+    int64_t piece = std::max(2, acc * 2 / 3);
+    int64_t tiles = (width + piece - 1) / piece;
     cols = (width + tiles - 1) / tiles;
   }
   int rows = 1;
-  for (int r = (int)std::min<int64_t>(height, 24 / cols); r > 1; --r)
+  for (int r = (int)std::min<int64_t>(height, acc / cols); r > 1; --r)
     if (height % r == 0) {
       rows = r;
       break;
@@ -285,7 +316,7 @@ static void schedulePackedConv(KernelParts &p, const LoweringContext &ctx) {
   int64_t blocks = p.channels / lanes;
   int vectors = 1;
   for (int b = 4; b > 1; --b)
-    if (blocks % b == 0 && b * cols * rows <= 24) {
+    if (blocks % b == 0 && b * cols * rows <= acc) {
       vectors = b;
       break;
     }
@@ -342,12 +373,15 @@ static void scheduleConv(KernelParts &p, const LoweringContext &ctx) {
   if (!roundUp)
     vec = evenVector(width, natural);
   // Register tile: `block` output channels x `rows` output rows x `cols`
-  // vectors along x, 16 accumulators: each weight broadcast feeds
-  // rows * cols FMAs and each input vector `block` FMAs. Narrow layers
-  // (ResNet's 14x14 and 7x7) block over rows, wide ones over x.
-  int block = channelBlock(p.channels, 8);
+  // vectors along x, at most 16 accumulators and the target's budget (12
+  // on AVX2): each weight broadcast feeds rows * cols FMAs and each input
+  // vector `block` FMAs. Narrow layers (ResNet's 14x14 and 7x7) block over
+  // rows, wide ones over x.
   int cols = width >= 2 * vec ? 2 : 1;
   int rows = (cols == 1 && height >= 2) ? 2 : 1;
+  int block = channelBlock(
+      p.channels,
+      std::max(1, std::min(8, ctx.machine.accumulators() / (rows * cols))));
   int tile = vec * cols;
   TailStrategy xTail =
       width >= tile ? TailStrategy::ShiftInwards : TailStrategy::GuardWithIf;

@@ -89,6 +89,9 @@ struct KernelParts {
   /// convolution vectorizes over output channels (narrow images).
   int packedLanes = 0;
   int64_t convWidth = 0, convHeight = 0;
+  /// Fused pooling: the convolution columns the pooling windows read,
+  /// [0, convColumnsUsed) (the last ones may be dropped by a floor).
+  int64_t convColumnsUsed = 0;
   /// Conv: elements of one plane of the zero-padded input.
   int64_t paddedPlane = 0;
   Halide::Func post;
@@ -100,10 +103,29 @@ struct KernelParts {
   std::vector<ChannelSum> channelSums;
 };
 
+/// The vector unit the hand-written CPU schedules size their tiles for.
+/// Every lane count, tile and accumulator count a schedule uses comes from
+/// here, never from one machine's constants: SSE4.1 has 4 float lanes and
+/// 16 registers, AVX2 8 and 16, AVX-512 16 and 32, NEON 4 and 32.
+struct VectorMachine {
+  /// Float lanes of one vector register.
+  int lanes = 4;
+  /// Architectural vector registers.
+  int registers = 16;
+  /// Registers a register tile may keep accumulators in: three quarters,
+  /// the rest holds the broadcast inputs and weight vectors of one step
+  /// (24 of AVX-512's 32, 12 of AVX2's 16; more spill).
+  int accumulators() const { return registers * 3 / 4; }
+};
+
+/// The vector unit of `target` (the host's for `host`).
+VectorMachine vectorMachine(const Halide::Target &target);
+
 struct LoweringContext {
   Halide::Target target;
   bool manualSchedule = true;
-  int vectorWidth() const { return target.natural_vector_size<float>(); }
+  VectorMachine machine = vectorMachine(target);
+  int vectorWidth() const { return machine.lanes; }
 };
 
 /// Innermost-first Vars for a rank-`rank` tensor, named for NCHW.

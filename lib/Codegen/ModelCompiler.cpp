@@ -588,7 +588,7 @@ static bool packableConv(Operation *op, int lanes) {
 /// constant itself packed in place otherwise. Returns the packed weight's
 /// buffer, or -1.
 int ModelCompiler::packedWeights(Operation *op) {
-  int lanes = target.natural_vector_size<float>();
+  int lanes = vectorMachine(target).lanes;
   if (!packWeights || !packableConv(op, lanes))
     return -1;
   auto w = op->getOperand(1).getType().cast<ShapedType>();
@@ -697,7 +697,7 @@ int ModelCompiler::resultBuffer(Operation *op) {
       !type.getElementType().isF32())
     return id;
   std::optional<std::array<int64_t, 4>> border;
-  int lanes = target.natural_vector_size<float>();
+  int lanes = vectorMachine(target).lanes;
   for (OpOperand &use : result.getUses()) {
     Operation *user = use.getOwner();
     if (isa<ReturnOp, cnn::FlattenOp, cnn::ReshapeOp, cnn::DropoutOp>(user))
@@ -742,16 +742,21 @@ ModelCompiler::buildPipeline(Operation *op,
       int64_t lanes = packed.getInt();
       dims = {dims[0] / lanes, dims[1], dims[2], dims[3], lanes};
     }
+    // The kernel sees the operand's own shape; only the buffer it reads
+    // (the ImageParam) carries a prepadded input's zero border, so that
+    // sizes derived from the shape (a fused pooling's convolution rows)
+    // are the convolution's, not the border's.
+    llvm::SmallVector<int64_t, 4> bufferDims = dims;
     if (i == 0 && op->hasAttr("cnn.prepadded")) {
       std::array<int64_t, 4> pads = convPads(op);
-      dims[2] += pads[0] + pads[2];
-      dims[3] += pads[1] + pads[3];
+      bufferDims[2] += pads[0] + pads[2];
+      bufferDims[3] += pads[1] + pads[3];
     }
     Halide::Type type =
         dtypeOf(operand.getType()) == 2 ? Halide::Int(64) : Halide::Float(32);
     Halide::ImageParam p(type, (int)dims.size(), "arg" + std::to_string(i));
-    for (int d = 0; d < (int)dims.size(); ++d) {
-      int64_t extent = dims[dims.size() - 1 - d];
+    for (int d = 0; d < (int)bufferDims.size(); ++d) {
+      int64_t extent = bufferDims[bufferDims.size() - 1 - d];
       p.dim(d).set_min(0);
       if (extent >= 0)
         p.dim(d).set_extent((int)extent).set_estimate(0, (int)extent);

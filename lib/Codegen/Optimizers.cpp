@@ -29,7 +29,7 @@ static Func inPlace(Func values, const Target &target) {
   Var i = values.args()[0], io("io"), ii("ii"), iv("iv"), vi("vi");
   Func out(values.name() + "_out");
   out(i) = values(i);
-  int vec = target.natural_vector_size<float>();
+  int vec = vectorMachine(target).lanes;
   out.split(i, io, ii, vec * 1024, TailStrategy::GuardWithIf)
       .split(ii, iv, vi, vec, TailStrategy::GuardWithIf)
       .parallel(io)
