@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """load_state on hostile bytes: every truncation of a real training state
 and a few thousand random corruptions of it are refused or accepted without
-a crash, and a refused state changes nothing (the model trains on exactly as
-before).
+a crash; truncations and the state with bytes appended are refused;
+and a refused state changes nothing (the model trains on exactly as before).
 
 Usage: state_fuzz.py WORK_DIR
 """
@@ -45,6 +45,10 @@ def main():
             m.load_state(state)
         else:
             refused += 1
+    truncated_refused = all(m.load_state(state[:n]) != 0
+                            for n in range(0, len(state), 997))
+    trailing_refused = all(m.load_state(state + extra) != 0
+                           for extra in (b"\0", b"\0" * 8, state[:64], state))
     # The model is where it was: the same next step as a fresh copy.
     m2 = Model(so, "lenet")
     m2.configure("adam", 1e-3)
@@ -55,10 +59,10 @@ def main():
                for _, (i, s, _) in m.params().items())
     print("%d states: %d refused, %d accepted (corrupted values), no crash"
           % (len(cases), refused, accepted))
-    print("truncated and trailing states refused: %s" % all(
-        m.load_state(state[:n]) != 0 for n in range(0, len(state), 997)))
+    print("truncated states refused: %s" % truncated_refused)
+    print("states with trailing bytes refused: %s" % trailing_refused)
     print("model unchanged by refused states: %s" % same)
-    return 0 if same else 1
+    return 0 if same and truncated_refused and trailing_refused else 1
 
 
 if __name__ == "__main__":
