@@ -34,6 +34,23 @@ def have_python_module(name):
 for mod in ("onnx", "torch", "torchvision", "numpy"):
     if have_python_module(mod):
         config.available_features.add("py-" + mod)
+# Without these modules every PyTorch comparison would turn UNSUPPORTED and
+# the suite still pass, so a missing one is an error; skipping them takes
+# an explicit CNNC_ALLOW_MISSING_TORCH=1 (environment of lit, ctest or
+# scripts/test.sh).
+missing_modules = [m for m in ("onnx", "torch", "torchvision", "numpy")
+                   if "py-" + m not in config.available_features]
+if missing_modules:
+    what = "%s cannot import %s" % (config.python_executable,
+                                   ", ".join(missing_modules))
+    if os.environ.get("CNNC_ALLOW_MISSING_TORCH", "0").lower() in ("1", "on", "yes", "true"):
+        lit_config.warning(what + ": the tests that need them are skipped "
+                           "(CNNC_ALLOW_MISSING_TORCH)")
+    else:
+        lit_config.fatal(what + ": install python3-torch python3-torchvision "
+                         "python3-onnx python3-numpy (scripts/install-deps.sh), "
+                         "or set CNNC_ALLOW_MISSING_TORCH=1 to skip the tests "
+                         "that need them")
 if os.path.isdir("/usr/share/libonnx-testdata/data"):
     config.available_features.add("onnx-testdata")
 if os.path.isfile("/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz"):
