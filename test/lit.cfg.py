@@ -64,3 +64,36 @@ if shutil.which("nvidia-smi") and _sp.call(["nvidia-smi", "-L"], stdout=_sp.DEVN
     config.available_features.add("cuda-gpu")
 config.substitutions.append(("%{cuda_result}", "GPU" if "cuda-gpu" in config.available_features else "NOGPU"))
 config.substitutions.append(("%{bindir}", config.cnnc_tools_dir))
+
+# The x86 target levels this host can execute (the target matrix): every
+# level is compiled and run against the same references. A library for a
+# lower level runs on a higher host, so one machine tests several levels.
+def host_x86_targets():
+    import platform
+    if platform.machine() not in ("x86_64", "AMD64"):
+        return []
+    flags = set()
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("flags"):
+                    flags = set(line.split(":", 1)[1].split())
+                    break
+    except OSError:
+        return []
+    levels = []
+    if "sse4_1" in flags:
+        levels.append(("sse41", "x86-64-linux-sse41"))
+    if {"avx", "avx2", "fma", "f16c", "sse4_1"} <= flags:
+        levels.append(("avx2", "x86-64-linux-avx-avx2-f16c-fma-sse41"))
+    if {"avx512f", "avx512cd", "avx512bw", "avx512dq", "avx512vl"} <= flags \
+            and {"avx", "avx2", "fma", "f16c", "sse4_1"} <= flags:
+        levels.append(("avx512", "x86-64-linux-avx-avx2-f16c-fma-sse41-avx512-avx512_skylake"))
+    return levels
+
+x86_levels = host_x86_targets()
+for level, _ in x86_levels:
+    config.available_features.add("x86-" + level)
+config.substitutions.append(("%{x86_targets}", ",".join(t for _, t in x86_levels) or "host"))
+lit_config.note("x86 target levels tested on this host: " +
+                (", ".join(l for l, _ in x86_levels) or "none (not x86)"))

@@ -2,15 +2,20 @@
 """PyTorch models exported to ONNX, compiled by the real CLI, run through the
 C ABI, and compared with PyTorch's own outputs.
 
-Usage: torch_models.py WORK_DIR MODEL [MODEL...]
+Usage: torch_models.py WORK_DIR [--targets T1,T2,...] [--opt -O2,-O0]
+                        MODEL [MODEL...]
 Models: lenet5, resnet_small_bn (BatchNorm kept in the ONNX),
 resnet_small_folded (BatchNorm folded by the exporter), resnet18_64,
 resnet18_224, mobilenet_block (depthwise conv + ReLU6), conv_relu_bn
-(BatchNorm after the activation).
-Each is compiled with and without graph optimizations (-O0) and run with
-batch 1 and 3 from the same library; outputs must match PyTorch within
-1e-4 relative to the output's scale.
+(BatchNorm after the activation); torchvision's alexnet, vgg11_bn,
+googlenet, inception_v3 (eval mode, at their own input sizes).
+Each is compiled for every target (default: host) at every optimization
+level (default: -O2 and -O0) and run with batch 1 and 3 from the same
+library; outputs must match PyTorch within 1e-4 relative to the output's
+own scale (its largest magnitude): float32 kernels against float32 PyTorch
+differ by summation order only, about 1e-6 of the scale measured here.
 """
+import argparse
 import os
 import subprocess
 import sys
@@ -95,6 +100,13 @@ def resnet18():
     return torchvision.models.resnet18(weights=None)
 
 
+def torchvision_model(name, **kw):
+    def make():
+        import torchvision
+        return getattr(torchvision.models, name)(weights=None, **kw)
+    return make
+
+
 # name: (constructor, input shape, keep BatchNorm in the ONNX)
 MODELS = {
     "lenet5": (lenet5, (1, 28, 28), False),
@@ -104,10 +116,25 @@ MODELS = {
     "resnet18_224": (resnet18, (3, 224, 224), False),
     "mobilenet_block": (mobilenet_block, (3, 16, 16), True),
     "conv_relu_bn": (conv_relu_bn, (3, 8, 8), True),
+    # The fused conv + ReLU + max-pool kernels that read past their input
+    # on AVX2 and SSE4.1 (issue 11), at their real sizes.
+    "alexnet": (torchvision_model("alexnet"), (3, 224, 224), False),
+    "vgg11_bn": (torchvision_model("vgg11_bn"), (3, 224, 224), True),
+    "googlenet": (torchvision_model("googlenet", aux_logits=False,
+                                    init_weights=True), (3, 224, 224), True),
+    "inception_v3": (torchvision_model("inception_v3", aux_logits=False,
+                                       init_weights=True), (3, 299, 299), True),
 }
 
 
-def check(name, work):
+def relative_error(got, ref):
+    """Largest deviation relative to the reference's own scale (floored at
+    float32's smallest normal, so an all-zero reference still compares)."""
+    scale = max(float(np.max(np.abs(ref))), float(np.finfo(np.float32).tiny))
+    return float(np.max(np.abs(got.astype(np.float64) - ref))) / scale
+
+
+def check(name, work, targets, opts):
     make, shape, keep_bn = MODELS[name]
     torch.manual_seed(0)
     model = randomize_bn(make()).eval()
@@ -121,26 +148,48 @@ def check(name, work):
                       dynamic_axes={"input": {0: "N"}, "output": {0: "N"}},
                       opset_version=13, **kw)
     ok = True
-    for opt in ("-O2", "-O0"):
-        so = os.path.join(work, "%s%s.so" % (name, opt))
-        subprocess.run(["cnnc", onnx_path, "-o", so, opt, "--name", "m"],
-                       check=True)
-        lib = Model(so, "m")
-        for batch in (1, 3):
-            x = np.random.RandomState(batch).randn(batch, *shape).astype(np.float32)
-            (got,) = lib.run(x)
-            with torch.no_grad():
-                ref = model(torch.from_numpy(x)).numpy()
-            err = float(np.max(np.abs(got - ref)) / max(1.0, np.max(np.abs(ref))))
-            status = "ok" if err <= TOL else "MISMATCH"
-            ok = ok and status == "ok"
-            print("%s %s batch %d: max error %.2e %s" % (name, opt, batch, err, status))
+    refs = {}
+    for target in targets:
+        level = target_label(target)
+        for opt in opts:
+            so = os.path.join(work, "%s-%s%s.so" % (name, level, opt))
+            subprocess.run(["cnnc", onnx_path, "-o", so, opt, "--name", "m",
+                            "--target=" + target], check=True)
+            lib = Model(so, "m")
+            for batch in (1, 3):
+                x = np.random.RandomState(batch).randn(batch, *shape).astype(np.float32)
+                (got,) = lib.run(x)
+                if batch not in refs:
+                    with torch.no_grad():
+                        refs[batch] = model(torch.from_numpy(x)).double().numpy()
+                err = relative_error(got, refs[batch])
+                status = "ok" if err <= TOL else "MISMATCH"
+                ok = ok and status == "ok"
+                print("%s %s %s batch %d: max error %.2e %s" % (
+                    name, level, opt, batch, err, status), flush=True)
     return ok
 
 
+def target_label(target):
+    """A short name for a target string: its last x86 level, or itself."""
+    for level, feature in (("avx512", "avx512"), ("avx2", "avx2"),
+                           ("sse41", "sse41")):
+        if feature in target.split("-"):
+            return level
+    return target.split("-")[0] if target != "host" else "host"
+
+
 if __name__ == "__main__":
-    work = sys.argv[1]
-    os.makedirs(work, exist_ok=True)
-    results = [check(n, work) for n in sys.argv[2:]]
+    ap = argparse.ArgumentParser()
+    ap.add_argument("work")
+    ap.add_argument("models", nargs="+", choices=sorted(MODELS))
+    ap.add_argument("--targets", default="host",
+                    help="comma-separated cnnc --target values")
+    ap.add_argument("--opt", default="-O2,-O0",
+                    help="comma-separated optimization levels")
+    args = ap.parse_args()
+    os.makedirs(args.work, exist_ok=True)
+    results = [check(n, args.work, args.targets.split(","), args.opt.split(","))
+               for n in args.models]
     print("ALL OK" if all(results) else "MISMATCH")
     sys.exit(0 if all(results) else 1)

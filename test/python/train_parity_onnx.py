@@ -6,7 +6,8 @@ for 5 steps on fixed batches by `cnnc-train --no-shuffle --export`, and the
 exported initializers are compared with PyTorch's weights after the same 5
 steps (same initial weights, same batches, same optimizer).
 
-Usage: train_parity_onnx.py WORK_DIR sgd|momentum|adam [BATCH]
+Usage: train_parity_onnx.py WORK_DIR sgd|momentum|adam [BATCH [TARGET]]
+(TARGET: a cnnc --target value, default host)
 """
 import os
 import subprocess
@@ -54,12 +55,14 @@ def main():
     net, src = export_lenet(work)
     rs = np.random.RandomState(0)
     batch = int(sys.argv[3]) if len(sys.argv) > 3 else 8
+    target = sys.argv[4] if len(sys.argv) > 4 else "host"
     x = rs.randn(5 * batch, 1, 28, 28).astype(np.float32)
     y = rs.randint(0, 10, 5 * batch).astype(np.int64)
     np.save(os.path.join(work, "x.npy"), x)
     np.save(os.path.join(work, "y.npy"), y)
     so = os.path.join(work, "lenet.so")
-    subprocess.run(["cnnc", src, "--train", "-o", so], check=True)
+    subprocess.run(["cnnc", src, "--train", "-o", so, "--target=" + target],
+                   check=True)
     flags, make_opt = OPTIMIZERS[opt]
     out = os.path.join(work, "trained.onnx")
     subprocess.run(["cnnc-train", so, "--train-images", os.path.join(work, "x.npy"),
