@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Exports the LeNet-5 of the example (5 classes) to ONNX, untrained.
 
-    export_backbone.py OUT.onnx
+    export_backbone.py OUT.onnx [SEED]
 
 PyTorch names the parameters after the modules (conv1.weight, fc1.bias,
 ...), so cnnc groups them as conv1, conv2, fc1, fc2, fc3, and the DSL files
@@ -32,7 +32,8 @@ class LeNet5(nn.Module):
 
 
 def main(argv):
-    torch.manual_seed(0)
+    # The initial weights (pretraining on task A starts from them).
+    torch.manual_seed(int(argv[2]) if len(argv) > 2 else 0)
     torch.onnx.export(LeNet5(), torch.zeros(1, 1, 28, 28), argv[1],
                       input_names=["image"], output_names=["logits"],
                       dynamic_axes={"image": {0: "N"}, "logits": {0: "N"}},
