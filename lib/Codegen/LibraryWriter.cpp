@@ -235,7 +235,8 @@ static void writeWrapper(const ModelPlan &plan, const std::string &p,
     os << (i ? ", " : "")
        << (i < plan.optimizerKernels.size() ? plan.optimizerKernels[i] + "_argv"
                                             : std::string("0"));
-  os << "}, " << plan.packs.size() << ", packs};\n\n";
+  os << "}, " << plan.packs.size() << ", packs,\n  " << cString(plan.target)
+     << ", " << cString(plan.cpuFeatures) << "};\n\n";
   bool onnx = !plan.sourceOnnx.empty();
   if (onnx)
     os << "extern const unsigned char " << p << "_source_onnx[];\n"
@@ -463,11 +464,11 @@ LogicalResult cnnc::codegen::writeLibrary(ModuleOp module,
   if (!outDir.empty() && !llvm::sys::fs::is_directory(outDir))
     return module.emitError("cannot write ")
            << soPath << ": directory '" << outDir << "' does not exist";
-  auto cc = llvm::sys::findProgramByName("cc");
-  if (!cc)
-    return module.emitError("no C compiler ('cc') on PATH to link the model");
+  FailureOr<Linker> linker = findLinker(module, plan, runtime);
+  if (failed(linker))
+    return failure();
   std::string tmpSo = soPath.str() + ".tmp";
-  std::vector<std::string> argv = {*cc,
+  std::vector<std::string> argv = {linker->cc,
                                    "-shared",
                                    "-fPIC",
                                    "-O2",
@@ -480,7 +481,7 @@ LogicalResult cnnc::codegen::writeLibrary(ModuleOp module,
                                    weightsAsm};
   for (const std::string &o : plan.objects)
     argv.push_back(o);
-  argv.push_back(runtime.library);
+  argv.push_back(linker->runtimeLibrary);
   argv.push_back("-Wl,--version-script=" + exports);
   argv.push_back("-Wl,--gc-sections");
   argv.push_back("-lpthread");
@@ -491,8 +492,8 @@ LogicalResult cnnc::codegen::writeLibrary(ModuleOp module,
   std::string log = path("link.log");
   llvm::Optional<llvm::StringRef> redirects[] = {
       llvm::None, llvm::StringRef(log), llvm::StringRef(log)};
-  int rc =
-      llvm::sys::ExecuteAndWait(*cc, args, llvm::None, redirects, 0, 0, &error);
+  int rc = llvm::sys::ExecuteAndWait(linker->cc, args, llvm::None, redirects, 0,
+                                     0, &error);
   if (rc != 0) {
     auto text = llvm::MemoryBuffer::getFile(log);
     llvm::sys::fs::remove(tmpSo);
@@ -515,6 +516,38 @@ LogicalResult cnnc::codegen::writeLibrary(ModuleOp module,
   if (std::error_code ec = llvm::sys::fs::rename(tmpHeader, header))
     return module.emitError("cannot write ") << header << ": " << ec.message();
   return success();
+}
+
+FailureOr<Linker> cnnc::codegen::findLinker(ModuleOp module,
+                                            const ModelPlan &plan,
+                                            const RuntimeLocation &runtime) {
+  if (plan.linkTriple.empty()) {
+    auto cc = llvm::sys::findProgramByName("cc");
+    if (!cc) {
+      module.emitError("no C compiler ('cc') on PATH to link the model");
+      return failure();
+    }
+    return Linker{*cc, runtime.library};
+  }
+  const std::string &triple = plan.linkTriple;
+  auto cc = llvm::sys::findProgramByName(triple + "-gcc");
+  if (!cc) {
+    module.emitError("linking a library for ")
+        << plan.target << " needs the cross compiler '" << triple
+        << "-gcc' on PATH (Debian: gcc-" << triple << " and its libc, e.g. "
+        << "libc6-dev-arm64-cross for aarch64)";
+    return failure();
+  }
+  llvm::SmallString<256> lib(llvm::sys::path::parent_path(runtime.library));
+  llvm::sys::path::append(lib, "libcnnc_rt-" + triple + ".a");
+  if (!llvm::sys::fs::exists(lib)) {
+    module.emitError("linking a library for ")
+        << plan.target << " needs the cnnc runtime built for " << triple << " ("
+        << lib << "), which cnnc's build makes when it finds " << triple
+        << "-gcc: install it and rebuild cnnc";
+    return failure();
+  }
+  return Linker{*cc, lib.str().str()};
 }
 
 RuntimeLocation cnnc::findRuntime(const char *argv0) {

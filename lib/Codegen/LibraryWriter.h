@@ -117,7 +117,22 @@ struct ModelPlan {
   /// The ONNX file the model came from, embedded for export ("" if none).
   std::string sourceOnnx;
   std::vector<std::string> objects; ///< compiled kernels and Halide runtime
+  /// The kernels' target, and the CPU features it needs (GCC's
+  /// __builtin_cpu_supports names, comma-separated), checked at create.
+  std::string target, cpuFeatures;
+  /// The GNU triple to link for ("aarch64-linux-gnu"), "" for the host.
+  std::string linkTriple;
 };
+
+/// The C compiler that links the library and the cnnc runtime it links in.
+struct Linker {
+  std::string cc, runtimeLibrary;
+};
+
+/// The host's `cc` and runtime, or for another CPU `<triple>-gcc` and the
+/// runtime built for that triple; an error naming what to install if not.
+mlir::FailureOr<Linker> findLinker(mlir::ModuleOp module, const ModelPlan &plan,
+                                   const RuntimeLocation &runtime);
 
 /// Writes the C wrapper, the weights, the export list and the header, links
 /// `soPath` (atomically: a temporary file renamed into place) and writes the

@@ -83,6 +83,73 @@ static FailureOr<Halide::Target> halideTarget(const CodegenOptions &options,
   }
 }
 
+/// The CPU features an x86 `target`'s code may use, as GCC's
+/// __builtin_cpu_supports names (what the executor checks at create, so a
+/// library meant for a newer CPU fails with a message instead of SIGILL).
+static std::string cpuFeaturesOf(const Halide::Target &target) {
+  if (target.arch != Halide::Target::X86)
+    return "";
+  using T = Halide::Target;
+  std::vector<const char *> names;
+  auto need = [&](std::initializer_list<const char *> list) {
+    for (const char *n : list)
+      if (llvm::find_if(names, [&](const char *m) {
+            return llvm::StringRef(m) == n;
+          }) == names.end())
+        names.push_back(n);
+  };
+  if (target.has_feature(T::SSE41))
+    need({"sse4.1"});
+  if (target.has_feature(T::AVX))
+    need({"sse4.1", "avx"});
+  if (target.has_feature(T::AVX2))
+    need({"avx", "avx2"});
+  if (target.has_feature(T::FMA))
+    need({"fma"});
+  if (target.has_feature(T::F16C))
+    need({"f16c"});
+  if (target.has_feature(T::AVX512))
+    need({"avx512f", "avx512cd"});
+  if (target.has_feature(T::AVX512_KNL))
+    need({"avx512f", "avx512cd", "avx512er", "avx512pf"});
+  if (target.has_feature(T::AVX512_Skylake))
+    need({"avx512f", "avx512cd", "avx512bw", "avx512dq", "avx512vl"});
+  if (target.has_feature(T::AVX512_Cannonlake))
+    need({"avx512f", "avx512cd", "avx512bw", "avx512dq", "avx512vl",
+          "avx512ifma", "avx512vbmi"});
+  if (target.has_feature(T::AVX512_SapphireRapids))
+    need({"avx512f", "avx512cd", "avx512bw", "avx512dq", "avx512vl",
+          "avx512ifma", "avx512vbmi", "avx512vnni", "avx512bf16"});
+  std::string list;
+  for (const char *n : names)
+    list += (list.empty() ? "" : ",") + std::string(n);
+  return list;
+}
+
+/// The GNU triple whose C compiler links a library for `target`: "" for
+/// the host's own CPU, else a cross compiler's.
+static FailureOr<std::string> linkTripleOf(const Halide::Target &target,
+                                           ModuleOp module) {
+  using T = Halide::Target;
+  Halide::Target host = Halide::get_host_target();
+  if (target.os != T::Linux) {
+    module.emitError("cnnc links libraries for Linux only, not for ")
+        << target.to_string();
+    return failure();
+  }
+  if (target.arch == host.arch && target.bits == host.bits)
+    return std::string();
+  if (target.arch == T::ARM && target.bits == 64)
+    return std::string("aarch64-linux-gnu");
+  if (target.arch == T::ARM && target.bits == 32)
+    return std::string("arm-linux-gnueabihf");
+  if (target.arch == T::X86 && target.bits == 64)
+    return std::string("x86_64-linux-gnu");
+  module.emitError("cnnc cannot link libraries for ")
+      << target.to_string() << " (no known C toolchain for that CPU)";
+  return failure();
+}
+
 //===----------------------------------------------------------------------===//
 // Weights
 //===----------------------------------------------------------------------===//
@@ -264,6 +331,12 @@ LogicalResult ModelCompiler::plan() {
   if (!main)
     return module.emitError("the model has no 'main' function");
   modelPlan.name = module.getName() ? module.getName()->str() : "model";
+  modelPlan.target = target.to_string();
+  modelPlan.cpuFeatures = cpuFeaturesOf(target);
+  FailureOr<std::string> triple = linkTripleOf(target, module);
+  if (failed(triple))
+    return failure();
+  modelPlan.linkTriple = *triple;
   if (auto source = module->getAttrOfType<StringAttr>("cnn.source_onnx"))
     modelPlan.sourceOnnx = source.str();
   packWeights =
@@ -941,6 +1014,9 @@ LogicalResult cnnc::compileModelLibrary(ModuleOp module,
     return failure();
   ModelCompiler compiler(module, options, *target);
   if (failed(compiler.plan()))
+    return failure();
+  // A missing cross toolchain is reported before minutes of kernel builds.
+  if (failed(findLinker(module, compiler.getPlan(), runtime)))
     return failure();
   llvm::SmallString<256> dir;
   if (std::error_code ec =

@@ -165,10 +165,79 @@ static void free_graph(graph_state *g) {
   free(g->profile);
 }
 
+/* The message of this thread's last failed create (last_error(NULL)). */
+static _Thread_local char create_error[512];
+
+/* Whether this CPU has `feature` (a GCC __builtin_cpu_supports name);
+ * -1 for a name this runtime does not know. */
+static int cpu_supports(const char *feature) {
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_cpu_init();
+#define CNNC_CPU_FEATURE(name)                                                 \
+  if (!strcmp(feature, name))                                                  \
+    return __builtin_cpu_supports(name) != 0;
+  CNNC_CPU_FEATURE("sse4.1")
+  CNNC_CPU_FEATURE("sse4.2")
+  CNNC_CPU_FEATURE("avx")
+  CNNC_CPU_FEATURE("avx2")
+  CNNC_CPU_FEATURE("fma")
+  CNNC_CPU_FEATURE("f16c")
+  CNNC_CPU_FEATURE("avx512f")
+  CNNC_CPU_FEATURE("avx512cd")
+  CNNC_CPU_FEATURE("avx512bw")
+  CNNC_CPU_FEATURE("avx512dq")
+  CNNC_CPU_FEATURE("avx512vl")
+  CNNC_CPU_FEATURE("avx512er")
+  CNNC_CPU_FEATURE("avx512pf")
+  CNNC_CPU_FEATURE("avx512ifma")
+  CNNC_CPU_FEATURE("avx512vbmi")
+  CNNC_CPU_FEATURE("avx512vnni")
+  CNNC_CPU_FEATURE("avx512bf16")
+  CNNC_CPU_FEATURE("avxvnni")
+#undef CNNC_CPU_FEATURE
+#endif
+  (void)feature;
+  return -1;
+}
+
+/* Writes the features of `list` (comma-separated) this CPU lacks into
+ * `missing`; returns their number. */
+static int missing_cpu_features(const char *list, char *missing, size_t n) {
+  int count = 0;
+  missing[0] = 0;
+  while (list && *list) {
+    const char *end = strchr(list, ',');
+    size_t len = end ? (size_t)(end - list) : strlen(list);
+    char name[32];
+    if (len > 0 && len < sizeof name) {
+      memcpy(name, list, len);
+      name[len] = 0;
+      if (cpu_supports(name) == 0) {
+        size_t used = strlen(missing);
+        snprintf(missing + used, n - used, "%s%s", count ? ", " : "", name);
+        ++count;
+      }
+    }
+    list = end ? end + 1 : NULL;
+  }
+  return count;
+}
+
 int cnnc_rt_create(const cnnc_rt_model *model, cnnc_model **out) {
   if (!out || !model)
     return CNNC_ERROR_INVALID_ARGUMENT;
   *out = NULL;
+  create_error[0] = 0;
+  char missing[256];
+  if (missing_cpu_features(model->cpu_features, missing, sizeof missing)) {
+    snprintf(create_error, sizeof create_error,
+             "model '%s' was compiled for %s: this CPU lacks %s (compile it "
+             "with cnnc --target for this CPU, or for several levels, e.g. "
+             "--target=x86-64-linux-avx2-fma-f16c-sse41,x86-64-linux-sse41)",
+             model->name, model->target ? model->target : "another CPU",
+             missing);
+    return CNNC_ERROR_CPU;
+  }
   cnnc_model *m = calloc(1, sizeof *m);
   if (!m)
     return CNNC_ERROR_OUT_OF_MEMORY;
@@ -255,7 +324,7 @@ int cnnc_rt_set_num_threads(cnnc_model *m, int32_t threads) {
 
 const char *cnnc_rt_last_error(const cnnc_model *m) {
   if (!m)
-    return "null model instance";
+    return create_error[0] ? create_error : "null model instance";
   return m->error;
 }
 

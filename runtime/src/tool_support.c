@@ -40,6 +40,8 @@ const char *cnnc_status_name(int status) {
     return "I/O error";
   case CNNC_ERROR_NUMERIC:
     return "numeric error";
+  case CNNC_ERROR_CPU:
+    return "CPU lacks the library's features";
   }
   return "unknown status";
 }

@@ -409,8 +409,8 @@ static int run(const options *opts) {
   int status = s.api->create(&s.instance);
   if (status != CNNC_OK || !s.instance) {
     s.instance = NULL;
-    error("%s: cannot create a model instance (status %d, %s)", model, status,
-          cnnc_status_name(status));
+    error("%s: cannot create a model instance (status %d, %s): %s", model,
+          status, cnnc_status_name(status), s.api->last_error(NULL));
     goto done;
   }
   if (opts->threads > 0) {

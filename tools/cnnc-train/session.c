@@ -156,8 +156,8 @@ static bool configure_model(session *s) {
   int status = api->create(&s->model);
   if (status != CNNC_OK || !s->model) {
     s->model = NULL;
-    error("%s: cannot create the model (status %d, %s)", opts->model_path,
-          status, cnnc_status_name(status));
+    error("%s: cannot create the model (status %d, %s): %s", opts->model_path,
+          status, cnnc_status_name(status), api->last_error(NULL));
     return false;
   }
   if (opts->threads > 0) {

@@ -237,6 +237,9 @@ int main(int argc, char **argv) {
   cnnc::registerAllDialects(registry);
   MLIRContext context(registry);
   context.loadAllAvailableDialects();
+  // An error at codegen is reported on the module; its location says where,
+  // printing the whole module (weights included) after it says nothing.
+  context.printOpOnDiagnostic(false);
 
   llvm::SourceMgr sourceMgr;
   if (*kind != InputKind::Onnx) {

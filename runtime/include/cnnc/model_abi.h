@@ -10,7 +10,10 @@
  * side in one process.
  *
  * Conventions: every function that can fail returns a cnnc_status; the
- * message of the last failure of an instance is P_last_error(instance).
+ * message of the last failure of an instance is P_last_error(instance), and
+ * P_last_error(NULL) is the message of the calling thread's last failed
+ * P_create (e.g. CNNC_ERROR_CPU: "compiled for x86-64-linux-avx2-...: this
+ * CPU lacks avx2, fma").
  * Buffers are owned by the caller; the library never keeps a pointer to them
  * after a call returns. Tensors are dense, row-major (C order), NCHW.
  *
@@ -36,7 +39,8 @@ typedef enum cnnc_status {
   CNNC_ERROR_KERNEL = 4,      /* a Halide kernel reported an error */
   CNNC_ERROR_UNSUPPORTED = 5, /* e.g. training a model built without it */
   CNNC_ERROR_IO = 6,
-  CNNC_ERROR_NUMERIC = 7 /* NaN or Inf in a loss */
+  CNNC_ERROR_NUMERIC = 7, /* NaN or Inf in a loss */
+  CNNC_ERROR_CPU = 8 /* the CPU lacks features the library was compiled for */
 } cnnc_status;
 
 typedef enum cnnc_dtype { CNNC_DTYPE_F32 = 1, CNNC_DTYPE_I64 = 2 } cnnc_dtype;

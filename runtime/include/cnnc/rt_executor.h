@@ -126,6 +126,12 @@ typedef struct cnnc_rt_model {
    * packs them again before `run` once their weights have changed. */
   int32_t num_packs;
   const cnnc_rt_pack *packs;
+  /* The target the kernels were compiled for (Halide's target string), and
+   * the CPU features it needs, comma-separated in GCC's
+   * __builtin_cpu_supports names ("" when none are checked): create refuses
+   * a CPU that lacks one (CNNC_ERROR_CPU) instead of dying of SIGILL. */
+  const char *target;
+  const char *cpu_features;
 } cnnc_rt_model;
 
 int cnnc_rt_create(const cnnc_rt_model *model, cnnc_model **out);
