@@ -11,6 +11,8 @@ PKGS=(
   python3 python3-numpy python3-onnx python3-torch python3-torchvision
   dataset-fashion-mnist
   zlib1g-dev
+  # 64-bit ARM: cross toolchain for --target=arm-64-linux, QEMU to test it
+  gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user
 )
 missing=()
 for p in "${PKGS[@]}"; do

@@ -97,3 +97,24 @@ for level, _ in x86_levels:
 config.substitutions.append(("%{x86_targets}", ",".join(t for _, t in x86_levels) or "host"))
 lit_config.note("x86 target levels tested on this host: " +
                 (", ".join(l for l, _ in x86_levels) or "none (not x86)"))
+
+# 64-bit ARM: models cross-compiled with --target=arm-64-linux run under
+# user-mode QEMU with the runtime's tools built for aarch64 (the build makes
+# them when it finds gcc-aarch64-linux-gnu; Debian's qemu-user runs them).
+qemu = shutil.which("qemu-aarch64")
+aarch64_tools = getattr(config, "aarch64_tools_dir", "")
+if qemu and aarch64_tools and os.path.isfile(os.path.join(aarch64_tools, "cnnc-run")):
+    config.available_features.add("aarch64-qemu")
+    prefix = "%s -L /usr/aarch64-linux-gnu " % qemu
+    config.substitutions.append(("%{aarch64_run}", prefix + os.path.join(aarch64_tools, "cnnc-run")))
+    config.substitutions.append(("%{aarch64_train}", prefix + os.path.join(aarch64_tools, "cnnc-train")))
+elif os.environ.get("CNNC_ALLOW_MISSING_AARCH64", "0").lower() in ("1", "on", "yes", "true"):
+    lit_config.warning("no qemu-aarch64 or no aarch64 build of the tools: "
+                       "the ARM tests are skipped (CNNC_ALLOW_MISSING_AARCH64)")
+else:
+    # As with PyTorch: the ARM target would go untested while the suite
+    # passes, so its absence is an error unless skipped on purpose.
+    lit_config.fatal("the ARM tests need qemu-aarch64 and cnnc's runtime "
+                     "built for aarch64: install gcc-aarch64-linux-gnu "
+                     "libc6-dev-arm64-cross qemu-user (scripts/install-deps.sh) "
+                     "and reconfigure, or set CNNC_ALLOW_MISSING_AARCH64=1")

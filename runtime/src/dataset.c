@@ -23,7 +23,11 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#ifdef CNNC_HAVE_ZLIB
 #include <zlib.h>
+#else
+#include "plain_gz.h"
+#endif
 
 #define IDX_MAGIC_LEN 4
 /* Deflate cannot expand data by more than 1032:1 (zlib's FAQ); anything a
@@ -401,9 +405,9 @@ int cnnc_dataset_read(const char *path, cnnc_dataset *out, char *err,
   int status;
   if (got < 0) {
     bool stream_error;
-    status =
-        cnnc_fail(err, err_len, CNNC_ERROR_IO, "%s: corrupt gzip stream: %s",
-                  path, gz_reason(gz, &stream_error));
+    status = cnnc_fail(err, err_len, CNNC_ERROR_IO, "%s: %s%s", path,
+                       r.gzip ? "corrupt gzip stream: " : "",
+                       gz_reason(gz, &stream_error));
   } else if (got >= 4 && memcmp(magic, "\x93NUM", 4) == 0) {
     if (r.gzip)
       status = cnnc_fail(err, err_len, CNNC_ERROR_UNSUPPORTED,

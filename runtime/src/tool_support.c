@@ -10,6 +10,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#ifdef CNNC_HAVE_ZLIB
+#include <zlib.h>
+#endif
 #include <unistd.h>
 
 int cnnc_fail(char *err, size_t err_len, int status, const char *fmt, ...) {
@@ -129,4 +132,29 @@ int cnnc_write_file_atomically(const char *path, const void *data, size_t size,
     close(dfd);
   }
   return CNNC_OK;
+}
+
+uint32_t cnnc_crc32(const void *data, size_t n) {
+#ifdef CNNC_HAVE_ZLIB
+  uLong crc = crc32(0L, Z_NULL, 0);
+  const unsigned char *p = data;
+  while (n > 0) { /* crc32 takes an unsigned int length */
+    uInt chunk = n > (1u << 30) ? (1u << 30) : (uInt)n;
+    crc = crc32(crc, p, chunk);
+    p += chunk;
+    n -= chunk;
+  }
+  return (uint32_t)crc;
+#else
+  /* Builds without zlib (cross builds of the tools): the same CRC-32
+   * (reflected polynomial 0xEDB88320), bit by bit; checkpoints are small. */
+  const unsigned char *p = data;
+  uint32_t crc = 0xFFFFFFFFu;
+  for (size_t i = 0; i < n; ++i) {
+    crc ^= p[i];
+    for (int b = 0; b < 8; ++b)
+      crc = (crc >> 1) ^ (0xEDB88320u & (0u - (crc & 1u)));
+  }
+  return crc ^ 0xFFFFFFFFu;
+#endif
 }

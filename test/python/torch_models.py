@@ -2,8 +2,8 @@
 """PyTorch models exported to ONNX, compiled by the real CLI, run through the
 C ABI, and compared with PyTorch's own outputs.
 
-Usage: torch_models.py WORK_DIR [--targets T1,T2,...] [--opt -O2,-O0]
-                        MODEL [MODEL...]
+Usage: torch_models.py WORK_DIR [--targets T1,T2,...] [--opt=-O2,-O0]
+                        [--run-with "COMMAND"] MODEL [MODEL...]
 Models: lenet5, resnet_small_bn (BatchNorm kept in the ONNX),
 resnet_small_folded (BatchNorm folded by the exporter), resnet18_64,
 resnet18_224, mobilenet_block (depthwise conv + ReLU6), conv_relu_bn
@@ -11,7 +11,8 @@ resnet18_224, mobilenet_block (depthwise conv + ReLU6), conv_relu_bn
 googlenet, inception_v3 (eval mode, at their own input sizes).
 Each is compiled for every target (default: host) at every optimization
 level (default: -O2 and -O0) and run with batch 1 and 3 from the same
-library; outputs must match PyTorch within 1e-4 relative to the output's
+library (through the C ABI, or with --run-with through a cnnc-run command,
+e.g. an aarch64 cnnc-run under qemu-aarch64 for --target=arm-64-linux); outputs must match PyTorch within 1e-4 relative to the output's
 own scale (its largest magnitude): float32 kernels against float32 PyTorch
 differ by summation order only, about 1e-6 of the scale measured here.
 """
@@ -134,7 +135,22 @@ def relative_error(got, ref):
     return float(np.max(np.abs(got.astype(np.float64) - ref))) / scale
 
 
-def check(name, work, targets, opts):
+class CommandModel:
+    """A library run by a cnnc-run command line on .npy files."""
+
+    def __init__(self, command, so, work):
+        self.command, self.so, self.work = command, so, work
+
+    def run(self, x):
+        base = os.path.join(self.work, os.path.basename(self.so))
+        np.save(base + ".in.npy", x)
+        subprocess.run(self.command.split() + [self.so, "-i", base + ".in.npy",
+                                               "-o", base + ".out.npy"],
+                       check=True)
+        return (np.load(base + ".out.npy"),)
+
+
+def check(name, work, targets, opts, run_with=None):
     make, shape, keep_bn = MODELS[name]
     torch.manual_seed(0)
     model = randomize_bn(make()).eval()
@@ -155,7 +171,7 @@ def check(name, work, targets, opts):
             so = os.path.join(work, "%s-%s%s.so" % (name, level, opt))
             subprocess.run(["cnnc", onnx_path, "-o", so, opt, "--name", "m",
                             "--target=" + target], check=True)
-            lib = Model(so, "m")
+            lib = CommandModel(run_with, so, work) if run_with else Model(so, "m")
             for batch in (1, 3):
                 x = np.random.RandomState(batch).randn(batch, *shape).astype(np.float32)
                 (got,) = lib.run(x)
@@ -176,6 +192,8 @@ def target_label(target):
                            ("sse41", "sse41")):
         if feature in target.split("-"):
             return level
+    if target.startswith("arm-64"):
+        return "aarch64"
     return target.split("-")[0] if target != "host" else "host"
 
 
@@ -187,9 +205,12 @@ if __name__ == "__main__":
                     help="comma-separated cnnc --target values")
     ap.add_argument("--opt", default="-O2,-O0",
                     help="comma-separated optimization levels")
+    ap.add_argument("--run-with", default=None,
+                    help="a cnnc-run command line to run the libraries with")
     args = ap.parse_args()
     os.makedirs(args.work, exist_ok=True)
-    results = [check(n, args.work, args.targets.split(","), args.opt.split(","))
+    results = [check(n, args.work, args.targets.split(","), args.opt.split(","),
+                     args.run_with)
                for n in args.models]
     print("ALL OK" if all(results) else "MISMATCH")
     sys.exit(0 if all(results) else 1)

@@ -6,8 +6,11 @@ for 5 steps on fixed batches by `cnnc-train --no-shuffle --export`, and the
 exported initializers are compared with PyTorch's weights after the same 5
 steps (same initial weights, same batches, same optimizer).
 
-Usage: train_parity_onnx.py WORK_DIR sgd|momentum|adam [BATCH [TARGET]]
-(TARGET: a cnnc --target value, default host)
+Usage: train_parity_onnx.py WORK_DIR sgd|momentum|adam [BATCH [TARGET [RUNNER]]]
+(TARGET: a cnnc --target value, default host. RUNNER: a cnnc-train command
+line for that target, e.g. an aarch64 cnnc-train under qemu-aarch64: it
+trains and saves a checkpoint, which the host's cnnc-train, resuming at the
+run's end, exports, so the ONNX export itself need not run on the target.)
 """
 import os
 import subprocess
@@ -60,15 +63,25 @@ def main():
     y = rs.randint(0, 10, 5 * batch).astype(np.int64)
     np.save(os.path.join(work, "x.npy"), x)
     np.save(os.path.join(work, "y.npy"), y)
+    runner = sys.argv[5].split() if len(sys.argv) > 5 else None
     so = os.path.join(work, "lenet.so")
     subprocess.run(["cnnc", src, "--train", "-o", so, "--target=" + target],
                    check=True)
     flags, make_opt = OPTIMIZERS[opt]
     out = os.path.join(work, "trained.onnx")
-    subprocess.run(["cnnc-train", so, "--train-images", os.path.join(work, "x.npy"),
-                    "--train-labels", os.path.join(work, "y.npy"), "--steps", "5",
-                    "--batch", str(batch), "--no-shuffle", "--export", out, "--quiet"]
-                   + flags, check=True)
+    data = ["--train-images", os.path.join(work, "x.npy"), "--train-labels",
+            os.path.join(work, "y.npy"), "--steps", "5", "--batch", str(batch),
+            "--no-shuffle", "--quiet"] + flags
+    if runner:
+        ckpt = os.path.join(work, "trained.ckpt")
+        subprocess.run(runner + [so] + data + ["--checkpoint", ckpt], check=True)
+        host_so = os.path.join(work, "lenet-host.so")
+        subprocess.run(["cnnc", src, "--train", "-o", host_so], check=True)
+        subprocess.run(["cnnc-train", host_so] + data + ["--resume", ckpt,
+                                                         "--export", out],
+                       check=True, stdout=subprocess.DEVNULL)
+    else:
+        subprocess.run(["cnnc-train", so] + data + ["--export", out], check=True)
     o = make_opt(net.parameters())
     for s in range(5):
         o.zero_grad()

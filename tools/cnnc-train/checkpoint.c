@@ -25,7 +25,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include <zlib.h>
 
 #define CHECKPOINT_MAGIC "CNNCCKPT"
 #define CHECKPOINT_VERSION 1u
@@ -73,7 +72,7 @@ bool checkpoint_save(session *s, const char *path, const checkpoint_info *ci) {
     return false;
   }
   p += state_bytes;
-  uint32_t crc = (uint32_t)crc32(0L, buf, (uInt)(p - buf));
+  uint32_t crc = cnnc_crc32(buf, (size_t)(p - buf));
   put(&p, &crc, 4);
 
   /* Test hook: die half-way through writing checkpoint number N, as a
@@ -149,7 +148,7 @@ bool checkpoint_load(session *s, const char *path, checkpoint_info *ci) {
     if (version != CHECKPOINT_VERSION || info != INFO_BYTES) {
       error("%s: checkpoint version %u; this cnnc-train reads version %u", path,
             version, CHECKPOINT_VERSION);
-    } else if ((uint32_t)crc32(0L, buf, (uInt)(size - 4)) != crc) {
+    } else if (cnnc_crc32(buf, size - 4) != crc) {
       error("%s: the checkpoint is corrupt (checksum mismatch)", path);
     } else {
       take(&p, &ci->epoch, 8);

@@ -7,6 +7,8 @@
  * batch and the unfreezing epochs. The command line wins where both speak.
  *
  *===----------------------------------------------------------------------===*/
+#define _POSIX_C_SOURCE 200809L /* strdup */
+
 #include "train.h"
 
 #include <stdlib.h>

@@ -253,7 +253,7 @@ int train(session *s) {
   rng r = {opts->config.seed};
   progress bar;
   progress_init(&bar, opts);
-  int64_t step = 0, first_epoch = 1;
+  int64_t step = 0, first_epoch = 1, resumed_at = -1;
   double final_loss = 0, final_accuracy = 0;
 
   /* Unfreezing: every group must be one the library can train. */
@@ -283,16 +283,24 @@ int train(session *s) {
             opts->shuffle ? "" : ", --no-shuffle");
       goto done;
     }
-    if (ci.step >= total_steps) {
-      error("%s: the checkpoint is at step %lld, this run ends at step %lld",
-            opts->resume_path, (long long)ci.step, (long long)total_steps);
+    /* A checkpoint at the run's end has nothing left to train; with
+     * --export it is converted (e.g. one trained on a board whose
+     * cnnc-train has no ONNX export: docs/targets.md). */
+    if (ci.step > total_steps ||
+        (ci.step == total_steps && !opts->export_path)) {
+      error("%s: the checkpoint is at step %lld, this run ends at step "
+            "%lld%s",
+            opts->resume_path, (long long)ci.step, (long long)total_steps,
+            ci.step == total_steps
+                ? ": nothing to train (--export F writes its weights)"
+                : "");
       goto done;
     }
     /* The orders of the epochs done, so the next one is the same. */
     for (int64_t e = 1; e <= ci.epoch && opts->shuffle; ++e)
       shuffle(order, count, &r);
     first_epoch = ci.epoch + 1;
-    step = ci.step;
+    step = resumed_at = ci.step;
     if (!opts->quiet) {
       printf("resumed from %s after epoch %lld (step %lld)\n",
              opts->resume_path, (long long)ci.epoch, (long long)ci.step);
@@ -421,7 +429,11 @@ int train(session *s) {
   free(features);
   free(trainable_now);
 
-  if (s->has_test)
+  if (step == resumed_at)
+    printf("nothing left to train: the checkpoint is at step %lld, the end "
+           "of this run\n",
+           (long long)step);
+  else if (s->has_test)
     printf("final test accuracy: %.2f%%\n", 100.0 * final_accuracy);
   else
     printf("final train loss: %.4f\n", final_loss);

@@ -22,6 +22,9 @@ extern "C" {
 int cnnc_fail(char *err, size_t err_len, int status, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 
+/* zlib's CRC-32 of n bytes (also in builds without zlib). */
+uint32_t cnnc_crc32(const void *data, size_t n);
+
 /* "shape mismatch" for CNNC_ERROR_SHAPE, ... */
 const char *cnnc_status_name(int status);
 
