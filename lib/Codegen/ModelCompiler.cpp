@@ -37,12 +37,13 @@ using namespace cnnc::codegen;
 //===----------------------------------------------------------------------===//
 
 static FailureOr<Halide::Target> halideTarget(const CodegenOptions &options,
+                                              llvm::StringRef name,
                                               ModuleOp module) {
   try {
     Halide::Target target;
-    if (options.target == "host") {
+    if (name == "host") {
       target = Halide::get_host_target();
-    } else if (options.target == "cuda") {
+    } else if (name == "cuda") {
       static const std::pair<int, Halide::Target::Feature> kCapabilities[] = {
           {30, Halide::Target::CUDACapability30},
           {32, Halide::Target::CUDACapability32},
@@ -67,20 +68,56 @@ static FailureOr<Halide::Target> halideTarget(const CodegenOptions &options,
       target = Halide::get_host_target()
                    .with_feature(Halide::Target::CUDA)
                    .with_feature(capability);
-    } else if (Halide::Target::validate_target_string(options.target)) {
-      target = Halide::Target(options.target);
+    } else if (Halide::Target::validate_target_string(name.str())) {
+      target = Halide::Target(name.str());
     } else {
       module.emitError("unknown target '")
-          << options.target
+          << name
           << "': use host, cuda, or a Halide target string such as "
              "x86-64-linux-avx2-fma-f16c-sse41";
       return failure();
     }
     return target;
   } catch (const Halide::Error &e) {
-    module.emitError("bad target '") << options.target << "': " << e.what();
+    module.emitError("bad target '") << name << "': " << e.what();
     return failure();
   }
+}
+
+/// `--target=A,B,...`: one library with every kernel compiled for each
+/// target, the first one the CPU can run chosen at run time (Halide's
+/// multi-target dispatch); the last is the baseline the library requires.
+/// The targets share a CPU family and OS; the first one's vector width sets
+/// the packed weight layout all variants read.
+static FailureOr<std::vector<Halide::Target>>
+halideTargets(const CodegenOptions &options, ModuleOp module) {
+  llvm::SmallVector<llvm::StringRef, 4> names;
+  llvm::StringRef(options.target).split(names, ',', -1, /*KeepEmpty=*/true);
+  std::vector<Halide::Target> targets;
+  for (llvm::StringRef name : names) {
+    FailureOr<Halide::Target> t = halideTarget(options, name.trim(), module);
+    if (failed(t))
+      return failure();
+    targets.push_back(*t);
+  }
+  if (targets.size() > 1) {
+    const Halide::Target &base = targets.back();
+    for (const Halide::Target &t : targets) {
+      if (t.has_gpu_feature()) {
+        module.emitError("a GPU target cannot be one of several targets ('")
+            << options.target << "')";
+        return failure();
+      }
+      if (t.arch != base.arch || t.bits != base.bits || t.os != base.os) {
+        module.emitError("the targets of '")
+            << options.target
+            << "' must share the CPU family and OS of the last one, "
+            << base.to_string();
+        return failure();
+      }
+    }
+  }
+  return targets;
 }
 
 /// The CPU features an x86 `target`'s code may use, as GCC's
@@ -251,8 +288,9 @@ namespace {
 class ModelCompiler {
 public:
   ModelCompiler(ModuleOp module, const CodegenOptions &options,
-                Halide::Target target)
-      : module(module), options(options), target(target) {}
+                std::vector<Halide::Target> targets)
+      : module(module), options(options), target(targets.front()),
+        baseline(targets.back()), targets(std::move(targets)) {}
 
   LogicalResult plan();
   LogicalResult planGraph(FuncOp fn, GraphPlan &g, bool training,
@@ -270,12 +308,16 @@ private:
   bool packWeights = false; ///< while planning the inference graph
   /// The zero border (top, left, bottom, right) of each View buffer.
   llvm::DenseMap<int, std::array<int64_t, 4>> borderOfView;
-  FailureOr<Halide::Pipeline>
-  buildPipeline(Operation *op, std::vector<Halide::Argument> &args);
+  FailureOr<Halide::Pipeline> buildPipeline(Operation *op,
+                                            std::vector<Halide::Argument> &args,
+                                            const Halide::Target &scheduleFor);
 
   ModuleOp module;
   const CodegenOptions &options;
-  Halide::Target target;
+  /// The best target (plans the layout), the baseline (runtime, optimizer
+  /// kernels, required CPU features), and all of them (the kernels).
+  Halide::Target target, baseline;
+  std::vector<Halide::Target> targets;
   ModelPlan modelPlan;
   llvm::DenseMap<Value, int> bufferOf;
   GraphPlan *graph = nullptr;
@@ -331,9 +373,10 @@ LogicalResult ModelCompiler::plan() {
   if (!main)
     return module.emitError("the model has no 'main' function");
   modelPlan.name = module.getName() ? module.getName()->str() : "model";
-  modelPlan.target = target.to_string();
-  modelPlan.cpuFeatures = cpuFeaturesOf(target);
-  FailureOr<std::string> triple = linkTripleOf(target, module);
+  for (const Halide::Target &t : targets)
+    modelPlan.target += (modelPlan.target.empty() ? "" : ",") + t.to_string();
+  modelPlan.cpuFeatures = cpuFeaturesOf(baseline);
+  FailureOr<std::string> triple = linkTripleOf(baseline, module);
   if (failed(triple))
     return failure();
   modelPlan.linkTriple = *triple;
@@ -802,9 +845,9 @@ int ModelCompiler::resultBuffer(Operation *op) {
 }
 
 FailureOr<Halide::Pipeline>
-ModelCompiler::buildPipeline(Operation *op,
-                             std::vector<Halide::Argument> &args) {
-  LoweringContext ctx{target, options.schedule == ScheduleKind::Manual};
+ModelCompiler::buildPipeline(Operation *op, std::vector<Halide::Argument> &args,
+                             const Halide::Target &scheduleFor) {
+  LoweringContext ctx{scheduleFor, options.schedule == ScheduleKind::Manual};
   std::vector<TensorFunc> operands;
   std::vector<Halide::ImageParam> params;
   auto packed = op->getAttrOfType<IntegerAttr>("cnn.packed_weights");
@@ -881,17 +924,26 @@ ModelCompiler::buildPipeline(Operation *op,
       Halide::load_plugin(lib);
       loaded = true;
     }
-    pipeline.auto_schedule(options.autoscheduler, target,
+    pipeline.auto_schedule(options.autoscheduler, scheduleFor,
                            Halide::MachineParams(2, 4 << 20, 40));
   }
   return pipeline;
 }
 
 LogicalResult ModelCompiler::compileKernels(StringRef dir) {
-  Halide::Target kernelTarget = target.with_feature(Halide::Target::NoRuntime);
+  std::vector<Halide::Target> kernelTargets;
+  std::string targetKey;
+  for (const Halide::Target &t : targets) {
+    kernelTargets.push_back(t.with_feature(Halide::Target::NoRuntime));
+    targetKey += kernelTargets.back().to_string() + ",";
+  }
+  bool multi = kernelTargets.size() > 1;
+  // Several targets: one static library per kernel holding a variant per
+  // target and Halide's dispatcher under the kernel's own name.
+  const char *ext = multi ? ".a" : ".o";
   std::string cache = options.useCache ? cacheDirectory() : "";
   std::string configuration =
-      "|" + kernelTarget.to_string() + "|" +
+      "|" + targetKey + "|" +
       (options.schedule == ScheduleKind::Auto ? options.autoscheduler
                                               : std::string("manual"));
   for (size_t k = 0; k < kernelOps.size(); ++k) {
@@ -900,7 +952,7 @@ LogicalResult ModelCompiler::compileKernels(StringRef dir) {
     // The symbol is derived from the kernel's signature; the configuration
     // only selects the cache entry.
     std::string entry =
-        contentKey(modelPlan.kernelNames[k] + configuration) + ".o";
+        contentKey(modelPlan.kernelNames[k] + configuration) + ext;
     llvm::SmallString<256> cached(cache);
     llvm::sys::path::append(cached, entry);
     if (!cache.empty() && llvm::sys::fs::exists(cached)) {
@@ -911,14 +963,37 @@ LogicalResult ModelCompiler::compileKernels(StringRef dir) {
       continue;
     }
     try {
-      std::vector<Halide::Argument> args;
-      FailureOr<Halide::Pipeline> pipeline = buildPipeline(op, args);
-      if (failed(pipeline))
-        return failure();
       llvm::SmallString<256> obj(dir);
-      llvm::sys::path::append(obj, modelPlan.kernelNames[k] + ".o");
-      pipeline->compile_to_object(obj.str().str(), args,
-                                  modelPlan.kernelNames[k], kernelTarget);
+      llvm::sys::path::append(obj, modelPlan.kernelNames[k] + ext);
+      if (!multi) {
+        std::vector<Halide::Argument> args;
+        FailureOr<Halide::Pipeline> pipeline =
+            buildPipeline(op, args, kernelTargets.front());
+        if (failed(pipeline))
+          return failure();
+        pipeline->compile_to_object(obj.str().str(), args,
+                                    modelPlan.kernelNames[k],
+                                    kernelTargets.front());
+      } else {
+        // Each variant is scheduled for its own target (vector width,
+        // registers); a diagnostic inside the factory becomes an error.
+        bool lowered = true;
+        Halide::compile_multitarget(
+            modelPlan.kernelNames[k],
+            {{Halide::OutputFileType::static_library, obj.str().str()}},
+            kernelTargets, {},
+            [&](const std::string &name, const Halide::Target &t) {
+              std::vector<Halide::Argument> args;
+              FailureOr<Halide::Pipeline> pipeline = buildPipeline(op, args, t);
+              if (failed(pipeline)) {
+                lowered = false;
+                throw Halide::CompileError("the layer could not be lowered");
+              }
+              return pipeline->compile_to_module(args, name, t);
+            });
+        if (!lowered)
+          return failure();
+      }
       modelPlan.objects.push_back(obj.str().str());
       storeInCache(obj, cache, entry);
     } catch (const Halide::Error &e) {
@@ -932,7 +1007,8 @@ LogicalResult ModelCompiler::compileKernels(StringRef dir) {
                    << " s\n";
   }
   if (!modelPlan.phases.empty()) {
-    for (OptimizerKernel &k : optimizerKernels(target)) {
+    // Memory-bound updates: compiled once, for the baseline.
+    for (OptimizerKernel &k : optimizerKernels(baseline)) {
       modelPlan.optimizerKernels.push_back(k.name);
       std::string entry =
           contentKey("optimizer|" + k.name + "|" + k.target.to_string()) + ".o";
@@ -955,7 +1031,7 @@ LogicalResult ModelCompiler::compileKernels(StringRef dir) {
     }
   }
   std::string runtimeEntry =
-      contentKey("halide-runtime|" + target.to_string()) + ".o";
+      contentKey("halide-runtime|" + baseline.to_string()) + ".o";
   llvm::SmallString<256> cachedRuntime(cache);
   llvm::sys::path::append(cachedRuntime, runtimeEntry);
   if (!cache.empty() && llvm::sys::fs::exists(cachedRuntime)) {
@@ -965,7 +1041,7 @@ LogicalResult ModelCompiler::compileKernels(StringRef dir) {
   try {
     llvm::SmallString<256> rt(dir);
     llvm::sys::path::append(rt, "halide_runtime.o");
-    Halide::compile_standalone_runtime(rt.str().str(), target);
+    Halide::compile_standalone_runtime(rt.str().str(), baseline);
     modelPlan.objects.push_back(rt.str().str());
     storeInCache(rt, cache, runtimeEntry);
   } catch (const Halide::Error &e) {
@@ -981,7 +1057,8 @@ LogicalResult ModelCompiler::printKernels(llvm::raw_ostream &os) {
   for (size_t k = 0; k < kernelOps.size(); ++k) {
     try {
       std::vector<Halide::Argument> args;
-      FailureOr<Halide::Pipeline> pipeline = buildPipeline(kernelOps[k], args);
+      FailureOr<Halide::Pipeline> pipeline =
+          buildPipeline(kernelOps[k], args, target);
       if (failed(pipeline))
         return failure();
       pipeline->compile_to_lowered_stmt(
@@ -1009,10 +1086,11 @@ LogicalResult cnnc::compileModelLibrary(ModuleOp module,
                                         const CodegenOptions &options,
                                         const RuntimeLocation &runtime,
                                         StringRef soPath) {
-  FailureOr<Halide::Target> target = halideTarget(options, module);
-  if (failed(target))
+  FailureOr<std::vector<Halide::Target>> targets =
+      halideTargets(options, module);
+  if (failed(targets))
     return failure();
-  ModelCompiler compiler(module, options, *target);
+  ModelCompiler compiler(module, options, *targets);
   if (failed(compiler.plan()))
     return failure();
   // A missing cross toolchain is reported before minutes of kernel builds.
@@ -1037,10 +1115,11 @@ LogicalResult cnnc::compileModelLibrary(ModuleOp module,
 LogicalResult cnnc::printHalideKernels(ModuleOp module,
                                        const CodegenOptions &options,
                                        llvm::raw_ostream &os) {
-  FailureOr<Halide::Target> target = halideTarget(options, module);
-  if (failed(target))
+  FailureOr<std::vector<Halide::Target>> targets =
+      halideTargets(options, module);
+  if (failed(targets))
     return failure();
-  ModelCompiler compiler(module, options, *target);
+  ModelCompiler compiler(module, options, *targets);
   if (failed(compiler.plan()))
     return failure();
   return compiler.printKernels(os);
