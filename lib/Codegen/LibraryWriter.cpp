@@ -1,6 +1,8 @@
 //===- LibraryWriter.cpp - C wrapper, header, weights, link ---------------===//
 #include "LibraryWriter.h"
 
+#include "cnnc/Support/OutputFile.h"
+
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/Path.h"
@@ -45,8 +47,13 @@ writeFile(ModuleOp module, llvm::StringRef path,
     return module.emitError("cannot write ") << path << ": " << ec.message();
   fn(os);
   os.close();
-  if (os.has_error())
-    return module.emitError("cannot write ") << path;
+  if (os.has_error()) {
+    ec = os.error();
+    // An unchecked stream error would abort the process (LLVM ERROR: IO
+    // failure on output stream) when `os` is destroyed.
+    os.clear_error();
+    return module.emitError("cannot write ") << path << ": " << ec.message();
+  }
   return success();
 }
 
@@ -467,7 +474,14 @@ LogicalResult cnnc::codegen::writeLibrary(ModuleOp module,
   FailureOr<Linker> linker = findLinker(module, plan, runtime);
   if (failed(linker))
     return failure();
-  std::string tmpSo = soPath.str() + ".tmp";
+  // The library and its header by cnnc's output rules (OutputFile.h):
+  // never over the model's own file, through symlinks, atomically.
+  std::vector<std::string> inputs = {options.inputPath, plan.sourceOnnx};
+  OutputTarget soTarget;
+  std::string outputError = prepareOutput(soPath, inputs, soTarget);
+  if (!outputError.empty())
+    return module.emitError(outputError);
+  std::string tmpSo = soTarget.writePath;
   std::vector<std::string> argv = {linker->cc,
                                    "-shared",
                                    "-fPIC",
@@ -496,25 +510,22 @@ LogicalResult cnnc::codegen::writeLibrary(ModuleOp module,
                                      0, &error);
   if (rc != 0) {
     auto text = llvm::MemoryBuffer::getFile(log);
-    llvm::sys::fs::remove(tmpSo);
+    discardOutput(soTarget);
     return module.emitError("linking the model library failed")
            << (error.empty() ? "" : ": " + error) << "\n"
            << (text ? (*text)->getBuffer() : "");
   }
-  if (std::error_code ec = llvm::sys::fs::rename(tmpSo, soPath)) {
-    llvm::sys::fs::remove(tmpSo);
-    return module.emitError("cannot move the library to ")
-           << soPath << ": " << ec.message();
-  }
+  outputError = commitOutput(soTarget);
+  if (!outputError.empty())
+    return module.emitError(outputError);
   llvm::SmallString<256> header(soPath);
   llvm::sys::path::replace_extension(header, "h");
-  std::string tmpHeader = header.str().str() + ".tmp";
-  if (failed(writeFile(module, tmpHeader, [&](llvm::raw_ostream &os) {
-        writeHeader(plan, p, (*abi)->getBuffer(), os);
-      })))
-    return failure();
-  if (std::error_code ec = llvm::sys::fs::rename(tmpHeader, header))
-    return module.emitError("cannot write ") << header << ": " << ec.message();
+  std::string text;
+  llvm::raw_string_ostream os(text);
+  writeHeader(plan, p, (*abi)->getBuffer(), os);
+  outputError = writeOutputFile(header, inputs, os.str());
+  if (!outputError.empty())
+    return module.emitError(outputError);
   return success();
 }
 

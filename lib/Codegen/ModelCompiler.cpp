@@ -9,24 +9,32 @@
 #include "KernelBuilder.h"
 #include "LibraryWriter.h"
 #include "cnnc/Codegen/Codegen.h"
+#include "cnnc/Support/OutputFile.h"
 
 #include "cnnc/Dialect/CNN/CNNOps.h"
 
 #include "mlir/Dialect/StandardOps/IR/Ops.h"
 #include "llvm/ADT/StringMap.h"
 #include "llvm/ADT/StringSet.h"
+#include "llvm/Support/ErrorHandling.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/Path.h"
 #include "llvm/Support/Process.h"
 #include "llvm/Support/SHA1.h"
+#include "llvm/Support/Signals.h"
 
 #include <array>
 #include <chrono>
+#include <climits>
 #include <cmath>
+#include <csignal>
+#include <cstring>
+#include <dirent.h>
 #include <limits>
 #include <optional>
 #include <random>
+#include <unistd.h>
 
 using namespace mlir;
 using namespace cnnc;
@@ -656,9 +664,9 @@ static void storeInCache(llvm::StringRef from, llvm::StringRef cache,
   llvm::sys::path::append(dst, name);
   llvm::sys::path::append(
       tmp, name + ".tmp" + std::to_string(llvm::sys::Process::getProcessId()));
-  if (!llvm::sys::fs::copy_file(from, tmp))
-    if (llvm::sys::fs::rename(tmp, dst))
-      llvm::sys::fs::remove(tmp);
+  // Best effort: a failed copy (a full disk) leaves no partial entry.
+  if (llvm::sys::fs::copy_file(from, tmp) || llvm::sys::fs::rename(tmp, dst))
+    llvm::sys::fs::remove(tmp);
 }
 
 /// Identical ops on identical shapes share one compiled kernel.
@@ -1082,6 +1090,52 @@ LogicalResult ModelCompiler::printKernels(llvm::raw_ostream &os) {
 // Entry points
 //===----------------------------------------------------------------------===//
 
+/// The build directory to remove if SIGINT or SIGTERM ends the compile.
+static char interruptedBuildDir[PATH_MAX];
+
+/// Runs in the signal handler: removes the build directory's files (one
+/// level: cnnc writes no subdirectories) and the directory, then ends the
+/// process by the signal's default action.
+static void removeBuildDir() {
+  if (DIR *d = opendir(interruptedBuildDir)) {
+    char path[PATH_MAX];
+    while (struct dirent *e = readdir(d)) {
+      if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+        continue;
+      snprintf(path, sizeof path, "%s/%s", interruptedBuildDir, e->d_name);
+      unlink(path);
+    }
+    closedir(d);
+  }
+  rmdir(interruptedBuildDir);
+}
+
+static void removeBuildDirOnInterrupt() {
+  removeBuildDir();
+  signal(SIGINT, SIG_DFL);
+  raise(SIGINT);
+}
+
+/// LLVM reports a failed write of its own streams (Halide's objects on a
+/// full disk: "IO failure on output stream") as a fatal error, which would
+/// abort: reported as cnnc's error instead, the build directory removed.
+static void fatalWhileBuilding(void *, const char *reason, bool) {
+  std::string message = std::string("cnnc: error: writing the compiled ") +
+                        "kernels in " + interruptedBuildDir +
+                        " failed: " + reason + "\n";
+  ssize_t ignored = write(2, message.data(), message.size());
+  (void)ignored;
+  removeBuildDir();
+  _exit(1);
+}
+
+static void removeOnInterrupt(llvm::StringRef dir) {
+  snprintf(interruptedBuildDir, sizeof interruptedBuildDir, "%s",
+           dir.str().c_str());
+  llvm::sys::SetInterruptFunction(removeBuildDirOnInterrupt);
+  llvm::install_fatal_error_handler(fatalWhileBuilding);
+}
+
 LogicalResult cnnc::compileModelLibrary(ModuleOp module,
                                         const CodegenOptions &options,
                                         const RuntimeLocation &runtime,
@@ -1093,22 +1147,36 @@ LogicalResult cnnc::compileModelLibrary(ModuleOp module,
   ModelCompiler compiler(module, options, *targets);
   if (failed(compiler.plan()))
     return failure();
-  // A missing cross toolchain is reported before minutes of kernel builds.
+  // A missing cross toolchain or a forbidden output (the model itself) is
+  // reported before minutes of kernel builds.
   if (failed(findLinker(module, compiler.getPlan(), runtime)))
     return failure();
+  {
+    OutputTarget probe;
+    std::string error = prepareOutput(
+        soPath, {options.inputPath, compiler.getPlan().sourceOnnx}, probe);
+    if (!error.empty())
+      return module.emitError(error);
+    discardOutput(probe);
+  }
   llvm::SmallString<256> dir;
   if (std::error_code ec =
           llvm::sys::fs::createUniqueDirectory("cnnc-build", dir))
     return module.emitError("cannot create a build directory: ")
            << ec.message();
+  if (!options.keepIntermediates)
+    removeOnInterrupt(dir);
   LogicalResult result = compiler.compileKernels(dir);
   if (succeeded(result))
     result =
         writeLibrary(module, compiler.getPlan(), options, runtime, dir, soPath);
-  if (!options.keepIntermediates)
+  if (!options.keepIntermediates) {
+    llvm::sys::SetInterruptFunction(nullptr);
+    llvm::remove_fatal_error_handler();
     llvm::sys::fs::remove_directories(dir);
-  else
+  } else {
     llvm::errs() << "cnnc: intermediate files kept in " << dir << "\n";
+  }
   return result;
 }
 

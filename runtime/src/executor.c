@@ -1097,7 +1097,25 @@ int cnnc_rt_train_step_features(cnnc_model *m, int64_t batch,
  * "CNNCSTAT", u32 version, then little-endian fields as written below. */
 
 #define STATE_MAGIC "CNNCSTAT"
-#define STATE_VERSION 1u
+/* Version 2 ends with a CRC-32 of every byte before it, so a damaged state
+ * (a flipped bit in a weight) is refused instead of loaded. */
+#define STATE_VERSION 2u
+
+/* zlib's CRC-32 (reflected polynomial 0xEDB88320). Written here because the
+ * code inside a model library links nothing but libc. */
+static uint32_t state_crc32(const unsigned char *p, size_t n) {
+  uint32_t table[256];
+  for (uint32_t i = 0; i < 256; ++i) {
+    uint32_t c = i;
+    for (int k = 0; k < 8; ++k)
+      c = (c >> 1) ^ (0xEDB88320u & (0u - (c & 1u)));
+    table[i] = c;
+  }
+  uint32_t crc = 0xFFFFFFFFu;
+  for (size_t i = 0; i < n; ++i)
+    crc = table[(crc ^ p[i]) & 0xFFu] ^ (crc >> 8);
+  return crc ^ 0xFFFFFFFFu;
+}
 
 typedef struct state_io {
   unsigned char *out; /* NULL: only count */
@@ -1159,6 +1177,8 @@ static void write_state(cnnc_model *m, state_io *io) {
     if (s->second)
       put(io, s->second, bytes);
   }
+  uint32_t crc = io->out ? state_crc32(io->out, io->pos) : 0;
+  put_u32(io, crc);
 }
 
 int cnnc_rt_save_state(cnnc_model *m, void *data, size_t *bytes) {
@@ -1201,6 +1221,20 @@ static int read_state(cnnc_model *m, const unsigned char *data, size_t size,
     return fail(m, CNNC_ERROR_INVALID_ARGUMENT,
                 "training state version %u, this library reads version %u",
                 version, STATE_VERSION);
+  /* The checksum covers everything before it; checked once, before any
+   * field is trusted. */
+  if (size < io.pos + 4)
+    return fail(m, CNNC_ERROR_INVALID_ARGUMENT,
+                "truncated training state (no checksum)");
+  size -= 4;
+  io.size = size;
+  if (!apply) {
+    uint32_t stored;
+    memcpy(&stored, data + size, 4);
+    if (state_crc32(data, size) != stored)
+      return fail(m, CNNC_ERROR_INVALID_ARGUMENT,
+                  "the training state is damaged (checksum mismatch)");
+  }
   char name[256];
   if (!get(&io, &n, 4) || n >= sizeof name || !get(&io, name, n))
     return fail(m, CNNC_ERROR_INVALID_ARGUMENT,

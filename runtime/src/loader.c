@@ -5,13 +5,26 @@
 #include "cnnc/tool_support.h"
 
 #include <dlfcn.h>
+#include <elf.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
+
+#if UINTPTR_MAX > 0xffffffffu
+typedef Elf64_Ehdr elf_ehdr;
+typedef Elf64_Phdr elf_phdr;
+#define ELF_NATIVE_CLASS ELFCLASS64
+#else
+typedef Elf32_Ehdr elf_ehdr;
+typedef Elf32_Phdr elf_phdr;
+#define ELF_NATIVE_CLASS ELFCLASS32
+#endif
 
 /* More inputs or outputs than this is a corrupt table, not a model. */
 #define LOADER_MAX_TENSORS 4096
@@ -105,6 +118,64 @@ static int check_api(const char *path, const cnnc_model_api *api, char *err,
   return CNNC_OK;
 }
 
+/* The dynamic loader maps a library's segments without checking them
+ * against the file's size: a truncated library (an interrupted copy) dies
+ * of SIGBUS inside dlopen. Checks that the file is an ELF shared object
+ * of this machine's class and byte order whose program headers, segments
+ * and section headers all lie within the file. */
+static int check_elf_extent(const char *path, char *err, size_t err_len) {
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    return cnnc_fail(err, err_len, CNNC_ERROR_IO, "%s: cannot open: %s", path,
+                     strerror(errno));
+  struct stat st;
+  elf_ehdr eh;
+  int status = CNNC_OK;
+  if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    status =
+        cnnc_fail(err, err_len, CNNC_ERROR_IO, "%s: not a regular file", path);
+  } else if (pread(fd, &eh, sizeof eh, 0) != (ssize_t)sizeof eh ||
+             memcmp(eh.e_ident, ELFMAG, SELFMAG) != 0) {
+    status = cnnc_fail(err, err_len, CNNC_ERROR_INVALID_ARGUMENT,
+                       "%s: not a model library (not an ELF file)", path);
+  } else if (eh.e_ident[EI_CLASS] != ELF_NATIVE_CLASS || eh.e_type != ET_DYN ||
+             eh.e_phentsize != sizeof(elf_phdr)) {
+    status = cnnc_fail(err, err_len, CNNC_ERROR_INVALID_ARGUMENT,
+                       "%s: not a shared library for this machine", path);
+  } else {
+    uint64_t size = (uint64_t)st.st_size;
+    uint64_t ph_end =
+        (uint64_t)eh.e_phoff + (uint64_t)eh.e_phnum * sizeof(elf_phdr);
+    uint64_t sh_end =
+        (uint64_t)eh.e_shoff + (uint64_t)eh.e_shnum * eh.e_shentsize;
+    uint64_t needed = ph_end > sh_end ? ph_end : sh_end;
+    for (int i = 0; status == CNNC_OK && needed <= size && i < eh.e_phnum;
+         ++i) {
+      elf_phdr ph;
+      if (pread(fd, &ph, sizeof ph, (off_t)(eh.e_phoff + i * sizeof ph)) !=
+          (ssize_t)sizeof ph) {
+        needed = size + 1;
+        break;
+      }
+      if (ph.p_type == PT_LOAD || ph.p_type == PT_DYNAMIC) {
+        uint64_t end = (uint64_t)ph.p_offset + (uint64_t)ph.p_filesz;
+        if (end < ph.p_offset) /* wrapped */
+          end = UINT64_MAX;
+        if (end > needed)
+          needed = end;
+      }
+    }
+    if (status == CNNC_OK && needed > size)
+      status =
+          cnnc_fail(err, err_len, CNNC_ERROR_INVALID_ARGUMENT,
+                    "%s: truncated model library: %llu bytes, its ELF "
+                    "headers need %llu",
+                    path, (unsigned long long)size, (unsigned long long)needed);
+  }
+  close(fd);
+  return status;
+}
+
 int cnnc_loader_open(const char *path, cnnc_loaded_model **out, char *err,
                      size_t err_len) {
   if (!out)
@@ -123,6 +194,9 @@ int cnnc_loader_open(const char *path, cnnc_loaded_model **out, char *err,
                      strerror(errno));
   if (S_ISDIR(st.st_mode))
     return cnnc_fail(err, err_len, CNNC_ERROR_IO, "%s: is a directory", path);
+  int status = check_elf_extent(path, err, err_len);
+  if (status != CNNC_OK)
+    return status;
 
   /* Without a '/', dlopen searches LD_LIBRARY_PATH and the system
    * directories instead of the current directory. */
@@ -149,7 +223,7 @@ int cnnc_loader_open(const char *path, cnnc_loaded_model **out, char *err,
   /* POSIX sanctions converting dlsym's void* to a function pointer. */
   void *symbol = dlsym(handle, "cnnc_model_entry");
   memcpy(&entry, &symbol, sizeof(entry));
-  int status = CNNC_OK;
+  status = CNNC_OK;
   const cnnc_model_api *api = NULL;
   if (!entry) {
     status = cnnc_fail(err, err_len, CNNC_ERROR_UNSUPPORTED,

@@ -18,7 +18,6 @@
 #include <fcntl.h>
 #include <math.h>
 #include <stdarg.h>
-#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -717,21 +716,6 @@ int cnnc_npy_read_memory(const void *bytes, size_t size, const char *name,
 
 /*===-- Writing -----------------------------------------------------------===*/
 
-static int write_all(int fd, const void *buf, size_t n) {
-  const char *p = buf;
-  while (n > 0) {
-    ssize_t done = write(fd, p, n);
-    if (done < 0) {
-      if (errno == EINTR)
-        continue;
-      return -1;
-    }
-    p += done;
-    n -= (size_t)done;
-  }
-  return 0;
-}
-
 int cnnc_npy_write(const char *path, cnnc_dtype dtype, int32_t rank,
                    const int64_t *dims, const void *data, char *err,
                    size_t err_len) {
@@ -792,49 +776,9 @@ int cnnc_npy_write(const char *path, cnnc_dtype dtype, int32_t rank,
   memset(head + 10 + dict_len, ' ', padded - total);
   head[padded - 1] = '\n';
 
-  /* Unique temporary name next to the target, so rename() is atomic. */
-  static atomic_uint counter;
-  size_t tmp_len = strlen(path) + 48;
-  char *tmp = malloc(tmp_len);
-  if (!tmp)
-    return cnnc_fail(err, err_len, CNNC_ERROR_OUT_OF_MEMORY,
-                     "%s: out of memory", path);
-  int fd = -1;
-  for (int attempt = 0; attempt < 100 && fd < 0; ++attempt) {
-    snprintf(tmp, tmp_len, "%s.tmp.%ld.%u", path, (long)getpid(),
-             atomic_fetch_add(&counter, 1u));
-    fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
-    if (fd < 0 && errno != EEXIST)
-      break;
-  }
-  if (fd < 0) {
-    int saved = errno;
-    free(tmp);
-    return cnnc_fail(err, err_len, CNNC_ERROR_IO, "%s: cannot create: %s", path,
-                     strerror(saved));
-  }
-  const char *failed_step = NULL;
-  int saved_errno = 0;
-  if (write_all(fd, head, padded) != 0 || write_all(fd, data, num_bytes) != 0)
-    failed_step = "write";
-  else if (fsync(fd) != 0)
-    failed_step = "sync";
-  if (failed_step)
-    saved_errno = errno;
-  if (close(fd) != 0 && !failed_step) {
-    failed_step = "close";
-    saved_errno = errno;
-  }
-  if (!failed_step && rename(tmp, path) != 0) {
-    failed_step = "replace";
-    saved_errno = errno;
-  }
-  if (failed_step) {
-    unlink(tmp);
-    free(tmp);
-    return cnnc_fail(err, err_len, CNNC_ERROR_IO, "%s: cannot %s: %s", path,
-                     failed_step, strerror(saved_errno));
-  }
-  free(tmp);
-  return CNNC_OK;
+  /* By the tools' output rules (cnnc_write_file_atomically): atomic for a
+   * regular file, in place for /dev/null or a FIFO, through a symlink. */
+  const void *parts[2] = {head, data};
+  size_t sizes[2] = {padded, num_bytes};
+  return cnnc_write_parts_atomically(path, parts, sizes, 2, err, err_len);
 }

@@ -1,11 +1,13 @@
 /*===- tool_support.c - shared helpers of the runtime's tool code --------===*/
-#define _POSIX_C_SOURCE 200809L
+#define _XOPEN_SOURCE 700 /* realpath, lstat */
 
 #include "cnnc/tool_support.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -90,6 +92,52 @@ void cnnc_parent_dir(const char *path, char *buf, size_t len) {
 
 int cnnc_write_file_atomically(const char *path, const void *data, size_t size,
                                char *err, size_t err_len) {
+  return cnnc_write_parts_atomically(path, &data, &size, 1, err, err_len);
+}
+
+/* Writes the parts one after the other to fd; 0, or -1 with errno. */
+static int write_parts(int fd, const void *const *parts, const size_t *sizes,
+                       int n) {
+  for (int i = 0; i < n; ++i)
+    if (cnnc_write_all(fd, parts[i], sizes[i]) != 0)
+      return -1;
+  return 0;
+}
+
+int cnnc_write_parts_atomically(const char *path, const void *const *parts,
+                                const size_t *sizes, int num_parts, char *err,
+                                size_t err_len) {
+  /* A symlink is written through (its target replaced, the link kept); a
+   * special file (/dev/null, a FIFO) is written in place, never replaced by
+   * a regular file; a regular file keeps its permissions. */
+  char resolved[PATH_MAX];
+  struct stat st;
+  bool exists = stat(path, &st) == 0;
+  if (exists && S_ISDIR(st.st_mode))
+    return cnnc_fail(err, err_len, CNNC_ERROR_IO, "%s: is a directory", path);
+  if (exists && !S_ISREG(st.st_mode)) {
+    int fd = open(path, O_WRONLY | O_CLOEXEC);
+    if (fd < 0)
+      return cnnc_fail(err, err_len, CNNC_ERROR_IO, "%s: cannot open: %s", path,
+                       strerror(errno));
+    int rc = write_parts(fd, parts, sizes, num_parts);
+    int saved = errno;
+    if (close(fd) != 0 && rc == 0) {
+      rc = -1;
+      saved = errno;
+    }
+    return rc == 0 ? CNNC_OK
+                   : cnnc_fail(err, err_len, CNNC_ERROR_IO,
+                               "%s: cannot write: %s", path, strerror(saved));
+  }
+  struct stat lst;
+  if (exists && lstat(path, &lst) == 0 && S_ISLNK(lst.st_mode)) {
+    if (!realpath(path, resolved))
+      return cnnc_fail(err, err_len, CNNC_ERROR_IO,
+                       "%s: cannot resolve the symbolic link: %s", path,
+                       strerror(errno));
+    path = resolved;
+  }
   size_t n = strlen(path);
   char *tmp = malloc(n + sizeof(".tmp.XXXXXX"));
   if (!tmp)
@@ -104,11 +152,12 @@ int cnnc_write_file_atomically(const char *path, const void *data, size_t size,
     return cnnc_fail(err, err_len, CNNC_ERROR_IO, "%s: cannot create: %s", path,
                      strerror(saved));
   }
-  /* mkstemp makes the file 0600; these are ordinary output files. */
+  /* mkstemp makes the file 0600: an existing file keeps its mode, a new one
+   * gets an ordinary output file's. */
   mode_t mask = umask(0);
   umask(mask);
-  fchmod(fd, 0666 & ~mask);
-  if (cnnc_write_all(fd, data, size) != 0 || fsync(fd) != 0) {
+  fchmod(fd, exists ? (st.st_mode & 07777) : (0666 & ~mask));
+  if (write_parts(fd, parts, sizes, num_parts) != 0 || fsync(fd) != 0) {
     int saved = errno;
     close(fd);
     unlink(tmp);
@@ -157,4 +206,10 @@ uint32_t cnnc_crc32(const void *data, size_t n) {
   }
   return crc ^ 0xFFFFFFFFu;
 #endif
+}
+
+int cnnc_same_file(const char *a, const char *b) {
+  struct stat sa, sb;
+  return a && b && stat(a, &sa) == 0 && stat(b, &sb) == 0 &&
+         sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
 }

@@ -1,8 +1,10 @@
 #!/usr/bin/env python3
 """load_state on hostile bytes: every truncation of a real training state
-and a few thousand random corruptions of it are refused or accepted without
-a crash; truncations and the state with bytes appended are refused;
-and a refused state changes nothing (the model trains on exactly as before).
+and a few thousand random corruptions of it are refused without a crash
+(the state ends with a CRC-32, so a corrupted one is never accepted, a
+single flipped bit included); truncations and the state with bytes appended
+are refused; and a refused state changes nothing (the model trains on
+exactly as before).
 
 Usage: state_fuzz.py WORK_DIR
 """
@@ -37,9 +39,16 @@ def main():
         b = bytearray(state)
         for _ in range(rs.randint(1, 4)):
             b[rs.randint(0, len(b))] = rs.randint(0, 256)
-        cases.append(bytes(b))
+        if bytes(b) != state:
+            cases.append(bytes(b))
+    # Single-bit flips spread over the whole state (weights included).
+    flips = []
+    for pos in np.linspace(0, len(state) - 1, 2000).astype(int):
+        b = bytearray(state)
+        b[pos] ^= 1 << int(rs.randint(0, 8))
+        flips.append(bytes(b))
     cases.append(state + b"\0")
-    for data in cases:
+    for data in cases + flips:
         if m.load_state(data) == 0:
             accepted += 1
             m.load_state(state)
@@ -57,12 +66,13 @@ def main():
     m2.train_step(x, y)
     same = all(np.array_equal(m.get_param(i, s), m2.get_param(i, s))
                for _, (i, s, _) in m.params().items())
-    print("%d states: %d refused, %d accepted (corrupted values), no crash"
-          % (len(cases), refused, accepted))
+    print("%d damaged states (%d single-bit flips): %d refused, %d accepted, "
+          "no crash" % (len(cases) + len(flips), len(flips), refused, accepted))
     print("truncated states refused: %s" % truncated_refused)
     print("states with trailing bytes refused: %s" % trailing_refused)
     print("model unchanged by refused states: %s" % same)
-    return 0 if same and truncated_refused and trailing_refused else 1
+    return 0 if (same and truncated_refused and trailing_refused and
+                 accepted == 0) else 1
 
 
 if __name__ == "__main__":

@@ -16,6 +16,7 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -194,6 +195,20 @@ static int parse_args(int argc, char **argv, options *opts) {
   if (!opts->model_path) {
     error("no model library given (see cnnc-run --help)");
     return 1;
+  }
+  /* An output over an input would destroy it (-o model.so, -o x.npy). */
+  for (int o = 0; o < opts->num_outputs; ++o) {
+    if (cnnc_same_file(opts->outputs[o], opts->model_path)) {
+      error("-o %s is the model library: writing it would destroy it",
+            opts->outputs[o]);
+      return 1;
+    }
+    for (int i = 0; i < opts->num_inputs; ++i)
+      if (cnnc_same_file(opts->outputs[o], opts->inputs[i])) {
+        error("-o %s is the input file %s: writing it would destroy it",
+              opts->outputs[o], opts->inputs[i]);
+        return 1;
+      }
   }
   return 0;
 }
@@ -475,6 +490,9 @@ done:
 }
 
 int main(int argc, char **argv) {
+  /* Past a file-size limit a write then fails (EFBIG) and is reported,
+   * instead of SIGXFSZ killing the process mid-file. */
+  signal(SIGXFSZ, SIG_IGN);
   options opts;
   memset(&opts, 0, sizeof(opts));
   int parsed = parse_args(argc, argv, &opts);

@@ -24,6 +24,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #define CHECKPOINT_MAGIC "CNNCCKPT"
@@ -108,6 +109,16 @@ bool checkpoint_load(session *s, const char *path, checkpoint_info *ci) {
   FILE *f = fopen(path, "rb");
   if (!f) {
     error("%s: cannot read the checkpoint: %s", path, strerror(errno));
+    return false;
+  }
+  /* As the data flags: only a regular file, whose size bounds the read
+   * (/dev/zero or a FIFO would be read until memory runs out). */
+  struct stat st;
+  if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) {
+    bool dir = S_ISDIR(st.st_mode);
+    fclose(f);
+    error("%s: cannot read the checkpoint: %s", path,
+          dir ? "is a directory" : "not a regular file");
     return false;
   }
   unsigned char *buf = NULL;

@@ -16,6 +16,7 @@
 
 #include <errno.h>
 #include <math.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -457,6 +458,41 @@ static bool set_option(options *opts, enum option_id id, const char *value,
 }
 
 /* The checks between options, once all are known. */
+/* An output that is one of the inputs would destroy it (--export lib.so,
+ * --checkpoint train-images.idx): refused before anything runs. Resuming
+ * from the checkpoint that is written again is fine. */
+static bool check_outputs(const options *opts) {
+  const char *inputs[] = {opts->model_path,   opts->train_images,
+                          opts->train_labels, opts->test_images,
+                          opts->test_labels,  opts->resume_path};
+  const char *input_flags[] = {"the model library", "--train-images",
+                               "--train-labels",    "--test-images",
+                               "--test-labels",     "--resume"};
+  const char *outputs[] = {opts->export_path, opts->checkpoint_path,
+                           opts->metrics_path};
+  const char *output_flags[] = {"--export", "--checkpoint", "--metrics-json"};
+  for (int o = 0; o < 3; ++o)
+    for (int i = 0; i < 6; ++i) {
+      if (o == 1 && i == 5)
+        continue; /* --checkpoint F --resume F */
+      if (outputs[o] && cnnc_same_file(outputs[o], inputs[i])) {
+        error("%s %s is %s (%s): writing it would destroy it", output_flags[o],
+              outputs[o], input_flags[i], inputs[i]);
+        return false;
+      }
+    }
+  for (int o = 0; o < 3; ++o)
+    for (int p = o + 1; p < 3; ++p)
+      if (outputs[o] && outputs[p] &&
+          (cnnc_same_file(outputs[o], outputs[p]) ||
+           strcmp(outputs[o], outputs[p]) == 0)) {
+        error("%s and %s are the same file (%s)", output_flags[o],
+              output_flags[p], outputs[o]);
+        return false;
+      }
+  return true;
+}
+
 static bool check_options(options *opts, bool epochs_given) {
   if (opts->num_inspect > 0)
     return true;
@@ -464,6 +500,8 @@ static bool check_options(options *opts, bool epochs_given) {
     error("no model library given (see cnnc-train --help)");
     return false;
   }
+  if (!check_outputs(opts))
+    return false;
   if (!opts->train_images || !opts->train_labels) {
     error("%s is required (see cnnc-train --help)",
           opts->train_images ? "--train-labels" : "--train-images");
@@ -574,6 +612,9 @@ static void free_options(options *opts) {
 }
 
 int main(int argc, char **argv) {
+  /* Past a file-size limit a write then fails (EFBIG) and is reported,
+   * instead of SIGXFSZ killing the process mid-file. */
+  signal(SIGXFSZ, SIG_IGN);
   options opts;
   memset(&opts, 0, sizeof(opts));
   int parsed = parse_args(argc, argv, &opts);

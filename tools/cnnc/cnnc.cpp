@@ -18,7 +18,10 @@
 #include "cnnc/Frontend/OnnxImporter.h"
 #include "cnnc/InitAll.h"
 #include "cnnc/Support/DiagnosticPrinter.h"
+#include "cnnc/Support/OutputFile.h"
+
 #include "cnnc/Transforms/Pipelines.h"
+#include <csignal>
 
 #include "mlir/IR/AsmState.h"
 #include "mlir/IR/BuiltinOps.h"
@@ -204,8 +207,23 @@ static std::string symbolPrefix(ModuleOp module) {
   return prefix;
 }
 
+/// Writes a text output (-o, "-" by default) by cnnc's output rules
+/// (cnnc/Support/OutputFile.h): never over the input, atomically, with a
+/// message and exit status 1 when the write fails.
+static int writeOutput(llvm::StringRef text) {
+  std::string error =
+      cnnc::writeOutputFile(outputFilename, {inputFilename}, text);
+  if (error.empty())
+    return 0;
+  llvm::errs() << "cnnc: error: " << error << "\n";
+  return 1;
+}
+
 int main(int argc, char **argv) {
   llvm::InitLLVM initLLVM(argc, argv);
+  // A write past a file-size limit then fails with EFBIG, reported as an
+  // error, instead of killing cnnc with SIGXFSZ.
+  signal(SIGXFSZ, SIG_IGN);
   cl::HideUnrelatedOptions(cnncCategory);
   cl::ParseCommandLineOptions(argc, argv, "cnnc: CNN compiler\n");
   if (emitLevel.getNumOccurrences() == 0)
@@ -361,19 +379,15 @@ int main(int argc, char **argv) {
     codegen.seed = seed;
     codegen.keepIntermediates = keepIntermediates;
     codegen.verbose = verbose;
+    codegen.inputPath = inputFilename;
     codegen.useCache = !noCache;
     codegen.fusePadding = optLevel > 0;
     if (emitLevel == EmitLevel::Halide) {
-      std::string error;
-      auto output = openOutputFile(outputFilename, &error);
-      if (!output) {
-        llvm::errs() << "cnnc: error: " << error << "\n";
+      std::string text;
+      llvm::raw_string_ostream os(text);
+      if (failed(cnnc::printHalideKernels(*module, codegen, os)))
         return 1;
-      }
-      if (failed(cnnc::printHalideKernels(*module, codegen, output->os())))
-        return 1;
-      output->keep();
-      return 0;
+      return writeOutput(os.str());
     }
     cnnc::RuntimeLocation runtime = cnnc::findRuntime(argv[0]);
     if (failed(cnnc::compileModelLibrary(*module, codegen, runtime,
@@ -382,21 +396,16 @@ int main(int argc, char **argv) {
     return 0;
   }
 
-  std::string error;
-  auto output = openOutputFile(outputFilename, &error);
-  if (!output) {
-    llvm::errs() << "cnnc: error: " << error << "\n";
-    return 1;
-  }
+  std::string text;
+  llvm::raw_string_ostream os(text);
   if (summary) {
     FailureOr<cnnc::ModelSummary> s = cnnc::summarizeModel(*module);
     if (failed(s))
       return 1;
-    cnnc::printModelSummary(*s, output->os());
+    cnnc::printModelSummary(*s, os);
   } else {
-    module->print(output->os(), printingFlags());
-    output->os() << "\n";
+    module->print(os, printingFlags());
+    os << "\n";
   }
-  output->keep();
-  return 0;
+  return writeOutput(os.str());
 }

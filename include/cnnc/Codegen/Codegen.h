@@ -45,6 +45,8 @@ struct CodegenOptions {
   bool fusePadding = true;
   /// Print each compile step and its time to stderr.
   bool verbose = false;
+  /// The model file compiled: the library may never be written over it.
+  std::string inputPath;
 };
 
 /// Where the runtime pieces that get linked into every model live.

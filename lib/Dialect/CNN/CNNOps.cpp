@@ -51,6 +51,41 @@ static ArrayRef<int64_t> shapeOf(Value v) {
   return v.getType().cast<ShapedType>().getShape();
 }
 
+/// What the shape functions below may rely on, checked before they run:
+/// inferReturnTypes is called while parsing and by the verifier's type
+/// inference, both before ODS checks the operands' types and the
+/// attributes' kinds, so a float in `strides` or a scalar operand would
+/// otherwise be cast blindly. Checks that every operand is a ranked tensor
+/// and the attributes with the op adaptor's own ODS verifier.
+template <typename Adaptor>
+static LogicalResult
+checkInferenceInputs(MLIRContext *ctx, Optional<Location> loc,
+                     ValueRange operands, DictionaryAttr attrs,
+                     RegionRange regs) {
+  for (auto it : llvm::enumerate(operands))
+    if (!it.value() || !it.value().getType().isa<RankedTensorType>())
+      return emitOptionalError(loc, "operand #", it.index(),
+                               " must be a ranked tensor, got ",
+                               it.value() ? it.value().getType() : Type());
+  Adaptor adaptor(operands, attrs, regs);
+  if (loc)
+    return adaptor.verify(*loc);
+  // No location: fail silently, as emitOptionalError does.
+  ScopedDiagnosticHandler quiet(ctx, [](Diagnostic &) { return success(); });
+  return adaptor.verify(UnknownLoc::get(ctx));
+}
+
+/// `shape` has rank `rank` (the dialect's 4-D operands: NCHW images and
+/// OIHW weights), which the shape functions index.
+static LogicalResult checkRank(Optional<Location> loc, StringRef name,
+                               StringRef what, ArrayRef<int64_t> shape,
+                               size_t rank) {
+  if (shape.size() == rank)
+    return success();
+  return emitOptionalError(loc, name, ": ", what, " must have rank ", rank,
+                           ", got ", shapeStr(shape));
+}
+
 /// Normalizes a possibly negative axis into [0, rank).
 static FailureOr<int64_t> normalizeAxis(Optional<Location> loc, int64_t axis,
                                         int64_t rank, StringRef what) {
@@ -259,6 +294,9 @@ static LogicalResult inferConvShape(Optional<Location> loc, StringRef name,
                                     ArrayAttr strides, ArrayAttr pads,
                                     ArrayAttr dilations,
                                     SmallVectorImpl<int64_t> &out) {
+  if (failed(checkRank(loc, name, "input", in, 4)) ||
+      failed(checkRank(loc, name, "weight", w, 4)))
+    return failure();
   if (group < 1)
     return emitOptionalError(loc, name, " group must be >= 1, got ", group);
   if (llvm::any_of(w, [](int64_t d) { return d == kDyn; }))
@@ -286,6 +324,9 @@ LogicalResult Conv2dOp::inferReturnTypes(MLIRContext *ctx,
                                          ValueRange operands,
                                          DictionaryAttr attrs, RegionRange regs,
                                          SmallVectorImpl<Type> &results) {
+  if (failed(checkInferenceInputs<Conv2dOpAdaptor>(ctx, loc, operands, attrs,
+                                                   regs)))
+    return failure();
   Conv2dOpAdaptor op(operands, attrs, regs);
   SmallVector<int64_t> out;
   if (failed(inferConvShape(loc, "conv2d", shapeOf(op.getInput()),
@@ -314,6 +355,9 @@ static LogicalResult checkActivation(Optional<Location> loc, StringRef act,
 LogicalResult FusedConv2dOp::inferReturnTypes(
     MLIRContext *ctx, Optional<Location> loc, ValueRange operands,
     DictionaryAttr attrs, RegionRange regs, SmallVectorImpl<Type> &results) {
+  if (failed(checkInferenceInputs<FusedConv2dOpAdaptor>(ctx, loc, operands,
+                                                        attrs, regs)))
+    return failure();
   FusedConv2dOpAdaptor op(operands, attrs, regs);
   SmallVector<int64_t> conv;
   if (failed(inferConvShape(loc, "fused_conv2d", shapeOf(op.getInput()),
@@ -373,6 +417,8 @@ static LogicalResult inferPool(MLIRContext *ctx, Optional<Location> loc,
                                StringRef name, Adaptor op,
                                SmallVectorImpl<Type> &results) {
   ArrayRef<int64_t> in = shapeOf(op.getInput());
+  if (failed(checkRank(loc, name, "input", in, 4)))
+    return failure();
   auto kernel = windowAttr(loc, op.getKernelShape(), 2, "kernel_shape");
   if (failed(kernel))
     return failure();
@@ -395,6 +441,9 @@ static LogicalResult inferPool(MLIRContext *ctx, Optional<Location> loc,
 LogicalResult MaxPool2dOp::inferReturnTypes(
     MLIRContext *ctx, Optional<Location> loc, ValueRange operands,
     DictionaryAttr attrs, RegionRange regs, SmallVectorImpl<Type> &results) {
+  if (failed(checkInferenceInputs<MaxPool2dOpAdaptor>(ctx, loc, operands, attrs,
+                                                      regs)))
+    return failure();
   return inferPool(ctx, loc, "max_pool2d",
                    MaxPool2dOpAdaptor(operands, attrs, regs), results);
 }
@@ -402,34 +451,47 @@ LogicalResult MaxPool2dOp::inferReturnTypes(
 LogicalResult AvgPool2dOp::inferReturnTypes(
     MLIRContext *ctx, Optional<Location> loc, ValueRange operands,
     DictionaryAttr attrs, RegionRange regs, SmallVectorImpl<Type> &results) {
+  if (failed(checkInferenceInputs<AvgPool2dOpAdaptor>(ctx, loc, operands, attrs,
+                                                      regs)))
+    return failure();
   return inferPool(ctx, loc, "avg_pool2d",
                    AvgPool2dOpAdaptor(operands, attrs, regs), results);
 }
 
-static LogicalResult inferGlobalPool(MLIRContext *ctx, ValueRange operands,
+static LogicalResult inferGlobalPool(MLIRContext *ctx, Optional<Location> loc,
+                                     ValueRange operands,
                                      SmallVectorImpl<Type> &results) {
   ArrayRef<int64_t> in = shapeOf(operands[0]);
+  if (failed(checkRank(loc, "global pooling", "input", in, 4)))
+    return failure();
   results.push_back(f32Tensor(ctx, {in[0], in[1], 1, 1}));
   return success();
 }
 
-LogicalResult
-GlobalAvgPoolOp::inferReturnTypes(MLIRContext *ctx, Optional<Location>,
-                                  ValueRange operands, DictionaryAttr,
-                                  RegionRange, SmallVectorImpl<Type> &results) {
-  return inferGlobalPool(ctx, operands, results);
+LogicalResult GlobalAvgPoolOp::inferReturnTypes(
+    MLIRContext *ctx, Optional<Location> loc, ValueRange operands,
+    DictionaryAttr attrs, RegionRange regs, SmallVectorImpl<Type> &results) {
+  if (failed(checkInferenceInputs<GlobalAvgPoolOpAdaptor>(ctx, loc, operands,
+                                                          attrs, regs)))
+    return failure();
+  return inferGlobalPool(ctx, loc, operands, results);
 }
 
-LogicalResult
-GlobalMaxPoolOp::inferReturnTypes(MLIRContext *ctx, Optional<Location>,
-                                  ValueRange operands, DictionaryAttr,
-                                  RegionRange, SmallVectorImpl<Type> &results) {
-  return inferGlobalPool(ctx, operands, results);
+LogicalResult GlobalMaxPoolOp::inferReturnTypes(
+    MLIRContext *ctx, Optional<Location> loc, ValueRange operands,
+    DictionaryAttr attrs, RegionRange regs, SmallVectorImpl<Type> &results) {
+  if (failed(checkInferenceInputs<GlobalMaxPoolOpAdaptor>(ctx, loc, operands,
+                                                          attrs, regs)))
+    return failure();
+  return inferGlobalPool(ctx, loc, operands, results);
 }
 
 LogicalResult BatchNormOp::inferReturnTypes(
     MLIRContext *ctx, Optional<Location> loc, ValueRange operands,
     DictionaryAttr attrs, RegionRange regs, SmallVectorImpl<Type> &results) {
+  if (failed(checkInferenceInputs<BatchNormOpAdaptor>(ctx, loc, operands, attrs,
+                                                      regs)))
+    return failure();
   BatchNormOpAdaptor op(operands, attrs, regs);
   ArrayRef<int64_t> in = shapeOf(op.getInput());
   if (in.size() < 2)
@@ -488,6 +550,9 @@ static LogicalResult checkEpsilon(Optional<Location> loc, StringRef name,
 LogicalResult BatchNormStatsOp::inferReturnTypes(
     MLIRContext *ctx, Optional<Location> loc, ValueRange operands,
     DictionaryAttr attrs, RegionRange regs, SmallVectorImpl<Type> &results) {
+  if (failed(checkInferenceInputs<BatchNormStatsOpAdaptor>(ctx, loc, operands,
+                                                           attrs, regs)))
+    return failure();
   BatchNormStatsOpAdaptor op(operands, attrs, regs);
   auto c = bnChannels(loc, "batch_norm_stats", op.getInput());
   if (failed(c))
@@ -499,6 +564,9 @@ LogicalResult BatchNormStatsOp::inferReturnTypes(
 LogicalResult BatchNormTrainOp::inferReturnTypes(
     MLIRContext *ctx, Optional<Location> loc, ValueRange operands,
     DictionaryAttr attrs, RegionRange regs, SmallVectorImpl<Type> &results) {
+  if (failed(checkInferenceInputs<BatchNormTrainOpAdaptor>(ctx, loc, operands,
+                                                           attrs, regs)))
+    return failure();
   BatchNormTrainOpAdaptor op(operands, attrs, regs);
   StringRef name = "batch_norm_train";
   auto c = bnChannels(loc, name, op.getInput());
@@ -515,6 +583,9 @@ LogicalResult BatchNormTrainOp::inferReturnTypes(
 LogicalResult BatchNormRunningUpdateOp::inferReturnTypes(
     MLIRContext *ctx, Optional<Location> loc, ValueRange operands,
     DictionaryAttr attrs, RegionRange regs, SmallVectorImpl<Type> &results) {
+  if (failed(checkInferenceInputs<BatchNormRunningUpdateOpAdaptor>(
+          ctx, loc, operands, attrs, regs)))
+    return failure();
   BatchNormRunningUpdateOpAdaptor op(operands, attrs, regs);
   StringRef name = "batch_norm_running_update";
   auto c = bnChannels(loc, name, op.getInput());
@@ -538,6 +609,9 @@ LogicalResult BatchNormRunningUpdateOp::inferReturnTypes(
 LogicalResult BatchNormTrainGradScaleOp::inferReturnTypes(
     MLIRContext *ctx, Optional<Location> loc, ValueRange operands,
     DictionaryAttr attrs, RegionRange regs, SmallVectorImpl<Type> &results) {
+  if (failed(checkInferenceInputs<BatchNormTrainGradScaleOpAdaptor>(
+          ctx, loc, operands, attrs, regs)))
+    return failure();
   BatchNormTrainGradScaleOpAdaptor op(operands, attrs, regs);
   StringRef name = "batch_norm_train_grad_scale";
   auto c = bnChannels(loc, name, op.getInput());
@@ -554,6 +628,9 @@ LogicalResult BatchNormTrainGradScaleOp::inferReturnTypes(
 LogicalResult BatchNormTrainGradInputOp::inferReturnTypes(
     MLIRContext *ctx, Optional<Location> loc, ValueRange operands,
     DictionaryAttr attrs, RegionRange regs, SmallVectorImpl<Type> &results) {
+  if (failed(checkInferenceInputs<BatchNormTrainGradInputOpAdaptor>(
+          ctx, loc, operands, attrs, regs)))
+    return failure();
   BatchNormTrainGradInputOpAdaptor op(operands, attrs, regs);
   StringRef name = "batch_norm_train_grad_input";
   auto c = bnChannels(loc, name, op.getInput());
@@ -605,12 +682,18 @@ LogicalResult GemmOp::inferReturnTypes(MLIRContext *ctx, Optional<Location> loc,
                                        ValueRange operands,
                                        DictionaryAttr attrs, RegionRange regs,
                                        SmallVectorImpl<Type> &results) {
+  if (failed(
+          checkInferenceInputs<GemmOpAdaptor>(ctx, loc, operands, attrs, regs)))
+    return failure();
   return inferGemm(ctx, loc, GemmOpAdaptor(operands, attrs, regs), results);
 }
 
 LogicalResult FusedGemmOp::inferReturnTypes(
     MLIRContext *ctx, Optional<Location> loc, ValueRange operands,
     DictionaryAttr attrs, RegionRange regs, SmallVectorImpl<Type> &results) {
+  if (failed(checkInferenceInputs<FusedGemmOpAdaptor>(ctx, loc, operands, attrs,
+                                                      regs)))
+    return failure();
   FusedGemmOpAdaptor op(operands, attrs, regs);
   if (failed(checkActivation(loc, op.getActivation(),
                              op.getMin().convertToFloat(),
@@ -621,9 +704,12 @@ LogicalResult FusedGemmOp::inferReturnTypes(
 
 LogicalResult MatMulOp::inferReturnTypes(MLIRContext *ctx,
                                          Optional<Location> loc,
-                                         ValueRange operands, DictionaryAttr,
-                                         RegionRange,
+                                         ValueRange operands,
+                                         DictionaryAttr attrs, RegionRange regs,
                                          SmallVectorImpl<Type> &results) {
+  if (failed(checkInferenceInputs<MatMulOpAdaptor>(ctx, loc, operands, attrs,
+                                                   regs)))
+    return failure();
   auto sa = shapeOf(operands[0]), sb = shapeOf(operands[1]);
   SmallVector<int64_t> a(sa.begin(), sa.end()), b(sb.begin(), sb.end());
   if (a.empty() || b.empty())
@@ -658,9 +744,13 @@ LogicalResult MatMulOp::inferReturnTypes(MLIRContext *ctx,
 //===----------------------------------------------------------------------===//
 
 #define CNN_SAME_TYPE_INFER(OP)                                                \
-  LogicalResult OP::inferReturnTypes(                                          \
-      MLIRContext *, Optional<Location>, ValueRange operands, DictionaryAttr,  \
-      RegionRange, SmallVectorImpl<Type> &results) {                           \
+  LogicalResult OP::inferReturnTypes(MLIRContext *ctx, Optional<Location> loc, \
+                                     ValueRange operands,                      \
+                                     DictionaryAttr attrs, RegionRange regs,   \
+                                     SmallVectorImpl<Type> &results) {         \
+    if (failed(checkInferenceInputs<OP##Adaptor>(ctx, loc, operands, attrs,    \
+                                                 regs)))                       \
+      return failure();                                                        \
     results.push_back(operands[0].getType());                                  \
     return success();                                                          \
   }
@@ -700,9 +790,13 @@ static LogicalResult inferBroadcast(MLIRContext *ctx, Optional<Location> loc,
 }
 
 #define CNN_BROADCAST_INFER(OP, NAME)                                          \
-  LogicalResult OP::inferReturnTypes(                                          \
-      MLIRContext *ctx, Optional<Location> loc, ValueRange operands,           \
-      DictionaryAttr, RegionRange, SmallVectorImpl<Type> &results) {           \
+  LogicalResult OP::inferReturnTypes(MLIRContext *ctx, Optional<Location> loc, \
+                                     ValueRange operands,                      \
+                                     DictionaryAttr attrs, RegionRange regs,   \
+                                     SmallVectorImpl<Type> &results) {         \
+    if (failed(checkInferenceInputs<OP##Adaptor>(ctx, loc, operands, attrs,    \
+                                                 regs)))                       \
+      return failure();                                                        \
     return inferBroadcast(ctx, loc, NAME, operands, results);                  \
   }
 CNN_BROADCAST_INFER(AddOp, "add")
@@ -729,6 +823,9 @@ LogicalResult
 FlattenOp::inferReturnTypes(MLIRContext *ctx, Optional<Location> loc,
                             ValueRange operands, DictionaryAttr attrs,
                             RegionRange regs, SmallVectorImpl<Type> &results) {
+  if (failed(checkInferenceInputs<FlattenOpAdaptor>(ctx, loc, operands, attrs,
+                                                    regs)))
+    return failure();
   FlattenOpAdaptor op(operands, attrs, regs);
   ArrayRef<int64_t> in = shapeOf(op.getInput());
   int64_t rank = in.size(), axis = op.getAxis();
@@ -746,6 +843,9 @@ LogicalResult
 ReshapeOp::inferReturnTypes(MLIRContext *ctx, Optional<Location> loc,
                             ValueRange operands, DictionaryAttr attrs,
                             RegionRange regs, SmallVectorImpl<Type> &results) {
+  if (failed(checkInferenceInputs<ReshapeOpAdaptor>(ctx, loc, operands, attrs,
+                                                    regs)))
+    return failure();
   ReshapeOpAdaptor op(operands, attrs, regs);
   ArrayRef<int64_t> in = shapeOf(op.getInput());
   SmallVector<int64_t> target = toI64(op.getShape());
@@ -808,6 +908,9 @@ LogicalResult ConcatOp::inferReturnTypes(MLIRContext *ctx,
                                          ValueRange operands,
                                          DictionaryAttr attrs, RegionRange regs,
                                          SmallVectorImpl<Type> &results) {
+  if (failed(checkInferenceInputs<ConcatOpAdaptor>(ctx, loc, operands, attrs,
+                                                   regs)))
+    return failure();
   ConcatOpAdaptor op(operands, attrs, regs);
   if (operands.empty())
     return emitOptionalError(loc, "concat needs at least one input");
@@ -839,6 +942,9 @@ LogicalResult PadOp::inferReturnTypes(MLIRContext *ctx, Optional<Location> loc,
                                       ValueRange operands, DictionaryAttr attrs,
                                       RegionRange regs,
                                       SmallVectorImpl<Type> &results) {
+  if (failed(
+          checkInferenceInputs<PadOpAdaptor>(ctx, loc, operands, attrs, regs)))
+    return failure();
   PadOpAdaptor op(operands, attrs, regs);
   ArrayRef<int64_t> in = shapeOf(op.getInput());
   SmallVector<int64_t> pads = toI64(op.getPads());
@@ -874,18 +980,23 @@ static LogicalResult inferSoftmax(Optional<Location> loc, StringRef name,
   return success();
 }
 
-LogicalResult SoftmaxOp::inferReturnTypes(MLIRContext *, Optional<Location> loc,
-                                          ValueRange operands,
-                                          DictionaryAttr attrs,
-                                          RegionRange regs,
-                                          SmallVectorImpl<Type> &results) {
+LogicalResult
+SoftmaxOp::inferReturnTypes(MLIRContext *ctx, Optional<Location> loc,
+                            ValueRange operands, DictionaryAttr attrs,
+                            RegionRange regs, SmallVectorImpl<Type> &results) {
+  if (failed(checkInferenceInputs<SoftmaxOpAdaptor>(ctx, loc, operands, attrs,
+                                                    regs)))
+    return failure();
   return inferSoftmax(loc, "softmax", SoftmaxOpAdaptor(operands, attrs, regs),
                       results);
 }
 
 LogicalResult LogSoftmaxOp::inferReturnTypes(
-    MLIRContext *, Optional<Location> loc, ValueRange operands,
+    MLIRContext *ctx, Optional<Location> loc, ValueRange operands,
     DictionaryAttr attrs, RegionRange regs, SmallVectorImpl<Type> &results) {
+  if (failed(checkInferenceInputs<LogSoftmaxOpAdaptor>(ctx, loc, operands,
+                                                       attrs, regs)))
+    return failure();
   return inferSoftmax(loc, "log_softmax",
                       LogSoftmaxOpAdaptor(operands, attrs, regs), results);
 }
@@ -893,6 +1004,9 @@ LogicalResult LogSoftmaxOp::inferReturnTypes(
 LogicalResult ReduceMeanOp::inferReturnTypes(
     MLIRContext *ctx, Optional<Location> loc, ValueRange operands,
     DictionaryAttr attrs, RegionRange regs, SmallVectorImpl<Type> &results) {
+  if (failed(checkInferenceInputs<ReduceMeanOpAdaptor>(ctx, loc, operands,
+                                                       attrs, regs)))
+    return failure();
   ReduceMeanOpAdaptor op(operands, attrs, regs);
   ArrayRef<int64_t> in = shapeOf(op.getInput());
   llvm::SmallSet<int64_t, 4> axes;

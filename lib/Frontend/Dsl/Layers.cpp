@@ -37,6 +37,8 @@ public:
     bool ok = true;
     llvm::StringMap<bool> seen;
     for (const KeywordArg &kw : call.keywords) {
+      if (diag.tooManyErrors())
+        return false;
       if (!llvm::is_contained(allowed, kw.key.text)) {
         auto d = diag.error(kw.key.loc);
         d << "unknown argument '" << kw.key.text << "' of " << call.callee.text

@@ -36,8 +36,15 @@ InFlightDiagnostic DiagReporter::error(llvm::SMLoc loc) {
 }
 
 InFlightDiagnostic DiagReporter::error(Location loc) {
+  // Past the limit an error is counted, not reported: a file of a million
+  // bad arguments must not print a million messages (an abandoned
+  // diagnostic still takes `<<` and notes, and reports nothing).
+  bool over = tooManyErrors();
   ++numErrors;
-  return emitError(loc);
+  InFlightDiagnostic d = emitError(loc);
+  if (over)
+    d.abandon();
+  return d;
 }
 
 InFlightDiagnostic DiagReporter::warning(llvm::SMLoc loc) {

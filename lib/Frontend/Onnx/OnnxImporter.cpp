@@ -752,7 +752,10 @@ OwningOpRef<ModuleOp> cnnc::importOnnxFile(MLIRContext *context, StringRef path,
     if (failed(loadModel(fileLoc, path, options, model)))
       return nullptr;
     Importer importer(context, model, path, options);
-    return importer.run();
+    OwningOpRef<ModuleOp> module = importer.run();
+    if (!module || failed(inferShapes(fileLoc, model)))
+      return nullptr;
+    return module;
   } catch (const std::bad_alloc &) {
     emitError(fileLoc) << "out of memory while importing the model";
   } catch (const std::exception &e) {

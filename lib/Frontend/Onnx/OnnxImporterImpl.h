@@ -75,11 +75,18 @@ struct LoadedModel {
   int64_t opset = 0;
 };
 
-/// Reads `path`, validates it as described above, and runs onnx::checker and
-/// shape inference. Emits diagnostics at `fileLoc` and fails on any problem.
+/// Reads `path`, validates it as described above, and runs onnx::checker.
+/// Emits diagnostics at `fileLoc` and fails on any problem.
 mlir::LogicalResult loadModel(mlir::Location fileLoc, llvm::StringRef path,
                               const OnnxImportOptions &options,
                               LoadedModel &model);
+
+/// Runs libonnx's shape inference over the model, as a cross-check of
+/// cnnc's own shapes. Its per-op functions trust attributes and ranks
+/// (strides of 0 divide by zero, a rank-1 ConvTranspose weight is read out
+/// of bounds), so it runs only after the importer has checked every node by
+/// cnnc's rules (the dialect's verifiers and shape functions).
+mlir::LogicalResult inferShapes(mlir::Location fileLoc, LoadedModel &model);
 
 /// A node's name for diagnostics and locations: its own, or
 /// "<OpType>_<index in the file>" when it has none.

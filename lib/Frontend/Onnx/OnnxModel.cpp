@@ -568,6 +568,11 @@ LogicalResult cnnc::onnximport::loadModel(Location loc, StringRef path,
   } catch (...) {
     return emitError(loc) << "the ONNX checker rejects the model";
   }
+  return success();
+}
+
+LogicalResult cnnc::onnximport::inferShapes(Location loc, LoadedModel &model) {
+  onnx::ModelProto &proto = model.proto;
   try {
     onnx::shape_inference::InferShapes(proto);
   } catch (const std::exception &e) {

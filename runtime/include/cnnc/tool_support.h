@@ -22,6 +22,10 @@ extern "C" {
 int cnnc_fail(char *err, size_t err_len, int status, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 
+/* Whether `a` and `b` name the same existing file (device and inode), so a
+ * tool can refuse an output that would overwrite one of its inputs. */
+int cnnc_same_file(const char *a, const char *b);
+
 /* zlib's CRC-32 of n bytes (also in builds without zlib). */
 uint32_t cnnc_crc32(const void *data, size_t n);
 
@@ -41,11 +45,20 @@ int cnnc_write_all(int fd, const void *data, size_t size);
 void cnnc_parent_dir(const char *path, char *buf, size_t len);
 
 /* Replaces `path` with `size` bytes atomically: a temporary file next to it
- * (mode 0666 less the umask) is written and synced, renamed over `path`,
- * and the directory is synced, so a process killed at any point leaves
- * either the old file or the new one. Errors: CNNC_ERROR_IO, naming `path`. */
+ * is written and synced, renamed over `path`, and the directory is synced,
+ * so a process killed at any point leaves either the old file or the new
+ * one. An existing file keeps its permissions (a new one gets 0666 less the
+ * umask); a symlink is written through (its target replaced, the link
+ * kept); a special file (/dev/null, a FIFO) is written in place, never
+ * replaced. Errors: CNNC_ERROR_IO, naming `path`. */
 int cnnc_write_file_atomically(const char *path, const void *data, size_t size,
                                char *err, size_t err_len);
+
+/* The same for the concatenation of `num_parts` buffers (a header and the
+ * data, without copying them together). */
+int cnnc_write_parts_atomically(const char *path, const void *const *parts,
+                                const size_t *sizes, int num_parts, char *err,
+                                size_t err_len);
 
 #ifdef __cplusplus
 }

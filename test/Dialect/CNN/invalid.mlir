@@ -224,3 +224,56 @@ func @batch_norm_grad_shapes(%x: tensor<?x8xf32>, %dy: tensor<?x4xf32>, %s: tens
   %g = cnn.batch_norm_train_grad_scale %dy, %x, %s : (tensor<?x4xf32>, tensor<?x8xf32>, tensor<2x8xf32>) -> tensor<8xf32>
   return %g : tensor<8xf32>
 }
+
+// -----
+
+// Attributes of the wrong kind are errors before any shape rule reads them
+// (inferReturnTypes used to cast them blindly: SIGSEGV).
+func @conv_float_stride(%x: tensor<1x3x8x8xf32>) -> tensor<1x4x6x6xf32> {
+  %w = cnn.param "w" {init = "kaiming_uniform"} : tensor<4x3x3x3xf32>
+  // expected-error @+1 {{attribute 'strides' failed to satisfy constraint: 64-bit integer array attribute}}
+  %y = cnn.conv2d %x, %w {strides = [2.0, 2]} : (tensor<1x3x8x8xf32>, tensor<4x3x3x3xf32>) -> tensor<1x4x6x6xf32>
+  return %y : tensor<1x4x6x6xf32>
+}
+
+// -----
+
+func @pool_float_kernel(%x: tensor<1x3x8x8xf32>) -> tensor<1x3x4x4xf32> {
+  // expected-error @+1 {{attribute 'kernel_shape' failed to satisfy constraint: 64-bit integer array attribute}}
+  %y = cnn.max_pool2d %x {kernel_shape = [2, 2.5], strides = [2, 2]} : (tensor<1x3x8x8xf32>) -> tensor<1x3x4x4xf32>
+  return %y : tensor<1x3x4x4xf32>
+}
+
+// -----
+
+func @pool_string_pads(%x: tensor<1x3x8x8xf32>) -> tensor<1x3x4x4xf32> {
+  // expected-error @+1 {{attribute 'pads' failed to satisfy constraint: 64-bit integer array attribute}}
+  %y = cnn.max_pool2d %x {kernel_shape = [2, 2], strides = [2, 2], pads = "none"} : (tensor<1x3x8x8xf32>) -> tensor<1x3x4x4xf32>
+  return %y : tensor<1x3x4x4xf32>
+}
+
+// -----
+
+func @conv_float_group(%x: tensor<1x4x8x8xf32>) -> tensor<1x4x6x6xf32> {
+  %w = cnn.param "w" {init = "kaiming_uniform"} : tensor<4x2x3x3xf32>
+  // expected-error @+1 {{attribute 'group' failed to satisfy constraint: 64-bit signless integer attribute}}
+  %y = cnn.conv2d %x, %w {group = 2.0 : f32} : (tensor<1x4x8x8xf32>, tensor<4x2x3x3xf32>) -> tensor<1x4x6x6xf32>
+  return %y : tensor<1x4x6x6xf32>
+}
+
+// -----
+
+// A scalar operand of an op whose shape rule indexes NCHW dims.
+func @pool_scalar(%x: tensor<f32>) -> tensor<f32> {
+  // expected-error @+1 {{max_pool2d: input must have rank 4, got }}
+  %y = cnn.max_pool2d %x {kernel_shape = [2, 2]} : (tensor<f32>) -> tensor<f32>
+  return %y : tensor<f32>
+}
+
+// -----
+
+func @global_pool_rank2(%x: tensor<3x4xf32>) -> tensor<3x4x1x1xf32> {
+  // expected-error @+1 {{global pooling: input must have rank 4, got 3x4}}
+  %y = cnn.global_avg_pool %x : (tensor<3x4xf32>) -> tensor<3x4x1x1xf32>
+  return %y : tensor<3x4x1x1xf32>
+}

@@ -371,7 +371,48 @@ def external(path, location):
     save(model(nodes, [x], [vi("y", None)], [w]), path, check=False)
 
 
+def zero_strides(path, op):
+    """strides = [0, 0]: libonnx's shape inference divides by them."""
+    attrs = dict(strides=[0, 0], kernel_shape=[2, 2])
+    inits = []
+    inputs = ["x"]
+    if op == "Conv":
+        inits = [weight("w", [2, 1, 2, 2])]
+        inputs = ["x", "w"]
+    node = helper.make_node(op, inputs, ["y"], **attrs)
+    g = helper.make_graph([node], "g", [vi("x", [1, 1, 6, 6])],
+                          [vi("y", ["n", "c", "h", "w"])], inits)
+    m = helper.make_model(g, opset_imports=[helper.make_opsetid("", 13)])
+    m.ir_version = 7
+    save(m, path, check=False)
+
+
+def rank1_conv_transpose_weight(path):
+    """X [3, 4, 5], W [5]: libonnx's ConvTranspose inference reads W's dims."""
+    node = helper.make_node("ConvTranspose", ["x", "w"], ["y"])
+    g = helper.make_graph([node], "g", [vi("x", [3, 4, 5]), vi("w", [5])],
+                          [vi("y", ["a", "b", "c"])])
+    m = helper.make_model(g, opset_imports=[helper.make_opsetid("", 13)])
+    m.ir_version = 7
+    save(m, path, check=False)
+
+
+def rank1_conv_weight(path):
+    """A rank-1 Conv weight and a rank-2 input through shape inference."""
+    node = helper.make_node("Conv", ["x", "w"], ["y"])
+    g = helper.make_graph([node], "g", [vi("x", [3, 4]), vi("w", [5])],
+                          [vi("y", ["a", "b"])])
+    m = helper.make_model(g, opset_imports=[helper.make_opsetid("", 13)])
+    m.ir_version = 7
+    save(m, path, check=False)
+
+
 CASES = {
+    "zero_strides_conv": lambda p: zero_strides(p, "Conv"),
+    "zero_strides_maxpool": lambda p: zero_strides(p, "MaxPool"),
+    "zero_strides_avgpool": lambda p: zero_strides(p, "AveragePool"),
+    "rank1_conv_transpose_weight": rank1_conv_transpose_weight,
+    "rank1_conv_weight": rank1_conv_weight,
     "conv_same_upper": lambda p: conv_auto_pad(p, "SAME_UPPER"),
     "conv_same_lower": lambda p: conv_auto_pad(p, "SAME_LOWER"),
     "conv_valid": lambda p: conv_auto_pad(p, "VALID"),
