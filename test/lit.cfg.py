@@ -12,7 +12,9 @@ config.test_exec_root = os.path.join(config.cnnc_obj_root, "test")
 # Tools: ours first, then LLVM's FileCheck/not/count (not on PATH in Debian).
 path = [config.cnnc_tools_dir, config.llvm_tools_dir, config.environment.get("PATH", "")]
 config.environment["PATH"] = os.pathsep.join(path)
-for var in ("HOME", "TMPDIR", "OMP_NUM_THREADS"):
+# The sanitizer settings of a -DCNNC_SANITIZE build (scripts/sanitize.sh).
+for var in ("HOME", "TMPDIR", "OMP_NUM_THREADS", "ASAN_OPTIONS",
+            "UBSAN_OPTIONS", "LSAN_OPTIONS"):
     if var in os.environ:
         config.environment[var] = os.environ[var]
 # Compiled kernels are cached per build tree, not in the user's ~/.cache.
