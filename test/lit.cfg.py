@@ -66,6 +66,7 @@ if shutil.which("nvidia-smi") and _sp.call(["nvidia-smi", "-L"], stdout=_sp.DEVN
     config.available_features.add("cuda-gpu")
 config.substitutions.append(("%{cuda_result}", "GPU" if "cuda-gpu" in config.available_features else "NOGPU"))
 config.substitutions.append(("%{bindir}", config.cnnc_tools_dir))
+config.substitutions.append(("%{obj_root}", config.cnnc_obj_root))
 
 # The x86 target levels this host can execute (the target matrix): every
 # level is compiled and run against the same references. A library for a

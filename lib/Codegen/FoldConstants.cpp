@@ -78,6 +78,8 @@ FailureOr<DenseElementsAttr> evaluate(Operation *op,
 struct FoldConstantsPass
     : public PassWrapper<FoldConstantsPass, OperationPass<ModuleOp>> {
   StringRef getArgument() const final { return "cnn-fold-constants"; }
+  // IR dumps name the pass as users invoke it, not by its C++ class.
+  StringRef getName() const override { return getArgument(); }
   StringRef getDescription() const final {
     return "Evaluate every op whose operands are all constants at compile "
            "time (its folder, else its Halide definition JIT-compiled)";

@@ -496,12 +496,18 @@ LogicalResult cnnc::codegen::writeLibrary(ModuleOp module,
   for (const std::string &o : plan.objects)
     argv.push_back(o);
   argv.push_back(linker->runtimeLibrary);
+  // A SONAME equal to the file name, so `cc app.c -L. -lname` (or a full
+  // path) records the library by name and the rpath finds it.
+  argv.push_back("-Wl,-soname," + llvm::sys::path::filename(soPath).str());
   argv.push_back("-Wl,--version-script=" + exports);
   argv.push_back("-Wl,--gc-sections");
   argv.push_back("-lpthread");
   argv.push_back("-ldl");
   argv.push_back("-lm");
   std::vector<llvm::StringRef> args(argv.begin(), argv.end());
+  if (options.verbose)
+    llvm::errs() << "cnnc: linking with " << linker->cc << " and "
+                 << linker->runtimeLibrary << "\n";
   std::string error;
   std::string log = path("link.log");
   llvm::Optional<llvm::StringRef> redirects[] = {
@@ -538,6 +544,13 @@ FailureOr<Linker> cnnc::codegen::findLinker(ModuleOp module,
       module.emitError("no C compiler ('cc') on PATH to link the model");
       return failure();
     }
+    if (!llvm::sys::fs::exists(runtime.library)) {
+      module.emitError("the cnnc runtime is missing (")
+          << runtime.library
+          << "): use an installed cnnc (cmake --install), or set "
+             "CNNC_RUNTIME_DIR to the prefix it was installed in";
+      return failure();
+    }
     return Linker{*cc, runtime.library};
   }
   const std::string &triple = plan.linkTriple;
@@ -561,15 +574,44 @@ FailureOr<Linker> cnnc::codegen::findLinker(ModuleOp module,
   return Linker{*cc, lib.str().str()};
 }
 
+/// The runtime of an install tree rooted at `prefix` (bin/cnnc,
+/// lib/cnnc/libcnnc_rt.a, include/cnnc/model_abi.h, include/cnnc/halide),
+/// if it is one.
+static bool installedRuntime(llvm::StringRef prefix, RuntimeLocation &loc) {
+  llvm::SmallString<256> lib(prefix), inc(prefix), abi;
+  llvm::sys::path::append(lib, "lib", "cnnc", "libcnnc_rt.a");
+  llvm::sys::path::append(inc, "include");
+  abi = inc;
+  llvm::sys::path::append(abi, "cnnc", "model_abi.h");
+  if (!llvm::sys::fs::exists(lib) || !llvm::sys::fs::exists(abi))
+    return false;
+  loc.library = lib.str().str();
+  loc.includeDir = inc.str().str();
+  llvm::SmallString<256> halide(inc);
+  llvm::sys::path::append(halide, "cnnc", "halide");
+  loc.halideInclude = halide.str().str();
+  return true;
+}
+
 RuntimeLocation cnnc::findRuntime(const char *argv0) {
   RuntimeLocation loc;
+  // CNNC_RUNTIME_DIR: an install prefix (or its layout) chosen by the user.
+  if (const char *dir = getenv("CNNC_RUNTIME_DIR"))
+    if (installedRuntime(dir, loc))
+      return loc;
+  // Next to the running tool: <prefix>/bin/cnnc finds <prefix>/lib/cnnc, so
+  // an install tree works wherever it is moved.
+  static int anchor;
+  std::string exe = llvm::sys::fs::getMainExecutable(argv0, &anchor);
+  if (!exe.empty()) {
+    llvm::SmallString<256> prefix(llvm::sys::path::parent_path(exe));
+    llvm::sys::path::remove_filename(prefix); // bin/ -> prefix
+    if (installedRuntime(prefix, loc))
+      return loc;
+  }
+  // The build tree this cnnc was built in.
   loc.includeDir = CNNC_RUNTIME_INCLUDE_DIR;
   loc.library = CNNC_RUNTIME_LIBRARY;
   loc.halideInclude = CNNC_HALIDE_INCLUDE_DIR;
-  if (const char *dir = getenv("CNNC_RUNTIME_DIR")) {
-    loc.includeDir = std::string(dir) + "/include";
-    loc.library = std::string(dir) + "/lib/libcnnc_rt.a";
-  }
-  (void)argv0;
   return loc;
 }

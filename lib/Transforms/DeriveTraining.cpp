@@ -334,6 +334,8 @@ emitTrainModeBatchNorm(OpBuilder &b, BatchNormOp bn, BlockAndValueMapping &map,
 }
 
 struct DeriveTrainingPass : public DeriveTrainingBase<DeriveTrainingPass> {
+  // IR dumps (--print-ir-after-all) name the pass as users invoke it.
+  StringRef getName() const override { return getArgument(); }
   DeriveTrainingPass() = default;
   explicit DeriveTrainingPass(const std::string &l) { loss = l; }
 

@@ -145,6 +145,8 @@ struct FoldIntoConvOrGemm : public OpRewritePattern<BatchNormOp> {
 };
 
 struct FoldBatchNormPass : public FoldBatchNormBase<FoldBatchNormPass> {
+  // IR dumps (--print-ir-after-all) name the pass as users invoke it.
+  StringRef getName() const override { return getArgument(); }
   FoldBatchNormPass() = default;
   explicit FoldBatchNormPass(bool t) { training = t; }
 

@@ -9,6 +9,8 @@ using namespace cnnc::cnn;
 
 namespace {
 struct FreezeParamsPass : public FreezeParamsBase<FreezeParamsPass> {
+  // IR dumps (--print-ir-after-all) name the pass as users invoke it.
+  StringRef getName() const override { return getArgument(); }
   FreezeParamsPass() = default;
   explicit FreezeParamsPass(const std::vector<std::string> &p) { prefixes = p; }
 

@@ -296,6 +296,8 @@ struct FusePoolActivationGrad : public OpRewritePattern<ActivationGradOp> {
 };
 
 struct FuseOpsPass : public FuseOpsBase<FuseOpsPass> {
+  // IR dumps (--print-ir-after-all) name the pass as users invoke it.
+  StringRef getName() const override { return getArgument(); }
   FuseOpsPass() = default;
   FuseOpsPass(bool r, bool t) {
     remarks = r;

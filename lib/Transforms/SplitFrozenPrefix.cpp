@@ -30,6 +30,8 @@ static bool changesPerStep(ParamOp param) {
 
 struct SplitFrozenPrefixPass
     : public SplitFrozenPrefixBase<SplitFrozenPrefixPass> {
+  // IR dumps (--print-ir-after-all) name the pass as users invoke it.
+  StringRef getName() const override { return getArgument(); }
   void runOnOperation() override {
     ModuleOp module = getOperation();
     SmallVector<FuncOp> steps;

@@ -13,6 +13,7 @@
 #include "cnnc/loader.h"
 #include "cnnc/npy.h"
 #include "cnnc/tool_support.h"
+#include "cnnc/version.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -33,16 +34,19 @@ static const char usage[] =
     "\n"
     "Runs a model library built by cnnc on .npy inputs and writes its\n"
     "outputs as .npy files. Prints nothing on success unless --bench.\n"
+    "With --bench, the -o files may be left out (the outputs are dropped).\n"
     "\n"
     "options:\n"
     "  -i, --input FILE   one per model input, in the model's input order\n"
     "  -o, --output FILE  one per model output, in the model's output order\n"
-    "  --threads N        run with N threads (default: the model's default)\n"
+    "  --threads N        run with N threads, 0 for all cores (default: the\n"
+    "                     model's default)\n"
     "  --bench K          after the warm-up, time K runs and print\n"
     "                     latency ms: min X  median Y  max Z  (K runs, batch "
     "B, T threads)\n"
     "  --warmup W         untimed runs before the timed ones (default 3)\n"
     "  -h, --help         show this text\n"
+    "      --version      cnnc's version, commit and model ABI version\n"
     "\n"
     "Each input must have the model's dtype and shape. The batch dimension\n"
     "(N in messages) takes the file's first dimension, the same in every\n"
@@ -72,8 +76,9 @@ typedef struct options {
   int num_inputs;
   const char **outputs;
   int num_outputs;
-  int threads; /* 0: leave the model's default */
-  int bench;   /* 0: no timing */
+  int threads; /* with threads_given: 0 is all cores (docs/abi.md) */
+  bool threads_given;
+  int bench; /* 0: no timing */
   int warmup;
 } options;
 
@@ -145,6 +150,11 @@ static int parse_args(int argc, char **argv, options *opts) {
       fputs(usage, stdout);
       return 2;
     }
+    if (strcmp(arg, "--version") == 0) {
+      printf("%s (cnnc) %s, commit %s, model ABI version %d\n", "cnnc-run",
+             CNNC_VERSION_STRING, CNNC_GIT_COMMIT, CNNC_ABI_VERSION);
+      return 2;
+    }
     enum { INPUT, OUTPUT, THREADS, BENCH, WARMUP };
     static const struct {
       const char *short_name, *long_name;
@@ -175,7 +185,8 @@ static int parse_args(int argc, char **argv, options *opts) {
         opts->outputs[opts->num_outputs++] = value;
         break;
       case THREADS:
-        ok = parse_int("--threads", value, 1, 1024, &opts->threads);
+        ok = parse_int("--threads", value, 0, 1024, &opts->threads);
+        opts->threads_given = true;
         break;
       case BENCH:
         ok = parse_int("--bench", value, 1, 1000000, &opts->bench);
@@ -392,7 +403,9 @@ static int run(const options *opts) {
           opts->num_inputs, opts->num_inputs == 1 ? " was" : "s were");
     goto done;
   }
-  if (opts->num_outputs != s.num_outputs) {
+  /* With --bench the outputs may be left unwritten (no -o at all). */
+  bool write_outputs = !(opts->bench > 0 && opts->num_outputs == 0);
+  if (write_outputs && opts->num_outputs != s.num_outputs) {
     char names[512] = "";
     size_t n = 0;
     for (int32_t i = 0; i < s.num_outputs && n < sizeof(names); ++i)
@@ -428,7 +441,7 @@ static int run(const options *opts) {
           status, cnnc_status_name(status), s.api->last_error(NULL));
     goto done;
   }
-  if (opts->threads > 0) {
+  if (opts->threads_given) {
     status = s.api->set_num_threads(s.instance, opts->threads);
     if (status != CNNC_OK) {
       const char *why = s.api->last_error(s.instance);
@@ -462,7 +475,8 @@ static int run(const options *opts) {
     if (opts->threads > 0)
       snprintf(threads, sizeof(threads), "%d threads", opts->threads);
     else
-      snprintf(threads, sizeof(threads), "default threads");
+      snprintf(threads, sizeof(threads), "%s threads",
+               opts->threads_given ? "all" : "default");
     printf("latency ms: min %.3f  median %.3f  max %.3f  (%d run%s, batch "
            "%lld, %s)\n",
            s.times[0], median, s.times[k - 1], k, k == 1 ? "" : "s",
@@ -472,7 +486,7 @@ static int run(const options *opts) {
     goto done;
   }
 
-  for (int32_t i = 0; i < s.num_outputs; ++i) {
+  for (int32_t i = 0; write_outputs && i < s.num_outputs; ++i) {
     const cnnc_tensor_info *info = &s.output_info[i];
     int64_t dims[CNNC_MAX_RANK];
     for (int32_t d = 0; d < info->rank; ++d)

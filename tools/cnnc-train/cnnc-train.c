@@ -12,6 +12,7 @@
 #define _POSIX_C_SOURCE 200809L
 
 #include "cnnc/tool_support.h"
+#include "cnnc/version.h"
 #include "train.h"
 
 #include <errno.h>
@@ -119,6 +120,7 @@ static const char usage[] =
     "  --quiet               print only errors and the final result\n"
     "  --threads N           run the model with N threads\n"
     "  -h, --help            show this text\n"
+    "      --version         cnnc's version, commit and model ABI version\n"
     "\n"
     "Prints one line per epoch,\n"
     "  epoch 1/3  train loss 0.5123  test acc 85.40%  12345 images/s  4.9 s\n"
@@ -560,6 +562,11 @@ static int parse_args(int argc, char **argv, options *opts) {
     }
     if (strcmp(arg, "-h") == 0 || strcmp(arg, "--help") == 0) {
       fputs(usage, stdout);
+      return 2;
+    }
+    if (strcmp(arg, "--version") == 0) {
+      printf("%s (cnnc) %s, commit %s, model ABI version %d\n", "cnnc-train",
+             CNNC_VERSION_STRING, CNNC_GIT_COMMIT, CNNC_ABI_VERSION);
       return 2;
     }
     if (strcmp(arg, "--nesterov") == 0) {

@@ -19,6 +19,7 @@
 #include "cnnc/InitAll.h"
 #include "cnnc/Support/DiagnosticPrinter.h"
 #include "cnnc/Support/OutputFile.h"
+#include "cnnc/Support/Version.h"
 
 #include "cnnc/Transforms/Pipelines.h"
 #include <csignal>
@@ -225,10 +226,25 @@ int main(int argc, char **argv) {
   // error, instead of killing cnnc with SIGXFSZ.
   signal(SIGXFSZ, SIG_IGN);
   cl::HideUnrelatedOptions(cnncCategory);
+  cl::SetVersionPrinter(
+      [](llvm::raw_ostream &os) { cnnc::printVersion(os, "cnnc"); });
   cl::ParseCommandLineOptions(argc, argv, "cnnc: CNN compiler\n");
-  if (emitLevel.getNumOccurrences() == 0)
-    emitLevel = StringRef(outputFilename).endswith(".so") ? EmitLevel::So
-                                                          : EmitLevel::Mlir;
+  if (emitLevel.getNumOccurrences() == 0) {
+    // The output's extension says what to write; an unknown one is an
+    // error rather than MLIR text in a file named m.bin or m.a.
+    StringRef ext = llvm::sys::path::extension(outputFilename);
+    if (ext == ".so") {
+      emitLevel = EmitLevel::So;
+    } else if (outputFilename == "-" || ext == ".mlir" || summary) {
+      emitLevel = EmitLevel::Mlir;
+    } else {
+      llvm::errs() << "cnnc: error: -o " << outputFilename
+                   << ": unknown kind of output '" << ext
+                   << "': name a model library .so or IR .mlir (or choose "
+                      "what to write with --emit=...)\n";
+      return 1;
+    }
+  }
   if (emitLevel == EmitLevel::So &&
       (outputFilename == "-" || !StringRef(outputFilename).endswith(".so"))) {
     llvm::errs() << "cnnc: error: --emit=so needs -o FILE.so\n";

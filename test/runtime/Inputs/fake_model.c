@@ -104,10 +104,11 @@ static int fake_run(cnnc_model *model, int64_t batch, const void *const *in,
 static int fake_set_num_threads(cnnc_model *model, int32_t threads) {
   if (!model)
     return CNNC_ERROR_INVALID_ARGUMENT;
-  if (threads < 1 || threads > FAKE_MAX_THREADS)
+  /* As the ABI says: 0 is all cores (here, the most it runs on). */
+  if (threads < 0 || threads > FAKE_MAX_THREADS)
     return fail(model, CNNC_ERROR_INVALID_ARGUMENT,
                 "this model runs on 1 to 64 threads");
-  model->threads = threads;
+  model->threads = threads ? threads : FAKE_MAX_THREADS;
   return CNNC_OK;
 }
 
