@@ -58,3 +58,9 @@ set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
 # cnnc links each model with the system's C compiler.
 set(CPACK_DEBIAN_PACKAGE_DEPENDS "gcc, libc6-dev")
 include(CPack)
+
+# The Python package, where Debian's python3 finds packages of a prefix
+# (PYTHONPATH=<prefix>/lib/python3/dist-packages elsewhere); it finds the
+# prefix's bin/cnnc from its own place.
+install(DIRECTORY python/cnnc DESTINATION lib/python3/dist-packages
+  PATTERN __pycache__ EXCLUDE)
