@@ -244,7 +244,7 @@ static void writeWrapper(const ModelPlan &plan, const std::string &p,
                                             : std::string("0"));
   os << "}, " << plan.packs.size() << ", packs,\n  " << cString(plan.target)
      << ", " << cString(plan.cpuFeatures) << "};\n\n";
-  bool onnx = !plan.sourceOnnx.empty();
+  bool onnx = plan.embedSource;
   if (onnx)
     os << "extern const unsigned char " << p << "_source_onnx[];\n"
        << "extern const unsigned char " << p << "_source_onnx_end[];\n";
@@ -442,7 +442,7 @@ LogicalResult cnnc::codegen::writeLibrary(ModuleOp module,
                             << "  .hidden " << p << "_weights\n"
                             << p << "_weights:\n  .incbin \"" << weightsBin
                             << "\"\n  .byte 0\n";
-                         if (!plan.sourceOnnx.empty())
+                         if (plan.embedSource)
                            os << "  .balign 16\n  .globl " << p
                               << "_source_onnx\n  .hidden " << p
                               << "_source_onnx\n"

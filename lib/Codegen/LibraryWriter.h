@@ -76,7 +76,8 @@ struct PhasePlan {
 };
 
 /// A weight kept a second time in the packed layout of a channel-vectorized
-/// convolution ([cout / lanes][cin][kh][kw][lanes]).
+/// convolution ([cout / lanes][cin][kh][kw][lanes]); equal offsets: the
+/// parameter is stored only packed (inference-only libraries).
 struct PackDesc {
   uint64_t srcOffset, dstOffset;
   int64_t cout, cin, kh, kw, lanes;
@@ -120,6 +121,9 @@ struct ModelPlan {
   /// The kernels' target, and the CPU features it needs (GCC's
   /// __builtin_cpu_supports names, comma-separated), checked at create.
   std::string target, cpuFeatures;
+  /// Whether the library carries sourceOnnx (training libraries, or
+  /// --embed-source).
+  bool embedSource = false;
   /// The GNU triple to link for ("aarch64-linux-gnu"), "" for the host.
   std::string linkTriple;
 };

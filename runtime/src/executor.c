@@ -528,18 +528,45 @@ static int run_to_outputs(cnnc_model *m, graph_state *g, int64_t batch,
   return CNNC_OK;
 }
 
+/* Element `co * per + j` of a [cout][cin][kh][kw] weight in the packed
+ * [cout / lanes][cin][kh][kw][lanes] layout. */
+static int64_t packed_index(const cnnc_rt_pack *k, int64_t co, int64_t j) {
+  int64_t per = k->cin * k->kh * k->kw;
+  return ((co / k->lanes) * per + j) * k->lanes + co % k->lanes;
+}
+
+/* The pack that stores parameter bytes at `offset` only packed, or NULL. */
+static const cnnc_rt_pack *packed_only(const cnnc_rt_model *model,
+                                       uint64_t offset) {
+  for (int32_t i = 0; i < model->num_packs; ++i)
+    if (model->packs[i].src_offset == offset &&
+        model->packs[i].dst_offset == offset)
+      return &model->packs[i];
+  return NULL;
+}
+
+/* Copies a weight between the plain and the packed layout. */
+static void convert_pack(const cnnc_rt_pack *k, const float *from, float *to,
+                         int to_packed) {
+  int64_t per = k->cin * k->kh * k->kw;
+  for (int64_t co = 0; co < k->cout; ++co)
+    for (int64_t j = 0; j < per; ++j) {
+      if (to_packed)
+        to[packed_index(k, co, j)] = from[co * per + j];
+      else
+        to[co * per + j] = from[packed_index(k, co, j)];
+    }
+}
+
 /* Packs the weights of channel-vectorized convolutions again. */
 static void repack(cnnc_model *m) {
   const cnnc_rt_model *model = m->model;
   for (int32_t i = 0; i < model->num_packs; ++i) {
     const cnnc_rt_pack *k = &model->packs[i];
-    const float *from = (const float *)(m->params + k->src_offset);
-    float *to = (float *)(m->params + k->dst_offset);
-    int64_t per = k->cin * k->kh * k->kw;
-    for (int64_t co = 0; co < k->cout; ++co)
-      for (int64_t j = 0; j < per; ++j)
-        to[((co / k->lanes) * per + j) * k->lanes + co % k->lanes] =
-            from[co * per + j];
+    if (k->src_offset == k->dst_offset)
+      continue; /* stored only packed: set_param packs it */
+    convert_pack(k, (const float *)(m->params + k->src_offset),
+                 (float *)(m->params + k->dst_offset), /*to_packed=*/1);
   }
   m->packs_stale = 0;
 }
@@ -609,7 +636,13 @@ int cnnc_rt_get_param(cnnc_model *m, int32_t index, float *out, size_t bytes) {
     return fail(m, CNNC_ERROR_INVALID_ARGUMENT, "null output buffer");
   int status;
   float *data = param_data(m, index, bytes, &status);
-  if (data)
+  const cnnc_rt_pack *k =
+      data
+          ? packed_only(m->model, (uint64_t)((unsigned char *)data - m->params))
+          : NULL;
+  if (k)
+    convert_pack(k, data, out, /*to_packed=*/0);
+  else if (data)
     memcpy(out, data, bytes);
   return status;
 }
@@ -622,7 +655,13 @@ int cnnc_rt_set_param(cnnc_model *m, int32_t index, const float *values,
     return fail(m, CNNC_ERROR_INVALID_ARGUMENT, "null input buffer");
   int status;
   float *data = param_data(m, index, bytes, &status);
-  if (data)
+  const cnnc_rt_pack *k =
+      data
+          ? packed_only(m->model, (uint64_t)((unsigned char *)data - m->params))
+          : NULL;
+  if (k)
+    convert_pack(k, values, data, /*to_packed=*/1);
+  else if (data)
     memcpy(data, values, bytes);
   m->phase = -1; /* a phase that folded this parameter may be stale now */
   m->packs_stale = 1;
@@ -1187,6 +1226,10 @@ int cnnc_rt_save_state(cnnc_model *m, void *data, size_t *bytes) {
   m->error[0] = 0;
   if (!bytes)
     return fail(m, CNNC_ERROR_INVALID_ARGUMENT, "null size pointer");
+  /* As load_state: a training state needs a training library (whose
+   * parameters are stored in their plain layout). */
+  if (!has_training(m))
+    return CNNC_ERROR_UNSUPPORTED;
   state_io io = {0};
   write_state(m, &io);
   if (!data) {

@@ -136,6 +136,24 @@ def main():
                          os.path.join(work, "infer.so"))
     ok &= expect_error("training an inference library",
                        lambda: infer.configure("sgd"), "without --train")
+    # An inference library stores packable convolution weights only packed
+    # (docs/abi.md): get_parameter and set_parameter still speak the plain
+    # [cout][cin][kh][kw] layout, and run uses what was set.
+    rs2 = np.random.RandomState(7)
+    values = {k: rs2.randn(*v.shape).astype(np.float32)
+              for k, v in infer.parameters().items()}
+    for k, v in values.items():
+        infer.set_parameter(k, v)
+    roundtrip = all(np.array_equal(infer.parameter(k), v) for k, v in values.items())
+    for name, v in values.items():
+        layer, kind = name.split(".")
+        getattr(net[LAYERS[layer]], kind).data.copy_(torch.from_numpy(v))
+    x = np.random.RandomState(3).randn(3, 1, 28, 28).astype(np.float32)
+    with torch.no_grad():
+        err = rel_err(infer(x), net(torch.from_numpy(x)).numpy())
+    print("inference library: parameters round trip %s, run with them %.2e %s" % (
+        roundtrip, err, "ok" if err <= TOL else "MISMATCH"))
+    ok &= roundtrip and err <= TOL
 
     # ONNX: trained weights exported back into the ONNX file.
     _, src = export_lenet(work)

@@ -89,6 +89,11 @@ cl::opt<std::string>
 cl::opt<unsigned long long>
     seed("seed", cl::desc("Seed of the initial weights of DSL models"),
          cl::init(0), cl::cat(cnncCategory));
+cl::opt<bool> embedSource(
+    "embed-source",
+    cl::desc("Embed the ONNX source in an inference-only library too (for "
+             "exporting weights set with set_param); --train always does"),
+    cl::cat(cnncCategory));
 cl::opt<bool> keepIntermediates("keep-intermediates",
                                 cl::desc("Keep the generated C, objects and "
                                          "weights"),
@@ -396,6 +401,7 @@ int main(int argc, char **argv) {
     codegen.keepIntermediates = keepIntermediates;
     codegen.verbose = verbose;
     codegen.inputPath = inputFilename;
+    codegen.embedSource = embedSource;
     codegen.useCache = !noCache;
     codegen.fusePadding = optLevel > 0;
     if (emitLevel == EmitLevel::Halide) {

@@ -47,6 +47,9 @@ struct CodegenOptions {
   bool verbose = false;
   /// The model file compiled: the library may never be written over it.
   std::string inputPath;
+  /// Embed the ONNX source in an inference-only library too (training
+  /// libraries always do, to export their trained weights).
+  bool embedSource = false;
 };
 
 /// Where the runtime pieces that get linked into every model live.

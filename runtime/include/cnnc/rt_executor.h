@@ -71,6 +71,9 @@ typedef struct cnnc_rt_param {
 
 /* A weight kept a second time, packed as [cout / lanes][cin][kh][kw][lanes]
  * for a convolution that vectorizes over output channels. */
+/* A parameter's packed copy for a channel-vectorized convolution; with
+ * src_offset == dst_offset the parameter is stored only packed (libraries
+ * without training), and get_param/set_param convert. */
 typedef struct cnnc_rt_pack {
   uint64_t src_offset, dst_offset; /* bytes into the weights */
   int64_t cout, cin, kh, kw, lanes;
