@@ -103,7 +103,9 @@ static const char usage[] =
     "                        file (default 4096)\n"
     "  --checkpoint F        save the training state (parameters,\n"
     "                        optimizer, epoch) to F after every epoch,\n"
-    "                        atomically (F is replaced, never truncated)\n"
+    "                        atomically (F is replaced, never truncated),\n"
+    "                        and at the step reached on SIGINT or SIGTERM\n"
+    "                        (exit status 130 or 143)\n"
     "  --resume F            continue from checkpoint F: the same data and\n"
     "                        options give the same result as a run that was\n"
     "                        never interrupted\n"
@@ -622,6 +624,7 @@ int main(int argc, char **argv) {
   /* Past a file-size limit a write then fails (EFBIG) and is reported,
    * instead of SIGXFSZ killing the process mid-file. */
   signal(SIGXFSZ, SIG_IGN);
+  train_catch_stop_signals();
   options opts;
   memset(&opts, 0, sizeof(opts));
   int parsed = parse_args(argc, argv, &opts);

@@ -17,7 +17,8 @@
 /* The bar is redrawn at most this often (seconds): drawing per step would
  * slow down small models and flood slow terminals. */
 #define BAR_REDRAW_INTERVAL 0.1
-/* Without a bar, a progress line this often (seconds) during long epochs. */
+/* Without a bar, a progress line at each quarter of an epoch, and this
+ * often (seconds) during long epochs. */
 #define LINE_INTERVAL 30.0
 #define BAR_WIDTH 24
 
@@ -33,6 +34,7 @@ void progress_begin_epoch(progress *p, int64_t epoch, int64_t num_epochs) {
   p->num_epochs = num_epochs;
   p->epoch_start = now_seconds();
   p->last_draw = p->epoch_start;
+  p->quarter = 0;
 }
 
 /* "1:05" or "2:01:05". */
@@ -54,8 +56,11 @@ void progress_update(progress *p, int64_t done, int64_t total, double loss,
   double elapsed = now - p->epoch_start;
   double rate = elapsed > 0 ? (double)samples / elapsed : 0;
   if (!p->bar) {
-    if (now - p->last_draw < LINE_INTERVAL || done == total)
+    int quarter = total > 0 ? (int)(4 * done / total) : 0;
+    bool new_quarter = quarter > p->quarter && quarter < 4;
+    if (done == total || (!new_quarter && now - p->last_draw < LINE_INTERVAL))
       return;
+    p->quarter = quarter;
     p->last_draw = now;
     fprintf(stderr,
             "epoch %lld/%lld  step %lld/%lld  loss %.4f  %.0f images/s\n",

@@ -235,7 +235,8 @@ bool session_open(session *s, options *opts) {
     return false;
 
   if (opts->metrics_path) {
-    s->metrics = fopen(opts->metrics_path, "w");
+    /* A resumed run appends its epochs to the interrupted run's lines. */
+    s->metrics = fopen(opts->metrics_path, opts->resume_path ? "a" : "w");
     if (!s->metrics) {
       error("%s: cannot write: %s", opts->metrics_path, strerror(errno));
       return false;

@@ -16,6 +16,7 @@
 #include "cnnc/onnx_export.h"
 
 #include <math.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -208,6 +209,22 @@ static int step_failed(session *s, int64_t step, int status, float loss) {
   return 1;
 }
 
+/* SIGINT or SIGTERM during training: the loop stops after the step in
+ * progress, saves a checkpoint when --checkpoint is given (resumable at that
+ * very step) and exits with 128 + the signal. */
+static volatile sig_atomic_t stop_signal;
+
+static void on_stop_signal(int sig) { stop_signal = sig; }
+
+void train_catch_stop_signals(void) {
+  struct sigaction sa;
+  memset(&sa, 0, sizeof sa);
+  sa.sa_handler = on_stop_signal;
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGINT, &sa, NULL);
+  sigaction(SIGTERM, &sa, NULL);
+}
+
 int train(session *s) {
   const options *opts = s->opts;
   const cnnc_model_api *api = s->api;
@@ -296,14 +313,19 @@ int train(session *s) {
                 : "");
       goto done;
     }
-    /* The orders of the epochs done, so the next one is the same. */
+    /* The orders of the epochs done, so the next one is the same; a
+     * checkpoint of an interrupted epoch continues inside it. */
     for (int64_t e = 1; e <= ci.epoch && opts->shuffle; ++e)
       shuffle(order, count, &r);
     first_epoch = ci.epoch + 1;
     step = resumed_at = ci.step;
     if (!opts->quiet) {
-      printf("resumed from %s after epoch %lld (step %lld)\n",
-             opts->resume_path, (long long)ci.epoch, (long long)ci.step);
+      if (ci.step > ci.epoch * steps_per_epoch)
+        printf("resumed from %s in epoch %lld (step %lld)\n", opts->resume_path,
+               (long long)first_epoch, (long long)ci.step);
+      else
+        printf("resumed from %s after epoch %lld (step %lld)\n",
+               opts->resume_path, (long long)ci.epoch, (long long)ci.step);
       fflush(stdout);
     }
   }
@@ -321,6 +343,15 @@ int train(session *s) {
   bool cache_stale = true;
 
   for (int64_t epoch = first_epoch; epoch <= num_epochs; ++epoch) {
+    if (stop_signal) {
+      exit_code = 128 + stop_signal;
+      printf("interrupted by %s after epoch %lld%s\n",
+             stop_signal == SIGINT ? "SIGINT" : "SIGTERM",
+             (long long)(epoch - 1),
+             opts->checkpoint_path ? " (its checkpoint is saved)" : "");
+      fflush(stdout);
+      goto done_epochs;
+    }
     if (opts->shuffle)
       shuffle(order, count, &r);
     /* Gradual unfreezing: the groups of this epoch's phase. */
@@ -352,13 +383,15 @@ int train(session *s) {
         goto done_epochs;
       }
     }
-    int64_t epoch_steps = total_steps - step < steps_per_epoch
-                              ? total_steps - step
+    int64_t epoch_start = (epoch - 1) * steps_per_epoch;
+    int64_t epoch_steps = total_steps - epoch_start < steps_per_epoch
+                              ? total_steps - epoch_start
                               : steps_per_epoch;
     progress_begin_epoch(&bar, epoch, num_epochs);
     double start_time = now_seconds(), loss_sum = 0;
     int64_t samples = 0;
-    for (int64_t k = 0; k < epoch_steps; ++k) {
+    /* Past 0 only in an epoch resumed from an interrupted run. */
+    for (int64_t k = step - epoch_start; k < epoch_steps; ++k) {
       int64_t first = k * batch;
       int64_t n = count - first < batch ? count - first : batch;
       cnnc_dataset_gather_labels(&s->train_labels, order + first, n, labels);
@@ -388,6 +421,30 @@ int train(session *s) {
       samples += n;
       progress_update(&bar, k + 1, epoch_steps, loss_sum / (double)samples,
                       samples);
+      /* At an epoch's last step the epoch ends first (its checkpoint and
+       * metrics), and the next one does not start. */
+      if (stop_signal && k + 1 < epoch_steps) {
+        progress_clear(&bar);
+        exit_code = 128 + stop_signal;
+        const char *name = stop_signal == SIGINT ? "SIGINT" : "SIGTERM";
+        if (opts->checkpoint_path) {
+          checkpoint_info ci = {epoch - 1, step,  opts->config.seed,
+                                batch,     count, (int32_t)opts->shuffle};
+          if (checkpoint_save(s, opts->checkpoint_path, &ci))
+            printf("interrupted by %s at step %lld of %lld: checkpoint saved "
+                   "to %s (--resume it)\n",
+                   name, (long long)step, (long long)total_steps,
+                   opts->checkpoint_path);
+          else
+            exit_code = 1;
+        } else {
+          printf("interrupted by %s at step %lld of %lld (no --checkpoint: "
+                 "nothing saved)\n",
+                 name, (long long)step, (long long)total_steps);
+        }
+        fflush(stdout);
+        goto done_epochs;
+      }
     }
     double train_seconds = now_seconds() - start_time;
 

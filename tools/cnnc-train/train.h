@@ -133,6 +133,9 @@ void feature_cache_gather(const feature_cache *c, const int64_t *indices,
 void feature_cache_free(feature_cache *c);
 
 /* Trains as the options say; returns the exit status. */
+/* SIGINT and SIGTERM from now on stop training after the step in progress
+ * (saving a checkpoint with --checkpoint); called first thing in main. */
+void train_catch_stop_signals(void);
 int train(session *s);
 
 /* --inspect-data; returns the exit status. */
@@ -146,6 +149,7 @@ typedef struct progress {
   double last_draw;
   double epoch_start;
   int64_t epoch, num_epochs;
+  int quarter; /* lines mode: the last quarter of the epoch reported */
 } progress;
 
 void progress_init(progress *p, const options *opts);
