@@ -47,6 +47,8 @@ static const char usage[] =
     "  --warmup W         untimed runs before the timed ones (default 3)\n"
     "  -h, --help         show this text\n"
     "      --version      cnnc's version, commit and model ABI version\n"
+    "      --info         print the library's inputs, outputs, parameters\n"
+    "                     and training plan, and run nothing\n"
     "\n"
     "Each input must have the model's dtype and shape. The batch dimension\n"
     "(N in messages) takes the file's first dimension, the same in every\n"
@@ -79,6 +81,7 @@ typedef struct options {
   int threads; /* with threads_given: 0 is all cores (docs/abi.md) */
   bool threads_given;
   int bench; /* 0: no timing */
+  bool info; /* --info: describe the library, run nothing */
   int warmup;
 } options;
 
@@ -149,6 +152,10 @@ static int parse_args(int argc, char **argv, options *opts) {
     if (strcmp(arg, "-h") == 0 || strcmp(arg, "--help") == 0) {
       fputs(usage, stdout);
       return 2;
+    }
+    if (strcmp(arg, "--info") == 0) {
+      opts->info = true;
+      continue;
     }
     if (strcmp(arg, "--version") == 0) {
       printf("%s (cnnc) %s, commit %s, model ABI version %d\n", "cnnc-run",
@@ -361,7 +368,86 @@ static bool run_once(session *s, const options *opts, int64_t batch) {
   return true;
 }
 
+/* --info: what a library holds, without running it. */
+static int print_info(const char *path) {
+  cnnc_loaded_model *loaded = NULL;
+  char msg[1024];
+  if (cnnc_loader_open(path, &loaded, msg, sizeof(msg)) != CNNC_OK) {
+    error("%s", msg);
+    return 1;
+  }
+  const cnnc_model_api *api = cnnc_loader_api(loaded);
+  printf("model %s (%s, model ABI version %d)\n", api->model_name,
+         api->train_step ? "inference and training" : "inference only",
+         (int)api->abi_version);
+  for (int io = 0; io < 2; ++io) {
+    int32_t n = io ? api->num_outputs() : api->num_inputs();
+    for (int32_t i = 0; i < n; ++i) {
+      cnnc_tensor_info t;
+      if ((io ? api->output_info : api->input_info)(i, &t) != CNNC_OK)
+        continue;
+      char shape[256];
+      cnnc_format_shape(shape, sizeof shape, t.rank, t.dims);
+      printf("%s %d '%s': %s %s\n", io ? "output" : "input", (int)i, t.name,
+             cnnc_dtype_name(t.dtype), shape);
+    }
+  }
+  int64_t total = 0, trainable = 0;
+  int32_t np = api->num_params();
+  for (int32_t i = 0; i < np; ++i) {
+    cnnc_param_info p;
+    if (api->param_info(i, &p) != CNNC_OK)
+      continue;
+    int64_t count = 1;
+    for (int32_t d = 0; d < p.rank; ++d)
+      count *= p.dims[d];
+    char shape[256];
+    cnnc_format_shape(shape, sizeof shape, p.rank, p.dims);
+    bool grouped = p.group && *p.group;
+    printf("parameter '%s'%s%s%s: %s%s%s\n", p.name, grouped ? " (group " : "",
+           grouped ? p.group : "", grouped ? ")" : "", shape,
+           p.is_buffer ? ", running statistic" : "",
+           p.trainable || p.is_buffer ? "" : ", frozen");
+    if (!p.is_buffer) {
+      total += count;
+      if (p.trainable)
+        trainable += count;
+    }
+  }
+  printf("%lld parameters, %lld trainable\n", (long long)total,
+         (long long)trainable);
+  const cnnc_train_plan *plan = api->train_plan ? api->train_plan() : NULL;
+  if (plan) {
+    printf("training plan: loss %s", plan->loss);
+    if (plan->has_optimizer)
+      printf(", optimizer %s, lr %g",
+             plan->config.optimizer == CNNC_OPTIMIZER_SGD    ? "sgd"
+             : plan->config.optimizer == CNNC_OPTIMIZER_ADAM ? "adam"
+                                                             : "adamw",
+             (double)plan->config.lr);
+    if (plan->epochs)
+      printf(", %d epochs", (int)plan->epochs);
+    if (plan->batch)
+      printf(", batch %d", (int)plan->batch);
+    printf("\n");
+    for (int32_t g = 0; g < plan->num_groups; ++g) {
+      const cnnc_plan_group *grp = &plan->groups[g];
+      printf("  group %s", grp->name);
+      if (grp->lr >= 0)
+        printf(": lr %g", (double)grp->lr);
+      if (grp->unfreeze_epoch > 0)
+        printf("%s unfrozen at epoch %d", grp->lr >= 0 ? "," : ":",
+               (int)grp->unfreeze_epoch);
+      printf("\n");
+    }
+  }
+  cnnc_loader_close(loaded);
+  return 0;
+}
+
 static int run(const options *opts) {
+  if (opts->info)
+    return print_info(opts->model_path);
   session s;
   memset(&s, 0, sizeof(s));
   const char *model = opts->model_path;
