@@ -73,6 +73,7 @@ for f in "${FUZZERS[@]}"; do
   args=(-max_total_time="$SECONDS_EACH" -timeout="$TIMEOUT" -rss_limit_mb=2048
         -print_final_stats=1 -artifact_prefix="$FUZZ/findings/$f/")
   [[ "$f" == dsl ]] && args+=(-dict=test/fuzz/dsl.dict)
+  t0=$(date +%s)
   # shellcheck disable=SC2086
   if "$FUZZ/$f-fuzzer" "${args[@]}" ${FUZZ_ARGS:-} "$FUZZ/corpus/$f" >"$log" 2>&1; then
     result=ok
@@ -82,13 +83,14 @@ for f in "${FUZZERS[@]}"; do
     [[ -n "$reason" ]] && result+=" ($reason)"
     found=1
   fi
+  elapsed=$(($(date +%s) - t0))
   stats=$(grep -E "^#[0-9]+" "$log" | grep -E "cov:" | tail -1 || true)
   cov=$(sed -n 's/.* cov: \([0-9]*\).*/\1/p' <<<"$stats")
   ft=$(sed -n 's/.* ft: \([0-9]*\).*/\1/p' <<<"$stats")
   corp=$(sed -n 's/.* corp: \([0-9]*\).*/\1/p' <<<"$stats")
   execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
   rate=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log" | tail -1)
-  printf '%-11s %6s %10s %8s %7s %7s %6s  %s\n' "$f" "$SECONDS_EACH" \
+  printf '%-11s %6s %10s %8s %7s %7s %6s  %s\n' "$f" "$elapsed" \
     "${execs:--}" "${rate:--}" "${cov:--}" "${ft:--}" "${corp:--}" "$result"
 done
 if ((found)); then
