@@ -52,12 +52,19 @@ void cnnc_dataset_format_shape(const cnnc_dataset *dataset, char *buf,
   cnnc_format_shape(buf, len, dataset->rank, dataset->dims);
 }
 
-/* Fills in count and sample_elements from rank and dims. */
-static void set_counts(cnnc_dataset *out) {
+/* Fills in count and sample_elements from rank and dims; false when the
+ * elements of one sample overflow (a file of 0 samples needs no data, so its
+ * other dims were never checked against the file's size). */
+static bool set_counts(cnnc_dataset *out) {
   out->count = out->dims[0];
   out->sample_elements = 1;
-  for (int32_t d = 1; d < out->rank; ++d)
+  for (int32_t d = 1; d < out->rank; ++d) {
+    if (out->dims[d] < 0 ||
+        (out->dims[d] && out->sample_elements > INT32_MAX / out->dims[d]))
+      return false;
     out->sample_elements *= out->dims[d];
+  }
+  return true;
 }
 
 /*===-- IDX ---------------------------------------------------------------===*/
@@ -307,7 +314,13 @@ static int read_idx(idx_reader *r, const unsigned char magic[4],
   }
 
   out->type = t->type;
-  set_counts(out);
+  if (!set_counts(out)) {
+    free(raw);
+    return cnnc_fail(r->err, r->err_len, CNNC_ERROR_IO,
+                     "%s: absurd IDX header: samples of shape %s are far "
+                     "larger than any file",
+                     path, shape);
+  }
   snprintf(out->format, sizeof(out->format), "IDX %s%s", t->name,
            r->gzip ? ", gzip" : "");
   if (t->type == CNNC_DATASET_U8) {
@@ -346,7 +359,13 @@ static int read_npy(const char *path, cnnc_dataset *out, char *err,
   }
   out->rank = array.rank;
   memcpy(out->dims, array.dims, sizeof(out->dims));
-  set_counts(out);
+  if (!set_counts(out)) {
+    cnnc_npy_free(&array);
+    return cnnc_fail(err, err_len, CNNC_ERROR_INVALID_ARGUMENT,
+                     "%s: samples of more than 2^31 elements are not "
+                     "supported",
+                     path);
+  }
   snprintf(out->format, sizeof(out->format), "NPY '%s'", array.file_descr);
   if (array.dtype == CNNC_DTYPE_F32) {
     out->type = CNNC_DATASET_F32;

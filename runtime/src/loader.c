@@ -136,11 +136,11 @@ static int check_elf_extent(const char *path, char *err, size_t err_len) {
         cnnc_fail(err, err_len, CNNC_ERROR_IO, "%s: not a regular file", path);
   } else if (pread(fd, &eh, sizeof eh, 0) != (ssize_t)sizeof eh ||
              memcmp(eh.e_ident, ELFMAG, SELFMAG) != 0) {
-    status = cnnc_fail(err, err_len, CNNC_ERROR_INVALID_ARGUMENT,
+    status = cnnc_fail(err, err_len, CNNC_ERROR_IO,
                        "%s: not a model library (not an ELF file)", path);
   } else if (eh.e_ident[EI_CLASS] != ELF_NATIVE_CLASS || eh.e_type != ET_DYN ||
              eh.e_phentsize != sizeof(elf_phdr)) {
-    status = cnnc_fail(err, err_len, CNNC_ERROR_INVALID_ARGUMENT,
+    status = cnnc_fail(err, err_len, CNNC_ERROR_IO,
                        "%s: not a shared library for this machine", path);
   } else {
     uint64_t size = (uint64_t)st.st_size;
@@ -167,7 +167,7 @@ static int check_elf_extent(const char *path, char *err, size_t err_len) {
     }
     if (status == CNNC_OK && needed > size)
       status =
-          cnnc_fail(err, err_len, CNNC_ERROR_INVALID_ARGUMENT,
+          cnnc_fail(err, err_len, CNNC_ERROR_IO,
                     "%s: truncated model library: %llu bytes, its ELF "
                     "headers need %llu",
                     path, (unsigned long long)size, (unsigned long long)needed);

@@ -98,6 +98,26 @@ std::string notALibrary() {
   return path;
 }
 
+/* The first 4 KB of a real model library (an interrupted copy): dlopen
+ * would die of SIGBUS mapping its segments. */
+std::string truncatedLibrary() {
+  std::string path =
+      (std::filesystem::temp_directory_path() / "cnnc_loader_truncated.so")
+          .string();
+  std::FILE *in = std::fopen(CNNC_FAKE_MODEL, "rb");
+  std::FILE *out = std::fopen(path.c_str(), "wb");
+  if (in && out) {
+    char buf[4096];
+    size_t n = std::fread(buf, 1, sizeof buf, in);
+    std::fwrite(buf, 1, n, out);
+  }
+  if (in)
+    std::fclose(in);
+  if (out)
+    std::fclose(out);
+  return path;
+}
+
 INSTANTIATE_TEST_SUITE_P(
     All, LoaderErrors,
     testing::Values(
@@ -106,7 +126,9 @@ INSTANTIATE_TEST_SUITE_P(
         BadCase{"Directory", std::filesystem::temp_directory_path().string(),
                 CNNC_ERROR_IO, "is a directory"},
         BadCase{"NotALibrary", notALibrary(), CNNC_ERROR_IO,
-                "cannot load as a shared library"},
+                "not a model library (not an ELF file)"},
+        BadCase{"Truncated", truncatedLibrary(), CNNC_ERROR_IO,
+                "truncated model library"},
         BadCase{"NoEntryPoint", CNNC_FAKE_NO_ENTRY, CNNC_ERROR_UNSUPPORTED,
                 "not a cnnc model library (no 'cnnc_model_entry' symbol)"},
         BadCase{"WrongAbi", CNNC_FAKE_ABI2, CNNC_ERROR_UNSUPPORTED,
