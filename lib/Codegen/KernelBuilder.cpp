@@ -5,6 +5,9 @@
 
 #include "llvm/ADT/TypeSwitch.h"
 
+#include <cstdio>
+#include <cstdlib>
+
 using namespace Halide;
 using namespace cnnc;
 using namespace cnnc::codegen;
@@ -96,7 +99,26 @@ VectorMachine cnnc::codegen::vectorMachine(const Halide::Target &target) {
     m.registers = target.bits == 64 ? 32 : 16;
   else
     m.registers = 16;
+  // CNNC_VECTOR_MACHINE=LANES,REGISTERS (a testing aid): size the
+  // schedules for another vector unit than the target's, e.g. AVX-512's
+  // 16,32 on an AVX2 machine, where Halide splits each 16-lane vector in
+  // two. The code stays correct for the target; what it checks is that
+  // every bound of the other machine's schedule decisions holds, on any
+  // host (test/python/schedule_sweep.py).
+  if (const char *env = getenv("CNNC_VECTOR_MACHINE")) {
+    int lanes = 0, registers = 0;
+    if (sscanf(env, "%d,%d", &lanes, &registers) == 2 && lanes >= 1 &&
+        lanes <= 64 && registers >= 4 && registers <= 64) {
+      m.lanes = lanes;
+      m.registers = registers;
+    }
+  }
   return m;
+}
+
+std::string cnnc::codegen::vectorMachineOverride() {
+  const char *env = getenv("CNNC_VECTOR_MACHINE");
+  return env ? std::string("|vector-machine=") + env : std::string();
 }
 
 /// Largest vector width <= `natural` that the extent can fill at least once,

@@ -118,8 +118,12 @@ struct VectorMachine {
   int accumulators() const { return registers * 3 / 4; }
 };
 
-/// The vector unit of `target` (the host's for `host`).
+/// The vector unit of `target` (the host's for `host`), or the one
+/// CNNC_VECTOR_MACHINE=LANES,REGISTERS names (a testing aid).
 VectorMachine vectorMachine(const Halide::Target &target);
+
+/// "" or the CNNC_VECTOR_MACHINE override, for the kernel cache's key.
+std::string vectorMachineOverride();
 
 struct LoweringContext {
   Halide::Target target;

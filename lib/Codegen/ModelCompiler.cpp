@@ -967,7 +967,8 @@ LogicalResult ModelCompiler::compileKernels(StringRef dir) {
   std::string configuration =
       "|" + targetKey + "|" +
       (options.schedule == ScheduleKind::Auto ? options.autoscheduler
-                                              : std::string("manual"));
+                                              : std::string("manual")) +
+      vectorMachineOverride();
   for (size_t k = 0; k < kernelOps.size(); ++k) {
     Operation *op = kernelOps[k];
     auto start = std::chrono::steady_clock::now();

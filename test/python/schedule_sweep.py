@@ -17,8 +17,12 @@ target given, run at batch 1 and 3, and compared with PyTorch within 1e-4
 of the output's own scale (float32 against float32: summation order only).
 
 Usage: schedule_sweep.py WORK_DIR --targets T1,T2,... [--train]
+                         [--vector-machine LANES,REGISTERS]
   --train also checks one SGD step's weights against PyTorch (the backward
   and optimizer schedules) for the models that can be trained.
+  --vector-machine sizes the schedules for another vector unit than the
+  target's (CNNC_VECTOR_MACHINE): AVX-512's 16,32 or NEON's 4,32 decisions,
+  checked on any x86 host.
 """
 import argparse
 import os
@@ -117,6 +121,14 @@ def export(name, make, shape, work):
     return model, path
 
 
+ENV = dict(os.environ)
+MACHINE = ""
+
+
+def label(target):
+    return target_label(target) + (" as " + MACHINE if MACHINE else "")
+
+
 def check_inference(name, work, targets):
     make, shape = CASES[name]
     model, path = export(name, make, shape, work)
@@ -124,7 +136,7 @@ def check_inference(name, work, targets):
     for target in targets:
         so = os.path.join(work, "%s-%s.so" % (name, target_label(target)))
         subprocess.run(["cnnc", path, "-o", so, "--name", "m",
-                        "--target=" + target], check=True)
+                        "--target=" + target], check=True, env=ENV)
         lib = Model(so, "m")
         for batch in (1, 3):
             x = np.random.RandomState(batch).randn(batch, *shape).astype(np.float32)
@@ -135,7 +147,7 @@ def check_inference(name, work, targets):
             status = "ok" if err <= TOL else "MISMATCH"
             ok = ok and status == "ok"
             print("%s %s batch %d: max error %.2e %s" % (
-                name, target_label(target), batch, err, status), flush=True)
+                name, label(target), batch, err, status), flush=True)
     return ok
 
 
@@ -166,7 +178,7 @@ def check_training(name, work, targets):
     for target in targets:
         so = os.path.join(work, "%s-%s.so" % (name, target_label(target)))
         subprocess.run(["cnnc", path, "--train", "-o", so, "--name", "m",
-                        "--target=" + target], check=True)
+                        "--target=" + target], check=True, env=ENV)
         lib = Model(so, "m")
         params = lib.params()
         for k, v in ref.items():
@@ -180,7 +192,7 @@ def check_training(name, work, targets):
         status = "ok" if worst <= TOL else "MISMATCH"
         ok = ok and status == "ok"
         print("%s %s one SGD step: worst parameter error %.2e %s" % (
-            name, target_label(target), worst, status), flush=True)
+            name, label(target), worst, status), flush=True)
     return ok
 
 
@@ -190,7 +202,13 @@ def main():
     ap.add_argument("--targets", default="host")
     ap.add_argument("--train", action="store_true")
     ap.add_argument("--only", default="", help="substring of the case names")
+    ap.add_argument("--vector-machine", default="",
+                    help="LANES,REGISTERS the schedules are sized for")
     args = ap.parse_args()
+    global MACHINE
+    if args.vector_machine:
+        MACHINE = args.vector_machine
+        ENV["CNNC_VECTOR_MACHINE"] = args.vector_machine
     os.makedirs(args.work, exist_ok=True)
     targets = args.targets.split(",")
     ok = True
