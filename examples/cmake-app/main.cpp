@@ -17,10 +17,13 @@
 
 int main() {
   const int64_t batch = 4;
-  std::vector<float> images(batch * 28 * 28);
+  // The headers state the fixed dimensions as constants.
+  static_assert(LENET_INPUT0_SAMPLE_ELEMENTS == MLP_INPUT0_SAMPLE_ELEMENTS,
+                "both models read 28x28 images");
+  std::vector<float> images(batch * LENET_INPUT0_SAMPLE_ELEMENTS);
   for (size_t i = 0; i < images.size(); ++i)
     images[i] = float(i % 29) / 29.0f;
-  std::vector<float> logits(batch * 10);
+  std::vector<float> logits(batch * LENET_OUTPUT0_DIM1);
   const void *in[] = {images.data()};
   size_t inBytes[] = {images.size() * sizeof(float)};
   void *out[] = {logits.data()};

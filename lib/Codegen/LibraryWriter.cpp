@@ -360,7 +360,34 @@ static void writeHeader(const ModelPlan &plan, const std::string &p,
     os << " * output " << t.name << ": f32" << dimsInit(t.dims) << "\n";
   os << " * (-1: the batch, chosen per call)\n */\n"
      << "#ifndef " << guard << "\n#define " << guard << "\n\n"
-     << abiHeader << "\n#ifdef __cplusplus\nextern \"C\" {\n#endif\n\n"
+     << abiHeader << "\n";
+  // The fixed dimensions as constants, for buffers sized at compile time:
+  // P_INPUT0_DIM1 is axis 1 of input 0; P_INPUT0_SAMPLE_ELEMENTS the
+  // elements of one sample (all axes but the batch).
+  std::string P = llvm::StringRef(p).upper();
+  auto constants = [&](const std::vector<TensorDesc> &tensors,
+                       const char *what) {
+    for (size_t i = 0; i < tensors.size(); ++i) {
+      const TensorDesc &t = tensors[i];
+      std::string base = P + "_" + what + std::to_string(i);
+      os << "/* " << what << " " << i << ": " << t.name << " */\n"
+         << "#define " << base << "_RANK " << t.dims.size() << "\n";
+      int64_t sample = 1;
+      for (size_t d = 0; d < t.dims.size(); ++d) {
+        if (t.dims[d] < 0)
+          continue;
+        os << "#define " << base << "_DIM" << d << " " << t.dims[d] << "LL\n";
+        sample *= t.dims[d];
+      }
+      os << "#define " << base << "_SAMPLE_ELEMENTS " << sample << "LL\n";
+    }
+  };
+  os << "#define " << P << "_NUM_INPUTS " << plan.inference.inputs.size()
+     << "\n#define " << P << "_NUM_OUTPUTS " << plan.inference.outputs.size()
+     << "\n";
+  constants(plan.inference.inputs, "INPUT");
+  constants(plan.inference.outputs, "OUTPUT");
+  os << "\n#ifdef __cplusplus\nextern \"C\" {\n#endif\n\n"
      << "typedef cnnc_model " << p << "_model;\n"
      << "int " << p << "_create(cnnc_model **out);\n"
      << "void " << p << "_release(cnnc_model *model);\n"
