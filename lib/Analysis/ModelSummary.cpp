@@ -94,6 +94,31 @@ FailureOr<ModelSummary> cnnc::summarizeModel(ModuleOp module) {
     summary.trainableParams += layer.trainableParams;
     summary.layers.push_back(std::move(layer));
   });
+  // Gradual unfreezing: a parameter of a group (or name prefix) unfrozen at
+  // epoch E trains from E on; one phase per distinct epoch.
+  auto schedule = cnn::unfreezeSchedule(module);
+  if (!schedule.empty()) {
+    std::vector<int64_t> starts = {1};
+    for (auto &entry : schedule)
+      starts.push_back(entry.second);
+    llvm::sort(starts);
+    starts.erase(std::unique(starts.begin(), starts.end()), starts.end());
+    for (size_t i = 0; i < starts.size(); ++i) {
+      PhaseSummary phase;
+      phase.firstEpoch = starts[i];
+      phase.lastEpoch = i + 1 < starts.size() ? starts[i + 1] - 1 : 0;
+      main.walk([&](cnn::ParamOp param) {
+        if (param.getBuffer() || param.getFrozen())
+          return;
+        for (auto &entry : schedule)
+          if (entry.second > phase.firstEpoch &&
+              param.isInGroupOrPrefix(entry.first))
+            return;
+        phase.trainableParams += param.getNumElements();
+      });
+      summary.phases.push_back(phase);
+    }
+  }
   return summary;
 }
 
@@ -125,7 +150,17 @@ void cnnc::printModelSummary(const ModelSummary &summary,
   os << "Total params: " << withThousandsSeparators(summary.totalParams)
      << "\n";
   os << "Trainable params: " << withThousandsSeparators(summary.trainableParams)
-     << "\n";
+     << (summary.phases.empty() ? "" : " (in some phase of the plan)") << "\n";
+  for (const PhaseSummary &phase : summary.phases) {
+    std::string epochs = phase.lastEpoch == 0
+                             ? "from epoch " + std::to_string(phase.firstEpoch)
+                         : phase.lastEpoch == phase.firstEpoch
+                             ? "epoch " + std::to_string(phase.firstEpoch)
+                             : "epochs " + std::to_string(phase.firstEpoch) +
+                                   "-" + std::to_string(phase.lastEpoch);
+    os << "  trainable " << epochs << ": "
+       << withThousandsSeparators(phase.trainableParams) << "\n";
+  }
   os << "Non-trainable params: "
      << withThousandsSeparators(summary.nonTrainableParams()) << "\n";
   os << thin << "\n";

@@ -24,11 +24,21 @@ struct LayerSummary {
   int64_t trainableParams = 0;
 };
 
+/// The parameters trained in one phase of a gradual-unfreezing plan: from
+/// `firstEpoch` until the next phase (lastEpoch 0: to the end).
+struct PhaseSummary {
+  int64_t firstEpoch = 1, lastEpoch = 0;
+  int64_t trainableParams = 0;
+};
+
 struct ModelSummary {
   std::string modelName;
   std::vector<LayerSummary> layers;
   int64_t totalParams = 0;
+  /// Trainable in some phase (the union of the phases).
   int64_t trainableParams = 0;
+  /// One entry per phase when the model has an unfreezing plan.
+  std::vector<PhaseSummary> phases;
   int64_t nonTrainableParams() const { return totalParams - trainableParams; }
 };
 
