@@ -716,26 +716,35 @@ int cnnc_npy_read_memory(const void *bytes, size_t size, const char *name,
 
 /*===-- Writing -----------------------------------------------------------===*/
 
-int cnnc_npy_write(const char *path, cnnc_dtype dtype, int32_t rank,
-                   const int64_t *dims, const void *data, char *err,
-                   size_t err_len) {
-  if (!path)
-    return cnnc_fail(err, err_len, CNNC_ERROR_INVALID_ARGUMENT,
-                     "cnnc_npy_write: null path");
+/* The format-1.0 header of an array (padded with spaces so the data starts
+ * 64-byte aligned, as numpy writes it, so both can mmap the result) into
+ * head (at least NPY_HEADER_MAX bytes); its length, or 0 with an error. */
+#define NPY_HEADER_MAX (10 + 512 + 64)
+static size_t npy_header(const char *path, cnnc_dtype dtype, int32_t rank,
+                         const int64_t *dims, const void *data,
+                         unsigned char *head, size_t *num_bytes, char *err,
+                         size_t err_len, int *status) {
+  *status = CNNC_ERROR_INVALID_ARGUMENT;
   size_t elem_size = cnnc_dtype_size(dtype);
-  if (elem_size == 0)
-    return cnnc_fail(err, err_len, CNNC_ERROR_INVALID_ARGUMENT,
-                     "%s: cannot write unknown dtype %d", path, (int)dtype);
-  if (rank < 0 || rank > CNNC_MAX_RANK || (rank > 0 && !dims))
-    return cnnc_fail(err, err_len, CNNC_ERROR_INVALID_ARGUMENT,
-                     "%s: cannot write an array of rank %d", path, (int)rank);
+  if (elem_size == 0) {
+    cnnc_fail(err, err_len, *status, "%s: cannot write unknown dtype %d", path,
+              (int)dtype);
+    return 0;
+  }
+  if (rank < 0 || rank > CNNC_MAX_RANK || (rank > 0 && !dims)) {
+    cnnc_fail(err, err_len, *status, "%s: cannot write an array of rank %d",
+              path, (int)rank);
+    return 0;
+  }
   uint64_t count = 1;
   bool overflow = false, empty = false;
   for (int32_t i = 0; i < rank; ++i) {
-    if (dims[i] < 0)
-      return cnnc_fail(err, err_len, CNNC_ERROR_INVALID_ARGUMENT,
-                       "%s: cannot write negative dimension %lld", path,
-                       (long long)dims[i]);
+    if (dims[i] < 0) {
+      cnnc_fail(err, err_len, *status,
+                "%s: cannot write negative dimension %lld", path,
+                (long long)dims[i]);
+      return 0;
+    }
     empty |= dims[i] == 0;
     if (dims[i] != 0 && count > (uint64_t)INT64_MAX / (uint64_t)dims[i])
       overflow = true;
@@ -744,16 +753,16 @@ int cnnc_npy_write(const char *path, cnnc_dtype dtype, int32_t rank,
   }
   if (empty)
     count = 0;
-  else if (overflow || count > SIZE_MAX / elem_size)
-    return cnnc_fail(err, err_len, CNNC_ERROR_INVALID_ARGUMENT,
-                     "%s: array too large to write", path);
-  size_t num_bytes = (size_t)count * elem_size;
-  if (num_bytes > 0 && !data)
-    return cnnc_fail(err, err_len, CNNC_ERROR_INVALID_ARGUMENT,
-                     "%s: null data for a non-empty array", path);
-
-  /* Header, padded with spaces so the data starts 64-byte aligned (what
-   * numpy writes, so both can mmap the result). */
+  else if (overflow || count > SIZE_MAX / elem_size) {
+    cnnc_fail(err, err_len, *status, "%s: array too large to write", path);
+    return 0;
+  }
+  *num_bytes = (size_t)count * elem_size;
+  if (*num_bytes > 0 && !data) {
+    cnnc_fail(err, err_len, *status, "%s: null data for a non-empty array",
+              path);
+    return 0;
+  }
   char shape[CNNC_MAX_RANK * 22 + 4];
   format_shape(shape, sizeof(shape), rank, dims);
   char order = host_is_little_endian() ? '<' : '>';
@@ -763,7 +772,6 @@ int cnnc_npy_write(const char *path, cnnc_dtype dtype, int32_t rank,
                "{'descr': '%c%c%zu', 'fortran_order': False, "
                "'shape': %s, }",
                order, dtype == CNNC_DTYPE_F32 ? 'f' : 'i', elem_size, shape);
-  unsigned char head[10 + sizeof(dict) + 64];
   memcpy(head, NPY_MAGIC, NPY_MAGIC_LEN);
   head[6] = 1;
   head[7] = 0;
@@ -775,10 +783,138 @@ int cnnc_npy_write(const char *path, cnnc_dtype dtype, int32_t rank,
   memcpy(head + 10, dict, (size_t)dict_len);
   memset(head + 10 + dict_len, ' ', padded - total);
   head[padded - 1] = '\n';
+  *status = CNNC_OK;
+  return padded;
+}
 
+int cnnc_npy_write(const char *path, cnnc_dtype dtype, int32_t rank,
+                   const int64_t *dims, const void *data, char *err,
+                   size_t err_len) {
+  if (!path)
+    return cnnc_fail(err, err_len, CNNC_ERROR_INVALID_ARGUMENT,
+                     "cnnc_npy_write: null path");
+  unsigned char head[NPY_HEADER_MAX];
+  size_t num_bytes = 0;
+  int status;
+  size_t padded = npy_header(path, dtype, rank, dims, data, head, &num_bytes,
+                             err, err_len, &status);
+  if (!padded)
+    return status;
   /* By the tools' output rules (cnnc_write_file_atomically): atomic for a
    * regular file, in place for /dev/null or a FIFO, through a symlink. */
   const void *parts[2] = {head, data};
   size_t sizes[2] = {padded, num_bytes};
   return cnnc_write_parts_atomically(path, parts, sizes, 2, err, err_len);
+}
+
+/* Little-endian fields of the ZIP headers. */
+static void put16(unsigned char *p, uint32_t v) {
+  p[0] = (unsigned char)v;
+  p[1] = (unsigned char)(v >> 8);
+}
+static void put32(unsigned char *p, uint32_t v) {
+  put16(p, v & 0xffff);
+  put16(p + 2, v >> 16);
+}
+
+int cnnc_npz_write(const char *path, int32_t count, const char *const *names,
+                   const cnnc_dtype *dtypes, const int32_t *ranks,
+                   const int64_t *const *dims, const void *const *data,
+                   char *err, size_t err_len) {
+  if (!path || count < 0 ||
+      (count > 0 && (!names || !dtypes || !ranks || !dims || !data)))
+    return cnnc_fail(err, err_len, CNNC_ERROR_INVALID_ARGUMENT,
+                     "cnnc_npz_write: null argument");
+  /* Per array: local header + name, .npy header, data; then the central
+   * directory and its end record. Stored (no compression), as np.savez. */
+  size_t nparts = (size_t)count * 4 + 2;
+  const void **parts = calloc(nparts, sizeof(*parts));
+  size_t *sizes = calloc(nparts, sizeof(*sizes));
+  unsigned char *heads = calloc((size_t)count + 1, NPY_HEADER_MAX);
+  unsigned char *locals = calloc((size_t)count + 1, 30);
+  size_t names_len = 0;
+  for (int32_t i = 0; i < count; ++i)
+    names_len += strlen(names[i]) + 4;
+  char *files = calloc(names_len + 1, 1);
+  unsigned char *central = calloc((size_t)count * 46 + names_len + 22, 1);
+  int status = CNNC_OK;
+  if (!parts || !sizes || !heads || !locals || !files || !central)
+    status = cnnc_fail(err, err_len, CNNC_ERROR_OUT_OF_MEMORY,
+                       "%s: out of memory", path);
+  uint64_t offset = 0;
+  size_t c = 0, f = 0;
+  for (int32_t i = 0; status == CNNC_OK && i < count; ++i) {
+    unsigned char *head = heads + (size_t)i * NPY_HEADER_MAX;
+    size_t num_bytes = 0;
+    size_t padded = npy_header(path, dtypes[i], ranks[i], dims[i], data[i],
+                               head, &num_bytes, err, err_len, &status);
+    if (!padded)
+      break;
+    char *file = files + f;
+    size_t name_len =
+        (size_t)snprintf(file, names_len + 1 - f, "%s.npy", names[i]);
+    f += name_len;
+    uint64_t size = (uint64_t)padded + num_bytes;
+    if (size > UINT32_MAX || offset > UINT32_MAX || name_len > 0xffff) {
+      status = cnnc_fail(err, err_len, CNNC_ERROR_INVALID_ARGUMENT,
+                         "%s: '%s' is too large for a .npz (no ZIP64)", path,
+                         names[i]);
+      break;
+    }
+    /* CRC-32 of the .npy bytes: header then data, in one running CRC. */
+    uint32_t crc =
+        cnnc_crc32_update(cnnc_crc32(head, padded), data[i], num_bytes);
+    unsigned char *local = locals + (size_t)i * 30;
+    put32(local, 0x04034b50);
+    put16(local + 4, 20);
+    put16(local + 8, 0);     /* stored */
+    put16(local + 12, 0x21); /* 1980-01-01 */
+    put32(local + 14, crc);
+    put32(local + 18, (uint32_t)size);
+    put32(local + 22, (uint32_t)size);
+    put16(local + 26, (uint32_t)name_len);
+    unsigned char *entry = central + c;
+    put32(entry, 0x02014b50);
+    put16(entry + 4, 20);
+    put16(entry + 6, 20);
+    put16(entry + 14, 0x21);
+    put32(entry + 16, crc);
+    put32(entry + 20, (uint32_t)size);
+    put32(entry + 24, (uint32_t)size);
+    put16(entry + 28, (uint32_t)name_len);
+    put32(entry + 42, (uint32_t)offset);
+    memcpy(entry + 46, file, name_len);
+    c += 46 + name_len;
+    parts[4 * i] = local;
+    sizes[4 * i] = 30;
+    parts[4 * i + 1] = file;
+    sizes[4 * i + 1] = name_len;
+    parts[4 * i + 2] = head;
+    sizes[4 * i + 2] = padded;
+    parts[4 * i + 3] = data[i];
+    sizes[4 * i + 3] = num_bytes;
+    offset += 30 + name_len + size;
+  }
+  if (status == CNNC_OK && offset > UINT32_MAX)
+    status = cnnc_fail(err, err_len, CNNC_ERROR_INVALID_ARGUMENT,
+                       "%s: too large for a .npz (no ZIP64)", path);
+  if (status == CNNC_OK) {
+    unsigned char *end = central + c;
+    put32(end, 0x06054b50);
+    put16(end + 8, (uint32_t)count);
+    put16(end + 10, (uint32_t)count);
+    put32(end + 12, (uint32_t)c);
+    put32(end + 16, (uint32_t)offset);
+    parts[4 * (size_t)count] = central;
+    sizes[4 * (size_t)count] = c + 22;
+    status = cnnc_write_parts_atomically(path, parts, sizes, 4 * count + 1, err,
+                                         err_len);
+  }
+  free(parts);
+  free(sizes);
+  free(heads);
+  free(locals);
+  free(files);
+  free(central);
+  return status;
 }

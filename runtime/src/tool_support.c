@@ -184,27 +184,31 @@ int cnnc_write_parts_atomically(const char *path, const void *const *parts,
 }
 
 uint32_t cnnc_crc32(const void *data, size_t n) {
+  return cnnc_crc32_update(0, data, n);
+}
+
+uint32_t cnnc_crc32_update(uint32_t crc, const void *data, size_t n) {
 #ifdef CNNC_HAVE_ZLIB
-  uLong crc = crc32(0L, Z_NULL, 0);
+  uLong c = crc;
   const unsigned char *p = data;
   while (n > 0) { /* crc32 takes an unsigned int length */
     uInt chunk = n > (1u << 30) ? (1u << 30) : (uInt)n;
-    crc = crc32(crc, p, chunk);
+    c = crc32(c, p, chunk);
     p += chunk;
     n -= chunk;
   }
-  return (uint32_t)crc;
+  return (uint32_t)c;
 #else
   /* Builds without zlib (cross builds of the tools): the same CRC-32
    * (reflected polynomial 0xEDB88320), bit by bit; checkpoints are small. */
   const unsigned char *p = data;
-  uint32_t crc = 0xFFFFFFFFu;
+  uint32_t c = crc ^ 0xFFFFFFFFu;
   for (size_t i = 0; i < n; ++i) {
-    crc ^= p[i];
+    c ^= p[i];
     for (int b = 0; b < 8; ++b)
-      crc = (crc >> 1) ^ (0xEDB88320u & (0u - (crc & 1u)));
+      c = (c >> 1) ^ (0xEDB88320u & (0u - (c & 1u)));
   }
-  return crc ^ 0xFFFFFFFFu;
+  return c ^ 0xFFFFFFFFu;
 #endif
 }
 

@@ -113,6 +113,8 @@ static const char usage[] =
     "output:\n"
     "  --export OUT.onnx     write the model's ONNX source with the trained\n"
     "                        parameters (models compiled from ONNX only)\n"
+    "  --export-npz OUT.npz  write every parameter (running statistics\n"
+    "                        included) as numpy.savez does: any model\n"
     "  --metrics-json F      one JSON object per epoch and line: epoch,\n"
     "                        epochs, step, train_samples, train_loss,\n"
     "                        test_accuracy (a fraction, null without test\n"
@@ -265,6 +267,7 @@ enum option_id {
   SEED,
   THREADS,
   EXPORT,
+  EXPORT_NPZ,
   METRICS_JSON,
   PROGRESS,
   INSPECT_DATA,
@@ -297,6 +300,7 @@ static const struct {
     {"--seed", SEED},
     {"--threads", THREADS},
     {"--export", EXPORT},
+    {"--export-npz", EXPORT_NPZ},
     {"--metrics-json", METRICS_JSON},
     {"--progress", PROGRESS},
     {"--inspect-data", INSPECT_DATA},
@@ -436,6 +440,9 @@ static bool set_option(options *opts, enum option_id id, const char *value,
     opts->threads = (int)threads;
     return true;
   }
+  case EXPORT_NPZ:
+    opts->export_npz_path = value;
+    return true;
   case EXPORT:
     opts->export_path = value;
     return true;
@@ -473,9 +480,10 @@ static bool check_outputs(const options *opts) {
                                "--train-labels",    "--test-images",
                                "--test-labels",     "--resume"};
   const char *outputs[] = {opts->export_path, opts->checkpoint_path,
-                           opts->metrics_path};
-  const char *output_flags[] = {"--export", "--checkpoint", "--metrics-json"};
-  for (int o = 0; o < 3; ++o)
+                           opts->metrics_path, opts->export_npz_path};
+  const char *output_flags[] = {"--export", "--checkpoint", "--metrics-json",
+                                "--export-npz"};
+  for (int o = 0; o < 4; ++o)
     for (int i = 0; i < 6; ++i) {
       if (o == 1 && i == 5)
         continue; /* --checkpoint F --resume F */
@@ -485,8 +493,8 @@ static bool check_outputs(const options *opts) {
         return false;
       }
     }
-  for (int o = 0; o < 3; ++o)
-    for (int p = o + 1; p < 3; ++p)
+  for (int o = 0; o < 4; ++o)
+    for (int p = o + 1; p < 4; ++p)
       if (outputs[o] && outputs[p] &&
           (cnnc_same_file(outputs[o], outputs[p]) ||
            strcmp(outputs[o], outputs[p]) == 0)) {

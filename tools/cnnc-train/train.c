@@ -184,6 +184,55 @@ static bool export_onnx(session *s, const char *when) {
   return true;
 }
 
+/* --export-npz: every parameter by name, as numpy.savez writes them. */
+static bool export_npz(session *s) {
+  const options *opts = s->opts;
+  const cnnc_model_api *api = s->api;
+  int32_t n = api->num_params();
+  cnnc_param_info *info = calloc((size_t)n + 1, sizeof(*info));
+  const char **names = calloc((size_t)n + 1, sizeof(*names));
+  cnnc_dtype *dtypes = calloc((size_t)n + 1, sizeof(*dtypes));
+  int32_t *ranks = calloc((size_t)n + 1, sizeof(*ranks));
+  const int64_t **dims = calloc((size_t)n + 1, sizeof(*dims));
+  float **values = calloc((size_t)n + 1, sizeof(*values));
+  bool ok = info && names && dtypes && ranks && dims && values;
+  for (int32_t i = 0; ok && i < n; ++i) {
+    ok = api->param_info(i, &info[i]) == CNNC_OK;
+    size_t count = 1;
+    for (int32_t d = 0; ok && d < info[i].rank; ++d)
+      count *= (size_t)info[i].dims[d];
+    ok = ok && (values[i] = malloc(count * sizeof(float) + 1)) &&
+         api->get_param(s->model, i, values[i], count * sizeof(float)) ==
+             CNNC_OK;
+    names[i] = info[i].name;
+    dtypes[i] = CNNC_DTYPE_F32;
+    ranks[i] = info[i].rank;
+    dims[i] = info[i].dims;
+  }
+  char msg[1024] = "out of memory";
+  if (ok)
+    ok = cnnc_npz_write(opts->export_npz_path, n, names, dtypes, ranks, dims,
+                        (const void *const *)values, msg,
+                        sizeof(msg)) == CNNC_OK;
+  else if (info)
+    snprintf(msg, sizeof(msg), "%s: cannot read the parameters: %s",
+             opts->export_npz_path, api->last_error(s->model));
+  if (!ok)
+    error("%s", msg);
+  else if (!opts->quiet)
+    printf("exported %d parameter%s to %s\n", (int)n, n == 1 ? "" : "s",
+           opts->export_npz_path);
+  for (int32_t i = 0; values && i < n; ++i)
+    free(values[i]);
+  free(info);
+  free(names);
+  free(dtypes);
+  free(ranks);
+  free(dims);
+  free(values);
+  return ok;
+}
+
 /* Handles a failed step; returns the exit status. */
 static int step_failed(session *s, int64_t step, int status, float loss) {
   const char *why = s->api->last_error(s->model);
@@ -304,12 +353,14 @@ int train(session *s) {
      * --export it is converted (e.g. one trained on a board whose
      * cnnc-train has no ONNX export: docs/targets.md). */
     if (ci.step > total_steps ||
-        (ci.step == total_steps && !opts->export_path)) {
+        (ci.step == total_steps && !opts->export_path &&
+         !opts->export_npz_path)) {
       error("%s: the checkpoint is at step %lld, this run ends at step "
             "%lld%s",
             opts->resume_path, (long long)ci.step, (long long)total_steps,
             ci.step == total_steps
-                ? ": nothing to train (--export F writes its weights)"
+                ? ": nothing to train (--export or --export-npz writes its "
+                  "weights)"
                 : "");
       goto done;
     }
@@ -495,6 +546,8 @@ int train(session *s) {
   else
     printf("final train loss: %.4f\n", final_loss);
   fflush(stdout);
+  if (opts->export_npz_path && !export_npz(s))
+    goto done;
   if (opts->export_path && !export_onnx(s, ""))
     goto done;
   exit_code = 0;

@@ -54,6 +54,7 @@ typedef struct options {
   float mean, std; /* --normalize; 0 and 1 when not given */
   bool shuffle;
   const char *export_path;
+  const char *export_npz_path; /* --export-npz */
   const char *metrics_path;
   lr_group *lr_groups;
   int num_lr_groups;

@@ -75,6 +75,13 @@ int cnnc_npy_write(const char *path, cnnc_dtype dtype, int32_t rank,
                    const int64_t *dims, const void *data, char *err,
                    size_t err_len);
 
+/* Writes `count` arrays into a .npz archive (what numpy.savez writes: a ZIP
+ * of <name>.npy files, stored), by the same atomic output rules. */
+int cnnc_npz_write(const char *path, int32_t count, const char *const *names,
+                   const cnnc_dtype *dtypes, const int32_t *ranks,
+                   const int64_t *const *dims, const void *const *data,
+                   char *err, size_t err_len);
+
 /* "float32", "int64" or "unknown". */
 const char *cnnc_dtype_name(cnnc_dtype dtype);
 

@@ -26,8 +26,10 @@ int cnnc_fail(char *err, size_t err_len, int status, const char *fmt, ...)
  * tool can refuse an output that would overwrite one of its inputs. */
 int cnnc_same_file(const char *a, const char *b);
 
-/* zlib's CRC-32 of n bytes (also in builds without zlib). */
+/* zlib's CRC-32 of n bytes (also in builds without zlib), and the CRC of
+ * `crc`'s bytes followed by n more. */
 uint32_t cnnc_crc32(const void *data, size_t n);
+uint32_t cnnc_crc32_update(uint32_t crc, const void *data, size_t n);
 
 /* "shape mismatch" for CNNC_ERROR_SHAPE, ... */
 const char *cnnc_status_name(int status);
