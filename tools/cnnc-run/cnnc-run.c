@@ -10,6 +10,7 @@
  *===----------------------------------------------------------------------===*/
 #define _POSIX_C_SOURCE 200809L
 
+#include "cnnc/checkpoint.h"
 #include "cnnc/loader.h"
 #include "cnnc/npy.h"
 #include "cnnc/tool_support.h"
@@ -49,6 +50,8 @@ static const char usage[] =
     "      --version      cnnc's version, commit and model ABI version\n"
     "      --info         print the library's inputs, outputs, parameters\n"
     "                     and training plan, and run nothing\n"
+    "  --state CKPT       run with the weights of a cnnc-train checkpoint\n"
+    "                     (of a library built with --train)\n"
     "\n"
     "Each input must have the model's dtype and shape. The batch dimension\n"
     "(N in messages) takes the file's first dimension, the same in every\n"
@@ -80,8 +83,9 @@ typedef struct options {
   int num_outputs;
   int threads; /* with threads_given: 0 is all cores (docs/abi.md) */
   bool threads_given;
-  int bench; /* 0: no timing */
-  bool info; /* --info: describe the library, run nothing */
+  int bench;              /* 0: no timing */
+  bool info;              /* --info: describe the library, run nothing */
+  const char *state_path; /* --state: a cnnc-train checkpoint's weights */
   int warmup;
 } options;
 
@@ -162,15 +166,13 @@ static int parse_args(int argc, char **argv, options *opts) {
              CNNC_VERSION_STRING, CNNC_GIT_COMMIT, CNNC_ABI_VERSION);
       return 2;
     }
-    enum { INPUT, OUTPUT, THREADS, BENCH, WARMUP };
+    enum { INPUT, OUTPUT, THREADS, BENCH, WARMUP, STATE };
     static const struct {
       const char *short_name, *long_name;
       int id;
-    } known[] = {{"-i", "--input", INPUT},
-                 {"-o", "--output", OUTPUT},
-                 {NULL, "--threads", THREADS},
-                 {NULL, "--bench", BENCH},
-                 {NULL, "--warmup", WARMUP}};
+    } known[] = {{"-i", "--input", INPUT},     {"-o", "--output", OUTPUT},
+                 {NULL, "--threads", THREADS}, {NULL, "--bench", BENCH},
+                 {NULL, "--warmup", WARMUP},   {NULL, "--state", STATE}};
     bool handled = false;
     for (size_t k = 0; k < sizeof(known) / sizeof(known[0]) && !handled; ++k) {
       bool matched, missing;
@@ -200,6 +202,9 @@ static int parse_args(int argc, char **argv, options *opts) {
         break;
       case WARMUP:
         ok = parse_int("--warmup", value, 0, 1000000, &opts->warmup);
+        break;
+      case STATE:
+        opts->state_path = value;
         break;
       }
       if (!ok)
@@ -526,6 +531,27 @@ static int run(const options *opts) {
     error("%s: cannot create a model instance (status %d, %s): %s", model,
           status, cnnc_status_name(status), s.api->last_error(NULL));
     goto done;
+  }
+  if (opts->state_path) {
+    /* The weights of a cnnc-train checkpoint (a library built with --train:
+     * only those read training states). */
+    cnnc_checkpoint c;
+    if (cnnc_checkpoint_read(opts->state_path, &c, msg, sizeof(msg)) !=
+        CNNC_OK) {
+      error("%s", msg);
+      goto done;
+    }
+    status = s.api->load_state
+                 ? s.api->load_state(s.instance, c.state, c.state_bytes)
+                 : CNNC_ERROR_UNSUPPORTED;
+    cnnc_checkpoint_free(&c);
+    if (status != CNNC_OK) {
+      const char *why = s.api->last_error(s.instance);
+      error("--state %s: %s (status %d, %s)", opts->state_path,
+            why && *why ? why : "the library cannot load training states",
+            status, cnnc_status_name(status));
+      goto done;
+    }
   }
   if (opts->threads_given) {
     status = s.api->set_num_threads(s.instance, opts->threads);

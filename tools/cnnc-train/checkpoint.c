@@ -16,6 +16,7 @@
  *===----------------------------------------------------------------------===*/
 #define _POSIX_C_SOURCE 200809L
 
+#include "cnnc/checkpoint.h"
 #include "cnnc/tool_support.h"
 #include "train.h"
 
@@ -27,9 +28,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define CHECKPOINT_MAGIC "CNNCCKPT"
-#define CHECKPOINT_VERSION 1u
-#define INFO_BYTES (5 * 8 + 4)
+#define CHECKPOINT_MAGIC CNNC_CHECKPOINT_MAGIC
+#define CHECKPOINT_VERSION CNNC_CHECKPOINT_VERSION
+#define INFO_BYTES CNNC_CHECKPOINT_INFO_BYTES
 
 static void put(unsigned char **p, const void *data, size_t n) {
   memcpy(*p, data, n);
@@ -100,89 +101,23 @@ bool checkpoint_save(session *s, const char *path, const checkpoint_info *ci) {
   return ok;
 }
 
-static void take(const unsigned char **p, void *out, size_t n) {
-  memcpy(out, *p, n);
-  *p += n;
-}
-
 bool checkpoint_load(session *s, const char *path, checkpoint_info *ci) {
-  FILE *f = fopen(path, "rb");
-  if (!f) {
-    error("%s: cannot read the checkpoint: %s", path, strerror(errno));
+  cnnc_checkpoint c;
+  char msg[1024];
+  if (cnnc_checkpoint_read(path, &c, msg, sizeof msg) != CNNC_OK) {
+    error("%s", msg);
     return false;
   }
-  /* As the data flags: only a regular file, whose size bounds the read
-   * (/dev/zero or a FIFO would be read until memory runs out). */
-  struct stat st;
-  if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) {
-    bool dir = S_ISDIR(st.st_mode);
-    fclose(f);
-    error("%s: cannot read the checkpoint: %s", path,
-          dir ? "is a directory" : "not a regular file");
-    return false;
-  }
-  unsigned char *buf = NULL;
-  size_t size = 0, cap = 0;
-  for (;;) {
-    if (size == cap) {
-      cap = cap ? cap * 2 : 1 << 16;
-      unsigned char *grown = realloc(buf, cap);
-      if (!grown) {
-        free(buf);
-        fclose(f);
-        error("%s: out of memory", path);
-        return false;
-      }
-      buf = grown;
-    }
-    size_t n = fread(buf + size, 1, cap - size, f);
-    size += n;
-    if (n == 0)
-      break;
-  }
-  bool read_error = ferror(f);
-  fclose(f);
-  bool ok = false;
-  const unsigned char *p = buf;
-  uint32_t version = 0, info = 0, crc = 0;
-  uint64_t seed = 0, state_bytes = 0;
-  if (read_error) {
-    error("%s: cannot read the checkpoint", path);
-  } else if (size < 16 + INFO_BYTES + 12 ||
-             memcmp(buf, CHECKPOINT_MAGIC, 8) != 0) {
-    error("%s: not a cnnc-train checkpoint", path);
-  } else {
-    p += 8;
-    take(&p, &version, 4);
-    take(&p, &info, 4);
-    memcpy(&crc, buf + size - 4, 4);
-    if (version != CHECKPOINT_VERSION || info != INFO_BYTES) {
-      error("%s: checkpoint version %u; this cnnc-train reads version %u", path,
-            version, CHECKPOINT_VERSION);
-    } else if (cnnc_crc32(buf, size - 4) != crc) {
-      error("%s: the checkpoint is corrupt (checksum mismatch)", path);
-    } else {
-      take(&p, &ci->epoch, 8);
-      take(&p, &ci->step, 8);
-      take(&p, &ci->batch, 8);
-      take(&p, &ci->samples, 8);
-      take(&p, &seed, 8);
-      take(&p, &ci->shuffle, 4);
-      take(&p, &state_bytes, 8);
-      ci->seed = seed;
-      if (state_bytes != size - (size_t)(p - buf) - 4 || ci->epoch < 0 ||
-          ci->step < 0) {
-        error("%s: the checkpoint is corrupt (sizes do not add up)", path);
-      } else {
-        int status = s->api->load_state(s->model, p, (size_t)state_bytes);
-        if (status != CNNC_OK)
-          error("%s: the model refuses the checkpoint: %s", path,
-                s->api->last_error(s->model));
-        else
-          ok = true;
-      }
-    }
-  }
-  free(buf);
-  return ok;
+  ci->epoch = c.epoch;
+  ci->step = c.step;
+  ci->batch = c.batch;
+  ci->samples = c.samples;
+  ci->seed = c.seed;
+  ci->shuffle = c.shuffle;
+  int status = s->api->load_state(s->model, c.state, c.state_bytes);
+  if (status != CNNC_OK)
+    error("%s: the model refuses the checkpoint: %s", path,
+          s->api->last_error(s->model));
+  cnnc_checkpoint_free(&c);
+  return status == CNNC_OK;
 }
