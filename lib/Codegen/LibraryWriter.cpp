@@ -441,6 +441,104 @@ static void writeHeader(const ModelPlan &plan, const std::string &p,
      << "\n#ifdef __cplusplus\n}\n#endif\n\n#endif /* " << guard << " */\n";
 }
 
+/// The header next to the library (model.so -> model.h).
+static LogicalResult writeModelHeader(ModuleOp module, const ModelPlan &plan,
+                                      const std::string &p,
+                                      llvm::StringRef abiHeader,
+                                      llvm::StringRef libPath,
+                                      llvm::ArrayRef<std::string> inputs) {
+  llvm::SmallString<256> header(libPath);
+  llvm::sys::path::replace_extension(header, "h");
+  std::string text;
+  llvm::raw_string_ostream os(text);
+  writeHeader(plan, p, abiHeader, os);
+  std::string error = writeOutputFile(header, inputs, os.str());
+  if (!error.empty())
+    return module.emitError(error);
+  return success();
+}
+
+/// Runs a toolchain program; on failure reports its output.
+static LogicalResult runTool(ModuleOp module, const std::string &program,
+                             const std::vector<std::string> &argv,
+                             llvm::StringRef log, llvm::StringRef what) {
+  std::vector<llvm::StringRef> args(argv.begin(), argv.end());
+  llvm::Optional<llvm::StringRef> redirects[] = {llvm::None, log, log};
+  std::string error;
+  int rc = llvm::sys::ExecuteAndWait(program, args, llvm::None, redirects, 0, 0,
+                                     &error);
+  if (rc == 0)
+    return success();
+  auto text = llvm::MemoryBuffer::getFile(log);
+  return module.emitError(what) << (error.empty() ? "" : ": " + error) << "\n"
+                                << (text ? (*text)->getBuffer() : "");
+}
+
+/// `-o model.a`: one relocatable object (the wrapper, the weights, the
+/// kernels and the runtime linked with -r) in which only the prefixed API
+/// stays global, so several models link into one binary without clashes;
+/// apps link it with -lpthread -ldl -lm.
+static LogicalResult
+writeStaticLibrary(ModuleOp module, const ModelPlan &plan,
+                   const RuntimeLocation &runtime, const Linker &linker,
+                   const std::string &wrapper, const std::string &weightsAsm,
+                   llvm::StringRef dir, const std::string &out,
+                   const std::string &p) {
+  auto path = [&](llvm::StringRef name) {
+    llvm::SmallString<256> s(dir);
+    llvm::sys::path::append(s, name);
+    return s.str().str();
+  };
+  // The binutils of the linker's toolchain: cc -> objcopy, x-gcc -> x-objcopy.
+  auto tool = [&](llvm::StringRef name) -> std::string {
+    std::string prefix;
+    llvm::StringRef cc = llvm::sys::path::filename(linker.cc);
+    if (cc.endswith("-gcc"))
+      prefix = cc.drop_back(3).str();
+    auto found = llvm::sys::findProgramByName(prefix + name.str());
+    return found ? *found : "";
+  };
+  std::string objcopy = tool("objcopy"), ar = tool("ar");
+  if (objcopy.empty() || ar.empty())
+    return module.emitError("a static library needs objcopy and ar "
+                            "(Debian: binutils) on PATH");
+  std::string combined = path("model_combined.o"), keep = path("keep.txt");
+  if (failed(writeFile(module, keep, [&](llvm::raw_ostream &os) {
+        for (const std::string &f : apiFunctions(p))
+          os << f << "\n";
+      })))
+    return failure();
+  // --force-group-allocation: COMDAT groups (the Halide runtime's inline
+  // functions and vtables) become plain sections, so the linker does not
+  // pick one model's copy for another model's now-local references.
+  std::vector<std::string> argv = {linker.cc,
+                                   "-r",
+                                   "-nostdlib",
+                                   "-Wl,--force-group-allocation",
+                                   "-fPIC",
+                                   "-O2",
+                                   "-fvisibility=hidden",
+                                   "-o",
+                                   combined,
+                                   "-I" + runtime.includeDir,
+                                   "-I" + runtime.halideInclude,
+                                   wrapper,
+                                   weightsAsm};
+  for (const std::string &o : plan.objects)
+    argv.push_back(o);
+  argv.push_back(linker.runtimeLibrary);
+  std::string log = path("link.log");
+  if (failed(runTool(module, linker.cc, argv, log,
+                     "linking the model's objects failed")) ||
+      failed(runTool(module, objcopy,
+                     {objcopy, "--keep-global-symbols=" + keep, combined}, log,
+                     "objcopy failed")))
+    return failure();
+  llvm::sys::fs::remove(out);
+  return runTool(module, ar, {ar, "rcs", out, combined}, log,
+                 "writing the static library failed");
+}
+
 LogicalResult cnnc::codegen::writeLibrary(ModuleOp module,
                                           const ModelPlan &plan,
                                           const CodegenOptions &options,
@@ -509,6 +607,20 @@ LogicalResult cnnc::codegen::writeLibrary(ModuleOp module,
   if (!outputError.empty())
     return module.emitError(outputError);
   std::string tmpSo = soTarget.writePath;
+  if (llvm::StringRef(soPath).endswith(".a")) {
+    LogicalResult result =
+        writeStaticLibrary(module, plan, runtime, *linker, wrapper, weightsAsm,
+                           dir, soTarget.writePath, p);
+    if (failed(result)) {
+      discardOutput(soTarget);
+      return failure();
+    }
+    outputError = commitOutput(soTarget);
+    if (!outputError.empty())
+      return module.emitError(outputError);
+    return writeModelHeader(module, plan, p, (*abi)->getBuffer(), soPath,
+                            inputs);
+  }
   std::vector<std::string> argv = {linker->cc,
                                    "-shared",
                                    "-fPIC",
@@ -551,15 +663,7 @@ LogicalResult cnnc::codegen::writeLibrary(ModuleOp module,
   outputError = commitOutput(soTarget);
   if (!outputError.empty())
     return module.emitError(outputError);
-  llvm::SmallString<256> header(soPath);
-  llvm::sys::path::replace_extension(header, "h");
-  std::string text;
-  llvm::raw_string_ostream os(text);
-  writeHeader(plan, p, (*abi)->getBuffer(), os);
-  outputError = writeOutputFile(header, inputs, os.str());
-  if (!outputError.empty())
-    return module.emitError(outputError);
-  return success();
+  return writeModelHeader(module, plan, p, (*abi)->getBuffer(), soPath, inputs);
 }
 
 FailureOr<Linker> cnnc::codegen::findLinker(ModuleOp module,

@@ -238,21 +238,22 @@ int main(int argc, char **argv) {
     // The output's extension says what to write; an unknown one is an
     // error rather than MLIR text in a file named m.bin or m.a.
     StringRef ext = llvm::sys::path::extension(outputFilename);
-    if (ext == ".so") {
+    if (ext == ".so" || ext == ".a") {
       emitLevel = EmitLevel::So;
     } else if (outputFilename == "-" || ext == ".mlir" || summary) {
       emitLevel = EmitLevel::Mlir;
     } else {
       llvm::errs() << "cnnc: error: -o " << outputFilename
                    << ": unknown kind of output '" << ext
-                   << "': name a model library .so or IR .mlir (or choose "
-                      "what to write with --emit=...)\n";
+                   << "': name a model library .so (or a static .a) or IR "
+                      ".mlir (or choose what to write with --emit=...)\n";
       return 1;
     }
   }
   if (emitLevel == EmitLevel::So &&
-      (outputFilename == "-" || !StringRef(outputFilename).endswith(".so"))) {
-    llvm::errs() << "cnnc: error: --emit=so needs -o FILE.so\n";
+      (outputFilename == "-" || !(StringRef(outputFilename).endswith(".so") ||
+                                  StringRef(outputFilename).endswith(".a")))) {
+    llvm::errs() << "cnnc: error: --emit=so needs -o FILE.so (or FILE.a)\n";
     return 1;
   }
   if (scheduleKind != "manual" && scheduleKind != "auto") {
