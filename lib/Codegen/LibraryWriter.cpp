@@ -441,6 +441,28 @@ static void writeHeader(const ModelPlan &plan, const std::string &p,
      << "\n#ifdef __cplusplus\n}\n#endif\n\n#endif /* " << guard << " */\n";
 }
 
+/// The command line that links the wrapper, the weights, the kernels and the
+/// runtime into `out`, in the way `mode` says (-shared, or -r for a static
+/// library's single object).
+static std::vector<std::string>
+linkCommand(const Linker &linker, const RuntimeLocation &runtime,
+            const ModelPlan &plan, const std::string &wrapper,
+            const std::string &weightsAsm, const std::string &out,
+            std::initializer_list<const char *> mode) {
+  std::vector<std::string> argv = {linker.cc};
+  argv.insert(argv.end(), mode.begin(), mode.end());
+  for (const char *flag : {"-fPIC", "-O2", "-fvisibility=hidden", "-o"})
+    argv.push_back(flag);
+  argv.push_back(out);
+  argv.push_back("-I" + runtime.includeDir);
+  argv.push_back("-I" + runtime.halideInclude);
+  argv.push_back(wrapper);
+  argv.push_back(weightsAsm);
+  argv.insert(argv.end(), plan.objects.begin(), plan.objects.end());
+  argv.push_back(linker.runtimeLibrary);
+  return argv;
+}
+
 /// The header next to the library (model.so -> model.h).
 static LogicalResult writeModelHeader(ModuleOp module, const ModelPlan &plan,
                                       const std::string &p,
@@ -511,22 +533,9 @@ writeStaticLibrary(ModuleOp module, const ModelPlan &plan,
   // --force-group-allocation: COMDAT groups (the Halide runtime's inline
   // functions and vtables) become plain sections, so the linker does not
   // pick one model's copy for another model's now-local references.
-  std::vector<std::string> argv = {linker.cc,
-                                   "-r",
-                                   "-nostdlib",
-                                   "-Wl,--force-group-allocation",
-                                   "-fPIC",
-                                   "-O2",
-                                   "-fvisibility=hidden",
-                                   "-o",
-                                   combined,
-                                   "-I" + runtime.includeDir,
-                                   "-I" + runtime.halideInclude,
-                                   wrapper,
-                                   weightsAsm};
-  for (const std::string &o : plan.objects)
-    argv.push_back(o);
-  argv.push_back(linker.runtimeLibrary);
+  std::vector<std::string> argv =
+      linkCommand(linker, runtime, plan, wrapper, weightsAsm, combined,
+                  {"-r", "-nostdlib", "-Wl,--force-group-allocation"});
   std::string log = path("link.log");
   if (failed(runTool(module, linker.cc, argv, log,
                      "linking the model's objects failed")) ||
@@ -621,20 +630,8 @@ LogicalResult cnnc::codegen::writeLibrary(ModuleOp module,
     return writeModelHeader(module, plan, p, (*abi)->getBuffer(), soPath,
                             inputs);
   }
-  std::vector<std::string> argv = {linker->cc,
-                                   "-shared",
-                                   "-fPIC",
-                                   "-O2",
-                                   "-fvisibility=hidden",
-                                   "-o",
-                                   tmpSo,
-                                   "-I" + runtime.includeDir,
-                                   "-I" + runtime.halideInclude,
-                                   wrapper,
-                                   weightsAsm};
-  for (const std::string &o : plan.objects)
-    argv.push_back(o);
-  argv.push_back(linker->runtimeLibrary);
+  std::vector<std::string> argv = linkCommand(*linker, runtime, plan, wrapper,
+                                              weightsAsm, tmpSo, {"-shared"});
   // A SONAME equal to the file name, so `cc app.c -L. -lname` (or a full
   // path) records the library by name and the rpath finds it.
   argv.push_back("-Wl,-soname," + llvm::sys::path::filename(soPath).str());

@@ -649,6 +649,7 @@ OwningOpRef<ModuleOp> Importer::run() {
   if (failed(selectNodes(resultNames, nodes, cutBeforeNode)) ||
       failed(reportUnsupported(nodes)))
     return nullptr;
+  imported = nodes;
 
   std::string moduleName = options.moduleName;
   if (moduleName.empty())
@@ -753,7 +754,8 @@ OwningOpRef<ModuleOp> cnnc::importOnnxFile(MLIRContext *context, StringRef path,
       return nullptr;
     Importer importer(context, model, path, options);
     OwningOpRef<ModuleOp> module = importer.run();
-    if (!module || failed(inferShapes(fileLoc, model)))
+    if (!module ||
+        failed(inferShapes(fileLoc, model, importer.importedNodes())))
       return nullptr;
     return module;
   } catch (const std::bad_alloc &) {

@@ -81,12 +81,16 @@ mlir::LogicalResult loadModel(mlir::Location fileLoc, llvm::StringRef path,
                               const OnnxImportOptions &options,
                               LoadedModel &model);
 
-/// Runs libonnx's shape inference over the model, as a cross-check of
-/// cnnc's own shapes. Its per-op functions trust attributes and ranks
-/// (strides of 0 divide by zero, a rank-1 ConvTranspose weight is read out
-/// of bounds), so it runs only after the importer has checked every node by
-/// cnnc's rules (the dialect's verifiers and shape functions).
-mlir::LogicalResult inferShapes(mlir::Location fileLoc, LoadedModel &model);
+/// Runs libonnx's shape inference over the nodes the importer imported
+/// (`nodes`, indices into the graph), as a cross-check of cnnc's own shapes.
+/// Its per-op functions trust attributes and ranks (strides of 0 divide by
+/// zero, a rank-1 ConvTranspose weight is read out of bounds), so it runs
+/// only after the importer has checked those nodes by cnnc's rules, and
+/// never on nodes cnnc skipped (dead ones, those past a cut), which nothing
+/// has checked.
+mlir::LogicalResult inferShapes(mlir::Location fileLoc,
+                                const LoadedModel &model,
+                                llvm::ArrayRef<int> nodes);
 
 /// A node's name for diagnostics and locations: its own, or
 /// "<OpType>_<index in the file>" when it has none.
@@ -308,6 +312,13 @@ private:
               std::vector<int> &nodes, const onnx::NodeProto *&cutBeforeNode);
   mlir::LogicalResult reportUnsupported(llvm::ArrayRef<int> nodes);
   NodeRef nodeRef(int index);
+
+public:
+  /// The graph's nodes run() imported (after it succeeded).
+  const std::vector<int> &importedNodes() const { return imported; }
+
+private:
+  std::vector<int> imported;
 
   const LoadedModel &model;
   const onnx::GraphProto &graph;

@@ -571,8 +571,29 @@ LogicalResult cnnc::onnximport::loadModel(Location loc, StringRef path,
   return success();
 }
 
-LogicalResult cnnc::onnximport::inferShapes(Location loc, LoadedModel &model) {
-  onnx::ModelProto &proto = model.proto;
+LogicalResult cnnc::onnximport::inferShapes(Location loc,
+                                            const LoadedModel &model,
+                                            llvm::ArrayRef<int> nodes) {
+  // A copy holding only the imported nodes, and the graph outputs they (or
+  // the inputs and initializers) define.
+  onnx::ModelProto proto = model.proto;
+  onnx::GraphProto &graph = *proto.mutable_graph();
+  graph.clear_node();
+  llvm::StringSet<> defined;
+  for (const auto &in : graph.input())
+    defined.insert(in.name());
+  for (const auto &init : graph.initializer())
+    defined.insert(init.name());
+  for (int i : nodes) {
+    *graph.add_node() = model.proto.graph().node(i);
+    for (const std::string &out : model.proto.graph().node(i).output())
+      defined.insert(out);
+  }
+  google::protobuf::RepeatedPtrField<onnx::ValueInfoProto> outputs;
+  for (const auto &out : graph.output())
+    if (defined.count(out.name()))
+      *outputs.Add() = out;
+  graph.mutable_output()->Swap(&outputs);
   try {
     onnx::shape_inference::InferShapes(proto);
   } catch (const std::exception &e) {

@@ -387,6 +387,18 @@ def zero_strides(path, op):
     save(m, path, check=False)
 
 
+def dead_zero_strides(path):
+    """A Conv with strides [0, 0] whose output nothing reads: cnnc does not
+    import it, so libonnx's shape inference must not see it either."""
+    node = helper.make_node("Conv", ["x", "w"], ["y"], strides=[0, 0],
+                            kernel_shape=[2, 2])
+    g = helper.make_graph([node], "g", [vi("x", [1, 1, 6, 6])],
+                          [vi("w", [2, 1, 2, 2])], [weight("w", [2, 1, 2, 2])])
+    m = helper.make_model(g, opset_imports=[helper.make_opsetid("", 13)])
+    m.ir_version = 7
+    save(m, path, check=False)
+
+
 def rank1_conv_transpose_weight(path):
     """X [3, 4, 5], W [5]: libonnx's ConvTranspose inference reads W's dims."""
     node = helper.make_node("ConvTranspose", ["x", "w"], ["y"])
@@ -412,6 +424,7 @@ CASES = {
     "zero_strides_maxpool": lambda p: zero_strides(p, "MaxPool"),
     "zero_strides_avgpool": lambda p: zero_strides(p, "AveragePool"),
     "rank1_conv_transpose_weight": rank1_conv_transpose_weight,
+    "dead_zero_strides": dead_zero_strides,
     "rank1_conv_weight": rank1_conv_weight,
     "conv_same_upper": lambda p: conv_auto_pad(p, "SAME_UPPER"),
     "conv_same_lower": lambda p: conv_auto_pad(p, "SAME_LOWER"),
