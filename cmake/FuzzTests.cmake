@@ -6,7 +6,7 @@
 # -DCNNC_ENABLE_FUZZERS=ON; only the frontends, the dialect and the runtime,
 # none of the Halide code: about 3.5 CPU-minutes), and ctest runs
 #   fuzz-regressions  every reproducer in test/fuzz/crashes (must pass)
-#   fuzz-short-run    each fuzzer for 7 s from its seed corpus
+#   fuzz-short-run    each fuzzer a fixed number of inputs from seed 1 (at most 7 s)
 # -DCNNC_ENABLE_FUZZ_TESTS=OFF leaves both out (scripts/fuzz.sh still works).
 option(CNNC_ENABLE_FUZZ_TESTS
   "Build the fuzzers with clang-14 in <build>/fuzz-build and run them briefly in ctest"
