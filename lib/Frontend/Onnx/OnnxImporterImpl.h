@@ -87,9 +87,8 @@ mlir::LogicalResult loadModel(mlir::Location fileLoc, llvm::StringRef path,
 /// zero, a rank-1 ConvTranspose weight is read out of bounds), so it runs
 /// only after the importer has checked those nodes by cnnc's rules, and
 /// never on nodes cnnc skipped (dead ones, those past a cut), which nothing
-/// has checked.
-mlir::LogicalResult inferShapes(mlir::Location fileLoc,
-                                const LoadedModel &model,
+/// has checked. Leaves `model` holding only those nodes: call it last.
+mlir::LogicalResult inferShapes(mlir::Location fileLoc, LoadedModel &model,
                                 llvm::ArrayRef<int> nodes);
 
 /// A node's name for diagnostics and locations: its own, or

@@ -571,22 +571,24 @@ LogicalResult cnnc::onnximport::loadModel(Location loc, StringRef path,
   return success();
 }
 
-LogicalResult cnnc::onnximport::inferShapes(Location loc,
-                                            const LoadedModel &model,
+LogicalResult cnnc::onnximport::inferShapes(Location loc, LoadedModel &model,
                                             llvm::ArrayRef<int> nodes) {
-  // A copy holding only the imported nodes, and the graph outputs they (or
-  // the inputs and initializers) define.
-  onnx::ModelProto proto = model.proto;
+  // The graph reduced in place to the imported nodes (moved, not copied:
+  // the initializers, the bulk of the file, stay where they are), and the
+  // graph outputs they (or the inputs and initializers) define.
+  onnx::ModelProto &proto = model.proto;
   onnx::GraphProto &graph = *proto.mutable_graph();
-  graph.clear_node();
+  google::protobuf::RepeatedPtrField<onnx::NodeProto> all;
+  all.Swap(graph.mutable_node());
   llvm::StringSet<> defined;
   for (const auto &in : graph.input())
     defined.insert(in.name());
   for (const auto &init : graph.initializer())
     defined.insert(init.name());
   for (int i : nodes) {
-    *graph.add_node() = model.proto.graph().node(i);
-    for (const std::string &out : model.proto.graph().node(i).output())
+    onnx::NodeProto &node = *graph.add_node();
+    node.Swap(all.Mutable(i));
+    for (const std::string &out : node.output())
       defined.insert(out);
   }
   google::protobuf::RepeatedPtrField<onnx::ValueInfoProto> outputs;
