@@ -1134,6 +1134,9 @@ static void removeBuildDirOnInterrupt() {
 /// LLVM reports a failed write of its own streams (Halide's objects on a
 /// full disk: "IO failure on output stream") as a fatal error, which would
 /// abort: reported as cnnc's error instead, the build directory removed.
+/// A fatal-error handler may not return to LLVM, so this ends the process
+/// with status 1; it is installed only while cnnc's own driver compiles a
+/// library (compileModelLibrary) and removed before it returns.
 static void fatalWhileBuilding(void *, const char *reason, bool) {
   std::string message = std::string("cnnc: error: writing the compiled ") +
                         "kernels in " + interruptedBuildDir +

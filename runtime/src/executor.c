@@ -539,9 +539,11 @@ static int64_t packed_index(const cnnc_rt_pack *k, int64_t co, int64_t j) {
   return ((co / k->lanes) * per + j) * k->lanes + co % k->lanes;
 }
 
-/* The pack that stores parameter bytes at `offset` only packed, or NULL. */
-static const cnnc_rt_pack *packed_only(const cnnc_rt_model *model,
-                                       uint64_t offset) {
+/* The pack that stores the parameter at `data` (in the instance's weights)
+ * only packed, or NULL. */
+static const cnnc_rt_pack *packed_only(const cnnc_model *m, const float *data) {
+  const cnnc_rt_model *model = m->model;
+  uint64_t offset = (uint64_t)((const unsigned char *)data - m->params);
   for (int32_t i = 0; i < model->num_packs; ++i)
     if (model->packs[i].src_offset == offset &&
         model->packs[i].dst_offset == offset)
@@ -640,10 +642,7 @@ int cnnc_rt_get_param(cnnc_model *m, int32_t index, float *out, size_t bytes) {
     return fail(m, CNNC_ERROR_INVALID_ARGUMENT, "null output buffer");
   int status;
   float *data = param_data(m, index, bytes, &status);
-  const cnnc_rt_pack *k =
-      data
-          ? packed_only(m->model, (uint64_t)((unsigned char *)data - m->params))
-          : NULL;
+  const cnnc_rt_pack *k = data ? packed_only(m, data) : NULL;
   if (k)
     convert_pack(k, data, out, /*to_packed=*/0);
   else if (data)
@@ -659,10 +658,7 @@ int cnnc_rt_set_param(cnnc_model *m, int32_t index, const float *values,
     return fail(m, CNNC_ERROR_INVALID_ARGUMENT, "null input buffer");
   int status;
   float *data = param_data(m, index, bytes, &status);
-  const cnnc_rt_pack *k =
-      data
-          ? packed_only(m->model, (uint64_t)((unsigned char *)data - m->params))
-          : NULL;
+  const cnnc_rt_pack *k = data ? packed_only(m, data) : NULL;
   if (k)
     convert_pack(k, values, data, /*to_packed=*/1);
   else if (data)

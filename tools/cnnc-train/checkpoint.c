@@ -2,7 +2,7 @@
  *
  * File layout (little-endian):
  *   "CNNCCKPT"            magic
- *   u32 version           CHECKPOINT_VERSION
+ *   u32 version           CNNC_CHECKPOINT_VERSION
  *   u32 info_bytes        sizeof the fields below up to the state
  *   i64 epoch, step, batch, samples; u64 seed; i32 shuffle
  *   u64 state_bytes, then the model's training state (save_state)
@@ -28,10 +28,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define CHECKPOINT_MAGIC CNNC_CHECKPOINT_MAGIC
-#define CHECKPOINT_VERSION CNNC_CHECKPOINT_VERSION
-#define INFO_BYTES CNNC_CHECKPOINT_INFO_BYTES
-
 static void put(unsigned char **p, const void *data, size_t n) {
   memcpy(*p, data, n);
   *p += n;
@@ -46,16 +42,16 @@ bool checkpoint_save(session *s, const char *path, const checkpoint_info *ci) {
           api->last_error(s->model));
     return false;
   }
-  size_t total = 8 + 4 + 4 + INFO_BYTES + 8 + state_bytes + 4;
+  size_t total = 8 + 4 + 4 + CNNC_CHECKPOINT_INFO_BYTES + 8 + state_bytes + 4;
   unsigned char *buf = malloc(total);
   if (!buf) {
     error("%s: out of memory for a %zu-byte checkpoint", path, total);
     return false;
   }
   unsigned char *p = buf;
-  uint32_t version = CHECKPOINT_VERSION, info = INFO_BYTES;
+  uint32_t version = CNNC_CHECKPOINT_VERSION, info = CNNC_CHECKPOINT_INFO_BYTES;
   uint64_t seed = ci->seed, sb = state_bytes;
-  put(&p, CHECKPOINT_MAGIC, 8);
+  put(&p, CNNC_CHECKPOINT_MAGIC, 8);
   put(&p, &version, 4);
   put(&p, &info, 4);
   put(&p, &ci->epoch, 8);
