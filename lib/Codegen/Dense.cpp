@@ -78,7 +78,7 @@ cnnc::codegen::lowerDense(mlir::Operation *operation,
   int outRank = (int)parts.shape.size();
   std::vector<Var> v = makeVars(outRank);
   std::vector<Expr> out = rowMajor(v);
-  RDom r(0, (int)k, "matmul_k");
+  RDom r(0, k >= 0 ? Expr((int)k) : a.extent(a.rank() - 1), "matmul_k");
   // Split the output index into batch dims, row and column.
   int batchDims = outRank - (vecA ? 0 : 1) - (vecB ? 0 : 1);
   std::vector<Expr> batch(out.begin(), out.begin() + batchDims);

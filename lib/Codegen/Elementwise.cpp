@@ -29,7 +29,9 @@ static void lowerSoftmax(int64_t axisAttr, bool log, const TensorFunc &in,
   int rank = in.rank();
   int64_t axis = normalizedAxis(axisAttr, rank);
   std::vector<Expr> idx = rowMajor(v);
-  RDom r(0, (int)in.shape[axis], "softmax_r");
+  // The axis may be the batch (ONNX allows axis 0): its extent then comes
+  // from the input buffer.
+  RDom r(0, in.extent(axis), "softmax_r");
   std::vector<Expr> ridx = idx;
   ridx[axis] = r.x;
   // The reductions are indexed by every dim but the axis (innermost first).
@@ -163,10 +165,10 @@ cnnc::codegen::lowerElementwise(mlir::Operation *op,
               normalizedAxis(a.cast<mlir::IntegerAttr>().getInt(), inRank));
         std::sort(axes.begin(), axes.end());
         Region region;
-        int64_t count = 1;
+        Expr count = 1;
         for (int64_t a : axes) {
-          region.push_back(Range(0, (int)in.shape[a]));
-          count *= in.shape[a];
+          region.push_back(Range(0, in.extent(a)));
+          count *= in.extent(a);
         }
         RDom r(region, "reduce_r");
         std::vector<Expr> src;
@@ -180,7 +182,7 @@ cnnc::codegen::lowerElementwise(mlir::Operation *op,
             src.push_back(idx[outPos++]);
           }
         }
-        out(v) = sum(at(in.func, src)) / (float)count;
+        out(v) = sum(at(in.func, src)) / Halide::cast<float>(count);
         parts.family = KernelParts::Family::Reduction;
       })
       .Default([&](mlir::Operation *) { ok = false; });
