@@ -199,58 +199,6 @@ static FailureOr<std::string> linkTripleOf(const Halide::Target &target,
 // Weights
 //===----------------------------------------------------------------------===//
 
-/// Fan-in of the weight that parameter `param` belongs to: its own for a
-/// weight, the sibling weight's for a bias.
-static int64_t fanIn(cnn::ParamOp param) {
-  auto shape = param.getType().cast<ShapedType>().getShape();
-  if (shape.size() >= 2) {
-    int64_t f = 1;
-    for (int64_t d : shape.drop_front())
-      f *= d;
-    return f;
-  }
-  for (Operation *user : param->getUsers()) {
-    Value weight;
-    bool transB = true;
-    if (auto conv = dyn_cast<cnn::Conv2dOp>(user)) {
-      weight = conv.getWeight();
-    } else if (auto conv = dyn_cast<cnn::FusedConv2dOp>(user)) {
-      weight = conv.getWeight();
-    } else if (auto gemm = dyn_cast<cnn::GemmOp>(user)) {
-      weight = gemm.getB();
-      transB = gemm.getTransB();
-    } else if (auto gemm = dyn_cast<cnn::FusedGemmOp>(user)) {
-      weight = gemm.getB();
-      transB = gemm.getTransB();
-    }
-    if (weight && weight != param.getResult()) {
-      auto ws = weight.getType().cast<ShapedType>().getShape();
-      int64_t f = 1;
-      for (int64_t d : ws.drop_front())
-        f *= d;
-      return transB ? f : ws[0];
-    }
-  }
-  return shape.empty() ? 1 : shape[0];
-}
-
-/// PyTorch's default initializers: kaiming_uniform(a=sqrt(5)) for weights
-/// (bound 1/sqrt(fan_in)) and U(-1/sqrt(fan_in), 1/sqrt(fan_in)) for biases.
-/// Seeded per parameter name so adding a layer does not change the others.
-static void materializeInit(cnn::ParamOp param, uint64_t seed, float *out) {
-  int64_t n = param.getNumElements();
-  StringRef init = *param.getInit();
-  if (init == "zeros" || init == "ones") {
-    std::fill(out, out + n, init == "ones" ? 1.0f : 0.0f);
-    return;
-  }
-  double bound = 1.0 / std::sqrt((double)std::max<int64_t>(fanIn(param), 1));
-  std::mt19937_64 rng(seed ^ llvm::hash_value(param.getName()));
-  std::uniform_real_distribution<double> dist(-bound, bound);
-  for (int64_t i = 0; i < n; ++i)
-    out[i] = (float)dist(rng);
-}
-
 static LogicalResult appendWeights(Operation *op, ElementsAttr value,
                                    std::vector<char> &blob, uint64_t seed,
                                    uint64_t &offset) {
@@ -276,7 +224,7 @@ static LogicalResult appendWeights(Operation *op, ElementsAttr value,
   blob.resize(offset + n * sizeof(float));
   float *dst = reinterpret_cast<float *>(blob.data() + offset);
   if (!value) {
-    materializeInit(cast<cnn::ParamOp>(op), seed, dst);
+    cast<cnn::ParamOp>(op).materializeInit(seed, dst);
     return success();
   }
   auto dense = value.dyn_cast<DenseElementsAttr>();

@@ -12,3 +12,5 @@ void cnnc::printVersion(llvm::raw_ostream &os, const char *tool) {
      << "  built with LLVM and MLIR " << LLVM_VERSION_STRING << ", Halide "
      << CNNC_HALIDE_VERSION << "\n";
 }
+
+const char *cnnc::versionString() { return CNNC_VERSION_STRING; }

@@ -342,13 +342,15 @@ class Model:
         self._check(self._api.load_state(self._handle, data, len(data)))
 
     def export_onnx(self, path):
-        """Writes the ONNX file the library was compiled from with the
-        current parameters (needs the `onnx` package)."""
+        """Writes the model as ONNX with the current parameters: the ONNX
+        file the library was compiled from, or for a DSL model its ONNX
+        form, which `cnnc --train` embeds (needs the `onnx` package)."""
         data, size = _P(), _SZ()
         self._api.source_onnx(ctypes.byref(data), ctypes.byref(size))
         if not data or not size.value:
-            raise Error("%s was not compiled from ONNX (or without --train): "
-                        "no source to export" % self.name, 5)
+            raise Error("%s embeds no ONNX form of the model to export "
+                        "into: compile it with --train (or --embed-source)"
+                        % self.name, 5)
         import onnx
         from onnx import numpy_helper
         model = onnx.load_from_string(ctypes.string_at(data, size.value))

@@ -54,8 +54,9 @@ int prepare(const cnnc_model_api *api, onnx::ModelProto &proto,
   if (!data || size == 0)
     return cnnc_fail(
         err, errLen, CNNC_ERROR_UNSUPPORTED,
-        "this model was not compiled from ONNX; --export needs a "
-        "model compiled from an .onnx file, whose library embeds it");
+        "the library embeds no ONNX form of the model, which --export "
+        "writes the trained weights into: compile it with --train (or "
+        "--embed-source)");
   if (!api->num_params || !api->param_info || !api->get_param)
     return cnnc_fail(err, errLen, CNNC_ERROR_INVALID_ARGUMENT,
                      "the model library does not describe its parameters "

@@ -4,6 +4,7 @@
 //
 // Toy-style ladder: --emit=LEVEL lowers the model until LEVEL, then prints.
 //   import  the cnn IR right after the frontend
+//   onnx    the model as imported, written as ONNX (the default with -o X.onnx)
 //   mlir    the cnn IR after the graph passes
 //   halide  the Halide statement of every kernel after lowering
 //   so      a shared library plus its C header (the default with -o X.so)
@@ -20,6 +21,7 @@
 #include "cnnc/Support/DiagnosticPrinter.h"
 #include "cnnc/Support/OutputFile.h"
 #include "cnnc/Support/Version.h"
+#include "cnnc/Target/OnnxExport.h"
 
 #include "cnnc/Transforms/Pipelines.h"
 #include <csignal>
@@ -34,9 +36,12 @@
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/FileSystem.h"
+#include "llvm/Support/FileUtilities.h"
 #include "llvm/Support/InitLLVM.h"
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/Path.h"
+#include "llvm/Support/Process.h"
+#include "llvm/Support/Signals.h"
 #include "llvm/Support/SourceMgr.h"
 #include "llvm/Support/ToolOutputFile.h"
 
@@ -44,7 +49,7 @@ using namespace mlir;
 namespace cl = llvm::cl;
 
 namespace {
-enum class EmitLevel { Import, Mlir, Halide, So };
+enum class EmitLevel { Import, Onnx, Mlir, Halide, So };
 enum class InputKind { Onnx, Dsl, Mlir };
 
 cl::OptionCategory cnncCategory("cnnc options");
@@ -60,6 +65,9 @@ cl::opt<EmitLevel> emitLevel(
     "emit", cl::desc("Lower until this level, then print"),
     cl::values(clEnumValN(EmitLevel::Import, "import",
                           "the cnn IR right after import"),
+               clEnumValN(EmitLevel::Onnx, "onnx",
+                          "the model as imported, written as an ONNX file "
+                          "(default when -o ends in .onnx)"),
                clEnumValN(EmitLevel::Mlir, "mlir",
                           "the cnn IR after the graph passes"),
                clEnumValN(EmitLevel::Halide, "halide",
@@ -225,6 +233,14 @@ static int writeOutput(llvm::StringRef text) {
   return 1;
 }
 
+/// The model as imported, as ONNX bytes (cnnc/Target/OnnxExport.h).
+static LogicalResult exportImported(ModuleOp module, std::string &bytes) {
+  cnnc::OnnxExportOptions options;
+  options.seed = seed;
+  options.producerVersion = cnnc::versionString();
+  return cnnc::exportOnnx(module, options, bytes);
+}
+
 int main(int argc, char **argv) {
   llvm::InitLLVM initLLVM(argc, argv);
   // A write past a file-size limit then fails with EFBIG, reported as an
@@ -240,13 +256,16 @@ int main(int argc, char **argv) {
     StringRef ext = llvm::sys::path::extension(outputFilename);
     if (ext == ".so" || ext == ".a") {
       emitLevel = EmitLevel::So;
+    } else if (ext == ".onnx") {
+      emitLevel = EmitLevel::Onnx;
     } else if (outputFilename == "-" || ext == ".mlir" || summary) {
       emitLevel = EmitLevel::Mlir;
     } else {
       llvm::errs() << "cnnc: error: -o " << outputFilename
                    << ": unknown kind of output '" << ext
-                   << "': name a model library .so (or a static .a) or IR "
-                      ".mlir (or choose what to write with --emit=...)\n";
+                   << "': name a model library .so (or a static .a), IR "
+                      ".mlir or a model .onnx (or choose what to write with "
+                      "--emit=...)\n";
       return 1;
     }
   }
@@ -307,6 +326,50 @@ int main(int argc, char **argv) {
     llvm::sys::fs::make_absolute(source);
     (*module)->setAttr("cnn.source_onnx",
                        StringAttr::get(&context, source.str()));
+  }
+
+  if (emitLevel == EmitLevel::Onnx) {
+    if (outputFilename == "-" && llvm::sys::Process::StandardOutIsDisplayed()) {
+      llvm::errs() << "cnnc: error: --emit=onnx writes a binary file: name it "
+                      "with -o FILE.onnx\n";
+      return 1;
+    }
+    std::string bytes;
+    if (failed(exportImported(*module, bytes)))
+      return 1;
+    return writeOutput(bytes);
+  }
+  // A DSL model's training library embeds the model written as ONNX, as a
+  // library compiled from ONNX embeds its source: cnnc-train --export then
+  // writes the trained weights into it. The file lives while cnnc runs.
+  llvm::SmallString<128> dslAsOnnx;
+  llvm::FileRemover dslAsOnnxRemover;
+  if (*kind == InputKind::Dsl && emitLevel == EmitLevel::So &&
+      (train || embedSource) && !summary) {
+    std::string bytes;
+    if (failed(exportImported(*module, bytes)))
+      return 1;
+    int fd = -1;
+    if (std::error_code ec = llvm::sys::fs::createTemporaryFile(
+            "cnnc-dsl", "onnx", fd, dslAsOnnx)) {
+      llvm::errs() << "cnnc: error: cannot create a temporary file for the "
+                      "model's ONNX form: "
+                   << ec.message() << "\n";
+      return 1;
+    }
+    llvm::sys::RemoveFileOnSignal(dslAsOnnx);
+    dslAsOnnxRemover.setFile(dslAsOnnx);
+    llvm::raw_fd_ostream os(fd, /*shouldClose=*/true);
+    os << bytes;
+    os.close();
+    if (os.has_error()) {
+      llvm::errs() << "cnnc: error: cannot write " << dslAsOnnx << ": "
+                   << os.error().message() << "\n";
+      os.clear_error();
+      return 1;
+    }
+    (*module)->setAttr("cnn.source_onnx",
+                       StringAttr::get(&context, dslAsOnnx.str()));
   }
 
   if (printIRAfterAll) {

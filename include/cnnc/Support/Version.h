@@ -10,6 +10,9 @@ namespace cnnc {
 /// MLIR and Halide versions it was built with; for cl::SetVersionPrinter.
 void printVersion(llvm::raw_ostream &os, const char *tool);
 
+/// cnnc's version, "0.5.0" (the project's VERSION).
+const char *versionString();
+
 } // namespace cnnc
 
 #endif // CNNC_SUPPORT_VERSION_H

@@ -12,8 +12,13 @@
 #include "mlir/IR/BuiltinAttributes.h"
 #include "mlir/IR/Diagnostics.h"
 #include "mlir/IR/OpImplementation.h"
+#include "llvm/ADT/Hashing.h"
 #include "llvm/ADT/STLExtras.h"
 #include "llvm/ADT/SmallSet.h"
+
+#include <algorithm>
+#include <cmath>
+#include <random>
 
 using namespace mlir;
 using namespace cnnc::cnn;
@@ -193,6 +198,59 @@ cnnc::cnn::unfreezeSchedule(ModuleOp module) {
       if (auto epoch = entry.getValue().dyn_cast<IntegerAttr>())
         schedule.emplace_back(entry.getName().str(), epoch.getInt());
   return schedule;
+}
+
+/// Fan-in of the weight that parameter `param` belongs to: its own for a
+/// weight, the sibling weight's for a bias.
+static int64_t fanIn(ParamOp param) {
+  auto shape = param.getType().cast<ShapedType>().getShape();
+  if (shape.size() >= 2) {
+    int64_t f = 1;
+    for (int64_t d : shape.drop_front())
+      f *= d;
+    return f;
+  }
+  for (Operation *user : param->getUsers()) {
+    Value weight;
+    bool transB = true;
+    if (auto conv = dyn_cast<Conv2dOp>(user)) {
+      weight = conv.getWeight();
+    } else if (auto conv = dyn_cast<FusedConv2dOp>(user)) {
+      weight = conv.getWeight();
+    } else if (auto gemm = dyn_cast<GemmOp>(user)) {
+      weight = gemm.getB();
+      transB = gemm.getTransB();
+    } else if (auto gemm = dyn_cast<FusedGemmOp>(user)) {
+      weight = gemm.getB();
+      transB = gemm.getTransB();
+    }
+    if (weight && weight != param.getResult()) {
+      auto ws = weight.getType().cast<ShapedType>().getShape();
+      int64_t f = 1;
+      for (int64_t d : ws.drop_front())
+        f *= d;
+      return transB ? f : ws[0];
+    }
+  }
+  return shape.empty() ? 1 : shape[0];
+}
+
+/// PyTorch's default initializers: kaiming_uniform(a=sqrt(5)) for weights
+/// (bound 1/sqrt(fan_in)) and U(-1/sqrt(fan_in), 1/sqrt(fan_in)) for biases.
+/// Seeded per parameter name so adding a layer does not change the others.
+void ParamOp::materializeInit(uint64_t seed, float *out) {
+  ParamOp param = *this;
+  int64_t n = param.getNumElements();
+  StringRef init = getInit() ? *getInit() : "zeros";
+  if (init == "zeros" || init == "ones") {
+    std::fill(out, out + n, init == "ones" ? 1.0f : 0.0f);
+    return;
+  }
+  double bound = 1.0 / std::sqrt((double)std::max<int64_t>(fanIn(param), 1));
+  std::mt19937_64 rng(seed ^ llvm::hash_value(param.getName()));
+  std::uniform_real_distribution<double> dist(-bound, bound);
+  for (int64_t i = 0; i < n; ++i)
+    out[i] = (float)dist(rng);
 }
 
 bool ParamOp::isInGroupOrPrefix(StringRef name) {

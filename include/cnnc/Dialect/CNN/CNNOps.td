@@ -53,6 +53,11 @@ def CNN_ParamOp : CNN_Op<"param", [NoSideEffect,
     /// Is this parameter in group `name`, or does its name start with
     /// `name`? (How --freeze, --unfreeze-at and the plan name parameters.)
     bool isInGroupOrPrefix(::llvm::StringRef name);
+    /// Writes the getNumElements() initial values that `init` describes
+    /// (PyTorch's defaults, seeded by `seed` and the parameter's name) to
+    /// `out`. Codegen and the ONNX writer share it, so a DSL model exported
+    /// before compilation starts from the weights its library starts from.
+    void materializeInit(uint64_t seed, float *out);
   }];
 }
 
