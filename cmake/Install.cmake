@@ -64,3 +64,34 @@ include(CPack)
 # prefix's bin/cnnc from its own place.
 install(DIRECTORY python/cnnc DESTINATION lib/python3/dist-packages
   PATTERN __pycache__ EXCLUDE)
+
+# Man pages: help2man turns each tool's --help (usage, options, examples,
+# environment, exit status) and --version into section 1, so the pages say
+# what the tools say and cannot drift from them.
+find_program(HELP2MAN_EXECUTABLE help2man)
+if(HELP2MAN_EXECUTABLE)
+  set(_cnnc_man_pages)
+  set(_cnnc_man_names
+    "cnnc\;compile a CNN (ONNX or the cnnc DSL) into a native library"
+    "cnnc-opt\;run cnn dialect passes on MLIR files"
+    "cnnc-run\;run a model library built by cnnc on .npy files"
+    "cnnc-train\;train a model library built by cnnc --train")
+  foreach(entry IN LISTS _cnnc_man_names)
+    list(GET entry 0 tool)
+    list(GET entry 1 what)
+    set(page ${PROJECT_BINARY_DIR}/man/${tool}.1)
+    add_custom_command(OUTPUT ${page}
+      COMMAND ${CMAKE_COMMAND} -E make_directory ${PROJECT_BINARY_DIR}/man
+      COMMAND ${HELP2MAN_EXECUTABLE} --no-info --no-discard-stderr
+              --name=${what} --section=1 --output=${page} $<TARGET_FILE:${tool}>
+      DEPENDS ${tool}
+      COMMENT "Generating the man page of ${tool}"
+      VERBATIM)
+    list(APPEND _cnnc_man_pages ${page})
+  endforeach()
+  add_custom_target(cnnc-man-pages ALL DEPENDS ${_cnnc_man_pages})
+  install(FILES ${_cnnc_man_pages} DESTINATION ${CMAKE_INSTALL_MANDIR}/man1)
+else()
+  message(STATUS "help2man not found: no man pages (the tools' --help says "
+                 "the same)")
+endif()

@@ -13,6 +13,8 @@ PKGS=(
   python3 python3-numpy python3-onnx python3-torch python3-torchvision
   dataset-fashion-mnist
   zlib1g-dev
+  # man pages from the tools' --help (cmake/Install.cmake)
+  help2man
   # 64-bit ARM: cross toolchain for --target=arm-64-linux, QEMU to test it
   gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user
 )

@@ -62,6 +62,10 @@ if config.enable_slow_tests:
 
 # A CUDA GPU with a driver: the CUDA tests run their kernels on it.
 import shutil, subprocess as _sp
+# Debian packaging (cpack -G DEB needs dpkg-deb and dpkg-shlibdeps, from
+# dpkg-dev, which build-essential brings).
+if shutil.which("dpkg-deb") and shutil.which("dpkg-shlibdeps"):
+    config.available_features.add("dpkg")
 if shutil.which("nvidia-smi") and _sp.call(["nvidia-smi", "-L"], stdout=_sp.DEVNULL, stderr=_sp.DEVNULL) == 0:
     config.available_features.add("cuda-gpu")
 config.substitutions.append(("%{cuda_result}", "GPU" if "cuda-gpu" in config.available_features else "NOGPU"))

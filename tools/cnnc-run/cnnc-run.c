@@ -60,6 +60,17 @@ static const char usage[] =
     "bool, int8/16/32 and uint8/16/32/64 files as int64. Any other dtype\n"
     "mismatch is an error.\n"
     "\n"
+    "examples:\n"
+    "  cnnc model.onnx -o model.so\n"
+    "  cnnc-run model.so -i x.npy -o y.npy\n"
+    "  cnnc-run model.so -i x.npy --bench 100 --threads 1\n"
+    "  cnnc-run --info model.so\n"
+    "\n"
+    "environment:\n"
+    "  CNNC_PROFILE=1        print per-kernel times when the model is\n"
+    "                        released\n"
+    "  CNNC_THREAD_POOL=halide  Halide's thread pool instead of cnnc's\n"
+    "\n"
     "Exit status: 0 on success, 1 on any error.\n";
 
 static void error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

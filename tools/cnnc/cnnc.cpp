@@ -155,6 +155,31 @@ cl::opt<bool> printIRAfterAll("print-ir-after-all",
 cl::opt<bool> printIRBeforeAll("print-ir-before-all",
                                cl::desc("Print the IR before every pass"),
                                cl::cat(cnncCategory));
+cl::extrahelp examples(R"(
+EXAMPLES:
+  cnnc model.onnx -o model.so              model.so + model.h (C ABI)
+  cnnc examples/lenet5.cnn --train -o lenet5.so
+                                           + a training step (cnnc-train)
+  cnnc model.onnx --train --freeze conv1 --unfreeze-at 6:layer4 -o m.so
+  cnnc model.onnx --target=x86-64-linux-avx2-fma-f16c-sse41,x86-64-linux-sse41 -o m.so
+                                           portable: best level at run time
+  cnnc model.onnx --target=arm-64-linux -o model.so
+  cnnc model.onnx -o model.a               a static library
+  cnnc examples/lenet5.cnn -o lenet5.onnx  a DSL model as ONNX
+  cnnc examples/lenet5.cnn --summary       layers and parameter counts
+  cnnc model.onnx --emit=mlir -O0          the cnn IR, without graph passes
+
+ENVIRONMENT:
+  CNNC_CACHE_DIR     where compiled kernels are cached (off: no cache);
+                     default $XDG_CACHE_HOME/cnnc or ~/.cache/cnnc
+  CNNC_RUNTIME_DIR   an install prefix whose runtime models are linked with
+                     (default: the one next to this cnnc)
+  CNNC_VECTOR_MACHINE=LANES,REGS  testing aid: size schedules for another
+                     vector machine (part of the kernel cache key)
+
+Exit status: 0 on success, 1 on any error.
+)");
+
 cl::opt<std::string> inputFormat(
     "x", cl::desc("Input format: onnx, cnn or mlir (default: by extension)"),
     cl::value_desc("format"), cl::cat(cnncCategory));
