@@ -222,6 +222,17 @@ class Model:
     def _out_shape(self, spec, batch):
         return tuple(batch if d is None else d for d in spec.shape)
 
+    def _labels(self, labels, batch):
+        labels = np.asarray(labels)
+        if labels.dtype.kind in "iu":
+            labels = np.ascontiguousarray(labels, dtype=np.int64)
+        else:
+            labels = np.ascontiguousarray(labels, dtype=np.float32)
+        if labels.shape[:1] != (batch,):
+            raise Error("labels: shape %s, expected a batch of %d" % (
+                labels.shape, batch))
+        return labels
+
     # -- inference ------------------------------------------------------------
     def run(self, *inputs):
         """Outputs (a tuple of arrays) for inputs of any batch."""
@@ -301,14 +312,7 @@ class Model:
         self._need_training()
         *inputs, labels = inputs_and_labels
         arrays, batch = self._batch_arrays(inputs, self.inputs, "input")
-        labels = np.asarray(labels)
-        if labels.dtype.kind in "iu":
-            labels = np.ascontiguousarray(labels, dtype=np.int64)
-        else:
-            labels = np.ascontiguousarray(labels, dtype=np.float32)
-        if labels.shape[:1] != (batch,):
-            raise Error("labels: shape %s, expected a batch of %d" % (
-                labels.shape, batch))
+        labels = self._labels(labels, batch)
         ip, isz = _pointers(arrays)
         loss = ctypes.c_float()
         self._check(self._api.train_step(self._handle, batch, ip, isz,
@@ -327,6 +331,45 @@ class Model:
         self._need_training()
         self._check(self._api.set_trainable(self._handle, group.encode(),
                                             int(bool(trainable))))
+
+    # -- feature cache --------------------------------------------------------
+    # With a frozen backbone, every epoch recomputes the same backbone
+    # outputs: computing them once (compute_features) and training the head
+    # on them (train_step_features) gives the same steps for less work.
+
+    def feature_info(self):
+        """The output of the frozen prefix that every trainable parameter
+        comes after (a Tensor, shape[0] None for the batch). It follows
+        what is frozen now (set_trainable); raises Error (status 5, with
+        the library's reason) when there is no such prefix."""
+        self._need_training()
+        info = _TensorInfo()
+        self._check(self._api.feature_info(self._handle, ctypes.byref(info)))
+        return _tensor(info)
+
+    def compute_features(self, *inputs):
+        """Runs the frozen prefix on inputs of any batch: its output (see
+        feature_info), for train_step_features."""
+        spec = self.feature_info()
+        arrays, batch = self._batch_arrays(inputs, self.inputs, "input")
+        out = np.empty(self._out_shape(spec, batch), spec.dtype)
+        ip, isz = _pointers(arrays)
+        self._check(self._api.compute_features(self._handle, batch, ip, isz,
+                                               out.ctypes.data, out.nbytes))
+        return out
+
+    def train_step_features(self, features, labels):
+        """train_step on features from compute_features: the same loss and
+        the same update as train_step on the inputs they came from, without
+        running the frozen prefix. Returns the loss."""
+        spec = self.feature_info()
+        (features,), batch = self._batch_arrays([features], [spec], "feature")
+        labels = self._labels(labels, batch)
+        loss = ctypes.c_float()
+        self._check(self._api.train_step_features(
+            self._handle, batch, features.ctypes.data, features.nbytes,
+            labels.ctypes.data, labels.nbytes, ctypes.byref(loss)))
+        return float(loss.value)
 
     def save_state(self):
         """The whole training state as bytes (docs/abi.md, with a checksum)."""

@@ -3,7 +3,8 @@
 
 LeNet-5 from the DSL compiled with cnnc.compile, loaded with cnnc.load:
 shapes and names, inference at batch 1 and 5, three SGD steps with
-momentum, state save/load, run-time freezing, and the errors a user meets
+momentum, state save/load, run-time freezing, the feature cache of a
+backbone frozen at compile time, and the errors a user meets
 (wrong dtype, shape, batch, a model without --train, a bad model file);
 then a LeNet-5 exported by PyTorch to ONNX, trained and exported back to
 ONNX with export_onnx.
@@ -112,6 +113,34 @@ def main():
     print("frozen features unchanged by a step: %s" % still)
     ok &= still
     m.set_trainable("features", True)
+    ok &= expect_error("feature cache without a frozen prefix",
+                       m.feature_info, "the first trainable layer reads the "
+                       "model's input")
+
+    # The feature cache of a backbone frozen at compile time: a step on the
+    # backbone's output is the step train_step takes on the images.
+    fm = cnnc.compile(os.path.join(EXAMPLES, "lenet5.cnn"),
+                      os.path.join(work, "frozen.so"), train=True,
+                      freeze=["features"])
+    print("feature_info:", fm.feature_info())
+    ok &= fm.feature_info() == cnnc.Tensor("features", np.dtype(np.float32),
+                                           (None, 400))
+    fm.configure("sgd", lr=0.05, momentum=0.9)
+    state = fm.save_state()
+    x, y = batches[0]
+    loss = fm.train_step(x, y)
+    stepped = fm.parameters()
+    fm.load_state(state)
+    features = fm.compute_features(x)
+    cached_loss = fm.train_step_features(features, y)
+    worst = max(rel_err(fm.parameter(k), v) for k, v in stepped.items())
+    good = abs(cached_loss - loss) <= TOL * max(1.0, abs(loss)) and worst <= TOL
+    print("train_step_features: loss %.4f (train_step %.4f), worst weight "
+          "error %.2e %s" % (cached_loss, loss, worst,
+                             "ok" if good else "MISMATCH"))
+    ok &= good
+    ok &= expect_error("features of a wrong shape", lambda: fm.train_step_features(
+        features[:, :399], y), "shape (8, 399), expected (N, 400)")
 
     # Errors a user meets.
     x = np.zeros((2, 1, 28, 28), np.float32)
