@@ -6,8 +6,9 @@
 #ifndef CNNC_INITALL_H
 #define CNNC_INITALL_H
 
-#include "cnnc/Codegen/FoldConstants.h"
+#include "cnnc/Codegen/Passes.h"
 #include "cnnc/Dialect/CNN/CNNDialect.h"
+#include "cnnc/Pipelines/Pipelines.h"
 #include "cnnc/Transforms/Passes.h"
 #include "mlir/Dialect/StandardOps/IR/Ops.h"
 #include "mlir/IR/Dialect.h"
@@ -21,7 +22,8 @@ inline void registerAllDialects(mlir::DialectRegistry &registry) {
 
 inline void registerAllPasses() {
   cnn::registerCNNPasses();
-  registerFoldConstantsPass();
+  registerCNNCodegenPasses();
+  registerGraphPipeline();
   mlir::registerCanonicalizerPass();
   mlir::registerCSEPass();
   mlir::registerSymbolDCEPass();

@@ -1,5 +1,5 @@
 //===- FoldConstants.cpp - evaluate constant subgraphs with Halide's JIT --===//
-#include "cnnc/Codegen/FoldConstants.h"
+#include "cnnc/Codegen/Passes.h"
 
 #include "KernelBuilder.h"
 
@@ -75,15 +75,12 @@ FailureOr<DenseElementsAttr> evaluate(Operation *op,
   }
 }
 
-struct FoldConstantsPass
-    : public PassWrapper<FoldConstantsPass, OperationPass<ModuleOp>> {
-  StringRef getArgument() const final { return "cnn-fold-constants"; }
+#define GEN_PASS_CLASSES
+#include "cnnc/Codegen/Passes.h.inc"
+
+struct FoldConstantsPass : public FoldConstantsBase<FoldConstantsPass> {
   // IR dumps name the pass as users invoke it, not by its C++ class.
   StringRef getName() const override { return getArgument(); }
-  StringRef getDescription() const final {
-    return "Evaluate every op whose operands are all constants at compile "
-           "time (its folder, else its Halide definition JIT-compiled)";
-  }
 
   void runOnOperation() override {
     llvm::SetVector<Operation *> maybeDead;
@@ -141,8 +138,4 @@ struct FoldConstantsPass
 
 std::unique_ptr<Pass> cnnc::createFoldConstantsPass() {
   return std::make_unique<FoldConstantsPass>();
-}
-
-void cnnc::registerFoldConstantsPass() {
-  PassRegistration<FoldConstantsPass>();
 }

@@ -353,6 +353,11 @@ struct DeriveTrainingPass : public DeriveTrainingBase<DeriveTrainingPass> {
           << main.getNumResults();
       return signalPassFailure();
     }
+    if (loss.empty()) {
+      loss = "cross_entropy";
+      for (auto plan : module.getOps<TrainPlanOp>())
+        loss = plan.getLoss().str();
+    }
     if (loss != "cross_entropy" && loss != "mse") {
       module.emitError("unknown loss '") << loss << "'";
       return signalPassFailure();

@@ -13,7 +13,6 @@
 
 #include "cnnc/Analysis/ModelSummary.h"
 #include "cnnc/Codegen/Codegen.h"
-#include "cnnc/Codegen/FoldConstants.h"
 #include "cnnc/Dialect/CNN/CNNOps.h"
 #include "cnnc/Frontend/DslParser.h"
 #include "cnnc/Frontend/OnnxImporter.h"
@@ -23,7 +22,7 @@
 #include "cnnc/Support/Version.h"
 #include "cnnc/Target/OnnxExport.h"
 
-#include "cnnc/Transforms/Pipelines.h"
+#include "cnnc/Pipelines/Pipelines.h"
 #include <csignal>
 
 #include "mlir/IR/AsmState.h"
@@ -406,63 +405,21 @@ int main(int argc, char **argv) {
   if (emitLevel >= EmitLevel::Mlir) {
     PassManager pm(&context);
     cnnc::GraphPipelineOptions options;
-    options.optLevel = optLevel;
-    // A prefix unfrozen at an epoch is frozen only until then.
-    llvm::StringMap<int64_t> unfreeze;
-    for (const std::string &spec : unfreezeAt) {
-      auto [epochText, prefix] = StringRef(spec).split(':');
-      int64_t epoch = 0;
-      if (prefix.empty() || epochText.getAsInteger(10, epoch) || epoch < 1 ||
-          epoch > 1000000) {
-        llvm::errs() << "cnnc: error: --unfreeze-at expects EPOCH:PREFIX with "
-                        "EPOCH >= 1, got '"
-                     << spec << "'\n";
-        return 1;
-      }
-      if (!train) {
-        llvm::errs() << "cnnc: error: --unfreeze-at needs --train\n";
-        return 1;
-      }
-      bool matched = false;
-      module->walk([&](cnnc::cnn::ParamOp param) {
-        matched |= param.isInGroupOrPrefix(prefix);
-      });
-      if (!matched) {
-        llvm::errs() << "cnnc: error: --unfreeze-at prefix '" << prefix
-                     << "' matches no parameter or group of the model\n";
-        return 1;
-      }
-      unfreeze[prefix] = epoch;
+    if (!unfreezeAt.empty() && !train) {
+      llvm::errs() << "cnnc: error: --unfreeze-at needs --train\n";
+      return 1;
     }
-    if (!unfreeze.empty()) {
-      SmallVector<NamedAttribute> entries;
-      for (auto &entry : unfreeze)
-        entries.push_back(NamedAttribute(
-            StringAttr::get(&context, entry.getKey()),
-            IntegerAttr::get(IntegerType::get(&context, 64), entry.second)));
-      (*module)->setAttr("cnn.unfreeze_at",
-                         DictionaryAttr::get(&context, entries));
-    }
-    for (const std::string &prefix : freezePrefixes)
-      if (!unfreeze.count(prefix))
-        options.freezePrefixes.push_back(prefix);
-    options.training = train;
-    options.loss = lossKind;
-    if (options.loss.empty()) {
-      options.loss = "cross_entropy";
-      for (auto plan : module->getOps<cnnc::cnn::TrainPlanOp>())
-        options.loss = plan.getLoss().str();
-    }
-    options.remarks = remarks;
     // The summary shows the model's parameters as imported (and frozen),
     // before BatchNorm folding changes them.
-    if (summary)
-      options.optLevel = 0;
-    // Constant subgraphs first: what they compute can then fold further
-    // (BatchNorm into weights, fusion).
-    if (options.optLevel > 0)
-      pm.addPass(cnnc::createFoldConstantsPass());
-    cnnc::buildGraphPassPipeline(pm, options);
+    options.optLevel = summary ? 0u : optLevel.getValue();
+    for (const std::string &prefix : freezePrefixes)
+      options.freeze.push_back(prefix);
+    for (const std::string &entry : unfreezeAt)
+      options.unfreezeAt.push_back(entry);
+    options.training = train.getValue();
+    options.loss = lossKind.getValue();
+    options.remarks = remarks.getValue();
+    cnnc::buildGraphPipeline(pm, options);
     if (printIRAfterAll || printIRBeforeAll) {
       context.disableMultithreading();
       pm.enableIRPrinting(

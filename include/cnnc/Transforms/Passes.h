@@ -3,6 +3,7 @@
 #define CNNC_TRANSFORMS_PASSES_H
 
 #include "mlir/Pass/Pass.h"
+#include "llvm/ADT/ArrayRef.h"
 #include <memory>
 #include <string>
 #include <vector>
@@ -12,7 +13,8 @@ namespace cnn {
 
 std::unique_ptr<mlir::Pass> createFreezeParamsPass();
 std::unique_ptr<mlir::Pass>
-createFreezeParamsPass(const std::vector<std::string> &prefixes);
+createFreezeParamsPass(llvm::ArrayRef<std::string> prefixes,
+                       llvm::ArrayRef<std::string> unfreezeAt = {});
 
 std::unique_ptr<mlir::Pass> createFoldBatchNormPass();
 std::unique_ptr<mlir::Pass> createFoldBatchNormPass(bool training);

@@ -5,17 +5,30 @@
 include "mlir/Pass/PassBase.td"
 
 def FreezeParams : Pass<"cnn-freeze-params", "mlir::ModuleOp"> {
-  let summary = "Mark parameters frozen by name prefix";
+  let summary = "Freeze parameters, and plan their unfreezing, by name prefix";
   let description = [{
-    Marks every `cnn.param` whose name starts with one of `prefixes` as
-    `frozen`, together with the `cnn.group`s all of whose parameters are now
-    frozen. `cnnc --freeze PREFIX` runs it. A prefix that matches no parameter
-    is an error, so a typo does not silently train a layer meant to be frozen.
+    Marks every `cnn.param` in group `P`, or whose name starts with `P`, for
+    each of `prefixes` as `frozen`, together with the `cnn.group`s all of
+    whose parameters are now frozen. `cnnc --freeze P` runs it.
+
+    Each `unfreeze-at` entry `E:P` (`cnnc --unfreeze-at E:P`) writes the
+    DSL's representation of gradual unfreezing, so there is one: the groups
+    whose parameters `P` covers entirely become `frozen` with
+    `unfreeze_epoch = E`; parameters `P` selects from a group only in part
+    move to a new group named `P`, which takes their group's learning rate.
+    Their own `frozen` mark goes (they train from epoch `E`): a parameter
+    that both `prefixes` and `unfreeze-at` select is frozen until `E`.
+
+    A prefix that matches no parameter is an error, so a typo does not
+    silently train a layer meant to be frozen.
   }];
   let constructor = "cnnc::cnn::createFreezeParamsPass()";
   let options = [
     ListOption<"prefixes", "prefixes", "std::string",
-               "Parameter-name prefixes to freeze",
+               "Parameter-name prefixes or groups to freeze",
+               "llvm::cl::ZeroOrMore, llvm::cl::MiscFlags::CommaSeparated">,
+    ListOption<"unfreezeAt", "unfreeze-at", "std::string",
+               "EPOCH:PREFIX entries: frozen until that epoch (1-based)",
                "llvm::cl::ZeroOrMore, llvm::cl::MiscFlags::CommaSeparated">
   ];
 }
@@ -74,8 +87,9 @@ def DeriveTraining : Pass<"cnn-derive-training", "mlir::ModuleOp"> {
   }];
   let constructor = "cnnc::cnn::createDeriveTrainingPass()";
   let options = [
-    Option<"loss", "loss", "std::string", /*default=*/"\"cross_entropy\"",
-           "cross_entropy (int64 class labels) or mse (f32 targets)">
+    Option<"loss", "loss", "std::string", /*default=*/"\"\"",
+           "cross_entropy (int64 class labels) or mse (f32 targets); "
+           "default: the module's cnn.train_plan's, else cross_entropy">
   ];
 }
 

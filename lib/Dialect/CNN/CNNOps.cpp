@@ -193,10 +193,6 @@ cnnc::cnn::unfreezeSchedule(ModuleOp module) {
   for (auto group : module.getOps<GroupOp>())
     if (auto epoch = group.getUnfreezeEpoch())
       schedule.emplace_back(group.getSymName().str(), (int64_t)*epoch);
-  if (auto extra = module->getAttrOfType<DictionaryAttr>("cnn.unfreeze_at"))
-    for (NamedAttribute entry : extra)
-      if (auto epoch = entry.getValue().dyn_cast<IntegerAttr>())
-        schedule.emplace_back(entry.getName().str(), epoch.getInt());
   return schedule;
 }
 

@@ -24,9 +24,9 @@ mlir::FailureOr<int64_t> windowOutputSize(int64_t in, int64_t kernel,
                                           int64_t padEnd, int64_t dilation,
                                           bool ceilMode, std::string &error);
 
-/// The gradual-unfreezing schedule of a module: (group or name prefix,
-/// 1-based epoch) from the `cnn.group` ops' `unfreeze_epoch` (the DSL plan)
-/// and the module's `cnn.unfreeze_at` dictionary (`cnnc --unfreeze-at`).
+/// The gradual-unfreezing schedule of a module: (group, 1-based epoch) from
+/// the `cnn.group` ops' `unfreeze_epoch`, which the DSL's plan and
+/// `cnn-freeze-params{unfreeze-at=...}` (`cnnc --unfreeze-at`) both write.
 std::vector<std::pair<std::string, int64_t>>
 unfreezeSchedule(mlir::ModuleOp module);
 
