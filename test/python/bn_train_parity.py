@@ -6,7 +6,7 @@ is exported from PyTorch to ONNX (BatchNorm kept, non-trivial affine and
 running statistics, one layer with a non-default momentum), compiled with
 `cnnc --train`, and trained for 5 steps of SGD with momentum on fixed
 batches, in PyTorch's train mode and
-  - through the C ABI (test/python/cnnc_model.py), and
+  - through the C ABI (the cnnc Python package), and
   - through `cnnc-train --no-shuffle --export`.
 Every weight and every running mean and variance must equal PyTorch's within
 1e-4 (relative to the tensor's largest value); the trained model's inference
@@ -25,8 +25,9 @@ import torch
 import torch.nn as nn
 from onnx import numpy_helper
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from cnnc_model import Model  # noqa: E402
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                "..", "..", "python"))
+import cnnc  # noqa: E402
 
 TOL = 1e-4
 STEPS, BATCH = 5, 16
@@ -106,13 +107,12 @@ def main():
         expected_eval = net(torch.from_numpy(x_eval)).numpy()
 
     # Through the C ABI.
-    model = Model(so, "bnnet")
-    params = model.params()
+    model = cnnc.load(so)
     model.configure("sgd", lr=LR, momentum=MOMENTUM)
     for s in range(STEPS):
         batch = slice(BATCH * s, BATCH * (s + 1))
         model.train_step(x[batch], y[batch])
-    got = {k: model.get_param(params[k][0], v.shape) for k, v in expected.items()}
+    got = {k: model.parameter(k) for k in expected}
     ok = compare("c-abi", got, expected)
     (out,) = model.run(x_eval)
     ok &= compare("eval", {"logits": out}, {"logits": expected_eval})
@@ -120,15 +120,14 @@ def main():
     # A NaN loss (from a NaN in the last bias): the step fails and nothing
     # changes, running statistics included, though the batch's statistics
     # are finite.
-    bias = params["11.bias"][0]
     got["11.bias"][0] = np.nan
-    model.set_param(bias, got["11.bias"])
+    model.set_parameter("11.bias", got["11.bias"])
     try:
         model.train_step(x[:BATCH], y[:BATCH])
         print("nan: the step did not fail MISMATCH")
         ok = False
-    except RuntimeError as e:
-        after = {k: model.get_param(params[k][0], v.shape) for k, v in got.items()}
+    except cnnc.Error as e:
+        after = {k: model.parameter(k) for k in got}
         same = all(np.array_equal(after[k], got[k], equal_nan=True) for k in got)
         print("nan: %s; parameters %s" % (
             e, "unchanged" if same else "CHANGED MISMATCH"))

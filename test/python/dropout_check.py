@@ -18,8 +18,9 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from cnnc_model import Model  # noqa: E402
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                "..", "..", "python"))
+import cnnc  # noqa: E402
 
 MLIR = """module @d {
   func @main(%x: tensor<?x16xf32>) -> tensor<?x3xf32> {
@@ -64,19 +65,15 @@ def main():
         f.write(MLIR)
     so = os.path.join(work, "d.so")
     subprocess.run(["cnnc", src, "--train", "-o", so], check=True)
-    model = Model(so, "d")
-    params = model.params()
-    print("exposed parameters:", sorted(params))
+    model = cnnc.load(so)
+    print("exposed parameters:", sorted(p.name for p in model.parameter_info))
     rs = np.random.RandomState(0)
     P = {"fc1.weight": rs.randn(8, 16).astype(np.float32) * 0.5,
          "fc2.weight": rs.randn(3, 8).astype(np.float32) * 0.5}
     for k, v in P.items():
-        model.set_param(params[k][0], v)
+        model.set_parameter(k, v)
     cfg_seed = 7
-    from cnnc_model import TrainConfig
-    import ctypes
-    cfg = TrainConfig(0, 1.0, 0.0, 0.0, 0.9, 0.999, 1e-8, 0, cfg_seed)
-    model.check(model.fn("train_configure")(model.handle, ctypes.byref(cfg)))
+    model.configure("sgd", lr=1.0, seed=cfg_seed)
     ok = True
     x = rs.randn(5, 16).astype(np.float32)
     # Inference drops nothing: the same bits as the same model compiled
@@ -91,10 +88,9 @@ def main():
             .replace("cnn.gemm %d,", "cnn.gemm %r,"))
     plain_so = os.path.join(work, "plain.so")
     subprocess.run(["cnnc", plain_src, "--train", "-o", plain_so], check=True)
-    plain = Model(plain_so, "plain")
-    plain_params = plain.params()
+    plain = cnnc.load(plain_so)
     for k, v in P.items():
-        plain.set_param(plain_params[k][0], v)
+        plain.set_parameter(k, v)
     (y_plain,) = plain.run(x)
     diff = np.count_nonzero(y.view(np.uint32) != y_plain.view(np.uint32))
     print("inference without dropout: %d of %d outputs differ from the "
@@ -115,7 +111,7 @@ def main():
         F.cross_entropy(out, torch.from_numpy(labels)).backward()
         model.train_step(x, labels)
         for k in P:
-            new = model.get_param(params[k][0], P[k].shape)
+            new = model.parameter(k)
             grad = P[k] - new
             ref = tp[k].grad.numpy()
             e = np.max(np.abs(grad - ref)) / max(np.max(np.abs(ref)), 1e-12)

@@ -23,8 +23,9 @@ import numpy as np
 import torch
 import torch.nn as nn
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from cnnc_model import Model  # noqa: E402
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                "..", "..", "python"))
+import cnnc  # noqa: E402
 
 
 class Net(nn.Module):
@@ -73,7 +74,7 @@ def main():
         r = subprocess.run(["cnnc", src, "-o", so, opt, "--name", "fp",
                             "--keep-intermediates"], check=True,
                            capture_output=True, text=True)
-        libs[opt] = Model(so, "fp")
+        libs[opt] = cnnc.load(so)
         if opt == "-O2":
             # Weights that the executor packs again after set_param: the
             # parameters' packed copies. BatchNorm-folded weights are

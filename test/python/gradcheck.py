@@ -22,8 +22,9 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from cnnc_model import Model  # noqa: E402
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                "..", "..", "python"))
+import cnnc  # noqa: E402
 
 # Largest error allowed, relative to the largest gradient of the tensor
 # (for running statistics: to the largest value). The basis: float32
@@ -303,7 +304,7 @@ def is_buffer(name):
     return name.endswith(".running_mean") or name.endswith(".running_var")
 
 
-def check(name, cnnc, work, loss_kind="cross_entropy"):
+def check(name, cnnc_binary, work, loss_kind="cross_entropy"):
     rs = np.random.RandomState(0)
     xs, P, mlir, ref = NETS[name](rs)
     P = {k: (0.5 * v).astype(np.float32) for k, v in P.items()}
@@ -311,12 +312,11 @@ def check(name, cnnc, work, loss_kind="cross_entropy"):
     with open(src, "w") as f:
         f.write(mlir)
     so = os.path.join(work, name + "_" + loss_kind + ".so")
-    subprocess.run([cnnc, src, "--train", "--loss", loss_kind, "-o", so,
+    subprocess.run([cnnc_binary, src, "--train", "--loss", loss_kind, "-o", so,
                     "--name", "g"], check=True)
-    model = Model(so, "g")
-    params = model.params()
+    model = cnnc.load(so)
     for k, v in P.items():
-        model.set_param(params[k][0], v)
+        model.set_parameter(k, v)
     x = rs.randn(*xs).astype(np.float32)
     classes = ref(torch.zeros(xs, dtype=torch.float64),
                   {k: torch.from_numpy(v).double() for k, v in P.items()}).shape[1]
@@ -341,7 +341,7 @@ def check(name, cnnc, work, loss_kind="cross_entropy"):
         if is_buffer(k):
             # Running statistics: the new value, as PyTorch's train mode
             # leaves it (the variance unbiased).
-            got = model.get_param(params[k][0], v.shape)
+            got = model.parameter(k)
             want = tp[k].numpy()
             err = np.max(np.abs(got - want)) / max(np.max(np.abs(want)), 1e-12)
             status = "ok" if err <= TOL else "MISMATCH"
@@ -349,7 +349,7 @@ def check(name, cnnc, work, loss_kind="cross_entropy"):
             print("%s %s %s: running statistic vs PyTorch %.2e %s" % (
                 name, loss_kind, k, err, status))
             continue
-        got = v - model.get_param(params[k][0], v.shape)
+        got = v - model.parameter(k)
         auto = tp[k].grad.numpy()
         scale = max(np.max(np.abs(auto)), 1e-12)
         err = np.max(np.abs(got - auto)) / scale
@@ -374,10 +374,10 @@ def check(name, cnnc, work, loss_kind="cross_entropy"):
 
 
 if __name__ == "__main__":
-    cnnc, work = sys.argv[1], sys.argv[2]
+    cnnc_binary, work = sys.argv[1], sys.argv[2]
     os.makedirs(work, exist_ok=True)
-    results = [check(n, cnnc, work) for n in NETS]
+    results = [check(n, cnnc_binary, work) for n in NETS]
     # The MSE loss and its gradient, on one of the networks.
-    results.append(check("strided_padded_maxpool", cnnc, work, "mse"))
+    results.append(check("strided_padded_maxpool", cnnc_binary, work, "mse"))
     print("ALL OK" if all(results) else "GRADIENT MISMATCH")
     sys.exit(0 if all(results) else 1)

@@ -16,8 +16,9 @@ import numpy as np
 import torch
 import torch.nn as nn
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from cnnc_model import Model  # noqa: E402
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                "..", "..", "python"))
+import cnnc  # noqa: E402
 
 LAYERS = {"C1": 0, "C3": 3, "C5": 7, "F6": 9, "output": 11}
 
@@ -31,9 +32,10 @@ def lenet5():
 
 
 def load(model, net):
-    for name, (index, shape, _) in model.params().items():
-        layer, kind = name.split(".")
-        model.set_param(index, getattr(net[LAYERS[layer]], kind).detach().numpy())
+    for p in model.parameter_info:
+        layer, kind = p.name.split(".")
+        model.set_parameter(p.name,
+                            getattr(net[LAYERS[layer]], kind).detach().numpy())
 
 
 def rel_err(got, ref):
@@ -43,7 +45,7 @@ def rel_err(got, ref):
 def infer(path):
     torch.manual_seed(0)
     net = lenet5().eval()
-    model = Model(path, "lenet5")
+    model = cnnc.load(path)
     load(model, net)
     worst = 0.0
     for batch in (1, 7):
@@ -64,7 +66,7 @@ def train(path):
                     ("adam", dict(lr=1e-3, weight_decay=1e-2))]:
         torch.manual_seed(0)
         net = lenet5()
-        model = Model(path, "lenet5")
+        model = cnnc.load(path)
         load(model, net)
         model.configure(opt, **kw)
         if opt == "sgd":
@@ -86,10 +88,10 @@ def train(path):
                     opt, kw, step, loss, ref_loss.item()))
                 ok = False
         worst = 0.0
-        for name, (index, shape, _) in model.params().items():
+        for name, value in model.parameters().items():
             layer, kind = name.split(".")
             ref = getattr(net[LAYERS[layer]], kind).detach().numpy()
-            worst = max(worst, rel_err(model.get_param(index, shape), ref))
+            worst = max(worst, rel_err(value, ref))
         print("%s %s: weights after 5 steps, max relative error %.2e" % (
             opt, kw, worst))
         ok = ok and worst <= 1e-4

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Convolutions on narrow images read their weights in a packed layout kept
 next to the originals. The packed copies must follow the weights: after
-set_param, and after train steps, `run` gives PyTorch's output for the
+set_parameter, and after train steps, `run` gives PyTorch's output for the
 weights the library holds.
 
 Usage: packed_conv_check.py WORK_DIR
@@ -14,8 +14,9 @@ import numpy as np
 import torch
 import torch.nn as nn
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from cnnc_model import Model  # noqa: E402
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                "..", "..", "python"))
+import cnnc  # noqa: E402
 
 
 def main():
@@ -39,9 +40,9 @@ def main():
     def compare(tag, m):
         nonlocal ok
         with torch.no_grad():
-            for name, (i, shape, _) in m.params().items():
+            for name, value in m.parameters().items():
                 dict(net.named_parameters())[name].copy_(
-                    torch.from_numpy(m.get_param(i, shape)))
+                    torch.from_numpy(value))
             ref = net(torch.from_numpy(x)).numpy()
         got = m.run(x)[0]
         err = float(np.max(np.abs(got - ref)) / np.max(np.abs(ref)))
@@ -53,10 +54,10 @@ def main():
         so = os.path.join(work, "narrow_%s.so" % tag)
         subprocess.run(["cnnc", src, "-o", so, "--name", "narrow"] + flags,
                        check=True)
-        m = Model(so, "narrow")
+        m = cnnc.load(so)
         compare("%s library, compiled weights" % tag, m)
-        i, shape, _ = m.params()["2.weight"]
-        m.set_param(i, rs.randn(*shape).astype(np.float32) * 0.1)
+        shape = m.parameter("2.weight").shape
+        m.set_parameter("2.weight", rs.randn(*shape).astype(np.float32) * 0.1)
         compare("%s library, after set_param" % tag, m)
         if flags:
             m.configure("sgd", 0.1, momentum=0.9)

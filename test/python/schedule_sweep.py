@@ -33,8 +33,10 @@ import numpy as np
 import torch
 import torch.nn as nn
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from cnnc_model import Model  # noqa: E402
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "..", "python"))
+sys.path.insert(0, HERE)
+import cnnc  # noqa: E402
 from torch_models import randomize_bn, relative_error, target_label  # noqa: E402
 
 TOL = 1e-4
@@ -137,7 +139,7 @@ def check_inference(name, work, targets):
         so = os.path.join(work, "%s-%s.so" % (name, target_label(target)))
         subprocess.run(["cnnc", path, "-o", so, "--name", "m",
                         "--target=" + target], check=True, env=ENV)
-        lib = Model(so, "m")
+        lib = cnnc.load(so)
         for batch in (1, 3):
             x = np.random.RandomState(batch).randn(batch, *shape).astype(np.float32)
             (got,) = lib.run(x)
@@ -179,15 +181,14 @@ def check_training(name, work, targets):
         so = os.path.join(work, "%s-%s.so" % (name, target_label(target)))
         subprocess.run(["cnnc", path, "--train", "-o", so, "--name", "m",
                         "--target=" + target], check=True, env=ENV)
-        lib = Model(so, "m")
-        params = lib.params()
+        lib = cnnc.load(so)
         for k, v in ref.items():
-            lib.set_param(params[k][0], v.numpy())
+            lib.set_parameter(k, v.numpy())
         lib.configure("sgd", 0.1)
         lib.train_step(x, labels)
         worst = 0.0
         for k in after:
-            got = lib.get_param(params[k][0], after[k].shape)
+            got = lib.parameter(k)
             worst = max(worst, relative_error(got, after[k]))
         status = "ok" if worst <= TOL else "MISMATCH"
         ok = ok and status == "ok"
@@ -220,7 +221,7 @@ def main():
             continue
         try:
             ok = check(name, args.work, targets) and ok
-        except (RuntimeError, subprocess.CalledProcessError) as e:
+        except (cnnc.Error, subprocess.CalledProcessError) as e:
             # A kernel that fails at run time (a bound read past its input)
             # or a compile that fails: reported, and the sweep goes on.
             print("%s: %s MISMATCH" % (name, e), flush=True)

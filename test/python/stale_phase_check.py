@@ -8,14 +8,16 @@ ReLU -> linear, exported by PyTorch. The training step of epoch 1 folds the
 BatchNorm into the frozen convolution.
 
 Usage: stale_phase_check.py WORK_DIR export
-       stale_phase_check.py MODEL.so PREFIX
+       stale_phase_check.py MODEL.so
 """
 import os
 import sys
 
 import numpy as np
 
-from cnnc_model import Model
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                "..", "..", "python"))
+import cnnc  # noqa: E402
 
 
 def export(work):
@@ -45,25 +47,24 @@ def cross_entropy(logits, labels):
 
 
 def main():
-    if sys.argv[2] == "export":
+    if sys.argv[2:] == ["export"]:
         return export(sys.argv[1])
-    m = Model(sys.argv[1], sys.argv[2])
+    m = cnnc.load(sys.argv[1])
     rs = np.random.RandomState(0)
     x = rs.randn(6, 1, 8, 8).astype(np.float32)
     y = rs.randint(0, 3, 6).astype(np.int64)
     m.configure("sgd", 0.0)  # lr 0: the steps change nothing
-    m.set_trainable("0.", 0)
-    params = m.params()
-    idx, shape, _ = params["0.weight"]
-    original = m.get_param(idx, shape)
+    m.set_trainable("0.", False)
+    original = m.parameter("0.weight")
+    shape = original.shape
 
     def report(tag):
         loss = m.train_step(x, y)
         ref = cross_entropy(m.run(x)[0], y)
         try:
-            m.feature_shape(1)
+            m.feature_info()
             cache = "cache"
-        except RuntimeError:
+        except cnnc.Error:
             cache = "no cache"
         ok = abs(loss - ref) <= 1e-5 * max(1.0, abs(ref))
         print("%s: train_step loss %s the model's loss (%s)" %
@@ -71,9 +72,9 @@ def main():
         return ok
 
     ok = report("compiled weights, features frozen")
-    m.set_param(idx, original + rs.randn(*shape).astype(np.float32))
+    m.set_parameter("0.weight", original + rs.randn(*shape).astype(np.float32))
     ok &= report("new conv weights, features frozen")
-    m.set_param(idx, original)
+    m.set_parameter("0.weight", original)
     ok &= report("compiled weights again")
     print("PASS" if ok else "FAIL")
     return 0 if ok else 1

@@ -14,9 +14,19 @@ import sys
 
 import numpy as np
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from cnnc_model import Model  # noqa: E402
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "..", "python"))
+sys.path.insert(0, HERE)
+import cnnc  # noqa: E402
 from train_parity_onnx import export_lenet  # noqa: E402
+
+
+def accepts(m, data):
+    try:
+        m.load_state(data)
+        return True
+    except cnnc.Error:
+        return False
 
 
 def main():
@@ -29,7 +39,7 @@ def main():
     rs = np.random.RandomState(0)
     x = rs.randn(4, 1, 28, 28).astype(np.float32)
     y = rs.randint(0, 10, 4).astype(np.int64)
-    m = Model(so, "lenet")
+    m = cnnc.load(so)
     m.configure("adam", 1e-3)
     m.train_step(x, y)
     state = m.save_state()
@@ -49,23 +59,23 @@ def main():
         flips.append(bytes(b))
     cases.append(state + b"\0")
     for data in cases + flips:
-        if m.load_state(data) == 0:
+        if accepts(m, data):
             accepted += 1
             m.load_state(state)
         else:
             refused += 1
-    truncated_refused = all(m.load_state(state[:n]) != 0
+    truncated_refused = all(not accepts(m, state[:n])
                             for n in range(0, len(state), 997))
-    trailing_refused = all(m.load_state(state + extra) != 0
+    trailing_refused = all(not accepts(m, state + extra)
                            for extra in (b"\0", b"\0" * 8, state[:64], state))
     # The model is where it was: the same next step as a fresh copy.
-    m2 = Model(so, "lenet")
+    m2 = cnnc.load(so)
     m2.configure("adam", 1e-3)
     m2.train_step(x, y)
     m.train_step(x, y)
     m2.train_step(x, y)
-    same = all(np.array_equal(m.get_param(i, s), m2.get_param(i, s))
-               for _, (i, s, _) in m.params().items())
+    same = all(np.array_equal(m.parameter(k), m2.parameter(k))
+               for k in m.parameters())
     print("%d damaged states (%d single-bit flips): %d refused, %d accepted, "
           "no crash" % (len(cases) + len(flips), len(flips), refused, accepted))
     print("truncated states refused: %s" % truncated_refused)

@@ -25,8 +25,9 @@ import numpy as np
 import torch
 import torch.nn as nn
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from cnnc_model import Model  # noqa: E402
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                "..", "..", "python"))
+import cnnc  # noqa: E402
 
 TOL = 1e-4
 
@@ -171,7 +172,7 @@ def check(name, work, targets, opts, run_with=None):
             so = os.path.join(work, "%s-%s%s.so" % (name, level, opt))
             subprocess.run(["cnnc", onnx_path, "-o", so, opt, "--name", "m",
                             "--target=" + target], check=True)
-            lib = CommandModel(run_with, so, work) if run_with else Model(so, "m")
+            lib = CommandModel(run_with, so, work) if run_with else cnnc.load(so)
             for batch in (1, 3):
                 x = np.random.RandomState(batch).randn(batch, *shape).astype(np.float32)
                 (got,) = lib.run(x)
