@@ -120,22 +120,6 @@ static Expr dropoutScale(const TensorFunc &rng, const std::vector<Expr> &idx,
   return select(u >= ratio, 1.0f / (1.0f - ratio), 0.0f);
 }
 
-/// The gradient of an activation at its output `y`, given `dy`.
-static Expr activationGrad(Expr dy, Expr y, llvm::StringRef kind, float alpha,
-                           float min, float max) {
-  if (kind == "relu")
-    return select(y > 0.0f, dy, 0.0f);
-  if (kind == "leaky_relu")
-    return select(y > 0.0f, dy, alpha * dy);
-  if (kind == "clip")
-    return select(y > min && y < max, dy, 0.0f);
-  if (kind == "sigmoid")
-    return dy * y * (1.0f - y);
-  if (kind == "tanh")
-    return dy * (1.0f - y * y);
-  return dy;
-}
-
 mlir::FailureOr<KernelParts>
 cnnc::codegen::lowerBackward(mlir::Operation *op,
                              llvm::ArrayRef<TensorFunc> operands) {
@@ -222,9 +206,7 @@ cnnc::codegen::lowerBackward(mlir::Operation *op,
     std::vector<Expr> idx = rowMajor(v);
     Expr dy = at(operands[0].func, idx), yv = at(operands[1].func, idx);
     Func out("activation_grad");
-    out(v) = activationGrad(
-        dy, yv, g.getActivation(), g.getAlpha().convertToFloat(),
-        g.getMin().convertToFloat(), g.getMax().convertToFloat());
+    out(v) = activationGrad(dy, yv, cnn::ActivationSpec::on(g));
     parts.output = out;
     return parts;
   }
@@ -248,7 +230,7 @@ cnnc::codegen::lowerBackward(mlir::Operation *op,
                   x - wx0 < k[1] && y - wy0 < k[0];
     Expr dyv = dy.func(clamp(ox, 0, outW - 1), clamp(oy, 0, outH - 1), c, n);
     Expr contribution;
-    if (g.getKind() == "max") {
+    if (g.getKind() == cnn::PoolKind::Max) {
       Region bounds = {Range(0, inW), Range(0, inH), Range(), Range()};
       Func src = BoundaryConditions::constant_exterior(
           in.func, -std::numeric_limits<float>::infinity(), bounds);
@@ -273,13 +255,11 @@ cnnc::codegen::lowerBackward(mlir::Operation *op,
     }
     Func out("pool_grad");
     out(x, y, c, n) = sum(contribution);
-    if (g.getActivation() != "none") {
+    if (g.getActivation() != cnn::Activation::None) {
       // The activation's gradient mask, on the same elements.
       Func masked("pool_activation_grad");
-      masked(x, y, c, n) = activationGrad(
-          out(x, y, c, n), in.func(x, y, c, n), g.getActivation(),
-          g.getAlpha().convertToFloat(), g.getMin().convertToFloat(),
-          g.getMax().convertToFloat());
+      masked(x, y, c, n) = activationGrad(out(x, y, c, n), in.func(x, y, c, n),
+                                          cnn::ActivationSpec::on(g));
       out = masked;
     }
     parts.family = KernelParts::Family::Pool;

@@ -9,21 +9,6 @@ using namespace Halide;
 using namespace cnnc;
 using namespace cnnc::codegen;
 
-Expr cnnc::codegen::applyActivation(Expr x, llvm::StringRef kind, float alpha,
-                                    float min, float max) {
-  if (kind == "relu")
-    return Halide::max(x, 0.0f);
-  if (kind == "leaky_relu")
-    return select(x >= 0.0f, x, alpha * x);
-  if (kind == "clip")
-    return clamp(x, min, max);
-  if (kind == "sigmoid")
-    return 1.0f / (1.0f + exp(-x));
-  if (kind == "tanh")
-    return tanh(x);
-  return x;
-}
-
 static std::vector<int64_t> ints(mlir::ArrayAttr attr) {
   std::vector<int64_t> v;
   for (mlir::Attribute a : attr)
@@ -138,15 +123,13 @@ cnnc::codegen::lowerConv(mlir::Operation *operation,
     t = affine(t);
   if (residual)
     t = t + residual->func(x, y, c, n);
-  t = applyActivation(t, op.getActivation(), op.getAlpha().convertToFloat(),
-                      op.getMin().convertToFloat(),
-                      op.getMax().convertToFloat());
+  t = applyActivation(t, cnn::ActivationSpec::on(op));
   if (late)
     t = affine(t);
   Func post("conv_post");
   post(x, y, c, n) = t;
   parts.shape = resultShape(operation);
-  if (op.getPool() == "none") {
+  if (op.getPool() == cnn::PoolKind::None) {
     parts.output = post;
     return parts;
   }
@@ -168,7 +151,7 @@ cnnc::codegen::lowerConv(mlir::Operation *operation,
     convW = *cnn::windowOutputSize(in.shape[3], w.shape[3], cs[1], cp[1], cp[3],
                                    cd[1], /*ceilMode=*/false, error);
   }
-  bool isMax = op.getPool() == "max";
+  bool isMax = op.getPool() == cnn::PoolKind::Max;
   Func source = post;
   if (p[0] || p[1] || p[2] || p[3] || op.getPoolCeilMode()) {
     Region bounds = {Range(0, (int)convW), Range(0, (int)convH), Range(),

@@ -20,8 +20,8 @@ static std::vector<Expr> broadcastIndex(llvm::ArrayRef<int64_t> shape,
 
 template <typename GemmLike>
 static KernelParts lowerGemm(GemmLike op, llvm::ArrayRef<TensorFunc> operands,
-                             KernelParts parts, llvm::StringRef activation,
-                             float alpha2, float min, float max) {
+                             KernelParts parts,
+                             const cnn::ActivationSpec &activation) {
   const TensorFunc &a = operands[0], &b = operands[1];
   bool ta = op.getTransA(), tb = op.getTransB();
   int64_t k = ta ? a.shape[0] : a.shape[1];
@@ -46,7 +46,7 @@ static KernelParts lowerGemm(GemmLike op, llvm::ArrayRef<TensorFunc> operands,
     value = value + (beta == 1.0f ? cv : beta * cv);
   }
   Func out("gemm");
-  out(j, i) = applyActivation(value, activation, alpha2, min, max);
+  out(j, i) = applyActivation(value, activation);
   parts.output = out;
   parts.reduction = prod;
   parts.hasReduction = true;
@@ -64,12 +64,9 @@ cnnc::codegen::lowerDense(mlir::Operation *operation,
   const TensorFunc &a = operands[0], &b = operands[1];
 
   if (auto fused = llvm::dyn_cast<cnn::FusedGemmOp>(operation))
-    return lowerGemm(fused, operands, parts, fused.getActivation(),
-                     fused.getLeakyAlpha().convertToFloat(),
-                     fused.getMin().convertToFloat(),
-                     fused.getMax().convertToFloat());
+    return lowerGemm(fused, operands, parts, cnn::ActivationSpec::on(fused));
   if (auto op = llvm::dyn_cast<cnn::GemmOp>(operation))
-    return lowerGemm(op, operands, parts, "none", 0, 0, 0);
+    return lowerGemm(op, operands, parts, cnn::ActivationSpec());
   // MatMul: NumPy semantics with broadcast batch dims.
   llvm::SmallVector<int64_t, 4> as(a.shape.begin(), a.shape.end()),
       bs(b.shape.begin(), b.shape.end());

@@ -71,17 +71,10 @@ cnnc::codegen::lowerElementwise(mlir::Operation *op,
 
   bool ok = true;
   llvm::TypeSwitch<mlir::Operation *>(op)
-      .Case([&](cnn::ReluOp) { out(v) = max(x(), 0.0f); })
-      .Case([&](cnn::LeakyReluOp o) {
-        Expr e = x();
-        out(v) = select(e >= 0.0f, e, o.getAlpha().convertToFloat() * e);
+      .Case<cnn::ReluOp, cnn::LeakyReluOp, cnn::ClipOp, cnn::SigmoidOp,
+            cnn::TanhOp>([&](mlir::Operation *o) {
+        out(v) = applyActivation(x(), cnn::ActivationSpec::of(o));
       })
-      .Case([&](cnn::ClipOp o) {
-        out(v) = clamp(x(), o.getMin().convertToFloat(),
-                       o.getMax().convertToFloat());
-      })
-      .Case([&](cnn::SigmoidOp) { out(v) = 1.0f / (1.0f + exp(-x())); })
-      .Case([&](cnn::TanhOp) { out(v) = tanh(x()); })
       .Case([&](cnn::DropoutOp) { out(v) = x(); })
       .Case([&](cnn::AddOp) {
         out(v) = broadcastAt(operands[0], idx) + broadcastAt(operands[1], idx);

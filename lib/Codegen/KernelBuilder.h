@@ -14,6 +14,7 @@
 #ifndef CNNC_LIB_CODEGEN_KERNELBUILDER_H
 #define CNNC_LIB_CODEGEN_KERNELBUILDER_H
 
+#include "cnnc/Dialect/CNN/CNNOps.h"
 #include "mlir/IR/Operation.h"
 #include "llvm/ADT/SmallVector.h"
 
@@ -199,9 +200,11 @@ Halide::Expr avgPoolDivisor(Halide::Expr x0, Halide::Expr y0,
                             const std::vector<int> &pads, int inW, int inH,
                             bool countIncludePad);
 
-/// Applies a fused op's activation (`none`, `relu`, ...).
-Halide::Expr applyActivation(Halide::Expr x, llvm::StringRef kind, float alpha,
-                             float min, float max);
+/// An activation applied to `x` (Activation.cpp).
+Halide::Expr applyActivation(Halide::Expr x, const cnn::ActivationSpec &act);
+/// The gradient of an activation at its output `y`, given `dy`.
+Halide::Expr activationGrad(Halide::Expr dy, Halide::Expr y,
+                            const cnn::ActivationSpec &act);
 
 /// Output shape of `op`'s result (row-major, -1 for the batch).
 llvm::SmallVector<int64_t, 4> resultShape(mlir::Operation *op);

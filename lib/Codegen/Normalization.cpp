@@ -108,14 +108,14 @@ cnnc::codegen::lowerBatchNormTraining(mlir::Operation *op,
                      &x = operands[2];
     float m = u.getMomentum().convertToFloat();
     Expr batch = stats.func(ch, 0);
-    if (u.getStatistic() == "variance") {
+    if (u.getStatistic() == cnn::Statistic::Variance) {
       // PyTorch's running variance is unbiased; with one element per
       // channel it keeps the biased (zero) variance instead of dividing
       // by zero.
       Expr n = elementsPerChannel(x);
       batch = stats.func(ch, 1) * (n / max(n - 1.0f, 1.0f));
     }
-    Func out("bn_running_" + u.getStatistic().str());
+    Func out("bn_running_" + cnn::stringifyStatistic(u.getStatistic()).str());
     out(ch) = running.func(ch) * m + batch * (1.0f - m);
     parts.output = out;
     return parts;

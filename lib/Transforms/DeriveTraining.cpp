@@ -83,44 +83,34 @@ LogicalResult GradientBuilder::backward(Operation *op, Value dy) {
     return success();
   }
 
-  auto activation = [&](StringRef kind, float alpha = 0.01f, float min = 0,
-                        float max = 6) {
+  ActivationSpec act = ActivationSpec::of(op);
+  if (act.kind != Activation::None) {
     auto g = b.create<ActivationGradOp>(
-        loc, dy.getType(), dy, op->getResult(0), b.getStringAttr(kind),
-        b.getF32FloatAttr(alpha), b.getF32FloatAttr(min),
-        b.getF32FloatAttr(max));
+        loc, dy.getType(), dy, op->getResult(0),
+        ActivationAttr::get(b.getContext(), act.kind),
+        b.getF32FloatAttr(act.leakyAlpha), b.getF32FloatAttr(act.min),
+        b.getF32FloatAttr(act.max));
     accumulate(op->getOperand(0), g);
     return success();
-  };
-  if (isa<ReluOp>(op))
-    return activation("relu");
-  if (auto l = dyn_cast<LeakyReluOp>(op))
-    return activation("leaky_relu", l.getAlpha().convertToFloat());
-  if (auto c = dyn_cast<ClipOp>(op))
-    return activation("clip", 0.01f, c.getMin().convertToFloat(),
-                      c.getMax().convertToFloat());
-  if (isa<SigmoidOp>(op))
-    return activation("sigmoid");
-  if (isa<TanhOp>(op))
-    return activation("tanh");
+  }
 
-  auto pool = [&](StringRef kind, ArrayAttr kernel, ArrayAttr strides,
+  auto pool = [&](PoolKind kind, ArrayAttr kernel, ArrayAttr strides,
                   ArrayAttr pads, BoolAttr ceil, BoolAttr includePad) {
     Value x = op->getOperand(0);
-    // Attributes left at their default are absent on the forward op.
-    SmallVector<NamedAttribute> attrs = {
-        b.getNamedAttr("kind", b.getStringAttr(kind)),
-        b.getNamedAttr("kernel_shape", kernel)};
-    if (strides)
-      attrs.push_back(b.getNamedAttr("strides", strides));
-    if (pads)
-      attrs.push_back(b.getNamedAttr("pads", pads));
-    if (ceil)
-      attrs.push_back(b.getNamedAttr("ceil_mode", ceil));
-    if (includePad)
-      attrs.push_back(b.getNamedAttr("count_include_pad", includePad));
     auto g = b.create<Pool2dBackwardOp>(loc, TypeRange{x.getType()},
-                                        ValueRange{dy, x}, attrs);
+                                        ValueRange{dy, x},
+                                        ArrayRef<NamedAttribute>{});
+    g.setKindAttr(PoolKindAttr::get(b.getContext(), kind));
+    g.setKernelShapeAttr(kernel);
+    // Attributes left at their default are absent on the forward op.
+    if (strides)
+      g.setStridesAttr(strides);
+    if (pads)
+      g.setPadsAttr(pads);
+    if (ceil)
+      g.setCeilModeAttr(ceil);
+    if (includePad)
+      g.setCountIncludePadAttr(includePad);
     accumulate(x, g);
     return success();
   };
@@ -129,16 +119,16 @@ LogicalResult GradientBuilder::backward(Operation *op, Value dy) {
           return a.cast<IntegerAttr>().getInt() != 1;
         }))
       return unsupported("dilated max pooling");
-    return pool("max", p.getKernelShapeAttr(), p.getStridesAttr(),
+    return pool(PoolKind::Max, p.getKernelShapeAttr(), p.getStridesAttr(),
                 p.getPadsAttr(), p.getCeilModeAttr(), BoolAttr());
   }
   if (auto p = dyn_cast<AvgPool2dOp>(op))
-    return pool("avg", p.getKernelShapeAttr(), p.getStridesAttr(),
+    return pool(PoolKind::Avg, p.getKernelShapeAttr(), p.getStridesAttr(),
                 p.getPadsAttr(), p.getCeilModeAttr(),
                 p.getCountIncludePadAttr());
   if (isa<GlobalAvgPoolOp, GlobalMaxPoolOp>(op)) {
     auto shape = op->getOperand(0).getType().cast<ShapedType>().getShape();
-    return pool(isa<GlobalAvgPoolOp>(op) ? "avg" : "max",
+    return pool(isa<GlobalAvgPoolOp>(op) ? PoolKind::Avg : PoolKind::Max,
                 i64Array(b, {shape[2], shape[3]}), ArrayAttr(), ArrayAttr(),
                 BoolAttr(), BoolAttr());
   }
@@ -309,13 +299,13 @@ emitTrainModeBatchNorm(OpBuilder &b, BatchNormOp bn, BlockAndValueMapping &map,
   map.map(bn.getResult(), y.getResult());
   ops.push_back(stats);
   ops.push_back(y);
-  std::pair<Value, StringRef> running[] = {{bn.getMean(), "mean"},
-                                           {bn.getVariance(), "variance"}};
+  std::pair<Value, Statistic> running[] = {
+      {bn.getMean(), Statistic::Mean}, {bn.getVariance(), Statistic::Variance}};
   for (auto [value, statistic] : running) {
     auto param = map.lookupOrDefault(value).getDefiningOp<ParamOp>();
     if (!param)
       return bn.emitError("a BatchNorm that trains needs its running ")
-             << statistic << " as a parameter";
+             << stringifyStatistic(statistic) << " as a parameter";
     if (param.getFrozen())
       continue; // frozen statistics keep their value
     if (llvm::any_of(updates, [&](const StateUpdate &u) {
@@ -326,7 +316,7 @@ emitTrainModeBatchNorm(OpBuilder &b, BatchNormOp bn, BlockAndValueMapping &map,
     auto update = b.create<BatchNormRunningUpdateOp>(
         loc, param.getResult(), stats, x,
         b.getF32FloatAttr(bn.getMomentum().convertToFloat()),
-        b.getStringAttr(statistic));
+        StatisticAttr::get(b.getContext(), statistic));
     ops.push_back(update);
     updates.push_back({update.getResult(), param.getName()});
   }

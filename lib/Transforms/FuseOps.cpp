@@ -20,31 +20,10 @@ using namespace cnnc::cnn;
 
 namespace {
 
-/// The activation attributes shared by fused_conv2d and fused_gemm.
-struct Activation {
-  StringRef kind = "none";
-  float alpha = 0.01f, min = 0.0f, max = 6.0f;
-};
-
-/// Recognizes an activation op.
-static bool matchActivation(Operation *op, Activation &act) {
-  if (isa<ReluOp>(op)) {
-    act.kind = "relu";
-  } else if (auto l = dyn_cast<LeakyReluOp>(op)) {
-    act.kind = "leaky_relu";
-    act.alpha = l.getAlpha().convertToFloat();
-  } else if (auto c = dyn_cast<ClipOp>(op)) {
-    act.kind = "clip";
-    act.min = c.getMin().convertToFloat();
-    act.max = c.getMax().convertToFloat();
-  } else if (isa<SigmoidOp>(op)) {
-    act.kind = "sigmoid";
-  } else if (isa<TanhOp>(op)) {
-    act.kind = "tanh";
-  } else {
-    return false;
-  }
-  return true;
+/// The activation `op` computes, if it is one of the activation ops.
+static bool matchActivation(Operation *op, ActivationSpec &act) {
+  act = ActivationSpec::of(op);
+  return act.kind != Activation::None;
 }
 
 /// The single user of `v`, or null (with a remark when several users keep
@@ -120,7 +99,7 @@ struct FuseConv : public OpRewritePattern<Conv2dOp> {
     SmallVector<Operation *> absorbed = {conv};
     Value current = conv.getResult();
     Value residual;
-    Activation act;
+    ActivationSpec act;
     Operation *pool = nullptr;
     Operation *user = soleUser(current, conv, remarks);
     if (auto add = dyn_cast_or_null<AddOp>(user)) {
@@ -146,8 +125,9 @@ struct FuseConv : public OpRewritePattern<Conv2dOp> {
     // after the activation, in the same kernel.
     Value lateScale, lateShift;
     if (auto bn = dyn_cast_or_null<BatchNormOp>(user)) {
-      if (act.kind != "none" && succeeded(bnScaleShift(rewriter, bn, training,
-                                                       lateScale, lateShift))) {
+      if (act.kind != Activation::None &&
+          succeeded(
+              bnScaleShift(rewriter, bn, training, lateScale, lateShift))) {
         absorbed.push_back(bn);
         current = bn.getResult();
         user = soleUser(current, conv, remarks);
@@ -174,44 +154,6 @@ struct FuseConv : public OpRewritePattern<Conv2dOp> {
       }
     }
 
-    Builder &b = rewriter;
-    NamedAttrList attrs;
-    // Attributes left at their default are absent: copy only those set.
-    auto copy = [&](StringRef name, Attribute value) {
-      if (value)
-        attrs.set(name, value);
-    };
-    copy("strides", conv.getStridesAttr());
-    copy("pads", conv.getPadsAttr());
-    copy("dilations", conv.getDilationsAttr());
-    copy("group", conv.getGroupAttr());
-    attrs.set("activation", b.getStringAttr(act.kind));
-    if (act.kind == "leaky_relu")
-      attrs.set("alpha", b.getF32FloatAttr(act.alpha));
-    if (act.kind == "clip") {
-      attrs.set("min", b.getF32FloatAttr(act.min));
-      attrs.set("max", b.getF32FloatAttr(act.max));
-    }
-    if (pool) {
-      auto setPool = [&](auto p, StringRef kind) {
-        attrs.set("pool", b.getStringAttr(kind));
-        copy("pool_kernel", p.getKernelShapeAttr());
-        copy("pool_strides", p.getStridesAttr());
-        copy("pool_pads", p.getPadsAttr());
-        copy("pool_ceil_mode", p.getCeilModeAttr());
-        copy("pool_count_include_pad", p.getCountIncludePadAttr());
-      };
-      if (auto p = dyn_cast<MaxPool2dOp>(pool))
-        setPool(p, "max");
-      else
-        setPool(cast<AvgPool2dOp>(pool), "avg");
-    }
-    auto seg = [](Value v) { return v ? 1 : 0; };
-    attrs.set("operand_segment_sizes",
-              b.getI32VectorAttr({1, 1, seg(conv.getBias()), seg(lateScale),
-                                  seg(lateShift), seg(residual)}));
-    if (lateScale)
-      attrs.set("affine_after_activation", b.getUnitAttr());
     SmallVector<Value> operands = {conv.getInput(), conv.getWeight()};
     if (conv.getBias())
       operands.push_back(conv.getBias());
@@ -223,8 +165,45 @@ struct FuseConv : public OpRewritePattern<Conv2dOp> {
       operands.push_back(residual);
     Operation *last = absorbed.back();
     rewriter.setInsertionPoint(last);
-    auto fused = rewriter.create<FusedConv2dOp>(
-        fusedLoc(absorbed), current.getType(), operands, attrs.getAttrs());
+    auto fused =
+        rewriter.create<FusedConv2dOp>(fusedLoc(absorbed), current.getType(),
+                                       operands, ArrayRef<NamedAttribute>{});
+    // Attributes left at their default are absent (the IR stays short):
+    // set only those the convolution, activation and pooling have.
+    auto seg = [](Value v) { return v ? 1 : 0; };
+    fused->setAttr(
+        FusedConv2dOp::getOperandSegmentSizeAttr(),
+        rewriter.getI32VectorAttr({1, 1, seg(conv.getBias()), seg(lateScale),
+                                   seg(lateShift), seg(residual)}));
+    if (auto a = conv.getStridesAttr())
+      fused.setStridesAttr(a);
+    if (auto a = conv.getPadsAttr())
+      fused.setPadsAttr(a);
+    if (auto a = conv.getDilationsAttr())
+      fused.setDilationsAttr(a);
+    if (auto a = conv.getGroupAttr())
+      fused.setGroupAttr(a);
+    act.setOn(fused);
+    if (lateScale)
+      fused.setAffineAfterActivationAttr(rewriter.getUnitAttr());
+    if (pool) {
+      auto setPool = [&](auto p, PoolKind kind) {
+        fused.setPoolAttr(PoolKindAttr::get(getContext(), kind));
+        fused.setPoolKernelAttr(p.getKernelShapeAttr());
+        if (auto a = p.getStridesAttr())
+          fused.setPoolStridesAttr(a);
+        if (auto a = p.getPadsAttr())
+          fused.setPoolPadsAttr(a);
+        if (auto a = p.getCeilModeAttr())
+          fused.setPoolCeilModeAttr(a);
+        if (auto a = p.getCountIncludePadAttr())
+          fused.setPoolCountIncludePadAttr(a);
+      };
+      if (auto p = dyn_cast<MaxPool2dOp>(pool))
+        setPool(p, PoolKind::Max);
+      else
+        setPool(cast<AvgPool2dOp>(pool), PoolKind::Avg);
+    }
     rewriter.replaceOp(last, fused.getResult());
     for (auto it = absorbed.rbegin() + 1; it != absorbed.rend(); ++it)
       rewriter.eraseOp(*it);
@@ -240,7 +219,7 @@ struct FuseGemm : public OpRewritePattern<GemmOp> {
 
   LogicalResult matchAndRewrite(GemmOp gemm,
                                 PatternRewriter &rewriter) const override {
-    Activation act;
+    ActivationSpec act;
     Operation *user = soleUser(gemm.getResult(), gemm, remarks);
     SmallVector<Operation *> absorbed = {gemm};
     Value current = gemm.getResult();
@@ -248,19 +227,13 @@ struct FuseGemm : public OpRewritePattern<GemmOp> {
       absorbed.push_back(user);
       current = user->getResult(0);
     }
-    Builder &b = rewriter;
-    NamedAttrList attrs(gemm->getAttrDictionary());
-    attrs.set("activation", b.getStringAttr(act.kind));
-    if (act.kind == "leaky_relu")
-      attrs.set("leaky_alpha", b.getF32FloatAttr(act.alpha));
-    if (act.kind == "clip") {
-      attrs.set("min", b.getF32FloatAttr(act.min));
-      attrs.set("max", b.getF32FloatAttr(act.max));
-    }
     rewriter.setInsertionPoint(absorbed.back());
+    // The gemm's own attributes carry over as they are (fused_gemm has the
+    // same ones), then the activation's.
     auto fused =
         rewriter.create<FusedGemmOp>(fusedLoc(absorbed), current.getType(),
-                                     gemm->getOperands(), attrs.getAttrs());
+                                     gemm->getOperands(), gemm->getAttrs());
+    act.setOn(fused);
     rewriter.replaceOp(absorbed.back(), fused.getResult());
     if (absorbed.size() > 1)
       rewriter.eraseOp(gemm);
@@ -279,16 +252,14 @@ struct FusePoolActivationGrad : public OpRewritePattern<ActivationGradOp> {
   LogicalResult matchAndRewrite(ActivationGradOp grad,
                                 PatternRewriter &rewriter) const override {
     auto pool = grad.getGradOutput().getDefiningOp<Pool2dBackwardOp>();
-    if (!pool || !pool->hasOneUse() || pool.getActivation() != "none" ||
+    if (!pool || !pool->hasOneUse() ||
+        pool.getActivation() != Activation::None ||
         pool.getInput() != grad.getOutput())
       return failure();
     auto fused = rewriter.create<Pool2dBackwardOp>(
         FusedLoc::get(getContext(), {pool.getLoc(), grad.getLoc()}),
         grad.getType(), pool->getOperands(), pool->getAttrs());
-    fused->setAttr("activation", grad.getActivationAttr());
-    fused->setAttr("alpha", grad.getAlphaAttr());
-    fused->setAttr("min", grad.getMinAttr());
-    fused->setAttr("max", grad.getMaxAttr());
+    ActivationSpec::on(grad).setOn(fused);
     rewriter.replaceOp(grad, fused.getResult());
     rewriter.eraseOp(pool);
     return success();

@@ -42,8 +42,8 @@ func @main(%x: tensor<?x1x8x8xf32> {cnn.name = "image"}) -> tensor<?x3xf32> {
 // Everything trains: the chain goes back through pooling, the activation
 // and the convolution, but never computes a gradient for the input.
 // CHECK-LABEL: func @train_step
-// CHECK: %[[DP:.*]] = cnn.pool2d_backward %{{.*}}, %[[RELU:.*]] {kernel_shape = [2, 2], kind = "max", strides = [2, 2]}
-// CHECK: %[[DA:.*]] = cnn.activation_grad %[[DP]], %[[RELU]] {activation = "relu"
+// CHECK: %[[DP:.*]] = cnn.pool2d_backward %{{.*}}, %[[RELU:.*]] {kernel_shape = [2, 2], kind = #cnn.pool<max>, strides = [2, 2]}
+// CHECK: %[[DA:.*]] = cnn.activation_grad %[[DP]], %[[RELU]] {activation = #cnn.activation<relu>
 // CHECK: cnn.conv2d_backward_weight %[[DA]], %{{.*}} {pads = [1, 1, 1, 1]}
 // CHECK: cnn.reduce_sum %[[DA]] {axes = [0, 2, 3]}
 // CHECK-NOT: cnn.conv2d_backward_input
@@ -101,8 +101,8 @@ func @main(%x: tensor<?x4xf32>) -> tensor<?x2xf32> {
 // CHECK: %[[S:.*]] = cnn.batch_norm_stats %[[C]] :
 // CHECK: %[[Y:.*]] = cnn.batch_norm_train %[[C]], %[[S]], %[[G]], %[[B]] {epsilon = 1.000000e-03 : f32}
 // ONNX's momentum (PyTorch's 0.1):
-// CHECK: %[[NM:.*]] = cnn.batch_norm_running_update %[[M]], %[[S]], %[[C]] {momentum = 0.899999976 : f32, statistic = "mean"}
-// CHECK: %[[NV:.*]] = cnn.batch_norm_running_update %[[V]], %[[S]], %[[C]] {momentum = 0.899999976 : f32, statistic = "variance"}
+// CHECK: %[[NM:.*]] = cnn.batch_norm_running_update %[[M]], %[[S]], %[[C]] {momentum = 0.899999976 : f32, statistic = #cnn.statistic<mean>}
+// CHECK: %[[NV:.*]] = cnn.batch_norm_running_update %[[V]], %[[S]], %[[C]] {momentum = 0.899999976 : f32, statistic = #cnn.statistic<variance>}
 // CHECK-NOT: cnn.batch_norm %
 // CHECK: %[[DA:.*]] = cnn.activation_grad
 // CHECK: %[[DB:.*]] = cnn.reduce_sum %[[DA]] {axes = [0, 2, 3]}

@@ -7,7 +7,7 @@
 // CHECK-SAME: (%[[X:.*]]: tensor<?x1x28x28xf32>)
 // CHECK: %[[W:.*]] = cnn.param "c1.weight"
 // CHECK: %[[B:.*]] = cnn.param "c1.bias"
-// CHECK: %[[Y:.*]] = cnn.fused_conv2d %[[X]], %[[W]], bias %[[B]] {activation = "relu", {{.*}}pads = [2, 2, 2, 2], pool = "max", pool_kernel = [2, 2]{{.*}}pool_strides = [2, 2]{{.*}}} : (tensor<?x1x28x28xf32>, tensor<6x1x5x5xf32>, tensor<6xf32>) -> tensor<?x6x14x14xf32>
+// CHECK: %[[Y:.*]] = cnn.fused_conv2d %[[X]], %[[W]], bias %[[B]] {activation = #cnn.activation<relu>, {{.*}}pads = [2, 2, 2, 2], pool = #cnn.pool<max>, pool_kernel = [2, 2]{{.*}}pool_strides = [2, 2]{{.*}}} : (tensor<?x1x28x28xf32>, tensor<6x1x5x5xf32>, tensor<6xf32>) -> tensor<?x6x14x14xf32>
 // CHECK-NOT: cnn.relu
 // CHECK-NOT: cnn.max_pool2d
 // CHECK: return %[[Y]]
@@ -25,7 +25,7 @@ func @conv_relu_pool(%x: tensor<?x1x28x28xf32>) -> tensor<?x6x14x14xf32> {
 // ResNet's basic block tail: conv + residual add + ReLU.
 // CHECK-LABEL: func @residual
 // CHECK-SAME: (%[[X:.*]]: tensor<?x8x4x4xf32>, %[[SKIP:.*]]: tensor<?x8x4x4xf32>)
-// CHECK: cnn.fused_conv2d %[[X]], %{{.*}}, residual %[[SKIP]] {activation = "relu"
+// CHECK: cnn.fused_conv2d %[[X]], %{{.*}}, residual %[[SKIP]] {activation = #cnn.activation<relu>
 func @residual(%x: tensor<?x8x4x4xf32>, %skip: tensor<?x8x4x4xf32>) -> tensor<?x8x4x4xf32> {
   %w = cnn.param "w" {init = "kaiming_uniform"} : tensor<8x8x3x3xf32>
   %c = cnn.conv2d %x, %w {pads = [1, 1, 1, 1]} : (tensor<?x8x4x4xf32>, tensor<8x8x3x3xf32>) -> tensor<?x8x4x4xf32>
@@ -39,7 +39,7 @@ func @residual(%x: tensor<?x8x4x4xf32>, %skip: tensor<?x8x4x4xf32>) -> tensor<?x
 // The conv result is also returned: it must stay in memory, so nothing fuses
 // into it (the conv alone still becomes a fused op of one).
 // CHECK-LABEL: func @several_users
-// CHECK: %[[C:.*]] = cnn.fused_conv2d {{.*}} {activation = "none"
+// CHECK: %[[C:.*]] = cnn.fused_conv2d {{.*}} {activation = #cnn.activation<none>
 // CHECK: %[[R:.*]] = cnn.relu %[[C]]
 // CHECK: return %[[C]], %[[R]]
 func @several_users(%x: tensor<1x3x8x8xf32>) -> (tensor<1x4x6x6xf32>, tensor<1x4x6x6xf32>) {
@@ -69,7 +69,7 @@ func @broadcast_add(%x: tensor<1x3x8x8xf32>, %y: tensor<1x1x1x1xf32>) -> tensor<
 
 // Pooling before the activation: the activation is not absorbed past it.
 // CHECK-LABEL: func @pool_then_relu
-// CHECK: %[[F:.*]] = cnn.fused_conv2d {{.*}}pool = "avg"
+// CHECK: %[[F:.*]] = cnn.fused_conv2d {{.*}}pool = #cnn.pool<avg>
 // CHECK: cnn.relu %[[F]]
 func @pool_then_relu(%x: tensor<1x3x8x8xf32>) -> tensor<1x4x3x3xf32> {
   %w = cnn.param "w" {init = "kaiming_uniform"} : tensor<4x3x3x3xf32>
@@ -82,7 +82,7 @@ func @pool_then_relu(%x: tensor<1x3x8x8xf32>) -> tensor<1x4x3x3xf32> {
 // -----
 
 // CHECK-LABEL: func @gemm_clip
-// CHECK: cnn.fused_gemm {{.*}} {activation = "clip", max = 6.000000e+00 : f32, min = 0.000000e+00 : f32, transB = true}
+// CHECK: cnn.fused_gemm {{.*}} {activation = #cnn.activation<clip>, max = 6.000000e+00 : f32, min = 0.000000e+00 : f32, transB = true}
 // CHECK-NOT: cnn.clip
 func @gemm_clip(%x: tensor<?x16xf32>) -> tensor<?x4xf32> {
   %w = cnn.param "fc.weight" {init = "kaiming_uniform"} : tensor<4x16xf32>
@@ -96,7 +96,7 @@ func @gemm_clip(%x: tensor<?x16xf32>) -> tensor<?x4xf32> {
 // ResNet's stem pool (3x3, stride 2, padded) overlaps: it fuses all the same
 // (the kernel keeps the convolution rows in a sliding window).
 // CHECK-LABEL: func @overlapping_pool
-// CHECK: cnn.fused_conv2d {{.*}}activation = "relu"{{.*}}pool = "max", pool_kernel = [3, 3], pool_pads = [1, 1, 1, 1], pool_strides = [2, 2]
+// CHECK: cnn.fused_conv2d {{.*}}activation = #cnn.activation<relu>{{.*}}pool = #cnn.pool<max>, pool_kernel = [3, 3], pool_pads = [1, 1, 1, 1], pool_strides = [2, 2]
 // CHECK-NOT: cnn.max_pool2d
 func @overlapping_pool(%x: tensor<1x3x16x16xf32>) -> tensor<1x4x8x8xf32> {
   %w = cnn.param "w" {init = "kaiming_uniform"} : tensor<4x3x3x3xf32>
@@ -114,7 +114,7 @@ func @overlapping_pool(%x: tensor<1x3x16x16xf32>) -> tensor<1x4x8x8xf32> {
 // CHECK-LABEL: func @relu_then_bn
 // CHECK-DAG: %[[S:.*]] = cnn.constant {value = dense<1.000000e+00> : tensor<1xf32>}
 // CHECK-DAG: %[[T:.*]] = cnn.constant {value = dense<-2.000000e+00> : tensor<1xf32>}
-// CHECK: cnn.fused_conv2d %{{.*}}, %{{.*}}, scale %[[S]], shift %[[T]] {activation = "relu", affine_after_activation
+// CHECK: cnn.fused_conv2d %{{.*}}, %{{.*}}, scale %[[S]], shift %[[T]] {activation = #cnn.activation<relu>, affine_after_activation
 // CHECK-NOT: cnn.batch_norm
 func @relu_then_bn(%x: tensor<1x1x4x4xf32>) -> tensor<1x1x4x4xf32> {
   %w = cnn.param "w" {value = dense<1.0> : tensor<1x1x1x1xf32>} : tensor<1x1x1x1xf32>
@@ -133,17 +133,17 @@ func @relu_then_bn(%x: tensor<1x1x4x4xf32>) -> tensor<1x1x4x4xf32> {
 // Backward (training): the ReLU's gradient mask joins the max pooling's
 // gradient (argmax routing) in one pool2d_backward.
 // TRAIN-LABEL: func @pool_relu_grad
-// TRAIN: %[[G:.*]] = cnn.pool2d_backward %arg0, %arg1 {activation = "relu"
+// TRAIN: %[[G:.*]] = cnn.pool2d_backward %arg0, %arg1 {activation = #cnn.activation<relu>
 // TRAIN-NOT: cnn.activation_grad
 // TRAIN: return %[[G]]
 // Without the training option the pass leaves backward ops alone.
 // CHECK-LABEL: func @pool_relu_grad
 // CHECK: %[[G:.*]] = cnn.pool2d_backward %arg0, %arg1 {kernel_shape
-// CHECK: %[[D:.*]] = cnn.activation_grad %[[G]], %arg1 {activation = "relu"}
+// CHECK: %[[D:.*]] = cnn.activation_grad %[[G]], %arg1 {activation = #cnn.activation<relu>}
 // CHECK: return %[[D]]
 func @pool_relu_grad(%dy: tensor<?x2x4x4xf32>, %y: tensor<?x2x8x8xf32>) -> tensor<?x2x8x8xf32> {
-  %g = cnn.pool2d_backward %dy, %y {kind = "max", kernel_shape = [2, 2], strides = [2, 2]} : (tensor<?x2x4x4xf32>, tensor<?x2x8x8xf32>) -> tensor<?x2x8x8xf32>
-  %d = cnn.activation_grad %g, %y {activation = "relu"} : tensor<?x2x8x8xf32>
+  %g = cnn.pool2d_backward %dy, %y {kind = #cnn.pool<max>, kernel_shape = [2, 2], strides = [2, 2]} : (tensor<?x2x4x4xf32>, tensor<?x2x8x8xf32>) -> tensor<?x2x8x8xf32>
+  %d = cnn.activation_grad %g, %y {activation = #cnn.activation<relu>} : tensor<?x2x8x8xf32>
   return %d : tensor<?x2x8x8xf32>
 }
 
@@ -155,7 +155,7 @@ func @pool_relu_grad(%dy: tensor<?x2x4x4xf32>, %y: tensor<?x2x8x8xf32>) -> tenso
 // TRAIN: cnn.pool2d_backward %arg0, %arg1 {kernel_shape
 // TRAIN: cnn.activation_grad
 func @other_mask(%dy: tensor<?x2x4x4xf32>, %y: tensor<?x2x8x8xf32>, %z: tensor<?x2x8x8xf32>) -> tensor<?x2x8x8xf32> {
-  %g = cnn.pool2d_backward %dy, %y {kind = "max", kernel_shape = [2, 2], strides = [2, 2]} : (tensor<?x2x4x4xf32>, tensor<?x2x8x8xf32>) -> tensor<?x2x8x8xf32>
-  %d = cnn.activation_grad %g, %z {activation = "relu"} : tensor<?x2x8x8xf32>
+  %g = cnn.pool2d_backward %dy, %y {kind = #cnn.pool<max>, kernel_shape = [2, 2], strides = [2, 2]} : (tensor<?x2x4x4xf32>, tensor<?x2x8x8xf32>) -> tensor<?x2x8x8xf32>
+  %d = cnn.activation_grad %g, %z {activation = #cnn.activation<relu>} : tensor<?x2x8x8xf32>
   return %d : tensor<?x2x8x8xf32>
 }

@@ -187,6 +187,25 @@ int64_t ParamOp::getNumElements() {
   return getType().cast<ShapedType>().getNumElements();
 }
 
+ActivationSpec ActivationSpec::of(Operation *op) {
+  ActivationSpec spec;
+  if (isa<ReluOp>(op)) {
+    spec.kind = Activation::Relu;
+  } else if (auto l = dyn_cast<LeakyReluOp>(op)) {
+    spec.kind = Activation::LeakyRelu;
+    spec.leakyAlpha = l.getAlpha().convertToFloat();
+  } else if (auto c = dyn_cast<ClipOp>(op)) {
+    spec.kind = Activation::Clip;
+    spec.min = c.getMin().convertToFloat();
+    spec.max = c.getMax().convertToFloat();
+  } else if (isa<SigmoidOp>(op)) {
+    spec.kind = Activation::Sigmoid;
+  } else if (isa<TanhOp>(op)) {
+    spec.kind = Activation::Tanh;
+  }
+  return spec;
+}
+
 std::vector<std::pair<std::string, int64_t>>
 cnnc::cnn::unfreezeSchedule(ModuleOp module) {
   std::vector<std::pair<std::string, int64_t>> schedule;
@@ -276,6 +295,12 @@ static LogicalResult verify(GroupOp op) {
       return op.emitOpError("group '")
              << op.getSymName() << "' has an unfreeze epoch but is not frozen";
   }
+  return success();
+}
+
+static LogicalResult verify(Pool2dBackwardOp op) {
+  if (op.getKind() == PoolKind::None)
+    return op.emitOpError("kind must be max or avg");
   return success();
 }
 
@@ -392,15 +417,11 @@ LogicalResult Conv2dOp::inferReturnTypes(MLIRContext *ctx,
   return success();
 }
 
-static LogicalResult checkActivation(Optional<Location> loc, StringRef act,
+// The activation is an enum attribute (the verifier has checked its case);
+// what is left to check is clip's interval.
+static LogicalResult checkActivation(Optional<Location> loc, Activation act,
                                      float min, float max) {
-  static const char *kActs[] = {"none", "relu",    "leaky_relu",
-                                "clip", "sigmoid", "tanh"};
-  if (!llvm::is_contained(kActs, act))
-    return emitOptionalError(loc, "unknown activation '", act,
-                             "' (expected none, relu, leaky_relu, clip, "
-                             "sigmoid or tanh)");
-  if (act == "clip" && min > max)
+  if (act == Activation::Clip && min > max)
     return emitOptionalError(loc, "clip min ", min, " is greater than max ",
                              max);
   return success();
@@ -444,14 +465,10 @@ LogicalResult FusedConv2dOp::inferReturnTypes(
                              op.getMin().convertToFloat(),
                              op.getMax().convertToFloat())))
     return failure();
-  StringRef pool = op.getPool();
-  if (pool == "none") {
+  if (op.getPool() == PoolKind::None) {
     results.push_back(f32Tensor(ctx, conv));
     return success();
   }
-  if (pool != "max" && pool != "avg")
-    return emitOptionalError(loc, "fused_conv2d: unknown pool '", pool,
-                             "' (expected none, max or avg)");
   auto kernel = windowAttr(loc, op.getPoolKernel(), 2, "pool_kernel");
   if (failed(kernel))
     return failure();
@@ -648,10 +665,6 @@ LogicalResult BatchNormRunningUpdateOp::inferReturnTypes(
           checkShape(loc, name, "running statistic", op.getRunning(), {*c})) ||
       failed(checkShape(loc, name, "stats", op.getStats(), {2, *c})))
     return failure();
-  StringRef statistic = op.getStatistic();
-  if (statistic != "mean" && statistic != "variance")
-    return emitOptionalError(loc, name, ": unknown statistic '", statistic,
-                             "' (expected mean or variance)");
   double m = op.getMomentumAttr().getValueAsDouble();
   if (!(m >= 0.0 && m <= 1.0))
     return emitOptionalError(loc, name, ": momentum must be in [0, 1], got ",

@@ -212,9 +212,36 @@ func @batch_norm_train_stats(%x: tensor<?x8xf32>, %s: tensor<2x4xf32>, %g: tenso
 // -----
 
 func @batch_norm_running_statistic(%x: tensor<?x8xf32>, %s: tensor<2x8xf32>, %r: tensor<8xf32>) -> tensor<8xf32> {
-  // expected-error @+1 {{batch_norm_running_update: unknown statistic 'median' (expected mean or variance)}}
-  %y = cnn.batch_norm_running_update %r, %s, %x {statistic = "median"} : (tensor<8xf32>, tensor<2x8xf32>, tensor<?x8xf32>) -> tensor<8xf32>
+  // expected-error @+2 {{expected ::cnnc::cnn::Statistic to be one of: mean, variance}}
+  // expected-error @+1 {{failed to parse CNN_StatisticAttr parameter 'value'}}
+  %y = cnn.batch_norm_running_update %r, %s, %x {statistic = #cnn.statistic<median>} : (tensor<8xf32>, tensor<2x8xf32>, tensor<?x8xf32>) -> tensor<8xf32>
   return %y : tensor<8xf32>
+}
+
+// -----
+
+// Enumerations are typed attributes: a string is not one.
+func @batch_norm_running_statistic_string(%x: tensor<?x8xf32>, %s: tensor<2x8xf32>, %r: tensor<8xf32>) -> tensor<8xf32> {
+  // expected-error @+1 {{'cnn.batch_norm_running_update' op attribute 'statistic' failed to satisfy constraint: a BatchNorm running statistic}}
+  %y = cnn.batch_norm_running_update %r, %s, %x {statistic = "mean"} : (tensor<8xf32>, tensor<2x8xf32>, tensor<?x8xf32>) -> tensor<8xf32>
+  return %y : tensor<8xf32>
+}
+
+// -----
+
+func @fused_conv_activation(%x: tensor<1x1x8x8xf32>, %w: tensor<2x1x3x3xf32>) -> tensor<1x2x6x6xf32> {
+  // expected-error @+2 {{expected ::cnnc::cnn::Activation to be one of: none, relu, leaky_relu, clip, sigmoid, tanh}}
+  // expected-error @+1 {{failed to parse CNN_ActivationAttr parameter 'value'}}
+  %y = cnn.fused_conv2d %x, %w {activation = #cnn.activation<gelu>, operand_segment_sizes = dense<[1, 1, 0, 0, 0, 0]> : vector<6xi32>} : (tensor<1x1x8x8xf32>, tensor<2x1x3x3xf32>) -> tensor<1x2x6x6xf32>
+  return %y : tensor<1x2x6x6xf32>
+}
+
+// -----
+
+func @pool_backward_kind(%dy: tensor<?x2x4x4xf32>, %y: tensor<?x2x8x8xf32>) -> tensor<?x2x8x8xf32> {
+  // expected-error @+1 {{'cnn.pool2d_backward' op kind must be max or avg}}
+  %g = cnn.pool2d_backward %dy, %y {kind = #cnn.pool<none>, kernel_shape = [2, 2], strides = [2, 2]} : (tensor<?x2x4x4xf32>, tensor<?x2x8x8xf32>) -> tensor<?x2x8x8xf32>
+  return %g : tensor<?x2x8x8xf32>
 }
 
 // -----

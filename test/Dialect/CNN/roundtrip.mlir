@@ -113,12 +113,12 @@ func @elementwise(%x: tensor<?x8x4x4xf32>) -> tensor<?x8x4x4xf32> {
 func @batch_norm_train(%x: tensor<?x8x4x4xf32>, %dy: tensor<?x8x4x4xf32>, %g: tensor<8xf32>, %b: tensor<8xf32>, %rm: tensor<8xf32>) -> (tensor<?x8x4x4xf32>, tensor<8xf32>, tensor<?x8x4x4xf32>) {
   // CHECK: %[[S:.*]] = cnn.batch_norm_stats %[[X:.*]] : (tensor<?x8x4x4xf32>) -> tensor<2x8xf32>
   // CHECK: cnn.batch_norm_train %[[X]], %[[S]], %{{.*}}, %{{.*}} {epsilon = 1.000000e-03 : f32} : (tensor<?x8x4x4xf32>, tensor<2x8xf32>, tensor<8xf32>, tensor<8xf32>) -> tensor<?x8x4x4xf32>
-  // CHECK: cnn.batch_norm_running_update %{{.*}}, %[[S]], %[[X]] {momentum = 8.000000e-01 : f32, statistic = "variance"} : (tensor<8xf32>, tensor<2x8xf32>, tensor<?x8x4x4xf32>) -> tensor<8xf32>
+  // CHECK: cnn.batch_norm_running_update %{{.*}}, %[[S]], %[[X]] {momentum = 8.000000e-01 : f32, statistic = #cnn.statistic<variance>} : (tensor<8xf32>, tensor<2x8xf32>, tensor<?x8x4x4xf32>) -> tensor<8xf32>
   // CHECK: %[[DG:.*]] = cnn.batch_norm_train_grad_scale %{{.*}}, %[[X]], %[[S]] : (tensor<?x8x4x4xf32>, tensor<?x8x4x4xf32>, tensor<2x8xf32>) -> tensor<8xf32>
   // CHECK: cnn.batch_norm_train_grad_input %{{.*}}, %[[X]], %[[S]], %{{.*}}, %[[DG]], %{{.*}} : (tensor<?x8x4x4xf32>, tensor<?x8x4x4xf32>, tensor<2x8xf32>, tensor<8xf32>, tensor<8xf32>, tensor<8xf32>) -> tensor<?x8x4x4xf32>
   %s = cnn.batch_norm_stats %x : (tensor<?x8x4x4xf32>) -> tensor<2x8xf32>
   %y = cnn.batch_norm_train %x, %s, %g, %b {epsilon = 1.0e-3 : f32} : (tensor<?x8x4x4xf32>, tensor<2x8xf32>, tensor<8xf32>, tensor<8xf32>) -> tensor<?x8x4x4xf32>
-  %v = cnn.batch_norm_running_update %rm, %s, %x {momentum = 0.8 : f32, statistic = "variance"} : (tensor<8xf32>, tensor<2x8xf32>, tensor<?x8x4x4xf32>) -> tensor<8xf32>
+  %v = cnn.batch_norm_running_update %rm, %s, %x {momentum = 0.8 : f32, statistic = #cnn.statistic<variance>} : (tensor<8xf32>, tensor<2x8xf32>, tensor<?x8x4x4xf32>) -> tensor<8xf32>
   %dg = cnn.batch_norm_train_grad_scale %dy, %x, %s : (tensor<?x8x4x4xf32>, tensor<?x8x4x4xf32>, tensor<2x8xf32>) -> tensor<8xf32>
   %db = cnn.reduce_sum %dy {axes = [0, 2, 3]} : (tensor<?x8x4x4xf32>) -> tensor<8xf32>
   %dx = cnn.batch_norm_train_grad_input %dy, %x, %s, %g, %dg, %db : (tensor<?x8x4x4xf32>, tensor<?x8x4x4xf32>, tensor<2x8xf32>, tensor<8xf32>, tensor<8xf32>, tensor<8xf32>) -> tensor<?x8x4x4xf32>

@@ -25,6 +25,7 @@ def CNN_Dialect : Dialect {
   }];
   let emitAccessorPrefix = kEmitAccessorPrefix_Prefixed;
   let hasConstantMaterializer = 1;
+  let useDefaultAttributePrinterParser = 1;
 }
 
 class CNN_Op<string mnemonic, list<Trait> traits = []>

@@ -3,6 +3,7 @@
 #define CNNC_DIALECT_CNN_CNNOPS_H
 
 #include "cnnc/Dialect/CNN/CNNDialect.h"
+#include "mlir/IR/Builders.h"
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/BuiltinTypes.h"
 #include "mlir/IR/OpDefinition.h"
@@ -23,6 +24,36 @@ mlir::FailureOr<int64_t> windowOutputSize(int64_t in, int64_t kernel,
                                           int64_t stride, int64_t padBegin,
                                           int64_t padEnd, int64_t dilation,
                                           bool ceilMode, std::string &error);
+
+/// An activation and its parameters, as the fused ops, activation_grad and
+/// pool2d_backward carry them (attributes `activation`, `leaky_alpha`, `min`,
+/// `max`): the one mapping from the activation ops, which fusion and
+/// autodiff share.
+struct ActivationSpec {
+  Activation kind = Activation::None;
+  float leakyAlpha = 0.01f, min = 0.0f, max = 6.0f;
+
+  /// The activation `op` computes (cnn.relu, leaky_relu, clip, sigmoid,
+  /// tanh); kind None for any other op.
+  static ActivationSpec of(mlir::Operation *op);
+  /// The activation an op with the four attributes applies.
+  template <typename OpT> static ActivationSpec on(OpT op) {
+    return {op.getActivation(), op.getLeakyAlpha().convertToFloat(),
+            op.getMin().convertToFloat(), op.getMax().convertToFloat()};
+  }
+  /// Sets the attributes of such an op; the parameters only where the kind
+  /// reads them (the others keep their defaults, and the IR stays short).
+  template <typename OpT> void setOn(OpT op) const {
+    mlir::Builder b(op.getContext());
+    op.setActivationAttr(ActivationAttr::get(op.getContext(), kind));
+    if (kind == Activation::LeakyRelu)
+      op.setLeakyAlphaAttr(b.getF32FloatAttr(leakyAlpha));
+    if (kind == Activation::Clip) {
+      op.setMinAttr(b.getF32FloatAttr(min));
+      op.setMaxAttr(b.getF32FloatAttr(max));
+    }
+  }
+};
 
 /// The gradual-unfreezing schedule of a module: (group, 1-based epoch) from
 /// the `cnn.group` ops' `unfreeze_epoch`, which the DSL's plan and

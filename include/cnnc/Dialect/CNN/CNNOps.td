@@ -9,6 +9,7 @@
 #ifndef CNNC_DIALECT_CNN_CNNOPS_TD
 #define CNNC_DIALECT_CNN_CNNOPS_TD
 
+include "cnnc/Dialect/CNN/CNNAttrs.td"
 include "cnnc/Dialect/CNN/CNNBase.td"
 include "mlir/IR/SymbolInterfaces.td"
 include "mlir/Interfaces/InferTypeOpInterface.td"
@@ -414,7 +415,7 @@ def CNN_FusedConv2dOp : CNN_ShapedOp<"fused_conv2d", [AttrSizedOperandSegments]>
     `t = conv * scale + shift` (per channel: a BatchNorm that could not be
     folded into the weights),
     `t = t + residual`,
-    `t = activation(t)` (`none`, `relu`, `leaky_relu` with `alpha`, `clip`
+    `t = activation(t)` (`none`, `relu`, `leaky_relu` with `leaky_alpha`, `clip`
     with `min`/`max`, `sigmoid`, `tanh`),
     then, when `pool` is `max` or `avg`, a 2-D pooling window over `t` with
     the `pool_*` attributes. Every part but the convolution is optional.
@@ -423,7 +424,7 @@ def CNN_FusedConv2dOp : CNN_ShapedOp<"fused_conv2d", [AttrSizedOperandSegments]>
     the weights, fused into the convolution's kernel).
 
     ```mlir
-    %y = cnn.fused_conv2d %x, %w, %b {activation = "relu", pads = [2, 2, 2, 2], pool = "max", pool_kernel = [2, 2], pool_strides = [2, 2], operand_segment_sizes = dense<[1, 1, 1, 0, 0, 0]> : vector<6xi32>} : (tensor<?x1x28x28xf32>, tensor<6x1x5x5xf32>, tensor<6xf32>) -> tensor<?x6x14x14xf32>
+    %y = cnn.fused_conv2d %x, %w, %b {activation = #cnn.activation<relu>, pads = [2, 2, 2, 2], pool = #cnn.pool<max>, pool_kernel = [2, 2], pool_strides = [2, 2], operand_segment_sizes = dense<[1, 1, 1, 0, 0, 0]> : vector<6xi32>} : (tensor<?x1x28x28xf32>, tensor<6x1x5x5xf32>, tensor<6xf32>) -> tensor<?x6x14x14xf32>
     ```
   }];
   let arguments = (ins CNN_F32Tensor4D:$input, CNN_F32Tensor4D:$weight,
@@ -435,11 +436,13 @@ def CNN_FusedConv2dOp : CNN_ShapedOp<"fused_conv2d", [AttrSizedOperandSegments]>
                    DefaultValuedAttr<I64ArrayAttr, "{0, 0, 0, 0}">:$pads,
                    DefaultValuedAttr<I64ArrayAttr, "{1, 1}">:$dilations,
                    DefaultValuedAttr<I64Attr, "1">:$group,
-                   DefaultValuedAttr<StrAttr, "\"none\"">:$activation,
-                   DefaultValuedAttr<F32Attr, "0.01f">:$alpha,
+                   DefaultValuedAttr<CNN_ActivationAttr,
+                       "::cnnc::cnn::Activation::None">:$activation,
+                   DefaultValuedAttr<F32Attr, "0.01f">:$leaky_alpha,
                    DefaultValuedAttr<F32Attr, "0.0f">:$min,
                    DefaultValuedAttr<F32Attr, "6.0f">:$max,
-                   DefaultValuedAttr<StrAttr, "\"none\"">:$pool,
+                   DefaultValuedAttr<CNN_PoolKindAttr,
+                       "::cnnc::cnn::PoolKind::None">:$pool,
                    DefaultValuedAttr<I64ArrayAttr, "{1, 1}">:$pool_kernel,
                    DefaultValuedAttr<I64ArrayAttr, "{1, 1}">:$pool_strides,
                    DefaultValuedAttr<I64ArrayAttr, "{0, 0, 0, 0}">:$pool_pads,
@@ -461,7 +464,7 @@ def CNN_FusedGemmOp : CNN_ShapedOp<"fused_gemm"> {
     activation attributes are those of `cnn.fused_conv2d`.
 
     ```mlir
-    %y = cnn.fused_gemm %x, %w, %b {activation = "relu", transB = true} : (tensor<?x400xf32>, tensor<120x400xf32>, tensor<120xf32>) -> tensor<?x120xf32>
+    %y = cnn.fused_gemm %x, %w, %b {activation = #cnn.activation<relu>, transB = true} : (tensor<?x400xf32>, tensor<120x400xf32>, tensor<120xf32>) -> tensor<?x120xf32>
     ```
   }];
   let arguments = (ins CNN_F32Tensor:$a, CNN_F32Tensor:$b,
@@ -470,7 +473,8 @@ def CNN_FusedGemmOp : CNN_ShapedOp<"fused_gemm"> {
                    DefaultValuedAttr<F32Attr, "1.0f">:$beta,
                    DefaultValuedAttr<BoolAttr, "false">:$transA,
                    DefaultValuedAttr<BoolAttr, "false">:$transB,
-                   DefaultValuedAttr<StrAttr, "\"none\"">:$activation,
+                   DefaultValuedAttr<CNN_ActivationAttr,
+                       "::cnnc::cnn::Activation::None">:$activation,
                    DefaultValuedAttr<F32Attr, "0.01f">:$leaky_alpha,
                    DefaultValuedAttr<F32Attr, "0.0f">:$min,
                    DefaultValuedAttr<F32Attr, "6.0f">:$max);
@@ -579,17 +583,17 @@ def CNN_ActivationGradOp : CNN_Op<"activation_grad",
     [NoSideEffect, AllTypesMatch<["grad_output", "output", "grad"]>]> {
   let summary = "gradient of an activation, from its output";
   let description = [{
-    relu: `dy * (y > 0)`; leaky_relu: `y > 0 ? dy : alpha * dy`; clip:
+    relu: `dy * (y > 0)`; leaky_relu: `y > 0 ? dy : leaky_alpha * dy`; clip:
     `min < y < max ? dy : 0`; sigmoid: `dy * y * (1 - y)`; tanh:
     `dy * (1 - y * y)`.
 
     ```mlir
-    %dx = cnn.activation_grad %dy, %y {activation = "relu"} : tensor<?x6x28x28xf32>
+    %dx = cnn.activation_grad %dy, %y {activation = #cnn.activation<relu>} : tensor<?x6x28x28xf32>
     ```
   }];
   let arguments = (ins CNN_F32Tensor:$grad_output, CNN_F32Tensor:$output,
-                   StrAttr:$activation,
-                   DefaultValuedAttr<F32Attr, "0.01f">:$alpha,
+                   CNN_ActivationAttr:$activation,
+                   DefaultValuedAttr<F32Attr, "0.01f">:$leaky_alpha,
                    DefaultValuedAttr<F32Attr, "0.0f">:$min,
                    DefaultValuedAttr<F32Attr, "6.0f">:$max);
   let results = (outs CNN_F32Tensor:$grad);
@@ -607,23 +611,25 @@ def CNN_Pool2dBackwardOp : CNN_Op<"pool2d_backward", [NoSideEffect]> {
     `activation_grad(pool2d_backward(dy, y), y)`, as one pass.
 
     ```mlir
-    %dx = cnn.pool2d_backward %dy, %x {kind = "max", kernel_shape = [2, 2], strides = [2, 2]} : (tensor<?x6x14x14xf32>, tensor<?x6x28x28xf32>) -> tensor<?x6x28x28xf32>
+    %dx = cnn.pool2d_backward %dy, %x {kind = #cnn.pool<max>, kernel_shape = [2, 2], strides = [2, 2]} : (tensor<?x6x14x14xf32>, tensor<?x6x28x28xf32>) -> tensor<?x6x28x28xf32>
     ```
   }];
   let arguments = (ins CNN_F32Tensor4D:$grad_output, CNN_F32Tensor4D:$input,
-                   StrAttr:$kind, I64ArrayAttr:$kernel_shape,
+                   CNN_PoolKindAttr:$kind, I64ArrayAttr:$kernel_shape,
                    DefaultValuedAttr<I64ArrayAttr, "{1, 1}">:$strides,
                    DefaultValuedAttr<I64ArrayAttr, "{0, 0, 0, 0}">:$pads,
                    DefaultValuedAttr<BoolAttr, "false">:$ceil_mode,
                    DefaultValuedAttr<BoolAttr, "false">:$count_include_pad,
-                   DefaultValuedAttr<StrAttr, "\"none\"">:$activation,
-                   DefaultValuedAttr<F32Attr, "0.01f">:$alpha,
+                   DefaultValuedAttr<CNN_ActivationAttr,
+                       "::cnnc::cnn::Activation::None">:$activation,
+                   DefaultValuedAttr<F32Attr, "0.01f">:$leaky_alpha,
                    DefaultValuedAttr<F32Attr, "0.0f">:$min,
                    DefaultValuedAttr<F32Attr, "6.0f">:$max);
   let results = (outs CNN_F32Tensor4D:$grad);
   let assemblyFormat = [{
     $grad_output `,` $input attr-dict `:` functional-type(operands, results)
   }];
+  let verifier = [{ return ::verify(*this); }];
 }
 
 class CNN_DropoutTrainBase<string mnemonic, string what>
@@ -709,20 +715,20 @@ def CNN_BatchNormRunningUpdateOp : CNN_ShapedOp<"batch_norm_running_update"> {
   let description = [{
     `running * momentum + batch * (1 - momentum)`, with `momentum` in ONNX's
     convention (that of `cnn.batch_norm`; PyTorch's momentum is
-    `1 - momentum`). For `statistic = "mean"`, `batch` is row 0 of `stats`;
-    for `"variance"`, the unbiased variance `n / (n - 1) * stats[1]`, as
+    `1 - momentum`). For `statistic = #cnn.statistic<mean>`, `batch` is row 0 of `stats`;
+    for `variance`, the unbiased variance `n / (n - 1) * stats[1]`, as
     PyTorch updates its running variance. `input` is the normalized tensor:
     only its shape is read, for `n` (which changes with the batch). With
     `n = 1` the variance is left biased (PyTorch refuses such a batch).
 
     ```mlir
-    %v = cnn.batch_norm_running_update %running_var, %s, %x {momentum = 0.9 : f32, statistic = "variance"} : (tensor<16xf32>, tensor<2x16xf32>, tensor<?x16x8x8xf32>) -> tensor<16xf32>
+    %v = cnn.batch_norm_running_update %running_var, %s, %x {momentum = 0.9 : f32, statistic = #cnn.statistic<variance>} : (tensor<16xf32>, tensor<2x16xf32>, tensor<?x16x8x8xf32>) -> tensor<16xf32>
     ```
   }];
   let arguments = (ins CNN_F32Tensor:$running, CNN_F32Tensor:$stats,
                    CNN_F32Tensor:$input,
                    DefaultValuedAttr<F32Attr, "0.9f">:$momentum,
-                   StrAttr:$statistic);
+                   CNN_StatisticAttr:$statistic);
   let results = (outs CNN_F32Tensor:$output);
   let assemblyFormat = [{
     $running `,` $stats `,` $input attr-dict `:` functional-type(operands, results)

@@ -1,0 +1,52 @@
+//===- CNNAttrs.td - cnn dialect attributes ----------------*- tablegen -*-===//
+//
+// The enumerations ops are parameterized by, as dialect attributes: the IR
+// spells them (`#cnn.activation<relu>`), the verifier accepts only their
+// cases, and C++ reads them as enums.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef CNNC_DIALECT_CNN_CNNATTRS_TD
+#define CNNC_DIALECT_CNN_CNNATTRS_TD
+
+include "cnnc/Dialect/CNN/CNNBase.td"
+include "mlir/IR/EnumAttr.td"
+
+def CNN_Activation : I32EnumAttr<"Activation",
+    "the activation a fused op or a gradient applies", [
+      I32EnumAttrCase<"None", 0, "none">,
+      I32EnumAttrCase<"Relu", 1, "relu">,
+      I32EnumAttrCase<"LeakyRelu", 2, "leaky_relu">,
+      I32EnumAttrCase<"Clip", 3, "clip">,
+      I32EnumAttrCase<"Sigmoid", 4, "sigmoid">,
+      I32EnumAttrCase<"Tanh", 5, "tanh">]> {
+  let cppNamespace = "::cnnc::cnn";
+  let genSpecializedAttr = 0;
+}
+def CNN_ActivationAttr : EnumAttr<CNN_Dialect, CNN_Activation, "activation"> {
+  let assemblyFormat = "`<` $value `>`";
+}
+
+def CNN_PoolKind : I32EnumAttr<"PoolKind", "a pooling's reduction", [
+      I32EnumAttrCase<"None", 0, "none">,
+      I32EnumAttrCase<"Max", 1, "max">,
+      I32EnumAttrCase<"Avg", 2, "avg">]> {
+  let cppNamespace = "::cnnc::cnn";
+  let genSpecializedAttr = 0;
+}
+def CNN_PoolKindAttr : EnumAttr<CNN_Dialect, CNN_PoolKind, "pool"> {
+  let assemblyFormat = "`<` $value `>`";
+}
+
+def CNN_Statistic : I32EnumAttr<"Statistic",
+    "a BatchNorm running statistic", [
+      I32EnumAttrCase<"Mean", 0, "mean">,
+      I32EnumAttrCase<"Variance", 1, "variance">]> {
+  let cppNamespace = "::cnnc::cnn";
+  let genSpecializedAttr = 0;
+}
+def CNN_StatisticAttr : EnumAttr<CNN_Dialect, CNN_Statistic, "statistic"> {
+  let assemblyFormat = "`<` $value `>`";
+}
+
+#endif // CNNC_DIALECT_CNN_CNNATTRS_TD
