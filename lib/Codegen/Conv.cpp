@@ -39,7 +39,7 @@ static KernelParts defineConv(ConvOp op, const TensorFunc &in,
 
   Func input = in.func;
   bool padded = pads[0] || pads[1] || pads[2] || pads[3];
-  if (padded && op->hasAttr("cnn.prepadded")) {
+  if (padded && cnn::kPrepaddedAttr.isSetOn(op)) {
     // The producer wrote the input inside this convolution's zero border
     // (ModelCompiler::resultBuffer): read it shifted, no padding pass.
     Func shifted("conv_prepadded");
@@ -70,8 +70,7 @@ static KernelParts defineConv(ConvOp op, const TensorFunc &in,
   else
     conv(x, y, c, n) = 0.0f;
   int lanes = 0;
-  if (auto packed =
-          op->template getAttrOfType<mlir::IntegerAttr>("cnn.packed_weights"))
+  if (auto packed = cnn::kPackedWeightsAttr.get(op))
     lanes = (int)packed.getInt();
   Expr weight = lanes ? w.func(c % lanes, r.x, r.y, r.z, c / lanes)
                       : w.func(r.x, r.y, r.z, c);

@@ -337,12 +337,12 @@ LogicalResult ModelCompiler::plan() {
   if (failed(triple))
     return failure();
   modelPlan.linkTriple = *triple;
-  if (auto source = module->getAttrOfType<StringAttr>("cnn.source_onnx"))
+  if (auto source = cnn::kSourceOnnxAttr.get(module))
     modelPlan.sourceOnnx = source.str();
   packWeights =
       options.schedule == ScheduleKind::Manual && !target.has_gpu_feature();
   hasTraining = llvm::any_of(module.getOps<FuncOp>(), [](FuncOp fn) {
-    return fn->hasAttr("cnn.train_step");
+    return cnn::kTrainStepAttr.isSetOn(fn);
   });
   LogicalResult planned =
       planGraph(main, modelPlan.inference, /*training=*/false);
@@ -353,10 +353,10 @@ LogicalResult ModelCompiler::plan() {
   // Training graphs: one per phase of the plan, the full one last.
   SmallVector<FuncOp> trainFns;
   for (FuncOp fn : module.getOps<FuncOp>())
-    if (fn->hasAttr("cnn.train_step"))
+    if (cnn::kTrainStepAttr.isSetOn(fn))
       trainFns.push_back(fn);
   auto firstEpoch = [](FuncOp fn) -> int64_t {
-    auto e = fn->getAttrOfType<IntegerAttr>("cnn.first_epoch");
+    auto e = cnn::kFirstEpochAttr.get(fn);
     return e ? e.getInt() : std::numeric_limits<int64_t>::max();
   };
   std::stable_sort(trainFns.begin(), trainFns.end(), [&](FuncOp a, FuncOp b) {
@@ -365,12 +365,13 @@ LogicalResult ModelCompiler::plan() {
   for (FuncOp train : trainFns) {
     PhasePlan &ph = modelPlan.phases.emplace_back();
     ph.function = train.getName().str();
-    if (auto e = train->getAttrOfType<IntegerAttr>("cnn.first_epoch"))
+    if (auto e = cnn::kFirstEpochAttr.get(train))
       ph.firstEpoch = (int)e.getInt();
     if (failed(planGraph(train, ph.step, /*training=*/true)))
       return failure();
     for (unsigned i = 1; i < train.getNumResults(); ++i) {
-      if (auto of = train.getResultAttrOfType<StringAttr>(i, "cnn.grad_of")) {
+      if (auto of =
+              train.getResultAttrOfType<StringAttr>(i, cnn::kGradOfAttr)) {
         auto it = paramIndex.find(of.getValue());
         if (it == paramIndex.end() || !ph.updates.empty())
           return train.emitError("result ")
@@ -378,7 +379,7 @@ LogicalResult ModelCompiler::plan() {
         ph.gradParams.push_back(it->second);
         continue;
       }
-      auto of = train.getResultAttrOfType<StringAttr>(i, "cnn.update_of");
+      auto of = train.getResultAttrOfType<StringAttr>(i, cnn::kUpdateOfAttr);
       auto it = paramIndex.find(of ? of.getValue() : "");
       if (it == paramIndex.end())
         return train.emitError("result ")
@@ -387,14 +388,14 @@ LogicalResult ModelCompiler::plan() {
     }
     llvm::StringSet<> live;
     train.walk([&](cnn::ParamOp param) {
-      if (!param->hasAttr("cnn.folded"))
+      if (!cnn::kFoldedAttr.isSetOn(param))
         live.insert(param.getName());
     });
     for (size_t p = 0; p < modelPlan.params.size(); ++p)
       if (!live.contains(modelPlan.params[p].name))
         ph.bakedParams.push_back((int)p);
-    auto features = train->getAttrOfType<FlatSymbolRefAttr>("cnn.features");
-    auto head = train->getAttrOfType<FlatSymbolRefAttr>("cnn.head");
+    auto features = cnn::kFeaturesAttr.get(train);
+    auto head = cnn::kHeadAttr.get(train);
     if (features && head) {
       auto featuresFn = module.lookupSymbol<FuncOp>(features.getValue());
       auto headFn = module.lookupSymbol<FuncOp>(head.getValue());
@@ -406,7 +407,7 @@ LogicalResult ModelCompiler::plan() {
                            /*registerParams=*/false)) ||
           failed(planGraph(headFn, *ph.head, /*training=*/true)))
         return failure();
-    } else if (auto why = train->getAttrOfType<StringAttr>("cnn.no_cache")) {
+    } else if (auto why = cnn::kNoCacheAttr.get(train)) {
       ph.noCacheReason = why.str();
     }
   }
@@ -486,7 +487,8 @@ LogicalResult ModelCompiler::planGraph(FuncOp fn, GraphPlan &g, bool training,
       return failure();
     }
     TensorDesc t;
-    auto name = fn.getArgAttrOfType<StringAttr>(arg.getArgNumber(), "cnn.name");
+    auto name =
+        fn.getArgAttrOfType<StringAttr>(arg.getArgNumber(), cnn::kNameAttr);
     t.name = name ? name.str() : "input" + std::to_string(arg.getArgNumber());
     t.dims = dimsOf(arg);
     t.dtype = dtypeOf(arg.getType());
@@ -502,9 +504,9 @@ LogicalResult ModelCompiler::planGraph(FuncOp fn, GraphPlan &g, bool training,
       // Every graph sees the same weights: one copy in the blob per name.
       auto param = dyn_cast<cnn::ParamOp>(op);
       std::string key;
-      if (param && !param->hasAttr("cnn.folded"))
+      if (param && !cnn::kFoldedAttr.isSetOn(param))
         key = "param:" + param.getName().str();
-      bool rng = param && param->hasAttr("cnn.rng");
+      bool rng = param && cnn::kRngAttr.isSetOn(param);
       int id = newBuffer(BufferKind::Param, op->getResult(0));
       auto known = key.empty() ? weightOffsets.end() : weightOffsets.find(key);
       if (known != weightOffsets.end()) {
@@ -553,7 +555,7 @@ LogicalResult ModelCompiler::planGraph(FuncOp fn, GraphPlan &g, bool training,
   for (unsigned i = 0; i < ret.getNumOperands(); ++i) {
     Value value = ret.getOperand(i);
     TensorDesc t;
-    auto name = fn.getResultAttrOfType<StringAttr>(i, "cnn.name");
+    auto name = fn.getResultAttrOfType<StringAttr>(i, cnn::kNameAttr);
     t.name = name ? name.str() : "output" + std::to_string(i);
     t.dims = dimsOf(value);
     t.dtype = dtypeOf(value.getType());
@@ -689,7 +691,7 @@ int ModelCompiler::packedWeights(Operation *op) {
   Operation *def = op->getOperand(1).getDefiningOp();
   bool constant =
       def && (isa<cnn::ConstantOp>(def) ||
-              (isa<cnn::ParamOp>(def) && def->hasAttr("cnn.folded")));
+              (isa<cnn::ParamOp>(def) && cnn::kFoldedAttr.isSetOn(def)));
   // In a library without training graphs, a parameter that only this
   // convolution reads is stored only packed too (a folded ResNet-18: 92 to
   // 47 MB); the executor converts it in get_param and set_param (a pack
@@ -716,8 +718,8 @@ int ModelCompiler::packedWeights(Operation *op) {
       to[((co / lanes) * per + i) * lanes + co % lanes] = from[co * per + i];
   if (!inPlace || packedOnly)
     modelPlan.packs.push_back(pack);
-  op->setAttr("cnn.packed_weights",
-              IntegerAttr::get(IntegerType::get(op->getContext(), 64), lanes));
+  cnn::kPackedWeightsAttr.set(
+      op, IntegerAttr::get(IntegerType::get(op->getContext(), 64), lanes));
   BufferDesc b;
   b.kind = BufferKind::Param;
   b.dims = {cout / lanes, cin, kh, kw, lanes};
@@ -736,7 +738,7 @@ LogicalResult ModelCompiler::planKernel(Operation *op) {
   if (packed >= 0) {
     auto view = borderOfView.find(bufferOf.lookup(op->getOperand(0)));
     if (view != borderOfView.end() && view->second == convPads(op)) {
-      op->setAttr("cnn.prepadded", UnitAttr::get(op->getContext()));
+      cnn::kPrepaddedAttr.set(op, UnitAttr::get(op->getContext()));
       input = graph->buffers[view->first].ref;
     }
   }
@@ -820,7 +822,7 @@ ModelCompiler::buildPipeline(Operation *op, std::vector<Halide::Argument> &args,
   LoweringContext ctx{scheduleFor, options.schedule == ScheduleKind::Manual};
   std::vector<TensorFunc> operands;
   std::vector<Halide::ImageParam> params;
-  auto packed = op->getAttrOfType<IntegerAttr>("cnn.packed_weights");
+  auto packed = cnn::kPackedWeightsAttr.get(op);
   for (unsigned i = 0; i < op->getNumOperands(); ++i) {
     Value operand = op->getOperand(i);
     llvm::SmallVector<int64_t, 4> dims = dimsOf(operand);
@@ -833,7 +835,7 @@ ModelCompiler::buildPipeline(Operation *op, std::vector<Halide::Argument> &args,
     // sizes derived from the shape (a fused pooling's convolution rows)
     // are the convolution's, not the border's.
     llvm::SmallVector<int64_t, 4> bufferDims = dims;
-    if (i == 0 && op->hasAttr("cnn.prepadded")) {
+    if (i == 0 && cnn::kPrepaddedAttr.isSetOn(op)) {
       std::array<int64_t, 4> pads = convPads(op);
       bufferDims[2] += pads[0] + pads[2];
       bufferDims[3] += pads[1] + pads[3];

@@ -383,7 +383,7 @@ struct DeriveTrainingPass : public DeriveTrainingBase<DeriveTrainingPass> {
       if (!fn)
         return signalPassFailure();
       if (starts.size() > 1)
-        fn->setAttr("cnn.first_epoch", b.getI64IntegerAttr(starts[i]));
+        kFirstEpochAttr.set(fn, b.getI64IntegerAttr(starts[i]));
       b.setInsertionPointAfter(fn);
     }
   }
@@ -404,12 +404,11 @@ struct DeriveTrainingPass : public DeriveTrainingBase<DeriveTrainingPass> {
     auto lossType = RankedTensorType::get({}, b.getF32Type());
     auto fn =
         b.create<FuncOp>(main.getLoc(), name, b.getFunctionType(inputs, {}));
-    fn->setAttr("cnn.train_step", b.getUnitAttr());
+    kTrainStepAttr.set(fn, b.getUnitAttr());
     Block *entry = fn.addEntryBlock();
     for (unsigned i = 0; i < main.getNumArguments(); ++i)
       fn.setArgAttrs(i, main.getArgAttrs(i));
-    fn.setArgAttr(main.getNumArguments(), "cnn.name",
-                  b.getStringAttr("labels"));
+    fn.setArgAttr(main.getNumArguments(), kNameAttr, b.getStringAttr("labels"));
 
     BlockAndValueMapping map;
     for (unsigned i = 0; i < main.getNumArguments(); ++i)
@@ -437,11 +436,11 @@ struct DeriveTrainingPass : public DeriveTrainingBase<DeriveTrainingPass> {
         if (!rng) {
           auto type = RankedTensorType::get({2}, b.getIntegerType(64));
           auto param = b.create<ParamOp>(
-              dropout.getLoc(), type, b.getStringAttr("cnn.rng"),
+              dropout.getLoc(), type, b.getStringAttr(kRngAttr.name),
               DenseElementsAttr::get(type, llvm::makeArrayRef<int64_t>({0, 0})),
               StringAttr(), FlatSymbolRefAttr(), b.getUnitAttr(),
               b.getUnitAttr());
-          param->setAttr("cnn.rng", b.getUnitAttr());
+          kRngAttr.set(param, b.getUnitAttr());
           forward.push_back(param);
           rng = param.getResult();
         }
@@ -490,7 +489,7 @@ struct DeriveTrainingPass : public DeriveTrainingBase<DeriveTrainingPass> {
       for (Operation *user : op->getResult(0).getUsers())
         if (llvm::any_of(user->getResults(),
                          [&](Value r) { return grads.needsGrad.contains(r); }))
-          op->setAttr("cnn.frozen_boundary", b.getUnitAttr());
+          kFrozenBoundaryAttr.set(op, b.getUnitAttr());
     }
     if (trainable.empty()) {
       main.emitError("training needs at least one trainable parameter; "
@@ -543,11 +542,11 @@ struct DeriveTrainingPass : public DeriveTrainingBase<DeriveTrainingPass> {
     }
     b.create<ReturnOp>(main.getLoc(), results);
     fn.setType(b.getFunctionType(inputs, resultTypes));
-    fn.setResultAttr(0, "cnn.name", b.getStringAttr("loss"));
+    fn.setResultAttr(0, kNameAttr, b.getStringAttr("loss"));
     for (unsigned i = 0; i < names.size(); ++i)
-      fn.setResultAttr(i + 1, "cnn.grad_of", b.getStringAttr(names[i]));
+      fn.setResultAttr(i + 1, kGradOfAttr, b.getStringAttr(names[i]));
     for (unsigned i = 0; i < updates.size(); ++i)
-      fn.setResultAttr(1 + names.size() + i, "cnn.update_of",
+      fn.setResultAttr(1 + names.size() + i, kUpdateOfAttr,
                        b.getStringAttr(updates[i].param));
     return fn;
   }

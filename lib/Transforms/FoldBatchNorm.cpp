@@ -43,7 +43,7 @@ static Value makeParam(PatternRewriter &rewriter, Location loc, Value like,
       attr, StringAttr(), old ? old.getGroupAttr() : FlatSymbolRefAttr(),
       old && old.getFrozen() ? rewriter.getUnitAttr() : UnitAttr(), UnitAttr());
   // Not one of the model's own parameters: libraries do not expose it.
-  param->setAttr("cnn.folded", rewriter.getUnitAttr());
+  kFoldedAttr.set(param, rewriter.getUnitAttr());
   return param.getResult();
 }
 

@@ -24,8 +24,7 @@ namespace {
 
 /// Does the value of `param` change from one step to the next?
 static bool changesPerStep(ParamOp param) {
-  return param->hasAttr("cnn.rng") ||
-         (!param.getFrozen() && !param.getBuffer());
+  return kRngAttr.isSetOn(param) || (!param.getFrozen() && !param.getBuffer());
 }
 
 struct SplitFrozenPrefixPass
@@ -36,13 +35,13 @@ struct SplitFrozenPrefixPass
     ModuleOp module = getOperation();
     SmallVector<FuncOp> steps;
     for (FuncOp fn : module.getOps<FuncOp>())
-      if (fn->hasAttr("cnn.train_step") && !fn->hasAttr("cnn.features") &&
-          !fn->hasAttr("cnn.no_cache"))
+      if (kTrainStepAttr.isSetOn(fn) && !kFeaturesAttr.isSetOn(fn) &&
+          !kNoCacheAttr.isSetOn(fn))
         steps.push_back(fn);
     for (FuncOp fn : steps) {
       std::string why = split(fn);
       if (!why.empty())
-        fn->setAttr("cnn.no_cache", StringAttr::get(&getContext(), why));
+        kNoCacheAttr.set(fn, StringAttr::get(&getContext(), why));
     }
   }
 
@@ -115,7 +114,7 @@ struct SplitFrozenPrefixPass
                                        b.getFunctionType(inputs, {type}));
     for (unsigned i = 0; i < inputs.size(); ++i)
       featuresFn.setArgAttrs(i, fn.getArgAttrs(i));
-    featuresFn.setResultAttr(0, "cnn.name", b.getStringAttr("features"));
+    featuresFn.setResultAttr(0, kNameAttr, b.getStringAttr("features"));
     {
       Block *entry = featuresFn.addEntryBlock();
       OpBuilder fb = OpBuilder::atBlockEnd(entry);
@@ -134,7 +133,7 @@ struct SplitFrozenPrefixPass
     auto headFn = b.create<FuncOp>(
         fn.getLoc(), base + "_head",
         b.getFunctionType(headInputs, fn.getType().getResults()));
-    headFn.setArgAttr(0, "cnn.name", b.getStringAttr("features"));
+    headFn.setArgAttr(0, kNameAttr, b.getStringAttr("features"));
     headFn.setArgAttrs(1, fn.getArgAttrs(labels.getArgNumber()));
     for (unsigned i = 0; i < fn.getNumResults(); ++i)
       headFn.setResultAttrs(i, fn.getResultAttrs(i));
@@ -157,8 +156,8 @@ struct SplitFrozenPrefixPass
         results.push_back(map.lookupOrDefault(v));
       hb.create<ReturnOp>(fn.getLoc(), results);
     }
-    fn->setAttr("cnn.features", SymbolRefAttr::get(featuresFn));
-    fn->setAttr("cnn.head", SymbolRefAttr::get(headFn));
+    kFeaturesAttr.set(fn, SymbolRefAttr::get(featuresFn));
+    kHeadAttr.set(fn, SymbolRefAttr::get(headFn));
     return "";
   }
 

@@ -348,8 +348,8 @@ int main(int argc, char **argv) {
     // back into the same graph.
     llvm::SmallString<256> source(inputFilename);
     llvm::sys::fs::make_absolute(source);
-    (*module)->setAttr("cnn.source_onnx",
-                       StringAttr::get(&context, source.str()));
+    cnnc::cnn::kSourceOnnxAttr.set(*module,
+                                   StringAttr::get(&context, source.str()));
   }
 
   if (emitLevel == EmitLevel::Onnx) {
@@ -392,8 +392,8 @@ int main(int argc, char **argv) {
       os.clear_error();
       return 1;
     }
-    (*module)->setAttr("cnn.source_onnx",
-                       StringAttr::get(&context, dslAsOnnx.str()));
+    cnnc::cnn::kSourceOnnxAttr.set(*module,
+                                   StringAttr::get(&context, dslAsOnnx.str()));
   }
 
   if (printIRAfterAll) {

@@ -560,9 +560,10 @@ OwningOpRef<ModuleOp> ModelBuilder::finish(llvm::SMLoc endLoc) {
   mainFunc.setType(FunctionType::get(ctx, body.getArgumentTypes(),
                                      ValueRange(results).getTypes()));
   for (unsigned i = 0; i < inputNames.size(); ++i)
-    mainFunc.setArgAttr(i, "cnn.name", builder.getStringAttr(inputNames[i]));
+    mainFunc.setArgAttr(i, cnn::kNameAttr,
+                        builder.getStringAttr(inputNames[i]));
   for (unsigned i = 0; i < outputs.size(); ++i)
-    mainFunc.setResultAttr(i, "cnn.name",
+    mainFunc.setResultAttr(i, cnn::kNameAttr,
                            builder.getStringAttr(outputs[i].first));
   (*module)->setAttr(SymbolTable::getSymbolAttrName(),
                      builder.getStringAttr(modelName));

@@ -666,7 +666,8 @@ OwningOpRef<ModuleOp> Importer::run() {
                                      builder.getFunctionType(argTypes, {}));
   Block *body = func.addEntryBlock();
   for (size_t i = 0; i < argInputs.size(); ++i) {
-    func.setArgAttr(i, "cnn.name", builder.getStringAttr(argInputs[i]->name()));
+    func.setArgAttr(i, cnn::kNameAttr,
+                    builder.getStringAttr(argInputs[i]->name()));
     values[argInputs[i]->name()] = OnnxValue{body->getArgument(i), nullptr};
   }
 
@@ -727,7 +728,8 @@ OwningOpRef<ModuleOp> Importer::run() {
   func.setType(
       builder.getFunctionType(argTypes, ValueRange(results).getTypes()));
   for (size_t i = 0; i < resultNames.size(); ++i)
-    func.setResultAttr(i, "cnn.name", builder.getStringAttr(resultNames[i]));
+    func.setResultAttr(i, cnn::kNameAttr,
+                       builder.getStringAttr(resultNames[i]));
 
   builder.setInsertionPointToStart(module->getBody());
   for (const std::string &group : groups)

@@ -474,7 +474,7 @@ LogicalResult Exporter::run(std::string &bytes) {
   // returned twice) go through an Identity node.
   for (BlockArgument arg : main.getArguments()) {
     auto attr =
-        main.getArgAttrOfType<StringAttr>(arg.getArgNumber(), "cnn.name");
+        main.getArgAttrOfType<StringAttr>(arg.getArgNumber(), cnn::kNameAttr);
     std::string name =
         unique(attr ? attr.getValue()
                     : StringRef("input" + std::to_string(arg.getArgNumber())));
@@ -495,7 +495,7 @@ LogicalResult Exporter::run(std::string &bytes) {
     ++returned[v];
   for (unsigned i = 0; i < terminator->getNumOperands(); ++i) {
     Value v = terminator->getOperand(i);
-    auto attr = main.getResultAttrOfType<StringAttr>(i, "cnn.name");
+    auto attr = main.getResultAttrOfType<StringAttr>(i, cnn::kNameAttr);
     std::string name =
         attr ? attr.getValue().str() : "output" + std::to_string(i);
     if (used.contains(name) && !names.count(v))

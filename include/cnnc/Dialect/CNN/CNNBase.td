@@ -26,6 +26,10 @@ def CNN_Dialect : Dialect {
   let emitAccessorPrefix = kEmitAccessorPrefix_Prefixed;
   let hasConstantMaterializer = 1;
   let useDefaultAttributePrinterParser = 1;
+  // The discardable attributes of CNNDiscardableAttrs.h are checked here.
+  let hasOperationAttrVerify = 1;
+  let hasRegionArgAttrVerify = 1;
+  let hasRegionResultAttrVerify = 1;
 }
 
 class CNN_Op<string mnemonic, list<Trait> traits = []>

@@ -3,6 +3,7 @@
 #define CNNC_DIALECT_CNN_CNNOPS_H
 
 #include "cnnc/Dialect/CNN/CNNDialect.h"
+#include "cnnc/Dialect/CNN/CNNDiscardableAttrs.h"
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/BuiltinTypes.h"
