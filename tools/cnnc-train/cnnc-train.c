@@ -150,32 +150,6 @@ static const char usage[] =
     "\n"
     "Exit status: 0 on success, 1 on any error.\n";
 
-void error(const char *fmt, ...) {
-  va_list args;
-  va_start(args, fmt);
-  fflush(stdout);
-  fputs("cnnc-train: error: ", stderr);
-  vfprintf(stderr, fmt, args);
-  fputc('\n', stderr);
-  va_end(args);
-}
-
-void note(const char *fmt, ...) {
-  va_list args;
-  va_start(args, fmt);
-  fflush(stdout);
-  fputs("cnnc-train: note: ", stderr);
-  vfprintf(stderr, fmt, args);
-  fputc('\n', stderr);
-  va_end(args);
-}
-
-double now_seconds(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 /*===-- Command line ------------------------------------------------------===*/
 
 static bool parse_int64(const char *option, const char *text, long long min,

@@ -1,9 +1,13 @@
 /*===- train.h - the pieces of cnnc-train ---------------------------------===*
  *
  *   cnnc-train.c  command line, usage, main
+ *   log.c         error and note messages, the clock
  *   inspect.c     --inspect-data: describe data files without a model
  *   session.c     load the model and data, check them against each other
+ *   plan.c        the library's training plan under the command line's
  *   train.c       the training loop and the test evaluation
+ *   features.c    the feature cache of a frozen prefix (memory or file)
+ *   checkpoint.c  checkpoints: write, read, resume
  *   report.c      progress bar, epoch lines, --metrics-json
  *
  *===----------------------------------------------------------------------===*/

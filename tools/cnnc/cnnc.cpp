@@ -211,7 +211,6 @@ static FailureOr<InputKind> inputKind(StringRef path) {
 static OwningOpRef<ModuleOp>
 importModel(MLIRContext &context, llvm::SourceMgr &sourceMgr, InputKind kind) {
   switch (kind) {
-#ifndef CNNC_SCRATCH_NO_FRONTENDS
   case InputKind::Onnx: {
     cnnc::OnnxImportOptions options;
     options.moduleName = modelName;
@@ -219,11 +218,6 @@ importModel(MLIRContext &context, llvm::SourceMgr &sourceMgr, InputKind kind) {
   }
   case InputKind::Dsl:
     return cnnc::parseDslSource(&context, sourceMgr);
-#else
-  case InputKind::Onnx:
-  case InputKind::Dsl:
-    return nullptr;
-#endif
   case InputKind::Mlir:
     return parseSourceFile(sourceMgr, &context);
   }

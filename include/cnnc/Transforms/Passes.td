@@ -59,7 +59,9 @@ def FuseOps : Pass<"cnn-fuse-ops", "mlir::FuncOp"> {
     consumers, in this order: a residual `cnn.add`, an activation (relu,
     leaky_relu, clip, sigmoid, tanh), a BatchNorm with constant parameters
     after the activation (as a per-channel scale and shift), a max or
-    average pooling whose windows do not overlap; and
+    average pooling (also with overlapping windows, as ResNet's 3x3/2 stem
+    pool: the kernel keeps the convolution rows in a sliding window, so none
+    is computed twice); and
     `cnn.fused_gemm` from a `cnn.gemm` and an activation. Each fused op
     becomes one Halide kernel. With `-pass-remarks` (cnnc `--remarks`), every
     candidate that stops growing says why as a remark at its location.
