@@ -3,6 +3,7 @@
 #define CNNC_LIB_CODEGEN_LIBRARYWRITER_H
 
 #include "cnnc/Codegen/Codegen.h"
+#include "cnnc/rt_executor.h"
 
 #include "llvm/ADT/SmallVector.h"
 
@@ -12,16 +13,9 @@
 namespace cnnc {
 namespace codegen {
 
-/// Mirrors cnnc_rt_buffer_kind in runtime/include/cnnc/rt_executor.h.
-enum class BufferKind {
-  Input = 0,
-  Output = 1,
-  Param = 2,
-  Temp = 3,
-  Alias = 4,
-  /// The interior of a Temp with a zero border (see cnnc_rt_buffer_kind).
-  View = 5
-};
+/// A buffer's kind is the runtime's own enum (cnnc/rt_executor.h), which
+/// the generated tables name: nothing here mirrors it.
+using BufferKind = ::cnnc_rt_buffer_kind;
 
 struct BufferDesc {
   BufferKind kind;

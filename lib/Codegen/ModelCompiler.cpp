@@ -492,7 +492,7 @@ LogicalResult ModelCompiler::planGraph(FuncOp fn, GraphPlan &g, bool training,
     t.name = name ? name.str() : "input" + std::to_string(arg.getArgNumber());
     t.dims = dimsOf(arg);
     t.dtype = dtypeOf(arg.getType());
-    t.buffer = newBuffer(BufferKind::Input, arg, (int)g.inputs.size());
+    t.buffer = newBuffer(CNNC_RT_INPUT, arg, (int)g.inputs.size());
     g.inputs.push_back(t);
   }
 
@@ -507,7 +507,7 @@ LogicalResult ModelCompiler::planGraph(FuncOp fn, GraphPlan &g, bool training,
       if (param && !cnn::kFoldedAttr.isSetOn(param))
         key = "param:" + param.getName().str();
       bool rng = param && cnn::kRngAttr.isSetOn(param);
-      int id = newBuffer(BufferKind::Param, op->getResult(0));
+      int id = newBuffer(CNNC_RT_PARAM, op->getResult(0));
       auto known = key.empty() ? weightOffsets.end() : weightOffsets.find(key);
       if (known != weightOffsets.end()) {
         g.buffers[id].offset = known->second;
@@ -542,7 +542,7 @@ LogicalResult ModelCompiler::planGraph(FuncOp fn, GraphPlan &g, bool training,
     // Shape-only ops: the row-major data does not move.
     if (isa<cnn::FlattenOp, cnn::ReshapeOp>(op) ||
         (!training && isa<cnn::DropoutOp>(op))) {
-      newBuffer(BufferKind::Alias, op->getResult(0),
+      newBuffer(CNNC_RT_ALIAS, op->getResult(0),
                 bufferOf.lookup(op->getOperand(0)));
       return;
     }
@@ -564,8 +564,8 @@ LogicalResult ModelCompiler::planGraph(FuncOp fn, GraphPlan &g, bool training,
     int b = bufferOf.lookup(value);
     // A kernel result that is an output is written in place (inference: the
     // caller's buffer; training outputs stay in the instance).
-    if (!training && g.buffers[b].kind == BufferKind::Temp) {
-      g.buffers[b].kind = BufferKind::Output;
+    if (!training && g.buffers[b].kind == CNNC_RT_TEMP) {
+      g.buffers[b].kind = CNNC_RT_OUTPUT;
       g.buffers[b].ref = (int)i;
     }
     t.buffer = b;
@@ -677,7 +677,7 @@ int ModelCompiler::packedWeights(Operation *op) {
   auto w = op->getOperand(1).getType().cast<ShapedType>();
   auto src = bufferOf.find(op->getOperand(1));
   if (src == bufferOf.end() ||
-      graph->buffers[src->second].kind != BufferKind::Param)
+      graph->buffers[src->second].kind != CNNC_RT_PARAM)
     return -1;
   int64_t cout = w.getDimSize(0), cin = w.getDimSize(1), kh = w.getDimSize(2),
           kw = w.getDimSize(3);
@@ -721,7 +721,7 @@ int ModelCompiler::packedWeights(Operation *op) {
   cnn::kPackedWeightsAttr.set(
       op, IntegerAttr::get(IntegerType::get(op->getContext(), 64), lanes));
   BufferDesc b;
-  b.kind = BufferKind::Param;
+  b.kind = CNNC_RT_PARAM;
   b.dims = {cout / lanes, cin, kh, kw, lanes};
   b.offset = pack.dstOffset;
   graph->buffers.push_back(b);
@@ -779,7 +779,7 @@ LogicalResult ModelCompiler::planKernel(Operation *op) {
 /// the kernel writes and every other reader reads.
 int ModelCompiler::resultBuffer(Operation *op) {
   Value result = op->getResult(0);
-  int id = newBuffer(BufferKind::Temp, result);
+  int id = newBuffer(CNNC_RT_TEMP, result);
   auto type = result.getType().cast<ShapedType>();
   if (!packWeights || !options.fusePadding || type.getRank() != 4 ||
       !type.getElementType().isF32())
@@ -804,7 +804,7 @@ int ModelCompiler::resultBuffer(Operation *op) {
   padded.dims[2] += (*border)[0] + (*border)[2];
   padded.dims[3] += (*border)[1] + (*border)[3];
   BufferDesc view;
-  view.kind = BufferKind::View;
+  view.kind = CNNC_RT_VIEW;
   view.dims = dimsOf(result);
   view.ref = id;
   view.offset = (uint64_t)((*border)[0] * padded.dims[3] + (*border)[1]);
