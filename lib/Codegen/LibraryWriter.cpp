@@ -277,8 +277,8 @@ static void writeWrapper(const ModelPlan &plan, const std::string &p,
   if (plan.params.empty())
     os << "  {.info = {.name = 0}},\n";
   os << "};\n";
-  // The optimizer kernels in rt_executor.h's order (sgd, sgd with momentum,
-  // adam), as Optimizers.cpp lists them.
+  // The optimizer kernels in cnnc_rt_optimizer_kernel's order, as
+  // Optimizers.cpp lists them.
   os << "static const cnnc_rt_model model = {\n  .name = " << cString(plan.name)
      << ",\n  .inference = " << graphInit(plan.inference, "inference")
      << ",\n  .num_phases = " << plan.phases.size() << ", .phases = phases"
@@ -288,10 +288,13 @@ static void writeWrapper(const ModelPlan &plan, const std::string &p,
      << ",\n  .rng_offset = " << plan.rngOffset
      << "LL, .plan = " << (tp.present ? "&train_plan_table" : "0")
      << ",\n  .optimizer_kernels = {";
-  for (size_t i = 0; i < 3; ++i)
-    os << (i ? ", " : "")
-       << (i < plan.optimizerKernels.size() ? plan.optimizerKernels[i] + "_argv"
-                                            : std::string("0"));
+  static const char *kOptimizerSlots[CNNC_RT_NUM_OPTIMIZER_KERNELS] = {
+      "CNNC_RT_OPT_SGD", "CNNC_RT_OPT_SGD_MOMENTUM", "CNNC_RT_OPT_ADAM"};
+  for (size_t i = 0;
+       i < plan.optimizerKernels.size() && i < CNNC_RT_NUM_OPTIMIZER_KERNELS;
+       ++i)
+    os << (i ? ", " : "") << "[" << kOptimizerSlots[i]
+       << "] = " << plan.optimizerKernels[i] << "_argv";
   os << "},\n  .num_packs = " << plan.packs.size() << ", .packs = packs"
      << ",\n  .target = " << cString(plan.target)
      << ", .cpu_features = " << cString(plan.cpuFeatures) << "};\n\n";

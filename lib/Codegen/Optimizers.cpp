@@ -11,6 +11,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "KernelBuilder.h"
+#include "cnnc/rt_executor.h"
 
 using namespace Halide;
 using namespace cnnc::codegen;
@@ -45,7 +46,12 @@ static OptimizerPipeline sgdPlain(const Target &target) {
   Var i("i");
   Func values("sgd");
   values(i) = w(i) - lr * (g(i) + wd * w(i));
-  return {Pipeline(inPlace(values, target)), {w, g, lr, wd}};
+  std::vector<Argument> args(CNNC_RT_SGD_NUM_INPUTS);
+  args[CNNC_RT_SGD_W] = w;
+  args[CNNC_RT_SGD_G] = g;
+  args[CNNC_RT_SGD_LR] = lr;
+  args[CNNC_RT_SGD_WD] = wd;
+  return {Pipeline(inPlace(values, target)), args};
 }
 
 /// SGD with momentum (and Nesterov): the first step copies the gradient
@@ -60,8 +66,16 @@ static OptimizerPipeline sgdMomentum(const Target &target) {
   Expr d = select(nesterov != 0, gg + momentum * mNew, mNew);
   Func values("sgd_momentum");
   values(i) = Tuple(w(i) - lr * d, mNew);
-  return {Pipeline(inPlace(values, target)),
-          {w, g, m, lr, wd, momentum, nesterov, first}};
+  std::vector<Argument> args(CNNC_RT_SGDM_NUM_INPUTS);
+  args[CNNC_RT_SGDM_W] = w;
+  args[CNNC_RT_SGDM_G] = g;
+  args[CNNC_RT_SGDM_M] = m;
+  args[CNNC_RT_SGDM_LR] = lr;
+  args[CNNC_RT_SGDM_WD] = wd;
+  args[CNNC_RT_SGDM_MOMENTUM] = momentum;
+  args[CNNC_RT_SGDM_NESTEROV] = nesterov;
+  args[CNNC_RT_SGDM_FIRST] = first;
+  return {Pipeline(inPlace(values, target)), args};
 }
 
 /// Adam (L2 weight decay) and AdamW (decoupled), with bias corrections
@@ -80,9 +94,20 @@ static OptimizerPipeline adam(const Target &target) {
   Expr denom = sqrt(vNew) / sqrtBc2 + eps;
   Func values("adam");
   values(i) = Tuple(wi - stepSize * mNew / denom, mNew, vNew);
-  return {
-      Pipeline(inPlace(values, target)),
-      {w, g, m, v, lr, wd, beta1, beta2, eps, stepSize, sqrtBc2, decoupled}};
+  std::vector<Argument> args(CNNC_RT_ADAM_NUM_INPUTS);
+  args[CNNC_RT_ADAM_W] = w;
+  args[CNNC_RT_ADAM_G] = g;
+  args[CNNC_RT_ADAM_M] = m;
+  args[CNNC_RT_ADAM_V] = v;
+  args[CNNC_RT_ADAM_LR] = lr;
+  args[CNNC_RT_ADAM_WD] = wd;
+  args[CNNC_RT_ADAM_BETA1] = beta1;
+  args[CNNC_RT_ADAM_BETA2] = beta2;
+  args[CNNC_RT_ADAM_EPS] = eps;
+  args[CNNC_RT_ADAM_STEP_SIZE] = stepSize;
+  args[CNNC_RT_ADAM_SQRT_BC2] = sqrtBc2;
+  args[CNNC_RT_ADAM_DECOUPLED] = decoupled;
+  return {Pipeline(inPlace(values, target)), args};
 }
 
 std::vector<OptimizerKernel>
@@ -95,8 +120,13 @@ cnnc::codegen::optimizerKernels(const Halide::Target &modelTarget) {
   auto add = [&](const char *name, OptimizerPipeline p) {
     kernels.push_back({name, p.pipeline, p.args, target});
   };
+  // In cnnc_rt_optimizer_kernel's order: the library writer lists them so.
   add("cnnc_optimizer_sgd", sgdPlain(target));
   add("cnnc_optimizer_sgd_momentum", sgdMomentum(target));
   add("cnnc_optimizer_adam", adam(target));
+  static_assert(CNNC_RT_OPT_SGD == 0 && CNNC_RT_OPT_SGD_MOMENTUM == 1 &&
+                    CNNC_RT_OPT_ADAM == 2 && CNNC_RT_NUM_OPTIMIZER_KERNELS == 3,
+                "the kernels above are listed in cnnc_rt_optimizer_kernel's "
+                "order");
   return kernels;
 }

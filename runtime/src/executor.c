@@ -891,23 +891,45 @@ static int update_param(cnnc_model *m, int32_t p, const float *grad) {
   float step_size = lr / bc1, sqrt_bc2 = sqrtf(bc2);
   int32_t nesterov = c->nesterov, first = s->step == 1;
   int32_t decoupled = c->optimizer == CNNC_OPTIMIZER_ADAMW;
-  int32_t kernel;
-  void *args[15];
+  /* Arguments at rt_executor.h's positions, the outputs after the inputs. */
+  cnnc_rt_optimizer_kernel kernel;
+  void *args[CNNC_RT_ADAM_NUM_INPUTS + 3];
   if (c->optimizer == CNNC_OPTIMIZER_SGD && !(momentum > 0)) {
-    kernel = 0;
-    void *a[] = {&in[0], &in[1], &lr, &wd, &out[0]};
-    memcpy(args, a, sizeof a);
+    kernel = CNNC_RT_OPT_SGD;
+    args[CNNC_RT_SGD_W] = &in[0];
+    args[CNNC_RT_SGD_G] = &in[1];
+    args[CNNC_RT_SGD_LR] = &lr;
+    args[CNNC_RT_SGD_WD] = &wd;
+    args[CNNC_RT_SGD_NUM_INPUTS] = &out[0];
   } else if (c->optimizer == CNNC_OPTIMIZER_SGD) {
-    kernel = 1;
-    void *a[] = {&in[0],    &in[1],    &in[2], &lr,     &wd,
-                 &momentum, &nesterov, &first, &out[0], &out[1]};
-    memcpy(args, a, sizeof a);
+    kernel = CNNC_RT_OPT_SGD_MOMENTUM;
+    args[CNNC_RT_SGDM_W] = &in[0];
+    args[CNNC_RT_SGDM_G] = &in[1];
+    args[CNNC_RT_SGDM_M] = &in[2];
+    args[CNNC_RT_SGDM_LR] = &lr;
+    args[CNNC_RT_SGDM_WD] = &wd;
+    args[CNNC_RT_SGDM_MOMENTUM] = &momentum;
+    args[CNNC_RT_SGDM_NESTEROV] = &nesterov;
+    args[CNNC_RT_SGDM_FIRST] = &first;
+    args[CNNC_RT_SGDM_NUM_INPUTS] = &out[0];
+    args[CNNC_RT_SGDM_NUM_INPUTS + 1] = &out[1];
   } else {
-    kernel = 2;
-    void *a[] = {&in[0],    &in[1],     &in[2],  &in[3],  &lr,
-                 &wd,       &beta1,     &beta2,  &eps,    &step_size,
-                 &sqrt_bc2, &decoupled, &out[0], &out[1], &out[2]};
-    memcpy(args, a, sizeof a);
+    kernel = CNNC_RT_OPT_ADAM;
+    args[CNNC_RT_ADAM_W] = &in[0];
+    args[CNNC_RT_ADAM_G] = &in[1];
+    args[CNNC_RT_ADAM_M] = &in[2];
+    args[CNNC_RT_ADAM_V] = &in[3];
+    args[CNNC_RT_ADAM_LR] = &lr;
+    args[CNNC_RT_ADAM_WD] = &wd;
+    args[CNNC_RT_ADAM_BETA1] = &beta1;
+    args[CNNC_RT_ADAM_BETA2] = &beta2;
+    args[CNNC_RT_ADAM_EPS] = &eps;
+    args[CNNC_RT_ADAM_STEP_SIZE] = &step_size;
+    args[CNNC_RT_ADAM_SQRT_BC2] = &sqrt_bc2;
+    args[CNNC_RT_ADAM_DECOUPLED] = &decoupled;
+    args[CNNC_RT_ADAM_NUM_INPUTS] = &out[0];
+    args[CNNC_RT_ADAM_NUM_INPUTS + 1] = &out[1];
+    args[CNNC_RT_ADAM_NUM_INPUTS + 2] = &out[2];
   }
   cnnc_rt_kernel_fn fn = model->optimizer_kernels[kernel];
   if (!fn)

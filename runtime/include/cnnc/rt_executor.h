@@ -31,6 +31,51 @@ typedef enum cnnc_rt_buffer_kind {
   CNNC_RT_VIEW = 5
 } cnnc_rt_buffer_kind;
 
+/* The optimizer updates (cnnc_rt_model.optimizer_kernels), Halide kernels
+ * that lib/Codegen/Optimizers.cpp declares and the executor calls with
+ * their arguments at these positions, the outputs (the updated w, then m
+ * and v, in place) after the inputs. */
+typedef enum cnnc_rt_optimizer_kernel {
+  CNNC_RT_OPT_SGD = 0,
+  CNNC_RT_OPT_SGD_MOMENTUM = 1,
+  CNNC_RT_OPT_ADAM = 2, /* Adam and AdamW */
+  CNNC_RT_NUM_OPTIMIZER_KERNELS = 3
+} cnnc_rt_optimizer_kernel;
+
+enum { /* SGD: w - lr * (g + wd * w) */
+       CNNC_RT_SGD_W,
+       CNNC_RT_SGD_G,
+       CNNC_RT_SGD_LR,
+       CNNC_RT_SGD_WD,
+       CNNC_RT_SGD_NUM_INPUTS
+};
+enum { /* SGD with (Nesterov) momentum, as PyTorch's */
+       CNNC_RT_SGDM_W,
+       CNNC_RT_SGDM_G,
+       CNNC_RT_SGDM_M,
+       CNNC_RT_SGDM_LR,
+       CNNC_RT_SGDM_WD,
+       CNNC_RT_SGDM_MOMENTUM,
+       CNNC_RT_SGDM_NESTEROV, /* int32 */
+       CNNC_RT_SGDM_FIRST,    /* int32: the first step (m starts at g) */
+       CNNC_RT_SGDM_NUM_INPUTS
+};
+enum { /* Adam (L2 weight decay) and AdamW (decoupled) */
+       CNNC_RT_ADAM_W,
+       CNNC_RT_ADAM_G,
+       CNNC_RT_ADAM_M,
+       CNNC_RT_ADAM_V,
+       CNNC_RT_ADAM_LR,
+       CNNC_RT_ADAM_WD,
+       CNNC_RT_ADAM_BETA1,
+       CNNC_RT_ADAM_BETA2,
+       CNNC_RT_ADAM_EPS,
+       CNNC_RT_ADAM_STEP_SIZE, /* lr / (1 - beta1^t) */
+       CNNC_RT_ADAM_SQRT_BC2,  /* sqrt(1 - beta2^t) */
+       CNNC_RT_ADAM_DECOUPLED, /* int32: AdamW */
+       CNNC_RT_ADAM_NUM_INPUTS
+};
+
 typedef struct cnnc_rt_buffer {
   int32_t kind;
   int32_t rank;
@@ -120,11 +165,10 @@ typedef struct cnnc_rt_model {
    * weights, or -1 when the model has no training-mode dropout. */
   int64_t rng_offset;
   const cnnc_train_plan *plan; /* NULL: none */
-  /* Optimizer updates (Halide kernels, run in place; NULL without
-   * training): SGD (w, g, lr, wd -> w), SGD with momentum (w, g, m, lr, wd,
-   * momentum, nesterov, first -> w, m), Adam/AdamW (w, g, m, v, lr, wd,
-   * beta1, beta2, eps, step_size, sqrt_bc2, decoupled -> w, m, v). */
-  cnnc_rt_kernel_fn optimizer_kernels[3];
+  /* Optimizer updates by cnnc_rt_optimizer_kernel (NULL without
+   * training); their arguments are the CNNC_RT_SGD_*, CNNC_RT_SGDM_* and
+   * CNNC_RT_ADAM_* positions above. */
+  cnnc_rt_kernel_fn optimizer_kernels[CNNC_RT_NUM_OPTIMIZER_KERNELS];
   /* Packed copies of weights that the inference graph reads; the executor
    * packs them again before `run` once their weights have changed. */
   int32_t num_packs;
