@@ -7,7 +7,9 @@
 //
 //===----------------------------------------------------------------------===//
 #include "KernelBuilder.h"
+#include "KernelCache.h"
 #include "LibraryWriter.h"
+#include "Target.h"
 #include "cnnc/Codegen/Codegen.h"
 #include "cnnc/Support/OutputFile.h"
 
@@ -39,161 +41,6 @@
 using namespace mlir;
 using namespace cnnc;
 using namespace cnnc::codegen;
-
-//===----------------------------------------------------------------------===//
-// Targets
-//===----------------------------------------------------------------------===//
-
-static FailureOr<Halide::Target> halideTarget(const CodegenOptions &options,
-                                              llvm::StringRef name,
-                                              ModuleOp module) {
-  try {
-    Halide::Target target;
-    if (name == "host") {
-      target = Halide::get_host_target();
-    } else if (name == "cuda") {
-      static const std::pair<int, Halide::Target::Feature> kCapabilities[] = {
-          {30, Halide::Target::CUDACapability30},
-          {32, Halide::Target::CUDACapability32},
-          {35, Halide::Target::CUDACapability35},
-          {50, Halide::Target::CUDACapability50},
-          {61, Halide::Target::CUDACapability61},
-          {70, Halide::Target::CUDACapability70},
-          {75, Halide::Target::CUDACapability75},
-          {80, Halide::Target::CUDACapability80},
-          {86, Halide::Target::CUDACapability86}};
-      // The highest capability Halide 14 knows that the GPU has.
-      Halide::Target::Feature capability = Halide::Target::FeatureEnd;
-      for (auto [cc, feature] : kCapabilities)
-        if (cc <= options.cudaCapability)
-          capability = feature;
-      if (capability == Halide::Target::FeatureEnd) {
-        module.emitError("CUDA compute capability ")
-            << options.cudaCapability << " is below the oldest Halide "
-            << "supports (30)";
-        return failure();
-      }
-      target = Halide::get_host_target()
-                   .with_feature(Halide::Target::CUDA)
-                   .with_feature(capability);
-    } else if (Halide::Target::validate_target_string(name.str())) {
-      target = Halide::Target(name.str());
-    } else {
-      module.emitError("unknown target '")
-          << name
-          << "': use host, cuda, or a Halide target string such as "
-             "x86-64-linux-avx2-fma-f16c-sse41";
-      return failure();
-    }
-    return target;
-  } catch (const Halide::Error &e) {
-    module.emitError("bad target '") << name << "': " << e.what();
-    return failure();
-  }
-}
-
-/// `--target=A,B,...`: one library with every kernel compiled for each
-/// target, the first one the CPU can run chosen at run time (Halide's
-/// multi-target dispatch); the last is the baseline the library requires.
-/// The targets share a CPU family and OS; the first one's vector width sets
-/// the packed weight layout all variants read.
-static FailureOr<std::vector<Halide::Target>>
-halideTargets(const CodegenOptions &options, ModuleOp module) {
-  llvm::SmallVector<llvm::StringRef, 4> names;
-  llvm::StringRef(options.target).split(names, ',', -1, /*KeepEmpty=*/true);
-  std::vector<Halide::Target> targets;
-  for (llvm::StringRef name : names) {
-    FailureOr<Halide::Target> t = halideTarget(options, name.trim(), module);
-    if (failed(t))
-      return failure();
-    targets.push_back(*t);
-  }
-  if (targets.size() > 1) {
-    const Halide::Target &base = targets.back();
-    for (const Halide::Target &t : targets) {
-      if (t.has_gpu_feature()) {
-        module.emitError("a GPU target cannot be one of several targets ('")
-            << options.target << "')";
-        return failure();
-      }
-      if (t.arch != base.arch || t.bits != base.bits || t.os != base.os) {
-        module.emitError("the targets of '")
-            << options.target
-            << "' must share the CPU family and OS of the last one, "
-            << base.to_string();
-        return failure();
-      }
-    }
-  }
-  return targets;
-}
-
-/// The CPU features an x86 `target`'s code may use, as GCC's
-/// __builtin_cpu_supports names (what the executor checks at create, so a
-/// library meant for a newer CPU fails with a message instead of SIGILL).
-static std::string cpuFeaturesOf(const Halide::Target &target) {
-  if (target.arch != Halide::Target::X86)
-    return "";
-  using T = Halide::Target;
-  std::vector<const char *> names;
-  auto need = [&](std::initializer_list<const char *> list) {
-    for (const char *n : list)
-      if (llvm::find_if(names, [&](const char *m) {
-            return llvm::StringRef(m) == n;
-          }) == names.end())
-        names.push_back(n);
-  };
-  if (target.has_feature(T::SSE41))
-    need({"sse4.1"});
-  if (target.has_feature(T::AVX))
-    need({"sse4.1", "avx"});
-  if (target.has_feature(T::AVX2))
-    need({"avx", "avx2"});
-  if (target.has_feature(T::FMA))
-    need({"fma"});
-  if (target.has_feature(T::F16C))
-    need({"f16c"});
-  if (target.has_feature(T::AVX512))
-    need({"avx512f", "avx512cd"});
-  if (target.has_feature(T::AVX512_KNL))
-    need({"avx512f", "avx512cd", "avx512er", "avx512pf"});
-  if (target.has_feature(T::AVX512_Skylake))
-    need({"avx512f", "avx512cd", "avx512bw", "avx512dq", "avx512vl"});
-  if (target.has_feature(T::AVX512_Cannonlake))
-    need({"avx512f", "avx512cd", "avx512bw", "avx512dq", "avx512vl",
-          "avx512ifma", "avx512vbmi"});
-  if (target.has_feature(T::AVX512_SapphireRapids))
-    need({"avx512f", "avx512cd", "avx512bw", "avx512dq", "avx512vl",
-          "avx512ifma", "avx512vbmi", "avx512vnni", "avx512bf16"});
-  std::string list;
-  for (const char *n : names)
-    list += (list.empty() ? "" : ",") + std::string(n);
-  return list;
-}
-
-/// The GNU triple whose C compiler links a library for `target`: "" for
-/// the host's own CPU, else a cross compiler's.
-static FailureOr<std::string> linkTripleOf(const Halide::Target &target,
-                                           ModuleOp module) {
-  using T = Halide::Target;
-  Halide::Target host = Halide::get_host_target();
-  if (target.os != T::Linux) {
-    module.emitError("cnnc links libraries for Linux only, not for ")
-        << target.to_string();
-    return failure();
-  }
-  if (target.arch == host.arch && target.bits == host.bits)
-    return std::string();
-  if (target.arch == T::ARM && target.bits == 64)
-    return std::string("aarch64-linux-gnu");
-  if (target.arch == T::ARM && target.bits == 32)
-    return std::string("arm-linux-gnueabihf");
-  if (target.arch == T::X86 && target.bits == 64)
-    return std::string("x86_64-linux-gnu");
-  module.emitError("cnnc cannot link libraries for ")
-      << target.to_string() << " (no known C toolchain for that CPU)";
-  return failure();
-}
 
 //===----------------------------------------------------------------------===//
 // Weights
@@ -574,60 +421,6 @@ LogicalResult ModelCompiler::planGraph(FuncOp fn, GraphPlan &g, bool training,
   return success();
 }
 
-/// What makes compiled code differ besides the kernel itself: the compiler
-/// binary (its size and time stamp, so a rebuilt cnnc never reuses stale
-/// objects), the target and the schedule.
-static std::string compilerStamp() {
-  static std::string stamp = [] {
-    std::string exe = llvm::sys::fs::getMainExecutable(nullptr, nullptr);
-    llvm::sys::fs::file_status st;
-    std::string s = exe;
-    if (!llvm::sys::fs::status(exe, st))
-      s += "|" + std::to_string(st.getSize()) + "|" +
-           std::to_string(
-               st.getLastModificationTime().time_since_epoch().count());
-    return s;
-  }();
-  return stamp;
-}
-
-static std::string contentKey(llvm::StringRef text) {
-  llvm::SHA1 sha;
-  sha.update(text);
-  sha.update(compilerStamp());
-  return llvm::toHex(sha.final(), /*LowerCase=*/true);
-}
-
-/// The kernel cache: $CNNC_CACHE_DIR, else $XDG_CACHE_HOME/cnnc, else
-/// ~/.cache/cnnc; CNNC_CACHE_DIR=off disables it.
-static std::string cacheDirectory() {
-  if (const char *dir = getenv("CNNC_CACHE_DIR"))
-    return llvm::StringRef(dir) == "off" ? "" : dir;
-  llvm::SmallString<256> path;
-  if (const char *xdg = getenv("XDG_CACHE_HOME"))
-    path = xdg;
-  else if (const char *home = getenv("HOME"))
-    llvm::sys::path::append(path, home, ".cache");
-  else
-    return "";
-  llvm::sys::path::append(path, "cnnc");
-  return path.str().str();
-}
-
-/// Copies `from` into the cache as `name`, atomically.
-static void storeInCache(llvm::StringRef from, llvm::StringRef cache,
-                         llvm::StringRef name) {
-  if (cache.empty() || llvm::sys::fs::create_directories(cache))
-    return;
-  llvm::SmallString<256> dst(cache), tmp(cache);
-  llvm::sys::path::append(dst, name);
-  llvm::sys::path::append(
-      tmp, name + ".tmp" + std::to_string(llvm::sys::Process::getProcessId()));
-  // Best effort: a failed copy (a full disk) leaves no partial entry.
-  if (llvm::sys::fs::copy_file(from, tmp) || llvm::sys::fs::rename(tmp, dst))
-    llvm::sys::fs::remove(tmp);
-}
-
 /// Identical ops on identical shapes share one compiled kernel.
 static std::string kernelSignature(Operation *op) {
   std::string s;
@@ -913,7 +706,7 @@ LogicalResult ModelCompiler::compileKernels(StringRef dir) {
   // Several targets: one static library per kernel holding a variant per
   // target and Halide's dispatcher under the kernel's own name.
   const char *ext = multi ? ".a" : ".o";
-  std::string cache = options.useCache ? cacheDirectory() : "";
+  KernelCache cache(options.useCache);
   std::string configuration =
       "|" + targetKey + "|" +
       (options.schedule == ScheduleKind::Auto ? options.autoscheduler
@@ -925,11 +718,9 @@ LogicalResult ModelCompiler::compileKernels(StringRef dir) {
     // The symbol is derived from the kernel's signature; the configuration
     // only selects the cache entry.
     std::string entry =
-        contentKey(modelPlan.kernelNames[k] + configuration) + ext;
-    llvm::SmallString<256> cached(cache);
-    llvm::sys::path::append(cached, entry);
-    if (!cache.empty() && llvm::sys::fs::exists(cached)) {
-      modelPlan.objects.push_back(cached.str().str());
+        KernelCache::entryName(modelPlan.kernelNames[k] + configuration, ext);
+    if (llvm::Optional<std::string> cached = cache.lookup(entry)) {
+      modelPlan.objects.push_back(*cached);
       if (options.verbose)
         llvm::errs() << "cnnc: " << modelPlan.kernelNames[k]
                      << " from the cache\n";
@@ -968,7 +759,7 @@ LogicalResult ModelCompiler::compileKernels(StringRef dir) {
           return failure();
       }
       modelPlan.objects.push_back(obj.str().str());
-      storeInCache(obj, cache, entry);
+      cache.store(obj, entry);
     } catch (const Halide::Error &e) {
       return op->emitError("Halide could not compile this layer: ") << e.what();
     }
@@ -983,12 +774,10 @@ LogicalResult ModelCompiler::compileKernels(StringRef dir) {
     // Memory-bound updates: compiled once, for the baseline.
     for (OptimizerKernel &k : optimizerKernels(baseline)) {
       modelPlan.optimizerKernels.push_back(k.name);
-      std::string entry =
-          contentKey("optimizer|" + k.name + "|" + k.target.to_string()) + ".o";
-      llvm::SmallString<256> cached(cache);
-      llvm::sys::path::append(cached, entry);
-      if (!cache.empty() && llvm::sys::fs::exists(cached)) {
-        modelPlan.objects.push_back(cached.str().str());
+      std::string entry = KernelCache::entryName(
+          "optimizer|" + k.name + "|" + k.target.to_string(), ".o");
+      if (llvm::Optional<std::string> cached = cache.lookup(entry)) {
+        modelPlan.objects.push_back(*cached);
         continue;
       }
       try {
@@ -996,7 +785,7 @@ LogicalResult ModelCompiler::compileKernels(StringRef dir) {
         llvm::sys::path::append(obj, k.name + ".o");
         k.pipeline.compile_to_object(obj.str().str(), k.args, k.name, k.target);
         modelPlan.objects.push_back(obj.str().str());
-        storeInCache(obj, cache, entry);
+        cache.store(obj, entry);
       } catch (const Halide::Error &e) {
         return module.emitError("Halide could not compile the optimizer ")
                << k.name << ": " << e.what();
@@ -1004,11 +793,9 @@ LogicalResult ModelCompiler::compileKernels(StringRef dir) {
     }
   }
   std::string runtimeEntry =
-      contentKey("halide-runtime|" + baseline.to_string()) + ".o";
-  llvm::SmallString<256> cachedRuntime(cache);
-  llvm::sys::path::append(cachedRuntime, runtimeEntry);
-  if (!cache.empty() && llvm::sys::fs::exists(cachedRuntime)) {
-    modelPlan.objects.push_back(cachedRuntime.str().str());
+      KernelCache::entryName("halide-runtime|" + baseline.to_string(), ".o");
+  if (llvm::Optional<std::string> cached = cache.lookup(runtimeEntry)) {
+    modelPlan.objects.push_back(*cached);
     return success();
   }
   try {
@@ -1016,7 +803,7 @@ LogicalResult ModelCompiler::compileKernels(StringRef dir) {
     llvm::sys::path::append(rt, "halide_runtime.o");
     Halide::compile_standalone_runtime(rt.str().str(), baseline);
     modelPlan.objects.push_back(rt.str().str());
-    storeInCache(rt, cache, runtimeEntry);
+    cache.store(rt, runtimeEntry);
   } catch (const Halide::Error &e) {
     return module.emitError("Halide could not build its runtime: ") << e.what();
   }
@@ -1109,7 +896,7 @@ LogicalResult cnnc::compileModelLibrary(ModuleOp module,
                                         const RuntimeLocation &runtime,
                                         StringRef soPath) {
   FailureOr<std::vector<Halide::Target>> targets =
-      halideTargets(options, module);
+      selectTargets(options, module);
   if (failed(targets))
     return failure();
   ModelCompiler compiler(module, options, *targets);
@@ -1152,11 +939,25 @@ LogicalResult cnnc::printHalideKernels(ModuleOp module,
                                        const CodegenOptions &options,
                                        llvm::raw_ostream &os) {
   FailureOr<std::vector<Halide::Target>> targets =
-      halideTargets(options, module);
+      selectTargets(options, module);
   if (failed(targets))
     return failure();
   ModelCompiler compiler(module, options, *targets);
   if (failed(compiler.plan()))
     return failure();
   return compiler.printKernels(os);
+}
+
+LogicalResult cnnc::printModelPlan(ModuleOp module,
+                                   const CodegenOptions &options,
+                                   llvm::raw_ostream &os) {
+  FailureOr<std::vector<Halide::Target>> targets =
+      selectTargets(options, module);
+  if (failed(targets))
+    return failure();
+  ModelCompiler compiler(module, options, *targets);
+  if (failed(compiler.plan()))
+    return failure();
+  codegen::printModelPlan(compiler.getPlan(), os);
+  return success();
 }

@@ -6,6 +6,7 @@
 //   import  the cnn IR right after the frontend
 //   onnx    the model as imported, written as ONNX (the default with -o X.onnx)
 //   mlir    the cnn IR after the graph passes
+//   plan    the library's buffers, kernel calls, parameters and phases
 //   halide  the Halide statement of every kernel after lowering
 //   so      a shared library plus its C header (the default with -o X.so)
 //
@@ -48,7 +49,7 @@ using namespace mlir;
 namespace cl = llvm::cl;
 
 namespace {
-enum class EmitLevel { Import, Onnx, Mlir, Halide, So };
+enum class EmitLevel { Import, Onnx, Mlir, Plan, Halide, So };
 enum class InputKind { Onnx, Dsl, Mlir };
 
 cl::OptionCategory cnncCategory("cnnc options");
@@ -69,6 +70,9 @@ cl::opt<EmitLevel> emitLevel(
                           "(default when -o ends in .onnx)"),
                clEnumValN(EmitLevel::Mlir, "mlir",
                           "the cnn IR after the graph passes"),
+               clEnumValN(EmitLevel::Plan, "plan",
+                          "the library's plan: buffers, kernel calls, "
+                          "parameters, packed weights, training phases"),
                clEnumValN(EmitLevel::Halide, "halide",
                           "the lowered Halide statement of every kernel"),
                clEnumValN(EmitLevel::So, "so",
@@ -429,7 +433,7 @@ int main(int argc, char **argv) {
         << "cnnc: warning: --freeze has no effect with --emit=import\n";
   }
 
-  if (emitLevel >= EmitLevel::Halide && !summary) {
+  if (emitLevel >= EmitLevel::Plan && !summary) {
     cnnc::CodegenOptions codegen;
     codegen.target = target;
     codegen.cudaCapability = cudaCapability;
@@ -444,6 +448,13 @@ int main(int argc, char **argv) {
     codegen.embedSource = embedSource;
     codegen.useCache = !noCache;
     codegen.fusePadding = optLevel > 0;
+    if (emitLevel == EmitLevel::Plan) {
+      std::string text;
+      llvm::raw_string_ostream os(text);
+      if (failed(cnnc::printModelPlan(*module, codegen, os)))
+        return 1;
+      return writeOutput(os.str());
+    }
     if (emitLevel == EmitLevel::Halide) {
       std::string text;
       llvm::raw_string_ostream os(text);

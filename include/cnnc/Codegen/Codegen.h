@@ -70,6 +70,14 @@ mlir::LogicalResult compileModelLibrary(mlir::ModuleOp module,
                                         const RuntimeLocation &runtime,
                                         llvm::StringRef soPath);
 
+/// Prints the plan of the library (--emit=plan): every graph's buffers
+/// (kind, shape, weight offset, zero-bordered views), kernel calls with
+/// their arguments, the parameters, packed weight layouts and training
+/// phases, without compiling a kernel.
+mlir::LogicalResult printModelPlan(mlir::ModuleOp module,
+                                   const CodegenOptions &options,
+                                   llvm::raw_ostream &os);
+
 /// Prints, per kernel, the Halide statement after lowering (--emit=halide).
 mlir::LogicalResult printHalideKernels(mlir::ModuleOp module,
                                        const CodegenOptions &options,

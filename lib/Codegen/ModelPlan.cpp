@@ -1,0 +1,130 @@
+//===- ModelPlan.cpp - a readable listing of a library's plan -------------===//
+//
+// `cnnc --emit=plan`: one line per buffer, kernel call, parameter, packed
+// weight and phase, in the order of the tables the library writer emits, so
+// the buffer planner's and the weight packing's decisions can be read and
+// FileCheck-tested without compiling a kernel.
+//
+//===----------------------------------------------------------------------===//
+#include "ModelPlan.h"
+
+#include "llvm/ADT/ArrayRef.h"
+#include "llvm/ADT/STLExtras.h"
+
+using namespace cnnc::codegen;
+
+static void printDims(llvm::ArrayRef<int64_t> dims, llvm::raw_ostream &os) {
+  os << "[";
+  llvm::interleaveComma(dims, os, [&](int64_t d) {
+    if (d < 0)
+      os << "N";
+    else
+      os << d;
+  });
+  os << "]";
+}
+
+static const char *kindName(BufferKind kind) {
+  switch (kind) {
+  case CNNC_RT_INPUT:
+    return "input";
+  case CNNC_RT_OUTPUT:
+    return "output";
+  case CNNC_RT_PARAM:
+    return "param";
+  case CNNC_RT_TEMP:
+    return "temp";
+  case CNNC_RT_ALIAS:
+    return "alias";
+  case CNNC_RT_VIEW:
+    return "view";
+  }
+  return "?";
+}
+
+static void printGraph(const ModelPlan &plan, const GraphPlan &g,
+                       llvm::StringRef title, llvm::raw_ostream &os) {
+  os << "graph " << title << ": " << g.buffers.size() << " buffers, "
+     << g.calls.size() << " kernel calls\n";
+  for (size_t i = 0; i < g.buffers.size(); ++i) {
+    const BufferDesc &b = g.buffers[i];
+    os << "  buffer " << i << " " << kindName(b.kind) << " ";
+    printDims(b.dims, os);
+    os << (b.dtype == CNNC_DTYPE_I64 ? " i64" : " f32");
+    switch (b.kind) {
+    case CNNC_RT_INPUT:
+    case CNNC_RT_OUTPUT:
+      os << " #" << b.ref;
+      break;
+    case CNNC_RT_PARAM:
+      os << " at byte " << b.offset;
+      break;
+    case CNNC_RT_ALIAS:
+      os << " of buffer " << b.ref;
+      break;
+    case CNNC_RT_VIEW:
+      os << " interior of buffer " << b.ref << " from element " << b.offset;
+      break;
+    case CNNC_RT_TEMP:
+      break;
+    }
+    os << "\n";
+  }
+  for (const KernelCall &c : g.calls) {
+    os << "  call " << plan.kernelNames[c.kernel] << " (" << c.label << "): ";
+    llvm::interleaveComma(llvm::makeArrayRef(c.args).drop_back(), os);
+    os << " -> " << c.args.back() << "\n";
+  }
+  for (const TensorDesc &t : g.inputs)
+    os << "  input '" << t.name << "' = buffer " << t.buffer << "\n";
+  for (const TensorDesc &t : g.outputs)
+    os << "  output '" << t.name << "' = buffer " << t.buffer << "\n";
+}
+
+void cnnc::codegen::printModelPlan(const ModelPlan &plan,
+                                   llvm::raw_ostream &os) {
+  os << "model " << plan.name << "\n"
+     << "target " << plan.target << "\n"
+     << "cpu features "
+     << (plan.cpuFeatures.empty() ? std::string("(none)") : plan.cpuFeatures)
+     << "\n"
+     << "kernels " << plan.kernelNames.size() << ", weights "
+     << plan.weights.size() << " bytes\n";
+  for (size_t i = 0; i < plan.params.size(); ++i) {
+    const ParamDesc &p = plan.params[i];
+    os << "param " << i << " '" << p.name << "'";
+    if (!p.group.empty())
+      os << " group " << p.group;
+    os << " ";
+    printDims(p.dims, os);
+    os << (p.isBuffer ? " running statistic" : "")
+       << (p.trainable ? " trainable" : " frozen") << " buffer " << p.buffer
+       << "\n";
+  }
+  for (const PackDesc &k : plan.packs)
+    os << "pack bytes " << k.srcOffset << " -> " << k.dstOffset << " as ["
+       << k.cout << " / " << k.lanes << "][" << k.cin << "][" << k.kh << "]["
+       << k.kw << "][" << k.lanes << "]"
+       << (k.srcOffset == k.dstOffset ? " (stored only packed)" : "") << "\n";
+  printGraph(plan, plan.inference, "inference", os);
+  for (size_t i = 0; i < plan.phases.size(); ++i) {
+    const PhasePlan &ph = plan.phases[i];
+    os << "phase " << i << " " << ph.function;
+    if (ph.firstEpoch)
+      os << " from epoch " << ph.firstEpoch;
+    os << ": gradients of";
+    for (int p : ph.gradParams)
+      os << " '" << plan.params[p].name << "'";
+    for (auto [param, output] : ph.updates)
+      os << ", output " << output << " updates '" << plan.params[param].name
+         << "'";
+    os << "\n";
+    printGraph(plan, ph.step, ph.function, os);
+    if (ph.features) {
+      printGraph(plan, *ph.features, ph.function + " features", os);
+      printGraph(plan, *ph.head, ph.function + " head", os);
+    } else if (!ph.noCacheReason.empty()) {
+      os << "  no feature cache: " << ph.noCacheReason << "\n";
+    }
+  }
+}

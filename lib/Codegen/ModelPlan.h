@@ -1,0 +1,138 @@
+//===- ModelPlan.h - what a model library holds (private) -------*- C++ -*-===//
+//
+// The plan codegen makes from the cnn IR and the library writer emits as
+// rt_executor.h's tables: buffers, kernel calls, parameters, the training
+// phases and plan. `cnnc --emit=plan` prints it (printModelPlan).
+//
+//===----------------------------------------------------------------------===//
+#ifndef CNNC_LIB_CODEGEN_MODELPLAN_H
+#define CNNC_LIB_CODEGEN_MODELPLAN_H
+
+#include "cnnc/rt_executor.h"
+
+#include "llvm/ADT/Optional.h"
+#include "llvm/ADT/SmallVector.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include <string>
+#include <vector>
+
+namespace cnnc {
+namespace codegen {
+
+/// A buffer's kind is the runtime's own enum (cnnc/rt_executor.h), which
+/// the generated tables name: nothing here mirrors it.
+using BufferKind = ::cnnc_rt_buffer_kind;
+
+struct BufferDesc {
+  BufferKind kind;
+  llvm::SmallVector<int64_t, 4> dims; ///< row-major, -1 for the batch
+  int ref = -1;
+  uint64_t offset = 0;
+  int32_t dtype = 1; ///< cnnc_dtype
+};
+
+struct KernelCall {
+  int kernel;            ///< index into ModelPlan::kernelNames
+  std::string label;     ///< the layer, for error messages
+  std::vector<int> args; ///< buffers, output last
+};
+
+struct TensorDesc {
+  std::string name;
+  llvm::SmallVector<int64_t, 4> dims;
+  int buffer;
+  int32_t dtype = 1;
+};
+
+/// One function of the model (inference `main`, or `train_step`).
+struct GraphPlan {
+  std::vector<BufferDesc> buffers;
+  std::vector<KernelCall> calls;
+  std::vector<TensorDesc> inputs, outputs;
+};
+
+struct ParamDesc {
+  std::string name, group;
+  llvm::SmallVector<int64_t, 4> dims;
+  bool trainable = true, isBuffer = false;
+  int buffer;
+};
+
+/// A training graph: one phase of the plan.
+struct PhasePlan {
+  std::string function;
+  int firstEpoch = 0;
+  GraphPlan step;
+  /// Output k + 1 is the gradient of params[gradParams[k]].
+  std::vector<int> gradParams;
+  /// (parameter, output): outputs that replace a parameter after a step.
+  std::vector<std::pair<int, int>> updates;
+  /// Parameters whose compile-time values this phase folded into constants
+  /// (frozen here, live elsewhere): valid only while they keep those values.
+  std::vector<int> bakedParams;
+  /// The feature cache's graphs, or why there are none.
+  llvm::Optional<GraphPlan> features, head;
+  std::string noCacheReason;
+};
+
+/// A weight kept a second time in the packed layout of a channel-vectorized
+/// convolution ([cout / lanes][cin][kh][kw][lanes]); equal offsets: the
+/// parameter is stored only packed (inference-only libraries).
+struct PackDesc {
+  uint64_t srcOffset, dstOffset;
+  int64_t cout, cin, kh, kw, lanes;
+};
+
+struct PlanGroupDesc {
+  std::string name;
+  double lr = -1;
+  int64_t unfreezeEpoch = 0;
+};
+
+/// The fine-tuning plan the library carries (cnnc_train_plan).
+struct TrainPlanDesc {
+  bool present = false, hasOptimizer = false, nesterov = false;
+  std::string loss = "cross_entropy";
+  int optimizer = 0;
+  double lr = 0, momentum = 0, weightDecay = 0, beta1 = 0.9, beta2 = 0.999,
+         eps = 1e-8;
+  int64_t epochs = 0, batch = 0;
+  std::vector<PlanGroupDesc> groups;
+};
+
+struct ModelPlan {
+  std::string name;
+  GraphPlan inference;
+  /// Training graphs, the one training the most parameters last.
+  std::vector<PhasePlan> phases;
+  TrainPlanDesc trainPlan;
+  std::vector<std::string> kernelNames; ///< symbol of each compiled kernel
+  /// Packed copies of weights, refreshed by the executor when weights change.
+  std::vector<PackDesc> packs;
+  /// Symbols of the optimizer kernels (training libraries).
+  std::vector<std::string> optimizerKernels;
+  std::vector<char> weights;
+  std::vector<ParamDesc> params;
+  /// Byte offset of the dropout generator state [seed, step], or -1.
+  int64_t rngOffset = -1;
+  /// The ONNX file the model came from, embedded for export ("" if none).
+  std::string sourceOnnx;
+  std::vector<std::string> objects; ///< compiled kernels and Halide runtime
+  /// The kernels' target, and the CPU features it needs (GCC's
+  /// __builtin_cpu_supports names, comma-separated), checked at create.
+  std::string target, cpuFeatures;
+  /// Whether the library carries sourceOnnx (training libraries, or
+  /// --embed-source).
+  bool embedSource = false;
+  /// The GNU triple to link for ("aarch64-linux-gnu"), "" for the host.
+  std::string linkTriple;
+};
+
+/// A readable listing of the plan, for --emit=plan and its lit tests.
+void printModelPlan(const ModelPlan &plan, llvm::raw_ostream &os);
+
+} // namespace codegen
+} // namespace cnnc
+
+#endif // CNNC_LIB_CODEGEN_MODELPLAN_H
