@@ -12,10 +12,12 @@
 #include "Target.h"
 #include "cnnc/Codegen/Codegen.h"
 #include "cnnc/Support/OutputFile.h"
+#include "cnnc/Transforms/Passes.h"
 
 #include "cnnc/Dialect/CNN/CNNOps.h"
 
 #include "mlir/Dialect/StandardOps/IR/Ops.h"
+#include "mlir/Pass/PassManager.h"
 #include "llvm/ADT/StringMap.h"
 #include "llvm/ADT/StringSet.h"
 #include "llvm/Support/ErrorHandling.h"
@@ -47,8 +49,7 @@ using namespace cnnc::codegen;
 //===----------------------------------------------------------------------===//
 
 static LogicalResult appendWeights(Operation *op, ElementsAttr value,
-                                   std::vector<char> &blob, uint64_t seed,
-                                   uint64_t &offset) {
+                                   std::vector<char> &blob, uint64_t &offset) {
   blob.resize((blob.size() + 63) / 64 * 64);
   offset = blob.size();
   auto type = op->getResult(0).getType().cast<ShapedType>();
@@ -70,11 +71,8 @@ static LogicalResult appendWeights(Operation *op, ElementsAttr value,
            << type.getElementType();
   blob.resize(offset + n * sizeof(float));
   float *dst = reinterpret_cast<float *>(blob.data() + offset);
-  if (!value) {
-    cast<cnn::ParamOp>(op).materializeInit(seed, dst);
-    return success();
-  }
-  auto dense = value.dyn_cast<DenseElementsAttr>();
+  // cnn-init-params has given every parameter its value.
+  auto dense = value.dyn_cast_or_null<DenseElementsAttr>();
   if (!dense)
     return op->emitError("weights must be dense elements to be compiled");
   int64_t i = 0;
@@ -362,8 +360,8 @@ LogicalResult ModelCompiler::planGraph(FuncOp fn, GraphPlan &g, bool training,
       }
       ElementsAttr value =
           param ? param.getValueAttr() : cast<cnn::ConstantOp>(op).getValue();
-      result = appendWeights(op, value, modelPlan.weights, options.seed,
-                             g.buffers[id].offset);
+      result =
+          appendWeights(op, value, modelPlan.weights, g.buffers[id].offset);
       if (key.empty())
         return;
       weightOffsets[key] = g.buffers[id].offset;
@@ -842,6 +840,14 @@ LogicalResult ModelCompiler::printKernels(llvm::raw_ostream &os) {
 // Entry points
 //===----------------------------------------------------------------------===//
 
+/// Parameters described by `init` (the DSL's) get their values first, so
+/// every weight codegen stores is in the IR (cnn-init-params).
+static LogicalResult initParams(ModuleOp module, uint64_t seed) {
+  PassManager pm(module.getContext());
+  pm.addPass(cnn::createInitParamsPass(seed));
+  return pm.run(module);
+}
+
 /// The build directory to remove if SIGINT or SIGTERM ends the compile.
 static char interruptedBuildDir[PATH_MAX];
 
@@ -895,6 +901,8 @@ LogicalResult cnnc::compileModelLibrary(ModuleOp module,
                                         const CodegenOptions &options,
                                         const RuntimeLocation &runtime,
                                         StringRef soPath) {
+  if (failed(initParams(module, options.seed)))
+    return failure();
   FailureOr<std::vector<Halide::Target>> targets =
       selectTargets(options, module);
   if (failed(targets))
@@ -938,6 +946,8 @@ LogicalResult cnnc::compileModelLibrary(ModuleOp module,
 LogicalResult cnnc::printHalideKernels(ModuleOp module,
                                        const CodegenOptions &options,
                                        llvm::raw_ostream &os) {
+  if (failed(initParams(module, options.seed)))
+    return failure();
   FailureOr<std::vector<Halide::Target>> targets =
       selectTargets(options, module);
   if (failed(targets))
@@ -951,6 +961,8 @@ LogicalResult cnnc::printHalideKernels(ModuleOp module,
 LogicalResult cnnc::printModelPlan(ModuleOp module,
                                    const CodegenOptions &options,
                                    llvm::raw_ostream &os) {
+  if (failed(initParams(module, options.seed)))
+    return failure();
   FailureOr<std::vector<Halide::Target>> targets =
       selectTargets(options, module);
   if (failed(targets))

@@ -4,6 +4,7 @@
 
 #include "mlir/Pass/Pass.h"
 #include "llvm/ADT/ArrayRef.h"
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <vector>
@@ -24,6 +25,9 @@ std::unique_ptr<mlir::Pass> createFuseOpsPass(bool remarks, bool training);
 std::unique_ptr<mlir::Pass> createDeriveTrainingPass();
 std::unique_ptr<mlir::Pass> createSplitFrozenPrefixPass();
 std::unique_ptr<mlir::Pass> createDeriveTrainingPass(const std::string &loss);
+
+std::unique_ptr<mlir::Pass> createInitParamsPass();
+std::unique_ptr<mlir::Pass> createInitParamsPass(uint64_t seed);
 
 #define GEN_PASS_REGISTRATION
 #include "cnnc/Transforms/Passes.h.inc"

@@ -110,4 +110,20 @@ def SplitFrozenPrefix : Pass<"cnn-split-frozen-prefix", "mlir::ModuleOp"> {
   let constructor = "cnnc::cnn::createSplitFrozenPrefixPass()";
 }
 
+def InitParams : Pass<"cnn-init-params", "mlir::ModuleOp"> {
+  let summary = "Materialize the initial values of parameters described by `init`";
+  let description = [{
+    Replaces the `init` of every `cnn.param` (a DSL parameter: PyTorch's
+    default initializers, `zeros`, `ones`) with its `value`, computed by
+    `ParamOp::materializeInit` from `seed` and the parameter's name, so the
+    weights codegen stores are in the IR. Codegen runs it first (cnnc
+    `--seed`); `cnnc --emit=onnx` writes the same values.
+  }];
+  let constructor = "cnnc::cnn::createInitParamsPass()";
+  let options = [
+    Option<"seed", "seed", "uint64_t", /*default=*/"0",
+           "Seed of the initial values (cnnc --seed)">
+  ];
+}
+
 #endif // CNNC_TRANSFORMS_PASSES_TD
