@@ -104,7 +104,7 @@ public:
 private:
   int newBuffer(BufferKind kind, Value value, int ref = -1);
   LogicalResult planKernel(Operation *op);
-  int packedWeights(Operation *op);
+  FailureOr<int> packedWeights(Operation *op);
   int resultBuffer(Operation *op);
   bool packWeights = false; ///< while planning the inference graph
   bool hasTraining = false; ///< the module has training graphs (--train)
@@ -442,34 +442,32 @@ static std::array<int64_t, 4> convPads(Operation *op) {
   return v;
 }
 
-/// A convolution whose shape suits packed weights: ungrouped, output
-/// channels in whole vectors of `lanes`, rows at least 2 wide.
-static bool packableConv(Operation *op, int lanes) {
-  auto conv = dyn_cast<cnn::Conv2dOp>(op);
-  auto fused = dyn_cast<cnn::FusedConv2dOp>(op);
-  if (!conv && !fused)
-    return false;
-  int64_t group = conv ? conv.getGroup() : fused.getGroup();
-  auto out = op->getResult(0).getType().cast<ShapedType>();
-  auto w = op->getOperand(1).getType().cast<ShapedType>();
-  return group == 1 && out.getDimSize(3) >= 2 && w.getDimSize(0) % lanes == 0;
-}
-
-/// Convolutions whose output channels fill whole vectors vectorize over them
-/// (not along the image rows, which wastes lanes on ResNet's 56-, 28-, 14-
-/// and 7-wide rows), reading their weights in a packed layout: a second copy
-/// in the blob for parameters (set_param and training change them), the
+/// The packed copy of a convolution's weights that cnn-pack-conv-weights
+/// chose (`cnn.packed_weights`), [cout / lanes][cin][kh][kw][lanes]: a second
+/// copy in the blob for parameters (set_param and training change them), the
 /// constant itself packed in place otherwise. Returns the packed weight's
 /// buffer, or -1.
-int ModelCompiler::packedWeights(Operation *op) {
-  int lanes = vectorMachine(target).lanes;
-  if (!packWeights || !packableConv(op, lanes))
+FailureOr<int> ModelCompiler::packedWeights(Operation *op) {
+  IntegerAttr lanesAttr = cnn::kPackedWeightsAttr.get(op);
+  if (!lanesAttr)
     return -1;
+  if (!packWeights) {
+    // The autoscheduler's and GPU kernels read plain weights.
+    op->removeAttr(cnn::kPackedWeightsAttr.name);
+    op->removeAttr(cnn::kPrepaddedAttr.name);
+    return -1;
+  }
+  int64_t lanes = lanesAttr.getInt();
   auto w = op->getOperand(1).getType().cast<ShapedType>();
   auto src = bufferOf.find(op->getOperand(1));
   if (src == bufferOf.end() ||
-      graph->buffers[src->second].kind != CNNC_RT_PARAM)
-    return -1;
+      graph->buffers[src->second].kind != CNNC_RT_PARAM ||
+      w.getDimSize(0) % lanes != 0) {
+    op->emitOpError("has packed weights (cnn.packed_weights) but its "
+                    "weights are not a parameter or constant of the "
+                    "inference graph in whole vectors");
+    return failure();
+  }
   int64_t cout = w.getDimSize(0), cin = w.getDimSize(1), kh = w.getDimSize(2),
           kw = w.getDimSize(3);
   PackDesc pack{
@@ -509,8 +507,6 @@ int ModelCompiler::packedWeights(Operation *op) {
       to[((co / lanes) * per + i) * lanes + co % lanes] = from[co * per + i];
   if (!inPlace || packedOnly)
     modelPlan.packs.push_back(pack);
-  cnn::kPackedWeightsAttr.set(
-      op, IntegerAttr::get(IntegerType::get(op->getContext(), 64), lanes));
   BufferDesc b;
   b.kind = CNNC_RT_PARAM;
   b.dims = {cout / lanes, cin, kh, kw, lanes};
@@ -522,16 +518,21 @@ int ModelCompiler::packedWeights(Operation *op) {
 LogicalResult ModelCompiler::planKernel(Operation *op) {
   if (op->getNumResults() != 1)
     return op->emitOpError("with several results cannot be compiled yet");
-  int packed = packedWeights(op);
+  FailureOr<int> packedOr = packedWeights(op);
+  if (failed(packedOr))
+    return failure();
+  int packed = *packedOr;
   // A packed convolution whose input lies in a buffer with its zero border
-  // reads that buffer whole: no padding pass.
+  // (cnn.prepadded) reads that buffer whole: no padding pass.
   int input = -1;
-  if (packed >= 0) {
+  if (cnn::kPrepaddedAttr.isSetOn(op)) {
     auto view = borderOfView.find(bufferOf.lookup(op->getOperand(0)));
-    if (view != borderOfView.end() && view->second == convPads(op)) {
-      cnn::kPrepaddedAttr.set(op, UnitAttr::get(op->getContext()));
-      input = graph->buffers[view->first].ref;
-    }
+    if (packed < 0 || view == borderOfView.end() ||
+        view->second != convPads(op))
+      return op->emitOpError("is cnn.prepadded but its input is not written "
+                             "with its padding as a zero border "
+                             "(cnn.zero_border)");
+    input = graph->buffers[view->first].ref;
   }
   std::string sig = kernelSignature(op);
   auto it = kernelBySignature.find(sig);
@@ -564,33 +565,19 @@ LogicalResult ModelCompiler::planKernel(Operation *op) {
   return success();
 }
 
-/// The result's buffer: a Temp, or, when a packed convolution with zero
-/// padding reads it (and only kernels do: no output, no reshape), a Temp
-/// with that convolution's zero border and the View of its interior that
-/// the kernel writes and every other reader reads.
+/// The result's buffer: a Temp, or, when cnn-pack-conv-weights gave the op
+/// a zero border (the padding of a packed convolution that reads it), a
+/// Temp with that border and the View of its interior that the kernel
+/// writes and every reader reads.
 int ModelCompiler::resultBuffer(Operation *op) {
   Value result = op->getResult(0);
   int id = newBuffer(CNNC_RT_TEMP, result);
-  auto type = result.getType().cast<ShapedType>();
-  if (!packWeights || !options.fusePadding || type.getRank() != 4 ||
-      !type.getElementType().isF32())
+  ArrayAttr borderAttr = cnn::kZeroBorderAttr.get(op);
+  if (!packWeights || !borderAttr)
     return id;
-  std::optional<std::array<int64_t, 4>> border;
-  int lanes = vectorMachine(target).lanes;
-  for (OpOperand &use : result.getUses()) {
-    Operation *user = use.getOwner();
-    if (isa<ReturnOp, cnn::FlattenOp, cnn::ReshapeOp, cnn::DropoutOp>(user))
-      return id;
-    if (border || use.getOperandNumber() != 0 ||
-        !isa<cnn::Conv2dOp, cnn::FusedConv2dOp>(user))
-      continue;
-    std::array<int64_t, 4> pads = convPads(user);
-    if (llvm::any_of(pads, [](int64_t p) { return p != 0; }) &&
-        packableConv(user, lanes))
-      border = pads;
-  }
-  if (!border)
-    return id;
+  std::optional<std::array<int64_t, 4>> border = std::array<int64_t, 4>{};
+  for (unsigned i = 0; i < 4; ++i)
+    (*border)[i] = borderAttr[i].cast<IntegerAttr>().getInt();
   BufferDesc &padded = graph->buffers[id];
   padded.dims[2] += (*border)[0] + (*border)[2];
   padded.dims[3] += (*border)[1] + (*border)[3];
@@ -972,4 +959,16 @@ LogicalResult cnnc::printModelPlan(ModuleOp module,
     return failure();
   codegen::printModelPlan(compiler.getPlan(), os);
   return success();
+}
+
+FailureOr<int64_t> cnnc::packedLayoutLanes(ModuleOp module,
+                                           const CodegenOptions &options) {
+  FailureOr<std::vector<Halide::Target>> targets =
+      selectTargets(options, module);
+  if (failed(targets))
+    return failure();
+  const Halide::Target &target = targets->front();
+  if (options.schedule != ScheduleKind::Manual || target.has_gpu_feature())
+    return int64_t(0);
+  return int64_t(vectorMachine(target).lanes);
 }

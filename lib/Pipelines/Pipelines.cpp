@@ -42,6 +42,12 @@ void cnnc::buildGraphPipeline(OpPassManager &pm,
   // Not an optimization: the feature cache needs it at -O0 too.
   if (options.training)
     pm.addPass(cnn::createSplitFrozenPrefixPass());
+  // The inference graph's layouts for the target, last: nothing after it
+  // changes the convolutions. Packing is not an optimization of the graph
+  // (-O0 keeps it); fusing the padding into producers is.
+  if (options.vectorLanes > 0)
+    pm.addPass(cnn::createPackConvWeightsPass(options.vectorLanes,
+                                              options.optLevel > 0));
 }
 
 void cnnc::registerGraphPipeline() {

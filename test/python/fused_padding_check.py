@@ -15,7 +15,6 @@ Usage: fused_padding_check.py WORK_DIR
 """
 import os
 import re
-import shutil
 import subprocess
 import sys
 
@@ -71,21 +70,18 @@ def main():
     libs = {}
     for opt in ("-O2", "-O0"):
         so = os.path.join(work, "fp%s.so" % opt)
-        r = subprocess.run(["cnnc", src, "-o", so, opt, "--name", "fp",
-                            "--keep-intermediates"], check=True,
-                           capture_output=True, text=True)
+        subprocess.run(["cnnc", src, "-o", so, opt, "--name", "fp"],
+                       check=True, capture_output=True, text=True)
         libs[opt] = cnnc.load(so)
         if opt == "-O2":
-            # Weights that the executor packs again after set_param: the
-            # parameters' packed copies. BatchNorm-folded weights are
-            # constants, packed in place (no second copy).
-            kept = re.search(r"kept in (\S+)", r.stderr).group(1)
-            with open(os.path.join(kept, "model.c")) as f:
-                table = re.search(r"cnnc_rt_pack packs\[\] = \{(.*?)\};",
-                                  f.read(), re.S)
-            shutil.rmtree(kept)
-            rows = re.findall(r"\{\d+ULL, \d+ULL, (\d+), (\d+), (\d+), "
-                              r"(\d+), \d+\}", table.group(1) if table else "")
+            # The parameters' packed layouts, from the library's plan: the
+            # BatchNorm-folded weights are constants, packed in place (no
+            # entry).
+            plan = subprocess.run(["cnnc", src, "--emit=plan", opt, "--name",
+                                   "fp"], check=True, capture_output=True,
+                                  text=True).stdout
+            rows = re.findall(r"^pack bytes \d+ -> \d+ as \[(\d+) / \d+\]"
+                              r"\[(\d+)\]\[(\d+)\]\[(\d+)\]", plan, re.M)
             print("packed copies:", " ".join(sorted(
                 "%sx%sx%sx%s" % row for row in rows)))
     rs = np.random.RandomState(1)

@@ -400,6 +400,20 @@ int main(int argc, char **argv) {
     llvm::errs() << "\n";
   }
 
+  cnnc::CodegenOptions codegen;
+  codegen.target = target;
+  codegen.cudaCapability = cudaCapability;
+  codegen.schedule = scheduleKind == "auto" ? cnnc::ScheduleKind::Auto
+                                            : cnnc::ScheduleKind::Manual;
+  codegen.autoscheduler = autoscheduler;
+  codegen.prefix = symbolPrefix(*module);
+  codegen.seed = seed;
+  codegen.keepIntermediates = keepIntermediates;
+  codegen.verbose = verbose;
+  codegen.inputPath = inputFilename;
+  codegen.embedSource = embedSource;
+  codegen.useCache = !noCache;
+
   if (emitLevel >= EmitLevel::Mlir) {
     PassManager pm(&context);
     cnnc::GraphPipelineOptions options;
@@ -417,6 +431,13 @@ int main(int argc, char **argv) {
     options.training = train.getValue();
     options.loss = lossKind.getValue();
     options.remarks = remarks.getValue();
+    // The packed weight layout is the target's (--target, --schedule).
+    if (!summary) {
+      FailureOr<int64_t> lanes = cnnc::packedLayoutLanes(*module, codegen);
+      if (failed(lanes))
+        return 1;
+      options.vectorLanes = *lanes;
+    }
     cnnc::buildGraphPipeline(pm, options);
     if (printIRAfterAll || printIRBeforeAll) {
       context.disableMultithreading();
@@ -434,20 +455,6 @@ int main(int argc, char **argv) {
   }
 
   if (emitLevel >= EmitLevel::Plan && !summary) {
-    cnnc::CodegenOptions codegen;
-    codegen.target = target;
-    codegen.cudaCapability = cudaCapability;
-    codegen.schedule = scheduleKind == "auto" ? cnnc::ScheduleKind::Auto
-                                              : cnnc::ScheduleKind::Manual;
-    codegen.autoscheduler = autoscheduler;
-    codegen.prefix = symbolPrefix(*module);
-    codegen.seed = seed;
-    codegen.keepIntermediates = keepIntermediates;
-    codegen.verbose = verbose;
-    codegen.inputPath = inputFilename;
-    codegen.embedSource = embedSource;
-    codegen.useCache = !noCache;
-    codegen.fusePadding = optLevel > 0;
     if (emitLevel == EmitLevel::Plan) {
       std::string text;
       llvm::raw_string_ostream os(text);

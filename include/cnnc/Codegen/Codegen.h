@@ -38,11 +38,6 @@ struct CodegenOptions {
   bool keepIntermediates = false;
   /// Reuse compiled kernels from the cache (see ModelCompiler.cpp).
   bool useCache = true;
-  /// Fuse each padded convolution's zero padding into the kernel that
-  /// produces its input: that kernel writes into a buffer with the
-  /// convolution's zero border, and the convolution reads it without a
-  /// padding pass (inference graphs, hand-written CPU schedules). Off at -O0.
-  bool fusePadding = true;
   /// Print each compile step and its time to stderr.
   bool verbose = false;
   /// The model file compiled: the library may never be written over it.
@@ -69,6 +64,12 @@ mlir::LogicalResult compileModelLibrary(mlir::ModuleOp module,
                                         const CodegenOptions &options,
                                         const RuntimeLocation &runtime,
                                         llvm::StringRef soPath);
+
+/// The vector width the inference convolutions' packed weights are laid out
+/// for (cnn-pack-conv-weights' `lanes`): the first target's f32 lanes, or 0
+/// where kernels read plain weights (the autoscheduler, GPU targets).
+mlir::FailureOr<int64_t> packedLayoutLanes(mlir::ModuleOp module,
+                                           const CodegenOptions &options);
 
 /// Prints the plan of the library (--emit=plan): every graph's buffers
 /// (kind, shape, weight offset, zero-bordered views), kernel calls with

@@ -42,6 +42,12 @@ struct GraphPipelineOptions
       *this, "loss",
       llvm::cl::desc("With training: cross_entropy or mse (default: the "
                      "DSL plan's, else cross_entropy)")};
+  Option<int64_t> vectorLanes{
+      *this, "vector-lanes",
+      llvm::cl::desc("The target's f32 vector width: inference convolutions "
+                     "get packed weights for it (cnn-pack-conv-weights; 0, "
+                     "the default: plain weights)"),
+      llvm::cl::init(0)};
   Option<bool> remarks{
       *this, "remarks",
       llvm::cl::desc("Report, as remarks, the fusions that did not happen"),

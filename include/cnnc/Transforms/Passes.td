@@ -110,6 +110,36 @@ def SplitFrozenPrefix : Pass<"cnn-split-frozen-prefix", "mlir::ModuleOp"> {
   let constructor = "cnnc::cnn::createSplitFrozenPrefixPass()";
 }
 
+def PackConvWeights : Pass<"cnn-pack-conv-weights", "mlir::ModuleOp"> {
+  let summary = "Choose the packed weight layout and zero-bordered inputs of "
+                "the inference convolutions";
+  let description = [{
+    Convolutions whose output channels fill whole vectors of `lanes`
+    vectorize over them (not along the image rows, which wastes lanes on
+    ResNet's 56-, 28-, 14- and 7-wide rows), reading their weights packed as
+    [cout / lanes][cin][kh][kw][lanes]. In `main` (inference; the training
+    steps keep the plain layout), every ungrouped `cnn.conv2d` or
+    `cnn.fused_conv2d` whose weights are a `cnn.param` or `cnn.constant`,
+    whose output channels divide by `lanes` and whose output rows are at
+    least 2 wide gets `cnn.packed_weights = lanes`. With `fuse-padding`, an
+    op whose result only kernels read, one of them such a convolution with
+    zero padding, gets `cnn.zero_border = [top, left, bottom, right]`: it
+    writes the interior of a buffer with that border, and each packed
+    convolution reading it with those pads gets `cnn.prepadded` and skips
+    its padding. Codegen reads the attributes; `lanes = 0` chooses nothing.
+    `cnn-graph-pipeline` runs it last, with the target's vector width
+    (cnnc `--target`; `-O0` packs but does not fuse padding).
+  }];
+  let constructor = "cnnc::cnn::createPackConvWeightsPass()";
+  let options = [
+    Option<"lanes", "lanes", "int64_t", /*default=*/"0",
+           "The target's f32 vector width (0: keep the plain layout)">,
+    Option<"fusePadding", "fuse-padding", "bool", /*default=*/"true",
+           "Let producers write zero-bordered buffers for the convolutions "
+           "that read them">
+  ];
+}
+
 def InitParams : Pass<"cnn-init-params", "mlir::ModuleOp"> {
   let summary = "Materialize the initial values of parameters described by `init`";
   let description = [{

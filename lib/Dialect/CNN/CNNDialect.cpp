@@ -66,11 +66,27 @@ LogicalResult CNNDialect::verifyOperationAttribute(Operation *op,
   if (name == kFoldedAttr.name || name == kRngAttr.name)
     return expect(isa<ParamOp>(op) && value.isa<UnitAttr>(),
                   "a unit attribute of a cnn.param");
-  if (name == kFrozenBoundaryAttr.name || name == kPrepaddedAttr.name)
+  if (name == kFrozenBoundaryAttr.name)
     return expect(value.isa<UnitAttr>(), "a unit attribute");
+  if (name == kPrepaddedAttr.name)
+    return expect(value.isa<UnitAttr>() && kPackedWeightsAttr.isSetOn(op),
+                  "a unit attribute of a convolution with packed weights");
   if (name == kPackedWeightsAttr.name) {
     auto lanes = value.dyn_cast<IntegerAttr>();
-    return expect(lanes && lanes.getInt() >= 1, "a vector width >= 1");
+    return expect(isa<Conv2dOp, FusedConv2dOp>(op) && lanes &&
+                      lanes.getInt() >= 1,
+                  "a vector width >= 1 of a convolution");
+  }
+  if (name == kZeroBorderAttr.name) {
+    auto border = value.dyn_cast<ArrayAttr>();
+    bool ok =
+        border && border.size() == 4 && llvm::all_of(border, [](Attribute a) {
+          auto i = a.dyn_cast<IntegerAttr>();
+          return i && i.getInt() >= 0;
+        });
+    return expect(ok && op->getNumResults() == 1,
+                  "4 non-negative integers [top, left, bottom, right] of an "
+                  "op with one result");
   }
   if (name == kNameAttr || name == kGradOfAttr || name == kUpdateOfAttr)
     return op->emitError("attribute '")

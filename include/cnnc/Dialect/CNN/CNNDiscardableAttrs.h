@@ -56,11 +56,14 @@ constexpr DiscardableAttr<mlir::UnitAttr> kRngAttr{"cnn.rng"};
 /// An op of a training step whose inputs no trainable parameter reaches.
 constexpr DiscardableAttr<mlir::UnitAttr> kFrozenBoundaryAttr{
     "cnn.frozen_boundary"};
-/// Codegen's decisions for a convolution: its weights' packed layout (the
-/// vector width) and whether it reads a zero-bordered input buffer.
+/// The layout cnn-pack-conv-weights chose for a convolution: its weights
+/// packed for a vector width, and whether it reads its input from a buffer
+/// with a zero border (its padding); and on the op that writes that input,
+/// the border [top, left, bottom, right].
 constexpr DiscardableAttr<mlir::IntegerAttr> kPackedWeightsAttr{
     "cnn.packed_weights"};
 constexpr DiscardableAttr<mlir::UnitAttr> kPrepaddedAttr{"cnn.prepadded"};
+constexpr DiscardableAttr<mlir::ArrayAttr> kZeroBorderAttr{"cnn.zero_border"};
 
 // On function arguments and results (FuncOp::getArgAttrOfType, ...).
 /// The name of an input or output in the library's ABI.

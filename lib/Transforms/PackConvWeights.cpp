@@ -1,0 +1,126 @@
+//===- PackConvWeights.cpp - packed weights and zero-bordered inputs ------===//
+//
+// The layout decisions codegen used to make while planning buffers, as a
+// pass over `main`, so that --emit=mlir shows them and lit tests check them.
+// Codegen carries them out: it stores the packed copy of the weights, plans
+// the bordered buffer and its interior view, and lowers the convolution to
+// read them (Conv.cpp).
+//
+//===----------------------------------------------------------------------===//
+#include "PassDetail.h"
+#include "cnnc/Transforms/Passes.h"
+
+#include "mlir/Dialect/StandardOps/IR/Ops.h"
+#include "mlir/IR/Builders.h"
+
+#include <array>
+
+using namespace mlir;
+using namespace cnnc::cnn;
+
+namespace {
+
+std::array<int64_t, 4> padsOf(Operation *op) {
+  ArrayAttr pads = isa<Conv2dOp>(op) ? cast<Conv2dOp>(op).getPads()
+                                     : cast<FusedConv2dOp>(op).getPads();
+  std::array<int64_t, 4> v{0, 0, 0, 0};
+  for (unsigned i = 0; i < 4 && i < pads.size(); ++i)
+    v[i] = pads[i].cast<IntegerAttr>().getInt();
+  return v;
+}
+
+/// An ungrouped convolution with output channels in whole vectors of
+/// `lanes`, rows at least 2 wide, and weights stored in the library (a
+/// parameter or a constant).
+bool packable(Operation *op, int64_t lanes) {
+  auto conv = dyn_cast<Conv2dOp>(op);
+  auto fused = dyn_cast<FusedConv2dOp>(op);
+  if (!conv && !fused)
+    return false;
+  int64_t group = conv ? conv.getGroup() : fused.getGroup();
+  auto out = op->getResult(0).getType().cast<ShapedType>();
+  auto w = op->getOperand(1).getType().cast<ShapedType>();
+  Operation *def = op->getOperand(1).getDefiningOp();
+  return group == 1 && out.getDimSize(3) >= 2 && w.getDimSize(0) % lanes == 0 &&
+         def && isa<ParamOp, cnnc::cnn::ConstantOp>(def);
+}
+
+/// Ops that are not kernels: their results are the weights or another
+/// buffer's data (codegen's aliases), so they cannot write a border.
+bool writesOwnBuffer(Operation *op) {
+  return !isa<ParamOp, cnnc::cnn::ConstantOp, FlattenOp, ReshapeOp, DropoutOp>(
+      op);
+}
+
+struct PackConvWeightsPass : public PackConvWeightsBase<PackConvWeightsPass> {
+  // IR dumps (--print-ir-after-all) name the pass as users invoke it.
+  StringRef getName() const override { return getArgument(); }
+  PackConvWeightsPass() = default;
+  PackConvWeightsPass(int64_t l, bool f) {
+    lanes = l;
+    fusePadding = f;
+  }
+
+  void runOnOperation() override {
+    ModuleOp module = getOperation();
+    auto main = module.lookupSymbol<FuncOp>("main");
+    if (!main || lanes < 0)
+      return;
+    Builder b(module.getContext());
+    // Chosen anew each time (another target, another width).
+    main.walk([](Operation *op) {
+      for (StringRef name :
+           {kPackedWeightsAttr.name, kPrepaddedAttr.name, kZeroBorderAttr.name})
+        op->removeAttr(name);
+    });
+    if (lanes == 0)
+      return;
+    main.walk([&](Operation *op) {
+      if (packable(op, lanes))
+        kPackedWeightsAttr.set(op, b.getI64IntegerAttr(lanes));
+    });
+    if (!fusePadding)
+      return;
+    main.walk([&](Operation *op) {
+      if (op->getNumResults() != 1 || !writesOwnBuffer(op))
+        return;
+      Value result = op->getResult(0);
+      auto type = result.getType().dyn_cast<RankedTensorType>();
+      if (!type || type.getRank() != 4 || !type.getElementType().isF32())
+        return;
+      // Every reader must be a kernel reading it whole (no output, no
+      // reshape: they see the buffer's rows); the border is the padding of
+      // the first packed convolution that reads it as its input.
+      Optional<std::array<int64_t, 4>> border;
+      for (OpOperand &use : result.getUses()) {
+        Operation *user = use.getOwner();
+        if (!writesOwnBuffer(user) || isa<ReturnOp>(user))
+          return;
+        if (border || use.getOperandNumber() != 0 ||
+            !kPackedWeightsAttr.isSetOn(user))
+          continue;
+        std::array<int64_t, 4> pads = padsOf(user);
+        if (llvm::any_of(pads, [](int64_t p) { return p != 0; }))
+          border = pads;
+      }
+      if (!border)
+        return;
+      kZeroBorderAttr.set(op, b.getI64ArrayAttr(*border));
+      for (OpOperand &use : result.getUses())
+        if (use.getOperandNumber() == 0 &&
+            kPackedWeightsAttr.isSetOn(use.getOwner()) &&
+            padsOf(use.getOwner()) == *border)
+          kPrepaddedAttr.set(use.getOwner(), b.getUnitAttr());
+    });
+  }
+};
+} // namespace
+
+std::unique_ptr<Pass> cnnc::cnn::createPackConvWeightsPass() {
+  return std::make_unique<PackConvWeightsPass>();
+}
+
+std::unique_ptr<Pass> cnnc::cnn::createPackConvWeightsPass(int64_t lanes,
+                                                           bool fusePadding) {
+  return std::make_unique<PackConvWeightsPass>(lanes, fusePadding);
+}

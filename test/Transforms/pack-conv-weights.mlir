@@ -1,0 +1,47 @@
+// RUN: cnnc-opt %s -cnn-pack-conv-weights=lanes=8 | FileCheck %s
+// RUN: cnnc-opt %s -cnn-pack-conv-weights="lanes=8 fuse-padding=false" | FileCheck %s --check-prefix=NOPAD
+// RUN: cnnc-opt %s -cnn-pack-conv-weights=lanes=16 | FileCheck %s --check-prefix=WIDE
+// Chosen anew each time: 8 lanes, then none.
+// RUN: cnnc-opt %s -cnn-pack-conv-weights=lanes=8 | cnnc-opt -cnn-pack-conv-weights=lanes=0 | FileCheck %s --check-prefix=NONE
+
+// 8 output channels fill a vector of 8: packed. %a's only readers are
+// kernels, one of them a packed convolution with pads 1: %a is written with
+// that zero border and %b reads it prepadded. The grouped convolution and
+// the 6-channel one are not packed.
+// CHECK-LABEL: func @main
+// CHECK: %[[A:.*]] = cnn.conv2d {{.*}} {cnn.packed_weights = 8 : i64, cnn.zero_border = [1, 1, 1, 1], pads = [1, 1, 1, 1]}
+// CHECK: %[[R:.*]] = cnn.relu %[[A]]
+// CHECK: cnn.conv2d %[[A]], {{.*}} {cnn.packed_weights = 8 : i64, cnn.prepadded, pads = [1, 1, 1, 1]}
+// CHECK: cnn.conv2d %[[R]], {{.*}} {group = 2 : i64, pads = [1, 1, 1, 1]}
+// CHECK: cnn.conv2d {{.*}} : (tensor<?x8x6x6xf32>, tensor<6x8x3x3xf32>) -> tensor<?x6x4x4xf32>
+// The training step keeps the plain layout.
+// CHECK-LABEL: func @train_step
+// CHECK-NOT: cnn.packed_weights
+
+// NOPAD: cnn.packed_weights = 8
+// NOPAD-NOT: cnn.zero_border
+// NOPAD-NOT: cnn.prepadded
+
+// 16 lanes: no convolution here has 16 output channels.
+// WIDE-NOT: cnn.packed_weights
+
+// NONE-NOT: cnn.packed_weights
+// NONE-NOT: cnn.zero_border
+// NONE-NOT: cnn.prepadded
+
+func @main(%x: tensor<?x8x6x6xf32>) -> (tensor<?x8x6x6xf32>, tensor<?x8x6x6xf32>, tensor<?x6x4x4xf32>) {
+  %w = cnn.param "w" {init = "zeros"} : tensor<8x8x3x3xf32>
+  %g = cnn.param "g" {init = "zeros"} : tensor<8x4x3x3xf32>
+  %v = cnn.param "v" {init = "zeros"} : tensor<6x8x3x3xf32>
+  %a = cnn.conv2d %x, %w {pads = [1, 1, 1, 1]} : (tensor<?x8x6x6xf32>, tensor<8x8x3x3xf32>) -> tensor<?x8x6x6xf32>
+  %r = cnn.relu %a : tensor<?x8x6x6xf32>
+  %b = cnn.conv2d %a, %w {pads = [1, 1, 1, 1]} : (tensor<?x8x6x6xf32>, tensor<8x8x3x3xf32>) -> tensor<?x8x6x6xf32>
+  %c = cnn.conv2d %r, %g {group = 2 : i64, pads = [1, 1, 1, 1]} : (tensor<?x8x6x6xf32>, tensor<8x4x3x3xf32>) -> tensor<?x8x6x6xf32>
+  %d = cnn.conv2d %c, %v : (tensor<?x8x6x6xf32>, tensor<6x8x3x3xf32>) -> tensor<?x6x4x4xf32>
+  return %b, %c, %d : tensor<?x8x6x6xf32>, tensor<?x8x6x6xf32>, tensor<?x6x4x4xf32>
+}
+func @train_step(%x: tensor<?x8x6x6xf32>) -> tensor<?x8x6x6xf32> attributes {cnn.train_step} {
+  %w = cnn.param "w" {init = "zeros"} : tensor<8x8x3x3xf32>
+  %a = cnn.conv2d %x, %w {pads = [1, 1, 1, 1]} : (tensor<?x8x6x6xf32>, tensor<8x8x3x3xf32>) -> tensor<?x8x6x6xf32>
+  return %a : tensor<?x8x6x6xf32>
+}
