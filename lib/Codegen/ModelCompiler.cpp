@@ -930,9 +930,11 @@ LogicalResult cnnc::compileModelLibrary(ModuleOp module,
   return result;
 }
 
-LogicalResult cnnc::printHalideKernels(ModuleOp module,
-                                       const CodegenOptions &options,
-                                       llvm::raw_ostream &os) {
+/// Plans the model (parameters' values first) and hands the planned
+/// compiler to `use`: what --emit=halide and --emit=plan print.
+static LogicalResult
+withPlan(ModuleOp module, const CodegenOptions &options,
+         llvm::function_ref<LogicalResult(ModelCompiler &)> use) {
   if (failed(initParams(module, options.seed)))
     return failure();
   FailureOr<std::vector<Halide::Target>> targets =
@@ -942,23 +944,24 @@ LogicalResult cnnc::printHalideKernels(ModuleOp module,
   ModelCompiler compiler(module, options, *targets);
   if (failed(compiler.plan()))
     return failure();
-  return compiler.printKernels(os);
+  return use(compiler);
+}
+
+LogicalResult cnnc::printHalideKernels(ModuleOp module,
+                                       const CodegenOptions &options,
+                                       llvm::raw_ostream &os) {
+  return withPlan(module, options, [&](ModelCompiler &compiler) {
+    return compiler.printKernels(os);
+  });
 }
 
 LogicalResult cnnc::printModelPlan(ModuleOp module,
                                    const CodegenOptions &options,
                                    llvm::raw_ostream &os) {
-  if (failed(initParams(module, options.seed)))
-    return failure();
-  FailureOr<std::vector<Halide::Target>> targets =
-      selectTargets(options, module);
-  if (failed(targets))
-    return failure();
-  ModelCompiler compiler(module, options, *targets);
-  if (failed(compiler.plan()))
-    return failure();
-  codegen::printModelPlan(compiler.getPlan(), os);
-  return success();
+  return withPlan(module, options, [&](ModelCompiler &compiler) {
+    codegen::printModelPlan(compiler.getPlan(), os);
+    return success();
+  });
 }
 
 FailureOr<int64_t> cnnc::packedLayoutLanes(ModuleOp module,

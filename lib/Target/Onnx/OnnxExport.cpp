@@ -290,6 +290,24 @@ LogicalResult Exporter::exportOp(Operation *op) {
       return failure();
     inputs.push_back(*name);
   }
+  // Ops that are one ONNX node with the same inputs and no attributes.
+  StringRef plain =
+      llvm::TypeSwitch<Operation *, StringRef>(op)
+          .Case([](cnn::GlobalAvgPoolOp) { return "GlobalAveragePool"; })
+          .Case([](cnn::GlobalMaxPoolOp) { return "GlobalMaxPool"; })
+          .Case([](cnn::MatMulOp) { return "MatMul"; })
+          .Case([](cnn::ReluOp) { return "Relu"; })
+          .Case([](cnn::SigmoidOp) { return "Sigmoid"; })
+          .Case([](cnn::TanhOp) { return "Tanh"; })
+          .Case([](cnn::AddOp) { return "Add"; })
+          .Case([](cnn::SubOp) { return "Sub"; })
+          .Case([](cnn::MulOp) { return "Mul"; })
+          .Case([](cnn::DivOp) { return "Div"; })
+          .Default([](Operation *) { return StringRef(); });
+  if (!plain.empty()) {
+    addNode(op, plain, inputs);
+    return success();
+  }
   auto pool = [&](auto p, StringRef type) {
     onnx::NodeProto *node = addNode(op, type, inputs);
     setInts(node, "kernel_shape", p.getKernelShape());
@@ -324,14 +342,6 @@ LogicalResult Exporter::exportOp(Operation *op) {
         setInt(node, "count_include_pad", p.getCountIncludePad());
         return success();
       })
-      .Case([&](cnn::GlobalAvgPoolOp) {
-        addNode(op, "GlobalAveragePool", inputs);
-        return success();
-      })
-      .Case([&](cnn::GlobalMaxPoolOp) {
-        addNode(op, "GlobalMaxPool", inputs);
-        return success();
-      })
       .Case([&](cnn::BatchNormOp bn) {
         onnx::NodeProto *node = addNode(op, "BatchNormalization", inputs);
         setFloat(node, "epsilon", bn.getEpsilon().convertToFloat());
@@ -344,22 +354,6 @@ LogicalResult Exporter::exportOp(Operation *op) {
         setFloat(node, "beta", gemm.getBeta().convertToFloat());
         setInt(node, "transA", gemm.getTransA());
         setInt(node, "transB", gemm.getTransB());
-        return success();
-      })
-      .Case([&](cnn::MatMulOp) {
-        addNode(op, "MatMul", inputs);
-        return success();
-      })
-      .Case([&](cnn::ReluOp) {
-        addNode(op, "Relu", inputs);
-        return success();
-      })
-      .Case([&](cnn::SigmoidOp) {
-        addNode(op, "Sigmoid", inputs);
-        return success();
-      })
-      .Case([&](cnn::TanhOp) {
-        addNode(op, "Tanh", inputs);
         return success();
       })
       .Case([&](cnn::LeakyReluOp leaky) {
@@ -381,22 +375,6 @@ LogicalResult Exporter::exportOp(Operation *op) {
         inputs.push_back(
             floatScalar("dropout_ratio", dropout.getRatio().convertToFloat()));
         addNode(op, "Dropout", inputs);
-        return success();
-      })
-      .Case([&](cnn::AddOp) {
-        addNode(op, "Add", inputs);
-        return success();
-      })
-      .Case([&](cnn::SubOp) {
-        addNode(op, "Sub", inputs);
-        return success();
-      })
-      .Case([&](cnn::MulOp) {
-        addNode(op, "Mul", inputs);
-        return success();
-      })
-      .Case([&](cnn::DivOp) {
-        addNode(op, "Div", inputs);
         return success();
       })
       .Case([&](cnn::FlattenOp flatten) {
