@@ -2,8 +2,9 @@
  *
  * The fuzz targets of the training state (state_fuzzer.c) and of
  * cnnc-train's checkpoints (checkpoint_fuzzer.c) drive the executor that is
- * linked into every model library (runtime/src/executor.c) through the
- * tables the compiler would emit for a small training model. The executor
+ * linked into every model library (runtime/src/executor.c and the files
+ * executor_internal.h lists) through the tables the compiler would emit for
+ * a small training model. The executor
  * is compiled into the fuzzer, so it is instrumented like the rest.
  *
  * The model: "conv.weight" (2, 1, 3, 3) and "conv.bias" (2,) in group
