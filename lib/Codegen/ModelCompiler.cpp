@@ -35,6 +35,7 @@
 #include <csignal>
 #include <cstring>
 #include <dirent.h>
+#include <fcntl.h>
 #include <limits>
 #include <optional>
 #include <random>
@@ -840,17 +841,31 @@ static char interruptedBuildDir[PATH_MAX];
 
 /// Runs in the signal handler: removes the build directory's files (one
 /// level: cnnc writes no subdirectories) and the directory, then ends the
-/// process by the signal's default action.
+/// process by the signal's default action. Only async-signal-safe calls: a
+/// signal can arrive while the compiler holds malloc's lock (opendir would
+/// then deadlock, and the interrupted cnnc would hang), so the directory is
+/// read with getdents64 into a static buffer.
 static void removeBuildDir() {
-  if (DIR *d = opendir(interruptedBuildDir)) {
-    char path[PATH_MAX];
-    while (struct dirent *e = readdir(d)) {
-      if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
-        continue;
-      snprintf(path, sizeof path, "%s/%s", interruptedBuildDir, e->d_name);
-      unlink(path);
+  static char entries[8192];
+  // Unlinking while reading may hide entries from the same pass: read again
+  // until a pass removes nothing.
+  for (int pass = 0; pass < 16; ++pass) {
+    int fd = open(interruptedBuildDir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0)
+      break;
+    bool removed = false;
+    ssize_t n;
+    while ((n = getdents64(fd, entries, sizeof entries)) > 0) {
+      for (ssize_t offset = 0; offset < n;) {
+        auto *e = reinterpret_cast<struct dirent64 *>(entries + offset);
+        if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
+          removed |= unlinkat(fd, e->d_name, 0) == 0;
+        offset += e->d_reclen;
+      }
     }
-    closedir(d);
+    close(fd);
+    if (!removed)
+      break;
   }
   rmdir(interruptedBuildDir);
 }
