@@ -2,7 +2,7 @@
  *
  * The fuzz targets of the training state (state_fuzzer.c) and of
  * cnnc-train's checkpoints (checkpoint_fuzzer.c) drive the executor that is
- * linked into every model library (runtime/src/executor.c and the files
+ * linked into every model library (runtime/src/model/executor.c and the files
  * executor_internal.h lists) through the tables the compiler would emit for
  * a small training model. The executor
  * is compiled into the fuzzer, so it is instrumented like the rest.

@@ -1,4 +1,4 @@
-/*===- idx_fuzzer.c - fuzz the data set reader (runtime/src/dataset.c) ----===*
+/*===- idx_fuzzer.c - fuzz the data set reader (runtime/src/tools/dataset.c) ----===*
  *
  * cnnc_dataset_read on IDX and .npy files, plain or gzip-compressed: the
  * first input byte picks the container (even: the rest of the input as the

@@ -1,4 +1,4 @@
-/*===- npy_fuzzer.c - fuzz the .npy reader (runtime/src/npy.c) -----------===*
+/*===- npy_fuzzer.c - fuzz the .npy reader (runtime/src/tools/npy.c) -----------===*
  *
  * Any bytes: cnnc_npy_read_memory returns a status and a message, never
  * crashes; on success the array is exactly as large as its dims say (every

@@ -1,7 +1,7 @@
 /*===- state_fuzzer.c - fuzz load_state of the model ABI ------------------===*
  *
  * P_load_state of every model library is cnnc_rt_load_state
- * (runtime/src/state.c); here it runs on the tables of a small training
+ * (runtime/src/model/state.c); here it runs on the tables of a small training
  * model (fake_rt_model.c). Any bytes: a status and a message, never a
  * crash. A state that loads must save and load again, and the second save
  * must give the same bytes as the first (what loads is kept exactly).

@@ -1,4 +1,4 @@
-/* The kernels' parallel loops run on cnnc's thread pool (runtime/src/
+/* The kernels' parallel loops run on cnnc's thread pool (runtime/src/model/
  * thread_pool.c). A run on two threads must give the bits of a run on one;
  * two application threads running instances at once must both get them
  * (one owns the pool, the other runs its loops serially); and unloading the
