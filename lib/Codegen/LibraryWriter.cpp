@@ -3,7 +3,6 @@
 
 #include "cnnc/Support/OutputFile.h"
 
-#include "llvm/Support/ErrorHandling.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/Path.h"
@@ -85,24 +84,6 @@ static std::vector<std::string> apiFunctions(const std::string &p) {
           p + "_load_state"};
 }
 
-static const char *bufferKindName(BufferKind kind) {
-  switch (kind) {
-  case CNNC_RT_INPUT:
-    return "CNNC_RT_INPUT";
-  case CNNC_RT_OUTPUT:
-    return "CNNC_RT_OUTPUT";
-  case CNNC_RT_PARAM:
-    return "CNNC_RT_PARAM";
-  case CNNC_RT_TEMP:
-    return "CNNC_RT_TEMP";
-  case CNNC_RT_ALIAS:
-    return "CNNC_RT_ALIAS";
-  case CNNC_RT_VIEW:
-    return "CNNC_RT_VIEW";
-  }
-  llvm_unreachable("a buffer kind rt_executor.h does not have");
-}
-
 static const char *dtypeName(int32_t dtype) {
   return dtype == CNNC_DTYPE_I64 ? "CNNC_DTYPE_I64" : "CNNC_DTYPE_F32";
 }
@@ -114,7 +95,7 @@ static void writeGraph(const ModelPlan &plan, const GraphPlan &g,
                        const std::string &tag, llvm::raw_ostream &os) {
   os << "static const cnnc_rt_buffer " << tag << "_buffers[] = {\n";
   for (const BufferDesc &b : g.buffers)
-    os << "  {.kind = " << bufferKindName(b.kind)
+    os << "  {.kind = " << bufferKindEnumerator(b.kind)
        << ", .rank = " << b.dims.size() << ", .dims = " << dimsInit(b.dims)
        << ", .ref = " << b.ref << ", .offset = " << b.offset
        << "ULL, .dtype = " << dtypeName(b.dtype) << "},\n";

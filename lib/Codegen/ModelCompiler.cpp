@@ -432,17 +432,6 @@ static std::string kernelSignature(Operation *op) {
   return os.str();
 }
 
-/// A convolution's pads (top, left, bottom, right).
-static std::array<int64_t, 4> convPads(Operation *op) {
-  ArrayAttr pads = isa<cnn::Conv2dOp>(op)
-                       ? cast<cnn::Conv2dOp>(op).getPads()
-                       : cast<cnn::FusedConv2dOp>(op).getPads();
-  std::array<int64_t, 4> v{0, 0, 0, 0};
-  for (unsigned i = 0; i < 4 && i < pads.size(); ++i)
-    v[i] = pads[i].cast<IntegerAttr>().getInt();
-  return v;
-}
-
 /// The packed copy of a convolution's weights that cnn-pack-conv-weights
 /// chose (`cnn.packed_weights`), [cout / lanes][cin][kh][kw][lanes]: a second
 /// copy in the blob for parameters (set_param and training change them), the
@@ -529,7 +518,7 @@ LogicalResult ModelCompiler::planKernel(Operation *op) {
   if (cnn::kPrepaddedAttr.isSetOn(op)) {
     auto view = borderOfView.find(bufferOf.lookup(op->getOperand(0)));
     if (packed < 0 || view == borderOfView.end() ||
-        view->second != convPads(op))
+        view->second != cnn::convPads(op))
       return op->emitOpError("is cnn.prepadded but its input is not written "
                              "with its padding as a zero border "
                              "(cnn.zero_border)");
@@ -615,7 +604,7 @@ ModelCompiler::buildPipeline(Operation *op, std::vector<Halide::Argument> &args,
     // are the convolution's, not the border's.
     llvm::SmallVector<int64_t, 4> bufferDims = dims;
     if (i == 0 && cnn::kPrepaddedAttr.isSetOn(op)) {
-      std::array<int64_t, 4> pads = convPads(op);
+      std::array<int64_t, 4> pads = cnn::convPads(op);
       bufferDims[2] += pads[0] + pads[2];
       bufferDims[3] += pads[1] + pads[3];
     }

@@ -10,6 +10,11 @@
 
 #include "llvm/ADT/ArrayRef.h"
 #include "llvm/ADT/STLExtras.h"
+#include "llvm/ADT/StringRef.h"
+#include "llvm/Support/ErrorHandling.h"
+
+#include <cstring>
+#include <string>
 
 using namespace cnnc::codegen;
 
@@ -24,22 +29,31 @@ static void printDims(llvm::ArrayRef<int64_t> dims, llvm::raw_ostream &os) {
   os << "]";
 }
 
-static const char *kindName(BufferKind kind) {
+const char *cnnc::codegen::bufferKindEnumerator(BufferKind kind) {
   switch (kind) {
   case CNNC_RT_INPUT:
-    return "input";
+    return "CNNC_RT_INPUT";
   case CNNC_RT_OUTPUT:
-    return "output";
+    return "CNNC_RT_OUTPUT";
   case CNNC_RT_PARAM:
-    return "param";
+    return "CNNC_RT_PARAM";
   case CNNC_RT_TEMP:
-    return "temp";
+    return "CNNC_RT_TEMP";
   case CNNC_RT_ALIAS:
-    return "alias";
+    return "CNNC_RT_ALIAS";
   case CNNC_RT_VIEW:
-    return "view";
+    return "CNNC_RT_VIEW";
   }
-  return "?";
+  // The planner sets kinds from the enum only (no input file chooses one),
+  // and the switch names every enumerator.
+  llvm_unreachable("a buffer kind rt_executor.h does not have");
+}
+
+/// "temp" for CNNC_RT_TEMP.
+static std::string kindName(BufferKind kind) {
+  return llvm::StringRef(bufferKindEnumerator(kind))
+      .drop_front(strlen("CNNC_RT_"))
+      .lower();
 }
 
 static void printGraph(const ModelPlan &plan, const GraphPlan &g,

@@ -129,6 +129,10 @@ struct ModelPlan {
   std::string linkTriple;
 };
 
+/// rt_executor.h's name of a buffer kind ("CNNC_RT_TEMP"), which the library
+/// writer emits and --emit=plan prints in lower case after the prefix.
+const char *bufferKindEnumerator(BufferKind kind);
+
 /// A readable listing of the plan, for --emit=plan and its lit tests.
 void printModelPlan(const ModelPlan &plan, llvm::raw_ostream &os);
 

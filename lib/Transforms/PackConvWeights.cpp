@@ -20,15 +20,6 @@ using namespace cnnc::cnn;
 
 namespace {
 
-std::array<int64_t, 4> padsOf(Operation *op) {
-  ArrayAttr pads = isa<Conv2dOp>(op) ? cast<Conv2dOp>(op).getPads()
-                                     : cast<FusedConv2dOp>(op).getPads();
-  std::array<int64_t, 4> v{0, 0, 0, 0};
-  for (unsigned i = 0; i < 4 && i < pads.size(); ++i)
-    v[i] = pads[i].cast<IntegerAttr>().getInt();
-  return v;
-}
-
 /// An ungrouped convolution with output channels in whole vectors of
 /// `lanes`, rows at least 2 wide, and weights stored in the library (a
 /// parameter or a constant).
@@ -99,7 +90,7 @@ struct PackConvWeightsPass : public PackConvWeightsBase<PackConvWeightsPass> {
         if (border || use.getOperandNumber() != 0 ||
             !kPackedWeightsAttr.isSetOn(user))
           continue;
-        std::array<int64_t, 4> pads = padsOf(user);
+        std::array<int64_t, 4> pads = convPads(user);
         if (llvm::any_of(pads, [](int64_t p) { return p != 0; }))
           border = pads;
       }
@@ -109,7 +100,7 @@ struct PackConvWeightsPass : public PackConvWeightsBase<PackConvWeightsPass> {
       for (OpOperand &use : result.getUses())
         if (use.getOperandNumber() == 0 &&
             kPackedWeightsAttr.isSetOn(use.getOwner()) &&
-            padsOf(use.getOwner()) == *border)
+            convPads(use.getOwner()) == *border)
           kPrepaddedAttr.set(use.getOwner(), b.getUnitAttr());
     });
   }

@@ -187,6 +187,15 @@ int64_t ParamOp::getNumElements() {
   return getType().cast<ShapedType>().getNumElements();
 }
 
+std::array<int64_t, 4> cnnc::cnn::convPads(Operation *op) {
+  ArrayAttr pads = isa<Conv2dOp>(op) ? cast<Conv2dOp>(op).getPads()
+                                     : cast<FusedConv2dOp>(op).getPads();
+  std::array<int64_t, 4> v{0, 0, 0, 0};
+  for (unsigned i = 0; i < 4 && i < pads.size(); ++i)
+    v[i] = pads[i].cast<IntegerAttr>().getInt();
+  return v;
+}
+
 ActivationSpec ActivationSpec::of(Operation *op) {
   ActivationSpec spec;
   if (isa<ReluOp>(op)) {

@@ -46,6 +46,32 @@ template <typename T> std::string rawBytes(ArrayRef<T> values) {
   return raw;
 }
 
+/// The integers of an I64ArrayAttr.
+SmallVector<int64_t> intsOf(ArrayAttr values) {
+  SmallVector<int64_t> out;
+  for (Attribute v : values)
+    out.push_back(v.cast<IntegerAttr>().getInt());
+  return out;
+}
+
+/// Writes `dense` as `init`'s raw data in ONNX element type `elementType`
+/// (FLOAT, INT64 or INT32); false for any other type.
+bool setDenseData(onnx::TensorProto *init, DenseElementsAttr dense,
+                  int elementType) {
+  if (elementType == onnx::TensorProto::FLOAT)
+    init->set_raw_data(
+        rawBytes<float>(llvm::to_vector(dense.getValues<float>())));
+  else if (elementType == onnx::TensorProto::INT64)
+    init->set_raw_data(
+        rawBytes<int64_t>(llvm::to_vector(dense.getValues<int64_t>())));
+  else if (elementType == onnx::TensorProto::INT32)
+    init->set_raw_data(
+        rawBytes<int32_t>(llvm::to_vector(dense.getValues<int32_t>())));
+  else
+    return false;
+  return true;
+}
+
 class Exporter {
 public:
   Exporter(ModuleOp module, const cnnc::OnnxExportOptions &options)
@@ -185,16 +211,7 @@ LogicalResult Exporter::exportParam(cnn::ParamOp param) {
   if (!dense)
     return param.emitError("parameter '")
            << name << "' is not held as dense elements";
-  if (elementType == onnx::TensorProto::FLOAT)
-    init->set_raw_data(
-        rawBytes<float>(llvm::to_vector(dense.getValues<float>())));
-  else if (elementType == onnx::TensorProto::INT64)
-    init->set_raw_data(
-        rawBytes<int64_t>(llvm::to_vector(dense.getValues<int64_t>())));
-  else if (elementType == onnx::TensorProto::INT32)
-    init->set_raw_data(
-        rawBytes<int32_t>(llvm::to_vector(dense.getValues<int32_t>())));
-  else
+  if (!setDenseData(init, dense, elementType))
     return param.emitError("parameter '")
            << name << "' has element type " << type.getElementType()
            << ", which ONNX export does not write";
@@ -214,24 +231,8 @@ LogicalResult Exporter::exportConstant(cnn::ConstantOp constant) {
   init->set_data_type(elementType);
   for (int64_t d : type.getShape())
     init->add_dims(d);
-  if (elementType == onnx::TensorProto::FLOAT)
-    init->set_raw_data(
-        rawBytes<float>(llvm::to_vector(dense.getValues<float>())));
-  else if (elementType == onnx::TensorProto::INT64)
-    init->set_raw_data(
-        rawBytes<int64_t>(llvm::to_vector(dense.getValues<int64_t>())));
-  else
-    init->set_raw_data(
-        rawBytes<int32_t>(llvm::to_vector(dense.getValues<int32_t>())));
+  setDenseData(init, dense, elementType); // a type onnxElementType knows
   return success();
-}
-
-static void setInts(onnx::NodeProto *node, StringRef name, ArrayAttr values) {
-  onnx::AttributeProto *a = node->add_attribute();
-  a->set_name(name.str());
-  a->set_type(onnx::AttributeProto::INTS);
-  for (Attribute v : values)
-    a->add_ints(v.cast<IntegerAttr>().getInt());
 }
 
 static void setInts(onnx::NodeProto *node, StringRef name,
@@ -241,6 +242,10 @@ static void setInts(onnx::NodeProto *node, StringRef name,
   a->set_type(onnx::AttributeProto::INTS);
   for (int64_t v : values)
     a->add_ints(v);
+}
+
+static void setInts(onnx::NodeProto *node, StringRef name, ArrayAttr values) {
+  setInts(node, name, intsOf(values));
 }
 
 static void setInt(onnx::NodeProto *node, StringRef name, int64_t value) {
@@ -383,10 +388,8 @@ LogicalResult Exporter::exportOp(Operation *op) {
         return success();
       })
       .Case([&](cnn::ReshapeOp reshape) {
-        SmallVector<int64_t> shape;
-        for (Attribute d : reshape.getShape())
-          shape.push_back(d.cast<IntegerAttr>().getInt());
-        inputs.push_back(int64Tensor("reshape_shape", shape));
+        inputs.push_back(
+            int64Tensor("reshape_shape", intsOf(reshape.getShape())));
         addNode(op, "Reshape", inputs);
         return success();
       })
@@ -396,10 +399,7 @@ LogicalResult Exporter::exportOp(Operation *op) {
         return success();
       })
       .Case([&](cnn::PadOp pad) {
-        SmallVector<int64_t> pads;
-        for (Attribute d : pad.getPads())
-          pads.push_back(d.cast<IntegerAttr>().getInt());
-        inputs.push_back(int64Tensor("pads", pads));
+        inputs.push_back(int64Tensor("pads", intsOf(pad.getPads())));
         inputs.push_back(
             floatScalar("pad_value", pad.getValue().convertToFloat()));
         onnx::NodeProto *node = addNode(op, "Pad", inputs);

@@ -12,6 +12,8 @@
 #include "mlir/Interfaces/InferTypeOpInterface.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
 
+#include <array>
+
 #define GET_OP_CLASSES
 #include "cnnc/Dialect/CNN/CNNOps.h.inc"
 
@@ -25,6 +27,10 @@ mlir::FailureOr<int64_t> windowOutputSize(int64_t in, int64_t kernel,
                                           int64_t stride, int64_t padBegin,
                                           int64_t padEnd, int64_t dilation,
                                           bool ceilMode, std::string &error);
+
+/// The [top, left, bottom, right] padding of a cnn.conv2d or
+/// cnn.fused_conv2d (what its `pads` say, zeros where absent).
+std::array<int64_t, 4> convPads(mlir::Operation *op);
 
 /// An activation and its parameters, as the fused ops, activation_grad and
 /// pool2d_backward carry them (attributes `activation`, `leaky_alpha`, `min`,
