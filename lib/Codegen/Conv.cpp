@@ -69,9 +69,8 @@ static KernelParts defineConv(ConvOp op, const TensorFunc &in,
     conv(x, y, c, n) = bias->func(c);
   else
     conv(x, y, c, n) = 0.0f;
-  int lanes = 0;
-  if (auto packed = cnn::kPackedWeightsAttr.get(op))
-    lanes = (int)packed.getInt();
+  // Packed weights (cnn.pack_weights): [cout / lanes][cin][kh][kw][lanes].
+  int lanes = w.shape.size() == 5 ? (int)w.shape[4] : 0;
   Expr weight = lanes ? w.func(c % lanes, r.x, r.y, r.z, c / lanes)
                       : w.func(r.x, r.y, r.z, c);
   parts.packedLanes = lanes;

@@ -73,6 +73,8 @@ cnnc::codegen::lowerOp(mlir::Operation *op, llvm::ArrayRef<TensorFunc> operands,
             cnn::Pool2dBackwardOp, cnn::ReduceSumOp, cnn::DropoutTrainOp,
             cnn::DropoutTrainGradOp>(
           [&](auto) { return lowerBackward(op, operands); })
+      .Case<cnn::PackWeightsOp, cnn::UnpackWeightsOp>(
+          [&](auto) { return lowerLayout(op, operands); })
       .Case<cnn::BatchNormStatsOp, cnn::BatchNormTrainOp,
             cnn::BatchNormRunningUpdateOp, cnn::BatchNormTrainGradScaleOp,
             cnn::BatchNormTrainGradInputOp>(

@@ -159,6 +159,8 @@ mlir::FailureOr<KernelParts>
 lowerElementwise(mlir::Operation *op, llvm::ArrayRef<TensorFunc> operands);
 mlir::FailureOr<KernelParts> lowerBackward(mlir::Operation *op,
                                            llvm::ArrayRef<TensorFunc> operands);
+mlir::FailureOr<KernelParts> lowerLayout(mlir::Operation *op,
+                                         llvm::ArrayRef<TensorFunc> operands);
 mlir::FailureOr<KernelParts>
 lowerBatchNormTraining(mlir::Operation *op,
                        llvm::ArrayRef<TensorFunc> operands);

@@ -238,23 +238,36 @@ static void writeWrapper(const ModelPlan &plan, const std::string &p,
        << ", .num_groups = " << tp.groups.size()
        << ", .groups = plan_groups};\n";
   }
-  os << "static const cnnc_rt_pack packs[] = {\n";
-  for (const PackDesc &k : plan.packs)
-    os << "  {.src_offset = " << k.srcOffset
-       << "ULL, .dst_offset = " << k.dstOffset << "ULL, .cout = " << k.cout
-       << ", .cin = " << k.cin << ", .kh = " << k.kh << ", .kw = " << k.kw
-       << ", .lanes = " << k.lanes << "},\n";
-  if (plan.packs.empty())
-    os << "  {.lanes = 0},\n";
-  os << "};\n";
+  writeGraph(plan, plan.layouts, "layouts", os);
+  writeGraph(plan, plan.relayout, "relayout", os);
+  for (size_t i = 0; i < plan.params.size(); ++i) {
+    const ParamDesc &d = plan.params[i];
+    if (!d.toLayout)
+      continue;
+    std::string tag = "param" + std::to_string(i);
+    writeGraph(plan, *d.toLayout, tag + "_to_layout", os);
+    writeGraph(plan, *d.fromLayout, tag + "_from_layout", os);
+    os << "static const cnnc_rt_graph " << tag
+       << "_to_layout_graph = " << graphInit(*d.toLayout, tag + "_to_layout")
+       << ";\n"
+       << "static const cnnc_rt_graph " << tag << "_from_layout_graph = "
+       << graphInit(*d.fromLayout, tag + "_from_layout") << ";\n";
+  }
   os << "static const cnnc_rt_param params[] = {\n";
-  for (const ParamDesc &d : plan.params)
+  for (size_t i = 0; i < plan.params.size(); ++i) {
+    const ParamDesc &d = plan.params[i];
     os << "  {.info = {.name = " << cString(d.name)
        << ", .group = " << cString(d.group) << ", .rank = " << d.dims.size()
        << ", .dims = " << dimsInit(d.dims)
        << ", .trainable = " << (d.trainable ? 1 : 0)
        << ", .is_buffer = " << (d.isBuffer ? 1 : 0)
-       << "}, .buffer = " << d.buffer << "},\n";
+       << "}, .buffer = " << d.buffer;
+    if (d.toLayout)
+      os << ",\n   .to_layout = &param" << i
+         << "_to_layout_graph, .from_layout = &param" << i
+         << "_from_layout_graph";
+    os << "},\n";
+  }
   if (plan.params.empty())
     os << "  {.info = {.name = 0}},\n";
   os << "};\n";
@@ -276,7 +289,8 @@ static void writeWrapper(const ModelPlan &plan, const std::string &p,
        ++i)
     os << (i ? ", " : "") << "[" << kOptimizerSlots[i]
        << "] = " << plan.optimizerKernels[i] << "_argv";
-  os << "},\n  .num_packs = " << plan.packs.size() << ", .packs = packs"
+  os << "},\n  .layouts = " << graphInit(plan.layouts, "layouts")
+     << ",\n  .relayout = " << graphInit(plan.relayout, "relayout")
      << ",\n  .target = " << cString(plan.target)
      << ", .cpu_features = " << cString(plan.cpuFeatures) << "};\n\n";
   os << "#define CNNC_MODEL_PREFIX " << p << "\n"

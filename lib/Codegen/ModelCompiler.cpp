@@ -105,9 +105,17 @@ public:
 private:
   int newBuffer(BufferKind kind, Value value, int ref = -1);
   LogicalResult planKernel(Operation *op);
-  FailureOr<int> packedWeights(Operation *op);
+  int kernelFor(Operation *op);
+  bool planStoredLayout(cnn::PackWeightsOp pack);
   int resultBuffer(Operation *op);
-  bool packWeights = false; ///< while planning the inference graph
+  /// While planning the inference graph for a hand-scheduled CPU target:
+  /// producers may write zero-bordered buffers (cnn.zero_border).
+  bool packWeights = false;
+  bool planningInference = false;
+  /// Names of the parameters `main` reads more than once.
+  llvm::StringSet<> sharedParams;
+  /// The unpack_weights ops get_param's kernels are compiled from.
+  OwningOpRef<ModuleOp> scratch;
   bool hasTraining = false; ///< the module has training graphs (--train)
   /// The zero border (top, left, bottom, right) of each View buffer.
   llvm::DenseMap<int, std::array<int64_t, 4>> borderOfView;
@@ -190,9 +198,15 @@ LogicalResult ModelCompiler::plan() {
   hasTraining = llvm::any_of(module.getOps<FuncOp>(), [](FuncOp fn) {
     return cnn::kTrainStepAttr.isSetOn(fn);
   });
+  llvm::StringSet<> seen;
+  main.walk([&](cnn::ParamOp param) {
+    if (!seen.insert(param.getName()).second)
+      sharedParams.insert(param.getName());
+  });
+  planningInference = true;
   LogicalResult planned =
       planGraph(main, modelPlan.inference, /*training=*/false);
-  packWeights = false;
+  packWeights = planningInference = false;
   borderOfView.clear(); // buffer ids of the inference graph only
   if (failed(planned))
     return failure();
@@ -385,6 +399,9 @@ LogicalResult ModelCompiler::planGraph(FuncOp fn, GraphPlan &g, bool training,
     }
     if (isa<ReturnOp>(op))
       return;
+    if (auto pack = dyn_cast<cnn::PackWeightsOp>(op))
+      if (planStoredLayout(pack))
+        return;
     // Shape-only ops: the row-major data does not move.
     if (isa<cnn::FlattenOp, cnn::ReshapeOp>(op) ||
         (!training && isa<cnn::DropoutOp>(op))) {
@@ -420,11 +437,25 @@ LogicalResult ModelCompiler::planGraph(FuncOp fn, GraphPlan &g, bool training,
   return success();
 }
 
+/// The layout kernels take weights of any shape (Halide reads the extents
+/// from the buffers): one per vector width serves every convolution.
+static bool anyShapeKernel(Operation *op) {
+  return isa<cnn::PackWeightsOp, cnn::UnpackWeightsOp>(op);
+}
+
 /// Identical ops on identical shapes share one compiled kernel.
 static std::string kernelSignature(Operation *op) {
   std::string s;
   llvm::raw_string_ostream os(s);
   os << op->getName() << op->getAttrDictionary();
+  if (anyShapeKernel(op)) {
+    auto packed =
+        (isa<cnn::PackWeightsOp>(op) ? op->getResult(0) : op->getOperand(0))
+            .getType()
+            .cast<ShapedType>();
+    os << " lanes " << packed.getDimSize(4);
+    return os.str();
+  }
   for (Type t : op->getOperandTypes())
     os << t;
   for (Type t : op->getResultTypes())
@@ -432,113 +463,123 @@ static std::string kernelSignature(Operation *op) {
   return os.str();
 }
 
-/// The packed copy of a convolution's weights that cnn-pack-conv-weights
-/// chose (`cnn.packed_weights`), [cout / lanes][cin][kh][kw][lanes]: a second
-/// copy in the blob for parameters (set_param and training change them), the
-/// constant itself packed in place otherwise. Returns the packed weight's
-/// buffer, or -1.
-FailureOr<int> ModelCompiler::packedWeights(Operation *op) {
-  IntegerAttr lanesAttr = cnn::kPackedWeightsAttr.get(op);
-  if (!lanesAttr)
-    return -1;
-  if (!packWeights) {
-    // The autoscheduler's and GPU kernels read plain weights.
-    op->removeAttr(cnn::kPackedWeightsAttr.name);
-    op->removeAttr(cnn::kPrepaddedAttr.name);
-    return -1;
-  }
-  int64_t lanes = lanesAttr.getInt();
-  auto w = op->getOperand(1).getType().cast<ShapedType>();
-  auto src = bufferOf.find(op->getOperand(1));
-  if (src == bufferOf.end() ||
-      graph->buffers[src->second].kind != CNNC_RT_PARAM ||
-      w.getDimSize(0) % lanes != 0) {
-    op->emitOpError("has packed weights (cnn.packed_weights) but its "
-                    "weights are not a parameter or constant of the "
-                    "inference graph in whole vectors");
-    return failure();
-  }
-  int64_t cout = w.getDimSize(0), cin = w.getDimSize(1), kh = w.getDimSize(2),
-          kw = w.getDimSize(3);
-  PackDesc pack{
-      graph->buffers[src->second].offset, 0, cout, cin, kh, kw, lanes};
-  std::vector<char> &blob = modelPlan.weights;
-  int64_t per = cin * kh * kw;
-  // A constant that only this convolution reads (a BatchNorm-folded weight)
-  // never changes and has no other reader: packed in place, no second copy
-  // and nothing for the executor to repack.
-  Operation *def = op->getOperand(1).getDefiningOp();
-  bool constant =
-      def && (isa<cnn::ConstantOp>(def) ||
-              (isa<cnn::ParamOp>(def) && cnn::kFoldedAttr.isSetOn(def)));
-  // In a library without training graphs, a parameter that only this
-  // convolution reads is stored only packed too (a folded ResNet-18: 92 to
-  // 47 MB); the executor converts it in get_param and set_param (a pack
-  // entry with equal offsets says so).
-  bool packedOnly = !constant && !hasTraining && op->getOperand(1).hasOneUse();
-  bool inPlace = (constant || packedOnly) && op->getOperand(1).hasOneUse();
-  std::vector<float> copy;
-  const float *from;
-  if (inPlace) {
-    const float *at =
-        reinterpret_cast<const float *>(blob.data() + pack.srcOffset);
-    copy.assign(at, at + cout * per);
-    from = copy.data();
-    pack.dstOffset = pack.srcOffset;
+/// The kernel computing `op`, compiled once per signature.
+int ModelCompiler::kernelFor(Operation *op) {
+  std::string sig = kernelSignature(op);
+  auto it = kernelBySignature.find(sig);
+  if (it != kernelBySignature.end())
+    return it->second;
+  int kernel = (int)kernelOps.size();
+  kernelOps.push_back(op);
+  modelPlan.kernelNames.push_back("cnnc_" + op->getName().stripDialect().str() +
+                                  "_" + contentKey(sig).substr(0, 16));
+  kernelBySignature[sig] = kernel;
+  return kernel;
+}
+
+/// Appends a one-kernel step `from` -> `to` to a layout graph.
+static void addLayoutCall(GraphPlan &g, int kernel, const std::string &label,
+                          BufferDesc from, BufferDesc to) {
+  int first = (int)g.buffers.size();
+  g.buffers.push_back(std::move(from));
+  g.buffers.push_back(std::move(to));
+  g.calls.push_back(KernelCall{kernel, label, {first, first + 1}});
+}
+
+/// A weight (parameter or constant) that the inference graph reads packed
+/// (cnn.pack_weights) is stored packed rather than packed on every run:
+///  - only packed, at the weight's own offset, when nothing else reads it
+///    (a constant, or a parameter of a library without training): written
+///    from the embedded plain values when an instance is created, and by
+///    set_param/get_param through the pack and unpack kernels;
+///  - otherwise a second copy, rewritten from the plain values after they
+///    change (the relayout graph).
+/// Returns false when `pack` is an ordinary kernel of the graph.
+bool ModelCompiler::planStoredLayout(cnn::PackWeightsOp pack) {
+  Value weight = pack.getInput();
+  Operation *def = weight.getDefiningOp();
+  auto src = bufferOf.find(weight);
+  if (!planningInference || !def || !isa<cnn::ParamOp, cnn::ConstantOp>(def) ||
+      src == bufferOf.end() ||
+      graph->buffers[src->second].kind != CNNC_RT_PARAM)
+    return false;
+  auto param = dyn_cast<cnn::ParamOp>(def);
+  bool constant = !param || cnn::kFoldedAttr.isSetOn(param);
+  auto exposed =
+      param && !constant ? paramIndex.find(param.getName()) : paramIndex.end();
+  bool only = weight.hasOneUse() &&
+              (constant || (exposed != paramIndex.end() && !hasTraining &&
+                            !sharedParams.contains(param.getName())));
+  int packKernel = kernelFor(pack);
+  std::string label = layerLabel(pack);
+  BufferDesc plain = graph->buffers[src->second];
+  BufferDesc packed;
+  packed.kind = CNNC_RT_PARAM;
+  packed.dims = dimsOf(pack.getResult());
+  if (only) {
+    packed.offset = plain.offset;
+    BufferDesc embedded = plain;
+    embedded.kind = CNNC_RT_EMBEDDED;
+    addLayoutCall(modelPlan.layouts, packKernel, label, embedded, packed);
+    if (exposed != paramIndex.end()) {
+      // get_param's kernel: the inverse layout, on a packed argument.
+      if (!scratch)
+        scratch = ModuleOp::create(module.getLoc());
+      OpBuilder b(module.getContext());
+      b.setInsertionPointToEnd(scratch->getBody());
+      auto fn =
+          b.create<FuncOp>(pack.getLoc(), "unpack",
+                           b.getFunctionType({pack.getResult().getType()}, {}));
+      b.setInsertionPointToStart(fn.addEntryBlock());
+      auto unpack =
+          b.create<cnn::UnpackWeightsOp>(pack.getLoc(), fn.getArgument(0));
+      BufferDesc in = plain, out = plain;
+      in.kind = CNNC_RT_INPUT;
+      in.ref = 0;
+      out.kind = CNNC_RT_OUTPUT;
+      out.ref = 0;
+      ParamDesc &desc = modelPlan.params[exposed->second];
+      desc.toLayout.emplace();
+      desc.fromLayout.emplace();
+      addLayoutCall(*desc.toLayout, packKernel, label, in, packed);
+      addLayoutCall(*desc.fromLayout, kernelFor(unpack), label, packed, out);
+    }
   } else {
+    // The copy's initial bytes do not matter: relayout runs at create.
+    std::vector<char> &blob = modelPlan.weights;
     blob.resize((blob.size() + 63) / 64 * 64);
-    pack.dstOffset = blob.size();
-    blob.resize(blob.size() + cout * per * sizeof(float));
-    from = reinterpret_cast<const float *>(blob.data() + pack.srcOffset);
+    packed.offset = blob.size();
+    blob.resize(blob.size() +
+                pack.getType().cast<ShapedType>().getNumElements() *
+                    sizeof(float));
+    addLayoutCall(modelPlan.relayout, packKernel, label, plain, packed);
   }
-  float *to = reinterpret_cast<float *>(blob.data() + pack.dstOffset);
-  for (int64_t co = 0; co < cout; ++co)
-    for (int64_t i = 0; i < per; ++i)
-      to[((co / lanes) * per + i) * lanes + co % lanes] = from[co * per + i];
-  if (!inPlace || packedOnly)
-    modelPlan.packs.push_back(pack);
-  BufferDesc b;
-  b.kind = CNNC_RT_PARAM;
-  b.dims = {cout / lanes, cin, kh, kw, lanes};
-  b.offset = pack.dstOffset;
-  graph->buffers.push_back(b);
-  return (int)graph->buffers.size() - 1;
+  graph->buffers.push_back(packed);
+  bufferOf[pack.getResult()] = (int)graph->buffers.size() - 1;
+  return true;
 }
 
 LogicalResult ModelCompiler::planKernel(Operation *op) {
   if (op->getNumResults() != 1)
     return op->emitOpError("with several results cannot be compiled yet");
-  FailureOr<int> packedOr = packedWeights(op);
-  if (failed(packedOr))
-    return failure();
-  int packed = *packedOr;
+  if (!packWeights) {
+    // The autoscheduler's and GPU kernels read unbordered buffers.
+    op->removeAttr(cnn::kPrepaddedAttr.name);
+    op->removeAttr(cnn::kZeroBorderAttr.name);
+  }
   // A packed convolution whose input lies in a buffer with its zero border
   // (cnn.prepadded) reads that buffer whole: no padding pass.
   int input = -1;
   if (cnn::kPrepaddedAttr.isSetOn(op)) {
     auto view = borderOfView.find(bufferOf.lookup(op->getOperand(0)));
-    if (packed < 0 || view == borderOfView.end() ||
-        view->second != cnn::convPads(op))
+    if (view == borderOfView.end() || view->second != cnn::convPads(op))
       return op->emitOpError("is cnn.prepadded but its input is not written "
                              "with its padding as a zero border "
                              "(cnn.zero_border)");
     input = graph->buffers[view->first].ref;
   }
-  std::string sig = kernelSignature(op);
-  auto it = kernelBySignature.find(sig);
-  int kernel;
-  if (it == kernelBySignature.end()) {
-    kernel = (int)kernelOps.size();
-    kernelOps.push_back(op);
-    modelPlan.kernelNames.push_back("cnnc_" +
-                                    op->getName().stripDialect().str() + "_" +
-                                    contentKey(sig).substr(0, 16));
-    kernelBySignature[sig] = kernel;
-  } else {
-    kernel = it->second;
-  }
   KernelCall call;
-  call.kernel = kernel;
+  call.kernel = kernelFor(op);
   call.label = layerLabel(op);
   for (Value operand : op->getOperands()) {
     auto b = bufferOf.find(operand);
@@ -546,8 +587,6 @@ LogicalResult ModelCompiler::planKernel(Operation *op) {
       return op->emitOpError("uses a value the compiler has not planned");
     call.args.push_back(b->second);
   }
-  if (packed >= 0)
-    call.args[1] = packed;
   if (input >= 0)
     call.args[0] = input;
   call.args.push_back(resultBuffer(op));
@@ -590,14 +629,12 @@ ModelCompiler::buildPipeline(Operation *op, std::vector<Halide::Argument> &args,
   LoweringContext ctx{scheduleFor, options.schedule == ScheduleKind::Manual};
   std::vector<TensorFunc> operands;
   std::vector<Halide::ImageParam> params;
-  auto packed = cnn::kPackedWeightsAttr.get(op);
   for (unsigned i = 0; i < op->getNumOperands(); ++i) {
     Value operand = op->getOperand(i);
     llvm::SmallVector<int64_t, 4> dims = dimsOf(operand);
-    if (packed && i == 1) {
-      int64_t lanes = packed.getInt();
-      dims = {dims[0] / lanes, dims[1], dims[2], dims[3], lanes};
-    }
+    if (anyShapeKernel(op))
+      for (size_t d = 0; d < 4; ++d)
+        dims[d] = -1; // all but a packed weight's lanes
     // The kernel sees the operand's own shape; only the buffer it reads
     // (the ImageParam) carries a prepadded input's zero border, so that
     // sizes derived from the shape (a fused pooling's convolution rows)

@@ -1,7 +1,7 @@
 //===- ModelPlan.cpp - a readable listing of a library's plan -------------===//
 //
-// `cnnc --emit=plan`: one line per buffer, kernel call, parameter, packed
-// weight and phase, in the order of the tables the library writer emits, so
+// `cnnc --emit=plan`: one line per buffer, kernel call, parameter, layout
+// graph and phase, in the order of the tables the library writer emits, so
 // the buffer planner's and the weight packing's decisions can be read and
 // FileCheck-tested without compiling a kernel.
 //
@@ -43,6 +43,8 @@ const char *cnnc::codegen::bufferKindEnumerator(BufferKind kind) {
     return "CNNC_RT_ALIAS";
   case CNNC_RT_VIEW:
     return "CNNC_RT_VIEW";
+  case CNNC_RT_EMBEDDED:
+    return "CNNC_RT_EMBEDDED";
   }
   // The planner sets kinds from the enum only (no input file chooses one),
   // and the switch names every enumerator.
@@ -71,6 +73,7 @@ static void printGraph(const ModelPlan &plan, const GraphPlan &g,
       os << " #" << b.ref;
       break;
     case CNNC_RT_PARAM:
+    case CNNC_RT_EMBEDDED:
       os << " at byte " << b.offset;
       break;
     case CNNC_RT_ALIAS:
@@ -113,14 +116,18 @@ void cnnc::codegen::printModelPlan(const ModelPlan &plan,
     printDims(p.dims, os);
     os << (p.isBuffer ? " running statistic" : "")
        << (p.trainable ? " trainable" : " frozen") << " buffer " << p.buffer
-       << "\n";
+       << (p.toLayout ? ", stored only in its reader's layout" : "") << "\n";
   }
-  for (const PackDesc &k : plan.packs)
-    os << "pack bytes " << k.srcOffset << " -> " << k.dstOffset << " as ["
-       << k.cout << " / " << k.lanes << "][" << k.cin << "][" << k.kh << "]["
-       << k.kw << "][" << k.lanes << "]"
-       << (k.srcOffset == k.dstOffset ? " (stored only packed)" : "") << "\n";
   printGraph(plan, plan.inference, "inference", os);
+  if (!plan.layouts.calls.empty())
+    printGraph(plan, plan.layouts, "layouts (at create)", os);
+  if (!plan.relayout.calls.empty())
+    printGraph(plan, plan.relayout, "relayout (after weights change)", os);
+  for (const ParamDesc &p : plan.params)
+    if (p.toLayout) {
+      printGraph(plan, *p.toLayout, "set_param '" + p.name + "'", os);
+      printGraph(plan, *p.fromLayout, "get_param '" + p.name + "'", os);
+    }
   for (size_t i = 0; i < plan.phases.size(); ++i) {
     const PhasePlan &ph = plan.phases[i];
     os << "phase " << i << " " << ph.function;

@@ -57,6 +57,10 @@ struct ParamDesc {
   llvm::SmallVector<int64_t, 4> dims;
   bool trainable = true, isBuffer = false;
   int buffer;
+  /// Stored only in the layout its convolution reads (cnn.pack_weights):
+  /// the graphs set_param (input 0 plain) and get_param (output 0 plain)
+  /// run.
+  llvm::Optional<GraphPlan> toLayout, fromLayout;
 };
 
 /// A training graph: one phase of the plan.
@@ -74,14 +78,6 @@ struct PhasePlan {
   /// The feature cache's graphs, or why there are none.
   llvm::Optional<GraphPlan> features, head;
   std::string noCacheReason;
-};
-
-/// A weight kept a second time in the packed layout of a channel-vectorized
-/// convolution ([cout / lanes][cin][kh][kw][lanes]); equal offsets: the
-/// parameter is stored only packed (inference-only libraries).
-struct PackDesc {
-  uint64_t srcOffset, dstOffset;
-  int64_t cout, cin, kh, kw, lanes;
 };
 
 struct PlanGroupDesc {
@@ -108,8 +104,11 @@ struct ModelPlan {
   std::vector<PhasePlan> phases;
   TrainPlanDesc trainPlan;
   std::vector<std::string> kernelNames; ///< symbol of each compiled kernel
-  /// Packed copies of weights, refreshed by the executor when weights change.
-  std::vector<PackDesc> packs;
+  /// Weights the inference graph reads in another layout: written from the
+  /// embedded plain values when an instance is created (`layouts`), and
+  /// copies of weights kept in both layouts, rewritten once the plain
+  /// values change (`relayout`).
+  GraphPlan layouts, relayout;
   /// Symbols of the optimizer kernels (training libraries).
   std::vector<std::string> optimizerKernels;
   std::vector<char> weights;

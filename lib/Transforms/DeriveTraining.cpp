@@ -338,6 +338,15 @@ struct DeriveTrainingPass : public DeriveTrainingBase<DeriveTrainingPass> {
     }
     if (module.lookupSymbol("train_step"))
       return; // already derived
+    // The backward kernels read plain weights: layouts are chosen after
+    // the training steps exist (cnn-graph-pipeline's order).
+    WalkResult packed = main.walk([](PackWeightsOp pack) {
+      pack.emitError("training is derived from plain weights: run "
+                     "cnn-derive-training before cnn-pack-conv-weights");
+      return WalkResult::interrupt();
+    });
+    if (packed.wasInterrupted())
+      return signalPassFailure();
     if (main.getNumResults() != 1) {
       main.emitError("training needs a model with one output, this one has ")
           << main.getNumResults();

@@ -1,10 +1,12 @@
 //===- PackConvWeights.cpp - packed weights and zero-bordered inputs ------===//
 //
-// The layout decisions codegen used to make while planning buffers, as a
-// pass over `main`, so that --emit=mlir shows them and lit tests check them.
-// Codegen carries them out: it stores the packed copy of the weights, plans
-// the bordered buffer and its interior view, and lowers the convolution to
-// read them (Conv.cpp).
+// The layout decisions of the inference graph for the target's vector
+// width: a convolution whose output channels fill whole vectors reads its
+// weights through `cnn.pack_weights` (one definition of the layout: the op,
+// its Halide kernel, its inverse), and the op writing its input may write
+// it with the convolution's padding as a zero border (cnn.zero_border,
+// cnn.prepadded). --emit=mlir shows them; codegen carries them out (stores
+// packed weights, plans the bordered buffer and its interior view).
 //
 //===----------------------------------------------------------------------===//
 #include "PassDetail.h"
@@ -21,7 +23,7 @@ using namespace cnnc::cnn;
 namespace {
 
 /// An ungrouped convolution with output channels in whole vectors of
-/// `lanes`, rows at least 2 wide, and weights stored in the library (a
+/// `lanes`, rows at least 2 wide, and plain weights stored in the library (a
 /// parameter or a constant).
 bool packable(Operation *op, int64_t lanes) {
   auto conv = dyn_cast<Conv2dOp>(op);
@@ -32,8 +34,15 @@ bool packable(Operation *op, int64_t lanes) {
   auto out = op->getResult(0).getType().cast<ShapedType>();
   auto w = op->getOperand(1).getType().cast<ShapedType>();
   Operation *def = op->getOperand(1).getDefiningOp();
-  return group == 1 && out.getDimSize(3) >= 2 && w.getDimSize(0) % lanes == 0 &&
-         def && isa<ParamOp, cnnc::cnn::ConstantOp>(def);
+  return group == 1 && w.getRank() == 4 && out.getDimSize(3) >= 2 &&
+         w.getDimSize(0) % lanes == 0 && def &&
+         isa<ParamOp, cnnc::cnn::ConstantOp>(def);
+}
+
+/// A convolution reading packed weights.
+bool readsPacked(Operation *op) {
+  return isa<Conv2dOp, FusedConv2dOp>(op) &&
+         op->getOperand(1).getDefiningOp<PackWeightsOp>();
 }
 
 /// Ops that are not kernels: their results are the weights or another
@@ -58,17 +67,40 @@ struct PackConvWeightsPass : public PackConvWeightsBase<PackConvWeightsPass> {
     if (!main || lanes < 0)
       return;
     Builder b(module.getContext());
-    // Chosen anew each time (another target, another width).
+    // Chosen anew each time (another target, another width): convolutions
+    // read their plain weights again first.
     main.walk([](Operation *op) {
-      for (StringRef name :
-           {kPackedWeightsAttr.name, kPrepaddedAttr.name, kZeroBorderAttr.name})
+      for (StringRef name : {kPrepaddedAttr.name, kZeroBorderAttr.name})
         op->removeAttr(name);
     });
+    SmallVector<PackWeightsOp> previous;
+    main.walk([&](PackWeightsOp pack) { previous.push_back(pack); });
+    for (PackWeightsOp pack : previous) {
+      for (OpOperand &use : llvm::make_early_inc_range(pack->getUses()))
+        if (isa<Conv2dOp, FusedConv2dOp>(use.getOwner()) &&
+            use.getOperandNumber() == 1)
+          use.set(pack.getInput());
+      if (pack->use_empty())
+        pack->erase();
+    }
     if (lanes == 0)
       return;
+    // One packed weight per weight, however many convolutions read it.
+    llvm::DenseMap<Value, Value> packedOf;
     main.walk([&](Operation *op) {
-      if (packable(op, lanes))
-        kPackedWeightsAttr.set(op, b.getI64IntegerAttr(lanes));
+      if (!packable(op, lanes))
+        return;
+      Value weight = op->getOperand(1);
+      Value &packed = packedOf[weight];
+      if (!packed) {
+        OpBuilder builder(op->getContext());
+        builder.setInsertionPointAfterValue(weight);
+        packed = builder
+                     .create<PackWeightsOp>(weight.getLoc(), weight,
+                                            b.getI64IntegerAttr(lanes))
+                     .getResult();
+      }
+      op->setOperand(1, packed);
     });
     if (!fusePadding)
       return;
@@ -87,8 +119,7 @@ struct PackConvWeightsPass : public PackConvWeightsBase<PackConvWeightsPass> {
         Operation *user = use.getOwner();
         if (!writesOwnBuffer(user) || isa<ReturnOp>(user))
           return;
-        if (border || use.getOperandNumber() != 0 ||
-            !kPackedWeightsAttr.isSetOn(user))
+        if (border || use.getOperandNumber() != 0 || !readsPacked(user))
           continue;
         std::array<int64_t, 4> pads = convPads(user);
         if (llvm::any_of(pads, [](int64_t p) { return p != 0; }))
@@ -98,8 +129,7 @@ struct PackConvWeightsPass : public PackConvWeightsBase<PackConvWeightsPass> {
         return;
       kZeroBorderAttr.set(op, b.getI64ArrayAttr(*border));
       for (OpOperand &use : result.getUses())
-        if (use.getOperandNumber() == 0 &&
-            kPackedWeightsAttr.isSetOn(use.getOwner()) &&
+        if (use.getOperandNumber() == 0 && readsPacked(use.getOwner()) &&
             convPads(use.getOwner()) == *border)
           kPrepaddedAttr.set(use.getOwner(), b.getUnitAttr());
     });

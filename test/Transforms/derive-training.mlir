@@ -235,3 +235,15 @@ func @main(%x: tensor<?x1x4x4xf32>) -> tensor<?x3xf32> {
   %o = cnn.gemm %f, %w {transB = true} : (tensor<?x32xf32>, tensor<3x32xf32>) -> tensor<?x3xf32>
   return %o : tensor<?x3xf32>
 }
+
+// -----
+
+// Packed weights (cnn-pack-conv-weights) come after the training steps.
+func @main(%x: tensor<?x1x4x4xf32>) -> tensor<?x8xf32> {
+  %w = cnn.param "conv.weight" {init = "kaiming_uniform"} : tensor<8x1x4x4xf32>
+  // expected-error @+1 {{training is derived from plain weights: run cnn-derive-training before cnn-pack-conv-weights}}
+  %p = cnn.pack_weights %w {lanes = 8 : i64} : (tensor<8x1x4x4xf32>) -> tensor<1x1x4x4x8xf32>
+  %c = cnn.conv2d %x, %p : (tensor<?x1x4x4xf32>, tensor<1x1x4x4x8xf32>) -> tensor<?x8x1x1xf32>
+  %f = cnn.flatten %c {axis = 1} : (tensor<?x8x1x1xf32>) -> tensor<?x8xf32>
+  return %f : tensor<?x8xf32>
+}

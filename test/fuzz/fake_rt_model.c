@@ -107,8 +107,8 @@ static const cnnc_rt_model model = {
     RNG_OFFSET,
     NULL,
     {NULL, NULL, NULL},
-    0,
-    NULL,
+    {0}, /* no weights in other layouts */
+    {0},
     "x86-64-linux",
     "",
 };

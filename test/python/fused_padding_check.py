@@ -5,8 +5,9 @@ and the convolution reads it without a padding pass. The value's other
 readers (a residual add, a 1x1 downsample, a convolution with other pads)
 read the interior. The border is written once, when the instance allocates
 its intermediates, so it must stay zero across runs and batch sizes.
-Also prints which convolutions keep a second, packed copy of their weights
-(parameters); BatchNorm-folded weights are constants, packed in place.
+Also prints which parameters are stored packed, and how many weights the
+library packs when an instance is created (parameters and BatchNorm-folded
+constants).
 
 Checks the default and -O0 libraries against PyTorch and each other, for
 batches 2, 5 and 2 again (the intermediates are reallocated per batch).
@@ -74,16 +75,23 @@ def main():
                        check=True, capture_output=True, text=True)
         libs[opt] = cnnc.load(so)
         if opt == "-O2":
-            # The parameters' packed layouts, from the library's plan: the
-            # BatchNorm-folded weights are constants, packed in place (no
-            # entry).
+            # The parameters' packed layouts, from the library's plan
+            # (inference only: each stored only packed); the
+            # BatchNorm-folded weights are constants, packed too but not
+            # parameters.
             plan = subprocess.run(["cnnc", src, "--emit=plan", opt, "--name",
                                    "fp"], check=True, capture_output=True,
                                   text=True).stdout
-            rows = re.findall(r"^pack bytes \d+ -> \d+ as \[(\d+) / \d+\]"
-                              r"\[(\d+)\]\[(\d+)\]\[(\d+)\]", plan, re.M)
-            print("packed copies:", " ".join(sorted(
+            rows = re.findall(r"^param \d+ '[^']*' (?:group \S+ )?"
+                              r"\[(\d+), (\d+), (\d+), (\d+)\] .*"
+                              r"stored only in its reader's layout$", plan,
+                              re.M)
+            print("packed parameters:", " ".join(sorted(
                 "%sx%sx%sx%s" % row for row in rows)))
+            layouts = plan.split("graph layouts (at create):")[-1]
+            print("packed at create:", len(re.findall(
+                r"^  call cnnc_pack_weights_", layouts.split("\ngraph ")[0],
+                re.M)))
     rs = np.random.RandomState(1)
     ok = True
     for batch in (2, 5, 2):

@@ -57,7 +57,13 @@ def main():
         m = cnnc.load(so)
         compare("%s library, compiled weights" % tag, m)
         shape = m.parameter("2.weight").shape
-        m.set_parameter("2.weight", rs.randn(*shape).astype(np.float32) * 0.1)
+        value = rs.randn(*shape).astype(np.float32) * 0.1
+        m.set_parameter("2.weight", value)
+        # Stored only packed in the inference library: get_param unpacks.
+        same = np.array_equal(m.parameter("2.weight"), value)
+        print("%s library, get_param after set_param: %s" %
+              (tag, "same values" if same else "OTHER VALUES"))
+        ok = ok and same
         compare("%s library, after set_param" % tag, m)
         if flags:
             m.configure("sgd", 0.1, momentum=0.9)

@@ -121,12 +121,15 @@ def PackConvWeights : Pass<"cnn-pack-conv-weights", "mlir::ModuleOp"> {
     steps keep the plain layout), every ungrouped `cnn.conv2d` or
     `cnn.fused_conv2d` whose weights are a `cnn.param` or `cnn.constant`,
     whose output channels divide by `lanes` and whose output rows are at
-    least 2 wide gets `cnn.packed_weights = lanes`. With `fuse-padding`, an
+    least 2 wide reads them through one `cnn.pack_weights {lanes}` per
+    weight (codegen stores the packed weight and rewrites it, with the op's
+    Halide kernel, when the parameter changes). With `fuse-padding`, an
     op whose result only kernels read, one of them such a convolution with
     zero padding, gets `cnn.zero_border = [top, left, bottom, right]`: it
     writes the interior of a buffer with that border, and each packed
     convolution reading it with those pads gets `cnn.prepadded` and skips
-    its padding. Codegen reads the attributes; `lanes = 0` chooses nothing.
+    its padding. Each run first undoes what an earlier one chose; `lanes = 0`
+    chooses nothing.
     `cnn-graph-pipeline` runs it last, with the target's vector width
     (cnnc `--target`; `-O0` packs but does not fuse padding).
   }];

@@ -68,14 +68,11 @@ LogicalResult CNNDialect::verifyOperationAttribute(Operation *op,
                   "a unit attribute of a cnn.param");
   if (name == kFrozenBoundaryAttr.name)
     return expect(value.isa<UnitAttr>(), "a unit attribute");
-  if (name == kPrepaddedAttr.name)
-    return expect(value.isa<UnitAttr>() && kPackedWeightsAttr.isSetOn(op),
+  if (name == kPrepaddedAttr.name) {
+    bool packed = isa<Conv2dOp, FusedConv2dOp>(op) &&
+                  op->getOperand(1).getType().cast<ShapedType>().getRank() == 5;
+    return expect(value.isa<UnitAttr>() && packed,
                   "a unit attribute of a convolution with packed weights");
-  if (name == kPackedWeightsAttr.name) {
-    auto lanes = value.dyn_cast<IntegerAttr>();
-    return expect(isa<Conv2dOp, FusedConv2dOp>(op) && lanes &&
-                      lanes.getInt() >= 1,
-                  "a vector width >= 1 of a convolution");
   }
   if (name == kZeroBorderAttr.name) {
     auto border = value.dyn_cast<ArrayAttr>();

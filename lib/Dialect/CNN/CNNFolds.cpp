@@ -129,3 +129,17 @@ OpFoldResult FlattenOp::fold(ArrayRef<Attribute> operands) {
 OpFoldResult ReshapeOp::fold(ArrayRef<Attribute> operands) {
   return foldReshape(operands, getType());
 }
+
+// A layout and its inverse cancel.
+OpFoldResult PackWeightsOp::fold(ArrayRef<Attribute>) {
+  auto unpack = getInput().getDefiningOp<UnpackWeightsOp>();
+  if (unpack && unpack.getInput().getType() == getType())
+    return unpack.getInput();
+  return {};
+}
+
+OpFoldResult UnpackWeightsOp::fold(ArrayRef<Attribute>) {
+  if (auto pack = getInput().getDefiningOp<PackWeightsOp>())
+    return pack.getInput();
+  return {};
+}

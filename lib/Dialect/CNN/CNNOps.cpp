@@ -248,6 +248,9 @@ static int64_t fanIn(ParamOp param) {
       weight = gemm.getB();
       transB = gemm.getTransB();
     }
+    if (auto pack =
+            weight ? weight.getDefiningOp<PackWeightsOp>() : PackWeightsOp())
+      weight = pack.getInput(); // the plain weight's fan-in
     if (weight && weight != param.getResult()) {
       auto ws = weight.getType().cast<ShapedType>().getShape();
       int64_t f = 1;
@@ -382,13 +385,23 @@ static LogicalResult inferConvShape(Optional<Location> loc, StringRef name,
                                     ArrayAttr strides, ArrayAttr pads,
                                     ArrayAttr dilations,
                                     SmallVectorImpl<int64_t> &out) {
-  if (failed(checkRank(loc, name, "input", in, 4)) ||
-      failed(checkRank(loc, name, "weight", w, 4)))
+  if (failed(checkRank(loc, name, "input", in, 4)))
     return failure();
   if (group < 1)
     return emitOptionalError(loc, name, " group must be >= 1, got ", group);
   if (llvm::any_of(w, [](int64_t d) { return d == kDyn; }))
     return emitOptionalError(loc, name, " weight must have a static shape");
+  // A packed weight (cnn.pack_weights) holds the OIHW weight it was made of.
+  std::array<int64_t, 4> plain;
+  if (w.size() == 5) {
+    if (group != 1)
+      return emitOptionalError(loc, name, ": a packed weight (", shapeStr(w),
+                               ") needs group 1, got ", group);
+    plain = {w[0] * w[4], w[1], w[2], w[3]};
+    w = plain;
+  }
+  if (failed(checkRank(loc, name, "weight", w, 4)))
+    return failure();
   if (w[0] % group != 0)
     return emitOptionalError(loc, name, ": ", w[0],
                              " output channels are not divisible by group ",
@@ -893,6 +906,42 @@ static int64_t product(ArrayRef<int64_t> dims) {
       return kDyn;
   }
   return p;
+}
+
+LogicalResult PackWeightsOp::inferReturnTypes(
+    MLIRContext *ctx, Optional<Location> loc, ValueRange operands,
+    DictionaryAttr attrs, RegionRange regs, SmallVectorImpl<Type> &results) {
+  if (failed(checkInferenceInputs<PackWeightsOpAdaptor>(ctx, loc, operands,
+                                                        attrs, regs)))
+    return failure();
+  PackWeightsOpAdaptor op(operands, attrs, regs);
+  ArrayRef<int64_t> w = shapeOf(op.getInput());
+  int64_t lanes = op.getLanes();
+  if (failed(checkRank(loc, "pack_weights", "input", w, 4)))
+    return failure();
+  if (llvm::any_of(w, [](int64_t d) { return d == kDyn; }) || w[0] % lanes != 0)
+    return emitOptionalError(loc, "pack_weights: the weight ", shapeStr(w),
+                             " has no whole vectors of ", lanes,
+                             " output channels");
+  results.push_back(f32Tensor(ctx, {w[0] / lanes, w[1], w[2], w[3], lanes}));
+  return success();
+}
+
+LogicalResult UnpackWeightsOp::inferReturnTypes(
+    MLIRContext *ctx, Optional<Location> loc, ValueRange operands,
+    DictionaryAttr attrs, RegionRange regs, SmallVectorImpl<Type> &results) {
+  if (failed(checkInferenceInputs<UnpackWeightsOpAdaptor>(ctx, loc, operands,
+                                                          attrs, regs)))
+    return failure();
+  UnpackWeightsOpAdaptor op(operands, attrs, regs);
+  ArrayRef<int64_t> p = shapeOf(op.getInput());
+  if (failed(checkRank(loc, "unpack_weights", "input", p, 5)))
+    return failure();
+  if (llvm::any_of(p, [](int64_t d) { return d == kDyn; }))
+    return emitOptionalError(loc, "unpack_weights: the packed weight ",
+                             shapeStr(p), " must have a static shape");
+  results.push_back(f32Tensor(ctx, {p[0] * p[4], p[1], p[2], p[3]}));
+  return success();
 }
 
 LogicalResult

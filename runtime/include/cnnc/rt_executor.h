@@ -28,7 +28,10 @@ typedef enum cnnc_rt_buffer_kind {
   /* The interior of TEMP buffer `ref`, an NCHW tensor with a zero border
    * (the padding of the convolution that reads `ref`): `offset` elements
    * into each plane, with `ref`'s strides. Nothing writes the border. */
-  CNNC_RT_VIEW = 5
+  CNNC_RT_VIEW = 5,
+  /* Read only: the library's embedded weights at byte `offset` (the plain
+   * values of a weight the instance stores in another layout). */
+  CNNC_RT_EMBEDDED = 6
 } cnnc_rt_buffer_kind;
 
 /* The optimizer updates (cnnc_rt_model.optimizer_kernels), Halide kernels
@@ -112,17 +115,12 @@ typedef struct cnnc_rt_graph {
 typedef struct cnnc_rt_param {
   cnnc_param_info info;
   int32_t buffer; /* a PARAM buffer of the inference graph */
+  /* A parameter stored only in the layout its convolution reads
+   * (cnn.pack_weights): set_param runs `to_layout` (input 0: the plain
+   * values), get_param `from_layout` (output 0: the plain values). NULL
+   * for a parameter stored plain. */
+  const struct cnnc_rt_graph *to_layout, *from_layout;
 } cnnc_rt_param;
-
-/* A weight kept a second time, packed as [cout / lanes][cin][kh][kw][lanes]
- * for a convolution that vectorizes over output channels. */
-/* A parameter's packed copy for a channel-vectorized convolution; with
- * src_offset == dst_offset the parameter is stored only packed (libraries
- * without training), and get_param/set_param convert. */
-typedef struct cnnc_rt_pack {
-  uint64_t src_offset, dst_offset; /* bytes into the weights */
-  int64_t cout, cin, kh, kw, lanes;
-} cnnc_rt_pack;
 
 /* One training graph: a phase of the plan (the parameters it trains). */
 typedef struct cnnc_rt_phase {
@@ -169,10 +167,14 @@ typedef struct cnnc_rt_model {
    * training); their arguments are the CNNC_RT_SGD_*, CNNC_RT_SGDM_* and
    * CNNC_RT_ADAM_* positions above. */
   cnnc_rt_kernel_fn optimizer_kernels[CNNC_RT_NUM_OPTIMIZER_KERNELS];
-  /* Packed copies of weights that the inference graph reads; the executor
-   * packs them again before `run` once their weights have changed. */
-  int32_t num_packs;
-  const cnnc_rt_pack *packs;
+  /* Weights the inference graph reads in another layout (cnn.pack_weights,
+   * Halide kernels of the model): `layouts` writes those stored only in
+   * that layout from the embedded plain values (EMBEDDED buffers) when an
+   * instance is created; `relayout` rewrites the copies of weights kept in
+   * both layouts, at create and before `run` once the plain values have
+   * changed (set_param, training steps, load_state). */
+  cnnc_rt_graph layouts;
+  cnnc_rt_graph relayout;
   /* The target the kernels were compiled for (Halide's target string), and
    * the CPU features it needs, comma-separated in GCC's
    * __builtin_cpu_supports names ("" when none are checked): create refuses

@@ -76,8 +76,8 @@ int64_t cnnc_rt_num_elements(const cnnc_rt_buffer *b, int64_t batch) {
   return n;
 }
 
-static int init_graph(graph_state *g, const cnnc_rt_graph *graph,
-                      int32_t *max_args) {
+int cnnc_rt_init_graph(graph_state *g, const cnnc_rt_graph *graph,
+                       int32_t *max_args) {
   g->graph = graph;
   int32_t max_rank = 0;
   for (int32_t k = 0; k < graph->num_kernels; ++k)
@@ -116,7 +116,7 @@ static void print_profile(const graph_state *g, const char *model,
             total > 0 ? 100.0 * g->profile[k] / total : 0.0);
 }
 
-static void free_graph(graph_state *g) {
+void cnnc_rt_free_graph(graph_state *g) {
   free(g->arena);
   free(g->temp_offsets);
   free(g->hbufs);
@@ -207,7 +207,20 @@ int cnnc_rt_create(const cnnc_rt_model *model, cnnc_model **out) {
   m->model = model;
   int32_t max_args = 0;
   m->phase = -1;
-  int status = init_graph(&m->inference, &model->inference, &max_args);
+  int status = cnnc_rt_init_graph(&m->inference, &model->inference, &max_args);
+  if (status == CNNC_OK)
+    status = cnnc_rt_init_graph(&m->layouts, &model->layouts, &max_args);
+  if (status == CNNC_OK)
+    status = cnnc_rt_init_graph(&m->relayout, &model->relayout, &max_args);
+  /* set_param and get_param run a parameter's layout graph. */
+  for (int32_t p = 0; p < model->num_params; ++p)
+    for (int32_t g = 0; g < 2; ++g) {
+      const cnnc_rt_graph *graph =
+          g ? model->params[p].from_layout : model->params[p].to_layout;
+      for (int32_t k = 0; graph && k < graph->num_kernels; ++k)
+        if (graph->kernels[k].num_args > max_args)
+          max_args = graph->kernels[k].num_args;
+    }
   m->phase_states =
       calloc(3 * (size_t)model->num_phases + 1, sizeof(graph_state));
   m->pstate = calloc((size_t)model->num_params + 1, sizeof(param_state));
@@ -215,11 +228,13 @@ int cnnc_rt_create(const cnnc_rt_model *model, cnnc_model **out) {
     status = CNNC_ERROR_OUT_OF_MEMORY;
   for (int32_t i = 0; status == CNNC_OK && i < model->num_phases; ++i) {
     const cnnc_rt_phase *ph = &model->phases[i];
-    status = init_graph(&m->phase_states[3 * i], &ph->step, &max_args);
+    status = cnnc_rt_init_graph(&m->phase_states[3 * i], &ph->step, &max_args);
     if (status == CNNC_OK && ph->features)
-      status = init_graph(&m->phase_states[3 * i + 1], ph->features, &max_args);
+      status = cnnc_rt_init_graph(&m->phase_states[3 * i + 1], ph->features,
+                                  &max_args);
     if (status == CNNC_OK && ph->head)
-      status = init_graph(&m->phase_states[3 * i + 2], ph->head, &max_args);
+      status =
+          cnnc_rt_init_graph(&m->phase_states[3 * i + 2], ph->head, &max_args);
   }
   m->params = cnnc_rt_aligned_alloc_zero(model->weights_size);
   m->args = calloc((size_t)max_args + 1, sizeof(void *));
@@ -231,6 +246,17 @@ int cnnc_rt_create(const cnnc_rt_model *model, cnnc_model **out) {
     memcpy(m->params, model->weights, model->weights_size);
   halide_set_error_handler(record_halide_error);
   halide_set_custom_print(swallow_print);
+  /* The weights stored in the layouts their convolutions read. */
+  if (model->layouts.num_kernels)
+    status = cnnc_rt_run_graph(m, &m->layouts, 1, NULL, NULL);
+  if (status == CNNC_OK)
+    status = cnnc_rt_relayout(m);
+  if (status != CNNC_OK) {
+    snprintf(create_error, sizeof create_error, "%.*s",
+             (int)sizeof create_error - 1, m->error);
+    cnnc_rt_release(m);
+    return status;
+  }
   *out = m;
   return CNNC_OK;
 }
@@ -248,7 +274,9 @@ void cnnc_rt_release(cnnc_model *m) {
   if (!m)
     return;
   print_profile(&m->inference, m->model->name, "inference");
-  free_graph(&m->inference);
+  cnnc_rt_free_graph(&m->inference);
+  cnnc_rt_free_graph(&m->layouts);
+  cnnc_rt_free_graph(&m->relayout);
   if (m->phase_states)
     for (int32_t i = 0; i < 3 * m->model->num_phases; ++i) {
       static const char *const what[3] = {"training", "features", "head"};
@@ -256,7 +284,7 @@ void cnnc_rt_release(cnnc_model *m) {
       snprintf(label, sizeof label, "%s, phase %d", what[i % 3], (int)(i / 3));
       if (m->phase_states[i].graph)
         print_profile(&m->phase_states[i], m->model->name, label);
-      free_graph(&m->phase_states[i]);
+      cnnc_rt_free_graph(&m->phase_states[i]);
     }
   free(m->phase_states);
   cnnc_rt_free_optimizer(m);
@@ -337,6 +365,8 @@ unsigned char *cnnc_rt_host_of(cnnc_model *m, graph_state *g, int32_t b,
     return (unsigned char *)outputs[buf->ref];
   case CNNC_RT_PARAM:
     return m->params + buf->offset;
+  case CNNC_RT_EMBEDDED: /* read only: no kernel writes it */
+    return (unsigned char *)m->model->weights + buf->offset;
   case CNNC_RT_TEMP:
     return g->arena + g->temp_offsets[b];
   case CNNC_RT_ALIAS:
@@ -506,8 +536,11 @@ int cnnc_rt_run(cnnc_model *m, int64_t batch, const void *const *inputs,
   if (!m)
     return CNNC_ERROR_INVALID_ARGUMENT;
   m->error[0] = 0;
-  if (m->packs_stale)
-    cnnc_rt_repack(m);
+  if (m->layouts_stale) {
+    int status = cnnc_rt_relayout(m);
+    if (status != CNNC_OK)
+      return status;
+  }
   return cnnc_rt_run_to_outputs(m, &m->inference, batch, inputs, input_bytes,
                                 outputs, output_bytes);
 }

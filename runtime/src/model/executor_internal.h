@@ -3,7 +3,7 @@
  * The executor linked into every model library is split by concern:
  *   executor.c  instances, errors, graphs: the arena, Halide's buffer
  *               descriptors, running a graph, inference
- *   params.c    parameters (get/set, the packed copies of weights)
+ *   params.c    parameters (get/set; weights stored in other layouts)
  *   train.c     training steps, optimizers, phases, run-time freezing
  *   features.c  the feature cache of a frozen prefix
  *   state.c     save_state / load_state
@@ -49,10 +49,11 @@ struct cnnc_model {
   const cnnc_rt_model *model;
   unsigned char *params; /* mutable copy of the weights blob */
   graph_state inference;
+  graph_state layouts, relayout; /* cnnc_rt_model's layout graphs */
   /* per phase: its step, features and head graphs */
   graph_state *phase_states;
-  int32_t phase;   /* the phase train steps use, -1 until chosen */
-  int packs_stale; /* weights changed since the packed copies were made */
+  int32_t phase;     /* the phase train steps use, -1 until chosen */
+  int layouts_stale; /* plain weights changed since `relayout` last ran */
   void **args;
   int32_t threads;
   /* training */
@@ -83,7 +84,14 @@ int cnnc_rt_run_to_outputs(cnnc_model *m, graph_state *g, int64_t batch,
                            void *const *outputs, const size_t *output_bytes);
 size_t cnnc_rt_param_bytes(const cnnc_rt_model *model, int32_t index);
 float *cnnc_rt_param_values(cnnc_model *m, int32_t index);
-void cnnc_rt_repack(cnnc_model *m);
+int cnnc_rt_init_graph(graph_state *g, const cnnc_rt_graph *graph,
+                       int32_t *max_args);
+void cnnc_rt_free_graph(graph_state *g);
+/* Rewrites the weights kept in two layouts from their plain values. */
+int cnnc_rt_relayout(cnnc_model *m);
+/* A parameter's plain values, from its layout when stored only in one. */
+int cnnc_rt_read_param(cnnc_model *m, int32_t index, float *out);
+int cnnc_rt_write_param(cnnc_model *m, int32_t index, const float *values);
 int cnnc_rt_begin_step(cnnc_model *m, int64_t batch);
 int cnnc_rt_choose_phase(cnnc_model *m);
 int cnnc_rt_has_training(cnnc_model *m);

@@ -1,5 +1,4 @@
-/*===- params.c - the executor: parameters and their packed copies
- *----------===*
+/*===- params.c - the executor: parameters and their layouts ------------===*
  *
  * Part of the executor linked into every model library (see
  * executor_internal.h for how it is split).
@@ -14,49 +13,53 @@
 #include <string.h>
 #include <time.h>
 
-/* Element `co * per + j` of a [cout][cin][kh][kw] weight in the packed
- * [cout / lanes][cin][kh][kw][lanes] layout. */
-static int64_t packed_index(const cnnc_rt_pack *k, int64_t co, int64_t j) {
-  int64_t per = k->cin * k->kh * k->kw;
-  return ((co / k->lanes) * per + j) * k->lanes + co % k->lanes;
-}
-
-/* The pack that stores the parameter at `data` (in the instance's weights)
- * only packed, or NULL. */
-static const cnnc_rt_pack *packed_only(const cnnc_model *m, const float *data) {
-  const cnnc_rt_model *model = m->model;
-  uint64_t offset = (uint64_t)((const unsigned char *)data - m->params);
-  for (int32_t i = 0; i < model->num_packs; ++i)
-    if (model->packs[i].src_offset == offset &&
-        model->packs[i].dst_offset == offset)
-      return &model->packs[i];
-  return NULL;
-}
-
-/* Copies a weight between the plain and the packed layout. */
-static void convert_pack(const cnnc_rt_pack *k, const float *from, float *to,
-                         int to_packed) {
-  int64_t per = k->cin * k->kh * k->kw;
-  for (int64_t co = 0; co < k->cout; ++co)
-    for (int64_t j = 0; j < per; ++j) {
-      if (to_packed)
-        to[packed_index(k, co, j)] = from[co * per + j];
-      else
-        to[co * per + j] = from[packed_index(k, co, j)];
-    }
-}
-
-/* Packs the weights of channel-vectorized convolutions again. */
-void cnnc_rt_repack(cnnc_model *m) {
-  const cnnc_rt_model *model = m->model;
-  for (int32_t i = 0; i < model->num_packs; ++i) {
-    const cnnc_rt_pack *k = &model->packs[i];
-    if (k->src_offset == k->dst_offset)
-      continue; /* stored only packed: set_param packs it */
-    convert_pack(k, (const float *)(m->params + k->src_offset),
-                 (float *)(m->params + k->dst_offset), /*to_packed=*/1);
+/* The weights kept in two layouts (cnn.pack_weights of a parameter that
+ * training or another graph also reads plain): the model's own Halide
+ * kernels write the packed copies from the plain values. */
+int cnnc_rt_relayout(cnnc_model *m) {
+  if (m->model->relayout.num_kernels) {
+    int status = cnnc_rt_run_graph(m, &m->relayout, 1, NULL, NULL);
+    if (status != CNNC_OK)
+      return status;
   }
-  m->packs_stale = 0;
+  m->layouts_stale = 0;
+  return CNNC_OK;
+}
+
+/* Runs one of a parameter's layout graphs (one kernel) from `in` to `out`,
+ * one of which is the caller's plain values. */
+static int run_layout(cnnc_model *m, const cnnc_rt_graph *graph,
+                      const float *in, float *out) {
+  graph_state g;
+  memset(&g, 0, sizeof g);
+  int32_t max_args = 0;
+  const void *inputs[1] = {in};
+  void *outputs[1] = {out};
+  int status = cnnc_rt_init_graph(&g, graph, &max_args);
+  if (status == CNNC_OK)
+    status = cnnc_rt_run_graph(m, &g, 1, inputs, outputs);
+  cnnc_rt_free_graph(&g);
+  return status;
+}
+
+int cnnc_rt_read_param(cnnc_model *m, int32_t index, float *out) {
+  const cnnc_rt_param *p = &m->model->params[index];
+  if (p->from_layout)
+    return run_layout(m, p->from_layout, NULL, out);
+  memcpy(out, cnnc_rt_param_values(m, index),
+         cnnc_rt_param_bytes(m->model, index));
+  return CNNC_OK;
+}
+
+int cnnc_rt_write_param(cnnc_model *m, int32_t index, const float *values) {
+  const cnnc_rt_param *p = &m->model->params[index];
+  m->phase = -1; /* a phase that folded this parameter may be stale now */
+  m->layouts_stale = 1;
+  if (p->to_layout)
+    return run_layout(m, p->to_layout, values, NULL);
+  memcpy(cnnc_rt_param_values(m, index), values,
+         cnnc_rt_param_bytes(m->model, index));
+  return CNNC_OK;
 }
 
 /*===----------------------------------------------------------------------===*
@@ -111,13 +114,9 @@ int cnnc_rt_get_param(cnnc_model *m, int32_t index, float *out, size_t bytes) {
   if (!out)
     return cnnc_rt_fail(m, CNNC_ERROR_INVALID_ARGUMENT, "null output buffer");
   int status;
-  float *data = param_data(m, index, bytes, &status);
-  const cnnc_rt_pack *k = data ? packed_only(m, data) : NULL;
-  if (k)
-    convert_pack(k, data, out, /*to_packed=*/0);
-  else if (data)
-    memcpy(out, data, bytes);
-  return status;
+  if (!param_data(m, index, bytes, &status))
+    return status;
+  return cnnc_rt_read_param(m, index, out);
 }
 
 int cnnc_rt_set_param(cnnc_model *m, int32_t index, const float *values,
@@ -127,13 +126,7 @@ int cnnc_rt_set_param(cnnc_model *m, int32_t index, const float *values,
   if (!values)
     return cnnc_rt_fail(m, CNNC_ERROR_INVALID_ARGUMENT, "null input buffer");
   int status;
-  float *data = param_data(m, index, bytes, &status);
-  const cnnc_rt_pack *k = data ? packed_only(m, data) : NULL;
-  if (k)
-    convert_pack(k, values, data, /*to_packed=*/1);
-  else if (data)
-    memcpy(data, values, bytes);
-  m->phase = -1; /* a phase that folded this parameter may be stale now */
-  m->packs_stale = 1;
-  return status;
+  if (!param_data(m, index, bytes, &status))
+    return status;
+  return cnnc_rt_write_param(m, index, values);
 }

@@ -262,7 +262,7 @@ static int read_state(cnnc_model *m, const unsigned char *data, size_t size,
                         size - io.pos);
   if (apply) {
     m->phase = -1;
-    m->packs_stale = 1;
+    m->layouts_stale = 1;
   }
   return CNNC_OK;
 }

@@ -399,7 +399,7 @@ int cnnc_rt_train_on(cnnc_model *m, graph_state *g, int64_t batch,
                                ph->update_outputs[u], "new value")) != CNNC_OK)
       return status;
   ++m->step;
-  m->packs_stale = 1;
+  m->layouts_stale = 1;
   for (int32_t k = 0; k < ph->num_grads; ++k) {
     int32_t p = ph->grad_params[k];
     if (!applies_gradient(m, p))

@@ -304,3 +304,43 @@ func @global_pool_rank2(%x: tensor<3x4xf32>) -> tensor<3x4x1x1xf32> {
   %y = cnn.global_avg_pool %x : (tensor<3x4xf32>) -> tensor<3x4x1x1xf32>
   return %y : tensor<3x4x1x1xf32>
 }
+
+// -----
+
+func @lanes_do_not_divide(%w: tensor<6x1x5x5xf32>) -> tensor<1x1x5x5x8xf32> {
+  // expected-error @+1 {{pack_weights: the weight 6x1x5x5 has no whole vectors of 8 output channels}}
+  %p = cnn.pack_weights %w {lanes = 8 : i64} : (tensor<6x1x5x5xf32>) -> tensor<1x1x5x5x8xf32>
+  return %p : tensor<1x1x5x5x8xf32>
+}
+
+// -----
+
+func @no_lanes(%w: tensor<8x1x5x5xf32>) -> tensor<8x1x5x5x1xf32> {
+  // expected-error @+1 {{attribute 'lanes' failed to satisfy constraint: 64-bit signless integer attribute whose minimum value is 1}}
+  %p = cnn.pack_weights %w {lanes = 0 : i64} : (tensor<8x1x5x5xf32>) -> tensor<8x1x5x5x1xf32>
+  return %p : tensor<8x1x5x5x1xf32>
+}
+
+// -----
+
+func @wrong_result(%w: tensor<16x1x5x5xf32>) -> tensor<4x1x5x5x4xf32> {
+  // expected-error @+1 {{'cnn.pack_weights' op inferred type(s) 'tensor<2x1x5x5x8xf32>' are incompatible with return type(s) of operation 'tensor<4x1x5x5x4xf32>'}}
+  %p = cnn.pack_weights %w {lanes = 8 : i64} : (tensor<16x1x5x5xf32>) -> tensor<4x1x5x5x4xf32>
+  return %p : tensor<4x1x5x5x4xf32>
+}
+
+// -----
+
+func @grouped_packed(%x: tensor<1x8x6x6xf32>, %p: tensor<1x4x3x3x8xf32>) -> tensor<1x8x4x4xf32> {
+  // expected-error @+1 {{conv2d: a packed weight (1x4x3x3x8) needs group 1, got 2}}
+  %y = cnn.conv2d %x, %p {group = 2 : i64} : (tensor<1x8x6x6xf32>, tensor<1x4x3x3x8xf32>) -> tensor<1x8x4x4xf32>
+  return %y : tensor<1x8x4x4xf32>
+}
+
+// -----
+
+func @packed_channels(%x: tensor<1x3x6x6xf32>, %p: tensor<2x4x3x3x8xf32>) -> tensor<1x16x4x4xf32> {
+  // expected-error @+1 {{conv2d: input has 3 channels but the weight 16x4x3x3 with group 1 expects 4}}
+  %y = cnn.conv2d %x, %p : (tensor<1x3x6x6xf32>, tensor<2x4x3x3x8xf32>) -> tensor<1x16x4x4xf32>
+  return %y : tensor<1x16x4x4xf32>
+}

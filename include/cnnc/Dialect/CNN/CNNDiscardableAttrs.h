@@ -56,12 +56,10 @@ constexpr DiscardableAttr<mlir::UnitAttr> kRngAttr{"cnn.rng"};
 /// An op of a training step whose inputs no trainable parameter reaches.
 constexpr DiscardableAttr<mlir::UnitAttr> kFrozenBoundaryAttr{
     "cnn.frozen_boundary"};
-/// The layout cnn-pack-conv-weights chose for a convolution: its weights
-/// packed for a vector width, and whether it reads its input from a buffer
-/// with a zero border (its padding); and on the op that writes that input,
-/// the border [top, left, bottom, right].
-constexpr DiscardableAttr<mlir::IntegerAttr> kPackedWeightsAttr{
-    "cnn.packed_weights"};
+/// The padding fusion cnn-pack-conv-weights chose: on a convolution with
+/// packed weights (cnn.pack_weights), that it reads its input from a buffer
+/// with its padding as a zero border; on the op that writes that input, the
+/// border [top, left, bottom, right].
 constexpr DiscardableAttr<mlir::UnitAttr> kPrepaddedAttr{"cnn.prepadded"};
 constexpr DiscardableAttr<mlir::ArrayAttr> kZeroBorderAttr{"cnn.zero_border"};
 

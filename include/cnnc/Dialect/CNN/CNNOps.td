@@ -129,6 +129,8 @@ def CNN_Conv2dOp : CNN_ShapedOp<"conv2d"> {
   let summary = "2-D convolution (ONNX Conv), grouped and dilated";
   let description = [{
     `input` is NxCxHxW, `weight` is Mx(C/group)xKHxKW, `bias` (optional) M.
+    An ungrouped convolution may read its weight in the layout of
+    `cnn.pack_weights`, (M/L)xCxKHxKWxL.
     `pads` is [top, left, bottom, right] (ONNX order). The output is
     Nx M x floor((H + top + bottom - dilation*(KH-1) - 1) / stride) + 1 x ...
 
@@ -136,7 +138,7 @@ def CNN_Conv2dOp : CNN_ShapedOp<"conv2d"> {
     %y = cnn.conv2d %x, %w, %b {pads = [2, 2, 2, 2]} : (tensor<?x1x28x28xf32>, tensor<6x1x5x5xf32>, tensor<6xf32>) -> tensor<?x6x28x28xf32>
     ```
   }];
-  let arguments = (ins CNN_F32Tensor4D:$input, CNN_F32Tensor4D:$weight,
+  let arguments = (ins CNN_F32Tensor4D:$input, CNN_F32ConvWeight:$weight,
                    Optional<CNN_F32Tensor>:$bias,
                    DefaultValuedAttr<I64ArrayAttr, "{1, 1}">:$strides,
                    DefaultValuedAttr<I64ArrayAttr, "{0, 0, 0, 0}">:$pads,
@@ -346,6 +348,51 @@ def CNN_ReshapeOp : CNN_ShapedOp<"reshape"> {
   let hasFolder = 1;
 }
 
+//===----------------------------------------------------------------------===//
+// Weight layouts (made by -cnn-pack-conv-weights for the target)
+//===----------------------------------------------------------------------===//
+
+def CNN_PackWeightsOp : CNN_ShapedOp<"pack_weights"> {
+  let summary = "convolution weights in whole vectors of output channels";
+  let description = [{
+    `output[co / lanes][ci][kh][kw][co % lanes] = input[co][ci][kh][kw]`:
+    the layout in which a convolution computes `lanes` output channels with
+    one vector instruction per step, loading one vector of weights. The
+    output channels must fill whole vectors.
+
+    Codegen does not compute it per run when `input` is a weight (a
+    parameter or constant): the library stores the packed weight, written
+    when an instance is created and again after the plain values change
+    (set_param, training, load_state), by this op's Halide kernel.
+
+    ```mlir
+    %p = cnn.pack_weights %w {lanes = 8 : i64} : (tensor<16x6x5x5xf32>) -> tensor<2x6x5x5x8xf32>
+    ```
+  }];
+  let arguments = (ins CNN_F32Tensor4D:$input,
+                   Confined<I64Attr, [IntMinValue<1>]>:$lanes);
+  let results = (outs TensorRankOf<[F32], [5]>:$output);
+  let assemblyFormat = "$input attr-dict `:` functional-type(operands, results)";
+  let hasFolder = 1;
+}
+
+def CNN_UnpackWeightsOp : CNN_ShapedOp<"unpack_weights"> {
+  let summary = "the inverse of cnn.pack_weights";
+  let description = [{
+    `output[co][ci][kh][kw] = input[co / L][ci][kh][kw][co % L]` with `L` the
+    input's last dimension. Codegen compiles it for libraries that store a
+    parameter only packed: `get_param` returns the plain values.
+
+    ```mlir
+    %w = cnn.unpack_weights %p : (tensor<2x6x5x5x8xf32>) -> tensor<16x6x5x5xf32>
+    ```
+  }];
+  let arguments = (ins TensorRankOf<[F32], [5]>:$input);
+  let results = (outs CNN_F32Tensor4D:$output);
+  let assemblyFormat = "$input attr-dict `:` functional-type(operands, results)";
+  let hasFolder = 1;
+}
+
 def CNN_ConcatOp : CNN_ShapedOp<"concat"> {
   let summary = "concatenation along `axis`";
   let description = [{
@@ -411,7 +458,8 @@ def CNN_FusedConv2dOp : CNN_ShapedOp<"fused_conv2d", [AttrSizedOperandSegments]>
   let summary = "conv2d + bias + channel affine + residual + activation + pooling";
   let description = [{
     One kernel computing, in this order:
-    `conv = conv2d(input, weight) + bias`,
+    `conv = conv2d(input, weight) + bias` (`weight` plain or packed, as
+    `cnn.conv2d` reads it),
     `t = conv * scale + shift` (per channel: a BatchNorm that could not be
     folded into the weights),
     `t = t + residual`,
@@ -427,7 +475,7 @@ def CNN_FusedConv2dOp : CNN_ShapedOp<"fused_conv2d", [AttrSizedOperandSegments]>
     %y = cnn.fused_conv2d %x, %w, %b {activation = #cnn.activation<relu>, pads = [2, 2, 2, 2], pool = #cnn.pool<max>, pool_kernel = [2, 2], pool_strides = [2, 2], operand_segment_sizes = dense<[1, 1, 1, 0, 0, 0]> : vector<6xi32>} : (tensor<?x1x28x28xf32>, tensor<6x1x5x5xf32>, tensor<6xf32>) -> tensor<?x6x14x14xf32>
     ```
   }];
-  let arguments = (ins CNN_F32Tensor4D:$input, CNN_F32Tensor4D:$weight,
+  let arguments = (ins CNN_F32Tensor4D:$input, CNN_F32ConvWeight:$weight,
                    Optional<CNN_F32Tensor>:$bias,
                    Optional<CNN_F32Tensor>:$scale,
                    Optional<CNN_F32Tensor>:$shift,
