@@ -5,7 +5,7 @@
 # fuzzers are built as a second project in <build>/fuzz-build (clang-14,
 # -DCNNC_ENABLE_FUZZERS=ON; only the frontends, the dialect and the runtime,
 # none of the Halide code: about 3.5 CPU-minutes), and ctest runs
-#   fuzz-regressions  every reproducer in test/fuzz/crashes (must pass)
+#   fuzz-regressions  every reproducer in test/Fuzz/crashes (must pass)
 #   fuzz-short-run    each fuzzer a fixed number of inputs from seed 1 (at most 7 s)
 # -DCNNC_ENABLE_FUZZ_TESTS=OFF leaves both out (scripts/fuzz.sh still works).
 option(CNNC_ENABLE_FUZZ_TESTS
@@ -45,8 +45,8 @@ ExternalProject_Add(cnnc_fuzz_build
   INSTALL_COMMAND ""
   BUILD_ALWAYS ON)
 add_test(NAME fuzz-regressions
-  COMMAND ${PROJECT_SOURCE_DIR}/test/fuzz/run-fuzz-tests.sh regressions
+  COMMAND ${PROJECT_SOURCE_DIR}/test/Fuzz/run-fuzz-tests.sh regressions
           ${CNNC_FUZZ_BUILD}/fuzz)
 add_test(NAME fuzz-short-run
-  COMMAND ${PROJECT_SOURCE_DIR}/test/fuzz/run-fuzz-tests.sh short-run
+  COMMAND ${PROJECT_SOURCE_DIR}/test/Fuzz/run-fuzz-tests.sh short-run
           ${CNNC_FUZZ_BUILD}/fuzz 7)

@@ -3,7 +3,7 @@
 #   -DCNNC_SANITIZE=address,undefined   -fsanitize=... on every C/C++ file of
 #                                       cnnc (compiler, runtime tools, tools,
 #                                       tests), with GCC or Clang
-#   -DCNNC_ENABLE_FUZZERS=ON            the libFuzzer targets of test/fuzz
+#   -DCNNC_ENABLE_FUZZERS=ON            the libFuzzer targets of test/Fuzz
 #                                       (Clang only): everything is built
 #                                       with coverage (fuzzer-no-link)
 #
@@ -15,13 +15,13 @@
 # uninstrumented (cnnc_exclude_from_sanitizers): model.so files are loaded by
 # processes without a sanitizer runtime (Python's ctypes, the C harnesses of
 # the tests, users' programs), where instrumented code cannot resolve the
-# sanitizer's symbols. The executor is fuzzed and sanitized by test/fuzz,
+# sanitizer's symbols. The executor is fuzzed and sanitized by test/Fuzz,
 # which compiles its sources into the fuzzer itself.
 
 set(CNNC_SANITIZE "" CACHE STRING
   "Sanitizers for cnnc's code, as -fsanitize takes them (e.g. address,undefined)")
 option(CNNC_ENABLE_FUZZERS
-  "Build the libFuzzer targets of test/fuzz (needs Clang)" OFF)
+  "Build the libFuzzer targets of test/Fuzz (needs Clang)" OFF)
 
 if(CNNC_ENABLE_FUZZERS)
   if(NOT CMAKE_CXX_COMPILER_ID STREQUAL "Clang" OR

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Builds cnnc's libFuzzer targets (test/fuzz) and runs each for SECONDS.
+# Builds cnnc's libFuzzer targets (test/Fuzz) and runs each for SECONDS.
 #
 #   scripts/fuzz.sh [SECONDS]          # every fuzzer, SECONDS each (default 10)
 #   FUZZERS="onnx-proto dsl" scripts/fuzz.sh 300   # some of them
@@ -72,7 +72,7 @@ for f in "${FUZZERS[@]}"; do
   mkdir -p "$FUZZ/corpus/$f" "$FUZZ/findings/$f"
   args=(-max_total_time="$SECONDS_EACH" -timeout="$TIMEOUT" -rss_limit_mb=2048
         -print_final_stats=1 -artifact_prefix="$FUZZ/findings/$f/")
-  [[ "$f" == dsl ]] && args+=(-dict=test/fuzz/dsl.dict)
+  [[ "$f" == dsl ]] && args+=(-dict=test/Fuzz/dsl.dict)
   t0=$(date +%s)
   # shellcheck disable=SC2086
   if "$FUZZ/$f-fuzzer" "${args[@]}" ${FUZZ_ARGS:-} "$FUZZ/corpus/$f" >"$log" 2>&1; then

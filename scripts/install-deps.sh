@@ -8,7 +8,7 @@ PKGS=(
   libonnx-dev libprotobuf-dev protobuf-compiler
   libonnx-testdata
   libgtest-dev libbenchmark-dev
-  # the fuzzers (test/fuzz; libFuzzer, ASan, UBSan), built and run briefly by ctest
+  # the fuzzers (test/Fuzz; libFuzzer, ASan, UBSan), built and run briefly by ctest
   clang-14 libclang-rt-14-dev
   python3 python3-numpy python3-onnx python3-torch python3-torchvision
   dataset-fashion-mnist

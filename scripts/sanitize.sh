@@ -12,7 +12,7 @@
 # Not instrumented: LLVM, MLIR, Halide, libonnx, protobuf (Debian's builds)
 # and cnnc_rt, the executor linked into each model library, which processes
 # without a sanitizer runtime (Python, the C harnesses) load; the executor
-# is covered by test/fuzz's state and checkpoint fuzzers instead
+# is covered by test/Fuzz's state and checkpoint fuzzers instead
 # (docs/reliability.md). Any report fails the test that triggered it (the
 # build uses -fno-sanitize-recover=all; leaks are reported at exit).
 # Same compiler as the default build (GCC), a separate build tree

@@ -5,7 +5,7 @@ import lit.formats
 config.name = "cnnc"
 config.test_format = lit.formats.ShTest(execute_external=False)
 config.suffixes = [".mlir", ".cnn", ".test"]
-config.excludes = ["Inputs", "CMakeLists.txt", "lit.cfg.py", "lit.site.cfg.py", "unit", "onnx-cases.txt", "onnx-unsupported.txt"]
+config.excludes = ["Inputs", "CMakeLists.txt", "lit.cfg.py", "lit.site.cfg.py", "Unit", "Scripts", "onnx-cases.txt", "onnx-unsupported.txt"]
 config.test_source_root = os.path.dirname(__file__)
 config.test_exec_root = os.path.join(config.cnnc_obj_root, "test")
 

@@ -104,7 +104,7 @@ static Expr mix32(Expr h) {
 
 /// Training-mode dropout: the kept elements, scaled by 1 / (1 - ratio). The
 /// mask is a hash of [seed, step] (the rng buffer), the layer's salt and the
-/// element's row-major index; test/python/dropout_check.py reimplements it.
+/// element's row-major index; test/Scripts/dropout_check.py reimplements it.
 static Expr dropoutScale(const TensorFunc &rng, const std::vector<Expr> &idx,
                          const TensorFunc &shape, float ratio, int64_t salt) {
   Expr seed = cast<uint32_t>(rng.func(0)), step = cast<uint32_t>(rng.func(1));

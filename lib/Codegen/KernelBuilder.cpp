@@ -106,7 +106,7 @@ VectorMachine cnnc::codegen::vectorMachine(const Halide::Target &target) {
   // 16,32 on an AVX2 machine, where Halide splits each 16-lane vector in
   // two. The code stays correct for the target; what it checks is that
   // every bound of the other machine's schedule decisions holds, on any
-  // host (test/python/schedule_sweep.py).
+  // host (test/Scripts/schedule_sweep.py).
   if (const char *env = getenv("CNNC_VECTOR_MACHINE")) {
     int lanes = 0, registers = 0;
     if (sscanf(env, "%d,%d", &lanes, &registers) == 2 && lanes >= 1 &&
