@@ -45,11 +45,40 @@ public:
   LogicalResult backward(Operation *op, Value dy);
 
 private:
+  FailureOr<Value> sumToShape(Location loc, Value g, Type target);
   OpBuilder &b;
 };
 
 static ArrayAttr i64Array(OpBuilder &b, ArrayRef<int64_t> v) {
   return b.getI64ArrayAttr(v);
+}
+
+/// `g` (a gradient of a broadcast result) summed over the axes that
+/// broadcasting expanded an operand of type `target` along.
+FailureOr<Value> GradientBuilder::sumToShape(Location loc, Value g,
+                                             Type target) {
+  if (g.getType() == target)
+    return g;
+  ArrayRef<int64_t> out = g.getType().cast<ShapedType>().getShape();
+  ArrayRef<int64_t> in = target.cast<ShapedType>().getShape();
+  size_t lead = out.size() - in.size();
+  SmallVector<int64_t> axes, kept(out.begin(), out.end());
+  for (size_t i = 0; i < out.size(); ++i)
+    if (i < lead || (in[i - lead] == 1 && out[i] != 1)) {
+      axes.push_back((int64_t)i);
+      kept[i] = 1;
+    }
+  Value sum = g;
+  if (!axes.empty())
+    sum =
+        b.create<ReduceSumOp>(loc, RankedTensorType::get(kept, b.getF32Type()),
+                              g, i64Array(b, axes))
+            .getResult();
+  if (lead == 0)
+    return sum;
+  if (llvm::is_contained(in, ShapedType::kDynamicSize))
+    return failure();
+  return b.create<ReshapeOp>(loc, target, sum, i64Array(b, in)).getResult();
 }
 
 LogicalResult GradientBuilder::backward(Operation *op, Value dy) {
@@ -190,13 +219,30 @@ LogicalResult GradientBuilder::backward(Operation *op, Value dy) {
     return success();
   }
 
-  if (auto add = dyn_cast<AddOp>(op)) {
-    for (Value v : {add.getLhs(), add.getRhs()}) {
+  // Elementwise arithmetic with NumPy broadcasting: an operand's gradient
+  // is summed over the axes it was broadcast along.
+  if (isa<AddOp, SubOp, MulOp>(op)) {
+    Value lhs = op->getOperand(0), rhs = op->getOperand(1);
+    for (unsigned i = 0; i < 2; ++i) {
+      Value v = op->getOperand(i);
       if (!needs(v))
         continue;
-      if (v.getType() != dy.getType())
-        return unsupported("a broadcasting add on the gradient path");
-      accumulate(v, dy);
+      Value g = dy;
+      if (isa<MulOp>(op))
+        g = b.create<MulOp>(loc, dy, i == 0 ? rhs : lhs).getResult();
+      if (isa<SubOp>(op) && i == 1) {
+        auto oneType = RankedTensorType::get(
+            SmallVector<int64_t>(dy.getType().cast<ShapedType>().getRank(), 1),
+            b.getF32Type());
+        Value minusOne = b.create<cnnc::cnn::ConstantOp>(
+            loc, oneType, DenseElementsAttr::get(oneType, -1.0f));
+        g = b.create<MulOp>(loc, g, minusOne).getResult();
+      }
+      FailureOr<Value> reduced = sumToShape(loc, g, v.getType());
+      if (failed(reduced))
+        return unsupported("a gradient broadcast along a dynamic dimension "
+                           "of a lower-rank operand");
+      accumulate(v, *reduced);
     }
     return success();
   }

@@ -205,6 +205,47 @@ def input_gradient_strided_dilated_grouped(rs):
     return xs, P, b.module(o, (2, 3)), ref
 
 
+@net
+def broadcast_arith_gate(rs):
+    # MobileNet v3's squeeze-and-excitation gate and hard activations as
+    # the ONNX importer writes them: mul, add and sub with NumPy
+    # broadcasting, the gradients summed over the broadcast axes (a gate
+    # [N, C, 1, 1], a lower-rank parameter [C, 1, 1], a [1, C, 1, 1] one).
+    xs = (2, 3, 6, 6)
+    P = {"c.weight": rs.randn(4, 3, 3, 3), "shift": rs.randn(4, 1, 1),
+         "offset": rs.randn(1, 4, 1, 1), "fc.weight": rs.randn(3, 4 * 6 * 6)}
+    b = Builder(xs)
+    y, ys = conv(b, "%x", xs, "c", torch.zeros(4, 3, 3, 3), None, 1, 1, 1, 1)
+    g = b.op("$R = cnn.global_avg_pool %s : (%s) -> $T" % (y, t(dyn(ys))),
+             (None, 4, 1, 1))
+    half = b.op("$R = cnn.constant {value = dense<0.5> : $T} : $T", (1, 1, 1, 1))
+    sc = b.op("$R = cnn.mul %s, %s : (%s, %s) -> $T"
+              % (g, half, t((None, 4, 1, 1)), t((1, 1, 1, 1))), (None, 4, 1, 1))
+    sh = b.param("shift", (4, 1, 1))
+    a = b.op("$R = cnn.add %s, %s : (%s, %s) -> $T"
+             % (sc, sh, t((None, 4, 1, 1)), t((4, 1, 1))), (None, 4, 1, 1))
+    gate = b.op("$R = cnn.clip %s {min = 0.0 : f32, max = 1.0 : f32} : $T" % a,
+                (None, 4, 1, 1))
+    z = b.op("$R = cnn.mul %s, %s : (%s, %s) -> $T"
+             % (y, gate, t(dyn(ys)), t((None, 4, 1, 1))), dyn(ys))
+    off = b.param("offset", (1, 4, 1, 1))
+    d = b.op("$R = cnn.sub %s, %s : (%s, %s) -> $T"
+             % (z, off, t(dyn(ys)), t((1, 4, 1, 1))), dyn(ys))
+    r = b.op("$R = cnn.tanh %s : $T" % d, dyn(ys))
+    n = 4 * 6 * 6
+    f = b.op("$R = cnn.flatten %s {axis = 1} : (%s) -> $T" % (r, t(dyn(ys))), (None, n))
+    wv = b.param("fc.weight", (3, n))
+    o = b.op("$R = cnn.gemm %s, %s {transB = true} : (%s, %s) -> $T"
+             % (f, wv, t((None, n)), t((3, n))), (None, 3))
+
+    def ref(x, P):
+        h = F.conv2d(x, P["c.weight"], None, 1, 1)
+        gate = torch.clamp(F.adaptive_avg_pool2d(h, 1) * 0.5 + P["shift"], 0, 1)
+        h = torch.tanh(h * gate - P["offset"]).flatten(1)
+        return F.linear(h, P["fc.weight"])
+    return xs, P, b.module(o, (2, 3)), ref
+
+
 def batch_norm(b, x, xs, name, eps, momentum):
     """Adds a BatchNorm whose affine trains (train mode: batch statistics,
     running statistics updated with PyTorch's `momentum`)."""

@@ -109,7 +109,7 @@ def torchvision_model(name, **kw):
     return make
 
 
-# name: (constructor, input shape, keep BatchNorm in the ONNX)
+# name: (constructor, input shape, keep BatchNorm in the ONNX[, opset])
 MODELS = {
     "lenet5": (lenet5, (1, 28, 28), False),
     "resnet_small_bn": (resnet_small, (3, 16, 16), True),
@@ -118,6 +118,12 @@ MODELS = {
     "resnet18_224": (resnet18, (3, 224, 224), False),
     "mobilenet_block": (mobilenet_block, (3, 16, 16), True),
     "conv_relu_bn": (conv_relu_bn, (3, 8, 8), True),
+    # HardSigmoid (squeeze-and-excitation gates) and HardSwish at opset 13,
+    # where PyTorch writes HardSwish as x * HardSigmoid(x), and opset 14.
+    "mobilenet_v3_small_64": (torchvision_model("mobilenet_v3_small"),
+                              (3, 64, 64), True),
+    "mobilenet_v3_small_64_opset14": (torchvision_model("mobilenet_v3_small"),
+                                      (3, 64, 64), True, 14),
     # The fused conv + ReLU + max-pool kernels that read past their input
     # on AVX2 and SSE4.1 (issue 11), at their real sizes.
     "alexnet": (torchvision_model("alexnet"), (3, 224, 224), False),
@@ -152,7 +158,8 @@ class CommandModel:
 
 
 def check(name, work, targets, opts, run_with=None):
-    make, shape, keep_bn = MODELS[name]
+    make, shape, keep_bn = MODELS[name][:3]
+    opset = MODELS[name][3] if len(MODELS[name]) > 3 else 13
     torch.manual_seed(0)
     model = randomize_bn(make()).eval()
     onnx_path = os.path.join(work, name + ".onnx")
@@ -163,7 +170,7 @@ def check(name, work, targets, opts, run_with=None):
     torch.onnx.export(model, torch.randn(1, *shape), onnx_path,
                       input_names=["input"], output_names=["output"],
                       dynamic_axes={"input": {0: "N"}, "output": {0: "N"}},
-                      opset_version=13, **kw)
+                      opset_version=opset, **kw)
     ok = True
     refs = {}
     for target in targets:

@@ -6,7 +6,8 @@ for 5 steps on fixed batches by `cnnc-train --no-shuffle --export`, and the
 exported initializers are compared with PyTorch's weights after the same 5
 steps (same initial weights, same batches, same optimizer).
 
-Usage: train_parity_onnx.py WORK_DIR sgd|momentum|adam [BATCH [TARGET [RUNNER]]]
+Usage: train_parity_onnx.py WORK_DIR sgd|momentum|adam[:hard] [BATCH [TARGET [RUNNER]]]
+(:hard: a LeNet-5 with HardSwish and a HardSigmoid gate instead.)
 (TARGET: a cnnc --target value, default host. RUNNER: a cnnc-train command
 line for that target, e.g. an aarch64 cnnc-train under qemu-aarch64: it
 trains and saves a checkpoint, which the host's cnnc-train, resuming at the
@@ -52,10 +53,43 @@ def export_lenet(work):
     return net, src
 
 
+class HardGate(nn.Module):
+    """Squeeze-and-excitation as MobileNet v3 has it: x * HardSigmoid(...)."""
+
+    def __init__(self, channels):
+        super().__init__()
+        self.reduce = nn.Conv2d(channels, channels // 2, 1)
+        self.expand = nn.Conv2d(channels // 2, channels, 1)
+
+    def forward(self, x):
+        s = nn.functional.adaptive_avg_pool2d(x, 1)
+        return x * nn.functional.hardsigmoid(
+            self.expand(nn.functional.relu(self.reduce(s))))
+
+
+def export_hard(work):
+    """LeNet-5 with MobileNet v3's activations: HardSwish after each layer,
+    a HardSigmoid squeeze-and-excitation gate; opset 14 (HardSwish as an
+    op of its own)."""
+    torch.manual_seed(0)
+    net = nn.Sequential(
+        nn.Conv2d(1, 8, 5, padding=2), nn.Hardswish(), nn.MaxPool2d(2),
+        HardGate(8), nn.Conv2d(8, 16, 5), nn.Hardswish(), nn.MaxPool2d(2),
+        nn.Flatten(), nn.Linear(400, 84), nn.Hardswish(), nn.Linear(84, 10))
+    src = os.path.join(work, "lenet.onnx")
+    torch.onnx.export(net, torch.randn(1, 1, 28, 28), src,
+                      input_names=["input"], output_names=["logits"],
+                      dynamic_axes={"input": {0: "N"}, "logits": {0: "N"}},
+                      opset_version=14, training=torch.onnx.TrainingMode.TRAINING,
+                      do_constant_folding=False)
+    return net, src
+
+
 def main():
-    work, opt = sys.argv[1], sys.argv[2]
+    # OPT or OPT:hard (the network with MobileNet v3's activations).
+    work, (opt, _, kind) = sys.argv[1], sys.argv[2].partition(":")
     os.makedirs(work, exist_ok=True)
-    net, src = export_lenet(work)
+    net, src = export_hard(work) if kind == "hard" else export_lenet(work)
     rs = np.random.RandomState(0)
     batch = int(sys.argv[3]) if len(sys.argv) > 3 else 8
     target = sys.argv[4] if len(sys.argv) > 4 else "host"

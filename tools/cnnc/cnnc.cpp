@@ -56,7 +56,7 @@ cl::OptionCategory cnncCategory("cnnc options");
 
 cl::opt<std::string>
     inputFilename(cl::Positional, cl::desc("<model.onnx|model.cnn|model.mlir>"),
-                  cl::Required, cl::cat(cnncCategory));
+                  cl::cat(cnncCategory));
 cl::opt<std::string> outputFilename("o",
                                     cl::desc("Output file (default: stdout)"),
                                     cl::value_desc("file"), cl::init("-"),
@@ -133,6 +133,22 @@ cl::list<std::string> unfreezeAt(
              "frozen until epoch EPOCH of the plan (1-based); the library "
              "holds a training graph per phase"),
     cl::value_desc("EPOCH:PREFIX"), cl::ZeroOrMore, cl::cat(cnncCategory));
+cl::list<std::string> inputShapes(
+    "input-shape",
+    cl::desc("ONNX: replace the shape of graph input NAME; '?' (or N) as "
+             "the first dimension makes the batch dynamic, e.g. "
+             "image=?x3x224x224"),
+    cl::value_desc("NAME=DIMS"), cl::ZeroOrMore, cl::cat(cnncCategory));
+cl::opt<std::string> listOps(
+    "list-ops",
+    cl::desc("Print the ONNX operators cnnc imports and what of each is not "
+             "supported, then exit (=markdown: as a table)"),
+    cl::value_desc("text|markdown"), cl::ValueOptional, cl::cat(cnncCategory));
+cl::opt<bool> dynamicBatch(
+    "dynamic-batch",
+    cl::desc("ONNX: make the first dimension of every graph input a dynamic "
+             "batch (files exported with a fixed batch)"),
+    cl::cat(cnncCategory));
 cl::opt<bool> train("train",
                     cl::desc("Also compile a training step (forward, loss, "
                              "backward) into the library"),
@@ -169,6 +185,7 @@ EXAMPLES:
   cnnc model.onnx --target=arm-64-linux -o model.so
   cnnc model.onnx -o model.a               a static library
   cnnc examples/lenet5.cnn -o lenet5.onnx  a DSL model as ONNX
+  cnnc model.onnx --dynamic-batch -o m.so  a fixed-batch export, any batch
   cnnc examples/lenet5.cnn --summary       layers and parameter counts
   cnnc model.onnx --emit=mlir -O0          the cnn IR, without graph passes
 
@@ -212,12 +229,55 @@ static FailureOr<InputKind> inputKind(StringRef path) {
   return failure();
 }
 
+/// --input-shape NAME=DIMS: DIMS separated by 'x', '?' or 'N' for the
+/// dynamic batch (first dimension only).
+static LogicalResult parseInputShapes(
+    std::vector<std::pair<std::string, std::vector<int64_t>>> &shapes) {
+  for (const std::string &spec : inputShapes) {
+    auto [name, dimsText] = llvm::StringRef(spec).split('=');
+    auto fail = [&](const llvm::Twine &why) {
+      llvm::errs() << "cnnc: error: --input-shape '" << spec << "': " << why
+                   << " (expected NAME=DIMS, e.g. image=?x3x224x224)\n";
+      return failure();
+    };
+    if (name.empty() || dimsText.empty())
+      return fail("no name or no dimensions");
+    llvm::SmallVector<llvm::StringRef> parts;
+    dimsText.split(parts, 'x');
+    std::vector<int64_t> dims;
+    for (size_t i = 0; i < parts.size(); ++i) {
+      llvm::StringRef part = parts[i].trim();
+      int64_t d;
+      if (part == "?" || part == "N") {
+        if (i != 0)
+          return fail("only the first dimension (the batch) may be dynamic");
+        dims.push_back(-1);
+      } else if (part.getAsInteger(10, d) || d < 1 || d > (int64_t(1) << 31)) {
+        return fail("'" + part + "' is not a dimension (1 to 2^31, or ?)");
+      } else {
+        dims.push_back(d);
+      }
+    }
+    shapes.emplace_back(name.str(), std::move(dims));
+  }
+  return success();
+}
+
 static OwningOpRef<ModuleOp>
 importModel(MLIRContext &context, llvm::SourceMgr &sourceMgr, InputKind kind) {
+  if (kind != InputKind::Onnx && (!inputShapes.empty() || dynamicBatch)) {
+    llvm::errs() << "cnnc: error: --input-shape and --dynamic-batch apply to "
+                    "ONNX files; a .cnn or .mlir model states its own input "
+                    "shapes\n";
+    return nullptr;
+  }
   switch (kind) {
   case InputKind::Onnx: {
     cnnc::OnnxImportOptions options;
     options.moduleName = modelName;
+    options.dynamicBatch = dynamicBatch;
+    if (failed(parseInputShapes(options.inputShapes)))
+      return nullptr;
     return cnnc::importOnnxFile(&context, inputFilename, options);
   }
   case InputKind::Dsl:
@@ -272,6 +332,19 @@ int main(int argc, char **argv) {
   cl::SetVersionPrinter(
       [](llvm::raw_ostream &os) { cnnc::printVersion(os, "cnnc"); });
   cl::ParseCommandLineOptions(argc, argv, "cnnc: CNN compiler\n");
+  if (listOps.getNumOccurrences()) {
+    if (listOps != "" && listOps != "text" && listOps != "markdown") {
+      llvm::errs() << "cnnc: error: --list-ops takes text or markdown, not '"
+                   << listOps << "'\n";
+      return 1;
+    }
+    cnnc::printSupportedOnnxOps(llvm::outs(), listOps == "markdown");
+    return 0;
+  }
+  if (inputFilename.empty()) {
+    llvm::errs() << "cnnc: error: no input model (see cnnc --help)\n";
+    return 1;
+  }
   if (emitLevel.getNumOccurrences() == 0) {
     // The output's extension says what to write; an unknown one is an
     // error rather than MLIR text in a file named m.bin or m.a.

@@ -12,9 +12,12 @@
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/OwningOpRef.h"
 #include "llvm/ADT/StringRef.h"
+#include "llvm/Support/raw_ostream.h"
 
 #include <cstdint>
 #include <string>
+#include <utility>
+#include <vector>
 
 namespace cnnc {
 
@@ -31,6 +34,13 @@ struct OnnxImportOptions {
   uint64_t maxModelBytes = 2ull << 30;
   /// Name of the module (`module @name`); defaults to the file's stem.
   std::string moduleName;
+  /// Shapes that replace those of named graph inputs (cnnc --input-shape),
+  /// -1 for a dynamic batch (first dimension).
+  std::vector<std::pair<std::string, std::vector<int64_t>>> inputShapes;
+  /// Every other graph input's first dimension becomes the dynamic batch
+  /// (cnnc --dynamic-batch): files exported with a fixed batch, PyTorch's
+  /// default, run at any batch.
+  bool dynamicBatch = false;
 };
 
 /// Reads, checks (onnx::checker, shape inference) and imports `path`.
@@ -39,6 +49,10 @@ struct OnnxImportOptions {
 mlir::OwningOpRef<mlir::ModuleOp>
 importOnnxFile(mlir::MLIRContext *context, llvm::StringRef path,
                const OnnxImportOptions &options = {});
+
+/// The ONNX operators cnnc imports, each with what of it is not supported
+/// (cnnc --list-ops); `markdown`: as a table (docs/supported-ops.md).
+void printSupportedOnnxOps(llvm::raw_ostream &os, bool markdown);
 
 } // namespace cnnc
 

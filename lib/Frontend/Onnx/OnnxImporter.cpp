@@ -359,6 +359,18 @@ Importer::resolveReshapeTarget(const NodeRef &node, Value input,
         return fail(emitError(node.loc)
                     << node.opType() << ": invalid target dimension "
                     << s.value);
+      // A batch the user made dynamic, reshaped to the exported one.
+      bool madeDynamic = options.dynamicBatch || !options.inputShapes.empty();
+      if (i == 0 && s.value > 0 && madeDynamic && !in.empty() && in[0] == kDyn)
+        return fail(emitError(node.loc)
+                    << node.opType()
+                    << " bakes the batch into its target shape (its first "
+                       "entry is "
+                    << s.value
+                    << "): the graph runs only at the batch it was exported "
+                       "with; export it with a dynamic batch "
+                       "(torch.onnx.export's dynamic_axes) or compile it "
+                       "without --dynamic-batch and --input-shape");
       hasInferred |= s.value == -1;
       out.push_back(s.value);
       continue;

@@ -183,6 +183,8 @@ struct NodeRef {
 bool isSupportedOpType(llvm::StringRef opType);
 /// Ops that only ShapeEval.cpp implements: their inputs must be static.
 bool isStaticOnlyOpType(llvm::StringRef opType);
+/// The ops converted only when every input is known at import time.
+llvm::ArrayRef<const char *> staticOnlyOpTypes();
 
 class Importer {
 public:

@@ -498,6 +498,80 @@ static LogicalResult parseModel(Location loc, StringRef path,
   return success();
 }
 
+/// --input-shape and --dynamic-batch: the graph inputs get the shapes the
+/// user gave, a dynamic batch as the symbolic dimension "N". The exporter's
+/// intermediate and output shapes were computed at the old batch: they are
+/// dropped (value_info) or lose their first dimension (outputs), and shape
+/// inference computes them again.
+static LogicalResult
+overrideInputShapes(Location loc, onnx::GraphProto &graph,
+                    const OnnxImportOptions &options,
+                    const llvm::StringSet<> &initializerNames) {
+  if (options.inputShapes.empty() && !options.dynamicBatch)
+    return success();
+  auto setBatch = [](onnx::TensorShapeProto::Dimension *dim) {
+    dim->clear_dim_value();
+    dim->set_dim_param("N");
+  };
+  llvm::StringSet<> given;
+  for (const auto &[name, dims] : options.inputShapes) {
+    onnx::ValueInfoProto *input = nullptr;
+    std::string names;
+    for (onnx::ValueInfoProto &in : *graph.mutable_input()) {
+      if (initializerNames.contains(in.name()))
+        continue;
+      names += (names.empty() ? "'" : ", '") + in.name() + "'";
+      if (in.name() == name)
+        input = &in;
+    }
+    if (!input)
+      return emitError(loc) << "--input-shape names '" << name
+                            << "', which is not an input of the graph (its "
+                               "inputs: "
+                            << (names.empty() ? "none" : names) << ")";
+    if (!given.insert(name).second)
+      return emitError(loc)
+             << "--input-shape gives input '" << name << "' twice";
+    if (!input->type().has_tensor_type())
+      return emitError(loc) << "graph input '" << name << "' is not a tensor";
+    onnx::TensorShapeProto *shape =
+        input->mutable_type()->mutable_tensor_type()->mutable_shape();
+    if (shape->dim_size() != 0 && shape->dim_size() != (int)dims.size())
+      return emitError(loc)
+             << "--input-shape gives input '" << name << "' " << dims.size()
+             << " dimensions; the graph says " << shape->dim_size();
+    shape->clear_dim();
+    for (int64_t d : dims) {
+      onnx::TensorShapeProto::Dimension *dim = shape->add_dim();
+      if (d < 0)
+        setBatch(dim);
+      else
+        dim->set_dim_value(d);
+    }
+  }
+  if (options.dynamicBatch)
+    for (onnx::ValueInfoProto &in : *graph.mutable_input()) {
+      if (initializerNames.contains(in.name()) || given.contains(in.name()) ||
+          !in.type().has_tensor_type() ||
+          !in.type().tensor_type().has_shape() ||
+          in.type().tensor_type().shape().dim_size() == 0)
+        continue;
+      setBatch(in.mutable_type()
+                   ->mutable_tensor_type()
+                   ->mutable_shape()
+                   ->mutable_dim(0));
+    }
+  graph.clear_value_info();
+  for (onnx::ValueInfoProto &out : *graph.mutable_output())
+    if (out.type().has_tensor_type() && out.type().tensor_type().has_shape() &&
+        out.type().tensor_type().shape().dim_size() > 0)
+      setBatch(out.mutable_type()
+                   ->mutable_tensor_type()
+                   ->mutable_shape()
+                   ->mutable_dim(0));
+  return success();
+}
+
 LogicalResult cnnc::onnximport::loadModel(Location loc, StringRef path,
                                           const OnnxImportOptions &options,
                                           LoadedModel &model) {
@@ -557,6 +631,8 @@ LogicalResult cnnc::onnximport::loadModel(Location loc, StringRef path,
     if (!initializerNames.insert(init.name()).second)
       return emitError(loc)
              << "initializer '" << init.name() << "' is defined twice";
+  if (failed(overrideInputShapes(loc, graph, options, initializerNames)))
+    return failure();
   if (failed(sortGraph(loc, graph, model.originalIndex)))
     return failure();
 

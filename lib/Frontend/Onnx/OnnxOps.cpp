@@ -11,6 +11,8 @@
 #include "OnnxImporterImpl.h"
 
 #include "cnnc/Dialect/CNN/CNNOps.h"
+#include "cnnc/Frontend/OnnxImporter.h"
+#include "llvm/Support/Format.h"
 
 #include <cfloat>
 #include <cmath>
@@ -329,6 +331,59 @@ static LogicalResult convertClip(Importer &im, const NodeRef &node) {
                               c.attr("max", im.builder.getF32FloatAttr(hi))}));
 }
 
+/// An f32 constant of `like`'s rank with every dimension 1, holding `v`:
+/// an operand of the elementwise ops the hard activations decompose into.
+static Value broadcastScalar(Importer &im, Location loc, Value like, float v) {
+  SmallVector<int64_t> shape(shapeOf(like).size(), 1);
+  auto type = RankedTensorType::get(shape, im.builder.getF32Type());
+  return im.builder
+      .create<cnn::ConstantOp>(loc, type, DenseElementsAttr::get(type, v))
+      .getResult();
+}
+
+/// HardSigmoid, max(0, min(1, alpha * x + beta)), as a scale, a shift and a
+/// clip to [0, 1]: ops that have their backward kernels, so a model using
+/// it fine-tunes. HardSwish (opset 14) is x * HardSigmoid(x) with alpha
+/// 1/6 and beta 1/2, as ONNX defines it.
+static FailureOr<Value> hardSigmoid(Importer &im, Location loc, Value x,
+                                    float alpha, float beta) {
+  FailureOr<Value> scaled = im.create<cnn::MulOp>(
+      loc, ValueRange{x, broadcastScalar(im, loc, x, alpha)});
+  if (failed(scaled))
+    return failure();
+  FailureOr<Value> shifted = im.create<cnn::AddOp>(
+      loc, ValueRange{*scaled, broadcastScalar(im, loc, x, beta)});
+  if (failed(shifted))
+    return failure();
+  return im.create<cnn::ClipOp>(
+      loc, *shifted,
+      {im.builder.getNamedAttr("min", im.builder.getF32FloatAttr(0.0f)),
+       im.builder.getNamedAttr("max", im.builder.getF32FloatAttr(1.0f))});
+}
+
+static LogicalResult convertHardSigmoid(Importer &im, const NodeRef &node) {
+  OpContext c{im, node};
+  FailureOr<Value> x = im.getRuntimeInput(node, 0);
+  FailureOr<float> alpha = im.getFloatAttr(node, "alpha", 0.2f);
+  FailureOr<float> beta = im.getFloatAttr(node, "beta", 0.5f);
+  if (failed(x) || failed(alpha) || failed(beta))
+    return failure();
+  if (!std::isfinite(*alpha) || !std::isfinite(*beta))
+    return c.error() << "alpha and beta must be finite";
+  return c.finish(hardSigmoid(im, node.loc, *x, *alpha, *beta));
+}
+
+static LogicalResult convertHardSwish(Importer &im, const NodeRef &node) {
+  OpContext c{im, node};
+  FailureOr<Value> x = im.getRuntimeInput(node, 0);
+  if (failed(x))
+    return failure();
+  FailureOr<Value> gate = hardSigmoid(im, node.loc, *x, 1.0f / 6, 0.5f);
+  if (failed(gate))
+    return failure();
+  return c.finish(im.create<cnn::MulOp>(node.loc, ValueRange{*x, *gate}));
+}
+
 static LogicalResult convertDropout(Importer &im, const NodeRef &node) {
   OpContext c{im, node};
   if (failed(im.checkOutputUnused(node, 1, "mask")))
@@ -576,43 +631,89 @@ static LogicalResult convertReduceMean(Importer &im, const NodeRef &node) {
 // Dispatch
 //===----------------------------------------------------------------------===//
 
-static const std::pair<const char *, Converter> kConverters[] = {
-    {"Conv", convertConv},
-    {"MaxPool", convertPool<cnn::MaxPool2dOp>},
-    {"AveragePool", convertPool<cnn::AvgPool2dOp>},
-    {"GlobalAveragePool", convertGlobalPool<cnn::GlobalAvgPoolOp>},
-    {"GlobalMaxPool", convertGlobalPool<cnn::GlobalMaxPoolOp>},
-    {"BatchNormalization", convertBatchNorm},
-    {"Gemm", convertGemm},
-    {"MatMul", convertBinary<cnn::MatMulOp>},
-    {"Add", convertBinary<cnn::AddOp>},
-    {"Sub", convertBinary<cnn::SubOp>},
-    {"Mul", convertBinary<cnn::MulOp>},
-    {"Div", convertBinary<cnn::DivOp>},
-    {"Relu", convertUnary<cnn::ReluOp>},
-    {"Sigmoid", convertUnary<cnn::SigmoidOp>},
-    {"Tanh", convertUnary<cnn::TanhOp>},
-    {"LeakyRelu", convertLeakyRelu},
-    {"Clip", convertClip},
-    {"Dropout", convertDropout},
-    {"Identity", convertIdentity},
-    {"Cast", convertCast},
-    {"Flatten", convertFlatten},
-    {"Reshape", convertReshape},
-    {"Unsqueeze", convertSqueezeLike},
-    {"Squeeze", convertSqueezeLike},
-    {"Concat", convertConcat},
-    {"Pad", convertPad},
-    {"Softmax", convertSoftmax<cnn::SoftmaxOp>},
-    {"LogSoftmax", convertSoftmax<cnn::LogSoftmaxOp>},
-    {"ReduceMean", convertReduceMean},
+/// Every op cnnc converts, and what of it is not supported ("no backward":
+/// DeriveTraining has no derivative, so `--train` trains only the
+/// parameters after it): `cnnc --list-ops` and docs/supported-ops.md print
+/// this table.
+struct OpSupport {
+  const char *opType;
+  Converter convert;
+  const char *limits;
+};
+
+static const OpSupport kConverters[] = {
+    {"Conv", convertConv, "2-D (NCHW); auto_pad NOTSET, VALID, SAME_*"},
+    {"MaxPool", convertPool<cnn::MaxPool2dOp>,
+     "2-D; the Indices output unused; storage_order 0"},
+    {"AveragePool", convertPool<cnn::AvgPool2dOp>, "2-D"},
+    {"GlobalAveragePool", convertGlobalPool<cnn::GlobalAvgPoolOp>, "2-D"},
+    {"GlobalMaxPool", convertGlobalPool<cnn::GlobalMaxPoolOp>, "2-D"},
+    {"BatchNormalization", convertBatchNorm,
+     "spatial 1; the training-mode outputs (running and batch statistics) "
+     "unused"},
+    {"Gemm", convertGemm, ""},
+    {"MatMul", convertBinary<cnn::MatMulOp>,
+     "no backward (trains only what follows it)"},
+    {"Add", convertBinary<cnn::AddOp>, "NumPy broadcasting"},
+    {"Sub", convertBinary<cnn::SubOp>, "NumPy broadcasting"},
+    {"Mul", convertBinary<cnn::MulOp>, "NumPy broadcasting"},
+    {"Div", convertBinary<cnn::DivOp>,
+     "NumPy broadcasting; no backward (trains only what follows it)"},
+    {"Relu", convertUnary<cnn::ReluOp>, ""},
+    {"Sigmoid", convertUnary<cnn::SigmoidOp>, ""},
+    {"Tanh", convertUnary<cnn::TanhOp>, ""},
+    {"LeakyRelu", convertLeakyRelu, ""},
+    {"Clip", convertClip, "bounds known at import time"},
+    {"HardSigmoid", convertHardSigmoid, ""},
+    {"HardSwish", convertHardSwish, ""},
+    {"Dropout", convertDropout,
+     "ratio known at import time; the mask output unused"},
+    {"Identity", convertIdentity, ""},
+    {"Cast", convertCast, "to FLOAT only (integer shape values: any)"},
+    {"Flatten", convertFlatten, ""},
+    {"Reshape", convertReshape,
+     "target shape known at import time (up to one entry from the "
+     "input's shape); no allowzero with a 0 entry"},
+    {"Unsqueeze", convertSqueezeLike, "axes known at import time"},
+    {"Squeeze", convertSqueezeLike, "axes known at import time"},
+    {"Concat", convertConcat, "no backward (trains only what follows it)"},
+    {"Pad", convertPad,
+     "constant mode; pads known at import time; no backward (trains only what "
+     "follows it)"},
+    {"Softmax", convertSoftmax<cnn::SoftmaxOp>,
+     "no backward (trains only what follows it)"},
+    {"LogSoftmax", convertSoftmax<cnn::LogSoftmaxOp>,
+     "no backward (trains only what follows it)"},
+    {"ReduceMean", convertReduceMean,
+     "axes known at import time; no backward (trains only what follows it)"},
 };
 
 static Converter findConverter(StringRef opType) {
-  for (const auto &entry : kConverters)
-    if (opType == entry.first)
-      return entry.second;
+  for (const OpSupport &entry : kConverters)
+    if (opType == entry.opType)
+      return entry.convert;
   return nullptr;
+}
+
+void cnnc::printSupportedOnnxOps(llvm::raw_ostream &os, bool markdown) {
+  std::vector<std::pair<std::string, std::string>> rows;
+  for (const OpSupport &entry : kConverters)
+    rows.push_back({entry.opType, entry.limits});
+  for (StringRef op : onnximport::staticOnlyOpTypes())
+    rows.push_back({op.str(), "only on values known at import time (shape "
+                              "computations)"});
+  llvm::sort(rows);
+  os << "Opsets " << kMinOpset << " to " << kMaxOpset
+     << " of the default domain (ai.onnx); float32 tensors.\n\n";
+  if (markdown) {
+    os << "| Operator | Conditions, and what is not supported |\n"
+       << "|---|---|\n";
+    for (const auto &[op, limits] : rows)
+      os << "| " << op << " | " << (limits.empty() ? "-" : limits) << " |\n";
+    return;
+  }
+  for (const auto &[op, limits] : rows)
+    os << llvm::left_justify(op, 20) << (limits.empty() ? "-" : limits) << "\n";
 }
 
 bool cnnc::onnximport::isSupportedOpType(StringRef opType) {

@@ -29,6 +29,10 @@ static const char *const kDualOps[] = {
     "Identity", "Cast", "Unsqueeze", "Squeeze", "Reshape", "Flatten",
     "Concat",   "Add",  "Sub",       "Mul",     "Div"};
 
+llvm::ArrayRef<const char *> cnnc::onnximport::staticOnlyOpTypes() {
+  return kStaticOnlyOps;
+}
+
 bool cnnc::onnximport::isStaticOnlyOpType(StringRef opType) {
   return llvm::is_contained(kStaticOnlyOps, opType);
 }
