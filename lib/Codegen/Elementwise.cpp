@@ -88,6 +88,12 @@ cnnc::codegen::lowerElementwise(mlir::Operation *op,
       .Case([&](cnn::DivOp) {
         out(v) = broadcastAt(operands[0], idx) / broadcastAt(operands[1], idx);
       })
+      .Case([&](cnn::PowOp) {
+        out(v) =
+            pow(broadcastAt(operands[0], idx), broadcastAt(operands[1], idx));
+      })
+      .Case([&](cnn::SqrtOp) { out(v) = sqrt(x()); })
+      .Case([&](cnn::ErfOp) { out(v) = erf(x()); })
       .Case([&](cnn::BatchNormOp o) {
         // Per-channel scale and shift, computed once per channel.
         Var ch("ch");
@@ -121,6 +127,22 @@ cnnc::codegen::lowerElementwise(mlir::Operation *op,
                                 : src[i]);
         out(v) =
             select(inside, at(in.func, clamped), o.getValue().convertToFloat());
+      })
+      .Case([&](cnn::TransposeOp o) {
+        // Output axis i is input axis perm[i].
+        std::vector<Expr> src(rank);
+        int i = 0;
+        for (mlir::Attribute a : o.getPerm())
+          src[a.cast<mlir::IntegerAttr>().getInt()] = idx[i++];
+        out(v) = at(operands[0].func, src);
+      })
+      .Case([&](cnn::SliceOp o) {
+        std::vector<Expr> src;
+        for (int i = 0; i < rank; ++i)
+          src.push_back(
+              (int)o.getStarts()[i].cast<mlir::IntegerAttr>().getInt() +
+              idx[i] * (int)o.getSteps()[i].cast<mlir::IntegerAttr>().getInt());
+        out(v) = at(operands[0].func, src);
       })
       .Case([&](cnn::ConcatOp o) {
         int64_t axis = normalizedAxis(o.getAxis(), rank);

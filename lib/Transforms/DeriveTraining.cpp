@@ -219,6 +219,61 @@ LogicalResult GradientBuilder::backward(Operation *op, Value dy) {
     return success();
   }
 
+  if (auto tr = dyn_cast<TransposeOp>(op)) {
+    // The gradient moves back through the inverse permutation.
+    SmallVector<int64_t> inverse(tr.getPerm().size());
+    for (unsigned i = 0; i < inverse.size(); ++i)
+      inverse[tr.getPerm()[i].cast<IntegerAttr>().getInt()] = i;
+    accumulate(tr.getInput(),
+               b.create<TransposeOp>(loc, dy, i64Array(b, inverse)));
+    return success();
+  }
+
+  if (auto concat = dyn_cast<ConcatOp>(op)) {
+    // Each input's gradient is its window of dy along the axis.
+    auto out = dy.getType().cast<ShapedType>().getShape();
+    int64_t rank = out.size(), axis = concat.getAxis();
+    if (axis < 0)
+      axis += rank;
+    int64_t offset = 0;
+    for (Value v : concat->getOperands()) {
+      int64_t extent = v.getType().cast<ShapedType>().getDimSize(axis);
+      if (needs(v)) {
+        SmallVector<int64_t> starts(rank, 0), steps(rank, 1),
+            sizes(out.begin(), out.end());
+        starts[axis] = offset;
+        sizes[axis] = extent;
+        accumulate(v,
+                   b.create<SliceOp>(loc, dy, i64Array(b, starts),
+                                     i64Array(b, steps), i64Array(b, sizes)));
+      }
+      offset += extent;
+    }
+    return success();
+  }
+
+  if (auto slice = dyn_cast<SliceOp>(op)) {
+    // A window of unit steps: its gradient is dy padded with zeros back to
+    // the input's extent.
+    auto in = slice.getInput().getType().cast<ShapedType>().getShape();
+    size_t rank = in.size();
+    SmallVector<int64_t> pads(2 * rank, 0);
+    for (size_t d = 0; d < rank; ++d) {
+      int64_t start = slice.getStarts()[d].cast<IntegerAttr>().getInt();
+      int64_t step = slice.getSteps()[d].cast<IntegerAttr>().getInt();
+      int64_t size = slice.getSizes()[d].cast<IntegerAttr>().getInt();
+      if (in[d] == ShapedType::kDynamicSize)
+        continue;
+      if (step != 1 && size > 1)
+        return unsupported("a slice with a step other than 1");
+      pads[d] = start;
+      pads[d + rank] = in[d] - start - size;
+    }
+    accumulate(slice.getInput(), b.create<PadOp>(loc, dy, i64Array(b, pads),
+                                                 b.getF32FloatAttr(0.0f)));
+    return success();
+  }
+
   // Elementwise arithmetic with NumPy broadcasting: an operand's gradient
   // is summed over the axes it was broadcast along.
   if (isa<AddOp, SubOp, MulOp>(op)) {

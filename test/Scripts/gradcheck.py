@@ -246,6 +246,49 @@ def broadcast_arith_gate(rs):
     return xs, P, b.module(o, (2, 3)), ref
 
 
+@net
+def shuffle_chunk_concat(rs):
+    # ShuffleNet v2's unit: the channels split in two (slice), one half
+    # through a convolution, concatenated, then shuffled (reshape to 5-D,
+    # transpose, reshape back); the gradients go back through all of them.
+    xs = (2, 3, 5, 5)
+    P = {"a.weight": rs.randn(4, 3, 3, 3), "b.weight": rs.randn(2, 2, 1, 1),
+         "fc.weight": rs.randn(3, 4 * 5 * 5)}
+    b = Builder(xs)
+    y, ys = conv(b, "%x", xs, "a", torch.zeros(4, 3, 3, 3), None, 1, 1, 1, 1)
+    half = (None, 2, 5, 5)
+    lo = b.op("$R = cnn.slice %s {starts = [0, 0, 0, 0], steps = [1, 1, 1, 1], sizes = [-1, 2, 5, 5]} : (%s) -> $T"
+              % (y, t(dyn(ys))), half)
+    hi = b.op("$R = cnn.slice %s {starts = [0, 2, 0, 0], steps = [1, 1, 1, 1], sizes = [-1, 2, 5, 5]} : (%s) -> $T"
+              % (y, t(dyn(ys))), half)
+    z, zs = conv(b, hi, (2, 2, 5, 5), "b", torch.zeros(2, 2, 1, 1), None, 1, 0, 1, 1)
+    r = b.op("$R = cnn.relu %s : $T" % z, half)
+    c = b.op("$R = cnn.concat %s, %s {axis = 1 : i64} : (%s, %s) -> $T"
+             % (lo, r, t(half), t(half)), dyn(ys))
+    g5 = (None, 2, 2, 5, 5)
+    g = b.op("$R = cnn.reshape %s {shape = [0, 2, 2, 5, 5]} : (%s) -> $T"
+             % (c, t(dyn(ys))), g5)
+    tr = b.op("$R = cnn.transpose %s {perm = [0, 2, 1, 3, 4]} : (%s) -> $T"
+              % (g, t(g5)), g5)
+    sh = b.op("$R = cnn.reshape %s {shape = [0, 4, 5, 5]} : (%s) -> $T"
+              % (tr, t(g5)), dyn(ys))
+    th = b.op("$R = cnn.tanh %s : $T" % sh, dyn(ys))
+    n = 4 * 5 * 5
+    f = b.op("$R = cnn.flatten %s {axis = 1} : (%s) -> $T" % (th, t(dyn(ys))), (None, n))
+    wv = b.param("fc.weight", (3, n))
+    o = b.op("$R = cnn.gemm %s, %s {transB = true} : (%s, %s) -> $T"
+             % (f, wv, t((None, n)), t((3, n))), (None, 3))
+
+    def ref(x, P):
+        h = F.conv2d(x, P["a.weight"], None, 1, 1)
+        lo, hi = h.chunk(2, dim=1)
+        h = torch.cat([lo, F.relu(F.conv2d(hi, P["b.weight"]))], 1)
+        n = h.shape[0]
+        h = h.view(n, 2, 2, 5, 5).transpose(1, 2).reshape(n, 4, 5, 5)
+        return F.linear(torch.tanh(h).flatten(1), P["fc.weight"])
+    return xs, P, b.module(o, (2, 3)), ref
+
+
 def batch_norm(b, x, xs, name, eps, momentum):
     """Adds a BatchNorm whose affine trains (train mode: batch statistics,
     running statistics updated with PyTorch's `momentum`)."""

@@ -124,6 +124,15 @@ MODELS = {
                               (3, 64, 64), True),
     "mobilenet_v3_small_64_opset14": (torchvision_model("mobilenet_v3_small"),
                                       (3, 64, 64), True, 14),
+    # The channel shuffle (5-D reshape, Transpose) and chunk (Slice) of
+    # run-time tensors.
+    "shufflenet_v2_x0_5_64": (torchvision_model("shufflenet_v2_x0_5"),
+                              (3, 64, 64), True),
+    # LayerNorm and GELU as PyTorch exports them (ReduceMean, Sub, Pow,
+    # Sqrt, Div, Erf), Transpose to channels-last and MatMul with batch
+    # dimensions.
+    "convnext_tiny_64": (torchvision_model("convnext_tiny"), (3, 64, 64),
+                         True),
     # The fused conv + ReLU + max-pool kernels that read past their input
     # on AVX2 and SSE4.1 (issue 11), at their real sizes.
     "alexnet": (torchvision_model("alexnet"), (3, 224, 224), False),

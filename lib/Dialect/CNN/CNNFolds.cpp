@@ -123,6 +123,10 @@ OpFoldResult DivOp::fold(ArrayRef<Attribute> operands) {
   return foldBinary(operands, getType(),
                     [](float a, float b) { return a / b; });
 }
+OpFoldResult PowOp::fold(ArrayRef<Attribute> operands) {
+  return foldBinary(operands, getType(),
+                    [](float a, float b) { return std::pow(a, b); });
+}
 OpFoldResult FlattenOp::fold(ArrayRef<Attribute> operands) {
   return foldReshape(operands, getType());
 }

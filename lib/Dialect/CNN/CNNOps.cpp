@@ -846,6 +846,8 @@ LogicalResult MatMulOp::inferReturnTypes(MLIRContext *ctx,
 CNN_SAME_TYPE_INFER(ReluOp)
 CNN_SAME_TYPE_INFER(SigmoidOp)
 CNN_SAME_TYPE_INFER(TanhOp)
+CNN_SAME_TYPE_INFER(SqrtOp)
+CNN_SAME_TYPE_INFER(ErfOp)
 CNN_SAME_TYPE_INFER(LeakyReluOp)
 CNN_SAME_TYPE_INFER(ClipOp)
 CNN_SAME_TYPE_INFER(DropoutOp)
@@ -892,6 +894,7 @@ CNN_BROADCAST_INFER(AddOp, "add")
 CNN_BROADCAST_INFER(SubOp, "sub")
 CNN_BROADCAST_INFER(MulOp, "mul")
 CNN_BROADCAST_INFER(DivOp, "div")
+CNN_BROADCAST_INFER(PowOp, "pow")
 #undef CNN_BROADCAST_INFER
 
 //===----------------------------------------------------------------------===//
@@ -906,6 +909,72 @@ static int64_t product(ArrayRef<int64_t> dims) {
       return kDyn;
   }
   return p;
+}
+
+LogicalResult TransposeOp::inferReturnTypes(
+    MLIRContext *ctx, Optional<Location> loc, ValueRange operands,
+    DictionaryAttr attrs, RegionRange regs, SmallVectorImpl<Type> &results) {
+  if (failed(checkInferenceInputs<TransposeOpAdaptor>(ctx, loc, operands, attrs,
+                                                      regs)))
+    return failure();
+  TransposeOpAdaptor op(operands, attrs, regs);
+  ArrayRef<int64_t> in = shapeOf(op.getInput());
+  SmallVector<int64_t> perm = toI64(op.getPerm());
+  SmallVector<bool> seen(in.size(), false);
+  if (perm.size() != in.size())
+    return emitOptionalError(loc, "transpose: perm has ", perm.size(),
+                             " entries for a rank-", in.size(), " input");
+  SmallVector<int64_t> out;
+  for (int64_t p : perm) {
+    if (p < 0 || p >= (int64_t)in.size() || seen[p])
+      return emitOptionalError(loc, "transpose: perm is not a permutation "
+                                    "of the input's axes");
+    seen[p] = true;
+    out.push_back(in[p]);
+  }
+  results.push_back(f32Tensor(ctx, out));
+  return success();
+}
+
+LogicalResult SliceOp::inferReturnTypes(MLIRContext *ctx,
+                                        Optional<Location> loc,
+                                        ValueRange operands,
+                                        DictionaryAttr attrs, RegionRange regs,
+                                        SmallVectorImpl<Type> &results) {
+  if (failed(checkInferenceInputs<SliceOpAdaptor>(ctx, loc, operands, attrs,
+                                                  regs)))
+    return failure();
+  SliceOpAdaptor op(operands, attrs, regs);
+  ArrayRef<int64_t> in = shapeOf(op.getInput());
+  SmallVector<int64_t> starts = toI64(op.getStarts()),
+                       steps = toI64(op.getSteps()),
+                       sizes = toI64(op.getSizes());
+  if (starts.size() != in.size() || steps.size() != in.size() ||
+      sizes.size() != in.size())
+    return emitOptionalError(loc,
+                             "slice: starts, steps and sizes need one "
+                             "entry per axis of the rank-",
+                             in.size(), " input");
+  for (size_t d = 0; d < in.size(); ++d) {
+    if (in[d] == kDyn) {
+      if (starts[d] != 0 || steps[d] != 1 || sizes[d] != kDyn)
+        return emitOptionalError(loc, "slice: axis ", d,
+                                 " is dynamic (the batch): it can only be "
+                                 "taken whole");
+      continue;
+    }
+    // The first and last index read, without overflow for any attribute.
+    bool ok = sizes[d] >= 1 && sizes[d] <= in[d] && steps[d] != 0 &&
+              steps[d] >= -in[d] && steps[d] <= in[d] && starts[d] >= 0 &&
+              starts[d] < in[d];
+    int64_t last = ok ? starts[d] + (sizes[d] - 1) * steps[d] : -1;
+    if (!ok || last < 0 || last >= in[d])
+      return emitOptionalError(loc, "slice: axis ", d, " reads outside its ",
+                               in[d], " elements (start ", starts[d], ", step ",
+                               steps[d], ", size ", sizes[d], ")");
+  }
+  results.push_back(f32Tensor(ctx, sizes));
+  return success();
 }
 
 LogicalResult PackWeightsOp::inferReturnTypes(

@@ -255,6 +255,18 @@ public:
   mlir::FailureOr<llvm::SmallVector<int64_t>>
   broadcastRhsShape(const NodeRef &node, int64_t lhsRank,
                     llvm::ArrayRef<int64_t> rhs);
+  /// ONNX Slice's bounds (attributes before opset 10, inputs known at
+  /// import time after) resolved for an input of `shape` with ONNX's
+  /// clamping: per axis the first index, the step and the output extent. A
+  /// dynamic axis can only be taken whole.
+  mlir::LogicalResult resolveSlice(const NodeRef &node,
+                                   llvm::ArrayRef<int64_t> shape,
+                                   llvm::SmallVectorImpl<int64_t> &begin,
+                                   llvm::SmallVectorImpl<int64_t> &step,
+                                   llvm::SmallVectorImpl<int64_t> &outShape);
+  /// Transpose's `perm` (default: the axes reversed), checked.
+  mlir::FailureOr<llvm::SmallVector<int64_t>> resolvePerm(const NodeRef &node,
+                                                          int64_t rank);
   /// Resolves a shape computed at import time into a `cnn.reshape` target
   /// (ONNX rules: 0 copies the input's dimension, -1 is inferred).
   mlir::FailureOr<llvm::SmallVector<int64_t>>

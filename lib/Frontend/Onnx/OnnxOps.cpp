@@ -284,6 +284,29 @@ static LogicalResult convertUnary(Importer &im, const NodeRef &node) {
   return c.finish(im.create<OpTy>(node.loc, *x));
 }
 
+/// Pow: x * x for a constant exponent 2 (LayerNorm's variance, as PyTorch
+/// exports it: exact, and it trains through mul), else powf.
+static LogicalResult convertPow(Importer &im, const NodeRef &node) {
+  OpContext c{im, node};
+  FailureOr<Value> x = im.getRuntimeInput(node, 0);
+  if (failed(x))
+    return failure();
+  if (node.hasInput(1) &&
+      im.kindOf(node.proto.input(1)) != Importer::ValueKind::Runtime) {
+    FailureOr<StaticTensorRef> e = im.getStaticInput(node, 1, "the exponent");
+    if (failed(e))
+      return failure();
+    if ((*e)->isFloat && (*e)->numElements() == 1) {
+      FailureOr<float> v = im.getScalarFloat(node, 1, "the exponent");
+      if (failed(v))
+        return failure();
+      if (*v == 2.0f)
+        return c.finish(im.create<cnn::MulOp>(node.loc, ValueRange{*x, *x}));
+    }
+  }
+  return convertBinary<cnn::PowOp>(im, node);
+}
+
 static LogicalResult convertLeakyRelu(Importer &im, const NodeRef &node) {
   OpContext c{im, node};
   FailureOr<Value> x = im.getRuntimeInput(node, 0);
@@ -516,6 +539,37 @@ static LogicalResult convertSqueezeLike(Importer &im, const NodeRef &node) {
   return c.finish(im.reshapeTo(node.loc, *x, shape));
 }
 
+/// Transpose of a run-time tensor (at import time: ShapeEval.cpp).
+static LogicalResult convertTranspose(Importer &im, const NodeRef &node) {
+  OpContext c{im, node};
+  FailureOr<Value> x = im.getRuntimeInput(node, 0);
+  if (failed(x))
+    return failure();
+  FailureOr<SmallVector<int64_t>> perm =
+      im.resolvePerm(node, shapeOf(*x).size());
+  if (failed(perm))
+    return failure();
+  return c.finish(im.create<cnn::TransposeOp>(node.loc, *x,
+                                              {c.attr("perm", c.ints(*perm))}));
+}
+
+/// Slice of a run-time tensor, its bounds known at import time.
+static LogicalResult convertSlice(Importer &im, const NodeRef &node) {
+  OpContext c{im, node};
+  FailureOr<Value> x = im.getRuntimeInput(node, 0);
+  if (failed(x))
+    return failure();
+  SmallVector<int64_t> begin, step, sizes;
+  if (failed(im.resolveSlice(node, shapeOf(*x), begin, step, sizes)))
+    return failure();
+  if (llvm::is_contained(sizes, 0))
+    return c.error() << "the slice is empty, which cnnc does not support";
+  return c.finish(im.create<cnn::SliceOp>(node.loc, *x,
+                                          {c.attr("starts", c.ints(begin)),
+                                           c.attr("steps", c.ints(step)),
+                                           c.attr("sizes", c.ints(sizes))}));
+}
+
 static LogicalResult convertConcat(Importer &im, const NodeRef &node) {
   OpContext c{im, node};
   FailureOr<int64_t> axis = im.getIntAttr(node, "axis", INT64_MIN);
@@ -662,6 +716,12 @@ static const OpSupport kConverters[] = {
     {"Relu", convertUnary<cnn::ReluOp>, ""},
     {"Sigmoid", convertUnary<cnn::SigmoidOp>, ""},
     {"Tanh", convertUnary<cnn::TanhOp>, ""},
+    {"Sqrt", convertUnary<cnn::SqrtOp>,
+     "no backward (trains only what follows it)"},
+    {"Erf", convertUnary<cnn::ErfOp>,
+     "no backward (trains only what follows it)"},
+    {"Pow", convertPow,
+     "NumPy broadcasting; backward only for a constant exponent 2"},
     {"LeakyRelu", convertLeakyRelu, ""},
     {"Clip", convertClip, "bounds known at import time"},
     {"HardSigmoid", convertHardSigmoid, ""},
@@ -676,7 +736,11 @@ static const OpSupport kConverters[] = {
      "input's shape); no allowzero with a 0 entry"},
     {"Unsqueeze", convertSqueezeLike, "axes known at import time"},
     {"Squeeze", convertSqueezeLike, "axes known at import time"},
-    {"Concat", convertConcat, "no backward (trains only what follows it)"},
+    {"Concat", convertConcat, ""},
+    {"Transpose", convertTranspose, ""},
+    {"Slice", convertSlice,
+     "bounds known at import time; the batch axis whole; no empty result; "
+     "backward for unit steps only"},
     {"Pad", convertPad,
      "constant mode; pads known at import time; no backward (trains only what "
      "follows it)"},
@@ -700,8 +764,9 @@ void cnnc::printSupportedOnnxOps(llvm::raw_ostream &os, bool markdown) {
   for (const OpSupport &entry : kConverters)
     rows.push_back({entry.opType, entry.limits});
   for (StringRef op : onnximport::staticOnlyOpTypes())
-    rows.push_back({op.str(), "only on values known at import time (shape "
-                              "computations)"});
+    if (!findConverter(op))
+      rows.push_back({op.str(), "only on values known at import time (shape "
+                                "computations)"});
   llvm::sort(rows);
   os << "Opsets " << kMinOpset << " to " << kMaxOpset
      << " of the default domain (ai.onnx); float32 tensors.\n\n";

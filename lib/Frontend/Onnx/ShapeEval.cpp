@@ -400,15 +400,17 @@ LogicalResult Evaluator::gather() {
                              }));
 }
 
-LogicalResult Evaluator::slice() {
-  FailureOr<Dense> data = input(0);
-  if (failed(data))
-    return failure();
-  int64_t rank = (*data)->shape.size();
+LogicalResult Importer::resolveSlice(const NodeRef &node,
+                                     ArrayRef<int64_t> shape,
+                                     SmallVectorImpl<int64_t> &begin,
+                                     SmallVectorImpl<int64_t> &step,
+                                     SmallVectorImpl<int64_t> &outShape) {
+  auto error = [&]() { return emitError(node.loc) << node.opType() << ": "; };
+  int64_t rank = shape.size();
   SmallVector<int64_t> starts, ends, axes, steps;
-  if (im.opset < 10) {
-    auto s = im.getIntsAttr(node, "starts"), e = im.getIntsAttr(node, "ends"),
-         a = im.getIntsAttr(node, "axes");
+  if (opset < 10) {
+    auto s = getIntsAttr(node, "starts"), e = getIntsAttr(node, "ends"),
+         a = getIntsAttr(node, "axes");
     if (failed(s) || failed(e) || failed(a))
       return failure();
     if (!*s || !*e)
@@ -418,20 +420,20 @@ LogicalResult Evaluator::slice() {
     if (*a)
       axes = **a;
   } else {
-    auto s = im.getKnownInts(node, 1, "'starts'");
-    auto e = im.getKnownInts(node, 2, "'ends'");
+    auto s = getKnownInts(node, 1, "'starts'");
+    auto e = getKnownInts(node, 2, "'ends'");
     if (failed(s) || failed(e))
       return failure();
     starts = *s;
     ends = *e;
     if (node.hasInput(3)) {
-      auto a = im.getKnownInts(node, 3, "'axes'");
+      auto a = getKnownInts(node, 3, "'axes'");
       if (failed(a))
         return failure();
       axes = *a;
     }
     if (node.hasInput(4)) {
-      auto st = im.getKnownInts(node, 4, "'steps'");
+      auto st = getKnownInts(node, 4, "'steps'");
       if (failed(st))
         return failure();
       steps = *st;
@@ -446,16 +448,28 @@ LogicalResult Evaluator::slice() {
       steps.size() != starts.size())
     return error() << "starts, ends, axes and steps differ in length";
 
-  SmallVector<int64_t> begin(rank, 0), step(rank, 1);
-  SmallVector<int64_t> outShape((*data)->shape.begin(), (*data)->shape.end());
+  begin.assign(rank, 0);
+  step.assign(rank, 1);
+  outShape.assign(shape.begin(), shape.end());
+  SmallVector<bool> seen(rank, false);
   for (size_t i = 0; i < starts.size(); ++i) {
     FailureOr<int64_t> axis = normalizeAxis(node, axes[i], rank);
     if (failed(axis))
       return failure();
-    int64_t dim = (*data)->shape[*axis], s = starts[i], e = ends[i],
-            st = steps[i];
+    if (seen[*axis])
+      return error() << "axis " << axes[i] << " is sliced twice";
+    seen[*axis] = true;
+    int64_t dim = shape[*axis], s = starts[i], e = ends[i], st = steps[i];
     if (st == 0)
       return error() << "a step of 0 is invalid";
+    if (dim == kDyn) {
+      // The batch, known only at run time: taken whole or not at all.
+      if (s == 0 && st == 1 && e >= kMaxShapeValue)
+        continue;
+      return error() << "slicing axis " << *axis
+                     << " (the batch, known only at run time) is not "
+                        "supported; only all of it";
+    }
     // Any step beyond the dimension takes one element; clamping keeps the
     // arithmetic below (and -INT64_MIN) from overflowing.
     st = std::max<int64_t>(std::min<int64_t>(st, kMaxShapeValue),
@@ -478,6 +492,41 @@ LogicalResult Evaluator::slice() {
     begin[*axis] = s;
     step[*axis] = st;
   }
+  return success();
+}
+
+FailureOr<SmallVector<int64_t>> Importer::resolvePerm(const NodeRef &node,
+                                                      int64_t rank) {
+  auto permAttr = getIntsAttr(node, "perm");
+  if (failed(permAttr))
+    return failure();
+  SmallVector<int64_t> perm;
+  if (*permAttr)
+    perm = **permAttr;
+  else
+    for (int64_t i = rank - 1; i >= 0; --i)
+      perm.push_back(i);
+  SmallVector<bool> seen(rank, false);
+  if ((int64_t)perm.size() != rank)
+    return fail(emitError(node.loc) << node.opType() << ": 'perm' must have "
+                                    << rank << " entries");
+  for (int64_t p : perm) {
+    if (p < 0 || p >= rank || seen[p])
+      return fail(emitError(node.loc)
+                  << node.opType() << ": 'perm' is not a permutation");
+    seen[p] = true;
+  }
+  return perm;
+}
+
+LogicalResult Evaluator::slice() {
+  FailureOr<Dense> data = input(0);
+  if (failed(data))
+    return failure();
+  int64_t rank = (*data)->shape.size();
+  SmallVector<int64_t> begin, step, outShape;
+  if (failed(im.resolveSlice(node, (*data)->shape, begin, step, outShape)))
+    return failure();
   FailureOr<int64_t> count = checkedCount(node, outShape);
   if (failed(count))
     return failure();
@@ -493,24 +542,13 @@ LogicalResult Evaluator::slice() {
 
 LogicalResult Evaluator::transpose() {
   FailureOr<Dense> data = input(0);
-  auto permAttr = im.getIntsAttr(node, "perm");
-  if (failed(data) || failed(permAttr))
+  if (failed(data))
     return failure();
   int64_t rank = (*data)->shape.size();
-  SmallVector<int64_t> perm;
-  if (*permAttr)
-    perm = **permAttr;
-  else
-    for (int64_t i = rank - 1; i >= 0; --i)
-      perm.push_back(i);
-  SmallVector<bool> seen(rank, false);
-  if ((int64_t)perm.size() != rank)
-    return error() << "'perm' must have " << rank << " entries";
-  for (int64_t p : perm) {
-    if (p < 0 || p >= rank || seen[p])
-      return error() << "'perm' is not a permutation";
-    seen[p] = true;
-  }
+  FailureOr<SmallVector<int64_t>> permOr = im.resolvePerm(node, rank);
+  if (failed(permOr))
+    return failure();
+  SmallVector<int64_t> perm = *permOr;
   SmallVector<int64_t> outShape;
   for (int64_t p : perm)
     outShape.push_back((*data)->shape[p]);

@@ -344,3 +344,27 @@ func @packed_channels(%x: tensor<1x3x6x6xf32>, %p: tensor<2x4x3x3x8xf32>) -> ten
   %y = cnn.conv2d %x, %p : (tensor<1x3x6x6xf32>, tensor<2x4x3x3x8xf32>) -> tensor<1x16x4x4xf32>
   return %y : tensor<1x16x4x4xf32>
 }
+
+// -----
+
+func @not_a_permutation(%x: tensor<?x2x3xf32>) -> tensor<?x2x2xf32> {
+  // expected-error @+1 {{transpose: perm is not a permutation of the input's axes}}
+  %y = cnn.transpose %x {perm = [0, 1, 1]} : (tensor<?x2x3xf32>) -> tensor<?x2x2xf32>
+  return %y : tensor<?x2x2xf32>
+}
+
+// -----
+
+func @slice_outside(%x: tensor<?x6x4xf32>) -> tensor<?x3x4xf32> {
+  // expected-error @+1 {{slice: axis 1 reads outside its 6 elements (start 4, step 1, size 3)}}
+  %y = cnn.slice %x {starts = [0, 4, 0], steps = [1, 1, 1], sizes = [-1, 3, 4]} : (tensor<?x6x4xf32>) -> tensor<?x3x4xf32>
+  return %y : tensor<?x3x4xf32>
+}
+
+// -----
+
+func @slice_batch(%x: tensor<?x6xf32>) -> tensor<2x6xf32> {
+  // expected-error @+1 {{slice: axis 0 is dynamic (the batch): it can only be taken whole}}
+  %y = cnn.slice %x {starts = [0, 0], steps = [1, 1], sizes = [2, 6]} : (tensor<?x6xf32>) -> tensor<2x6xf32>
+  return %y : tensor<2x6xf32>
+}

@@ -124,3 +124,13 @@ func @batch_norm_train(%x: tensor<?x8x4x4xf32>, %dy: tensor<?x8x4x4xf32>, %g: te
   %dx = cnn.batch_norm_train_grad_input %dy, %x, %s, %g, %dg, %db : (tensor<?x8x4x4xf32>, tensor<?x8x4x4xf32>, tensor<2x8xf32>, tensor<8xf32>, tensor<8xf32>, tensor<8xf32>) -> tensor<?x8x4x4xf32>
   return %y, %v, %dx : tensor<?x8x4x4xf32>, tensor<8xf32>, tensor<?x8x4x4xf32>
 }
+
+// ShuffleNet's channel shuffle and chunk on run-time tensors.
+// CHECK-LABEL: func @shuffle
+// CHECK: cnn.transpose %{{.*}} {perm = [0, 2, 1, 3, 4]} : (tensor<?x2x3x4x4xf32>) -> tensor<?x3x2x4x4xf32>
+// CHECK: cnn.slice %{{.*}} {sizes = [-1, 3, 2, 4], starts = [0, 3, 3, 0], steps = [1, 1, -1, 1]} : (tensor<?x6x4x4xf32>) -> tensor<?x3x2x4xf32>
+func @shuffle(%g: tensor<?x2x3x4x4xf32>, %x: tensor<?x6x4x4xf32>) -> (tensor<?x3x2x4x4xf32>, tensor<?x3x2x4xf32>) {
+  %t = cnn.transpose %g {perm = [0, 2, 1, 3, 4]} : (tensor<?x2x3x4x4xf32>) -> tensor<?x3x2x4x4xf32>
+  %s = cnn.slice %x {starts = [0, 3, 3, 0], steps = [1, 1, -1, 1], sizes = [-1, 3, 2, 4]} : (tensor<?x6x4x4xf32>) -> tensor<?x3x2x4xf32>
+  return %t, %s : tensor<?x3x2x4x4xf32>, tensor<?x3x2x4xf32>
+}

@@ -281,6 +281,8 @@ def CNN_SigmoidOp : CNN_UnaryOp<"sigmoid", "1 / (1 + exp(-x))"> {
   let hasFolder = 1;
 }
 def CNN_TanhOp : CNN_UnaryOp<"tanh", "hyperbolic tangent"> { let hasFolder = 1; }
+def CNN_SqrtOp : CNN_UnaryOp<"sqrt", "square root">;
+def CNN_ErfOp : CNN_UnaryOp<"erf", "the error function (GELU's)">;
 def CNN_LeakyReluOp : CNN_UnaryOp<"leaky_relu", "x if x >= 0 else alpha * x"> {
   let arguments = (ins CNN_F32Tensor:$input,
                    DefaultValuedAttr<F32Attr, "0.01f">:$alpha);
@@ -314,6 +316,7 @@ def CNN_AddOp : CNN_BinaryOp<"add", "elementwise sum">;
 def CNN_SubOp : CNN_BinaryOp<"sub", "elementwise difference">;
 def CNN_MulOp : CNN_BinaryOp<"mul", "elementwise product">;
 def CNN_DivOp : CNN_BinaryOp<"div", "elementwise quotient">;
+def CNN_PowOp : CNN_BinaryOp<"pow", "elementwise power (C's powf)">;
 
 //===----------------------------------------------------------------------===//
 // Shape manipulation
@@ -391,6 +394,39 @@ def CNN_UnpackWeightsOp : CNN_ShapedOp<"unpack_weights"> {
   let results = (outs CNN_F32Tensor4D:$output);
   let assemblyFormat = "$input attr-dict `:` functional-type(operands, results)";
   let hasFolder = 1;
+}
+
+def CNN_TransposeOp : CNN_ShapedOp<"transpose"> {
+  let summary = "a permutation of the axes (ONNX Transpose)";
+  let description = [{
+    `output` dimension `i` is `input` dimension `perm[i]`: ShuffleNet's
+    channel shuffle is a reshape, this, and a reshape back.
+
+    ```mlir
+    %y = cnn.transpose %x {perm = [0, 2, 1, 3, 4]} : (tensor<?x2x58x8x8xf32>) -> tensor<?x58x2x8x8xf32>
+    ```
+  }];
+  let arguments = (ins CNN_F32Tensor:$input, I64ArrayAttr:$perm);
+  let results = (outs CNN_F32Tensor:$output);
+  let assemblyFormat = "$input attr-dict `:` functional-type(operands, results)";
+}
+
+def CNN_SliceOp : CNN_ShapedOp<"slice"> {
+  let summary = "a strided window of a tensor (ONNX Slice, resolved)";
+  let description = [{
+    Per axis `d`: `output[.., i, ..] = input[.., starts[d] + i * steps[d], ..]`
+    for `i` in `[0, sizes[d])`; every index lies inside the input. ONNX's
+    clamping and negative bounds are resolved by the importer. A dynamic
+    axis (the batch) is taken whole: start 0, step 1, size -1.
+
+    ```mlir
+    %y = cnn.slice %x {starts = [0, 58, 0, 0], steps = [1, 1, 1, 1], sizes = [-1, 58, 8, 8]} : (tensor<?x116x8x8xf32>) -> tensor<?x58x8x8xf32>
+    ```
+  }];
+  let arguments = (ins CNN_F32Tensor:$input, I64ArrayAttr:$starts,
+                   I64ArrayAttr:$steps, I64ArrayAttr:$sizes);
+  let results = (outs CNN_F32Tensor:$output);
+  let assemblyFormat = "$input attr-dict `:` functional-type(operands, results)";
 }
 
 def CNN_ConcatOp : CNN_ShapedOp<"concat"> {

@@ -241,6 +241,14 @@ def transpose_activations(path):
     save(model(nodes, [x], [vi("y", None)]), path)
 
 
+def gather_activations(path):
+    x = vi("x", ["N", 4, 5])
+    index = numpy_helper.from_array(np.array([1], dtype=np.int64), "index")
+    nodes = [helper.make_node("Gather", ["x", "index"], ["y"], name="pick",
+                              axis=1)]
+    save(model(nodes, [x], [vi("y", None)], [index]), path)
+
+
 # --- Malformed models ---------------------------------------------------------
 
 def valid_bytes():
@@ -457,6 +465,7 @@ CASES = {
     "duplicate_output": duplicate_output,
     "duplicate_initializer": duplicate_initializer,
     "transpose_activations": transpose_activations,
+    "gather_activations": gather_activations,
     "symbolic_dim": symbolic_dim,
     "opset18": opset18,
     "external_inside": lambda p: external(p, "inside.bin"),
