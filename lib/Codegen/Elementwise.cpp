@@ -93,6 +93,54 @@ cnnc::codegen::lowerElementwise(mlir::Operation *op,
             pow(broadcastAt(operands[0], idx), broadcastAt(operands[1], idx));
       })
       .Case([&](cnn::SqrtOp) { out(v) = sqrt(x()); })
+      .Case([&](cnn::ElementwiseUnaryOp o) {
+        Expr a = x();
+        float alpha = o.getAlpha().convertToFloat();
+        float beta = o.getBeta().convertToFloat();
+        // exp(a) - 1 where a <= 0 (ELU's family): the select keeps exp off
+        // large positive inputs.
+        auto expm1Neg = [&](Expr t) { return exp(min(t, 0.0f)) - 1.0f; };
+        switch (o.getFn()) {
+        case cnn::UnaryFn::Neg:
+          out(v) = -a;
+          break;
+        case cnn::UnaryFn::Abs:
+          out(v) = abs(a);
+          break;
+        case cnn::UnaryFn::Exp:
+          out(v) = exp(a);
+          break;
+        case cnn::UnaryFn::Log:
+          out(v) = log(a);
+          break;
+        case cnn::UnaryFn::Reciprocal:
+          out(v) = 1.0f / a;
+          break;
+        case cnn::UnaryFn::Softplus:
+          // log(1 + exp(x)) without overflow for large x.
+          out(v) = max(a, 0.0f) + log(1.0f + exp(-abs(a)));
+          break;
+        case cnn::UnaryFn::Softsign:
+          out(v) = a / (1.0f + abs(a));
+          break;
+        case cnn::UnaryFn::Elu:
+          out(v) = select(a > 0.0f, a, alpha * expm1Neg(a));
+          break;
+        case cnn::UnaryFn::Selu:
+          out(v) = beta * select(a > 0.0f, a, alpha * expm1Neg(a));
+          break;
+        case cnn::UnaryFn::Celu:
+          out(v) = max(a, 0.0f) + min(0.0f, alpha * expm1Neg(a / alpha));
+          break;
+        case cnn::UnaryFn::ThresholdedRelu:
+          out(v) = select(a > alpha, a, 0.0f);
+          break;
+        case cnn::UnaryFn::Shrink:
+          out(v) =
+              select(a < -alpha, a + beta, select(a > alpha, a - beta, 0.0f));
+          break;
+        }
+      })
       .Case([&](cnn::ErfOp) { out(v) = erf(x()); })
       .Case([&](cnn::BatchNormOp o) {
         // Per-channel scale and shift, computed once per channel.

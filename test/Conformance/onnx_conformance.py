@@ -35,7 +35,9 @@ OP_PREFIXES = re.compile(
     r"^test_(conv_|conv$|relu|leakyrelu|clip|sigmoid|tanh|maxpool|averagepool|"
     r"globalaveragepool|globalmaxpool|batchnorm|gemm|matmul_|add|sub|mul|div|"
     r"flatten|reshape|concat|constant_pad|softmax|logsoftmax|reduce_mean|"
-    r"dropout|identity$)")
+    r"dropout|identity$|hardsigmoid|hardswish|transpose|slice|pow|sqrt|erf$|"
+    r"neg|abs$|exp$|exp_|log$|log_|reciprocal|softplus|softsign|elu|selu|"
+    r"celu|thresholdedrelu|shrink)")
 
 
 def read_list(name):

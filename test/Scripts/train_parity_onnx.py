@@ -35,6 +35,19 @@ OPTIMIZERS = {
 }
 
 
+def export(net, work, opset):
+    """WORK/lenet.onnx: `net` exported for training (dynamic batch, no
+    constant folding, parameters under their PyTorch names)."""
+    src = os.path.join(work, "lenet.onnx")
+    torch.onnx.export(net, torch.randn(1, 1, 28, 28), src,
+                      input_names=["input"], output_names=["logits"],
+                      dynamic_axes={"input": {0: "N"}, "logits": {0: "N"}},
+                      opset_version=opset,
+                      training=torch.onnx.TrainingMode.TRAINING,
+                      do_constant_folding=False)
+    return src
+
+
 def export_lenet(work):
     """LeNet-5 as nn.Sequential (parameters 0. 3. 7. 9. 11.), seed 0, and
     its ONNX export WORK/lenet.onnx (dynamic batch, no constant folding)."""
@@ -44,13 +57,7 @@ def export_lenet(work):
         nn.Conv2d(6, 16, 5), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(),
         nn.Linear(400, 120), nn.ReLU(), nn.Linear(120, 84), nn.ReLU(),
         nn.Linear(84, 10))
-    src = os.path.join(work, "lenet.onnx")
-    torch.onnx.export(net, torch.randn(1, 1, 28, 28), src,
-                      input_names=["input"], output_names=["logits"],
-                      dynamic_axes={"input": {0: "N"}, "logits": {0: "N"}},
-                      opset_version=13, training=torch.onnx.TrainingMode.TRAINING,
-                      do_constant_folding=False)
-    return net, src
+    return net, export(net, work, 13)
 
 
 class HardGate(nn.Module):
@@ -76,13 +83,7 @@ def export_hard(work):
         nn.Conv2d(1, 8, 5, padding=2), nn.Hardswish(), nn.MaxPool2d(2),
         HardGate(8), nn.Conv2d(8, 16, 5), nn.Hardswish(), nn.MaxPool2d(2),
         nn.Flatten(), nn.Linear(400, 84), nn.Hardswish(), nn.Linear(84, 10))
-    src = os.path.join(work, "lenet.onnx")
-    torch.onnx.export(net, torch.randn(1, 1, 28, 28), src,
-                      input_names=["input"], output_names=["logits"],
-                      dynamic_axes={"input": {0: "N"}, "logits": {0: "N"}},
-                      opset_version=14, training=torch.onnx.TrainingMode.TRAINING,
-                      do_constant_folding=False)
-    return net, src
+    return net, export(net, work, 14)
 
 
 def main():

@@ -307,6 +307,45 @@ static LogicalResult convertPow(Importer &im, const NodeRef &node) {
   return convertBinary<cnn::PowOp>(im, node);
 }
 
+/// The pointwise functions of cnn.unary, with ONNX's attribute defaults.
+template <cnn::UnaryFn Fn>
+static LogicalResult convertUnaryFn(Importer &im, const NodeRef &node) {
+  OpContext c{im, node};
+  FailureOr<Value> x = im.getRuntimeInput(node, 0);
+  if (failed(x))
+    return failure();
+  float alpha = 1.0f, beta = 0.0f;
+  const char *alphaName = "alpha", *betaName = nullptr;
+  switch (Fn) {
+  case cnn::UnaryFn::Selu:
+    alpha = 1.67326319217681884765625f;
+    beta = 1.05070102214813232421875f;
+    betaName = "gamma";
+    break;
+  case cnn::UnaryFn::Shrink:
+    alpha = 0.5f;
+    alphaName = "lambd";
+    betaName = "bias";
+    break;
+  default:
+    break;
+  }
+  FailureOr<float> a = im.getFloatAttr(node, alphaName, alpha);
+  FailureOr<float> b =
+      betaName ? im.getFloatAttr(node, betaName, beta) : FailureOr<float>(beta);
+  if (failed(a) || failed(b))
+    return failure();
+  if (!std::isfinite(*a) || !std::isfinite(*b) ||
+      (Fn == cnn::UnaryFn::Celu && *a == 0.0f))
+    return c.error() << "its parameters must be finite (and CELU's alpha "
+                        "nonzero)";
+  return c.finish(im.create<cnn::ElementwiseUnaryOp>(
+      node.loc, *x,
+      {c.attr("fn", cnn::UnaryFnAttr::get(im.builder.getContext(), Fn)),
+       c.attr("alpha", im.builder.getF32FloatAttr(*a)),
+       c.attr("beta", im.builder.getF32FloatAttr(*b))}));
+}
+
 static LogicalResult convertLeakyRelu(Importer &im, const NodeRef &node) {
   OpContext c{im, node};
   FailureOr<Value> x = im.getRuntimeInput(node, 0);
@@ -716,6 +755,30 @@ static const OpSupport kConverters[] = {
     {"Relu", convertUnary<cnn::ReluOp>, ""},
     {"Sigmoid", convertUnary<cnn::SigmoidOp>, ""},
     {"Tanh", convertUnary<cnn::TanhOp>, ""},
+    {"Neg", convertUnaryFn<cnn::UnaryFn::Neg>,
+     "no backward (trains only what follows it)"},
+    {"Abs", convertUnaryFn<cnn::UnaryFn::Abs>,
+     "no backward (trains only what follows it)"},
+    {"Exp", convertUnaryFn<cnn::UnaryFn::Exp>,
+     "no backward (trains only what follows it)"},
+    {"Log", convertUnaryFn<cnn::UnaryFn::Log>,
+     "no backward (trains only what follows it)"},
+    {"Reciprocal", convertUnaryFn<cnn::UnaryFn::Reciprocal>,
+     "no backward (trains only what follows it)"},
+    {"Softplus", convertUnaryFn<cnn::UnaryFn::Softplus>,
+     "no backward (trains only what follows it)"},
+    {"Softsign", convertUnaryFn<cnn::UnaryFn::Softsign>,
+     "no backward (trains only what follows it)"},
+    {"Elu", convertUnaryFn<cnn::UnaryFn::Elu>,
+     "no backward (trains only what follows it)"},
+    {"Selu", convertUnaryFn<cnn::UnaryFn::Selu>,
+     "no backward (trains only what follows it)"},
+    {"Celu", convertUnaryFn<cnn::UnaryFn::Celu>,
+     "no backward (trains only what follows it)"},
+    {"ThresholdedRelu", convertUnaryFn<cnn::UnaryFn::ThresholdedRelu>,
+     "no backward (trains only what follows it)"},
+    {"Shrink", convertUnaryFn<cnn::UnaryFn::Shrink>,
+     "no backward (trains only what follows it)"},
     {"Sqrt", convertUnary<cnn::SqrtOp>,
      "no backward (trains only what follows it)"},
     {"Erf", convertUnary<cnn::ErfOp>,

@@ -368,3 +368,12 @@ func @slice_batch(%x: tensor<?x6xf32>) -> tensor<2x6xf32> {
   %y = cnn.slice %x {starts = [0, 0], steps = [1, 1], sizes = [2, 6]} : (tensor<?x6xf32>) -> tensor<2x6xf32>
   return %y : tensor<2x6xf32>
 }
+
+// -----
+
+func @unknown_fn(%x: tensor<3xf32>) -> tensor<3xf32> {
+  // expected-error @+2 {{expected ::cnnc::cnn::UnaryFn to be one of: neg, abs, exp, log, reciprocal, softplus, softsign, elu, selu, celu, thresholded_relu, shrink}}
+  // expected-error @+1 {{failed to parse CNN_UnaryFnAttr parameter 'value' which is to be a `::cnnc::cnn::UnaryFn`}}
+  %y = cnn.unary %x {fn = #cnn.unary<cube>} : tensor<3xf32>
+  return %y : tensor<3xf32>
+}

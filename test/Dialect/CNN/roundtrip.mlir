@@ -134,3 +134,13 @@ func @shuffle(%g: tensor<?x2x3x4x4xf32>, %x: tensor<?x6x4x4xf32>) -> (tensor<?x3
   %s = cnn.slice %x {starts = [0, 3, 3, 0], steps = [1, 1, -1, 1], sizes = [-1, 3, 2, 4]} : (tensor<?x6x4x4xf32>) -> tensor<?x3x2x4xf32>
   return %t, %s : tensor<?x3x2x4x4xf32>, tensor<?x3x2x4xf32>
 }
+
+// The pointwise functions of cnn.unary, with their parameters.
+// CHECK-LABEL: func @unary
+// CHECK: cnn.unary %{{.*}} {alpha = 1.500000e+00 : f32, fn = #cnn.unary<elu>} : tensor<?x3xf32>
+// CHECK: cnn.unary %{{.*}} {alpha = 5.000000e-01 : f32, beta = 2.000000e-01 : f32, fn = #cnn.unary<shrink>} : tensor<?x3xf32>
+func @unary(%x: tensor<?x3xf32>) -> (tensor<?x3xf32>, tensor<?x3xf32>) {
+  %e = cnn.unary %x {fn = #cnn.unary<elu>, alpha = 1.5 : f32} : tensor<?x3xf32>
+  %s = cnn.unary %x {fn = #cnn.unary<shrink>, alpha = 0.5 : f32, beta = 0.2 : f32} : tensor<?x3xf32>
+  return %e, %s : tensor<?x3xf32>, tensor<?x3xf32>
+}

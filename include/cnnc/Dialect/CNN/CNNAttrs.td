@@ -49,4 +49,25 @@ def CNN_StatisticAttr : EnumAttr<CNN_Dialect, CNN_Statistic, "statistic"> {
   let assemblyFormat = "`<` $value `>`";
 }
 
+def CNN_UnaryFn : I32EnumAttr<"UnaryFn",
+    "a pointwise function of cnn.unary", [
+      I32EnumAttrCase<"Neg", 0, "neg">,
+      I32EnumAttrCase<"Abs", 1, "abs">,
+      I32EnumAttrCase<"Exp", 2, "exp">,
+      I32EnumAttrCase<"Log", 3, "log">,
+      I32EnumAttrCase<"Reciprocal", 4, "reciprocal">,
+      I32EnumAttrCase<"Softplus", 5, "softplus">,
+      I32EnumAttrCase<"Softsign", 6, "softsign">,
+      I32EnumAttrCase<"Elu", 7, "elu">,
+      I32EnumAttrCase<"Selu", 8, "selu">,
+      I32EnumAttrCase<"Celu", 9, "celu">,
+      I32EnumAttrCase<"ThresholdedRelu", 10, "thresholded_relu">,
+      I32EnumAttrCase<"Shrink", 11, "shrink">]> {
+  let cppNamespace = "::cnnc::cnn";
+  let genSpecializedAttr = 0;
+}
+def CNN_UnaryFnAttr : EnumAttr<CNN_Dialect, CNN_UnaryFn, "unary"> {
+  let assemblyFormat = "`<` $value `>`";
+}
+
 #endif // CNNC_DIALECT_CNN_CNNATTRS_TD

@@ -282,6 +282,22 @@ def CNN_SigmoidOp : CNN_UnaryOp<"sigmoid", "1 / (1 + exp(-x))"> {
 }
 def CNN_TanhOp : CNN_UnaryOp<"tanh", "hyperbolic tangent"> { let hasFolder = 1; }
 def CNN_SqrtOp : CNN_UnaryOp<"sqrt", "square root">;
+def CNN_ElementwiseUnaryOp : CNN_UnaryOp<"unary", "a pointwise function"> {
+  let description = [{
+    `fn` with its parameters, as ONNX defines them: `neg`, `abs`, `exp`,
+    `log`, `reciprocal`, `softplus` (log(1 + exp(x))), `softsign`
+    (x / (1 + |x|)), `elu` (`alpha`), `selu` (`alpha`, `beta` as ONNX's
+    gamma), `celu` (`alpha`), `thresholded_relu` (x if x > `alpha`, else 0),
+    `shrink` (`alpha` as ONNX's lambd, `beta` as its bias).
+
+    ```mlir
+    %y = cnn.unary %x {fn = #cnn.unary<elu>, alpha = 1.0 : f32} : tensor<?x6x28x28xf32>
+    ```
+  }];
+  let arguments = (ins CNN_F32Tensor:$input, CNN_UnaryFnAttr:$fn,
+                   DefaultValuedAttr<F32Attr, "1.0f">:$alpha,
+                   DefaultValuedAttr<F32Attr, "0.0f">:$beta);
+}
 def CNN_ErfOp : CNN_UnaryOp<"erf", "the error function (GELU's)">;
 def CNN_LeakyReluOp : CNN_UnaryOp<"leaky_relu", "x if x >= 0 else alpha * x"> {
   let arguments = (ins CNN_F32Tensor:$input,
