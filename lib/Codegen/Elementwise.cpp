@@ -92,6 +92,10 @@ cnnc::codegen::lowerElementwise(mlir::Operation *op,
         out(v) =
             pow(broadcastAt(operands[0], idx), broadcastAt(operands[1], idx));
       })
+      .Case([&](cnn::PReluOp) {
+        Expr a = broadcastAt(operands[0], idx);
+        out(v) = select(a >= 0.0f, a, broadcastAt(operands[1], idx) * a);
+      })
       .Case([&](cnn::SqrtOp) { out(v) = sqrt(x()); })
       .Case([&](cnn::ElementwiseUnaryOp o) {
         Expr a = x();

@@ -127,6 +127,11 @@ OpFoldResult PowOp::fold(ArrayRef<Attribute> operands) {
   return foldBinary(operands, getType(),
                     [](float a, float b) { return std::pow(a, b); });
 }
+OpFoldResult PReluOp::fold(ArrayRef<Attribute> operands) {
+  return foldBinary(operands, getType(), [](float x, float slope) {
+    return x >= 0 ? x : slope * x;
+  });
+}
 OpFoldResult FlattenOp::fold(ArrayRef<Attribute> operands) {
   return foldReshape(operands, getType());
 }

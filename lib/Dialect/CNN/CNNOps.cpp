@@ -896,6 +896,7 @@ CNN_BROADCAST_INFER(SubOp, "sub")
 CNN_BROADCAST_INFER(MulOp, "mul")
 CNN_BROADCAST_INFER(DivOp, "div")
 CNN_BROADCAST_INFER(PowOp, "pow")
+CNN_BROADCAST_INFER(PReluOp, "prelu")
 #undef CNN_BROADCAST_INFER
 
 //===----------------------------------------------------------------------===//

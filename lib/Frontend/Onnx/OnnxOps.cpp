@@ -346,6 +346,26 @@ static LogicalResult convertUnaryFn(Importer &im, const NodeRef &node) {
        c.attr("beta", im.builder.getF32FloatAttr(*b))}));
 }
 
+/// PRelu: before opset 7, a 1-D slope of the channel count applies per
+/// channel (axis 1); since, the slope broadcasts by NumPy's rules.
+static LogicalResult convertPRelu(Importer &im, const NodeRef &node) {
+  OpContext c{im, node};
+  FailureOr<Value> x = im.getRuntimeInput(node, 0);
+  FailureOr<Value> slope = im.getRuntimeInput(node, 1);
+  if (failed(x) || failed(slope))
+    return failure();
+  ArrayRef<int64_t> xs = shapeOf(*x), ss = shapeOf(*slope);
+  if (im.opset < 7 && ss.size() == 1 && xs.size() >= 2 && ss[0] == xs[1] &&
+      ss[0] != 1) {
+    SmallVector<int64_t> perChannel(xs.size() - 1, 1);
+    perChannel[0] = ss[0];
+    slope = im.reshapeTo(node.loc, *slope, perChannel);
+    if (failed(slope))
+      return failure();
+  }
+  return c.finish(im.create<cnn::PReluOp>(node.loc, ValueRange{*x, *slope}));
+}
+
 static LogicalResult convertLeakyRelu(Importer &im, const NodeRef &node) {
   OpContext c{im, node};
   FailureOr<Value> x = im.getRuntimeInput(node, 0);
@@ -755,6 +775,9 @@ static const OpSupport kConverters[] = {
     {"Relu", convertUnary<cnn::ReluOp>, ""},
     {"Sigmoid", convertUnary<cnn::SigmoidOp>, ""},
     {"Tanh", convertUnary<cnn::TanhOp>, ""},
+    {"PRelu", convertPRelu,
+     "the slope broadcasts to the input (NumPy rules); no backward (trains "
+     "only what follows it)"},
     {"Neg", convertUnaryFn<cnn::UnaryFn::Neg>,
      "no backward (trains only what follows it)"},
     {"Abs", convertUnaryFn<cnn::UnaryFn::Abs>,

@@ -129,10 +129,12 @@ func @batch_norm_train(%x: tensor<?x8x4x4xf32>, %dy: tensor<?x8x4x4xf32>, %g: te
 // CHECK-LABEL: func @shuffle
 // CHECK: cnn.transpose %{{.*}} {perm = [0, 2, 1, 3, 4]} : (tensor<?x2x3x4x4xf32>) -> tensor<?x3x2x4x4xf32>
 // CHECK: cnn.slice %{{.*}} {sizes = [-1, 3, 2, 4], starts = [0, 3, 3, 0], steps = [1, 1, -1, 1]} : (tensor<?x6x4x4xf32>) -> tensor<?x3x2x4xf32>
-func @shuffle(%g: tensor<?x2x3x4x4xf32>, %x: tensor<?x6x4x4xf32>) -> (tensor<?x3x2x4x4xf32>, tensor<?x3x2x4xf32>) {
+// CHECK: cnn.prelu %{{.*}}, %{{.*}} : (tensor<?x6x4x4xf32>, tensor<6x1x1xf32>) -> tensor<?x6x4x4xf32>
+func @shuffle(%g: tensor<?x2x3x4x4xf32>, %x: tensor<?x6x4x4xf32>, %slope: tensor<6x1x1xf32>) -> (tensor<?x3x2x4x4xf32>, tensor<?x3x2x4xf32>, tensor<?x6x4x4xf32>) {
   %t = cnn.transpose %g {perm = [0, 2, 1, 3, 4]} : (tensor<?x2x3x4x4xf32>) -> tensor<?x3x2x4x4xf32>
   %s = cnn.slice %x {starts = [0, 3, 3, 0], steps = [1, 1, -1, 1], sizes = [-1, 3, 2, 4]} : (tensor<?x6x4x4xf32>) -> tensor<?x3x2x4xf32>
-  return %t, %s : tensor<?x3x2x4x4xf32>, tensor<?x3x2x4xf32>
+  %p = cnn.prelu %x, %slope : (tensor<?x6x4x4xf32>, tensor<6x1x1xf32>) -> tensor<?x6x4x4xf32>
+  return %t, %s, %p : tensor<?x3x2x4x4xf32>, tensor<?x3x2x4xf32>, tensor<?x6x4x4xf32>
 }
 
 // The pointwise functions of cnn.unary, with their parameters.
