@@ -26,7 +26,7 @@ __all__ = ["Error", "Model", "Tensor", "Parameter", "compile", "load",
            "cnnc_executable"]
 __version__ = "0.5.0"
 
-ABI_VERSION = 3
+ABI_VERSION = 4
 _MAX_RANK = 8
 _DTYPES = {1: np.dtype(np.float32), 2: np.dtype(np.int64)}
 _STATUS = {1: "invalid argument", 2: "shape mismatch", 3: "out of memory",
@@ -106,6 +106,13 @@ class _Api(ctypes.Structure):
                                    ctypes.POINTER(ctypes.c_float))),
         ("save_state", _F(_I, _P, _P, ctypes.POINTER(_SZ))),
         ("load_state", _F(_I, _P, _P, _SZ)),
+        ("train_backward", _F(_I, _P, _I64, _P, _P, _P, _SZ,
+                              ctypes.POINTER(ctypes.c_float))),
+        ("train_backward_features", _F(_I, _P, _I64, _P, _SZ, _P, _SZ,
+                                       ctypes.POINTER(ctypes.c_float))),
+        ("train_gradients", _F(_I, _P, _P, _I32, ctypes.POINTER(_I32))),
+        ("train_apply", _F(_I, _P)),
+        ("set_gradient_hook", _F(_I, _P, _P, _P)),
     ]
 
 

@@ -18,6 +18,7 @@
 
 #include "cnnc/checkpoint.h"
 #include "cnnc/tool_support.h"
+#include "dist.h"
 #include "train.h"
 
 #include <errno.h>
@@ -97,11 +98,54 @@ bool checkpoint_save(session *s, const char *path, const checkpoint_info *ci) {
   return ok;
 }
 
+/* Several ranks: rank 0 reads the file and sends it to the others, so
+ * only rank 0's machine needs it. */
+static bool read_shared(const char *path, cnnc_checkpoint *c) {
+  char msg[1024];
+  int64_t ok = 1;
+  memset(c, 0, sizeof *c);
+  if (dist_rank() == 0 &&
+      cnnc_checkpoint_read(path, c, msg, sizeof msg) != CNNC_OK) {
+    error("%s", msg);
+    ok = 0;
+  }
+  if (dist_size() == 1)
+    return ok != 0;
+  if (!dist_broadcast(&ok, sizeof ok))
+    return false;
+  if (!ok) {
+    dist_exit_agreed = true;
+    return false;
+  }
+  int64_t fields[7] = {c->epoch, c->step,          c->batch,
+                       c->samples, (int64_t)c->seed, c->shuffle,
+                       (int64_t)c->state_bytes};
+  if (!dist_broadcast(fields, sizeof fields))
+    return false;
+  uint64_t bytes = (uint64_t)fields[6];
+  if (dist_rank() != 0) {
+    c->epoch = fields[0];
+    c->step = fields[1];
+    c->batch = fields[2];
+    c->samples = fields[3];
+    c->seed = (uint64_t)fields[4];
+    c->shuffle = (int32_t)fields[5];
+    c->file = malloc(bytes ? bytes : 1);
+    c->state = c->file;
+    c->state_bytes = bytes;
+    if (!c->file) {
+      error("%s: out of memory for the checkpoint", path);
+      return false;
+    }
+  }
+  return dist_broadcast((void *)c->state, bytes);
+}
+
 bool checkpoint_load(session *s, const char *path, checkpoint_info *ci) {
   cnnc_checkpoint c;
-  char msg[1024];
-  if (cnnc_checkpoint_read(path, &c, msg, sizeof msg) != CNNC_OK) {
-    error("%s", msg);
+  if (!read_shared(path, &c)) {
+    if (dist_rank() != 0)
+      cnnc_checkpoint_free(&c);
     return false;
   }
   ci->epoch = c.epoch;

@@ -9,14 +9,19 @@
  * Every failure is `cnnc-train: error: ...` on stderr and exit status 1.
  *
  *===----------------------------------------------------------------------===*/
-#define _POSIX_C_SOURCE 200809L
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE /* sched_getaffinity */
+#endif
 
 #include "cnnc/tool_support.h"
 #include "cnnc/version.h"
+#include "dist.h"
 #include "train.h"
 
 #include <errno.h>
 #include <math.h>
+#include <sched.h>
+#include <unistd.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -110,6 +115,18 @@ static const char usage[] =
     "                        options give the same result as a run that was\n"
     "                        never interrupted\n"
     "\n"
+    "several processes (docs/distributed.md):\n"
+    "  mpirun -np N cnnc-train MODEL.so ...  trains on N ranks with the\n"
+    "                        same options and result as one process: each\n"
+    "                        step's batch is split between the ranks, the\n"
+    "                        gradients are summed (MPI all-reduce, while\n"
+    "                        the backward pass runs), every rank applies\n"
+    "                        the same step; rank 0 alone prints and writes\n"
+    "                        files. BatchNorm layers normalize with the\n"
+    "                        statistics of each rank's shard; their running\n"
+    "                        statistics are averaged over the ranks\n"
+    "  --bucket-mb MB        gradient per all-reduce (default 25)\n"
+    "\n"
     "output:\n"
     "  --export OUT.onnx     write the model as ONNX with the trained\n"
     "                        parameters: its ONNX source, or for a DSL\n"
@@ -123,7 +140,9 @@ static const char usage[] =
     "  --progress MODE       bar: redraw a progress bar on stderr; lines:\n"
     "                        plain lines; auto (default): bar on a terminal\n"
     "  --quiet               print only errors and the final result\n"
-    "  --threads N           run the model with N threads\n"
+    "  --threads N           run the model with N threads (default: the\n"
+    "                        CPUs this process may use, shared by the\n"
+    "                        ranks on the machine)\n"
     "  -h, --help            show this text\n"
     "      --version         cnnc's version, commit and model ABI version\n"
     "\n"
@@ -264,7 +283,8 @@ enum option_id {
   CHECKPOINT,
   RESUME,
   FEATURE_CACHE,
-  CACHE_MEMORY
+  CACHE_MEMORY,
+  BUCKET_MB
 };
 
 static const struct {
@@ -298,6 +318,7 @@ static const struct {
     {"--resume", RESUME},
     {"--feature-cache", FEATURE_CACHE},
     {"--cache-memory", CACHE_MEMORY},
+    {"--bucket-mb", BUCKET_MB},
 };
 
 static bool parse_unfreeze(const char *text, unfreeze_at *out) {
@@ -371,6 +392,8 @@ static bool set_option(options *opts, enum option_id id, const char *value,
   case CACHE_MEMORY:
     return parse_int64("--cache-memory", value, 0, 1LL << 40,
                        &opts->cache_memory_mb);
+  case BUCKET_MB:
+    return parse_int64("--bucket-mb", value, 1, 1024, &opts->bucket_mb);
   case EPOCHS:
     *epochs_given = true;
     opts->epochs_given = true;
@@ -539,6 +562,7 @@ static int parse_args(int argc, char **argv, options *opts) {
   opts->unfreeze = calloc((size_t)argc, sizeof(*opts->unfreeze));
   opts->use_plan = true;
   opts->cache_memory_mb = 4096;
+  opts->bucket_mb = 25;
   if (!opts->lr_groups || !opts->inspect || !opts->unfreeze) {
     error("out of memory");
     return 1;
@@ -566,6 +590,7 @@ static int parse_args(int argc, char **argv, options *opts) {
     if (strcmp(arg, "--version") == 0) {
       printf("%s (cnnc) %s, commit %s, model ABI version %d\n", "cnnc-train",
              CNNC_VERSION_STRING, CNNC_GIT_COMMIT, CNNC_ABI_VERSION);
+      printf("multi-process training: %s\n", dist_backend());
       return 2;
     }
     if (strcmp(arg, "--nesterov") == 0) {
@@ -617,23 +642,60 @@ static void free_options(options *opts) {
   free(opts->unfreeze);
 }
 
+/* Several ranks: rank 0 alone prints progress and writes the files; each
+ * rank runs with its share of this machine's CPUs unless --threads says. */
+static void share_between_ranks(options *opts) {
+  if (dist_rank() != 0) {
+    opts->quiet = true;
+    opts->export_path = opts->export_npz_path = NULL;
+    opts->metrics_path = opts->checkpoint_path = NULL;
+    if (!freopen("/dev/null", "w", stdout))
+      fclose(stdout);
+  }
+  if (opts->threads == 0) {
+    cpu_set_t set;
+    long cpus = sched_getaffinity(0, sizeof set, &set) == 0
+                    ? CPU_COUNT(&set)
+                    : sysconf(_SC_NPROCESSORS_ONLN);
+    long online = sysconf(_SC_NPROCESSORS_ONLN);
+    long share = online / dist_local_size();
+    if (share < cpus)
+      cpus = share;
+    opts->threads = cpus > 1 ? (int)cpus : 1;
+  }
+}
+
 int main(int argc, char **argv) {
   /* Past a file-size limit a write then fails (EFBIG) and is reported,
    * instead of SIGXFSZ killing the process mid-file. */
   signal(SIGXFSZ, SIG_IGN);
   train_catch_stop_signals();
+  if (!dist_init(&argc, &argv))
+    return 1;
   options opts;
   memset(&opts, 0, sizeof(opts));
   int parsed = parse_args(argc, argv, &opts);
   int exit_code = parsed == 2 ? 0 : 1;
+  bool agreed = true; /* every rank ends the same way */
   if (parsed == 0 && opts.num_inspect > 0) {
     exit_code = inspect_data(opts.inspect, opts.num_inspect);
   } else if (parsed == 0) {
+    if (dist_size() > 1)
+      share_between_ranks(&opts);
     session s;
-    if (session_open(&s, &opts))
+    if (session_open(&s, &opts)) {
       exit_code = train(&s);
+      agreed = exit_code == 0 || dist_exit_agreed;
+    } else {
+      agreed = false;
+    }
     session_close(&s);
   }
   free_options(&opts);
+  /* An error of one rank alone ends the job: the others may be waiting
+   * for it in an all-reduce. */
+  if (!agreed && dist_size() > 1)
+    dist_abort(exit_code);
+  dist_finalize();
   return exit_code;
 }

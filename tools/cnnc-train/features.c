@@ -11,6 +11,7 @@
 #define _POSIX_C_SOURCE 200809L
 
 #include "cnnc/tool_support.h"
+#include "dist.h"
 #include "train.h"
 
 #include <errno.h>
@@ -97,8 +98,11 @@ int feature_cache_build(session *s, feature_cache *c, bool quiet) {
     error("feature cache: out of memory");
     return -1;
   }
-  for (int64_t first = 0; first < count; first += CHUNK) {
-    int64_t n = count - first < CHUNK ? count - first : CHUNK;
+  /* Several ranks: each computes its share, then all share them. */
+  int64_t lo = count * dist_rank() / dist_size();
+  int64_t hi = count * (dist_rank() + 1) / dist_size();
+  for (int64_t first = lo; first < hi; first += CHUNK) {
+    int64_t n = hi - first < CHUNK ? hi - first : CHUNK;
     for (int64_t i = 0; i < n; ++i)
       indices[i] = first + i;
     cnnc_dataset_gather_images(&s->train_images, indices, n, opts->mean,
@@ -119,17 +123,22 @@ int feature_cache_build(session *s, feature_cache *c, bool quiet) {
   }
   free(images);
   free(indices);
+  if (!dist_allgather_samples(c->data, count, c->sample_floats)) {
+    feature_cache_free(c);
+    return -1;
+  }
   c->active = true;
   if (!quiet) {
     char shape[128];
     cnnc_format_shape(shape, sizeof shape, c->info.rank, c->info.dims);
     printf("feature cache: the frozen layers' output '%s' %s of %lld samples "
-           "computed once (%.1f MiB %s, %.2f s); only the layers after it "
-           "run per step\n",
+           "computed once (%.1f MiB %s, %.2f s%s); only the layers after "
+           "it run per step\n",
            c->info.name, shape, (long long)count,
            (double)bytes / (1024.0 * 1024.0),
            c->mapped ? "in a temporary file" : "in memory",
-           now_seconds() - start);
+           now_seconds() - start,
+           dist_size() > 1 ? ", shared by the ranks" : "");
     fflush(stdout);
   }
   return 1;

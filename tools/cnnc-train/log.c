@@ -5,6 +5,7 @@
  *
  *===----------------------------------------------------------------------===*/
 #define _POSIX_C_SOURCE 200809L
+#include "dist.h"
 #include "train.h"
 
 #include <stdarg.h>
@@ -16,6 +17,8 @@ void error(const char *fmt, ...) {
   va_start(args, fmt);
   fflush(stdout);
   fputs("cnnc-train: error: ", stderr);
+  if (dist_size() > 1)
+    fprintf(stderr, "rank %d: ", dist_rank());
   vfprintf(stderr, fmt, args);
   fputc('\n', stderr);
   va_end(args);
@@ -26,6 +29,8 @@ void note(const char *fmt, ...) {
   va_start(args, fmt);
   fflush(stdout);
   fputs("cnnc-train: note: ", stderr);
+  if (dist_size() > 1)
+    fprintf(stderr, "rank %d: ", dist_rank());
   vfprintf(stderr, fmt, args);
   fputc('\n', stderr);
   va_end(args);

@@ -10,8 +10,9 @@
  *===----------------------------------------------------------------------===*/
 #define _POSIX_C_SOURCE 200809L
 
-#include "train.h"
 #include "cnnc/tool_support.h"
+#include "dist.h"
+#include "train.h"
 
 #include "cnnc/onnx_export.h"
 
@@ -117,8 +118,11 @@ static bool evaluate(session *s, eval_buffers *b, double *accuracy) {
   const options *opts = s->opts;
   int64_t count = s->test_images.count, correct = 0;
   size_t sample = (size_t)s->input_sample_elements;
-  for (int64_t start = 0; start < count; start += b->batch) {
-    int64_t n = count - start < b->batch ? count - start : b->batch;
+  /* Each rank evaluates its share of the test set. */
+  int64_t rank = dist_rank(), ranks = dist_size();
+  int64_t lo = count * rank / ranks, hi = count * (rank + 1) / ranks;
+  for (int64_t start = lo; start < hi; start += b->batch) {
+    int64_t n = hi - start < b->batch ? hi - start : b->batch;
     for (int64_t i = 0; i < n; ++i)
       b->indices[i] = start + i;
     cnnc_dataset_gather_images(&s->test_images, b->indices, n, opts->mean,
@@ -149,7 +153,10 @@ static bool evaluate(session *s, eval_buffers *b, double *accuracy) {
       correct += best == b->labels[i];
     }
   }
-  *accuracy = (double)correct / (double)count;
+  double total = (double)correct;
+  if (!dist_sum_doubles(&total, 1))
+    return false;
+  *accuracy = total / (double)count;
   return true;
 }
 
@@ -236,6 +243,9 @@ static bool export_npz(session *s) {
 /* Handles a failed step; returns the exit status. */
 static int step_failed(session *s, int64_t step, int status, float loss) {
   const char *why = s->api->last_error(s->model);
+  dist_exit_agreed = status == CNNC_ERROR_NUMERIC;
+  if (dist_exit_agreed && dist_rank() != 0)
+    return 1; /* every rank stops at the same step; rank 0 says why */
   if (status == CNNC_OK) {
     /* The model should have said CNNC_ERROR_NUMERIC; its parameters may
      * already hold the NaN, so nothing is exported. */
@@ -258,12 +268,98 @@ static int step_failed(session *s, int64_t step, int status, float loss) {
   return 1;
 }
 
+/*===-- Data-parallel steps -----------------------------------------------===*/
+
+/* What the ranks sum after each step's gradients. */
+enum { SUM_LOSS, SUM_NOT_FINITE, SUM_STOP, NUM_SUMS };
+
+typedef struct parallel {
+  dist_reducer *reducer;
+  cnnc_train_tensor *tensors;
+  int32_t capacity;
+  int64_t steps;     /* global steps done (for messages) */
+  int64_t run_steps; /* steps this run took part in */
+} parallel;
+
+/* One step of the global batch `batch_order` (n samples) on `ranks`
+ * processes: this rank's shard forward and backward, the sums, the
+ * optimizer. Returns CNNC_OK, CNNC_ERROR_NUMERIC when a rank's loss or
+ * the summed gradients are not finite (every rank agrees), or another
+ * status after an error of this rank alone (printed). *stop: a rank caught
+ * SIGINT or SIGTERM. */
+static int parallel_step(session *s, parallel *par, const feature_cache *cache,
+                         float *features, float *images, int64_t *labels,
+                         const int64_t *batch_order, int64_t n, float *loss,
+                         bool *stop) {
+  const options *opts = s->opts;
+  const cnnc_model_api *api = s->api;
+  int64_t rank = dist_rank(), ranks = dist_size();
+  int64_t lo = n * rank / ranks, hi = n * (rank + 1) / ranks;
+  /* A rank with no sample (a last batch smaller than the ranks) runs one
+   * and weighs it 0, so that every rank joins the same all-reduces. */
+  double weight = (double)(hi - lo) / (double)n;
+  const int64_t *shard = hi > lo ? batch_order + lo : batch_order;
+  int64_t m = hi > lo ? hi - lo : 1;
+  cnnc_dataset_gather_labels(&s->train_labels, shard, m, labels);
+  dist_reducer_begin(par->reducer, weight);
+  float local = NAN;
+  int status;
+  if (cache->active) {
+    feature_cache_gather(cache, shard, m, features);
+    status = api->train_backward_features(
+        s->model, m, features, (size_t)m * cache->sample_floats * sizeof(float),
+        labels, (size_t)m * sizeof(int64_t), &local);
+  } else {
+    cnnc_dataset_gather_images(&s->train_images, shard, m, opts->mean,
+                               opts->std, images);
+    const void *inputs[1] = {images};
+    size_t input_bytes[1] = {(size_t)m * (size_t)s->input_sample_elements *
+                             sizeof(float)};
+    status = api->train_backward(s->model, m, inputs, input_bytes, labels,
+                                 (size_t)m * sizeof(int64_t), &local);
+  }
+  if (status != CNNC_OK && status != CNNC_ERROR_NUMERIC) {
+    error("step %lld: %s", (long long)par->steps + 1,
+          api->last_error(s->model));
+    return status;
+  }
+  int32_t count = 0;
+  status = api->train_gradients(s->model, par->tensors, par->capacity, &count);
+  if (status != CNNC_OK || count > par->capacity) {
+    error("step %lld: cannot list the gradients: %s", (long long)par->steps + 1,
+          status != CNNC_OK ? api->last_error(s->model) : "too many");
+    return status != CNNC_OK ? status : CNNC_ERROR_INVALID_ARGUMENT;
+  }
+  bool finite = isfinite(local);
+  double sums[NUM_SUMS] = {finite ? weight * (double)local : 0.0,
+                           finite ? 0.0 : 1.0, stop_requested() ? 1.0 : 0.0};
+  if (!dist_reducer_finish(par->reducer, par->tensors, count, sums, NUM_SUMS))
+    return CNNC_ERROR_IO;
+  ++par->steps;
+  ++par->run_steps;
+  *stop = sums[SUM_STOP] > 0;
+  *loss = (float)sums[SUM_LOSS];
+  if (sums[SUM_NOT_FINITE] > 0) {
+    *loss = NAN;
+    dist_exit_agreed = true;
+    if (rank == 0)
+      error("step %lld: the loss is not finite on %d of %d ranks; the "
+            "parameters keep the values of the last good step",
+            (long long)par->steps, (int)sums[SUM_NOT_FINITE], (int)ranks);
+    return CNNC_ERROR_NUMERIC;
+  }
+  /* The same sums on every rank: the same update, or the same refusal. */
+  return api->train_apply(s->model);
+}
+
 /* SIGINT or SIGTERM during training: the loop stops after the step in
  * progress, saves a checkpoint when --checkpoint is given (resumable at that
  * very step) and exits with 128 + the signal. */
 static volatile sig_atomic_t stop_signal;
 
 static void on_stop_signal(int sig) { stop_signal = sig; }
+
+bool stop_requested(void) { return stop_signal != 0; }
 
 void train_catch_stop_signals(void) {
   struct sigaction sa;
@@ -311,8 +407,11 @@ int train(session *s) {
       printf("%lld steps", (long long)total_steps);
     else
       printf("%lld epoch%s", (long long)num_epochs, num_epochs == 1 ? "" : "s");
-    printf(", %s lr %g\n", optimizer_name(opts->config.optimizer),
+    printf(", %s lr %g", optimizer_name(opts->config.optimizer),
            (double)opts->config.lr);
+    if (dist_size() > 1)
+      printf(", %d ranks (%s)", dist_size(), dist_backend());
+    printf("\n");
     fflush(stdout);
   }
 
@@ -388,13 +487,44 @@ int train(session *s) {
   }
   for (int i = 0; i < opts->num_unfreeze; ++i)
     trainable_now[i] = -1;
+  parallel par;
+  memset(&par, 0, sizeof par);
+  if (dist_size() > 1) {
+    if (!api->train_backward || !api->train_gradients || !api->train_apply ||
+        !api->set_gradient_hook) {
+      error("%s has no train_backward/train_apply (model ABI 4): rebuild it "
+            "with this cnnc for multi-process training",
+            opts->model_path);
+      free(trainable_now);
+      goto done;
+    }
+    par.capacity = 2 * api->num_params() + 1;
+    par.tensors = calloc((size_t)par.capacity, sizeof(*par.tensors));
+    par.reducer = dist_reducer_create((size_t)opts->bucket_mb * 1024 * 1024);
+    if (!par.tensors || !par.reducer) {
+      error("out of memory");
+      free(par.tensors);
+      dist_reducer_free(par.reducer);
+      free(trainable_now);
+      goto done;
+    }
+    api->set_gradient_hook(s->model, dist_reducer_hook, par.reducer);
+    par.steps = step;
+  }
   feature_cache cache;
   memset(&cache, 0, sizeof cache);
   float *features = NULL;
   bool cache_stale = true;
 
   for (int64_t epoch = first_epoch; epoch <= num_epochs; ++epoch) {
+    /* Ranks stop together: at an epoch's start when any rank was asked. */
+    double stop_votes = stop_signal ? 1 : 0;
+    if (dist_size() > 1 && !dist_sum_doubles(&stop_votes, 1))
+      goto done_epochs;
+    if (stop_votes > 0 && !stop_signal)
+      stop_signal = SIGTERM;
     if (stop_signal) {
+      dist_exit_agreed = true;
       exit_code = 128 + stop_signal;
       printf("interrupted by %s after epoch %lld%s\n",
              stop_signal == SIGINT ? "SIGINT" : "SIGTERM",
@@ -448,7 +578,13 @@ int train(session *s) {
       cnnc_dataset_gather_labels(&s->train_labels, order + first, n, labels);
       float loss = NAN;
       int status;
-      if (cache.active) {
+      bool stop = false;
+      if (par.reducer) {
+        status = parallel_step(s, &par, &cache, features, images, labels,
+                               order + first, n, &loss, &stop);
+        if (stop && !stop_signal)
+          stop_signal = SIGTERM;
+      } else if (cache.active) {
         feature_cache_gather(&cache, order + first, n, features);
         status = api->train_step_features(
             s->model, n, features,
@@ -476,6 +612,7 @@ int train(session *s) {
        * metrics), and the next one does not start. */
       if (stop_signal && k + 1 < epoch_steps) {
         progress_clear(&bar);
+        dist_exit_agreed = true;
         exit_code = 128 + stop_signal;
         const char *name = stop_signal == SIGINT ? "SIGINT" : "SIGTERM";
         if (opts->checkpoint_path) {
@@ -536,6 +673,15 @@ int train(session *s) {
   feature_cache_free(&cache);
   free(features);
   free(trainable_now);
+  if (par.reducer && !opts->quiet)
+    printf("all-reduce: %.3f ms per step not hidden by the backward pass "
+           "(rank 0)\n",
+           par.run_steps > 0 ? 1e3 * dist_reducer_wait_seconds(par.reducer) /
+                                   (double)par.run_steps
+                             : 0.0);
+  dist_reducer_free(par.reducer);
+  free(par.tensors);
+  memset(&par, 0, sizeof par);
 
   if (step == resumed_at)
     printf("nothing left to train: the checkpoint is at step %lld, the end "
@@ -556,6 +702,8 @@ done_epochs:
   feature_cache_free(&cache);
   free(features);
   free(trainable_now);
+  dist_reducer_free(par.reducer);
+  free(par.tensors);
 done:
   eval_free(&eval, s->num_outputs);
   free(order);

@@ -74,6 +74,7 @@ typedef struct options {
   const char *resume_path;     /* --resume */
   cache_mode cache;
   int64_t cache_memory_mb; /* above it the feature cache goes to a file */
+  int64_t bucket_mb;       /* gradient all-reduce bucket (several ranks) */
   /* Which options were given, for the checks between them and the plan. */
   bool momentum_given, betas_given, eps_given, optimizer_given, lr_given,
       weight_decay_given, batch_given, epochs_given;
@@ -141,6 +142,8 @@ void feature_cache_free(feature_cache *c);
 /* SIGINT and SIGTERM from now on stop training after the step in progress
  * (saving a checkpoint with --checkpoint); called first thing in main. */
 void train_catch_stop_signals(void);
+/* Did SIGINT or SIGTERM arrive? */
+bool stop_requested(void);
 int train(session *s);
 
 /* --inspect-data; returns the exit status. */

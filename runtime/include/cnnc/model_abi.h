@@ -28,7 +28,7 @@
 extern "C" {
 #endif
 
-#define CNNC_ABI_VERSION 3
+#define CNNC_ABI_VERSION 4
 #define CNNC_MAX_RANK 8
 
 typedef enum cnnc_status {
@@ -106,6 +106,29 @@ typedef struct cnnc_train_plan {
   const cnnc_plan_group *groups;
 } cnnc_train_plan;
 
+/* A tensor of a train step that another process may need to combine
+ * (train_gradients, the gradient hook): the gradient of a parameter, or the
+ * new value of a BatchNorm running statistic. `data` points into the
+ * instance and stays valid until the next training call on it; an app may
+ * change the values in place (e.g. all-reduce them) before train_apply. */
+typedef enum cnnc_train_tensor_kind {
+  CNNC_TRAIN_GRADIENT = 0,
+  CNNC_TRAIN_RUNNING_STAT = 1
+} cnnc_train_tensor_kind;
+
+typedef struct cnnc_train_tensor {
+  int32_t param; /* index for param_info */
+  int32_t kind;  /* cnnc_train_tensor_kind */
+  float *data;
+  size_t count; /* floats */
+} cnnc_train_tensor;
+
+/* Called during train_backward as soon as a gradient is final, in the
+ * order the backward pass finishes them (the same order on every instance
+ * of the model with the same trainable parameters), so that a data-parallel
+ * app can start reducing it while the pass goes on. */
+typedef void (*cnnc_gradient_hook)(void *user, const cnnc_train_tensor *t);
+
 /* The function table returned by cnnc_model_entry(). */
 typedef struct cnnc_model_api {
   int32_t abi_version; /* CNNC_ABI_VERSION */
@@ -182,6 +205,34 @@ typedef struct cnnc_model_api {
    * changes anything; after it, training continues exactly. */
   int (*save_state)(cnnc_model *model, void *data, size_t *bytes);
   int (*load_state)(cnnc_model *model, const void *data, size_t bytes);
+
+  /* --- ABI 4: a train step in two calls, for data-parallel training -----
+   * train_step is train_backward then train_apply. train_backward runs
+   * forward, loss and backward and keeps the gradients and the new running
+   * statistics in the instance (a NaN or Inf loss returns
+   * CNNC_ERROR_NUMERIC; the graph has still run to its end, so every hook
+   * call was made). train_gradients lists them: the gradients of the
+   * parameters the step updates, in the hook's order, then the running
+   * statistics. An app may change them in place (an all-reduce across
+   * processes) before train_apply, which checks that every value it is
+   * about to write is finite (CNNC_ERROR_NUMERIC otherwise, the parameters
+   * unchanged) and applies the optimizer. train_backward_features is
+   * train_backward on the feature cache (train_step_features). */
+  int (*train_backward)(cnnc_model *model, int64_t batch,
+                        const void *const *inputs, const size_t *input_bytes,
+                        const void *labels, size_t label_bytes, float *loss);
+  int (*train_backward_features)(cnnc_model *model, int64_t batch,
+                                 const void *features, size_t feature_bytes,
+                                 const void *labels, size_t label_bytes,
+                                 float *loss);
+  /* Writes up to `capacity` entries to `out` and their number to *count
+   * (out may be NULL with capacity 0 to ask for the count). */
+  int (*train_gradients)(cnnc_model *model, cnnc_train_tensor *out,
+                         int32_t capacity, int32_t *count);
+  int (*train_apply)(cnnc_model *model);
+  /* hook == NULL removes it. */
+  int (*set_gradient_hook)(cnnc_model *model, cnnc_gradient_hook hook,
+                           void *user);
 } cnnc_model_api;
 
 /* Exported by every model library (unprefixed, for dlopen + dlsym). */

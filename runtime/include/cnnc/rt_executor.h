@@ -218,6 +218,18 @@ int cnnc_rt_train_step_features(cnnc_model *instance, int64_t batch,
                                 float *loss);
 int cnnc_rt_save_state(cnnc_model *instance, void *data, size_t *bytes);
 int cnnc_rt_load_state(cnnc_model *instance, const void *data, size_t bytes);
+int cnnc_rt_train_backward(cnnc_model *instance, int64_t batch,
+                           const void *const *inputs, const size_t *input_bytes,
+                           const void *labels, size_t label_bytes, float *loss);
+int cnnc_rt_train_backward_features(cnnc_model *instance, int64_t batch,
+                                    const void *features, size_t feature_bytes,
+                                    const void *labels, size_t label_bytes,
+                                    float *loss);
+int cnnc_rt_train_gradients(cnnc_model *instance, cnnc_train_tensor *out,
+                            int32_t capacity, int32_t *count);
+int cnnc_rt_train_apply(cnnc_model *instance);
+int cnnc_rt_set_gradient_hook(cnnc_model *instance, cnnc_gradient_hook hook,
+                              void *user);
 
 #ifdef __cplusplus
 }

@@ -76,6 +76,17 @@ int64_t cnnc_rt_num_elements(const cnnc_rt_buffer *b, int64_t batch) {
   return n;
 }
 
+/* The buffer whose memory `b` is (through aliases and views). */
+static int32_t buffer_root(const cnnc_rt_graph *graph, int32_t b) {
+  for (int32_t hops = 0; hops < graph->num_buffers; ++hops) {
+    const cnnc_rt_buffer *buf = &graph->buffers[b];
+    if (buf->kind != CNNC_RT_ALIAS && buf->kind != CNNC_RT_VIEW)
+      break;
+    b = buf->ref;
+  }
+  return b;
+}
+
 int cnnc_rt_init_graph(graph_state *g, const cnnc_rt_graph *graph,
                        int32_t *max_args) {
   g->graph = graph;
@@ -94,6 +105,19 @@ int cnnc_rt_init_graph(graph_state *g, const cnnc_rt_graph *graph,
     return CNNC_ERROR_OUT_OF_MEMORY;
   for (int32_t b = 0; b < graph->num_buffers; ++b)
     g->hbufs[b].dim = g->hdims + (size_t)b * (size_t)(max_rank + 1);
+  g->output_writer = calloc((size_t)graph->num_outputs + 1, sizeof(int32_t));
+  if (!g->output_writer)
+    return CNNC_ERROR_OUT_OF_MEMORY;
+  for (int32_t o = 0; o < graph->num_outputs; ++o) {
+    int32_t root = buffer_root(graph, graph->output_buffers[o]);
+    g->output_writer[o] = -1;
+    for (int32_t k = 0; k < graph->num_kernels; ++k) {
+      const cnnc_rt_kernel *kernel = &graph->kernels[k];
+      if (kernel->num_args > 0 &&
+          buffer_root(graph, kernel->args[kernel->num_args - 1]) == root)
+        g->output_writer[o] = k;
+    }
+  }
   const char *profile = getenv("CNNC_PROFILE");
   if (profile && profile[0] == '1')
     g->profile = calloc((size_t)graph->num_kernels + 1, sizeof(double));
@@ -122,6 +146,7 @@ void cnnc_rt_free_graph(graph_state *g) {
   free(g->hbufs);
   free(g->hdims);
   free(g->profile);
+  free(g->output_writer);
 }
 
 /* The message of this thread's last failed create (last_error(NULL)). */
@@ -224,7 +249,9 @@ int cnnc_rt_create(const cnnc_rt_model *model, cnnc_model **out) {
   m->phase_states =
       calloc(3 * (size_t)model->num_phases + 1, sizeof(graph_state));
   m->pstate = calloc((size_t)model->num_params + 1, sizeof(param_state));
-  if (!m->phase_states || !m->pstate)
+  m->tensors =
+      calloc(2 * (size_t)model->num_params + 1, sizeof(cnnc_train_tensor));
+  if (!m->phase_states || !m->pstate || !m->tensors)
     status = CNNC_ERROR_OUT_OF_MEMORY;
   for (int32_t i = 0; status == CNNC_OK && i < model->num_phases; ++i) {
     const cnnc_rt_phase *ph = &model->phases[i];
@@ -289,6 +316,7 @@ void cnnc_rt_release(cnnc_model *m) {
   free(m->phase_states);
   cnnc_rt_free_optimizer(m);
   free(m->pstate);
+  free(m->tensors);
   free(m->params);
   free(m->args);
   free(m);
@@ -468,6 +496,12 @@ int cnnc_rt_run_graph(cnnc_model *m, graph_state *g, int64_t batch,
       return status;
   halide_set_num_threads(m->threads);
   cnnc_pool_configure(m->threads);
+  /* GPU kernels leave their results on the device until the end: the
+   * hook then sees every gradient after the last kernel. */
+  int on_gpu = m->model->target && strstr(m->model->target, "cuda");
+  int hooked = m->hook && m->hooked == g && !on_gpu;
+  if (hooked)
+    cnnc_rt_gradients_ready(m, g, -1, inputs);
   for (int32_t k = 0; k < graph->num_kernels; ++k) {
     const cnnc_rt_kernel *kernel = &graph->kernels[k];
     for (int32_t a = 0; a < kernel->num_args; ++a)
@@ -481,6 +515,8 @@ int cnnc_rt_run_graph(cnnc_model *m, graph_state *g, int64_t batch,
       return cnnc_rt_fail(m, CNNC_ERROR_KERNEL,
                           "kernel '%s' failed (Halide error %d): %s",
                           kernel->name, result, cnnc_rt_halide_error_text);
+    if (hooked)
+      cnnc_rt_gradients_ready(m, g, k, inputs);
   }
   if (g->profile)
     ++g->profile_runs;
@@ -496,6 +532,9 @@ int cnnc_rt_run_graph(cnnc_model *m, graph_state *g, int64_t batch,
                               "copying %s from the GPU failed", m->model->name);
     halide_device_free(NULL, h);
   }
+  if (status == CNNC_OK && on_gpu && m->hook && m->hooked == g)
+    for (int32_t k = -1; k < graph->num_kernels; ++k)
+      cnnc_rt_gradients_ready(m, g, k, inputs);
   return status;
 }
 

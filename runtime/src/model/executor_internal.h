@@ -34,6 +34,9 @@ typedef struct graph_state {
   halide_dimension_t *hdims;
   double *profile; /* CNNC_PROFILE=1: seconds per kernel */
   int64_t profile_runs;
+  /* Per output: the last kernel that writes it (-1: none does), for the
+   * gradient hook. */
+  int32_t *output_writer;
 } graph_state;
 
 /* Optimizer state of one trainable parameter. */
@@ -61,6 +64,15 @@ struct cnnc_model {
   cnnc_train_config config;
   int64_t step;
   param_state *pstate;
+  /* ABI 4: the step train_backward ran and train_apply applies (NULL:
+   * none), its phase and the tensors train_gradients lists. */
+  graph_state *pending;
+  int32_t pending_phase;
+  int32_t num_tensors;
+  cnnc_train_tensor *tensors;
+  cnnc_gradient_hook hook;
+  void *hook_user;
+  graph_state *hooked; /* the graph whose kernels call the hook now */
   char error[1024];
 };
 
@@ -98,5 +110,14 @@ int cnnc_rt_has_training(cnnc_model *m);
 int cnnc_rt_train_on(cnnc_model *m, graph_state *g, int64_t batch,
                      const void *const *all_inputs, const size_t *all_bytes,
                      float *loss);
+/* The first half of cnnc_rt_train_on: runs the graph, keeps the step
+ * pending for cnnc_rt_train_apply. */
+int cnnc_rt_backward_on(cnnc_model *m, graph_state *g, int64_t batch,
+                        const void *const *all_inputs, const size_t *all_bytes,
+                        float *loss);
+/* Calls the gradient hook for the gradients that kernel k (-1: before the
+ * first) finished; run_graph calls it for m->hooked. */
+void cnnc_rt_gradients_ready(cnnc_model *m, graph_state *g, int32_t k,
+                             const void *const *inputs);
 
 #endif /* CNNC_RT_EXECUTOR_INTERNAL_H */

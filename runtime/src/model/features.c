@@ -61,12 +61,12 @@ int cnnc_rt_compute_features(cnnc_model *m, int64_t batch,
                                 inputs, input_bytes, outputs, output_bytes);
 }
 
-int cnnc_rt_train_step_features(cnnc_model *m, int64_t batch,
-                                const void *features, size_t feature_bytes,
-                                const void *labels, size_t label_bytes,
-                                float *loss) {
+static int features_step(cnnc_model *m, int64_t batch, const void *features,
+                         size_t feature_bytes, const void *labels,
+                         size_t label_bytes, float *loss, int apply) {
   if (!m)
     return CNNC_ERROR_INVALID_ARGUMENT;
+  m->pending = NULL;
   int status = cnnc_rt_begin_step(m, batch);
   if (status != CNNC_OK)
     return status;
@@ -74,6 +74,23 @@ int cnnc_rt_train_step_features(cnnc_model *m, int64_t batch,
     return CNNC_ERROR_UNSUPPORTED;
   const void *all_inputs[2] = {features, labels};
   size_t all_bytes[2] = {feature_bytes, label_bytes};
-  return cnnc_rt_train_on(m, &m->phase_states[3 * m->phase + 2], batch,
-                          all_inputs, all_bytes, loss);
+  graph_state *g = &m->phase_states[3 * m->phase + 2];
+  return apply ? cnnc_rt_train_on(m, g, batch, all_inputs, all_bytes, loss)
+               : cnnc_rt_backward_on(m, g, batch, all_inputs, all_bytes, loss);
+}
+
+int cnnc_rt_train_step_features(cnnc_model *m, int64_t batch,
+                                const void *features, size_t feature_bytes,
+                                const void *labels, size_t label_bytes,
+                                float *loss) {
+  return features_step(m, batch, features, feature_bytes, labels, label_bytes,
+                       loss, 1);
+}
+
+int cnnc_rt_train_backward_features(cnnc_model *m, int64_t batch,
+                                    const void *features, size_t feature_bytes,
+                                    const void *labels, size_t label_bytes,
+                                    float *loss) {
+  return features_step(m, batch, features, feature_bytes, labels, label_bytes,
+                       loss, 0);
 }

@@ -278,5 +278,7 @@ int cnnc_rt_load_state(cnnc_model *m, const void *data, size_t bytes) {
   int status = read_state(m, data, bytes, /*apply=*/0);
   if (status == CNNC_OK)
     status = read_state(m, data, bytes, /*apply=*/1);
+  if (status == CNNC_OK)
+    m->pending = NULL;
   return status;
 }

@@ -54,6 +54,7 @@ int cnnc_rt_train_configure(cnnc_model *m, const cnnc_train_config *config) {
                         "Nesterov momentum needs SGD with momentum > 0");
   cnnc_rt_free_optimizer(m);
   m->configured = 0;
+  m->pending = NULL;
   /* All optimizer state up front, so a step cannot cnnc_rt_fail half-way. */
   int needs_first =
       config->optimizer != CNNC_OPTIMIZER_SGD || config->momentum > 0;
@@ -138,6 +139,7 @@ int cnnc_rt_set_trainable(cnnc_model *m, const char *group, int32_t trainable) {
     if (in_group(&m->model->params[p].info, group))
       m->pstate[p].frozen = !trainable;
   m->phase = -1;
+  m->pending = NULL;
   return CNNC_OK;
 }
 
@@ -330,31 +332,36 @@ static int applies_gradient(const cnnc_model *m, int32_t p) {
   return m->model->params[p].info.trainable && !m->pstate[p].frozen;
 }
 
-/* CNNC_ERROR_NUMERIC unless output `out` of the step (the `what` of
- * parameter p) is finite. */
-static int check_finite(cnnc_model *m, graph_state *g,
-                        const void *const *all_inputs, int32_t p, int32_t out,
-                        const char *what) {
-  const float *v = (const float *)cnnc_rt_host_of(
-      m, g, g->graph->output_buffers[out], all_inputs, NULL, 0);
-  if (all_finite(v, cnnc_rt_param_bytes(m->model, p) / sizeof(float)))
-    return CNNC_OK;
-  return cnnc_rt_fail(
-      m, CNNC_ERROR_NUMERIC,
-      "the %s of '%s' is not finite at step %lld; the parameters "
-      "keep the values of the last good step",
-      what, m->model->params[p].info.name, (long long)m->step + 1);
+/* Does output k + 1 of phase `ph` (the gradient of grad_params[k]) feed
+ * an update, and for which parameter? */
+void cnnc_rt_gradients_ready(cnnc_model *m, graph_state *g, int32_t k,
+                             const void *const *inputs) {
+  const cnnc_rt_phase *ph = &m->model->phases[m->phase];
+  for (int32_t i = 0; i < ph->num_grads; ++i) {
+    int32_t p = ph->grad_params[i];
+    if (g->output_writer[i + 1] != k || !applies_gradient(m, p))
+      continue;
+    cnnc_train_tensor t;
+    t.param = p;
+    t.kind = CNNC_TRAIN_GRADIENT;
+    t.data = (float *)cnnc_rt_host_of(m, g, g->graph->output_buffers[i + 1],
+                                      inputs, NULL, 0);
+    t.count = cnnc_rt_param_bytes(m->model, p) / sizeof(float);
+    m->hook(m->hook_user, &t);
+  }
 }
 
 /* Runs a training graph (step or head) of the current phase on
- * `all_inputs` (the last is the labels) and applies the optimizer. */
-int cnnc_rt_train_on(cnnc_model *m, graph_state *g, int64_t batch,
-                     const void *const *all_inputs, const size_t *all_bytes,
-                     float *loss) {
+ * `all_inputs` (the last is the labels); the step is then pending: its
+ * gradients and new running statistics are m->tensors. */
+int cnnc_rt_backward_on(cnnc_model *m, graph_state *g, int64_t batch,
+                        const void *const *all_inputs, const size_t *all_bytes,
+                        float *loss) {
   const cnnc_rt_model *model = m->model;
   const cnnc_rt_phase *ph = &model->phases[m->phase];
   const cnnc_rt_graph *graph = g->graph;
   int32_t n_in = graph->num_inputs;
+  m->pending = NULL;
   int status = cnnc_rt_check_io(m, "training input", n_in, graph->inputs,
                                 all_inputs, all_bytes, batch);
   if (status != CNNC_OK)
@@ -372,9 +379,36 @@ int cnnc_rt_train_on(cnnc_model *m, graph_state *g, int64_t batch,
   }
   if (model->rng_offset >= 0) /* a new dropout mask every step */
     ((int64_t *)(m->params + model->rng_offset))[1] = m->step + 1;
+  m->hooked = g;
   status = cnnc_rt_run_graph(m, g, batch, all_inputs, NULL);
+  m->hooked = NULL;
   if (status != CNNC_OK)
     return status;
+  /* What train_apply writes: the gradients, then the running statistics. */
+  m->num_tensors = 0;
+  for (int32_t k = 0; k < ph->num_grads; ++k) {
+    int32_t p = ph->grad_params[k];
+    if (!applies_gradient(m, p))
+      continue;
+    cnnc_train_tensor *t = &m->tensors[m->num_tensors++];
+    t->param = p;
+    t->kind = CNNC_TRAIN_GRADIENT;
+    t->data = (float *)cnnc_rt_host_of(m, g, graph->output_buffers[k + 1],
+                                       all_inputs, NULL, 0);
+    t->count = cnnc_rt_param_bytes(model, p) / sizeof(float);
+  }
+  for (int32_t u = 0; u < ph->num_updates; ++u) {
+    int32_t p = ph->update_params[u];
+    if (m->pstate[p].frozen)
+      continue;
+    cnnc_train_tensor *t = &m->tensors[m->num_tensors++];
+    t->param = p;
+    t->kind = CNNC_TRAIN_RUNNING_STAT;
+    t->data = (float *)cnnc_rt_host_of(
+        m, g, graph->output_buffers[ph->update_outputs[u]], all_inputs, NULL,
+        0);
+    t->count = cnnc_rt_param_bytes(model, p) / sizeof(float);
+  }
   const float *loss_value = (const float *)cnnc_rt_host_of(
       m, g, graph->output_buffers[0], all_inputs, NULL, 0);
   if (loss)
@@ -385,47 +419,89 @@ int cnnc_rt_train_on(cnnc_model *m, graph_state *g, int64_t batch,
         "the loss is %s at step %lld; the parameters keep the values "
         "of the last good step",
         isnan(*loss_value) ? "NaN" : "infinite", (long long)m->step + 1);
+  m->pending = g;
+  m->pending_phase = m->phase;
+  return CNNC_OK;
+}
+
+int cnnc_rt_train_apply(cnnc_model *m) {
+  if (!m)
+    return CNNC_ERROR_INVALID_ARGUMENT;
+  m->error[0] = 0;
+  if (!m->pending || m->pending_phase != m->phase)
+    return cnnc_rt_fail(m, CNNC_ERROR_INVALID_ARGUMENT,
+                        "no pending step: call train_backward before "
+                        "train_apply (once per train_backward; "
+                        "set_trainable, train_configure and load_state "
+                        "drop a pending step)");
   /* A finite loss can hide a non-finite gradient (an overflow that a ReLU
    * or a max pooling drops in the forward pass): check every value that is
    * about to be written, so that no step leaves a NaN or an Inf behind. */
-  for (int32_t k = 0; k < ph->num_grads; ++k)
-    if (applies_gradient(m, ph->grad_params[k]) &&
-        (status = check_finite(m, g, all_inputs, ph->grad_params[k], k + 1,
-                               "gradient")) != CNNC_OK)
-      return status;
-  for (int32_t u = 0; u < ph->num_updates; ++u)
-    if (!m->pstate[ph->update_params[u]].frozen &&
-        (status = check_finite(m, g, all_inputs, ph->update_params[u],
-                               ph->update_outputs[u], "new value")) != CNNC_OK)
-      return status;
+  for (int32_t i = 0; i < m->num_tensors; ++i) {
+    const cnnc_train_tensor *t = &m->tensors[i];
+    if (!all_finite(t->data, t->count))
+      return cnnc_rt_fail(
+          m, CNNC_ERROR_NUMERIC,
+          "the %s of '%s' is not finite at step %lld; the parameters "
+          "keep the values of the last good step",
+          t->kind == CNNC_TRAIN_GRADIENT ? "gradient" : "new value",
+          m->model->params[t->param].info.name, (long long)m->step + 1);
+  }
+  m->pending = NULL;
   ++m->step;
   m->layouts_stale = 1;
-  for (int32_t k = 0; k < ph->num_grads; ++k) {
-    int32_t p = ph->grad_params[k];
-    if (!applies_gradient(m, p))
-      continue;
-    const float *grad = (const float *)cnnc_rt_host_of(
-        m, g, graph->output_buffers[k + 1], all_inputs, NULL, 0);
-    if ((status = update_param(m, p, grad)) != CNNC_OK)
-      return status;
-  }
-  for (int32_t u = 0; u < ph->num_updates; ++u) {
-    int32_t p = ph->update_params[u];
-    if (m->pstate[p].frozen)
-      continue;
-    const float *value = (const float *)cnnc_rt_host_of(
-        m, g, graph->output_buffers[ph->update_outputs[u]], all_inputs, NULL,
-        0);
-    memcpy(cnnc_rt_param_values(m, p), value, cnnc_rt_param_bytes(model, p));
+  for (int32_t i = 0; i < m->num_tensors; ++i) {
+    const cnnc_train_tensor *t = &m->tensors[i];
+    if (t->kind == CNNC_TRAIN_GRADIENT) {
+      int status = update_param(m, t->param, t->data);
+      if (status != CNNC_OK)
+        return status;
+    } else {
+      memcpy(cnnc_rt_param_values(m, t->param), t->data,
+             t->count * sizeof(float));
+    }
   }
   return CNNC_OK;
 }
 
-int cnnc_rt_train_step(cnnc_model *m, int64_t batch, const void *const *inputs,
-                       const size_t *input_bytes, const void *labels,
-                       size_t label_bytes, float *loss) {
+int cnnc_rt_train_on(cnnc_model *m, graph_state *g, int64_t batch,
+                     const void *const *all_inputs, const size_t *all_bytes,
+                     float *loss) {
+  int status = cnnc_rt_backward_on(m, g, batch, all_inputs, all_bytes, loss);
+  return status == CNNC_OK ? cnnc_rt_train_apply(m) : status;
+}
+
+int cnnc_rt_train_gradients(cnnc_model *m, cnnc_train_tensor *out,
+                            int32_t capacity, int32_t *count) {
+  if (!m || !count || capacity < 0 || (capacity > 0 && !out))
+    return CNNC_ERROR_INVALID_ARGUMENT;
+  if (!m->pending)
+    return cnnc_rt_fail(m, CNNC_ERROR_INVALID_ARGUMENT,
+                        "no pending step: call train_backward first");
+  *count = m->num_tensors;
+  for (int32_t i = 0; i < m->num_tensors && i < capacity; ++i)
+    out[i] = m->tensors[i];
+  return CNNC_OK;
+}
+
+int cnnc_rt_set_gradient_hook(cnnc_model *m, cnnc_gradient_hook hook,
+                              void *user) {
   if (!m)
     return CNNC_ERROR_INVALID_ARGUMENT;
+  m->hook = hook;
+  m->hook_user = hook ? user : NULL;
+  return CNNC_OK;
+}
+
+/* Runs the step graph of the current phase on the model's inputs and the
+ * labels; with `apply`, the optimizer step too. */
+static int step_on_inputs(cnnc_model *m, int64_t batch,
+                          const void *const *inputs, const size_t *input_bytes,
+                          const void *labels, size_t label_bytes, float *loss,
+                          int apply) {
+  if (!m)
+    return CNNC_ERROR_INVALID_ARGUMENT;
+  m->pending = NULL;
   int status = cnnc_rt_begin_step(m, batch);
   if (status != CNNC_OK)
     return status;
@@ -443,5 +519,21 @@ int cnnc_rt_train_step(cnnc_model *m, int64_t batch, const void *const *inputs,
   }
   all_inputs[n_in - 1] = labels;
   all_bytes[n_in - 1] = label_bytes;
-  return cnnc_rt_train_on(m, g, batch, all_inputs, all_bytes, loss);
+  return apply ? cnnc_rt_train_on(m, g, batch, all_inputs, all_bytes, loss)
+               : cnnc_rt_backward_on(m, g, batch, all_inputs, all_bytes, loss);
+}
+
+int cnnc_rt_train_step(cnnc_model *m, int64_t batch, const void *const *inputs,
+                       const size_t *input_bytes, const void *labels,
+                       size_t label_bytes, float *loss) {
+  return step_on_inputs(m, batch, inputs, input_bytes, labels, label_bytes,
+                        loss, 1);
+}
+
+int cnnc_rt_train_backward(cnnc_model *m, int64_t batch,
+                           const void *const *inputs, const size_t *input_bytes,
+                           const void *labels, size_t label_bytes,
+                           float *loss) {
+  return step_on_inputs(m, batch, inputs, input_bytes, labels, label_bytes,
+                        loss, 0);
 }
