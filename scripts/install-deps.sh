@@ -15,6 +15,8 @@ PKGS=(
   zlib1g-dev
   # man pages from the tools' --help (cmake/Install.cmake)
   help2man
+  # multi-process training (cnnc-train under mpirun; docs/distributed.md)
+  openmpi-bin libopenmpi-dev
   # 64-bit ARM: cross toolchain for --target=arm-64-linux, QEMU to test it
   gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user
 )

@@ -53,6 +53,23 @@ if missing_modules:
                          "python3-onnx python3-numpy (scripts/install-deps.sh), "
                          "or set CNNC_ALLOW_MISSING_TORCH=1 to skip the tests "
                          "that need them")
+# Multi-process training (test/Distributed): cnnc-train built with MPI and
+# Open MPI's mpirun. As with PyTorch, their absence is an error unless
+# skipped on purpose.
+import shutil as _shutil
+if config.have_mpi and _shutil.which("mpirun"):
+    config.available_features.add("mpi")
+    # Root in containers and CI; every process on this machine.
+    config.environment["OMPI_ALLOW_RUN_AS_ROOT"] = "1"
+    config.environment["OMPI_ALLOW_RUN_AS_ROOT_CONFIRM"] = "1"
+elif os.environ.get("CNNC_ALLOW_MISSING_MPI", "0").lower() in ("1", "on", "yes", "true"):
+    lit_config.warning("cnnc-train was built without MPI or mpirun is missing: "
+                       "the multi-process tests are skipped (CNNC_ALLOW_MISSING_MPI)")
+else:
+    lit_config.fatal("the multi-process training tests need cnnc-train built "
+                     "with MPI and mpirun: install openmpi-bin libopenmpi-dev "
+                     "(scripts/install-deps.sh) and configure again, or set "
+                     "CNNC_ALLOW_MISSING_MPI=1 to skip them")
 if os.path.isdir("/usr/share/libonnx-testdata/data"):
     config.available_features.add("onnx-testdata")
 if os.path.isfile("/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz"):

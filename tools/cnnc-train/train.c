@@ -18,6 +18,7 @@
 
 #include <math.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -298,6 +299,15 @@ static int parallel_step(session *s, parallel *par, const feature_cache *cache,
   /* A rank with no sample (a last batch smaller than the ranks) runs one
    * and weighs it 0, so that every rank joins the same all-reduces. */
   double weight = (double)(hi - lo) / (double)n;
+  /* Test hook (test/Distributed): rank R dies at step S, as a machine that
+   * fails would. Only this environment variable reaches it. */
+  const char *kill_at = getenv("CNNC_TRAIN_TEST_KILL_RANK_AT_STEP");
+  if (kill_at) {
+    long long r = -1, at = -1;
+    if (sscanf(kill_at, "%lld:%lld", &r, &at) == 2 && r == rank &&
+        at == par->steps + 1)
+      raise(SIGKILL);
+  }
   const int64_t *shard = hi > lo ? batch_order + lo : batch_order;
   int64_t m = hi > lo ? hi - lo : 1;
   cnnc_dataset_gather_labels(&s->train_labels, shard, m, labels);

@@ -1,0 +1,208 @@
+#!/usr/bin/env python3
+"""Data-parallel training (`mpirun -np 2 cnnc-train`) against one process
+and against PyTorch.
+
+LeNet-5 (examples/lenet5.cnn), trained for a few steps with and without
+`mpirun -np 2`, must end with the same weights within 1e-5 (relative to each
+tensor's largest value), for
+  - SGD with Nesterov momentum and weight decay,
+  - Adam with per-group learning rates,
+  - a batch the ranks do not divide (7: shards of 3 and 4), with the epoch's
+    last batch smaller still, and one of a single sample (a rank without a
+    sample weighs it 0),
+  - layers frozen at compile time (the feature cache, computed in shares by
+    the ranks) and gradual unfreezing between epochs.
+A conv + BatchNorm network (test/Scripts/bn_train_parity.py's) trained on 2
+ranks normalizes each rank's shard with its own batch statistics and
+averages the running statistics over the ranks; the same computed in PyTorch
+(per-shard forward passes, gradients weighted by the shard sizes) must agree
+within 1e-5 too, and differ from one process's training (the ranks did
+split the batch).
+
+Usage: dist_parity.py WORK_DIR
+"""
+import os
+import subprocess
+import sys
+
+import numpy as np
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+SRC = os.path.normpath(os.path.join(HERE, "..", ".."))
+TOL = 1e-5
+
+
+def run(cmd):
+    r = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                       text=True)
+    if r.returncode != 0:
+        print("FAILED (%d): %s\n%s" % (r.returncode, " ".join(cmd), r.stdout))
+        sys.exit(1)
+    return r.stdout
+
+
+def mpirun(n, cmd):
+    return run(["mpirun", "--oversubscribe", "-np", str(n)] + cmd)
+
+
+def worst(got, expected):
+    err = 0.0
+    for name, ref in expected.items():
+        scale = max(float(np.max(np.abs(ref))), 1e-12)
+        err = max(err, float(np.max(np.abs(got[name] - ref))) / scale)
+    return err
+
+
+def report(what, err, ok):
+    print("%s: worst %.2e %s" % (what, err, "OK" if ok else "MISMATCH"))
+    return ok
+
+
+def lenet(work):
+    rs = np.random.RandomState(0)
+    x = rs.randint(0, 256, (96, 28, 28)).astype(np.uint8)
+    y = rs.randint(0, 10, 96).astype(np.int64)
+    np.save(os.path.join(work, "x.npy"), x)
+    np.save(os.path.join(work, "y.npy"), y)
+    # 33 and 29 samples at batch 7: epochs of 7,7,7,7,5 and 7,7,7,7,1.
+    for n in (33, 29):
+        np.save(os.path.join(work, "x%d.npy" % n), x[:n])
+        np.save(os.path.join(work, "y%d.npy" % n), y[:n])
+    so = os.path.join(work, "lenet5.so")
+    frozen = os.path.join(work, "lenet5-frozen.so")
+    run(["cnnc", os.path.join(SRC, "examples", "lenet5.cnn"), "--train",
+         "-o", so])
+    run(["cnnc", os.path.join(SRC, "examples", "lenet5.cnn"), "--train",
+         "--freeze", "C1", "-o", frozen])
+
+    def data(n=None):
+        s = "" if n is None else str(n)
+        return ["--train-images", os.path.join(work, "x%s.npy" % s),
+                "--train-labels", os.path.join(work, "y%s.npy" % s)]
+
+    cases = [
+        ("sgd-nesterov", so, data() + [
+            "--steps", "5", "--batch", "32", "--optimizer", "sgd", "--lr",
+            "0.05", "--momentum", "0.9", "--nesterov", "--weight-decay",
+            "5e-4", "--seed", "1"]),
+        ("adam-lr-groups", so, data() + [
+            "--steps", "5", "--batch", "32", "--optimizer", "adam", "--lr",
+            "0.002", "--lr-group", "C5=0.0005", "--lr-group", "output=0.004",
+            "--seed", "2"]),
+        ("uneven-7", so, data(33) + [
+            "--epochs", "1", "--batch", "7", "--optimizer", "sgd", "--lr",
+            "0.05", "--momentum", "0.9", "--seed", "3"]),
+        # (SGD: Adam's update of a gradient near its eps turns rounding
+        # differences into 1e-4 changes at batches this small;
+        # docs/distributed.md.)
+        ("last-batch-of-1", so, data(29) + [
+            "--epochs", "1", "--batch", "7", "--optimizer", "sgd", "--lr",
+            "0.05", "--momentum", "0.9", "--weight-decay", "1e-3", "--seed",
+            "4"]),
+        ("frozen-cached-unfreeze", frozen, data(33) + [
+            "--epochs", "2", "--batch", "8", "--optimizer", "sgd", "--lr",
+            "0.05", "--momentum", "0.9", "--unfreeze-at", "2:C3", "--seed",
+            "5"]),
+    ]
+    ok = True
+    for name, lib, args in cases:
+        one = os.path.join(work, name + "-1.npz")
+        two = os.path.join(work, name + "-2.npz")
+        run(["cnnc-train", lib, "--no-plan", "--export-npz", one] + args)
+        out = mpirun(2, ["cnnc-train", lib, "--no-plan", "--export-npz", two]
+                     + args)
+        if name.startswith("frozen") and "shared by the ranks" not in out:
+            print("%s: the feature cache was not shared MISMATCH\n%s"
+                  % (name, out))
+            ok = False
+        a, b = np.load(one), np.load(two)
+        err = worst(dict(b), dict(a))
+        ok &= report("lenet5 %s: 2 ranks vs 1" % name, err, err <= TOL)
+    return ok
+
+
+def batchnorm(work):
+    import torch
+    import torch.nn as nn
+    sys.path.insert(0, HERE)
+    from bn_train_parity import make_net
+
+    steps, batch, lr, momentum = 5, 16, 0.05, 0.9
+    net = make_net()
+    src = os.path.join(work, "bnnet.onnx")
+    net.eval()
+    torch.onnx.export(net, torch.randn(2, 3, 12, 12), src,
+                      input_names=["input"], output_names=["logits"],
+                      dynamic_axes={"input": {0: "N"}, "logits": {0: "N"}},
+                      opset_version=13,
+                      training=torch.onnx.TrainingMode.PRESERVE,
+                      do_constant_folding=False)
+    rs = np.random.RandomState(0)
+    x = (rs.randn(steps * batch, 3, 12, 12) * 2 + 0.5).astype(np.float32)
+    y = rs.randint(0, 5, steps * batch).astype(np.int64)
+    np.save(os.path.join(work, "bx.npy"), x)
+    np.save(os.path.join(work, "by.npy"), y)
+    so = os.path.join(work, "bnnet.so")
+    run(["cnnc", src, "--train", "-o", so, "--name", "bnnet"])
+
+    # PyTorch, as 2 ranks with per-rank BatchNorm: each shard's forward pass
+    # from the same running statistics, the loss of shard r weighted by its
+    # share of the batch, the new running statistics averaged likewise.
+    bns = [m for m in net.modules()
+           if isinstance(m, (nn.BatchNorm1d, nn.BatchNorm2d))]
+    net.train()
+    opt = torch.optim.SGD(net.parameters(), lr=lr, momentum=momentum)
+    for s in range(steps):
+        opt.zero_grad()
+        start = [(b.running_mean.clone(), b.running_var.clone()) for b in bns]
+        new = [[torch.zeros_like(m), torch.zeros_like(v)] for m, v in start]
+        for r in range(2):
+            lo, hi = s * batch + batch * r // 2, s * batch + batch * (r + 1) // 2
+            with torch.no_grad():
+                for b, (m, v) in zip(bns, start):
+                    b.running_mean.copy_(m)
+                    b.running_var.copy_(v)
+            w = (hi - lo) / batch
+            loss = nn.functional.cross_entropy(
+                net(torch.from_numpy(x[lo:hi])), torch.from_numpy(y[lo:hi]))
+            (loss * w).backward()
+            for acc, b in zip(new, bns):
+                acc[0] += w * b.running_mean.detach()
+                acc[1] += w * b.running_var.detach()
+        with torch.no_grad():
+            for b, (m, v) in zip(bns, new):
+                b.running_mean.copy_(m)
+                b.running_var.copy_(v)
+        opt.step()
+    expected = {k: v.detach().numpy() for k, v in net.state_dict().items()
+                if not k.endswith("num_batches_tracked")}
+
+    args = ["--train-images", os.path.join(work, "bx.npy"), "--train-labels",
+            os.path.join(work, "by.npy"), "--steps", str(steps), "--batch",
+            str(batch), "--no-shuffle", "--optimizer", "sgd", "--lr", str(lr),
+            "--momentum", str(momentum), "--quiet"]
+    two = os.path.join(work, "bn-2.npz")
+    one = os.path.join(work, "bn-1.npz")
+    mpirun(2, ["cnnc-train", so, "--export-npz", two] + args)
+    run(["cnnc-train", so, "--export-npz", one] + args)
+    got = dict(np.load(two))
+    err = worst(got, expected)
+    ok = report("batchnorm per-rank statistics: 2 ranks vs PyTorch", err,
+                err <= TOL)
+    diff = worst(dict(np.load(one)), got)
+    ok &= report("batchnorm: 1 process differs from 2 ranks by", diff,
+                 diff > 1e-3)
+    return ok
+
+
+def main():
+    work = sys.argv[1]
+    os.makedirs(work, exist_ok=True)
+    ok = lenet(work)
+    ok &= batchnorm(work)
+    print("ALL OK" if ok else "PARITY MISMATCH")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
