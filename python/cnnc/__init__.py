@@ -59,6 +59,11 @@ class _ParamInfo(ctypes.Structure):
                 ("trainable", ctypes.c_int32), ("is_buffer", ctypes.c_int32)]
 
 
+class _TrainTensor(ctypes.Structure):
+    _fields_ = [("param", ctypes.c_int32), ("kind", ctypes.c_int32),
+                ("data", ctypes.c_void_p), ("count", ctypes.c_size_t)]
+
+
 class _TrainConfig(ctypes.Structure):
     _fields_ = [("optimizer", ctypes.c_int32), ("lr", ctypes.c_float),
                 ("momentum", ctypes.c_float), ("weight_decay", ctypes.c_float),
@@ -326,6 +331,50 @@ class Model:
                                          labels.ctypes.data, labels.nbytes,
                                          ctypes.byref(loss)))
         return float(loss.value)
+
+    def backward(self, *inputs_and_labels):
+        """The first half of train_step (forward, loss, backward): the
+        gradients stay in the model for gradients() and apply(). Returns the
+        loss."""
+        self._need_training()
+        *inputs, labels = inputs_and_labels
+        arrays, batch = self._batch_arrays(inputs, self.inputs, "input")
+        labels = self._labels(labels, batch)
+        ip, isz = _pointers(arrays)
+        loss = ctypes.c_float()
+        self._check(self._api.train_backward(self._handle, batch, ip, isz,
+                                             labels.ctypes.data, labels.nbytes,
+                                             ctypes.byref(loss)))
+        return float(loss.value)
+
+    def gradients(self):
+        """After backward(): [(parameter name, kind, array)] with kind
+        "gradient" or "running_stat" (a BatchNorm running statistic's new
+        value). The arrays are views of the model's memory, valid until the
+        next training call: change them in place (e.g. average them across
+        processes) before apply()."""
+        count = _I32()
+        self._check(self._api.train_gradients(self._handle, None, 0,
+                                              ctypes.byref(count)))
+        table = (_TrainTensor * max(1, count.value))()
+        self._check(self._api.train_gradients(self._handle, table, count.value,
+                                              ctypes.byref(count)))
+        names = {i: name for name, (i, _) in self._params.items()}
+        out = []
+        for t in table[:count.value]:
+            _, info = self._params[names[t.param]]
+            view = np.ctypeslib.as_array(
+                ctypes.cast(t.data, ctypes.POINTER(ctypes.c_float)),
+                shape=(t.count,)).reshape(info.shape)
+            out.append((names[t.param],
+                        "gradient" if t.kind == 0 else "running_stat", view))
+        return out
+
+    def apply(self):
+        """The second half of train_step: the optimizer step with the
+        gradients of the last backward()."""
+        self._need_training()
+        self._check(self._api.train_apply(self._handle))
 
     def set_learning_rate(self, lr, group=None):
         """Learning rate of a group (or name prefix), or of everything."""

@@ -100,6 +100,27 @@ def main():
     again = all(np.array_equal(m.parameter(k), v) for k, v in after.items())
     print("state round trip: restored %s, same next step %s" % (restored, again))
     ok &= restored and again
+    # A step in two calls (backward, gradients, apply; ABI 4): the
+    # gradients are PyTorch's at the same weights, and applying them is the
+    # same step as train_step.
+    m.load_state(state)
+    m.backward(*batches[3])
+    ref_opt.zero_grad()
+    nn.functional.cross_entropy(net(torch.from_numpy(batches[3][0])),
+                                torch.from_numpy(batches[3][1])).backward()
+    grads = m.gradients()
+    grad_err = max(rel_err(g, getattr(net[LAYERS[name.split(".")[0]]],
+                                      name.split(".")[1]).grad.numpy())
+                   for name, kind, g in grads)
+    names_ok = sorted(n for n, _, _ in grads) == sorted(m.parameters())
+    m.apply()
+    same = all(np.array_equal(m.parameter(k), v) for k, v in after.items())
+    print("two-call step: %d gradients (all parameters %s), worst error vs "
+          "PyTorch %.2e, same as train_step %s %s" % (
+              len(grads), names_ok, grad_err, same,
+              "ok" if names_ok and same and grad_err <= TOL else "MISMATCH"))
+    ok &= names_ok and same and grad_err <= TOL
+    ok &= expect_error("apply without backward", m.apply, "no pending step")
     damaged = bytearray(state)
     damaged[len(damaged) // 2] ^= 4
     ok &= expect_error("damaged state", lambda: m.load_state(bytes(damaged)),
