@@ -117,8 +117,12 @@ static bool read_shared(const char *path, cnnc_checkpoint *c) {
     dist_exit_agreed = true;
     return false;
   }
-  int64_t fields[7] = {c->epoch, c->step,          c->batch,
-                       c->samples, (int64_t)c->seed, c->shuffle,
+  int64_t fields[7] = {c->epoch,
+                       c->step,
+                       c->batch,
+                       c->samples,
+                       (int64_t)c->seed,
+                       c->shuffle,
                        (int64_t)c->state_bytes};
   if (!dist_broadcast(fields, sizeof fields))
     return false;

@@ -21,12 +21,12 @@
 #include <errno.h>
 #include <math.h>
 #include <sched.h>
-#include <unistd.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #define DEFAULT_EPOCHS 1
 #define DEFAULT_BATCH 32

@@ -109,9 +109,9 @@ bool dist_broadcast(void *data, size_t bytes) {
   /* MPI counts are ints: in pieces of 1 GiB. */
   for (size_t done = 0; done < bytes;) {
     size_t n = bytes - done < (1u << 30) ? bytes - done : (1u << 30);
-    if (!check(MPI_Bcast((char *)data + done, (int)n, MPI_BYTE, 0,
-                         MPI_COMM_WORLD),
-               "MPI_Bcast"))
+    if (!check(
+            MPI_Bcast((char *)data + done, (int)n, MPI_BYTE, 0, MPI_COMM_WORLD),
+            "MPI_Bcast"))
       return false;
     done += n;
   }
@@ -140,10 +140,9 @@ bool dist_allgather_samples(float *data, int64_t total, size_t sample_floats) {
     counts[r] = (int)(end - first);
   }
   MPI_Datatype sample;
-  bool ok =
-      check(MPI_Type_contiguous((int)sample_floats, MPI_FLOAT, &sample),
-            "MPI_Type_contiguous") &&
-      check(MPI_Type_commit(&sample), "MPI_Type_commit");
+  bool ok = check(MPI_Type_contiguous((int)sample_floats, MPI_FLOAT, &sample),
+                  "MPI_Type_contiguous") &&
+            check(MPI_Type_commit(&sample), "MPI_Type_commit");
   if (ok) {
     ok = check(MPI_Allgatherv(MPI_IN_PLACE, 0, MPI_DATATYPE_NULL, data, counts,
                               displs, sample, MPI_COMM_WORLD),
@@ -282,8 +281,8 @@ static void add(dist_reducer *r, float *data, size_t count) {
   if (r->failed || count == 0)
     return;
   int b = bucket_for(r, count);
-  if (b < 0 || !grow((void **)&r->entries, &r->cap_entries,
-                     r->num_entries + 1, sizeof(entry))) {
+  if (b < 0 || !grow((void **)&r->entries, &r->cap_entries, r->num_entries + 1,
+                     sizeof(entry))) {
     error("out of memory for the gradient buckets");
     r->failed = true;
     return;

@@ -10,9 +10,9 @@
  *===----------------------------------------------------------------------===*/
 #define _POSIX_C_SOURCE 200809L
 
+#include "train.h"
 #include "cnnc/tool_support.h"
 #include "dist.h"
-#include "train.h"
 
 #include "cnnc/onnx_export.h"
 
