@@ -318,34 +318,29 @@ class Model:
                            betas[0], betas[1], eps, int(nesterov), seed)
         self._check(self._api.train_configure(self._handle, ctypes.byref(cfg)))
 
-    def train_step(self, *inputs_and_labels):
-        """One forward, backward and optimizer step; returns the loss. The
-        last argument holds the labels (int64 classes for cross-entropy)."""
+    def _train_call(self, fn, inputs_and_labels):
+        """fn(handle, batch, inputs, input_bytes, labels, label_bytes, loss)
+        on the inputs and the labels (the last argument); returns the loss."""
         self._need_training()
         *inputs, labels = inputs_and_labels
         arrays, batch = self._batch_arrays(inputs, self.inputs, "input")
         labels = self._labels(labels, batch)
         ip, isz = _pointers(arrays)
         loss = ctypes.c_float()
-        self._check(self._api.train_step(self._handle, batch, ip, isz,
-                                         labels.ctypes.data, labels.nbytes,
-                                         ctypes.byref(loss)))
+        self._check(fn(self._handle, batch, ip, isz, labels.ctypes.data,
+                       labels.nbytes, ctypes.byref(loss)))
         return float(loss.value)
+
+    def train_step(self, *inputs_and_labels):
+        """One forward, backward and optimizer step; returns the loss. The
+        last argument holds the labels (int64 classes for cross-entropy)."""
+        return self._train_call(self._api.train_step, inputs_and_labels)
 
     def backward(self, *inputs_and_labels):
         """The first half of train_step (forward, loss, backward): the
         gradients stay in the model for gradients() and apply(). Returns the
         loss."""
-        self._need_training()
-        *inputs, labels = inputs_and_labels
-        arrays, batch = self._batch_arrays(inputs, self.inputs, "input")
-        labels = self._labels(labels, batch)
-        ip, isz = _pointers(arrays)
-        loss = ctypes.c_float()
-        self._check(self._api.train_backward(self._handle, batch, ip, isz,
-                                             labels.ctypes.data, labels.nbytes,
-                                             ctypes.byref(loss)))
-        return float(loss.value)
+        return self._train_call(self._api.train_backward, inputs_and_labels)
 
     def gradients(self):
         """After backward(): [(parameter name, kind, array)] with kind

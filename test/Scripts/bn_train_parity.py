@@ -55,6 +55,18 @@ def make_net():
     return net
 
 
+def export(net, path):
+    """ONNX of `net`, exported in eval mode without constant folding: the
+    BatchNormalization nodes stay (inference form, running statistics as
+    initializers)."""
+    net.eval()
+    torch.onnx.export(net, torch.randn(2, 3, 12, 12), path,
+                      input_names=["input"], output_names=["logits"],
+                      dynamic_axes={"input": {0: "N"}, "logits": {0: "N"}},
+                      opset_version=13, training=torch.onnx.TrainingMode.PRESERVE,
+                      do_constant_folding=False)
+
+
 def compare(what, got, expected):
     """Worst relative error over the tensors of `expected` (by name)."""
     worst = 0.0
@@ -72,14 +84,7 @@ def main():
     os.makedirs(work, exist_ok=True)
     net = make_net()
     src = os.path.join(work, "bnnet.onnx")
-    # Exported in eval mode without constant folding: the BatchNormalization
-    # nodes stay (inference form, running statistics as initializers).
-    net.eval()
-    torch.onnx.export(net, torch.randn(2, 3, 12, 12), src,
-                      input_names=["input"], output_names=["logits"],
-                      dynamic_axes={"input": {0: "N"}, "logits": {0: "N"}},
-                      opset_version=13, training=torch.onnx.TrainingMode.PRESERVE,
-                      do_constant_folding=False)
+    export(net, src)
     rs = np.random.RandomState(0)
     x = (rs.randn(STEPS * BATCH, 3, 12, 12) * 2 + 0.5).astype(np.float32)
     y = rs.randint(0, 5, STEPS * BATCH).astype(np.int64)

@@ -125,18 +125,12 @@ def batchnorm(work):
     import torch
     import torch.nn as nn
     sys.path.insert(0, HERE)
-    from bn_train_parity import make_net
+    from bn_train_parity import export, make_net
 
     steps, batch, lr, momentum = 5, 16, 0.05, 0.9
     net = make_net()
     src = os.path.join(work, "bnnet.onnx")
-    net.eval()
-    torch.onnx.export(net, torch.randn(2, 3, 12, 12), src,
-                      input_names=["input"], output_names=["logits"],
-                      dynamic_axes={"input": {0: "N"}, "logits": {0: "N"}},
-                      opset_version=13,
-                      training=torch.onnx.TrainingMode.PRESERVE,
-                      do_constant_folding=False)
+    export(net, src)
     rs = np.random.RandomState(0)
     x = (rs.randn(steps * batch, 3, 12, 12) * 2 + 0.5).astype(np.float32)
     y = rs.randint(0, 5, steps * batch).astype(np.int64)
