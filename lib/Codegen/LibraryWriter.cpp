@@ -109,11 +109,15 @@ static void writeGraph(const ModelPlan &plan, const GraphPlan &g,
     os << "};\n";
   }
   os << "static const cnnc_rt_kernel " << tag << "_kernels[] = {\n";
-  for (size_t c = 0; c < g.calls.size(); ++c)
-    os << "  {.name = " << cString(g.calls[c].label)
-       << ", .fn = " << plan.kernelNames[g.calls[c].kernel]
-       << "_argv, .num_args = " << g.calls[c].args.size() << ", .args = " << tag
-       << "_call" << c << "_args},\n";
+  for (size_t c = 0; c < g.calls.size(); ++c) {
+    os << "  {.name = " << cString(g.calls[c].label) << ", .fn = ";
+    if (g.calls[c].host)
+      os << "0";
+    else
+      os << plan.kernelNames[g.calls[c].kernel] << "_argv";
+    os << ", .num_args = " << g.calls[c].args.size() << ", .args = " << tag
+       << "_call" << c << "_args, .host = " << g.calls[c].host << "},\n";
+  }
   if (g.calls.empty())
     os << "  {.name = 0},\n";
   os << "};\n";

@@ -562,6 +562,26 @@ bool ModelCompiler::planStoredLayout(cnn::PackWeightsOp pack) {
 LogicalResult ModelCompiler::planKernel(Operation *op) {
   if (op->getNumResults() != 1)
     return op->emitOpError("with several results cannot be compiled yet");
+  if (auto replica = dyn_cast<cnn::ReplicaReduceOp>(op)) {
+    // The executor combines the replicas' values itself (it calls the
+    // application's all-reduce): a host step, no kernel.
+    static_assert(CNNC_RT_HOST_REPLICA_RUNNING_STATS ==
+                          CNNC_RT_HOST_REPLICA_BATCH_STATS +
+                              (int)cnn::ReplicaReduction::RunningStats &&
+                      CNNC_RT_HOST_REPLICA_SUM ==
+                          CNNC_RT_HOST_REPLICA_BATCH_STATS +
+                              (int)cnn::ReplicaReduction::Sum,
+                  "cnnc_rt_host_step follows cnn::ReplicaReduction");
+    KernelCall call;
+    call.kernel = -1;
+    call.host = CNNC_RT_HOST_REPLICA_BATCH_STATS + (int)replica.getKind();
+    call.label = layerLabel(op);
+    call.args = {bufferOf.lookup(replica.getValue()),
+                 bufferOf.lookup(replica.getInput())};
+    call.args.push_back(resultBuffer(op));
+    graph->calls.push_back(call);
+    return success();
+  }
   if (!packWeights) {
     // The autoscheduler's and GPU kernels read unbordered buffers.
     op->removeAttr(cnn::kPrepaddedAttr.name);

@@ -87,8 +87,13 @@ static void printGraph(const ModelPlan &plan, const GraphPlan &g,
     }
     os << "\n";
   }
+  static const char *const hostSteps[] = {"", "host:replica_batch_stats",
+                                          "host:replica_running_stats",
+                                          "host:replica_sum"};
   for (const KernelCall &c : g.calls) {
-    os << "  call " << plan.kernelNames[c.kernel] << " (" << c.label << "): ";
+    os << "  call "
+       << (c.host ? std::string(hostSteps[c.host]) : plan.kernelNames[c.kernel])
+       << " (" << c.label << "): ";
     llvm::interleaveComma(llvm::makeArrayRef(c.args).drop_back(), os);
     os << " -> " << c.args.back() << "\n";
   }

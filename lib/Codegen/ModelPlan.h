@@ -33,9 +33,10 @@ struct BufferDesc {
 };
 
 struct KernelCall {
-  int kernel;            ///< index into ModelPlan::kernelNames
+  int kernel;            ///< index into ModelPlan::kernelNames (-1: host)
   std::string label;     ///< the layer, for error messages
   std::vector<int> args; ///< buffers, output last
+  int host = 0;          ///< cnnc_rt_host_step the executor runs itself
 };
 
 struct TensorDesc {

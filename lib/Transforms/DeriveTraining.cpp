@@ -320,10 +320,23 @@ LogicalResult GradientBuilder::backward(Operation *op, Value dy) {
       accumulate(scale, dScale);
     if (needs(bias))
       accumulate(bias, dBias);
-    if (needs(x))
+    if (needs(x)) {
+      // Statistics of the global batch (cnn.replica_reduce: SyncBatchNorm
+      // across data-parallel processes): the input's gradient goes through
+      // them, so it takes the sums over the global batch too, while the
+      // parameters' gradients stay this replica's (the runtime sums them
+      // with the others).
+      Value gradScale = dScale, gradBias = dBias;
+      if (bn.getStats().getDefiningOp<ReplicaReduceOp>()) {
+        auto sum =
+            ReplicaReductionAttr::get(b.getContext(), ReplicaReduction::Sum);
+        gradScale = b.create<ReplicaReduceOp>(loc, dScale, x, sum);
+        gradBias = b.create<ReplicaReduceOp>(loc, dBias, x, sum);
+      }
       accumulate(x, b.create<BatchNormTrainGradInputOp>(
-                        loc, dy, x, bn.getStats(), scale, dScale, dBias,
+                        loc, dy, x, bn.getStats(), scale, gradScale, gradBias,
                         bn.getEpsilonAttr()));
+    }
     return success();
   }
 
@@ -393,13 +406,24 @@ emitTrainModeBatchNorm(OpBuilder &b, BatchNormOp bn, BlockAndValueMapping &map,
                        SmallVectorImpl<StateUpdate> &updates) {
   Location loc = bn.getLoc();
   Value x = map.lookup(bn.getInput());
-  auto stats = b.create<BatchNormStatsOp>(loc, x);
+  auto local = b.create<BatchNormStatsOp>(loc, x);
+  // The statistics of the global batch when the runtime trains on several
+  // processes with SyncBatchNorm; with one process (or per-process
+  // statistics) the identity.
+  auto reduce = [&](ReplicaReduction kind) {
+    auto op = b.create<ReplicaReduceOp>(
+        loc, local, x, ReplicaReductionAttr::get(b.getContext(), kind));
+    ops.push_back(op);
+    return op;
+  };
+  ops.push_back(local);
+  Value stats = reduce(ReplicaReduction::BatchStats);
   auto y = b.create<BatchNormTrainOp>(
       loc, x, stats, map.lookup(bn.getScale()), map.lookup(bn.getBias()),
       b.getF32FloatAttr(bn.getEpsilon().convertToFloat()));
   map.map(bn.getResult(), y.getResult());
-  ops.push_back(stats);
   ops.push_back(y);
+  Value runningStats;
   std::pair<Value, Statistic> running[] = {
       {bn.getMean(), Statistic::Mean}, {bn.getVariance(), Statistic::Variance}};
   for (auto [value, statistic] : running) {
@@ -414,8 +438,10 @@ emitTrainModeBatchNorm(OpBuilder &b, BatchNormOp bn, BlockAndValueMapping &map,
         }))
       return bn.emitError("running statistic '")
              << param.getName() << "' is shared by two BatchNorms that train";
+    if (!runningStats)
+      runningStats = reduce(ReplicaReduction::RunningStats);
     auto update = b.create<BatchNormRunningUpdateOp>(
-        loc, param.getResult(), stats, x,
+        loc, param.getResult(), runningStats, x,
         b.getF32FloatAttr(bn.getMomentum().convertToFloat()),
         StatisticAttr::get(b.getContext(), statistic));
     ops.push_back(update);
@@ -592,7 +618,8 @@ struct DeriveTrainingPass : public DeriveTrainingBase<DeriveTrainingPass> {
     // (Batch statistics are recomputed from the boundary value by the part
     // that trains: they are not a boundary of their own.)
     for (Operation *op : forward) {
-      if (isa<ParamOp, cnnc::cnn::ConstantOp, BatchNormStatsOp>(op) ||
+      if (isa<ParamOp, cnnc::cnn::ConstantOp, BatchNormStatsOp,
+              ReplicaReduceOp>(op) ||
           op->getNumResults() != 1 ||
           grads.needsGrad.contains(op->getResult(0)))
         continue;

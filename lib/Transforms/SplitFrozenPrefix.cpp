@@ -63,8 +63,9 @@ struct SplitFrozenPrefixPass
           varying.insert(param.getResult());
         continue;
       }
-      // Batch statistics mix the samples of a batch: never cached.
-      bool anyVarying = isa<BatchNormStatsOp>(op) ||
+      // Batch statistics mix the samples of a batch (and of the other
+      // replicas'): never cached.
+      bool anyVarying = isa<BatchNormStatsOp, ReplicaReduceOp>(op) ||
                         llvm::any_of(op.getOperands(), [&](Value v) {
                           return varying.contains(v);
                         });

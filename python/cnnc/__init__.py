@@ -118,6 +118,7 @@ class _Api(ctypes.Structure):
         ("train_gradients", _F(_I, _P, _P, _I32, ctypes.POINTER(_I32))),
         ("train_apply", _F(_I, _P)),
         ("set_gradient_hook", _F(_I, _P, _P, _P)),
+        ("set_replica_reduce", _F(_I, _P, _P, _P)),
     ]
 
 

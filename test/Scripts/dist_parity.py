@@ -12,12 +12,15 @@ tensor's largest value), for
     sample weighs it 0),
   - layers frozen at compile time (the feature cache, computed in shares by
     the ranks) and gradual unfreezing between epochs.
-A conv + BatchNorm network (test/Scripts/bn_train_parity.py's) trained on 2
-ranks normalizes each rank's shard with its own batch statistics and
-averages the running statistics over the ranks; the same computed in PyTorch
-(per-shard forward passes, gradients weighted by the shard sizes) must agree
-within 1e-5 too, and differ from one process's training (the ranks did
-split the batch).
+A conv + BatchNorm network (test/Scripts/bn_train_parity.py's):
+  - with the statistics of the global batch (--batchnorm-stats global, the
+    default: SyncBatchNorm), 2 and 3 ranks train as PyTorch on one process
+    (within 1e-5), and 2 ranks with a last batch of one sample as one
+    cnnc-train process;
+  - with per-rank statistics, 2 ranks train as PyTorch computing the same
+    (per-shard forward passes, gradients and running statistics weighted by
+    the shard sizes), and differ from one process (the ranks did split the
+    batch).
 
 Usage: dist_parity.py WORK_DIR
 """
@@ -136,56 +139,98 @@ def batchnorm(work):
     y = rs.randint(0, 5, steps * batch).astype(np.int64)
     np.save(os.path.join(work, "bx.npy"), x)
     np.save(os.path.join(work, "by.npy"), y)
+    # 33 samples at batch 16: a last batch of 1, no sample for rank 0.
+    np.save(os.path.join(work, "bx33.npy"), x[:33])
+    np.save(os.path.join(work, "by33.npy"), y[:33])
     so = os.path.join(work, "bnnet.so")
     run(["cnnc", src, "--train", "-o", so, "--name", "bnnet"])
+    initial = {k: v.clone() for k, v in net.state_dict().items()}
 
-    # PyTorch, as 2 ranks with per-rank BatchNorm: each shard's forward pass
-    # from the same running statistics, the loss of shard r weighted by its
-    # share of the batch, the new running statistics averaged likewise.
-    bns = [m for m in net.modules()
-           if isinstance(m, (nn.BatchNorm1d, nn.BatchNorm2d))]
-    net.train()
-    opt = torch.optim.SGD(net.parameters(), lr=lr, momentum=momentum)
-    for s in range(steps):
-        opt.zero_grad()
-        start = [(b.running_mean.clone(), b.running_var.clone()) for b in bns]
-        new = [[torch.zeros_like(m), torch.zeros_like(v)] for m, v in start]
-        for r in range(2):
-            lo, hi = s * batch + batch * r // 2, s * batch + batch * (r + 1) // 2
-            with torch.no_grad():
-                for b, (m, v) in zip(bns, start):
-                    b.running_mean.copy_(m)
-                    b.running_var.copy_(v)
-            w = (hi - lo) / batch
-            loss = nn.functional.cross_entropy(
-                net(torch.from_numpy(x[lo:hi])), torch.from_numpy(y[lo:hi]))
-            (loss * w).backward()
-            for acc, b in zip(new, bns):
-                acc[0] += w * b.running_mean.detach()
-                acc[1] += w * b.running_var.detach()
-        with torch.no_grad():
-            for b, (m, v) in zip(bns, new):
-                b.running_mean.copy_(m)
-                b.running_var.copy_(v)
-        opt.step()
-    expected = {k: v.detach().numpy() for k, v in net.state_dict().items()
+    def state(model):
+        return {k: v.detach().numpy().copy()
+                for k, v in model.state_dict().items()
                 if not k.endswith("num_batches_tracked")}
 
-    args = ["--train-images", os.path.join(work, "bx.npy"), "--train-labels",
-            os.path.join(work, "by.npy"), "--steps", str(steps), "--batch",
-            str(batch), "--no-shuffle", "--optimizer", "sgd", "--lr", str(lr),
-            "--momentum", str(momentum), "--quiet"]
-    two = os.path.join(work, "bn-2.npz")
-    one = os.path.join(work, "bn-1.npz")
-    mpirun(2, ["cnnc-train", so, "--export-npz", two] + args)
-    run(["cnnc-train", so, "--export-npz", one] + args)
-    got = dict(np.load(two))
-    err = worst(got, expected)
-    ok = report("batchnorm per-rank statistics: 2 ranks vs PyTorch", err,
-                err <= TOL)
-    diff = worst(dict(np.load(one)), got)
-    ok &= report("batchnorm: 1 process differs from 2 ranks by", diff,
-                 diff > 1e-3)
+    def pytorch(shards):
+        """PyTorch with `shards` ranks of per-rank BatchNorm: each shard's
+        forward pass from the same running statistics, the loss of shard r
+        weighted by its share of the batch, the new running statistics
+        averaged likewise. One shard: ordinary training."""
+        net.load_state_dict(initial)
+        bns = [m for m in net.modules()
+               if isinstance(m, (nn.BatchNorm1d, nn.BatchNorm2d))]
+        net.train()
+        opt = torch.optim.SGD(net.parameters(), lr=lr, momentum=momentum)
+        for s in range(steps):
+            opt.zero_grad()
+            start = [(b.running_mean.clone(), b.running_var.clone())
+                     for b in bns]
+            new = [[torch.zeros_like(m), torch.zeros_like(v)]
+                   for m, v in start]
+            for r in range(shards):
+                lo = s * batch + batch * r // shards
+                hi = s * batch + batch * (r + 1) // shards
+                with torch.no_grad():
+                    for b, (m, v) in zip(bns, start):
+                        b.running_mean.copy_(m)
+                        b.running_var.copy_(v)
+                w = (hi - lo) / batch
+                loss = nn.functional.cross_entropy(
+                    net(torch.from_numpy(x[lo:hi])),
+                    torch.from_numpy(y[lo:hi]))
+                (loss * w).backward()
+                for acc, b in zip(new, bns):
+                    acc[0] += w * b.running_mean.detach()
+                    acc[1] += w * b.running_var.detach()
+            with torch.no_grad():
+                for b, (m, v) in zip(bns, new):
+                    b.running_mean.copy_(m)
+                    b.running_var.copy_(v)
+            opt.step()
+        return state(net)
+
+    def train(ranks, out, extra, data=("bx.npy", "by.npy")):
+        cmd = ["cnnc-train", so, "--export-npz", os.path.join(work, out),
+               "--train-images", os.path.join(work, data[0]),
+               "--train-labels", os.path.join(work, data[1]),
+               "--batch", str(batch), "--no-shuffle", "--optimizer", "sgd",
+               "--lr", str(lr), "--momentum", str(momentum),
+               "--quiet"] + extra
+        if ranks > 1:
+            mpirun(ranks, cmd)
+        else:
+            run(cmd)
+        return dict(np.load(os.path.join(work, out)))
+
+    steps_arg = ["--steps", str(steps)]
+    ok = True
+    one_process = pytorch(1)
+    # SyncBatchNorm (the default): the same training as one process, on 2
+    # ranks and on 3 (shards of 5, 5 and 6).
+    for ranks in (2, 3):
+        got = train(ranks, "bn-global-%d.npz" % ranks, steps_arg)
+        err = worst(got, one_process)
+        ok &= report("batchnorm global statistics: %d ranks vs PyTorch on "
+                     "one process" % ranks, err, err <= TOL)
+    got = train(1, "bn-1.npz", steps_arg)
+    err = worst(got, one_process)
+    ok &= report("batchnorm: 1 process vs PyTorch", err, err <= TOL)
+    # A last batch of 1 sample: rank 0 has none and adds nothing to the
+    # statistics.
+    two = train(2, "bn-empty-2.npz", ["--epochs", "1"], ("bx33.npy", "by33.npy"))
+    one = train(1, "bn-empty-1.npz", ["--epochs", "1"], ("bx33.npy", "by33.npy"))
+    err = worst(two, one)
+    ok &= report("batchnorm global statistics, a rank without a sample: 2 "
+                 "ranks vs 1", err, err <= TOL)
+    # Per-rank statistics.
+    got = train(2, "bn-per-rank-2.npz",
+                steps_arg + ["--batchnorm-stats", "per-rank"])
+    err = worst(got, pytorch(2))
+    ok &= report("batchnorm per-rank statistics: 2 ranks vs PyTorch", err,
+                 err <= TOL)
+    diff = worst(got, one_process)
+    ok &= report("batchnorm per-rank statistics differ from one process by",
+                 diff, diff > 1e-3)
     return ok
 
 

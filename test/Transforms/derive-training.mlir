@@ -98,16 +98,22 @@ func @main(%x: tensor<?x4xf32>) -> tensor<?x2xf32> {
 // CHECK: %[[B:.*]] = cnn.param "bn.bias"
 // CHECK: %[[M:.*]] = cnn.param "bn.running_mean"
 // CHECK: %[[V:.*]] = cnn.param "bn.running_var"
-// CHECK: %[[S:.*]] = cnn.batch_norm_stats %[[C]] :
+// The statistics of the global batch with data-parallel processes
+// (cnn.replica_reduce; the identity with one process), those of the running
+// update scaled for the global count.
+// CHECK: %[[L:.*]] = cnn.batch_norm_stats %[[C]] :
+// CHECK: %[[S:.*]] = cnn.replica_reduce %[[L]], %[[C]] {kind = #cnn.replica<batch_stats>}
 // CHECK: %[[Y:.*]] = cnn.batch_norm_train %[[C]], %[[S]], %[[G]], %[[B]] {epsilon = 1.000000e-03 : f32}
+// CHECK: %[[R:.*]] = cnn.replica_reduce %[[L]], %[[C]] {kind = #cnn.replica<running_stats>}
 // ONNX's momentum (PyTorch's 0.1):
-// CHECK: %[[NM:.*]] = cnn.batch_norm_running_update %[[M]], %[[S]], %[[C]] {momentum = 0.899999976 : f32, statistic = #cnn.statistic<mean>}
-// CHECK: %[[NV:.*]] = cnn.batch_norm_running_update %[[V]], %[[S]], %[[C]] {momentum = 0.899999976 : f32, statistic = #cnn.statistic<variance>}
+// CHECK: %[[NM:.*]] = cnn.batch_norm_running_update %[[M]], %[[R]], %[[C]] {momentum = 0.899999976 : f32, statistic = #cnn.statistic<mean>}
+// CHECK: %[[NV:.*]] = cnn.batch_norm_running_update %[[V]], %[[R]], %[[C]] {momentum = 0.899999976 : f32, statistic = #cnn.statistic<variance>}
 // CHECK-NOT: cnn.batch_norm %
 // CHECK: %[[DA:.*]] = cnn.activation_grad
 // CHECK: %[[DB:.*]] = cnn.reduce_sum %[[DA]] {axes = [0, 2, 3]}
 // CHECK: %[[DG:.*]] = cnn.batch_norm_train_grad_scale %[[DA]], %[[C]], %[[S]] {epsilon = 1.000000e-03 : f32}
 // CHECK-NOT: cnn.batch_norm_train_grad_input
+// CHECK-NOT: cnn.replica_reduce
 // CHECK: return %{{.*}}, %[[DG]], %[[DB]], %{{.*}}, %[[NM]], %[[NV]] :
 func @main(%x: tensor<?x1x6x6xf32>) -> tensor<?x3xf32> {
   %cw = cnn.param "conv.weight" frozen {init = "kaiming_uniform"} : tensor<4x1x3x3xf32>
@@ -130,10 +136,15 @@ func @main(%x: tensor<?x1x6x6xf32>) -> tensor<?x3xf32> {
 // through the batch statistics (both parameter gradients feed it).
 // CHECK-LABEL: func @train_step
 // CHECK: %[[H:.*]] = cnn.gemm
-// CHECK: %[[S:.*]] = cnn.batch_norm_stats %[[H]] : (tensor<?x4xf32>) -> tensor<2x4xf32>
+// The input's gradient takes the sums over the global batch (the
+// parameters' gradients stay this process's).
+// CHECK: %[[L:.*]] = cnn.batch_norm_stats %[[H]] : (tensor<?x4xf32>) -> tensor<2x4xf32>
+// CHECK: %[[S:.*]] = cnn.replica_reduce %[[L]], %[[H]] {kind = #cnn.replica<batch_stats>}
 // CHECK: %[[DB:.*]] = cnn.reduce_sum %[[DY:.*]] {axes = [0]}
 // CHECK: %[[DG:.*]] = cnn.batch_norm_train_grad_scale %[[DY]], %[[H]], %[[S]]
-// CHECK: %[[DX:.*]] = cnn.batch_norm_train_grad_input %[[DY]], %[[H]], %[[S]], %{{.*}}, %[[DG]], %[[DB]]
+// CHECK: %[[GG:.*]] = cnn.replica_reduce %[[DG]], %[[H]] {kind = #cnn.replica<sum>}
+// CHECK: %[[GB:.*]] = cnn.replica_reduce %[[DB]], %[[H]] {kind = #cnn.replica<sum>}
+// CHECK: %[[DX:.*]] = cnn.batch_norm_train_grad_input %[[DY]], %[[H]], %[[S]], %{{.*}}, %[[GG]], %[[GB]]
 // CHECK: cnn.gemm %[[DX]], %{{.*}} {{{.*}}transA = true
 func @main(%x: tensor<?x6xf32>) -> tensor<?x4xf32> {
   %w = cnn.param "fc.weight" {init = "kaiming_uniform"} : tensor<4x6xf32>

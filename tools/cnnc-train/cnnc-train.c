@@ -122,9 +122,13 @@ static const char usage[] =
     "                        gradients are summed (MPI all-reduce, while\n"
     "                        the backward pass runs), every rank applies\n"
     "                        the same step; rank 0 alone prints and writes\n"
-    "                        files. BatchNorm layers normalize with the\n"
-    "                        statistics of each rank's shard; their running\n"
-    "                        statistics are averaged over the ranks\n"
+    "                        files\n"
+    "  --batchnorm-stats S   BatchNorm in training on several ranks: global\n"
+    "                        (default): the statistics of the whole batch,\n"
+    "                        all-reduced (SyncBatchNorm; the same result as\n"
+    "                        one process); per-rank: each rank's shard's\n"
+    "                        (DDP without SyncBatchNorm), running statistics\n"
+    "                        averaged over the ranks\n"
     "  --bucket-mb MB        gradient per all-reduce (default 25)\n"
     "\n"
     "output:\n"
@@ -284,7 +288,8 @@ enum option_id {
   RESUME,
   FEATURE_CACHE,
   CACHE_MEMORY,
-  BUCKET_MB
+  BUCKET_MB,
+  BATCHNORM_STATS
 };
 
 static const struct {
@@ -319,6 +324,7 @@ static const struct {
     {"--feature-cache", FEATURE_CACHE},
     {"--cache-memory", CACHE_MEMORY},
     {"--bucket-mb", BUCKET_MB},
+    {"--batchnorm-stats", BATCHNORM_STATS},
 };
 
 static bool parse_unfreeze(const char *text, unfreeze_at *out) {
@@ -394,6 +400,16 @@ static bool set_option(options *opts, enum option_id id, const char *value,
                        &opts->cache_memory_mb);
   case BUCKET_MB:
     return parse_int64("--bucket-mb", value, 1, 1024, &opts->bucket_mb);
+  case BATCHNORM_STATS:
+    if (strcmp(value, "global") == 0)
+      opts->batchnorm_per_rank = false;
+    else if (strcmp(value, "per-rank") == 0)
+      opts->batchnorm_per_rank = true;
+    else {
+      error("--batchnorm-stats expects global or per-rank, got '%s'", value);
+      return false;
+    }
+    return true;
   case EPOCHS:
     *epochs_given = true;
     opts->epochs_given = true;

@@ -280,7 +280,29 @@ typedef struct parallel {
   int32_t capacity;
   int64_t steps;     /* global steps done (for messages) */
   int64_t run_steps; /* steps this run took part in */
+  bool empty_shard;  /* this rank has no sample in the step */
 } parallel;
+
+/* The model's reduction for SyncBatchNorm (set_replica_reduce): a rank
+ * without a sample in the step adds nothing. */
+static int replica_reduce(void *user, double *values, size_t count) {
+  const parallel *par = user;
+  if (par->empty_shard)
+    memset(values, 0, count * sizeof(double));
+  return count <= INT32_MAX && dist_sum_doubles(values, (int)count) ? 0 : 1;
+}
+
+/* Uninstalls the model's callbacks into `par` and frees it. */
+static void release_parallel(session *s, parallel *par) {
+  if (par->reducer) {
+    s->api->set_gradient_hook(s->model, NULL, NULL);
+    if (s->api->set_replica_reduce)
+      s->api->set_replica_reduce(s->model, NULL, NULL);
+  }
+  dist_reducer_free(par->reducer);
+  free(par->tensors);
+  memset(par, 0, sizeof *par);
+}
 
 /* One step of the global batch `batch_order` (n samples) on `ranks`
  * processes: this rank's shard forward and backward, the sums, the
@@ -310,6 +332,7 @@ static int parallel_step(session *s, parallel *par, const feature_cache *cache,
   }
   const int64_t *shard = hi > lo ? batch_order + lo : batch_order;
   int64_t m = hi > lo ? hi - lo : 1;
+  par->empty_shard = hi == lo;
   cnnc_dataset_gather_labels(&s->train_labels, shard, m, labels);
   dist_reducer_begin(par->reducer, weight);
   float local = NAN;
@@ -519,6 +542,18 @@ int train(session *s) {
       goto done;
     }
     api->set_gradient_hook(s->model, dist_reducer_hook, par.reducer);
+    if (!opts->batchnorm_per_rank &&
+        (!api->set_replica_reduce ||
+         api->set_replica_reduce(s->model, replica_reduce, &par) != CNNC_OK)) {
+      error("%s cannot synchronize BatchNorm statistics across ranks: %s",
+            opts->model_path,
+            api->set_replica_reduce ? api->last_error(s->model)
+                                    : "rebuild it with this cnnc");
+      free(par.tensors);
+      dist_reducer_free(par.reducer);
+      free(trainable_now);
+      goto done;
+    }
     par.steps = step;
   }
   feature_cache cache;
@@ -689,9 +724,7 @@ int train(session *s) {
            par.run_steps > 0 ? 1e3 * dist_reducer_wait_seconds(par.reducer) /
                                    (double)par.run_steps
                              : 0.0);
-  dist_reducer_free(par.reducer);
-  free(par.tensors);
-  memset(&par, 0, sizeof par);
+  release_parallel(s, &par);
 
   if (step == resumed_at)
     printf("nothing left to train: the checkpoint is at step %lld, the end "
@@ -712,8 +745,7 @@ done_epochs:
   feature_cache_free(&cache);
   free(features);
   free(trainable_now);
-  dist_reducer_free(par.reducer);
-  free(par.tensors);
+  release_parallel(s, &par);
 done:
   eval_free(&eval, s->num_outputs);
   free(order);

@@ -75,6 +75,7 @@ typedef struct options {
   cache_mode cache;
   int64_t cache_memory_mb; /* above it the feature cache goes to a file */
   int64_t bucket_mb;       /* gradient all-reduce bucket (several ranks) */
+  bool batchnorm_per_rank; /* --batchnorm-stats per-rank (default global) */
   /* Which options were given, for the checks between them and the plan. */
   bool momentum_given, betas_given, eps_given, optimizer_given, lr_given,
       weight_decay_given, batch_given, epochs_given;

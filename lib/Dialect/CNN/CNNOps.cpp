@@ -654,6 +654,29 @@ LogicalResult BatchNormStatsOp::inferReturnTypes(
   return success();
 }
 
+LogicalResult ReplicaReduceOp::inferReturnTypes(
+    MLIRContext *ctx, Optional<Location> loc, ValueRange operands,
+    DictionaryAttr attrs, RegionRange regs, SmallVectorImpl<Type> &results) {
+  if (failed(checkInferenceInputs<ReplicaReduceOpAdaptor>(ctx, loc, operands,
+                                                          attrs, regs)))
+    return failure();
+  ReplicaReduceOpAdaptor op(operands, attrs, regs);
+  StringRef name = "replica_reduce";
+  auto c = bnChannels(loc, name, op.getInput());
+  if (failed(c))
+    return failure();
+  bool stats = op.getKind() != ReplicaReduction::Sum;
+  SmallVector<int64_t, 2> shape;
+  if (stats)
+    shape.push_back(2);
+  shape.push_back(*c);
+  if (failed(checkShape(loc, name, stats ? "statistics" : "sums", op.getValue(),
+                        shape)))
+    return failure();
+  results.push_back(op.getValue().getType());
+  return success();
+}
+
 LogicalResult BatchNormTrainOp::inferReturnTypes(
     MLIRContext *ctx, Optional<Location> loc, ValueRange operands,
     DictionaryAttr attrs, RegionRange regs, SmallVectorImpl<Type> &results) {

@@ -129,6 +129,11 @@ typedef struct cnnc_train_tensor {
  * app can start reducing it while the pass goes on. */
 typedef void (*cnnc_gradient_hook)(void *user, const cnnc_train_tensor *t);
 
+/* Sums `values` over the processes of a data-parallel run, in place (each
+ * process passes its own values; the sum is not weighted); returns 0, or
+ * non-zero after a failure. */
+typedef int (*cnnc_replica_reduce_fn)(void *user, double *values, size_t count);
+
 /* The function table returned by cnnc_model_entry(). */
 typedef struct cnnc_model_api {
   int32_t abi_version; /* CNNC_ABI_VERSION */
@@ -233,6 +238,17 @@ typedef struct cnnc_model_api {
   /* hook == NULL removes it. */
   int (*set_gradient_hook)(cnnc_model *model, cnnc_gradient_hook hook,
                            void *user);
+  /* SyncBatchNorm: with a reduction installed, BatchNorm layers in
+   * training mode normalize with the statistics of the global batch (every
+   * process's shard), and their gradients go through them, as PyTorch's
+   * SyncBatchNorm; the train step calls `reduce` (twice per BatchNorm in the
+   * forward pass and twice in the backward pass), in the same order on
+   * every process. Without one (reduce == NULL, the default) each instance
+   * uses its own batch's statistics. The gradients train_gradients lists
+   * are still this process's; their weighted sum (shard / global batch) is
+   * the global batch's gradient either way. */
+  int (*set_replica_reduce)(cnnc_model *model, cnnc_replica_reduce_fn reduce,
+                            void *user);
 } cnnc_model_api;
 
 /* Exported by every model library (unprefixed, for dlopen + dlsym). */

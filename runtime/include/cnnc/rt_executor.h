@@ -92,11 +92,24 @@ typedef struct cnnc_rt_buffer {
 /* A Halide pipeline compiled ahead of time: its `_argv` entry point. */
 typedef int (*cnnc_rt_kernel_fn)(void **args);
 
+/* Steps of a graph that the executor runs itself (fn == NULL): the
+ * kinds of cnn.replica_reduce (args: the per-channel value, the
+ * BatchNorm's input, the result), which combine BatchNorm statistics and
+ * sums across data-parallel processes through the application's reduction
+ * (set_replica_reduce), or copy them with one process. */
+typedef enum cnnc_rt_host_step {
+  CNNC_RT_HOST_NONE = 0, /* a Halide kernel */
+  CNNC_RT_HOST_REPLICA_BATCH_STATS = 1,
+  CNNC_RT_HOST_REPLICA_RUNNING_STATS = 2,
+  CNNC_RT_HOST_REPLICA_SUM = 3
+} cnnc_rt_host_step;
+
 typedef struct cnnc_rt_kernel {
   const char *name; /* the layer(s) it computes, for errors and profiles */
   cnnc_rt_kernel_fn fn;
   int32_t num_args; /* buffers in the pipeline's argument order, output last */
   const int32_t *args;
+  int32_t host; /* cnnc_rt_host_step (fn is NULL) */
 } cnnc_rt_kernel;
 
 typedef struct cnnc_rt_graph {
@@ -230,6 +243,8 @@ int cnnc_rt_train_gradients(cnnc_model *instance, cnnc_train_tensor *out,
 int cnnc_rt_train_apply(cnnc_model *instance);
 int cnnc_rt_set_gradient_hook(cnnc_model *instance, cnnc_gradient_hook hook,
                               void *user);
+int cnnc_rt_set_replica_reduce(cnnc_model *instance,
+                               cnnc_replica_reduce_fn reduce, void *user);
 
 #ifdef __cplusplus
 }

@@ -317,6 +317,7 @@ void cnnc_rt_release(cnnc_model *m) {
   cnnc_rt_free_optimizer(m);
   free(m->pstate);
   free(m->tensors);
+  free(m->replica_buf);
   free(m->params);
   free(m->args);
   free(m);
@@ -508,6 +509,16 @@ int cnnc_rt_run_graph(cnnc_model *m, graph_state *g, int64_t batch,
       m->args[a] = &g->hbufs[kernel->args[a]];
     cnnc_rt_halide_error_text[0] = 0;
     double start = g->profile ? now_seconds() : 0.0;
+    if (!kernel->fn) {
+      status = cnnc_rt_run_host_step(m, g, kernel);
+      if (g->profile)
+        g->profile[k] += now_seconds() - start;
+      if (status != CNNC_OK)
+        return status;
+      if (hooked)
+        cnnc_rt_gradients_ready(m, g, k, inputs);
+      continue;
+    }
     int result = kernel->fn(m->args);
     if (g->profile)
       g->profile[k] += now_seconds() - start;

@@ -73,6 +73,10 @@ struct cnnc_model {
   cnnc_gradient_hook hook;
   void *hook_user;
   graph_state *hooked; /* the graph whose kernels call the hook now */
+  cnnc_replica_reduce_fn replica_reduce; /* SyncBatchNorm (NULL: none) */
+  void *replica_user;
+  double *replica_buf;
+  size_t replica_cap;
   char error[1024];
 };
 
@@ -115,6 +119,9 @@ int cnnc_rt_train_on(cnnc_model *m, graph_state *g, int64_t batch,
 int cnnc_rt_backward_on(cnnc_model *m, graph_state *g, int64_t batch,
                         const void *const *all_inputs, const size_t *all_bytes,
                         float *loss);
+/* Runs a step the executor computes itself (cnnc_rt_host_step). */
+int cnnc_rt_run_host_step(cnnc_model *m, graph_state *g,
+                          const cnnc_rt_kernel *kernel);
 /* Calls the gradient hook for the gradients that kernel k (-1: before the
  * first) finished; run_graph calls it for m->hooked. */
 void cnnc_rt_gradients_ready(cnnc_model *m, graph_state *g, int32_t k,

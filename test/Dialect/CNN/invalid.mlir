@@ -195,6 +195,22 @@ func @pool_overflow(%x: tensor<1x3x8x8xf32>) -> tensor<1x3x1x1xf32> {
 
 // -----
 
+func @replica_reduce_sums(%d: tensor<2x8xf32>, %x: tensor<?x8xf32>) -> tensor<2x8xf32> {
+  // expected-error @+1 {{replica_reduce sums of shape 2x8 does not match 8}}
+  %t = cnn.replica_reduce %d, %x {kind = #cnn.replica<sum>} : (tensor<2x8xf32>, tensor<?x8xf32>) -> tensor<2x8xf32>
+  return %t : tensor<2x8xf32>
+}
+
+// -----
+
+func @replica_reduce_stats(%s: tensor<2x4xf32>, %x: tensor<?x8xf32>) -> tensor<2x4xf32> {
+  // expected-error @+1 {{replica_reduce statistics of shape 2x4 does not match 2x8}}
+  %g = cnn.replica_reduce %s, %x {kind = #cnn.replica<batch_stats>} : (tensor<2x4xf32>, tensor<?x8xf32>) -> tensor<2x4xf32>
+  return %g : tensor<2x4xf32>
+}
+
+// -----
+
 func @batch_norm_stats_rank(%x: tensor<8xf32>) -> tensor<2x8xf32> {
   // expected-error @+1 {{batch_norm_stats input must have rank >= 2, got 8}}
   %s = cnn.batch_norm_stats %x : (tensor<8xf32>) -> tensor<2x8xf32>

@@ -125,6 +125,18 @@ func @batch_norm_train(%x: tensor<?x8x4x4xf32>, %dy: tensor<?x8x4x4xf32>, %g: te
   return %y, %v, %dx : tensor<?x8x4x4xf32>, tensor<8xf32>, tensor<?x8x4x4xf32>
 }
 
+// SyncBatchNorm across data-parallel processes: statistics and sums.
+// CHECK-LABEL: func @replica_reduce
+// CHECK: cnn.replica_reduce %{{.*}}, %{{.*}} {kind = #cnn.replica<batch_stats>} : (tensor<2x8xf32>, tensor<?x8x4x4xf32>) -> tensor<2x8xf32>
+// CHECK: cnn.replica_reduce %{{.*}}, %{{.*}} {kind = #cnn.replica<running_stats>} : (tensor<2x8xf32>, tensor<?x8x4x4xf32>) -> tensor<2x8xf32>
+// CHECK: cnn.replica_reduce %{{.*}}, %{{.*}} {kind = #cnn.replica<sum>} : (tensor<8xf32>, tensor<?x8xf32>) -> tensor<8xf32>
+func @replica_reduce(%s: tensor<2x8xf32>, %x: tensor<?x8x4x4xf32>, %d: tensor<8xf32>, %h: tensor<?x8xf32>) -> (tensor<2x8xf32>, tensor<2x8xf32>, tensor<8xf32>) {
+  %g = cnn.replica_reduce %s, %x {kind = #cnn.replica<batch_stats>} : (tensor<2x8xf32>, tensor<?x8x4x4xf32>) -> tensor<2x8xf32>
+  %r = cnn.replica_reduce %s, %x {kind = #cnn.replica<running_stats>} : (tensor<2x8xf32>, tensor<?x8x4x4xf32>) -> tensor<2x8xf32>
+  %t = cnn.replica_reduce %d, %h {kind = #cnn.replica<sum>} : (tensor<8xf32>, tensor<?x8xf32>) -> tensor<8xf32>
+  return %g, %r, %t : tensor<2x8xf32>, tensor<2x8xf32>, tensor<8xf32>
+}
+
 // ShuffleNet's channel shuffle and chunk on run-time tensors.
 // CHECK-LABEL: func @shuffle
 // CHECK: cnn.transpose %{{.*}} {perm = [0, 2, 1, 3, 4]} : (tensor<?x2x3x4x4xf32>) -> tensor<?x3x2x4x4xf32>

@@ -49,6 +49,19 @@ def CNN_StatisticAttr : EnumAttr<CNN_Dialect, CNN_Statistic, "statistic"> {
   let assemblyFormat = "`<` $value `>`";
 }
 
+def CNN_ReplicaReduction : I32EnumAttr<"ReplicaReduction",
+    "what cnn.replica_reduce combines across data-parallel replicas", [
+      I32EnumAttrCase<"BatchStats", 0, "batch_stats">,
+      I32EnumAttrCase<"RunningStats", 1, "running_stats">,
+      I32EnumAttrCase<"Sum", 2, "sum">]> {
+  let cppNamespace = "::cnnc::cnn";
+  let genSpecializedAttr = 0;
+}
+def CNN_ReplicaReductionAttr : EnumAttr<CNN_Dialect, CNN_ReplicaReduction,
+                                        "replica"> {
+  let assemblyFormat = "`<` $value `>`";
+}
+
 def CNN_UnaryFn : I32EnumAttr<"UnaryFn",
     "a pointwise function of cnn.unary", [
       I32EnumAttrCase<"Neg", 0, "neg">,

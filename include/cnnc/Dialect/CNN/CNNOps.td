@@ -878,6 +878,38 @@ def CNN_BatchNormTrainGradInputOp : CNN_ShapedOp<"batch_norm_train_grad_input"> 
   }];
 }
 
+def CNN_ReplicaReduceOp : CNN_ShapedOp<"replica_reduce"> {
+  let summary = "BatchNorm statistics and sums over data-parallel replicas";
+  let description = [{
+    Combines a per-channel tensor of a BatchNorm that trains across the
+    processes of data-parallel training (SyncBatchNorm), each weighted by
+    its share of the global batch: `input` is the BatchNorm's input, of
+    which only the shape is read (for the replica's element count n per
+    channel).
+    - `batch_stats`: `value` is `cnn.batch_norm_stats` of `input`; the
+      result is the mean and biased variance of the global batch.
+    - `running_stats`: the same, with row 1 scaled so that
+      `cnn.batch_norm_running_update`'s `n / (n - 1)` gives the global
+      batch's unbiased variance.
+    - `sum`: a per-channel sum over the replica's elements (`sum(dy)`,
+      `sum(dy * xhat)`) becomes the sum over the global batch, in the
+      replica's gradient scale (that of a loss averaged over its shard).
+    With one process (no reduction installed by the runtime) every kind is
+    the identity. The runtime executes it on the host between kernels (it
+    calls the application's all-reduce); no Halide kernel computes it.
+
+    ```mlir
+    %g = cnn.replica_reduce %s, %x {kind = #cnn.replica<batch_stats>} : (tensor<2x16xf32>, tensor<?x16x8x8xf32>) -> tensor<2x16xf32>
+    ```
+  }];
+  let arguments = (ins CNN_F32Tensor:$value, CNN_F32Tensor:$input,
+                   CNN_ReplicaReductionAttr:$kind);
+  let results = (outs CNN_F32Tensor:$output);
+  let assemblyFormat = [{
+    $value `,` $input attr-dict `:` functional-type(operands, results)
+  }];
+}
+
 def CNN_ReduceSumOp : CNN_Op<"reduce_sum", [NoSideEffect]> {
   let summary = "sum over `axes` (bias gradients)";
   let description = [{
