@@ -9,6 +9,8 @@
     exits with an error naming the rank within seconds instead of hanging;
     the checkpoint of epoch 2 is intact and resuming it on 2 ranks ends with
     the uninterrupted run's weights.
+  - Ranks whose weights differ (a test hook changes one weight on rank 1)
+    are caught after the epoch, and its checkpoint is not written.
   - An error of the ranks (a missing data file): every rank ends at once.
   - Only rank 0 writes the checkpoint, the metrics and the exports, and
     prints.
@@ -119,6 +121,14 @@ def main():
     err = worst("ref.npz", "f.npz")
     ok &= check("resumed after the failure vs uninterrupted", err <= 1e-6,
                 "worst %.2e " % err)
+
+    # Ranks whose weights differ (rank 1 starts with one weight changed)
+    # are caught after the epoch, before its checkpoint.
+    out, _ = run(mpi(2) + train + ["--epochs", "2", "--checkpoint", "d.ckpt"],
+                 env={"CNNC_TRAIN_TEST_PERTURB_RANK": "1"}, expect=1)
+    ok &= check("ranks that differ are caught",
+                "after epoch 1 the ranks' weights differ" in out and
+                not os.path.exists("d.ckpt"))
 
     # An error on the ranks ends them all, promptly, with the message.
     out, seconds = run(mpi(2) + ["cnnc-train", "lenet5.so", "--train-images",

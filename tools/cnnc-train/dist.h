@@ -49,6 +49,8 @@ extern bool dist_exit_agreed;
 /* Collectives over every rank; false after an error. */
 bool dist_sum_doubles(double *values, int count);
 bool dist_broadcast(void *data, size_t bytes); /* from rank 0 */
+/* *equal: whether every rank passed the same value. */
+bool dist_all_equal(uint64_t value, bool *equal);
 /* Every rank has computed samples [first_r, first_r + count_r) of `data`
  * (sample_floats floats each; first_r = total * r / size): afterwards all
  * ranks hold every sample. */

@@ -103,6 +103,19 @@ bool dist_sum_doubles(double *values, int count) {
                "MPI_Allreduce");
 }
 
+bool dist_all_equal(uint64_t value, bool *equal) {
+  *equal = true;
+  if (size_ == 1)
+    return true;
+  uint64_t range[2] = {value, ~value}; /* max of both: max and ~min */
+  if (!check(MPI_Allreduce(MPI_IN_PLACE, range, 2, MPI_UINT64_T, MPI_MAX,
+                           MPI_COMM_WORLD),
+             "MPI_Allreduce"))
+    return false;
+  *equal = range[0] == value && ~range[1] == value;
+  return true;
+}
+
 bool dist_broadcast(void *data, size_t bytes) {
   if (size_ == 1)
     return true;

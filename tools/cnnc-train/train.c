@@ -292,6 +292,55 @@ static int replica_reduce(void *user, double *values, size_t count) {
   return count <= INT32_MAX && dist_sum_doubles(values, (int)count) ? 0 : 1;
 }
 
+/* FNV-1a of every parameter's values. */
+static bool hash_params(session *s, uint64_t *hash) {
+  const cnnc_model_api *api = s->api;
+  uint64_t h = 0xcbf29ce484222325ull;
+  for (int32_t i = 0; i < api->num_params(); ++i) {
+    cnnc_param_info info;
+    if (api->param_info(i, &info) != CNNC_OK)
+      return false;
+    size_t count = 1;
+    for (int32_t d = 0; d < info.rank; ++d)
+      count *= (size_t)info.dims[d];
+    float *values = malloc(count * sizeof(float) + 1);
+    if (!values ||
+        api->get_param(s->model, i, values, count * sizeof(float)) != CNNC_OK) {
+      free(values);
+      error("cannot read parameter '%s': %s", info.name,
+            api->last_error(s->model));
+      return false;
+    }
+    const unsigned char *bytes = (const unsigned char *)values;
+    for (size_t b = 0; b < count * sizeof(float); ++b)
+      h = (h ^ bytes[b]) * 0x100000001b3ull;
+    free(values);
+  }
+  *hash = h;
+  return true;
+}
+
+/* Every rank applies the same sums, so the weights must stay identical:
+ * checked after each epoch. */
+static bool replicas_agree(session *s, int64_t epoch) {
+  uint64_t h = 0;
+  if (!hash_params(s, &h))
+    return false;
+  bool equal = false;
+  if (!dist_all_equal(h, &equal))
+    return false;
+  if (!equal) {
+    dist_exit_agreed = true;
+    if (dist_rank() == 0)
+      error("after epoch %lld the ranks' weights differ (a rank applied "
+            "another update: an all-reduce that gave the ranks different "
+            "sums, or a model changed on one rank); stopping without a "
+            "checkpoint of this epoch",
+            (long long)epoch);
+  }
+  return equal;
+}
+
 /* Uninstalls the model's callbacks into `par` and frees it. */
 static void release_parallel(session *s, parallel *par) {
   if (par->reducer) {
@@ -555,6 +604,23 @@ int train(session *s) {
       goto done;
     }
     par.steps = step;
+    /* Test hook (test/Distributed): rank R starts with one weight changed,
+     * which the check after each epoch must find. */
+    const char *perturb = getenv("CNNC_TRAIN_TEST_PERTURB_RANK");
+    cnnc_param_info info;
+    if (perturb && atoi(perturb) == dist_rank() &&
+        api->param_info(0, &info) == CNNC_OK) {
+      size_t count = 1;
+      for (int32_t d = 0; d < info.rank; ++d)
+        count *= (size_t)info.dims[d];
+      float *values = malloc(count * sizeof(float));
+      if (values && api->get_param(s->model, 0, values,
+                                   count * sizeof(float)) == CNNC_OK) {
+        values[0] += 1e-3f;
+        api->set_param(s->model, 0, values, count * sizeof(float));
+      }
+      free(values);
+    }
   }
   feature_cache cache;
   memset(&cache, 0, sizeof cache);
@@ -708,6 +774,8 @@ int train(session *s) {
       goto done_epochs;
     final_loss = result.train_loss;
     final_accuracy = result.test_accuracy;
+    if (par.reducer && !replicas_agree(s, epoch))
+      goto done_epochs;
     if (opts->checkpoint_path) {
       checkpoint_info ci = {epoch, step,  opts->config.seed,
                             batch, count, (int32_t)opts->shuffle};
