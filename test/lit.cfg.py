@@ -62,6 +62,10 @@ if config.have_mpi and _shutil.which("mpirun"):
     # Root in containers and CI; every process on this machine.
     config.environment["OMPI_ALLOW_RUN_AS_ROOT"] = "1"
     config.environment["OMPI_ALLOW_RUN_AS_ROOT_CONFIRM"] = "1"
+    # The ranks talk over loopback only (shared memory when Open MPI can):
+    # a CI machine may have no other interface.
+    config.environment["OMPI_MCA_oob_tcp_if_include"] = "lo"
+    config.environment["OMPI_MCA_btl_tcp_if_include"] = "lo"
 elif os.environ.get("CNNC_ALLOW_MISSING_MPI", "0").lower() in ("1", "on", "yes", "true"):
     lit_config.warning("cnnc-train was built without MPI or mpirun is missing: "
                        "the multi-process tests are skipped (CNNC_ALLOW_MISSING_MPI)")
