@@ -274,6 +274,43 @@ LogicalResult GradientBuilder::backward(Operation *op, Value dy) {
     return success();
   }
 
+  if (auto pad = dyn_cast<PadOp>(op)) {
+    // The adjoint of padding by p (a constant; negative pads crop) is
+    // padding by -p: the padded border's gradient is cropped away, a cropped
+    // part's gradient is zero.
+    SmallVector<int64_t> negated;
+    for (Attribute a : pad.getPads())
+      negated.push_back(-a.cast<IntegerAttr>().getInt());
+    accumulate(pad.getInput(), b.create<PadOp>(loc, dy, i64Array(b, negated),
+                                               b.getF32FloatAttr(0.0f)));
+    return success();
+  }
+
+  // A constant of `value` that broadcasts against tensors of `rank`.
+  auto scalar = [&](int64_t rank, float value) -> Value {
+    auto type =
+        RankedTensorType::get(SmallVector<int64_t>(rank, 1), b.getF32Type());
+    return b.create<cnnc::cnn::ConstantOp>(loc, type,
+                                           DenseElementsAttr::get(type, value));
+  };
+  auto rankOf = [](Value v) {
+    return v.getType().cast<ShapedType>().getRank();
+  };
+  auto mul = [&](Value x, Value y) -> Value {
+    return b.create<MulOp>(loc, x, y);
+  };
+  auto div = [&](Value x, Value y) -> Value {
+    return b.create<DivOp>(loc, x, y);
+  };
+  auto broadcastGrad = [&](Value v, Value g) -> LogicalResult {
+    FailureOr<Value> reduced = sumToShape(loc, g, v.getType());
+    if (failed(reduced))
+      return unsupported("a gradient broadcast along a dynamic dimension "
+                         "of a lower-rank operand");
+    accumulate(v, *reduced);
+    return success();
+  };
+
   // Elementwise arithmetic with NumPy broadcasting: an operand's gradient
   // is summed over the axes it was broadcast along.
   if (isa<AddOp, SubOp, MulOp>(op)) {
@@ -284,21 +321,136 @@ LogicalResult GradientBuilder::backward(Operation *op, Value dy) {
         continue;
       Value g = dy;
       if (isa<MulOp>(op))
-        g = b.create<MulOp>(loc, dy, i == 0 ? rhs : lhs).getResult();
-      if (isa<SubOp>(op) && i == 1) {
-        auto oneType = RankedTensorType::get(
-            SmallVector<int64_t>(dy.getType().cast<ShapedType>().getRank(), 1),
-            b.getF32Type());
-        Value minusOne = b.create<cnnc::cnn::ConstantOp>(
-            loc, oneType, DenseElementsAttr::get(oneType, -1.0f));
-        g = b.create<MulOp>(loc, g, minusOne).getResult();
-      }
-      FailureOr<Value> reduced = sumToShape(loc, g, v.getType());
-      if (failed(reduced))
-        return unsupported("a gradient broadcast along a dynamic dimension "
-                           "of a lower-rank operand");
-      accumulate(v, *reduced);
+        g = mul(dy, i == 0 ? rhs : lhs);
+      if (isa<SubOp>(op) && i == 1)
+        g = mul(g, scalar(rankOf(dy), -1.0f));
+      if (failed(broadcastGrad(v, g)))
+        return failure();
     }
+    return success();
+  }
+
+  if (auto d = dyn_cast<DivOp>(op)) {
+    // y = a / b: da = dy / b, db = -dy * y / b.
+    Value a = d.getLhs(), den = d.getRhs();
+    if (needs(a) && failed(broadcastGrad(a, div(dy, den))))
+      return failure();
+    if (needs(den) &&
+        failed(broadcastGrad(den, mul(div(mul(dy, d.getResult()), den),
+                                      scalar(rankOf(dy), -1.0f)))))
+      return failure();
+    return success();
+  }
+
+  if (auto sq = dyn_cast<SqrtOp>(op)) {
+    // dx = dy / (2 sqrt(x)).
+    accumulate(sq.getInput(),
+               mul(div(dy, sq.getResult()), scalar(rankOf(dy), 0.5f)));
+    return success();
+  }
+
+  auto unary = [&](Value x, UnaryFn fn) -> Value {
+    return b.create<ElementwiseUnaryOp>(
+        loc, x,
+        ArrayRef<NamedAttribute>{
+            b.getNamedAttr("fn", UnaryFnAttr::get(b.getContext(), fn))});
+  };
+
+  if (auto erf = dyn_cast<ErfOp>(op)) {
+    // dx = dy * 2 / sqrt(pi) * exp(-x^2).
+    Value x = erf.getInput();
+    Value e = unary(mul(mul(x, x), scalar(rankOf(x), -1.0f)), UnaryFn::Exp);
+    accumulate(
+        x, mul(mul(dy, e), scalar(rankOf(x), (float)(2.0 / std::sqrt(M_PI)))));
+    return success();
+  }
+
+  if (auto u = dyn_cast<ElementwiseUnaryOp>(op)) {
+    Value x = u.getInput(), y = u.getResult();
+    int64_t r = rankOf(x);
+    switch (u.getFn()) {
+    case UnaryFn::Neg:
+      accumulate(x, mul(dy, scalar(r, -1.0f)));
+      return success();
+    case UnaryFn::Exp:
+      accumulate(x, mul(dy, y));
+      return success();
+    case UnaryFn::Log:
+      accumulate(x, div(dy, x));
+      return success();
+    case UnaryFn::Reciprocal: // d(1/x) = -1/x^2 = -y^2
+      accumulate(x, mul(mul(mul(dy, y), y), scalar(r, -1.0f)));
+      return success();
+    case UnaryFn::Softplus: // the logistic function
+      accumulate(x, mul(dy, b.create<SigmoidOp>(loc, x)));
+      return success();
+    default:
+      return unsupported("no derivative for cnn.unary " +
+                         stringifyUnaryFn(u.getFn()).str() + " yet");
+    }
+  }
+
+  if (auto rm = dyn_cast<ReduceMeanOp>(op)) {
+    // dx = dy / n, broadcast back along the reduced axes (by a constant
+    // 1/n shaped like them).
+    Value x = rm.getInput();
+    ArrayRef<int64_t> xs = x.getType().cast<ShapedType>().getShape();
+    int64_t rank = (int64_t)xs.size();
+    SmallVector<bool> reduced(rank, false);
+    for (Attribute a : rm.getAxes()) {
+      int64_t axis = a.cast<IntegerAttr>().getInt();
+      reduced[axis < 0 ? axis + rank : axis] = true;
+    }
+    SmallVector<int64_t> kept, spread;
+    int64_t n = 1, inferred = 0;
+    for (int64_t i = 0; i < rank; ++i) {
+      if (reduced[i] && xs[i] == ShapedType::kDynamicSize)
+        return unsupported("a mean over a dynamic dimension");
+      if (reduced[i])
+        n *= xs[i];
+      inferred += !reduced[i] && xs[i] == ShapedType::kDynamicSize;
+      kept.push_back(reduced[i]                          ? 1
+                     : xs[i] == ShapedType::kDynamicSize ? -1
+                                                         : xs[i]);
+      spread.push_back(reduced[i] ? xs[i] : 1);
+    }
+    Value g = dy;
+    if (!rm.getKeepdims()) {
+      if (inferred > 1)
+        return unsupported("a mean without keepdims over a tensor with "
+                           "several dynamic dimensions");
+      g = b.create<ReshapeOp>(loc, dy, i64Array(b, kept));
+    }
+    auto type = RankedTensorType::get(spread, b.getF32Type());
+    Value share = b.create<cnnc::cnn::ConstantOp>(
+        loc, type, DenseElementsAttr::get(type, 1.0f / (float)n));
+    accumulate(x, mul(g, share));
+    return success();
+  }
+
+  if (auto mm = dyn_cast<MatMulOp>(op)) {
+    Value a = mm.getA(), w = mm.getB();
+    if (rankOf(a) < 2 || rankOf(w) < 2)
+      return unsupported("a matmul with a 1-D operand");
+    auto swapLast = [&](Value v) -> Value {
+      int64_t r = rankOf(v);
+      SmallVector<int64_t> perm;
+      for (int64_t i = 0; i < r; ++i)
+        perm.push_back(i);
+      std::swap(perm[r - 1], perm[r - 2]);
+      return b.create<TransposeOp>(loc, v, i64Array(b, perm));
+    };
+    // y = a w: da = dy w^T, dw = a^T dy (summed over broadcast batches).
+    if (needs(a) &&
+        failed(broadcastGrad(a, b.create<MatMulOp>(loc, dy, swapLast(w)))))
+      return failure();
+    // (A weight shared by the rows of a batched a, a Linear layer on
+    // channels-last activations, sums the batches' products: the dynamic
+    // batch cannot fold into the rows of one gemm, whose runtime extents
+    // take a dynamic dimension for the batch.)
+    if (needs(w) &&
+        failed(broadcastGrad(w, b.create<MatMulOp>(loc, swapLast(a), dy))))
+      return failure();
     return success();
   }
 

@@ -144,6 +144,48 @@ struct FoldIntoConvOrGemm : public OpRewritePattern<BatchNormOp> {
   bool training;
 };
 
+/// The transpose of a weight that is a constant (ONNX's MatMul weights,
+/// which PyTorch exports as a Transpose of the parameter) becomes a
+/// constant: no transpose runs per inference.
+struct FoldConstantTranspose : public OpRewritePattern<TransposeOp> {
+  FoldConstantTranspose(MLIRContext *ctx, bool training)
+      : OpRewritePattern<TransposeOp>(ctx), training(training) {}
+
+  LogicalResult matchAndRewrite(TransposeOp tr,
+                                PatternRewriter &rewriter) const override {
+    auto type = tr.getType().dyn_cast<RankedTensorType>();
+    auto inType = tr.getInput().getType().dyn_cast<RankedTensorType>();
+    if (!type || !inType || !type.hasStaticShape() || !inType.hasStaticShape())
+      return failure();
+    auto values = constantValues(tr.getInput(), training);
+    if (!values)
+      return failure();
+    ArrayRef<int64_t> in = inType.getShape();
+    int64_t rank = (int64_t)in.size();
+    SmallVector<int64_t> perm, inStride(rank, 1);
+    for (Attribute a : tr.getPerm())
+      perm.push_back(a.cast<IntegerAttr>().getInt());
+    for (int64_t d = rank - 2; d >= 0; --d)
+      inStride[d] = inStride[d + 1] * in[d + 1];
+    ArrayRef<int64_t> out = type.getShape();
+    std::vector<float> result(values->size());
+    SmallVector<int64_t> index(rank, 0); // output coordinates
+    for (size_t i = 0; i < result.size(); ++i) {
+      int64_t src = 0;
+      for (int64_t d = 0; d < rank; ++d)
+        src += index[d] * inStride[perm[d]];
+      result[i] = (*values)[src];
+      for (int64_t d = rank - 1; d >= 0 && ++index[d] == out[d]; --d)
+        index[d] = 0;
+    }
+    rewriter.replaceOpWithNewOp<ConstantOp>(
+        tr, type, DenseElementsAttr::get(type, llvm::makeArrayRef(result)));
+    return success();
+  }
+
+  bool training;
+};
+
 struct FoldBatchNormPass : public FoldBatchNormBase<FoldBatchNormPass> {
   // IR dumps (--print-ir-after-all) name the pass as users invoke it.
   StringRef getName() const override { return getArgument(); }
@@ -152,7 +194,8 @@ struct FoldBatchNormPass : public FoldBatchNormBase<FoldBatchNormPass> {
 
   void runOnOperation() override {
     RewritePatternSet patterns(&getContext());
-    patterns.add<FoldIntoConvOrGemm>(&getContext(), training);
+    patterns.add<FoldIntoConvOrGemm, FoldConstantTranspose>(&getContext(),
+                                                            training);
     if (failed(
             applyPatternsAndFoldGreedily(getOperation(), std::move(patterns))))
       signalPassFailure();

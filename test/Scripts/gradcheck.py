@@ -289,6 +289,138 @@ def shuffle_chunk_concat(rs):
     return xs, P, b.module(o, (2, 3)), ref
 
 
+@net
+def layernorm_gelu_matmul(rs):
+    # ConvNeXt's block as PyTorch exports it to ONNX (opset 13): channels
+    # last (transpose), LayerNorm decomposed (reduce_mean with and without a
+    # negative axis, sub, mul, add, sqrt, div, the affine broadcast over the
+    # last axis), Linear as a batched matmul with a bias, GELU through erf
+    # (div by a constant, add, mul), channels first again, and a mean over
+    # the spatial axes without keepdims.
+    xs = (2, 4, 3, 3)
+    P = {"a.weight": rs.randn(6, 4, 3, 3), "ln.weight": rs.randn(6) + 2,
+         "ln.bias": rs.randn(6), "fc1.weight": rs.randn(6, 8),
+         "fc1.bias": rs.randn(8), "fc2.weight": rs.randn(8, 6),
+         "head.weight": rs.randn(3, 6)}
+    b = Builder(xs)
+    y, ys = conv(b, "%x", xs, "a", torch.zeros(6, 4, 3, 3), None, 1, 1, 1, 1)
+    nhwc, one = (None, 3, 3, 6), (None, 3, 3, 1)
+    tr = b.op("$R = cnn.transpose %s {perm = [0, 2, 3, 1]} : (%s) -> $T"
+              % (y, t(dyn(ys))), nhwc)
+    mean = b.op("$R = cnn.reduce_mean %s {axes = [3], keepdims = true} : (%s) -> $T"
+                % (tr, t(nhwc)), one)
+    d = b.op("$R = cnn.sub %s, %s : (%s, %s) -> $T" % (tr, mean, t(nhwc), t(one)), nhwc)
+    sq = b.op("$R = cnn.mul %s, %s : (%s, %s) -> $T" % (d, d, t(nhwc), t(nhwc)), nhwc)
+    var = b.op("$R = cnn.reduce_mean %s {axes = [-1], keepdims = true} : (%s) -> $T"
+               % (sq, t(nhwc)), one)
+    c4 = (1, 1, 1, 1)
+    eps = b.op("$R = cnn.constant {value = dense<1.0e-05> : $T} : $T", c4)
+    ve = b.op("$R = cnn.add %s, %s : (%s, %s) -> $T" % (var, eps, t(one), t(c4)), one)
+    sd = b.op("$R = cnn.sqrt %s : $T" % ve, one)
+    nrm = b.op("$R = cnn.div %s, %s : (%s, %s) -> $T" % (d, sd, t(nhwc), t(one)), nhwc)
+    gv = b.param("ln.weight", (6,))
+    bv = b.param("ln.bias", (6,))
+    g = b.op("$R = cnn.mul %s, %s : (%s, %s) -> $T" % (nrm, gv, t(nhwc), t((6,))), nhwc)
+    be = b.op("$R = cnn.add %s, %s : (%s, %s) -> $T" % (g, bv, t(nhwc), t((6,))), nhwc)
+    hid = (None, 3, 3, 8)
+    w1 = b.param("fc1.weight", (6, 8))
+    m1 = b.op("$R = cnn.matmul %s, %s : (%s, %s) -> $T" % (be, w1, t(nhwc), t((6, 8))), hid)
+    b1 = b.param("fc1.bias", (8,))
+    m1b = b.op("$R = cnn.add %s, %s : (%s, %s) -> $T" % (m1, b1, t(hid), t((8,))), hid)
+    r2 = b.op("$R = cnn.constant {value = dense<1.41421354> : $T} : $T", c4)
+    q = b.op("$R = cnn.div %s, %s : (%s, %s) -> $T" % (m1b, r2, t(hid), t(c4)), hid)
+    e = b.op("$R = cnn.erf %s : $T" % q, hid)
+    onec = b.op("$R = cnn.constant {value = dense<1.0> : $T} : $T", c4)
+    e1 = b.op("$R = cnn.add %s, %s : (%s, %s) -> $T" % (e, onec, t(hid), t(c4)), hid)
+    h = b.op("$R = cnn.mul %s, %s : (%s, %s) -> $T" % (m1b, e1, t(hid), t(hid)), hid)
+    halfc = b.op("$R = cnn.constant {value = dense<0.5> : $T} : $T", c4)
+    h2 = b.op("$R = cnn.mul %s, %s : (%s, %s) -> $T" % (h, halfc, t(hid), t(c4)), hid)
+    w2 = b.param("fc2.weight", (8, 6))
+    m2 = b.op("$R = cnn.matmul %s, %s : (%s, %s) -> $T" % (h2, w2, t(hid), t((8, 6))), nhwc)
+    back = b.op("$R = cnn.transpose %s {perm = [0, 3, 1, 2]} : (%s) -> $T"
+                % (m2, t(nhwc)), dyn(ys))
+    pooled = b.op("$R = cnn.reduce_mean %s {axes = [2, 3], keepdims = false} : (%s) -> $T"
+                  % (back, t(dyn(ys))), (None, 6))
+    hv = b.param("head.weight", (3, 6))
+    o = b.op("$R = cnn.gemm %s, %s {transB = true} : (%s, %s) -> $T"
+             % (pooled, hv, t((None, 6)), t((3, 6))), (None, 3))
+
+    def ref(x, P):
+        h = F.conv2d(x, P["a.weight"], None, 1, 1).permute(0, 2, 3, 1)
+        h = F.layer_norm(h, (6,), P["ln.weight"], P["ln.bias"], 1e-5)
+        h = h @ P["fc1.weight"] + P["fc1.bias"]
+        h = 0.5 * h * (1 + torch.erf(h / 1.41421354))
+        h = (h @ P["fc2.weight"]).permute(0, 3, 1, 2)
+        return F.linear(h.mean((2, 3)), P["head.weight"])
+    return xs, P, b.module(o, (2, 3)), ref
+
+
+@net
+def unary_div_chain(rs):
+    # cnn.unary's functions with derivatives (neg, exp, reciprocal, log,
+    # softplus) and a division by a parameter that broadcasts.
+    xs = (2, 3, 4, 4)
+    P = {"c.weight": rs.randn(4, 3, 3, 3), "den": rs.rand(4, 1, 1) + 1,
+         "fc.weight": rs.randn(3, 4 * 4 * 4)}
+    b = Builder(xs)
+    y, ys = conv(b, "%x", xs, "c", torch.zeros(4, 3, 3, 3), None, 1, 1, 1, 1)
+    T = dyn(ys)
+    c4 = (1, 1, 1, 1)
+
+    def un(v, fn):
+        return b.op("$R = cnn.unary %s {fn = #cnn.unary<%s>} : $T" % (v, fn), T)
+
+    def binop(kind, u, v, vs=T):
+        return b.op("$R = cnn.%s %s, %s : (%s, %s) -> $T" % (kind, u, v, t(T), t(vs)), T)
+    k = b.op("$R = cnn.constant {value = dense<0.3> : $T} : $T", c4)
+    one = b.op("$R = cnn.constant {value = dense<1.0> : $T} : $T", c4)
+    e = un(binop("mul", un(y, "neg"), k, c4), "exp")
+    r = un(binop("add", e, one, c4), "reciprocal")
+    l = un(binop("add", binop("mul", y, y), one, c4), "log")
+    sp = un(y, "softplus")
+    z = binop("add", binop("add", r, l), sp)
+    den = b.param("den", (4, 1, 1))
+    q = binop("div", z, den, (4, 1, 1))
+    n = 4 * 4 * 4
+    f = b.op("$R = cnn.flatten %s {axis = 1} : (%s) -> $T" % (q, t(T)), (None, n))
+    wv = b.param("fc.weight", (3, n))
+    o = b.op("$R = cnn.gemm %s, %s {transB = true} : (%s, %s) -> $T"
+             % (f, wv, t((None, n)), t((3, n))), (None, 3))
+
+    def ref(x, P):
+        h = F.conv2d(x, P["c.weight"], None, 1, 1)
+        z = (1 / (torch.exp(-h * 0.3) + 1) + torch.log(h * h + 1) +
+             F.softplus(h)) / P["den"]
+        return F.linear(z.flatten(1), P["fc.weight"])
+    return xs, P, b.module(o, (2, 3)), ref
+
+
+@net
+def pad_and_crop(rs):
+    # Constant padding with a nonzero value on some sides and cropping
+    # (negative pads) on another: the gradient is cropped and zero-padded
+    # back.
+    xs = (2, 3, 5, 5)
+    P = {"c.weight": rs.randn(4, 3, 3, 3), "fc.weight": rs.randn(3, 4 * 6 * 7)}
+    b = Builder(xs)
+    y, ys = conv(b, "%x", xs, "c", torch.zeros(4, 3, 3, 3), None, 1, 1, 1, 1)
+    ps = (None, 4, 6, 7)
+    p = b.op("$R = cnn.pad %s {pads = [0, 0, 2, 1, 0, 0, -1, 1], value = 0.5 : f32} : (%s) -> $T"
+             % (y, t(dyn(ys))), ps)
+    th = b.op("$R = cnn.tanh %s : $T" % p, ps)
+    n = 4 * 6 * 7
+    f = b.op("$R = cnn.flatten %s {axis = 1} : (%s) -> $T" % (th, t(ps)), (None, n))
+    wv = b.param("fc.weight", (3, n))
+    o = b.op("$R = cnn.gemm %s, %s {transB = true} : (%s, %s) -> $T"
+             % (f, wv, t((None, n)), t((3, n))), (None, 3))
+
+    def ref(x, P):
+        h = F.conv2d(x, P["c.weight"], None, 1, 1)
+        h = F.pad(h, (1, 1, 2, -1), value=0.5)
+        return F.linear(torch.tanh(h).flatten(1), P["fc.weight"])
+    return xs, P, b.module(o, (2, 3)), ref
+
+
 def batch_norm(b, x, xs, name, eps, momentum):
     """Adds a BatchNorm whose affine trains (train mode: batch statistics,
     running statistics updated with PyTorch's `momentum`)."""

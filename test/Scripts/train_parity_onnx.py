@@ -6,8 +6,9 @@ for 5 steps on fixed batches by `cnnc-train --no-shuffle --export`, and the
 exported initializers are compared with PyTorch's weights after the same 5
 steps (same initial weights, same batches, same optimizer).
 
-Usage: train_parity_onnx.py WORK_DIR sgd|momentum|adam[:hard] [BATCH [TARGET [RUNNER]]]
-(:hard: a LeNet-5 with HardSwish and a HardSigmoid gate instead.)
+Usage: train_parity_onnx.py WORK_DIR sgd|momentum|adam[:hard|:convnext] [BATCH [TARGET [RUNNER]]]
+(:hard: a LeNet-5 with HardSwish and a HardSigmoid gate instead;
+:convnext: with ConvNeXt blocks, LayerNorm, GELU and channels-last Linear.)
 (TARGET: a cnnc --target value, default host. RUNNER: a cnnc-train command
 line for that target, e.g. an aarch64 cnnc-train under qemu-aarch64: it
 trains and saves a checkpoint, which the host's cnnc-train, resuming at the
@@ -86,11 +87,47 @@ def export_hard(work):
     return net, export(net, work, 14)
 
 
+class ConvNeXtBlock(nn.Module):
+    """torchvision's ConvNeXt block (CNBlock) without stochastic depth:
+    depthwise 7x7, channels last, LayerNorm, Linear, GELU, Linear, layer
+    scale, channels first, residual."""
+
+    def __init__(self, c):
+        super().__init__()
+        self.dw = nn.Conv2d(c, c, 7, padding=3, groups=c)
+        self.norm = nn.LayerNorm(c, eps=1e-6)
+        self.fc1 = nn.Linear(c, 4 * c)
+        self.fc2 = nn.Linear(4 * c, c)
+        self.layer_scale = nn.Parameter(torch.full((c,), 0.5))
+
+    def forward(self, x):
+        h = self.dw(x).permute(0, 2, 3, 1)
+        h = self.fc2(nn.functional.gelu(self.fc1(self.norm(h))))
+        return x + (self.layer_scale * h).permute(0, 3, 1, 2)
+
+
+def export_convnext(work):
+    """LeNet-5 with a ConvNeXt block after each convolution; opset 13, so
+    LayerNorm is decomposed, GELU goes through Erf and the Linear layers on
+    channels-last tensors are MatMuls of transposed parameters. Smooth, as
+    ConvNeXt is (GELU, average pooling): no ReLU or max-pooling kink that a
+    rounding difference can put either side of within 5 steps."""
+    torch.manual_seed(0)
+    net = nn.Sequential(
+        nn.Conv2d(1, 6, 5, padding=2), nn.GELU(), nn.AvgPool2d(2),
+        ConvNeXtBlock(6), nn.Conv2d(6, 16, 5), nn.GELU(), nn.AvgPool2d(2),
+        ConvNeXtBlock(16), nn.Flatten(), nn.Linear(400, 84), nn.GELU(),
+        nn.Linear(84, 10))
+    return net, export(net, work, 13)
+
+
 def main():
-    # OPT or OPT:hard (the network with MobileNet v3's activations).
+    # OPT, OPT:hard (the network with MobileNet v3's activations) or
+    # OPT:convnext (with ConvNeXt blocks).
     work, (opt, _, kind) = sys.argv[1], sys.argv[2].partition(":")
     os.makedirs(work, exist_ok=True)
-    net, src = export_hard(work) if kind == "hard" else export_lenet(work)
+    exporters = {"hard": export_hard, "convnext": export_convnext}
+    net, src = exporters.get(kind, export_lenet)(work)
     rs = np.random.RandomState(0)
     batch = int(sys.argv[3]) if len(sys.argv) > 3 else 8
     target = sys.argv[4] if len(sys.argv) > 4 else "host"

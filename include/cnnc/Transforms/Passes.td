@@ -44,6 +44,11 @@ def FoldBatchNorm : Pass<"cnn-fold-batchnorm", "mlir::ModuleOp"> {
     ReLU, on trainable weights, or with several users of the convolution)
     stays and is computed as a per-channel scale and shift: it never fails a
     compile.
+
+    The same condition folds the `cnn.transpose` of a weight (ONNX MatMul
+    weights, which PyTorch exports as a Transpose of the parameter) into a
+    constant; a weight that trains keeps its transpose, through which its
+    gradient flows.
   }];
   let constructor = "cnnc::cnn::createFoldBatchNormPass()";
   let options = [

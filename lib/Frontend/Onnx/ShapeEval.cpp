@@ -21,13 +21,16 @@ using namespace cnnc::onnximport;
 static constexpr int64_t kDyn = ShapedType::kDynamicSize;
 
 /// Ops whose every input must be known at import time.
-static const char *const kStaticOnlyOps[] = {
-    "Constant", "ConstantOfShape", "Shape", "Gather", "Slice", "Transpose"};
+static const char *const kStaticOnlyOps[] = {"Constant", "ConstantOfShape",
+                                             "Shape", "Gather", "Slice"};
 /// Ops evaluated at import time when their data inputs are static, and
-/// converted to cnn ops otherwise (OnnxOps.cpp).
+/// converted to cnn ops otherwise (OnnxOps.cpp). A weight's Transpose (the
+/// MatMul weights PyTorch exports) stays a cnn.transpose of the parameter,
+/// so that training updates it; cnn-fold-batchnorm folds it where the
+/// weight is constant.
 static const char *const kDualOps[] = {
     "Identity", "Cast", "Unsqueeze", "Squeeze", "Reshape", "Flatten",
-    "Concat",   "Add",  "Sub",       "Mul",     "Div"};
+    "Concat",   "Add",  "Sub",       "Mul",     "Div",     "Transpose"};
 
 llvm::ArrayRef<const char *> cnnc::onnximport::staticOnlyOpTypes() {
   return kStaticOnlyOps;

@@ -157,6 +157,19 @@ def dense(path):
     save(model(nodes, [x], [vi("y", None)], inits), path)
 
 
+def matmul_transposed_weight(path):
+    """A Linear layer on a channels-last tensor as PyTorch exports it:
+    MatMul with the Transpose of the weight."""
+    x = vi("x", ["batch_size", 3, 3, 4])
+    nodes = [
+        helper.make_node("Transpose", ["fc.weight"], ["wt"], name="/fc/T",
+                         perm=[1, 0]),
+        helper.make_node("MatMul", ["x", "wt"], ["y"], name="/fc/MatMul"),
+    ]
+    save(model(nodes, [x], [vi("y", None)], [weight("fc.weight", [5, 4])]),
+         path)
+
+
 def view_chain(path):
     """x.view(x.size(0), -1) as PyTorch exports it, built by hand."""
     x = vi("x", ["N", 2, 3, 4])
@@ -447,6 +460,7 @@ CASES = {
     "activations": activations,
     "dropout_mask": dropout_mask,
     "dense": dense,
+    "matmul_transposed_weight": matmul_transposed_weight,
     "view_chain": view_chain,
     "concat_pad7": lambda p: concat_pad(p, 7),
     "concat_pad13": lambda p: concat_pad(p, 13),
