@@ -92,6 +92,14 @@ cnnc::codegen::lowerElementwise(mlir::Operation *op,
         out(v) =
             pow(broadcastAt(operands[0], idx), broadcastAt(operands[1], idx));
       })
+      .Case([&](cnn::MaxOp) {
+        out(v) =
+            max(broadcastAt(operands[0], idx), broadcastAt(operands[1], idx));
+      })
+      .Case([&](cnn::MinOp) {
+        out(v) =
+            min(broadcastAt(operands[0], idx), broadcastAt(operands[1], idx));
+      })
       .Case([&](cnn::PReluOp) {
         Expr a = broadcastAt(operands[0], idx);
         out(v) = select(a >= 0.0f, a, broadcastAt(operands[1], idx) * a);

@@ -127,6 +127,14 @@ OpFoldResult PowOp::fold(ArrayRef<Attribute> operands) {
   return foldBinary(operands, getType(),
                     [](float a, float b) { return std::pow(a, b); });
 }
+OpFoldResult MaxOp::fold(ArrayRef<Attribute> operands) {
+  return foldBinary(operands, getType(),
+                    [](float a, float b) { return std::fmax(a, b); });
+}
+OpFoldResult MinOp::fold(ArrayRef<Attribute> operands) {
+  return foldBinary(operands, getType(),
+                    [](float a, float b) { return std::fmin(a, b); });
+}
 OpFoldResult PReluOp::fold(ArrayRef<Attribute> operands) {
   return foldBinary(operands, getType(), [](float x, float slope) {
     return x >= 0 ? x : slope * x;

@@ -275,6 +275,53 @@ static LogicalResult convertBinary(Importer &im, const NodeRef &node) {
   return c.finish(im.create<OpTy>(node.loc, ValueRange{*a, *b}));
 }
 
+/// Sum, Mean, Max and Min of one or more inputs with NumPy broadcasting:
+/// a chain of the binary op over the inputs in order (Mean: the Sum times
+/// 1/n).
+template <typename OpTy, bool Mean = false>
+static LogicalResult convertVariadic(Importer &im, const NodeRef &node) {
+  OpContext c{im, node};
+  if (node.numInputs() < 1)
+    return c.error() << "needs at least one input";
+  FailureOr<Value> acc = im.getRuntimeInput(node, 0);
+  if (failed(acc))
+    return failure();
+  for (int i = 1; i < node.numInputs(); ++i) {
+    FailureOr<Value> b = im.getRuntimeInput(node, i);
+    if (failed(b))
+      return failure();
+    // The operand of lower rank goes right (cnn's binary ops broadcast
+    // their rhs up to the lhs's rank).
+    Value lhs = *acc, rhs = *b;
+    if (shapeOf(rhs).size() > shapeOf(lhs).size())
+      std::swap(lhs, rhs);
+    auto rhsShape =
+        im.broadcastRhsShape(node, shapeOf(lhs).size(), shapeOf(rhs));
+    if (failed(rhsShape))
+      return failure();
+    if (*rhsShape != shapeOf(rhs)) {
+      FailureOr<Value> r = im.reshapeTo(node.loc, rhs, *rhsShape);
+      if (failed(r))
+        return failure();
+      rhs = *r;
+    }
+    acc = im.create<OpTy>(node.loc, ValueRange{lhs, rhs});
+    if (failed(acc))
+      return failure();
+  }
+  if (Mean && node.numInputs() > 1) {
+    auto type = RankedTensorType::get(
+        SmallVector<int64_t>(shapeOf(*acc).size(), 1), im.builder.getF32Type());
+    Value share = im.builder.create<cnn::ConstantOp>(
+        node.loc, type,
+        DenseElementsAttr::get(type, 1.0f / (float)node.numInputs()));
+    acc = im.create<cnn::MulOp>(node.loc, ValueRange{*acc, share});
+    if (failed(acc))
+      return failure();
+  }
+  return c.finish(*acc);
+}
+
 template <typename OpTy>
 static LogicalResult convertUnary(Importer &im, const NodeRef &node) {
   OpContext c{im, node};
@@ -768,6 +815,10 @@ static const OpSupport kConverters[] = {
     {"MatMul", convertBinary<cnn::MatMulOp>,
      "no backward (trains only what follows it)"},
     {"Add", convertBinary<cnn::AddOp>, "NumPy broadcasting"},
+    {"Sum", convertVariadic<cnn::AddOp>, "NumPy broadcasting"},
+    {"Mean", convertVariadic<cnn::AddOp, true>, "NumPy broadcasting"},
+    {"Max", convertVariadic<cnn::MaxOp>, "NumPy broadcasting"},
+    {"Min", convertVariadic<cnn::MinOp>, "NumPy broadcasting"},
     {"Sub", convertBinary<cnn::SubOp>, "NumPy broadcasting"},
     {"Mul", convertBinary<cnn::MulOp>, "NumPy broadcasting"},
     {"Div", convertBinary<cnn::DivOp>,

@@ -333,6 +333,8 @@ def CNN_SubOp : CNN_BinaryOp<"sub", "elementwise difference">;
 def CNN_MulOp : CNN_BinaryOp<"mul", "elementwise product">;
 def CNN_DivOp : CNN_BinaryOp<"div", "elementwise quotient">;
 def CNN_PowOp : CNN_BinaryOp<"pow", "elementwise power (C's powf)">;
+def CNN_MaxOp : CNN_BinaryOp<"max", "elementwise maximum (ONNX Max)">;
+def CNN_MinOp : CNN_BinaryOp<"min", "elementwise minimum (ONNX Min)">;
 def CNN_PReluOp : CNN_BinaryOp<"prelu",
     "x where x >= 0, else slope * x (ONNX PRelu; the slope broadcasts)">;
 
