@@ -9,20 +9,14 @@ using namespace Halide;
 using namespace cnnc;
 using namespace cnnc::codegen;
 
-static std::vector<int64_t> ints(mlir::ArrayAttr attr) {
-  std::vector<int64_t> v;
-  for (mlir::Attribute a : attr)
-    v.push_back(a.cast<mlir::IntegerAttr>().getInt());
-  return v;
-}
-
 /// The convolution attributes shared by conv2d and fused_conv2d.
 template <typename ConvOp>
 static KernelParts defineConv(ConvOp op, const TensorFunc &in,
                               const TensorFunc &w, const TensorFunc *bias) {
-  std::vector<int64_t> strides = ints(op.getStrides());
-  std::vector<int64_t> pads = ints(op.getPads()); // top, left, bottom, right
-  std::vector<int64_t> dil = ints(op.getDilations());
+  llvm::SmallVector<int64_t> strides = cnn::toI64(op.getStrides());
+  llvm::SmallVector<int64_t> pads =
+      cnn::toI64(op.getPads()); // top, left, bottom, right
+  llvm::SmallVector<int64_t> dil = cnn::toI64(op.getDilations());
   int64_t group = op.getGroup();
   int64_t cout = w.shape[0], cinPerGroup = w.shape[1];
   if (w.shape.size() == 5) // packed: [cout / lanes][cin][kh][kw][lanes]
@@ -133,15 +127,16 @@ cnnc::codegen::lowerConv(mlir::Operation *operation,
   }
 
   // Pooling over the fused rows, as lowerPooling does for a lone pool.
-  std::vector<int64_t> k = ints(op.getPoolKernel()),
-                       s = ints(op.getPoolStrides()),
-                       p = ints(op.getPoolPads());
+  llvm::SmallVector<int64_t> k = cnn::toI64(op.getPoolKernel()),
+                             s = cnn::toI64(op.getPoolStrides()),
+                             p = cnn::toI64(op.getPoolPads());
   // The convolution's own output size (before pooling), by the dialect's
   // rule; the verifier has already accepted these attributes.
   int64_t convH = 0, convW = 0;
   {
-    std::vector<int64_t> cs = ints(op.getStrides()), cp = ints(op.getPads()),
-                         cd = ints(op.getDilations());
+    llvm::SmallVector<int64_t> cs = cnn::toI64(op.getStrides()),
+                               cp = cnn::toI64(op.getPads()),
+                               cd = cnn::toI64(op.getDilations());
     const TensorFunc &in = operands[0], &w = operands[1];
     std::string error;
     convH = *cnn::windowOutputSize(in.shape[2], w.shape[2], cs[0], cp[0], cp[2],

@@ -221,9 +221,9 @@ LogicalResult GradientBuilder::backward(Operation *op, Value dy) {
 
   if (auto tr = dyn_cast<TransposeOp>(op)) {
     // The gradient moves back through the inverse permutation.
-    SmallVector<int64_t> inverse(tr.getPerm().size());
-    for (unsigned i = 0; i < inverse.size(); ++i)
-      inverse[tr.getPerm()[i].cast<IntegerAttr>().getInt()] = i;
+    SmallVector<int64_t> perm = toI64(tr.getPerm()), inverse(perm.size());
+    for (unsigned i = 0; i < perm.size(); ++i)
+      inverse[perm[i]] = i;
     accumulate(tr.getInput(),
                b.create<TransposeOp>(loc, dy, i64Array(b, inverse)));
     return success();
@@ -278,9 +278,9 @@ LogicalResult GradientBuilder::backward(Operation *op, Value dy) {
     // The adjoint of padding by p (a constant; negative pads crop) is
     // padding by -p: the padded border's gradient is cropped away, a cropped
     // part's gradient is zero.
-    SmallVector<int64_t> negated;
-    for (Attribute a : pad.getPads())
-      negated.push_back(-a.cast<IntegerAttr>().getInt());
+    SmallVector<int64_t> negated = toI64(pad.getPads());
+    for (int64_t &p : negated)
+      p = -p;
     accumulate(pad.getInput(), b.create<PadOp>(loc, dy, i64Array(b, negated),
                                                b.getF32FloatAttr(0.0f)));
     return success();
@@ -397,10 +397,8 @@ LogicalResult GradientBuilder::backward(Operation *op, Value dy) {
     ArrayRef<int64_t> xs = x.getType().cast<ShapedType>().getShape();
     int64_t rank = (int64_t)xs.size();
     SmallVector<bool> reduced(rank, false);
-    for (Attribute a : rm.getAxes()) {
-      int64_t axis = a.cast<IntegerAttr>().getInt();
+    for (int64_t axis : toI64(rm.getAxes()))
       reduced[axis < 0 ? axis + rank : axis] = true;
-    }
     SmallVector<int64_t> kept, spread;
     int64_t n = 1, inferred = 0;
     for (int64_t i = 0; i < rank; ++i) {

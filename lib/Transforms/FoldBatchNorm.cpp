@@ -162,9 +162,7 @@ struct FoldConstantTranspose : public OpRewritePattern<TransposeOp> {
       return failure();
     ArrayRef<int64_t> in = inType.getShape();
     int64_t rank = (int64_t)in.size();
-    SmallVector<int64_t> perm, inStride(rank, 1);
-    for (Attribute a : tr.getPerm())
-      perm.push_back(a.cast<IntegerAttr>().getInt());
+    SmallVector<int64_t> perm = toI64(tr.getPerm()), inStride(rank, 1);
     for (int64_t d = rank - 2; d >= 0; --d)
       inStride[d] = inStride[d + 1] * in[d + 1];
     ArrayRef<int64_t> out = type.getShape();

@@ -11,6 +11,8 @@
     the uninterrupted run's weights.
   - Ranks whose weights differ (a test hook changes one weight on rank 1)
     are caught after the epoch, and its checkpoint is not written.
+  - A NaN loss stops every rank at the same step (no abort), and rank 0
+    exports the last good step's weights, those of one process.
   - An error of the ranks (a missing data file): every rank ends at once.
   - Only rank 0 writes the checkpoint, the metrics and the exports, and
     prints.
@@ -129,6 +131,27 @@ def main():
     ok &= check("ranks that differ are caught",
                 "after epoch 1 the ranks' weights differ" in out and
                 not os.path.exists("d.ckpt"))
+
+    # A loss that turns NaN (a learning rate of 1e25 overflows step 2) stops
+    # every rank at the same step, without aborting the job; rank 0 exports
+    # the weights of step 1, those of one process.
+    nan = train[:train.index("--lr")] + ["--lr", "1e25", "--momentum", "0",
+                                         "--epochs", "1"]
+    out, _ = run(mpi(2) + nan + ["--export", "nan2.onnx"], expect=1)
+    run(nan + ["--export", "nan1.onnx"], expect=1)
+    import onnx
+    from onnx import numpy_helper
+
+    def weights(path):
+        return {t.name: numpy_helper.to_array(t)
+                for t in onnx.load(path).graph.initializer}
+    one, two = weights("nan1.onnx"), weights("nan2.onnx")
+    err = max(float(np.max(np.abs(one[k] - two[k])) /
+                    max(float(np.max(np.abs(one[k]))), 1e-12)) for k in one)
+    ok &= check("a NaN loss stops every rank",
+                "step 2: the loss is not finite on 2 of 2 ranks" in out and
+                "MPI_ABORT" not in out and err <= 1e-5,
+                "weights of step 1 vs one process %.2e " % err)
 
     # An error on the ranks ends them all, promptly, with the message.
     out, seconds = run(mpi(2) + ["cnnc-train", "lenet5.so", "--train-images",

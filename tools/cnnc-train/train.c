@@ -192,6 +192,29 @@ static bool export_onnx(session *s, const char *when) {
   return true;
 }
 
+/* Parameter i's info and values (malloc'd, *count floats), or NULL after
+ * an error (printed). */
+static float *read_param(session *s, int32_t i, cnnc_param_info *info,
+                         size_t *count) {
+  const cnnc_model_api *api = s->api;
+  if (api->param_info(i, info) != CNNC_OK) {
+    error("cannot describe parameter %d", (int)i);
+    return NULL;
+  }
+  *count = 1;
+  for (int32_t d = 0; d < info->rank; ++d)
+    *count *= (size_t)info->dims[d];
+  float *values = malloc(*count * sizeof(float) + 1);
+  if (!values ||
+      api->get_param(s->model, i, values, *count * sizeof(float)) != CNNC_OK) {
+    error("cannot read parameter '%s': %s", info->name,
+          values ? api->last_error(s->model) : "out of memory");
+    free(values);
+    return NULL;
+  }
+  return values;
+}
+
 /* --export-npz: every parameter by name, as numpy.savez writes them. */
 static bool export_npz(session *s) {
   const options *opts = s->opts;
@@ -241,9 +264,12 @@ static bool export_npz(session *s) {
   return ok;
 }
 
-/* Handles a failed step; returns the exit status. */
-static int step_failed(session *s, int64_t step, int status, float loss) {
-  const char *why = s->api->last_error(s->model);
+/* Handles a failed step (`why`: the reason, NULL for the model's last
+ * error); returns the exit status. */
+static int step_failed(session *s, int64_t step, int status, float loss,
+                       const char *why) {
+  if (!why)
+    why = s->api->last_error(s->model);
   dist_exit_agreed = status == CNNC_ERROR_NUMERIC;
   if (dist_exit_agreed && dist_rank() != 0)
     return 1; /* every rank stops at the same step; rank 0 says why */
@@ -281,6 +307,7 @@ typedef struct parallel {
   int64_t steps;     /* global steps done (for messages) */
   int64_t run_steps; /* steps this run took part in */
   bool empty_shard;  /* this rank has no sample in the step */
+  char why[512];     /* why the last step failed ("": the model's error) */
 } parallel;
 
 /* The model's reduction for SyncBatchNorm (set_replica_reduce): a rank
@@ -294,23 +321,13 @@ static int replica_reduce(void *user, double *values, size_t count) {
 
 /* FNV-1a of every parameter's values. */
 static bool hash_params(session *s, uint64_t *hash) {
-  const cnnc_model_api *api = s->api;
   uint64_t h = 0xcbf29ce484222325ull;
-  for (int32_t i = 0; i < api->num_params(); ++i) {
+  for (int32_t i = 0; i < s->api->num_params(); ++i) {
     cnnc_param_info info;
-    if (api->param_info(i, &info) != CNNC_OK)
+    size_t count;
+    float *values = read_param(s, i, &info, &count);
+    if (!values)
       return false;
-    size_t count = 1;
-    for (int32_t d = 0; d < info.rank; ++d)
-      count *= (size_t)info.dims[d];
-    float *values = malloc(count * sizeof(float) + 1);
-    if (!values ||
-        api->get_param(s->model, i, values, count * sizeof(float)) != CNNC_OK) {
-      free(values);
-      error("cannot read parameter '%s': %s", info.name,
-            api->last_error(s->model));
-      return false;
-    }
     const unsigned char *bytes = (const unsigned char *)values;
     for (size_t b = 0; b < count * sizeof(float); ++b)
       h = (h ^ bytes[b]) * 0x100000001b3ull;
@@ -351,6 +368,52 @@ static void release_parallel(session *s, parallel *par) {
   dist_reducer_free(par->reducer);
   free(par->tensors);
   memset(par, 0, sizeof *par);
+}
+
+/* Several ranks: the reducer, the model's gradient hook and (unless
+ * --batchnorm-stats per-rank) its BatchNorm reduction; false after an error
+ * (printed). `step`: the global steps already done. */
+static bool setup_parallel(session *s, parallel *par, int64_t step) {
+  const options *opts = s->opts;
+  const cnnc_model_api *api = s->api;
+  if (!api->train_backward || !api->train_gradients || !api->train_apply ||
+      !api->set_gradient_hook || !api->set_replica_reduce) {
+    error("%s has no train_backward/train_apply (model ABI 4): rebuild it "
+          "with this cnnc for multi-process training",
+          opts->model_path);
+    return false;
+  }
+  par->capacity = 2 * api->num_params() + 1;
+  par->tensors = calloc((size_t)par->capacity, sizeof(*par->tensors));
+  par->reducer = dist_reducer_create((size_t)opts->bucket_mb * 1024 * 1024);
+  if (!par->tensors || !par->reducer) {
+    error("out of memory");
+    release_parallel(s, par);
+    return false;
+  }
+  api->set_gradient_hook(s->model, dist_reducer_hook, par->reducer);
+  if (!opts->batchnorm_per_rank &&
+      api->set_replica_reduce(s->model, replica_reduce, par) != CNNC_OK) {
+    error("%s cannot synchronize BatchNorm statistics across ranks: %s",
+          opts->model_path, api->last_error(s->model));
+    release_parallel(s, par);
+    return false;
+  }
+  par->steps = step;
+  /* Test hook (test/Distributed): rank R starts with one weight changed,
+   * which the check after each epoch must find. */
+  const char *perturb = getenv("CNNC_TRAIN_TEST_PERTURB_RANK");
+  if (perturb && atoi(perturb) == dist_rank()) {
+    cnnc_param_info info;
+    size_t count;
+    float *values = read_param(s, 0, &info, &count);
+    if (values) {
+      values[0] += 1e-3f;
+      api->set_param(s->model, 0, values, count * sizeof(float));
+    }
+    free(values);
+  }
+  return true;
 }
 
 /* One step of the global batch `batch_order` (n samples) on `ranks`
@@ -400,34 +463,36 @@ static int parallel_step(session *s, parallel *par, const feature_cache *cache,
     status = api->train_backward(s->model, m, inputs, input_bytes, labels,
                                  (size_t)m * sizeof(int64_t), &local);
   }
-  if (status != CNNC_OK && status != CNNC_ERROR_NUMERIC) {
-    error("step %lld: %s", (long long)par->steps + 1,
-          api->last_error(s->model));
+  par->why[0] = 0;
+  if (status != CNNC_OK && status != CNNC_ERROR_NUMERIC)
     return status;
-  }
+  /* A non-finite loss still lists the step's tensors: this rank finishes
+   * the all-reduces the others wait in, and every rank learns of it. */
   int32_t count = 0;
   status = api->train_gradients(s->model, par->tensors, par->capacity, &count);
-  if (status != CNNC_OK || count > par->capacity) {
-    error("step %lld: cannot list the gradients: %s", (long long)par->steps + 1,
-          status != CNNC_OK ? api->last_error(s->model) : "too many");
-    return status != CNNC_OK ? status : CNNC_ERROR_INVALID_ARGUMENT;
+  if (status == CNNC_OK && count > par->capacity) {
+    snprintf(par->why, sizeof par->why, "%d tensors to reduce, room for %d",
+             (int)count, (int)par->capacity);
+    status = CNNC_ERROR_INVALID_ARGUMENT;
   }
+  if (status != CNNC_OK)
+    return status;
   bool finite = isfinite(local);
   double sums[NUM_SUMS] = {finite ? weight * (double)local : 0.0,
                            finite ? 0.0 : 1.0, stop_requested() ? 1.0 : 0.0};
-  if (!dist_reducer_finish(par->reducer, par->tensors, count, sums, NUM_SUMS))
+  if (!dist_reducer_finish(par->reducer, par->tensors, count, sums, NUM_SUMS)) {
+    snprintf(par->why, sizeof par->why, "the all-reduce failed");
     return CNNC_ERROR_IO;
+  }
   ++par->steps;
   ++par->run_steps;
   *stop = sums[SUM_STOP] > 0;
   *loss = (float)sums[SUM_LOSS];
   if (sums[SUM_NOT_FINITE] > 0) {
     *loss = NAN;
-    dist_exit_agreed = true;
-    if (rank == 0)
-      error("step %lld: the loss is not finite on %d of %d ranks; the "
-            "parameters keep the values of the last good step",
-            (long long)par->steps, (int)sums[SUM_NOT_FINITE], (int)ranks);
+    snprintf(par->why, sizeof par->why,
+             "the loss is not finite on %d of %d ranks",
+             (int)sums[SUM_NOT_FINITE], (int)ranks);
     return CNNC_ERROR_NUMERIC;
   }
   /* The same sums on every rank: the same update, or the same refusal. */
@@ -571,56 +636,9 @@ int train(session *s) {
     trainable_now[i] = -1;
   parallel par;
   memset(&par, 0, sizeof par);
-  if (dist_size() > 1) {
-    if (!api->train_backward || !api->train_gradients || !api->train_apply ||
-        !api->set_gradient_hook) {
-      error("%s has no train_backward/train_apply (model ABI 4): rebuild it "
-            "with this cnnc for multi-process training",
-            opts->model_path);
-      free(trainable_now);
-      goto done;
-    }
-    par.capacity = 2 * api->num_params() + 1;
-    par.tensors = calloc((size_t)par.capacity, sizeof(*par.tensors));
-    par.reducer = dist_reducer_create((size_t)opts->bucket_mb * 1024 * 1024);
-    if (!par.tensors || !par.reducer) {
-      error("out of memory");
-      free(par.tensors);
-      dist_reducer_free(par.reducer);
-      free(trainable_now);
-      goto done;
-    }
-    api->set_gradient_hook(s->model, dist_reducer_hook, par.reducer);
-    if (!opts->batchnorm_per_rank &&
-        (!api->set_replica_reduce ||
-         api->set_replica_reduce(s->model, replica_reduce, &par) != CNNC_OK)) {
-      error("%s cannot synchronize BatchNorm statistics across ranks: %s",
-            opts->model_path,
-            api->set_replica_reduce ? api->last_error(s->model)
-                                    : "rebuild it with this cnnc");
-      free(par.tensors);
-      dist_reducer_free(par.reducer);
-      free(trainable_now);
-      goto done;
-    }
-    par.steps = step;
-    /* Test hook (test/Distributed): rank R starts with one weight changed,
-     * which the check after each epoch must find. */
-    const char *perturb = getenv("CNNC_TRAIN_TEST_PERTURB_RANK");
-    cnnc_param_info info;
-    if (perturb && atoi(perturb) == dist_rank() &&
-        api->param_info(0, &info) == CNNC_OK) {
-      size_t count = 1;
-      for (int32_t d = 0; d < info.rank; ++d)
-        count *= (size_t)info.dims[d];
-      float *values = malloc(count * sizeof(float));
-      if (values && api->get_param(s->model, 0, values,
-                                   count * sizeof(float)) == CNNC_OK) {
-        values[0] += 1e-3f;
-        api->set_param(s->model, 0, values, count * sizeof(float));
-      }
-      free(values);
-    }
+  if (dist_size() > 1 && !setup_parallel(s, &par, step)) {
+    free(trainable_now);
+    goto done;
   }
   feature_cache cache;
   memset(&cache, 0, sizeof cache);
@@ -712,7 +730,8 @@ int train(session *s) {
       ++step;
       if (status != CNNC_OK || !isfinite(loss)) {
         progress_clear(&bar);
-        exit_code = step_failed(s, step, status, loss);
+        exit_code = step_failed(s, step, status, loss,
+                                par.reducer && par.why[0] ? par.why : NULL);
         goto done_epochs;
       }
       loss_sum += (double)loss * (double)n;

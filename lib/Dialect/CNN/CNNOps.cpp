@@ -29,7 +29,7 @@ static constexpr int64_t kDyn = ShapedType::kDynamicSize;
 // Helpers
 //===----------------------------------------------------------------------===//
 
-static SmallVector<int64_t> toI64(ArrayAttr attr) {
+SmallVector<int64_t> cnnc::cnn::toI64(ArrayAttr attr) {
   SmallVector<int64_t> out;
   if (!attr)
     return out;

@@ -257,6 +257,23 @@ static LogicalResult convertGemm(Importer &im, const NodeRef &node) {
        c.attr("transB", im.builder.getBoolAttr(*transB != 0))}));
 }
 
+/// `OpTy(a, b)` with NumPy broadcasting: b reshaped to a's rank first (cnn's
+/// binary ops broadcast operands of the same rank).
+template <typename OpTy>
+static FailureOr<Value> createBroadcast(Importer &im, const NodeRef &node,
+                                        Value a, Value b) {
+  auto rhsShape = im.broadcastRhsShape(node, shapeOf(a).size(), shapeOf(b));
+  if (failed(rhsShape))
+    return failure();
+  if (*rhsShape != shapeOf(b)) {
+    FailureOr<Value> reshaped = im.reshapeTo(node.loc, b, *rhsShape);
+    if (failed(reshaped))
+      return failure();
+    b = *reshaped;
+  }
+  return im.create<OpTy>(node.loc, ValueRange{a, b});
+}
+
 template <typename OpTy>
 static LogicalResult convertBinary(Importer &im, const NodeRef &node) {
   OpContext c{im, node};
@@ -264,15 +281,7 @@ static LogicalResult convertBinary(Importer &im, const NodeRef &node) {
   FailureOr<Value> b = im.getRuntimeInput(node, 1);
   if (failed(a) || failed(b))
     return failure();
-  auto rhsShape = im.broadcastRhsShape(node, shapeOf(*a).size(), shapeOf(*b));
-  if (failed(rhsShape))
-    return failure();
-  if (*rhsShape != shapeOf(*b)) {
-    b = im.reshapeTo(node.loc, *b, *rhsShape);
-    if (failed(b))
-      return failure();
-  }
-  return c.finish(im.create<OpTy>(node.loc, ValueRange{*a, *b}));
+  return c.finish(createBroadcast<OpTy>(im, node, *a, *b));
 }
 
 /// Sum, Mean, Max and Min of one or more inputs with NumPy broadcasting:
@@ -290,22 +299,11 @@ static LogicalResult convertVariadic(Importer &im, const NodeRef &node) {
     FailureOr<Value> b = im.getRuntimeInput(node, i);
     if (failed(b))
       return failure();
-    // The operand of lower rank goes right (cnn's binary ops broadcast
-    // their rhs up to the lhs's rank).
+    // The operand of lower rank goes right (the ops are commutative).
     Value lhs = *acc, rhs = *b;
     if (shapeOf(rhs).size() > shapeOf(lhs).size())
       std::swap(lhs, rhs);
-    auto rhsShape =
-        im.broadcastRhsShape(node, shapeOf(lhs).size(), shapeOf(rhs));
-    if (failed(rhsShape))
-      return failure();
-    if (*rhsShape != shapeOf(rhs)) {
-      FailureOr<Value> r = im.reshapeTo(node.loc, rhs, *rhsShape);
-      if (failed(r))
-        return failure();
-      rhs = *r;
-    }
-    acc = im.create<OpTy>(node.loc, ValueRange{lhs, rhs});
+    acc = createBroadcast<OpTy>(im, node, lhs, rhs);
     if (failed(acc))
       return failure();
   }

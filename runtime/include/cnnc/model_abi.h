@@ -216,7 +216,8 @@ typedef struct cnnc_model_api {
    * forward, loss and backward and keeps the gradients and the new running
    * statistics in the instance (a NaN or Inf loss returns
    * CNNC_ERROR_NUMERIC; the graph has still run to its end, so every hook
-   * call was made). train_gradients lists them: the gradients of the
+   * call was made and train_gradients lists the step's tensors, but
+   * train_apply refuses it). train_gradients lists them: the gradients of the
    * parameters the step updates, in the hook's order, then the running
    * statistics. An app may change them in place (an all-reduce across
    * processes) before train_apply, which checks that every value it is

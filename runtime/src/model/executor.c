@@ -230,6 +230,7 @@ int cnnc_rt_create(const cnnc_rt_model *model, cnnc_model **out) {
   if (!m)
     return CNNC_ERROR_OUT_OF_MEMORY;
   m->model = model;
+  cnnc_rt_drop_pending(m);
   int32_t max_args = 0;
   m->phase = -1;
   int status = cnnc_rt_init_graph(&m->inference, &model->inference, &max_args);
@@ -509,19 +510,15 @@ int cnnc_rt_run_graph(cnnc_model *m, graph_state *g, int64_t batch,
       m->args[a] = &g->hbufs[kernel->args[a]];
     cnnc_rt_halide_error_text[0] = 0;
     double start = g->profile ? now_seconds() : 0.0;
-    if (!kernel->fn) {
+    int result = 0;
+    if (kernel->fn)
+      result = kernel->fn(m->args);
+    else /* a step the executor runs itself */
       status = cnnc_rt_run_host_step(m, g, kernel);
-      if (g->profile)
-        g->profile[k] += now_seconds() - start;
-      if (status != CNNC_OK)
-        return status;
-      if (hooked)
-        cnnc_rt_gradients_ready(m, g, k, inputs);
-      continue;
-    }
-    int result = kernel->fn(m->args);
     if (g->profile)
       g->profile[k] += now_seconds() - start;
+    if (status != CNNC_OK)
+      return status;
     if (result != 0)
       return cnnc_rt_fail(m, CNNC_ERROR_KERNEL,
                           "kernel '%s' failed (Halide error %d): %s",

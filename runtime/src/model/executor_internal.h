@@ -64,12 +64,13 @@ struct cnnc_model {
   cnnc_train_config config;
   int64_t step;
   param_state *pstate;
-  /* ABI 4: the step train_backward ran and train_apply applies (NULL:
-   * none), its phase and the tensors train_gradients lists. */
-  graph_state *pending;
-  int32_t pending_phase;
+  /* ABI 4: the tensors of the last train_backward that ran its graph to
+   * the end, which train_gradients lists (num_tensors -1: none), and
+   * whether train_apply may apply them (a finite loss), in its phase. */
   int32_t num_tensors;
   cnnc_train_tensor *tensors;
+  int pending;
+  int32_t pending_phase;
   cnnc_gradient_hook hook;
   void *hook_user;
   graph_state *hooked; /* the graph whose kernels call the hook now */
@@ -114,6 +115,8 @@ int cnnc_rt_has_training(cnnc_model *m);
 int cnnc_rt_train_on(cnnc_model *m, graph_state *g, int64_t batch,
                      const void *const *all_inputs, const size_t *all_bytes,
                      float *loss);
+/* Forgets the last train_backward's tensors and pending step. */
+void cnnc_rt_drop_pending(cnnc_model *m);
 /* The first half of cnnc_rt_train_on: runs the graph, keeps the step
  * pending for cnnc_rt_train_apply. */
 int cnnc_rt_backward_on(cnnc_model *m, graph_state *g, int64_t batch,

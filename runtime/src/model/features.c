@@ -66,7 +66,7 @@ static int features_step(cnnc_model *m, int64_t batch, const void *features,
                          size_t label_bytes, float *loss, int apply) {
   if (!m)
     return CNNC_ERROR_INVALID_ARGUMENT;
-  m->pending = NULL;
+  cnnc_rt_drop_pending(m);
   int status = cnnc_rt_begin_step(m, batch);
   if (status != CNNC_OK)
     return status;

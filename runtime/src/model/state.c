@@ -279,6 +279,6 @@ int cnnc_rt_load_state(cnnc_model *m, const void *data, size_t bytes) {
   if (status == CNNC_OK)
     status = read_state(m, data, bytes, /*apply=*/1);
   if (status == CNNC_OK)
-    m->pending = NULL;
+    cnnc_rt_drop_pending(m);
   return status;
 }

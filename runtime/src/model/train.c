@@ -54,7 +54,7 @@ int cnnc_rt_train_configure(cnnc_model *m, const cnnc_train_config *config) {
                         "Nesterov momentum needs SGD with momentum > 0");
   cnnc_rt_free_optimizer(m);
   m->configured = 0;
-  m->pending = NULL;
+  cnnc_rt_drop_pending(m);
   /* All optimizer state up front, so a step cannot cnnc_rt_fail half-way. */
   int needs_first =
       config->optimizer != CNNC_OPTIMIZER_SGD || config->momentum > 0;
@@ -139,7 +139,7 @@ int cnnc_rt_set_trainable(cnnc_model *m, const char *group, int32_t trainable) {
     if (in_group(&m->model->params[p].info, group))
       m->pstate[p].frozen = !trainable;
   m->phase = -1;
-  m->pending = NULL;
+  cnnc_rt_drop_pending(m);
   return CNNC_OK;
 }
 
@@ -332,8 +332,25 @@ static int applies_gradient(const cnnc_model *m, int32_t p) {
   return m->model->params[p].info.trainable && !m->pstate[p].frozen;
 }
 
-/* Does output k + 1 of phase `ph` (the gradient of grad_params[k]) feed
- * an update, and for which parameter? */
+void cnnc_rt_drop_pending(cnnc_model *m) {
+  m->num_tensors = -1;
+  m->pending = 0;
+}
+
+/* Output `out` of graph `g` of the current step: the new value of
+ * parameter p, or its gradient. */
+static cnnc_train_tensor step_tensor(cnnc_model *m, graph_state *g, int32_t out,
+                                     int32_t p, int32_t kind,
+                                     const void *const *inputs) {
+  cnnc_train_tensor t;
+  t.param = p;
+  t.kind = kind;
+  t.data = (float *)cnnc_rt_host_of(m, g, g->graph->output_buffers[out], inputs,
+                                    NULL, 0);
+  t.count = cnnc_rt_param_bytes(m->model, p) / sizeof(float);
+  return t;
+}
+
 void cnnc_rt_gradients_ready(cnnc_model *m, graph_state *g, int32_t k,
                              const void *const *inputs) {
   const cnnc_rt_phase *ph = &m->model->phases[m->phase];
@@ -341,12 +358,8 @@ void cnnc_rt_gradients_ready(cnnc_model *m, graph_state *g, int32_t k,
     int32_t p = ph->grad_params[i];
     if (g->output_writer[i + 1] != k || !applies_gradient(m, p))
       continue;
-    cnnc_train_tensor t;
-    t.param = p;
-    t.kind = CNNC_TRAIN_GRADIENT;
-    t.data = (float *)cnnc_rt_host_of(m, g, g->graph->output_buffers[i + 1],
-                                      inputs, NULL, 0);
-    t.count = cnnc_rt_param_bytes(m->model, p) / sizeof(float);
+    cnnc_train_tensor t =
+        step_tensor(m, g, i + 1, p, CNNC_TRAIN_GRADIENT, inputs);
     m->hook(m->hook_user, &t);
   }
 }
@@ -361,7 +374,6 @@ int cnnc_rt_backward_on(cnnc_model *m, graph_state *g, int64_t batch,
   const cnnc_rt_phase *ph = &model->phases[m->phase];
   const cnnc_rt_graph *graph = g->graph;
   int32_t n_in = graph->num_inputs;
-  m->pending = NULL;
   int status = cnnc_rt_check_io(m, "training input", n_in, graph->inputs,
                                 all_inputs, all_bytes, batch);
   if (status != CNNC_OK)
@@ -384,31 +396,19 @@ int cnnc_rt_backward_on(cnnc_model *m, graph_state *g, int64_t batch,
   m->hooked = NULL;
   if (status != CNNC_OK)
     return status;
-  /* What train_apply writes: the gradients, then the running statistics. */
+  /* What train_apply writes: the gradients, then the running statistics
+   * (listed also when the loss turns out not to be finite, so that a
+   * data-parallel app can finish the reductions it started in the hook). */
   m->num_tensors = 0;
-  for (int32_t k = 0; k < ph->num_grads; ++k) {
-    int32_t p = ph->grad_params[k];
-    if (!applies_gradient(m, p))
-      continue;
-    cnnc_train_tensor *t = &m->tensors[m->num_tensors++];
-    t->param = p;
-    t->kind = CNNC_TRAIN_GRADIENT;
-    t->data = (float *)cnnc_rt_host_of(m, g, graph->output_buffers[k + 1],
-                                       all_inputs, NULL, 0);
-    t->count = cnnc_rt_param_bytes(model, p) / sizeof(float);
-  }
-  for (int32_t u = 0; u < ph->num_updates; ++u) {
-    int32_t p = ph->update_params[u];
-    if (m->pstate[p].frozen)
-      continue;
-    cnnc_train_tensor *t = &m->tensors[m->num_tensors++];
-    t->param = p;
-    t->kind = CNNC_TRAIN_RUNNING_STAT;
-    t->data = (float *)cnnc_rt_host_of(
-        m, g, graph->output_buffers[ph->update_outputs[u]], all_inputs, NULL,
-        0);
-    t->count = cnnc_rt_param_bytes(model, p) / sizeof(float);
-  }
+  for (int32_t k = 0; k < ph->num_grads; ++k)
+    if (applies_gradient(m, ph->grad_params[k]))
+      m->tensors[m->num_tensors++] = step_tensor(
+          m, g, k + 1, ph->grad_params[k], CNNC_TRAIN_GRADIENT, all_inputs);
+  for (int32_t u = 0; u < ph->num_updates; ++u)
+    if (!m->pstate[ph->update_params[u]].frozen)
+      m->tensors[m->num_tensors++] =
+          step_tensor(m, g, ph->update_outputs[u], ph->update_params[u],
+                      CNNC_TRAIN_RUNNING_STAT, all_inputs);
   const float *loss_value = (const float *)cnnc_rt_host_of(
       m, g, graph->output_buffers[0], all_inputs, NULL, 0);
   if (loss)
@@ -419,7 +419,7 @@ int cnnc_rt_backward_on(cnnc_model *m, graph_state *g, int64_t batch,
         "the loss is %s at step %lld; the parameters keep the values "
         "of the last good step",
         isnan(*loss_value) ? "NaN" : "infinite", (long long)m->step + 1);
-  m->pending = g;
+  m->pending = 1;
   m->pending_phase = m->phase;
   return CNNC_OK;
 }
@@ -447,7 +447,7 @@ int cnnc_rt_train_apply(cnnc_model *m) {
           t->kind == CNNC_TRAIN_GRADIENT ? "gradient" : "new value",
           m->model->params[t->param].info.name, (long long)m->step + 1);
   }
-  m->pending = NULL;
+  m->pending = 0;
   ++m->step;
   m->layouts_stale = 1;
   for (int32_t i = 0; i < m->num_tensors; ++i) {
@@ -475,9 +475,9 @@ int cnnc_rt_train_gradients(cnnc_model *m, cnnc_train_tensor *out,
                             int32_t capacity, int32_t *count) {
   if (!m || !count || capacity < 0 || (capacity > 0 && !out))
     return CNNC_ERROR_INVALID_ARGUMENT;
-  if (!m->pending)
+  if (m->num_tensors < 0)
     return cnnc_rt_fail(m, CNNC_ERROR_INVALID_ARGUMENT,
-                        "no pending step: call train_backward first");
+                        "no step to list: call train_backward first");
   *count = m->num_tensors;
   for (int32_t i = 0; i < m->num_tensors && i < capacity; ++i)
     out[i] = m->tensors[i];
@@ -501,7 +501,7 @@ static int step_on_inputs(cnnc_model *m, int64_t batch,
                           int apply) {
   if (!m)
     return CNNC_ERROR_INVALID_ARGUMENT;
-  m->pending = NULL;
+  cnnc_rt_drop_pending(m);
   int status = cnnc_rt_begin_step(m, batch);
   if (status != CNNC_OK)
     return status;

@@ -28,6 +28,10 @@ mlir::FailureOr<int64_t> windowOutputSize(int64_t in, int64_t kernel,
                                           int64_t padEnd, int64_t dilation,
                                           bool ceilMode, std::string &error);
 
+/// The integers of an I64ArrayAttr (strides, pads, axes, perm); empty for a
+/// null attribute.
+llvm::SmallVector<int64_t> toI64(mlir::ArrayAttr attr);
+
 /// The [top, left, bottom, right] padding of a cnn.conv2d or
 /// cnn.fused_conv2d (what its `pads` say, zeros where absent).
 std::array<int64_t, 4> convPads(mlir::Operation *op);
