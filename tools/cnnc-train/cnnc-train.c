@@ -699,11 +699,24 @@ int main(int argc, char **argv) {
     if (dist_size() > 1)
       share_between_ranks(&opts);
     session s;
-    if (session_open(&s, &opts)) {
+    bool opened = session_open(&s, &opts);
+    /* Opening runs no collective, so every rank gets here: the ranks learn
+     * whether all of them opened and, if not, end normally together (each
+     * failed rank has said why). An abort instead could end a rank before
+     * it printed its message. */
+    if (dist_size() > 1) {
+      double failed = opened ? 0.0 : 1.0;
+      if (!dist_sum_doubles(&failed, 1)) {
+        agreed = false;
+        opened = false;
+      } else if (failed > 0.0 && opened) {
+        note("stopping: %.0f of %d ranks could not start", failed, dist_size());
+        opened = false;
+      }
+    }
+    if (opened) {
       exit_code = train(&s);
       agreed = exit_code == 0 || dist_exit_agreed;
-    } else {
-      agreed = false;
     }
     session_close(&s);
   }

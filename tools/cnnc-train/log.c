@@ -12,27 +12,29 @@
 #include <stdio.h>
 #include <time.h>
 
+/* One write per message, so the lines of several ranks that mpirun merges
+ * do not interleave. */
+static void say(const char *kind, const char *fmt, va_list args) {
+  char line[2048];
+  int n = snprintf(line, sizeof line, "cnnc-train: %s: ", kind);
+  if (dist_size() > 1)
+    n += snprintf(line + n, sizeof line - (size_t)n, "rank %d: ", dist_rank());
+  vsnprintf(line + n, sizeof line - (size_t)n, fmt, args);
+  fflush(stdout);
+  fprintf(stderr, "%s\n", line);
+}
+
 void error(const char *fmt, ...) {
   va_list args;
   va_start(args, fmt);
-  fflush(stdout);
-  fputs("cnnc-train: error: ", stderr);
-  if (dist_size() > 1)
-    fprintf(stderr, "rank %d: ", dist_rank());
-  vfprintf(stderr, fmt, args);
-  fputc('\n', stderr);
+  say("error", fmt, args);
   va_end(args);
 }
 
 void note(const char *fmt, ...) {
   va_list args;
   va_start(args, fmt);
-  fflush(stdout);
-  fputs("cnnc-train: note: ", stderr);
-  if (dist_size() > 1)
-    fprintf(stderr, "rank %d: ", dist_rank());
-  vfprintf(stderr, fmt, args);
-  fputc('\n', stderr);
+  say("note", fmt, args);
   va_end(args);
 }
 
