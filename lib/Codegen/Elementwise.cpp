@@ -231,7 +231,7 @@ cnnc::codegen::lowerElementwise(mlir::Operation *op,
       .Case([&](cnn::LogSoftmaxOp o) {
         lowerSoftmax(o.getAxis(), /*log=*/true, operands[0], v, out, parts);
       })
-      .Case([&](cnn::ReduceMeanOp o) {
+      .Case([&](cnn::ReduceOp o) {
         const TensorFunc &in = operands[0];
         int inRank = in.rank();
         std::vector<int64_t> axes;
@@ -245,19 +245,72 @@ cnnc::codegen::lowerElementwise(mlir::Operation *op,
           region.push_back(Range(0, in.extent(a)));
           count *= in.extent(a);
         }
-        RDom r(region, "reduce_r");
-        std::vector<Expr> src;
-        int outPos = 0, rPos = 0;
-        for (int i = 0; i < inRank; ++i) {
-          if (std::binary_search(axes.begin(), axes.end(), (int64_t)i)) {
-            src.push_back(r[rPos++]);
-            if (o.getKeepdims())
-              ++outPos;
-          } else {
-            src.push_back(idx[outPos++]);
+        // The input's index: the RDom's variables along the reduced axes,
+        // the output's elsewhere.
+        auto source = [&](RDom r) {
+          std::vector<Expr> src;
+          int outPos = 0, rPos = 0;
+          for (int i = 0; i < inRank; ++i) {
+            if (std::binary_search(axes.begin(), axes.end(), (int64_t)i)) {
+              src.push_back(r[rPos++]);
+              if (o.getKeepdims())
+                ++outPos;
+            } else {
+              src.push_back(idx[outPos++]);
+            }
           }
+          return at(in.func, src);
+        };
+        // An empty axes list reduces nothing: each value is its own
+        // reduction.
+        if (axes.empty())
+          region.push_back(Range(0, 1));
+        RDom r(region, "reduce_r");
+        Expr x = source(r);
+        switch (o.getKind()) {
+        case cnn::Reduction::Sum:
+          out(v) = sum(x);
+          break;
+        case cnn::Reduction::Mean:
+          out(v) = sum(x) / Halide::cast<float>(count);
+          break;
+        case cnn::Reduction::Max:
+          out(v) = maximum(x);
+          break;
+        case cnn::Reduction::Min:
+          out(v) = minimum(x);
+          break;
+        case cnn::Reduction::Prod:
+          out(v) = product(x);
+          break;
+        case cnn::Reduction::L1:
+          out(v) = sum(Halide::abs(x));
+          break;
+        case cnn::Reduction::L2:
+          out(v) = Halide::sqrt(sum(x * x));
+          break;
+        case cnn::Reduction::SumSquare:
+          out(v) = sum(x * x);
+          break;
+        case cnn::Reduction::LogSum:
+          out(v) = Halide::log(sum(x));
+          break;
+        case cnn::Reduction::LogSumExp: {
+          // max + log(sum(exp(x - max))): no overflow for large x.
+          Func mx("reduce_max");
+          std::vector<Expr> outArgs(v.begin(), v.end());
+          mx(v) = maximum(x);
+          RDom r2(region, "reduce_r2");
+          Expr m = mx(outArgs);
+          // An all -inf row has max -inf; its sum is of exp(nan): keep -inf.
+          Expr shifted = source(r2) - m;
+          out(v) =
+              select(Halide::is_inf(m), m, m + Halide::log(sum(exp(shifted))));
+          parts.reduction = mx;
+          parts.hasReduction = true;
+          break;
         }
-        out(v) = sum(at(in.func, src)) / Halide::cast<float>(count);
+        }
         parts.family = KernelParts::Family::Reduction;
       })
       .Default([&](mlir::Operation *) { ok = false; });

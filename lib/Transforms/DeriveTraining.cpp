@@ -390,20 +390,25 @@ LogicalResult GradientBuilder::backward(Operation *op, Value dy) {
     }
   }
 
-  if (auto rm = dyn_cast<ReduceMeanOp>(op)) {
-    // dx = dy / n, broadcast back along the reduced axes (by a constant
-    // 1/n shaped like them).
-    Value x = rm.getInput();
+  if (auto rd = dyn_cast<ReduceOp>(op)) {
+    // dy and y are broadcast back along the reduced axes (reshaped to keep
+    // them, of extent 1, when the reduction dropped them).
+    Value x = rd.getInput();
+    Reduction kind = rd.getKind();
+    if (kind == Reduction::Max || kind == Reduction::Min ||
+        kind == Reduction::Prod || kind == Reduction::L1)
+      return unsupported("no derivative for cnn.reduce " +
+                         stringifyReduction(kind).str() + " yet");
     ArrayRef<int64_t> xs = x.getType().cast<ShapedType>().getShape();
     int64_t rank = (int64_t)xs.size();
     SmallVector<bool> reduced(rank, false);
-    for (int64_t axis : toI64(rm.getAxes()))
+    for (int64_t axis : toI64(rd.getAxes()))
       reduced[axis < 0 ? axis + rank : axis] = true;
     SmallVector<int64_t> kept, spread;
     int64_t n = 1, inferred = 0;
     for (int64_t i = 0; i < rank; ++i) {
       if (reduced[i] && xs[i] == ShapedType::kDynamicSize)
-        return unsupported("a mean over a dynamic dimension");
+        return unsupported("a reduction over a dynamic dimension");
       if (reduced[i])
         n *= xs[i];
       inferred += !reduced[i] && xs[i] == ShapedType::kDynamicSize;
@@ -412,18 +417,47 @@ LogicalResult GradientBuilder::backward(Operation *op, Value dy) {
                                                          : xs[i]);
       spread.push_back(reduced[i] ? xs[i] : 1);
     }
-    Value g = dy;
-    if (!rm.getKeepdims()) {
-      if (inferred > 1)
-        return unsupported("a mean without keepdims over a tensor with "
-                           "several dynamic dimensions");
-      g = b.create<ReshapeOp>(loc, dy, i64Array(b, kept));
+    auto keep = [&](Value v) -> Value {
+      if (rd.getKeepdims())
+        return v;
+      return b.create<ReshapeOp>(loc, v, i64Array(b, kept));
+    };
+    if (!rd.getKeepdims() && inferred > 1)
+      return unsupported("a reduction without keepdims over a tensor with "
+                         "several dynamic dimensions");
+    Value g = keep(dy);
+    // A constant shaped like the reduced axes: a product with it spreads a
+    // value of the kept shape over x's.
+    auto spreadOf = [&](float value) -> Value {
+      auto type = RankedTensorType::get(spread, b.getF32Type());
+      return b.create<cnnc::cnn::ConstantOp>(
+          loc, type, DenseElementsAttr::get(type, value));
+    };
+    switch (kind) {
+    case Reduction::Sum: // dx = dy
+      accumulate(x, mul(g, spreadOf(1.0f)));
+      return success();
+    case Reduction::Mean: // dx = dy / n
+      accumulate(x, mul(g, spreadOf(1.0f / (float)n)));
+      return success();
+    case Reduction::SumSquare: // dx = 2 x dy
+      accumulate(x, mul(mul(g, x), scalar(rank, 2.0f)));
+      return success();
+    case Reduction::L2: // dx = dy x / y
+      accumulate(x, mul(g, div(x, keep(rd.getResult()))));
+      return success();
+    case Reduction::LogSum: // y = log(s): dx = dy / s = dy exp(-y)
+      accumulate(x, mul(div(g, unary(keep(rd.getResult()), UnaryFn::Exp)),
+                        spreadOf(1.0f)));
+      return success();
+    case Reduction::LogSumExp: // dx = dy exp(x - y), the softmax of x
+      accumulate(x, mul(g, unary(b.create<SubOp>(loc, x, keep(rd.getResult())),
+                                 UnaryFn::Exp)));
+      return success();
+    default:
+      break;
     }
-    auto type = RankedTensorType::get(spread, b.getF32Type());
-    Value share = b.create<cnnc::cnn::ConstantOp>(
-        loc, type, DenseElementsAttr::get(type, 1.0f / (float)n));
-    accumulate(x, mul(g, share));
-    return success();
+    return unsupported("no derivative for this reduction");
   }
 
   if (auto mm = dyn_cast<MatMulOp>(op)) {

@@ -34,7 +34,7 @@ TOL = 1e-4
 OP_PREFIXES = re.compile(
     r"^test_(conv_|conv$|relu|leakyrelu|clip|sigmoid|tanh|maxpool|averagepool|"
     r"globalaveragepool|globalmaxpool|batchnorm|gemm|matmul_|add|sub|mul|div|"
-    r"flatten|reshape|concat|constant_pad|softmax|logsoftmax|reduce_mean|"
+    r"flatten|reshape|concat|constant_pad|softmax|logsoftmax|reduce_|"
     r"dropout|identity$|hardsigmoid|hardswish|transpose|slice|pow|sqrt|erf$|"
     r"neg|abs$|exp$|exp_|log$|log_|reciprocal|softplus|softsign|elu|selu|"
     r"celu|thresholdedrelu|shrink|prelu|sum_|mean_|max_|min_)")

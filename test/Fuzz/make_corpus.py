@@ -38,7 +38,7 @@ NODE_OPS = re.compile(
     r"sub|mul|div|flatten|reshape|concat|pad|constant_pad|edge_pad|"
     r"reflect_pad|clip|softmax|logsoftmax|dropout|identity|transpose|"
     r"constant|constantofshape|shape|gather|unsqueeze|squeeze|slice|cast|"
-    r"reduce_mean)")
+    r"reduce_)")
 TORCH_MODELS = re.compile(r"^test_(Conv2d|AvgPool2d|MaxPool2d|BatchNorm2d|"
                           r"Linear|ReLU|LeakyReLU|Sigmoid|Tanh|"
                           r"ConstantPad2d|ReflectionPad2d|Softmax|LogSoftmax|"

@@ -307,11 +307,11 @@ def layernorm_gelu_matmul(rs):
     nhwc, one = (None, 3, 3, 6), (None, 3, 3, 1)
     tr = b.op("$R = cnn.transpose %s {perm = [0, 2, 3, 1]} : (%s) -> $T"
               % (y, t(dyn(ys))), nhwc)
-    mean = b.op("$R = cnn.reduce_mean %s {axes = [3], keepdims = true} : (%s) -> $T"
+    mean = b.op("$R = cnn.reduce %s {kind = #cnn.reduction<mean>, axes = [3], keepdims = true} : (%s) -> $T"
                 % (tr, t(nhwc)), one)
     d = b.op("$R = cnn.sub %s, %s : (%s, %s) -> $T" % (tr, mean, t(nhwc), t(one)), nhwc)
     sq = b.op("$R = cnn.mul %s, %s : (%s, %s) -> $T" % (d, d, t(nhwc), t(nhwc)), nhwc)
-    var = b.op("$R = cnn.reduce_mean %s {axes = [-1], keepdims = true} : (%s) -> $T"
+    var = b.op("$R = cnn.reduce %s {kind = #cnn.reduction<mean>, axes = [-1], keepdims = true} : (%s) -> $T"
                % (sq, t(nhwc)), one)
     c4 = (1, 1, 1, 1)
     eps = b.op("$R = cnn.constant {value = dense<1.0e-05> : $T} : $T", c4)
@@ -339,7 +339,7 @@ def layernorm_gelu_matmul(rs):
     m2 = b.op("$R = cnn.matmul %s, %s : (%s, %s) -> $T" % (h2, w2, t(hid), t((8, 6))), nhwc)
     back = b.op("$R = cnn.transpose %s {perm = [0, 3, 1, 2]} : (%s) -> $T"
                 % (m2, t(nhwc)), dyn(ys))
-    pooled = b.op("$R = cnn.reduce_mean %s {axes = [2, 3], keepdims = false} : (%s) -> $T"
+    pooled = b.op("$R = cnn.reduce %s {kind = #cnn.reduction<mean>, axes = [2, 3], keepdims = false} : (%s) -> $T"
                   % (back, t(dyn(ys))), (None, 6))
     hv = b.param("head.weight", (3, 6))
     o = b.op("$R = cnn.gemm %s, %s {transB = true} : (%s, %s) -> $T"
@@ -391,6 +391,60 @@ def unary_div_chain(rs):
         h = F.conv2d(x, P["c.weight"], None, 1, 1)
         z = (1 / (torch.exp(-h * 0.3) + 1) + torch.log(h * h + 1) +
              F.softplus(h)) / P["den"]
+        return F.linear(z.flatten(1), P["fc.weight"])
+    return xs, P, b.module(o, (2, 3)), ref
+
+
+@net
+def reductions(rs):
+    # cnn.reduce's kinds with derivatives: sum, l2, sum_square, log_sum and
+    # log_sum_exp, over one or two axes, with and without keepdims (reshaped
+    # back to broadcast).
+    xs = (2, 3, 4, 4)
+    P = {"c.weight": rs.randn(4, 3, 3, 3), "fc.weight": rs.randn(3, 4 * 4 * 4)}
+    b = Builder(xs)
+    y, ys = conv(b, "%x", xs, "c", torch.zeros(4, 3, 3, 3), None, 1, 1, 1, 1)
+    T = dyn(ys)
+
+    def red(v, kind, axes, keep, shape, vs=T):
+        return b.op("$R = cnn.reduce %s {kind = #cnn.reduction<%s>, axes = %s, "
+                    "keepdims = %s} : (%s) -> $T"
+                    % (v, kind, list(axes), "true" if keep else "false", t(vs)),
+                    shape)
+
+    def binop(kind, u, v, vs):
+        return b.op("$R = cnn.%s %s, %s : (%s, %s) -> $T" % (kind, u, v, t(T), t(vs)), T)
+
+    def reshape(v, vs, shape):
+        return b.op("$R = cnn.reshape %s {shape = %s} : (%s) -> $T"
+                    % (v, [-1] + list(shape[1:]), t(vs)), shape)
+    s = red(y, "sum", [3], True, (None, 4, 4, 1))
+    ss = red(y, "sum_square", [2], True, (None, 4, 1, 4))
+    lse = red(y, "log_sum_exp", [1, 2], True, (None, 1, 1, 4))
+    l2 = reshape(red(y, "l2", [2], False, (None, 4, 4)), (None, 4, 4),
+                 (None, 4, 1, 4))
+    one = b.op("$R = cnn.constant {value = dense<1.0> : $T} : $T", (1, 1, 1, 1))
+    sq1 = binop("add", binop("mul", y, y, T), one, (1, 1, 1, 1))
+    ls = reshape(red(sq1, "log_sum", [3], False, (None, 4, 4)), (None, 4, 4),
+                 (None, 4, 4, 1))
+    z = binop("mul", y, s, (None, 4, 4, 1))
+    z = binop("add", z, ss, (None, 4, 1, 4))
+    z = binop("add", z, lse, (None, 1, 1, 4))
+    z = binop("add", z, l2, (None, 4, 1, 4))
+    z = binop("add", z, ls, (None, 4, 4, 1))
+    n = 4 * 4 * 4
+    f = b.op("$R = cnn.flatten %s {axis = 1} : (%s) -> $T" % (z, t(T)), (None, n))
+    wv = b.param("fc.weight", (3, n))
+    o = b.op("$R = cnn.gemm %s, %s {transB = true} : (%s, %s) -> $T"
+             % (f, wv, t((None, n)), t((3, n))), (None, 3))
+
+    def ref(x, P):
+        h = F.conv2d(x, P["c.weight"], None, 1, 1)
+        n = h.shape[0]
+        z = (h * h.sum(3, keepdim=True) + (h * h).sum(2, keepdim=True) +
+             torch.logsumexp(h, dim=(1, 2), keepdim=True) +
+             h.norm(dim=2).view(n, 4, 1, 4) +
+             torch.log((h * h + 1).sum(3)).view(n, 4, 4, 1))
         return F.linear(z.flatten(1), P["fc.weight"])
     return xs, P, b.module(o, (2, 3)), ref
 

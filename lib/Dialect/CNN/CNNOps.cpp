@@ -1222,21 +1222,23 @@ LogicalResult LogSoftmaxOp::inferReturnTypes(
                       LogSoftmaxOpAdaptor(operands, attrs, regs), results);
 }
 
-LogicalResult ReduceMeanOp::inferReturnTypes(
-    MLIRContext *ctx, Optional<Location> loc, ValueRange operands,
-    DictionaryAttr attrs, RegionRange regs, SmallVectorImpl<Type> &results) {
-  if (failed(checkInferenceInputs<ReduceMeanOpAdaptor>(ctx, loc, operands,
-                                                       attrs, regs)))
+LogicalResult ReduceOp::inferReturnTypes(MLIRContext *ctx,
+                                         Optional<Location> loc,
+                                         ValueRange operands,
+                                         DictionaryAttr attrs, RegionRange regs,
+                                         SmallVectorImpl<Type> &results) {
+  if (failed(checkInferenceInputs<ReduceOpAdaptor>(ctx, loc, operands, attrs,
+                                                   regs)))
     return failure();
-  ReduceMeanOpAdaptor op(operands, attrs, regs);
+  ReduceOpAdaptor op(operands, attrs, regs);
   ArrayRef<int64_t> in = shapeOf(op.getInput());
   llvm::SmallSet<int64_t, 4> axes;
   for (int64_t a : toI64(op.getAxes())) {
-    auto axis = normalizeAxis(loc, a, in.size(), "reduce_mean");
+    auto axis = normalizeAxis(loc, a, in.size(), "reduce");
     if (failed(axis))
       return failure();
     if (!axes.insert(*axis).second)
-      return emitOptionalError(loc, "reduce_mean: axis ", a, " repeated");
+      return emitOptionalError(loc, "reduce: axis ", a, " repeated");
   }
   SmallVector<int64_t> out;
   for (size_t i = 0; i < in.size(); ++i) {

@@ -766,22 +766,40 @@ static LogicalResult convertSoftmax(Importer &im, const NodeRef &node) {
   return c.finish(im.reshapeTo(node.loc, *normalized, shape));
 }
 
-static LogicalResult convertReduceMean(Importer &im, const NodeRef &node) {
+/// ReduceSum, ReduceMean, ...: `axes` is an attribute until the opset
+/// `axesInputSince` (13 for ReduceSum, 18 for the others), then an
+/// optional input known at import time. No axes reduce them all, or none
+/// with noop_with_empty_axes.
+template <cnn::Reduction kind, int64_t axesInputSince>
+static LogicalResult convertReduce(Importer &im, const NodeRef &node) {
   OpContext c{im, node};
   FailureOr<Value> x = im.getRuntimeInput(node, 0);
-  auto axes = im.getIntsAttr(node, "axes");
   FailureOr<int64_t> keepDims = im.getIntAttr(node, "keepdims", 1);
-  if (failed(x) || failed(axes) || failed(keepDims))
+  FailureOr<int64_t> noop = im.getIntAttr(node, "noop_with_empty_axes", 0);
+  if (failed(x) || failed(keepDims) || failed(noop))
     return failure();
-  SmallVector<int64_t> all;
-  if (*axes)
-    all = **axes;
-  else
+  SmallVector<int64_t> axes;
+  if (im.opset < axesInputSince) {
+    auto attr = im.getIntsAttr(node, "axes");
+    if (failed(attr))
+      return failure();
+    if (*attr)
+      axes = **attr;
+  } else if (node.hasInput(1)) {
+    FailureOr<SmallVector<int64_t>> given = im.getKnownInts(node, 1, "'axes'");
+    if (failed(given))
+      return failure();
+    axes = *given;
+  }
+  if (axes.empty() && *noop)
+    return c.finish(*x);
+  if (axes.empty())
     for (size_t i = 0; i < shapeOf(*x).size(); ++i)
-      all.push_back(i);
-  return c.finish(im.create<cnn::ReduceMeanOp>(
+      axes.push_back(i);
+  return c.finish(im.create<cnn::ReduceOp>(
       node.loc, *x,
-      {c.attr("axes", c.ints(all)),
+      {c.attr("kind", cnn::ReductionAttr::get(im.builder.getContext(), kind)),
+       c.attr("axes", c.ints(axes)),
        c.attr("keepdims", im.builder.getBoolAttr(*keepDims != 0))}));
 }
 
@@ -883,8 +901,26 @@ static const OpSupport kConverters[] = {
      "no backward (trains only what follows it)"},
     {"LogSoftmax", convertSoftmax<cnn::LogSoftmaxOp>,
      "no backward (trains only what follows it)"},
-    {"ReduceMean", convertReduceMean,
+    {"ReduceSum", convertReduce<cnn::Reduction::Sum, 13>,
+     "axes known at import time"},
+    {"ReduceMean", convertReduce<cnn::Reduction::Mean, 18>,
+     "axes known at import time"},
+    {"ReduceMax", convertReduce<cnn::Reduction::Max, 18>,
      "axes known at import time; no backward (trains only what follows it)"},
+    {"ReduceMin", convertReduce<cnn::Reduction::Min, 18>,
+     "axes known at import time; no backward (trains only what follows it)"},
+    {"ReduceProd", convertReduce<cnn::Reduction::Prod, 18>,
+     "axes known at import time; no backward (trains only what follows it)"},
+    {"ReduceL1", convertReduce<cnn::Reduction::L1, 18>,
+     "axes known at import time; no backward (trains only what follows it)"},
+    {"ReduceL2", convertReduce<cnn::Reduction::L2, 18>,
+     "axes known at import time"},
+    {"ReduceSumSquare", convertReduce<cnn::Reduction::SumSquare, 18>,
+     "axes known at import time"},
+    {"ReduceLogSum", convertReduce<cnn::Reduction::LogSum, 18>,
+     "axes known at import time"},
+    {"ReduceLogSumExp", convertReduce<cnn::Reduction::LogSumExp, 18>,
+     "axes known at import time"},
 };
 
 static Converter findConverter(StringRef opType) {

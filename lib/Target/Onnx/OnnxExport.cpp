@@ -419,10 +419,21 @@ LogicalResult Exporter::exportOp(Operation *op) {
         setInt(node, "axis", softmax.getAxis());
         return success();
       })
-      .Case([&](cnn::ReduceMeanOp mean) {
-        onnx::NodeProto *node = addNode(op, "ReduceMean", inputs);
-        setInts(node, "axes", mean.getAxes());
-        setInt(node, "keepdims", mean.getKeepdims());
+      .Case([&](cnn::ReduceOp reduce) {
+        static const char *const kOpTypes[] = {
+            "ReduceSum",    "ReduceMean",     "ReduceMax", "ReduceMin",
+            "ReduceProd",   "ReduceL1",       "ReduceL2",  "ReduceSumSquare",
+            "ReduceLogSum", "ReduceLogSumExp"};
+        auto kind = static_cast<uint32_t>(reduce.getKind());
+        // At opset 13 ReduceSum alone takes its axes as an input.
+        bool axesInput = reduce.getKind() == cnn::Reduction::Sum;
+        if (axesInput)
+          inputs.push_back(
+              int64Tensor("reduce_axes", intsOf(reduce.getAxes())));
+        onnx::NodeProto *node = addNode(op, kOpTypes[kind], inputs);
+        if (!axesInput)
+          setInts(node, "axes", reduce.getAxes());
+        setInt(node, "keepdims", reduce.getKeepdims());
         return success();
       })
       .Default([&](Operation *) {

@@ -393,3 +393,28 @@ func @unknown_fn(%x: tensor<3xf32>) -> tensor<3xf32> {
   %y = cnn.unary %x {fn = #cnn.unary<cube>} : tensor<3xf32>
   return %y : tensor<3xf32>
 }
+
+// -----
+
+func @reduce_axis_range(%x: tensor<?x3x4xf32>) -> tensor<?x3xf32> {
+  // expected-error @+1 {{reduce axis 3 is out of range for a rank-3 tensor}}
+  %y = cnn.reduce %x {kind = #cnn.reduction<sum>, axes = [3], keepdims = false} : (tensor<?x3x4xf32>) -> tensor<?x3xf32>
+  return %y : tensor<?x3xf32>
+}
+
+// -----
+
+func @reduce_axis_repeated(%x: tensor<?x3x4xf32>) -> tensor<?x3xf32> {
+  // expected-error @+1 {{reduce: axis -1 repeated}}
+  %y = cnn.reduce %x {kind = #cnn.reduction<max>, axes = [2, -1], keepdims = false} : (tensor<?x3x4xf32>) -> tensor<?x3xf32>
+  return %y : tensor<?x3xf32>
+}
+
+// -----
+
+func @reduce_kind(%x: tensor<?x3x4xf32>) -> tensor<?x3xf32> {
+  // expected-error @+2 {{expected ::cnnc::cnn::Reduction to be one of: sum, mean, max, min, prod, l1, l2, sum_square, log_sum, log_sum_exp}}
+  // expected-error @+1 {{failed to parse CNN_ReductionAttr parameter 'value'}}
+  %y = cnn.reduce %x {kind = #cnn.reduction<median>, axes = [2], keepdims = false} : (tensor<?x3x4xf32>) -> tensor<?x3xf32>
+  return %y : tensor<?x3xf32>
+}

@@ -52,7 +52,7 @@ func @pooling(%x: tensor<1x3x5x5xf32>) -> (tensor<1x3x3x3xf32>, tensor<1x3x5x5xf
 func @resnet_tail(%x: tensor<?x64x8x8xf32>, %skip: tensor<?x64x8x8xf32>) -> tensor<?x10xf32> {
   // CHECK: cnn.batch_norm
   // CHECK: cnn.add {{.*}} -> tensor<?x64x8x8xf32>
-  // CHECK: cnn.reduce_mean {{.*}} {axes = [2, 3], keepdims = false} : (tensor<?x64x8x8xf32>) -> tensor<?x64xf32>
+  // CHECK: cnn.reduce {{.*}} {axes = [2, 3], keepdims = false, kind = #cnn.reduction<mean>} : (tensor<?x64x8x8xf32>) -> tensor<?x64xf32>
   // CHECK: cnn.dropout {{.*}} {ratio = 2.000000e-01 : f32} : tensor<?x64xf32>
   // CHECK: cnn.gemm {{.*}} {transB = true} : (tensor<?x64xf32>, tensor<10x64xf32>, tensor<10xf32>) -> tensor<?x10xf32>
   // CHECK: cnn.log_softmax {{.*}} {axis = 1 : i64} : tensor<?x10xf32>
@@ -62,7 +62,7 @@ func @resnet_tail(%x: tensor<?x64x8x8xf32>, %skip: tensor<?x64x8x8xf32>) -> tens
   %v = cnn.param "bn.running_var" {buffer, init = "ones"} : tensor<64xf32>
   %n = cnn.batch_norm %x, %s, %b, %m, %v : (tensor<?x64x8x8xf32>, tensor<64xf32>, tensor<64xf32>, tensor<64xf32>, tensor<64xf32>) -> tensor<?x64x8x8xf32>
   %a = cnn.add %n, %skip : (tensor<?x64x8x8xf32>, tensor<?x64x8x8xf32>) -> tensor<?x64x8x8xf32>
-  %p = cnn.reduce_mean %a {axes = [2, 3], keepdims = false} : (tensor<?x64x8x8xf32>) -> tensor<?x64xf32>
+  %p = cnn.reduce %a {kind = #cnn.reduction<mean>, axes = [2, 3], keepdims = false} : (tensor<?x64x8x8xf32>) -> tensor<?x64xf32>
   %d = cnn.dropout %p {ratio = 0.2 : f32} : tensor<?x64xf32>
   %w = cnn.param "fc.weight" {init = "kaiming_uniform"} : tensor<10x64xf32>
   %fb = cnn.param "fc.bias" {init = "uniform_fan_in"} : tensor<10xf32>

@@ -83,4 +83,23 @@ def CNN_UnaryFnAttr : EnumAttr<CNN_Dialect, CNN_UnaryFn, "unary"> {
   let assemblyFormat = "`<` $value `>`";
 }
 
+def CNN_Reduction : I32EnumAttr<"Reduction",
+    "how cnn.reduce combines the values along its axes", [
+      I32EnumAttrCase<"Sum", 0, "sum">,
+      I32EnumAttrCase<"Mean", 1, "mean">,
+      I32EnumAttrCase<"Max", 2, "max">,
+      I32EnumAttrCase<"Min", 3, "min">,
+      I32EnumAttrCase<"Prod", 4, "prod">,
+      I32EnumAttrCase<"L1", 5, "l1">,
+      I32EnumAttrCase<"L2", 6, "l2">,
+      I32EnumAttrCase<"SumSquare", 7, "sum_square">,
+      I32EnumAttrCase<"LogSum", 8, "log_sum">,
+      I32EnumAttrCase<"LogSumExp", 9, "log_sum_exp">]> {
+  let cppNamespace = "::cnnc::cnn";
+  let genSpecializedAttr = 0;
+}
+def CNN_ReductionAttr : EnumAttr<CNN_Dialect, CNN_Reduction, "reduction"> {
+  let assemblyFormat = "`<` $value `>`";
+}
+
 #endif // CNNC_DIALECT_CNN_CNNATTRS_TD

@@ -493,14 +493,21 @@ class CNN_SoftmaxLikeOp<string mnemonic, string what>
 def CNN_SoftmaxOp : CNN_SoftmaxLikeOp<"softmax", "softmax">;
 def CNN_LogSoftmaxOp : CNN_SoftmaxLikeOp<"log_softmax", "log of softmax">;
 
-def CNN_ReduceMeanOp : CNN_ShapedOp<"reduce_mean"> {
-  let summary = "mean over `axes` (ONNX ReduceMean)";
+def CNN_ReduceOp : CNN_ShapedOp<"reduce"> {
+  let summary = "a reduction over `axes` (ONNX ReduceSum, ReduceMean, ...)";
   let description = [{
+    Combines the values along `axes` by `kind`: sum, mean, max, min, prod,
+    l1 (sum of |x|), l2 (square root of the sum of squares), sum_square,
+    log_sum (log of the sum) or log_sum_exp (computed as
+    max + log(sum(exp(x - max)))). With `keepdims` the reduced axes stay,
+    of extent 1.
+
     ```mlir
-    %y = cnn.reduce_mean %x {axes = [2, 3], keepdims = false} : (tensor<?x512x7x7xf32>) -> tensor<?x512xf32>
+    %y = cnn.reduce %x {kind = #cnn.reduction<mean>, axes = [2, 3], keepdims = false} : (tensor<?x512x7x7xf32>) -> tensor<?x512xf32>
     ```
   }];
-  let arguments = (ins CNN_F32Tensor:$input, I64ArrayAttr:$axes,
+  let arguments = (ins CNN_F32Tensor:$input, CNN_ReductionAttr:$kind,
+                   I64ArrayAttr:$axes,
                    DefaultValuedAttr<BoolAttr, "true">:$keepdims);
   let results = (outs CNN_F32Tensor:$output);
   let assemblyFormat = "$input attr-dict `:` functional-type(operands, results)";

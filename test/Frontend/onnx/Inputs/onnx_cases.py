@@ -134,6 +134,46 @@ def activations(path):
     save(model(nodes, [x], [vi("g", None)], [scale, ratio]), path)
 
 
+def reductions(path, opset):
+    # ReduceSum's axes: an attribute before opset 13, an input since;
+    # noop_with_empty_axes; the other kinds with their axes attribute.
+    x = vi("x", ["N", 3, 4, 5])
+    if opset < 13:
+        nodes = [helper.make_node("ReduceSum", ["x"], ["s"], axes=[2, 3],
+                                  keepdims=0, name="sum")]
+        inits = []
+    else:
+        nodes = [helper.make_node("ReduceSum", ["x", "axes"], ["s"],
+                                  keepdims=0, name="sum"),
+                 helper.make_node("ReduceSum", ["x"], ["same"],
+                                  noop_with_empty_axes=1, name="noop")]
+        inits = [ints("axes", [2, 3])]
+    nodes += [
+        helper.make_node("ReduceL2", ["x"], ["l2"], axes=[-1], name="l2"),
+        helper.make_node("ReduceLogSumExp", ["x"], ["lse"], axes=[1],
+                         keepdims=0, name="lse"),
+        helper.make_node("ReduceMax", ["x"], ["all"], name="max"),
+    ]
+    outs = ["s", "l2", "lse", "all"] + (["same"] if opset >= 13 else [])
+    save(model(nodes, [x], [vi(o, None) for o in outs], inits, opset=opset),
+         path)
+
+
+def reduce_runtime_axes(path):
+    # The axes follow from the batch, known only at run time.
+    x = vi("x", ["N", 3])
+    nodes = [helper.make_node("Shape", ["x"], ["shape"], name="shape"),
+             helper.make_node("Slice", ["shape", "zero", "one"], ["batch"],
+                              name="slice"),
+             helper.make_node("Sub", ["batch", "batch_minus_1"], ["axis"],
+                              name="sub"),
+             helper.make_node("ReduceSum", ["x", "axis"], ["y"],
+                              name="runtime_sum")]
+    save(model(nodes, [x], [vi("y", [None, 3])],
+               [ints("zero", [0]), ints("one", [1]),
+                ints("batch_minus_1", [1])]), path, check=False)
+
+
 def dropout_mask(path):
     x = vi("x", ["N", 8])
     nodes = [helper.make_node("Dropout", ["x"], ["y", "mask"], name="drop",
@@ -459,6 +499,9 @@ CASES = {
     "clip11": clip_opset11,
     "activations": activations,
     "dropout_mask": dropout_mask,
+    "reductions11": lambda p: reductions(p, 11),
+    "reductions13": lambda p: reductions(p, 13),
+    "reduce_runtime_axes": reduce_runtime_axes,
     "dense": dense,
     "matmul_transposed_weight": matmul_transposed_weight,
     "view_chain": view_chain,
