@@ -37,7 +37,7 @@ OP_PREFIXES = re.compile(
     r"flatten|reshape|concat|constant_pad|softmax|logsoftmax|reduce_|"
     r"dropout|identity$|hardsigmoid|hardswish|transpose|slice|pow|sqrt|erf$|"
     r"neg|abs$|exp$|exp_|log$|log_|reciprocal|softplus|softsign|elu|selu|"
-    r"celu|thresholdedrelu|shrink|prelu|sum_|mean_|max_|min_)")
+    r"celu|thresholdedrelu|shrink|prelu|sum_|mean_|max_|min_|split)")
 
 
 def read_list(name):

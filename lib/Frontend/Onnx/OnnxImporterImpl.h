@@ -40,6 +40,10 @@ namespace onnximport {
 /// `broadcast`/`axis` attributes of Add/Sub/Mul/Div, is handled.
 constexpr int64_t kMinOpset = 6;
 constexpr int64_t kMaxOpset = 17;
+/// Older opsets are accepted for the graphs whose every operator has the
+/// definition it has at kMinOpset (GlobalAveragePool, Softplus, ... have
+/// not changed since opset 1): the importer then reads them as at opset 6.
+constexpr int64_t kMinLegacyOpset = 1;
 
 /// No tensor of the imported graph may have more elements than this (2^34
 /// floats are 64 GiB); it keeps all shape arithmetic, here and in the cnn

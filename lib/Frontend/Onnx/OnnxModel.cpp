@@ -21,6 +21,7 @@
 #include <google/protobuf/io/coded_stream.h>
 #include <google/protobuf/io/zero_copy_stream_impl_lite.h>
 #include <onnx/checker.h>
+#include <onnx/defs/schema.h>
 #include <onnx/shape_inference/implementation.h>
 
 #include <climits>
@@ -592,10 +593,36 @@ LogicalResult cnnc::onnximport::loadModel(Location loc, StringRef path,
   if (!hasDefaultDomain)
     return emitError(loc) << "the model does not import the default ONNX "
                              "operator set (ai.onnx)";
-  if (model.opset < kMinOpset || model.opset > kMaxOpset)
+  if (model.opset < kMinLegacyOpset || model.opset > kMaxOpset)
     return emitError(loc) << "the model uses ONNX opset " << model.opset
                           << "; cnnc supports opsets " << kMinOpset << " to "
-                          << kMaxOpset;
+                          << kMaxOpset << " (and older ones for operators "
+                          << "unchanged since)";
+  if (model.opset < kMinOpset) {
+    // ONNX's own schemas say which operators changed between the model's
+    // opset and kMinOpset (Relu and Add lost `consumed_inputs` at 6, ...).
+    for (const onnx::NodeProto &node : proto.graph().node()) {
+      if (!node.domain().empty() && node.domain() != "ai.onnx")
+        continue;
+      const auto *then = onnx::OpSchemaRegistry::Schema(
+          node.op_type(), (int)model.opset, "");
+      const auto *now =
+          onnx::OpSchemaRegistry::Schema(node.op_type(), (int)kMinOpset, "");
+      if (!then)
+        continue; // the checker and the converter table report it
+      if (!now || now->since_version() != then->since_version())
+        return emitError(loc)
+               << "node \"" << node.name() << "\": " << node.op_type()
+               << " of opset " << model.opset << " (version "
+               << then->since_version()
+               << ") differs from its later definitions; cnnc supports it "
+                  "from opset "
+               << (now ? now->since_version() : kMinOpset)
+               << " (re-export the model at opset " << kMinOpset
+               << " or later)";
+    }
+    model.opset = kMinOpset;
+  }
 
   onnx::GraphProto &graph = *proto.mutable_graph();
   if (graph.sparse_initializer_size() != 0)

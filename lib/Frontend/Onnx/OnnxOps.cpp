@@ -674,6 +674,76 @@ static LogicalResult convertSlice(Importer &im, const NodeRef &node) {
                                            c.attr("sizes", c.ints(sizes))}));
 }
 
+/// Split: one cnn.slice per output along `axis`, of the sizes `split` (an
+/// attribute before opset 13, an optional input known at import time
+/// since) or of equal parts.
+static LogicalResult convertSplit(Importer &im, const NodeRef &node) {
+  OpContext c{im, node};
+  FailureOr<Value> x = im.getRuntimeInput(node, 0);
+  FailureOr<int64_t> axisAttr = im.getIntAttr(node, "axis", 0);
+  if (failed(x) || failed(axisAttr))
+    return failure();
+  ArrayRef<int64_t> shape = shapeOf(*x);
+  int64_t rank = shape.size();
+  int64_t axis = *axisAttr < 0 ? *axisAttr + rank : *axisAttr;
+  if (axis < 0 || axis >= rank)
+    return c.error() << "axis " << *axisAttr << " is out of range for rank "
+                     << rank;
+  if (shape[axis] == ShapedType::kDynamicSize)
+    return c.error() << "splits axis " << axis
+                     << " (the batch, known only at run time), which cnnc "
+                        "does not support";
+  int64_t outputs = node.proto.output_size();
+  SmallVector<int64_t> split;
+  if (im.opset < 13) {
+    auto attr = im.getIntsAttr(node, "split");
+    if (failed(attr))
+      return failure();
+    if (*attr)
+      split = **attr;
+  } else if (node.hasInput(1)) {
+    FailureOr<SmallVector<int64_t>> given = im.getKnownInts(node, 1, "'split'");
+    if (failed(given))
+      return failure();
+    split = *given;
+  }
+  if (split.empty()) {
+    if (outputs == 0 || shape[axis] % outputs != 0)
+      return c.error() << "cannot split an axis of " << shape[axis] << " into "
+                       << outputs << " equal parts";
+    split.assign(outputs, shape[axis] / outputs);
+  }
+  if ((int64_t)split.size() != outputs)
+    return c.error() << "'split' has " << split.size() << " entries for "
+                     << outputs << " outputs";
+  int64_t total = 0;
+  for (int64_t part : split) {
+    if (part <= 0)
+      return c.error() << "a part of size " << part
+                       << " (cnnc supports no empty tensors)";
+    total += part;
+  }
+  if (total != shape[axis])
+    return c.error() << "the parts sum to " << total << ", not the axis' "
+                     << shape[axis];
+  SmallVector<int64_t> starts(rank, 0), steps(rank, 1), sizes;
+  for (int64_t d : shape)
+    sizes.push_back(d == ShapedType::kDynamicSize ? -1 : d);
+  for (int64_t i = 0; i < outputs; ++i) {
+    sizes[axis] = split[i];
+    FailureOr<Value> part = im.create<cnn::SliceOp>(
+        node.loc, *x,
+        {c.attr("starts", c.ints(starts)), c.attr("steps", c.ints(steps)),
+         c.attr("sizes", c.ints(sizes))});
+    if (failed(part))
+      return failure();
+    if (node.hasOutput(i))
+      im.setOutput(node, i, *part);
+    starts[axis] += split[i];
+  }
+  return success();
+}
+
 static LogicalResult convertConcat(Importer &im, const NodeRef &node) {
   OpContext c{im, node};
   FailureOr<int64_t> axis = im.getIntAttr(node, "axis", INT64_MIN);
@@ -890,6 +960,8 @@ static const OpSupport kConverters[] = {
     {"Unsqueeze", convertSqueezeLike, "axes known at import time"},
     {"Squeeze", convertSqueezeLike, "axes known at import time"},
     {"Concat", convertConcat, ""},
+    {"Split", convertSplit,
+     "split sizes known at import time; not along the batch; no empty part"},
     {"Transpose", convertTranspose, ""},
     {"Slice", convertSlice,
      "bounds known at import time; the batch axis whole; no empty result; "
@@ -940,7 +1012,10 @@ void cnnc::printSupportedOnnxOps(llvm::raw_ostream &os, bool markdown) {
                                 "computations)"});
   llvm::sort(rows);
   os << "Opsets " << kMinOpset << " to " << kMaxOpset
-     << " of the default domain (ai.onnx); float32 tensors.\n\n";
+     << " of the default domain (ai.onnx); float32 tensors. Opsets "
+     << kMinLegacyOpset << " to " << kMinOpset - 1
+     << " for graphs whose operators all have their opset-" << kMinOpset
+     << " definition (ONNX's schemas decide).\n\n";
   if (markdown) {
     os << "| Operator | Conditions, and what is not supported |\n"
        << "|---|---|\n";

@@ -174,6 +174,26 @@ def reduce_runtime_axes(path):
                 ints("batch_minus_1", [1])]), path, check=False)
 
 
+def split(path, opset, variant="ok"):
+    # Split into given parts (an attribute before opset 13, an initializer
+    # input since) and into equal parts; along the batch, refused.
+    x = vi("x", ["N", 6, 4])
+    sizes, axis = {"ok": ([1, 2, 3], 1), "batch": ([1, 1], 0)}[variant]
+    outs = ["a%d" % i for i in range(len(sizes))]
+    if opset < 13:
+        nodes = [helper.make_node("Split", ["x"], outs, axis=axis,
+                                  split=sizes, name="parts")]
+        inits = []
+    else:
+        nodes = [helper.make_node("Split", ["x", "sizes"], outs, axis=axis,
+                                  name="parts")]
+        inits = [ints("sizes", sizes)]
+    nodes.append(helper.make_node("Split", ["x"], ["h0", "h1"], axis=-1,
+                                  name="halves"))
+    save(model(nodes, [x], [vi(o, None) for o in outs + ["h0", "h1"]],
+               inits, opset=opset), path, check=variant == "ok")
+
+
 def dropout_mask(path):
     x = vi("x", ["N", 8])
     nodes = [helper.make_node("Dropout", ["x"], ["y", "mask"], name="drop",
@@ -403,6 +423,16 @@ def opset18(path):
     save(m, path, check=False)
 
 
+def legacy_opset(path, op):
+    # Opset 1: Softplus has not changed since; Relu lost consumed_inputs at
+    # opset 6.
+    x = vi("x", ["N", 4])
+    nodes = [helper.make_node(op, ["x"], ["y"], name="legacy_" + op.lower())]
+    m = model(nodes, [x], [vi("y", ["N", 4])], opset=1)
+    m.ir_version = 3
+    save(m, path, check=False)
+
+
 def external(path, location):
     """A weight in an external file; `location` may try to leave the folder."""
     folder = os.path.dirname(os.path.abspath(path))
@@ -499,6 +529,9 @@ CASES = {
     "clip11": clip_opset11,
     "activations": activations,
     "dropout_mask": dropout_mask,
+    "split11": lambda p: split(p, 11),
+    "split13": lambda p: split(p, 13),
+    "split_batch": lambda p: split(p, 13, "batch"),
     "reductions11": lambda p: reductions(p, 11),
     "reductions13": lambda p: reductions(p, 13),
     "reduce_runtime_axes": reduce_runtime_axes,
@@ -525,6 +558,8 @@ CASES = {
     "gather_activations": gather_activations,
     "symbolic_dim": symbolic_dim,
     "opset18": opset18,
+    "softplus_opset1": lambda p: legacy_opset(p, "Softplus"),
+    "relu_opset1": lambda p: legacy_opset(p, "Relu"),
     "external_inside": lambda p: external(p, "inside.bin"),
     "external_parent": lambda p: external(p, "../secret.bin"),
     "external_absolute": lambda p: external(p, "/etc/passwd"),
