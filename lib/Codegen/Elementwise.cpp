@@ -100,6 +100,11 @@ cnnc::codegen::lowerElementwise(mlir::Operation *op,
         out(v) =
             min(broadcastAt(operands[0], idx), broadcastAt(operands[1], idx));
       })
+      .Case([&](cnn::EqualOp) {
+        out(v) = select(broadcastAt(operands[0], idx) ==
+                            broadcastAt(operands[1], idx),
+                        1.0f, 0.0f);
+      })
       .Case([&](cnn::PReluOp) {
         Expr a = broadcastAt(operands[0], idx);
         out(v) = select(a >= 0.0f, a, broadcastAt(operands[1], idx) * a);

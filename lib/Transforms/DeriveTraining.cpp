@@ -330,6 +330,20 @@ LogicalResult GradientBuilder::backward(Operation *op, Value dy) {
     return success();
   }
 
+  if (isa<MaxOp, MinOp>(op)) {
+    // The operand equal to the result takes dy; ties share it equally (as
+    // PyTorch's maximum and minimum do).
+    Value a = op->getOperand(0), c = op->getOperand(1), y = op->getResult(0);
+    Value onA = b.create<EqualOp>(loc, a, y),
+          onC = b.create<EqualOp>(loc, c, y);
+    Value share = div(dy, b.create<AddOp>(loc, onA, onC));
+    if (needs(a) && failed(broadcastGrad(a, mul(share, onA))))
+      return failure();
+    if (needs(c) && failed(broadcastGrad(c, mul(share, onC))))
+      return failure();
+    return success();
+  }
+
   if (auto d = dyn_cast<DivOp>(op)) {
     // y = a / b: da = dy / b, db = -dy * y / b.
     Value a = d.getLhs(), den = d.getRhs();
@@ -395,8 +409,7 @@ LogicalResult GradientBuilder::backward(Operation *op, Value dy) {
     // them, of extent 1, when the reduction dropped them).
     Value x = rd.getInput();
     Reduction kind = rd.getKind();
-    if (kind == Reduction::Max || kind == Reduction::Min ||
-        kind == Reduction::Prod || kind == Reduction::L1)
+    if (kind == Reduction::Prod || kind == Reduction::L1)
       return unsupported("no derivative for cnn.reduce " +
                          stringifyReduction(kind).str() + " yet");
     ArrayRef<int64_t> xs = x.getType().cast<ShapedType>().getShape();
@@ -450,6 +463,17 @@ LogicalResult GradientBuilder::backward(Operation *op, Value dy) {
       accumulate(x, mul(div(g, unary(keep(rd.getResult()), UnaryFn::Exp)),
                         spreadOf(1.0f)));
       return success();
+    case Reduction::Max:
+    case Reduction::Min: {
+      // The values equal to the result share dy equally (PyTorch's amax
+      // and amin).
+      Value onX = b.create<EqualOp>(loc, x, keep(rd.getResult()));
+      Value count = b.create<ReduceOp>(
+          loc, onX, ReductionAttr::get(b.getContext(), Reduction::Sum),
+          rd.getAxes(), b.getBoolAttr(true));
+      accumulate(x, mul(div(g, count), onX));
+      return success();
+    }
     case Reduction::LogSumExp: // dx = dy exp(x - y), the softmax of x
       accumulate(x, mul(g, unary(b.create<SubOp>(loc, x, keep(rd.getResult())),
                                  UnaryFn::Exp)));

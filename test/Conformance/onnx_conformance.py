@@ -37,7 +37,8 @@ OP_PREFIXES = re.compile(
     r"flatten|reshape|concat|constant_pad|softmax|logsoftmax|reduce_|"
     r"dropout|identity$|hardsigmoid|hardswish|transpose|slice|pow|sqrt|erf$|"
     r"neg|abs$|exp$|exp_|log$|log_|reciprocal|softplus|softsign|elu|selu|"
-    r"celu|thresholdedrelu|shrink|prelu|sum_|mean_|max_|min_|split)")
+    r"celu|thresholdedrelu|shrink|prelu|sum_|mean_|max_|min_|split|"
+    r"depthtospace|spacetodepth|instancenorm|layer_normalization)")
 
 
 def read_list(name):

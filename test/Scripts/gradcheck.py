@@ -450,6 +450,46 @@ def reductions(rs):
 
 
 @net
+def max_min(rs):
+    # Elementwise maximum and minimum against a parameter that broadcasts
+    # (both operands take gradients) and the max and min reductions, with
+    # and without keepdims.
+    xs = (2, 3, 4, 4)
+    P = {"c.weight": rs.randn(4, 3, 3, 3), "floor": rs.randn(4, 1, 1),
+         "fc.weight": rs.randn(3, 4 * 4 * 4)}
+    b = Builder(xs)
+    y, ys = conv(b, "%x", xs, "c", torch.zeros(4, 3, 3, 3), None, 1, 1, 1, 1)
+    T = dyn(ys)
+
+    def binop(kind, u, v, vs):
+        return b.op("$R = cnn.%s %s, %s : (%s, %s) -> $T" % (kind, u, v, t(T), t(vs)), T)
+    fl = b.param("floor", (4, 1, 1))
+    hi = binop("max", y, fl, (4, 1, 1))
+    lo = binop("min", y, fl, (4, 1, 1))
+    mx = b.op("$R = cnn.reduce %s {kind = #cnn.reduction<max>, axes = [2, 3], "
+              "keepdims = true} : (%s) -> $T" % (y, t(T)), (None, 4, 1, 1))
+    mn = b.op("$R = cnn.reduce %s {kind = #cnn.reduction<min>, axes = [1], "
+              "keepdims = false} : (%s) -> $T" % (y, t(T)), (None, 4, 4))
+    mn4 = b.op("$R = cnn.reshape %s {shape = [-1, 1, 4, 4]} : (%s) -> $T"
+               % (mn, t((None, 4, 4))), (None, 1, 4, 4))
+    z = binop("mul", hi, lo, T)
+    z = binop("add", z, mx, (None, 4, 1, 1))
+    z = binop("add", z, mn4, (None, 1, 4, 4))
+    n = 4 * 4 * 4
+    f = b.op("$R = cnn.flatten %s {axis = 1} : (%s) -> $T" % (z, t(T)), (None, n))
+    wv = b.param("fc.weight", (3, n))
+    o = b.op("$R = cnn.gemm %s, %s {transB = true} : (%s, %s) -> $T"
+             % (f, wv, t((None, n)), t((3, n))), (None, 3))
+
+    def ref(x, P):
+        h = F.conv2d(x, P["c.weight"], None, 1, 1)
+        z = (torch.maximum(h, P["floor"]) * torch.minimum(h, P["floor"]) +
+             h.amax(dim=(2, 3), keepdim=True) + h.amin(dim=1).unsqueeze(1))
+        return F.linear(z.flatten(1), P["fc.weight"])
+    return xs, P, b.module(o, (2, 3)), ref
+
+
+@net
 def pad_and_crop(rs):
     # Constant padding with a nonzero value on some sides and cropping
     # (negative pads) on another: the gradient is cropped and zero-padded

@@ -109,6 +109,30 @@ def torchvision_model(name, **kw):
     return make
 
 
+class NewOps(nn.Module):
+    """The ops of issue 12's list in one small network, as PyTorch exports
+    them: InstanceNormalization, DepthToSpace (pixel shuffle), the pixel
+    unshuffle's 6-D Reshape/Transpose, Split (chunk), LayerNormalization
+    (opset 17), ReduceLogSumExp, ReduceMax, ReduceL2 and ReduceSum."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv1 = nn.Conv2d(3, 16, 3, padding=1)
+        self.inorm = nn.InstanceNorm2d(16, affine=True)
+        self.conv2 = nn.Conv2d(4, 8, 3, padding=1)
+        self.ln = nn.LayerNorm(8)
+        self.fc = nn.Linear(64, 5)
+
+    def forward(self, x):
+        y = self.inorm(torch.relu(self.conv1(x)))
+        y = torch.relu(self.conv2(nn.functional.pixel_shuffle(y, 2)))
+        a, b = nn.functional.pixel_unshuffle(y, 2).chunk(2, dim=1)
+        z = self.ln(a * torch.sigmoid(b))
+        f = torch.cat([z.logsumexp(dim=(2, 3)), z.amax(dim=(2, 3)),
+                       z.norm(dim=(2, 3)), z.sum(dim=(2, 3))], 1)
+        return self.fc(f)
+
+
 # name: (constructor, input shape, keep BatchNorm in the ONNX[, opset])
 MODELS = {
     "lenet5": (lenet5, (1, 28, 28), False),
@@ -118,6 +142,7 @@ MODELS = {
     "resnet18_224": (resnet18, (3, 224, 224), False),
     "mobilenet_block": (mobilenet_block, (3, 16, 16), True),
     "conv_relu_bn": (conv_relu_bn, (3, 8, 8), True),
+    "new_ops": (NewOps, (3, 8, 8), True, 17),
     # HardSigmoid (squeeze-and-excitation gates) and HardSwish at opset 13,
     # where PyTorch writes HardSwish as x * HardSigmoid(x), and opset 14.
     "mobilenet_v3_small_64": (torchvision_model("mobilenet_v3_small"),

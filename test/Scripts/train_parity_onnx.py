@@ -6,9 +6,11 @@ for 5 steps on fixed batches by `cnnc-train --no-shuffle --export`, and the
 exported initializers are compared with PyTorch's weights after the same 5
 steps (same initial weights, same batches, same optimizer).
 
-Usage: train_parity_onnx.py WORK_DIR sgd|momentum|adam[:hard|:convnext] [BATCH [TARGET [RUNNER]]]
+Usage: train_parity_onnx.py WORK_DIR sgd|momentum|adam[:hard|:convnext|:newops] [BATCH [TARGET [RUNNER]]]
 (:hard: a LeNet-5 with HardSwish and a HardSigmoid gate instead;
-:convnext: with ConvNeXt blocks, LayerNorm, GELU and channels-last Linear.)
+:convnext: with ConvNeXt blocks, LayerNorm, GELU and channels-last Linear;
+:newops: InstanceNorm, pixel (un)shuffle, Split, LayerNormalization and
+reductions.)
 (TARGET: a cnnc --target value, default host. RUNNER: a cnnc-train command
 line for that target, e.g. an aarch64 cnnc-train under qemu-aarch64: it
 trains and saves a checkpoint, which the host's cnnc-train, resuming at the
@@ -121,12 +123,43 @@ def export_convnext(work):
     return net, export(net, work, 13)
 
 
+class GatedPool(nn.Module):
+    """Channels halved by chunk (Split) into a sigmoid gate, then the
+    spatial statistics: log-sum-exp, maximum, L2 norm and sum."""
+
+    def forward(self, x):
+        a, b = x.chunk(2, dim=1)
+        z = a * torch.sigmoid(b)
+        return torch.cat([z.logsumexp(dim=(2, 3)), z.amax(dim=(2, 3)),
+                          z.norm(dim=(2, 3)), 0.01 * z.sum(dim=(2, 3))], 1)
+
+
+def export_newops(work):
+    """InstanceNormalization, DepthToSpace (pixel shuffle), the pixel
+    unshuffle's 6-D Reshape and Transpose, Split, LayerNormalization
+    (opset 17) and the reductions ReduceLogSumExp, ReduceMax, ReduceL2 and
+    ReduceSum, all trained."""
+    torch.manual_seed(0)
+    net = nn.Sequential(
+        nn.Conv2d(1, 8, 5, padding=2), nn.Tanh(), nn.AvgPool2d(2),
+        nn.InstanceNorm2d(8, affine=True), nn.PixelShuffle(2),
+        nn.Conv2d(2, 8, 3, padding=1), nn.Tanh(), nn.PixelUnshuffle(2),
+        nn.LayerNorm(14), GatedPool(), nn.Linear(64, 10))
+    with torch.no_grad():  # not PyTorch's default 1 and 0
+        for m in net.modules():
+            if isinstance(m, (nn.InstanceNorm2d, nn.LayerNorm)):
+                m.weight.uniform_(0.5, 1.5)
+                m.bias.uniform_(-0.5, 0.5)
+    return net, export(net, work, 17)
+
+
 def main():
     # OPT, OPT:hard (the network with MobileNet v3's activations) or
     # OPT:convnext (with ConvNeXt blocks).
     work, (opt, _, kind) = sys.argv[1], sys.argv[2].partition(":")
     os.makedirs(work, exist_ok=True)
-    exporters = {"hard": export_hard, "convnext": export_convnext}
+    exporters = {"hard": export_hard, "convnext": export_convnext,
+                 "newops": export_newops}
     net, src = exporters.get(kind, export_lenet)(work)
     rs = np.random.RandomState(0)
     batch = int(sys.argv[3]) if len(sys.argv) > 3 else 8

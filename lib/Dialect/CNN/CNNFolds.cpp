@@ -135,6 +135,10 @@ OpFoldResult MinOp::fold(ArrayRef<Attribute> operands) {
   return foldBinary(operands, getType(),
                     [](float a, float b) { return std::fmin(a, b); });
 }
+OpFoldResult EqualOp::fold(ArrayRef<Attribute> operands) {
+  return foldBinary(operands, getType(),
+                    [](float a, float b) { return a == b ? 1.0f : 0.0f; });
+}
 OpFoldResult PReluOp::fold(ArrayRef<Attribute> operands) {
   return foldBinary(operands, getType(), [](float x, float slope) {
     return x >= 0 ? x : slope * x;

@@ -228,6 +228,146 @@ static LogicalResult convertBatchNorm(Importer &im, const NodeRef &node) {
        c.attr("momentum", im.builder.getF32FloatAttr(*momentum))}));
 }
 
+/// An f32 constant of `like`'s rank with every dimension 1, holding `v`:
+/// an operand of the elementwise ops that activations and normalizations
+/// decompose into.
+static Value broadcastScalar(Importer &im, Location loc, Value like, float v) {
+  SmallVector<int64_t> shape(shapeOf(like).size(), 1);
+  auto type = RankedTensorType::get(shape, im.builder.getF32Type());
+  return im.builder
+      .create<cnn::ConstantOp>(loc, type, DenseElementsAttr::get(type, v))
+      .getResult();
+}
+
+/// (x - mean) / sqrt(var + epsilon) over `axes`, the biased variance, as
+/// cnn ops that all have derivatives: InstanceNormalization and
+/// LayerNormalization train through it.
+struct Normalized {
+  Value output, mean, deviation;
+};
+static FailureOr<Normalized> normalize(Importer &im, Location loc, Value x,
+                                       ArrayRef<int64_t> axes, float epsilon) {
+  auto mean = [&](Value v) {
+    return im.create<cnn::ReduceOp>(
+        loc, v,
+        {im.builder.getNamedAttr(
+             "kind", cnn::ReductionAttr::get(im.builder.getContext(),
+                                             cnn::Reduction::Mean)),
+         im.builder.getNamedAttr("axes", im.builder.getI64ArrayAttr(axes)),
+         im.builder.getNamedAttr("keepdims", im.builder.getBoolAttr(true))});
+  };
+  FailureOr<Value> mu = mean(x);
+  if (failed(mu))
+    return failure();
+  FailureOr<Value> centered = im.create<cnn::SubOp>(loc, ValueRange{x, *mu});
+  if (failed(centered))
+    return failure();
+  FailureOr<Value> squared =
+      im.create<cnn::MulOp>(loc, ValueRange{*centered, *centered});
+  if (failed(squared))
+    return failure();
+  FailureOr<Value> variance = mean(*squared);
+  if (failed(variance))
+    return failure();
+  FailureOr<Value> shifted = im.create<cnn::AddOp>(
+      loc, ValueRange{*variance, broadcastScalar(im, loc, x, epsilon)});
+  if (failed(shifted))
+    return failure();
+  FailureOr<Value> deviation = im.create<cnn::SqrtOp>(loc, *shifted);
+  if (failed(deviation))
+    return failure();
+  FailureOr<Value> y =
+      im.create<cnn::DivOp>(loc, ValueRange{*centered, *deviation});
+  if (failed(y))
+    return failure();
+  return Normalized{*y, *mu, *deviation};
+}
+
+/// y * scale + bias (bias optional), each broadcast as given.
+static FailureOr<Value> affine(Importer &im, Location loc, Value y, Value scale,
+                               Optional<Value> bias) {
+  FailureOr<Value> scaled = im.create<cnn::MulOp>(loc, ValueRange{y, scale});
+  if (failed(scaled) || !bias)
+    return scaled;
+  return im.create<cnn::AddOp>(loc, ValueRange{*scaled, *bias});
+}
+
+/// InstanceNormalization: per sample and channel over the spatial axes;
+/// the scale and bias per channel, reshaped to [C, 1, ...] to broadcast.
+static LogicalResult convertInstanceNorm(Importer &im, const NodeRef &node) {
+  OpContext c{im, node};
+  FailureOr<Value> x = im.getRuntimeInput(node, 0);
+  FailureOr<Value> scale = im.getRuntimeInput(node, 1);
+  FailureOr<Value> bias = im.getRuntimeInput(node, 2);
+  FailureOr<float> epsilon = im.getFloatAttr(node, "epsilon", 1e-5f);
+  if (failed(x) || failed(scale) || failed(bias) || failed(epsilon))
+    return failure();
+  int64_t rank = shapeOf(*x).size();
+  if (rank < 3)
+    return c.error() << "the input must have spatial axes (rank 3 or more), "
+                        "got rank "
+                     << rank;
+  int64_t channels = shapeOf(*x)[1];
+  for (Value v : {*scale, *bias})
+    if (shapeOf(v).size() != 1 || shapeOf(v)[0] != channels)
+      return c.error() << "the scale and the bias must have shape [" << channels
+                       << "]";
+  SmallVector<int64_t> axes, perChannel(rank - 1, 1);
+  for (int64_t i = 2; i < rank; ++i)
+    axes.push_back(i);
+  perChannel[0] = channels;
+  FailureOr<Normalized> y = normalize(im, node.loc, *x, axes, *epsilon);
+  FailureOr<Value> s = im.reshapeTo(node.loc, *scale, perChannel);
+  FailureOr<Value> b = im.reshapeTo(node.loc, *bias, perChannel);
+  if (failed(y) || failed(s) || failed(b))
+    return failure();
+  return c.finish(affine(im, node.loc, y->output, *s, *b));
+}
+
+/// LayerNormalization (opset 17): over the axes from `axis` on; the scale
+/// and bias have those axes' shape and broadcast as they are. The optional
+/// outputs: the mean and 1 / sqrt(variance + epsilon), of the input's shape
+/// with the normalized axes of extent 1.
+static LogicalResult convertLayerNorm(Importer &im, const NodeRef &node) {
+  OpContext c{im, node};
+  FailureOr<Value> x = im.getRuntimeInput(node, 0);
+  FailureOr<Value> scale = im.getRuntimeInput(node, 1);
+  FailureOr<int64_t> axisAttr = im.getIntAttr(node, "axis", -1);
+  FailureOr<float> epsilon = im.getFloatAttr(node, "epsilon", 1e-5f);
+  if (failed(x) || failed(scale) || failed(axisAttr) || failed(epsilon))
+    return failure();
+  Optional<Value> bias;
+  if (node.hasInput(2)) {
+    FailureOr<Value> b = im.getRuntimeInput(node, 2);
+    if (failed(b))
+      return failure();
+    bias = *b;
+  }
+  int64_t rank = shapeOf(*x).size();
+  int64_t axis = *axisAttr < 0 ? *axisAttr + rank : *axisAttr;
+  if (axis < 0 || axis >= rank)
+    return c.error() << "axis " << *axisAttr << " is out of range for rank "
+                     << rank;
+  SmallVector<int64_t> axes;
+  for (int64_t i = axis; i < rank; ++i)
+    axes.push_back(i);
+  FailureOr<Normalized> y = normalize(im, node.loc, *x, axes, *epsilon);
+  if (failed(y))
+    return failure();
+  if (node.hasOutput(1))
+    im.setOutput(node, 1, y->mean);
+  if (node.hasOutput(2)) {
+    FailureOr<Value> inverse = im.create<cnn::ElementwiseUnaryOp>(
+        node.loc, y->deviation,
+        {c.attr("fn", cnn::UnaryFnAttr::get(im.builder.getContext(),
+                                            cnn::UnaryFn::Reciprocal))});
+    if (failed(inverse))
+      return failure();
+    im.setOutput(node, 2, *inverse);
+  }
+  return c.finish(affine(im, node.loc, y->output, *scale, bias));
+}
+
 //===----------------------------------------------------------------------===//
 // Dense layers and elementwise ops
 //===----------------------------------------------------------------------===//
@@ -458,16 +598,6 @@ static LogicalResult convertClip(Importer &im, const NodeRef &node) {
                               c.attr("max", im.builder.getF32FloatAttr(hi))}));
 }
 
-/// An f32 constant of `like`'s rank with every dimension 1, holding `v`:
-/// an operand of the elementwise ops the hard activations decompose into.
-static Value broadcastScalar(Importer &im, Location loc, Value like, float v) {
-  SmallVector<int64_t> shape(shapeOf(like).size(), 1);
-  auto type = RankedTensorType::get(shape, im.builder.getF32Type());
-  return im.builder
-      .create<cnn::ConstantOp>(loc, type, DenseElementsAttr::get(type, v))
-      .getResult();
-}
-
 /// HardSigmoid, max(0, min(1, alpha * x + beta)), as a scale, a shift and a
 /// clip to [0, 1]: ops that have their backward kernels, so a model using
 /// it fine-tunes. HardSwish (opset 14) is x * HardSigmoid(x) with alpha
@@ -655,6 +785,56 @@ static LogicalResult convertTranspose(Importer &im, const NodeRef &node) {
     return failure();
   return c.finish(im.create<cnn::TransposeOp>(node.loc, *x,
                                               {c.attr("perm", c.ints(*perm))}));
+}
+
+/// DepthToSpace (modes DCR and CRD) and SpaceToDepth: a 6-D reshape, a
+/// transpose and a reshape back, as ONNX defines them.
+template <bool toSpace>
+static LogicalResult convertBlockShuffle(Importer &im, const NodeRef &node) {
+  OpContext c{im, node};
+  FailureOr<Value> x = im.getRuntimeInput(node, 0);
+  FailureOr<int64_t> block = im.getIntAttr(node, "blocksize", 0);
+  FailureOr<std::string> mode = im.getStringAttr(node, "mode", "DCR");
+  if (failed(x) || failed(block) || failed(mode) ||
+      failed(c.requireRank(*x, 4, "the input")))
+    return failure();
+  int64_t b = *block;
+  ArrayRef<int64_t> in = shapeOf(*x);
+  int64_t n = in[0], ch = in[1], h = in[2], w = in[3];
+  if (b <= 0)
+    return c.error() << "'blocksize' must be positive, got " << b;
+  SmallVector<int64_t> split, perm, merged;
+  if (toSpace) {
+    if (*mode != "DCR" && *mode != "CRD")
+      return c.error() << "mode '" << *mode << "' is not DCR or CRD";
+    if (ch % (b * b) != 0)
+      return c.error() << "the " << ch << " channels are not a multiple of "
+                       << "blocksize^2 = " << b * b;
+    int64_t out = ch / (b * b);
+    if (*mode == "DCR") {
+      split = {n, b, b, out, h, w};
+      perm = {0, 3, 4, 1, 5, 2};
+    } else {
+      split = {n, out, b, b, h, w};
+      perm = {0, 1, 4, 2, 5, 3};
+    }
+    merged = {n, out, h * b, w * b};
+  } else {
+    if (h % b != 0 || w % b != 0)
+      return c.error() << "the spatial size " << h << "x" << w
+                       << " is not a multiple of blocksize " << b;
+    split = {n, ch, h / b, b, w / b, b};
+    perm = {0, 3, 5, 1, 2, 4};
+    merged = {n, ch * b * b, h / b, w / b};
+  }
+  FailureOr<Value> blocks = im.reshapeTo(node.loc, *x, split);
+  if (failed(blocks))
+    return failure();
+  FailureOr<Value> moved = im.create<cnn::TransposeOp>(
+      node.loc, *blocks, {c.attr("perm", c.ints(perm))});
+  if (failed(moved))
+    return failure();
+  return c.finish(im.reshapeTo(node.loc, *moved, merged));
 }
 
 /// Slice of a run-time tensor, its bounds known at import time.
@@ -897,6 +1077,10 @@ static const OpSupport kConverters[] = {
     {"BatchNormalization", convertBatchNorm,
      "spatial 1; the training-mode outputs (running and batch statistics) "
      "unused"},
+    {"InstanceNormalization", convertInstanceNorm,
+     "as reductions and elementwise ops (which train)"},
+    {"LayerNormalization", convertLayerNorm,
+     "as reductions and elementwise ops (which train)"},
     {"Gemm", convertGemm, ""},
     {"MatMul", convertBinary<cnn::MatMulOp>,
      "no backward (trains only what follows it)"},
@@ -963,6 +1147,8 @@ static const OpSupport kConverters[] = {
     {"Split", convertSplit,
      "split sizes known at import time; not along the batch; no empty part"},
     {"Transpose", convertTranspose, ""},
+    {"DepthToSpace", convertBlockShuffle<true>, "modes DCR and CRD"},
+    {"SpaceToDepth", convertBlockShuffle<false>, ""},
     {"Slice", convertSlice,
      "bounds known at import time; the batch axis whole; no empty result; "
      "backward for unit steps only"},
@@ -978,9 +1164,9 @@ static const OpSupport kConverters[] = {
     {"ReduceMean", convertReduce<cnn::Reduction::Mean, 18>,
      "axes known at import time"},
     {"ReduceMax", convertReduce<cnn::Reduction::Max, 18>,
-     "axes known at import time; no backward (trains only what follows it)"},
+     "axes known at import time"},
     {"ReduceMin", convertReduce<cnn::Reduction::Min, 18>,
-     "axes known at import time; no backward (trains only what follows it)"},
+     "axes known at import time"},
     {"ReduceProd", convertReduce<cnn::Reduction::Prod, 18>,
      "axes known at import time; no backward (trains only what follows it)"},
     {"ReduceL1", convertReduce<cnn::Reduction::L1, 18>,

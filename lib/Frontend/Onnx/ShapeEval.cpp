@@ -21,16 +21,17 @@ using namespace cnnc::onnximport;
 static constexpr int64_t kDyn = ShapedType::kDynamicSize;
 
 /// Ops whose every input must be known at import time.
-static const char *const kStaticOnlyOps[] = {"Constant", "ConstantOfShape",
-                                             "Shape", "Gather", "Slice"};
+static const char *const kStaticOnlyOps[] = {
+    "Constant", "ConstantOfShape", "Shape", "Size", "Gather", "Slice"};
 /// Ops evaluated at import time when their data inputs are static, and
 /// converted to cnn ops otherwise (OnnxOps.cpp). A weight's Transpose (the
 /// MatMul weights PyTorch exports) stays a cnn.transpose of the parameter,
 /// so that training updates it; cnn-fold-batchnorm folds it where the
 /// weight is constant.
 static const char *const kDualOps[] = {
-    "Identity", "Cast", "Unsqueeze", "Squeeze", "Reshape", "Flatten",
-    "Concat",   "Add",  "Sub",       "Mul",     "Div",     "Transpose"};
+    "Identity", "Cast",      "Unsqueeze", "Squeeze", "Reshape",
+    "Flatten",  "Concat",    "Add",       "Sub",     "Mul",
+    "Div",      "Transpose", "Neg"};
 
 llvm::ArrayRef<const char *> cnnc::onnximport::staticOnlyOpTypes() {
   return kStaticOnlyOps;
@@ -42,7 +43,7 @@ bool cnnc::onnximport::isStaticOnlyOpType(StringRef opType) {
 
 bool Importer::shouldEvaluateStatically(const NodeRef &node) {
   StringRef type = node.opType();
-  if (type == "Shape")
+  if (type == "Shape" || type == "Size")
     return true;
   bool staticOnly = isStaticOnlyOpType(type);
   if (!staticOnly && !llvm::is_contained(kDualOps, type))
@@ -202,6 +203,8 @@ private:
   LogicalResult constant();
   LogicalResult constantOfShape();
   LogicalResult shape();
+  LogicalResult size();
+  LogicalResult neg();
   LogicalResult gather();
   LogicalResult slice();
   LogicalResult transpose();
@@ -227,6 +230,10 @@ LogicalResult Evaluator::run() {
     return constantOfShape();
   if (t == "Shape")
     return shape();
+  if (t == "Size")
+    return size();
+  if (t == "Neg")
+    return neg();
   if (t == "Gather")
     return gather();
   if (t == "Slice")
@@ -320,6 +327,46 @@ LogicalResult Evaluator::constantOfShape() {
   else
     t.ints.assign(*count, SymInt::known(fillInt));
   return done(std::move(t));
+}
+
+/// Size: the element count, known when every dimension is.
+LogicalResult Evaluator::size() {
+  FailureOr<OnnxValue> in = im.getInput(node, 0);
+  if (failed(in))
+    return failure();
+  ArrayRef<int64_t> shape =
+      in->isStatic() ? ArrayRef<int64_t>(in->constant->shape)
+                     : in->runtime.getType().cast<ShapedType>().getShape();
+  StaticTensor t;
+  if (llvm::is_contained(shape, kDyn)) {
+    t.ints = {SymInt::unknown()};
+  } else {
+    FailureOr<int64_t> count = checkedCount(node, shape);
+    if (failed(count))
+      return failure();
+    t.ints = {SymInt::known(*count)};
+  }
+  return done(std::move(t));
+}
+
+/// Neg of a tensor known at import time (an axis count in a LayerNorm's
+/// function body, ...).
+LogicalResult Evaluator::neg() {
+  FailureOr<Dense> a = input(0);
+  if (failed(a))
+    return failure();
+  StaticTensor out;
+  out.isFloat = (*a)->isFloat;
+  out.shape = (*a)->shape;
+  for (float v : a->floats)
+    out.floats.push_back(-v);
+  for (const SymInt &v : (*a)->ints) {
+    if (v.isKnown() && v.value != INT64_MIN)
+      out.ints.push_back(SymInt::known(-v.value));
+    else
+      out.ints.push_back(SymInt::unknown());
+  }
+  return done(std::move(out));
 }
 
 LogicalResult Evaluator::shape() {

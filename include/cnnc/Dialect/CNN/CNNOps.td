@@ -335,6 +335,9 @@ def CNN_DivOp : CNN_BinaryOp<"div", "elementwise quotient">;
 def CNN_PowOp : CNN_BinaryOp<"pow", "elementwise power (C's powf)">;
 def CNN_MaxOp : CNN_BinaryOp<"max", "elementwise maximum (ONNX Max)">;
 def CNN_MinOp : CNN_BinaryOp<"min", "elementwise minimum (ONNX Min)">;
+def CNN_EqualOp : CNN_BinaryOp<"equal",
+    "1 where lhs == rhs, else 0 (the mask of a maximum's or minimum's "
+    "derivative)">;
 def CNN_PReluOp : CNN_BinaryOp<"prelu",
     "x where x >= 0, else slope * x (ONNX PRelu; the slope broadcasts)">;
 
