@@ -186,12 +186,24 @@ cnnc::codegen::lowerElementwise(mlir::Operation *op,
             inside = inside && s >= 0 && s < (int)in.shape[i];
         }
         std::vector<Expr> clamped;
-        for (int i = 0; i < rank; ++i)
-          clamped.push_back(in.shape[i] >= 0
-                                ? clamp(src[i], 0, (int)in.shape[i] - 1)
-                                : src[i]);
-        out(v) =
-            select(inside, at(in.func, clamped), o.getValue().convertToFloat());
+        for (int i = 0; i < rank; ++i) {
+          if (in.shape[i] < 0) {
+            clamped.push_back(src[i]);
+            continue;
+          }
+          Expr s = src[i];
+          int last = (int)in.shape[i] - 1;
+          // Reflect: mirrored about the first and the last element (the
+          // pads are shorter than the axis, so once is enough).
+          if (o.getMode() == cnn::PadMode::Reflect)
+            s = select(s < 0, -s, select(s > last, 2 * last - s, s));
+          clamped.push_back(clamp(s, 0, last));
+        }
+        if (o.getMode() == cnn::PadMode::Constant)
+          out(v) = select(inside, at(in.func, clamped),
+                          o.getValue().convertToFloat());
+        else
+          out(v) = at(in.func, clamped);
       })
       .Case([&](cnn::TransposeOp o) {
         // Output axis i is input axis perm[i].

@@ -269,20 +269,28 @@ LogicalResult GradientBuilder::backward(Operation *op, Value dy) {
       pads[d] = start;
       pads[d + rank] = in[d] - start - size;
     }
-    accumulate(slice.getInput(), b.create<PadOp>(loc, dy, i64Array(b, pads),
-                                                 b.getF32FloatAttr(0.0f)));
+    accumulate(
+        slice.getInput(),
+        b.create<PadOp>(loc, dy, i64Array(b, pads), b.getF32FloatAttr(0.0f),
+                        PadModeAttr::get(b.getContext(), PadMode::Constant)));
     return success();
   }
 
   if (auto pad = dyn_cast<PadOp>(op)) {
+    if (pad.getMode() != PadMode::Constant)
+      return unsupported("no derivative for " +
+                         stringifyPadMode(pad.getMode()).str() +
+                         " padding yet");
     // The adjoint of padding by p (a constant; negative pads crop) is
     // padding by -p: the padded border's gradient is cropped away, a cropped
     // part's gradient is zero.
     SmallVector<int64_t> negated = toI64(pad.getPads());
     for (int64_t &p : negated)
       p = -p;
-    accumulate(pad.getInput(), b.create<PadOp>(loc, dy, i64Array(b, negated),
-                                               b.getF32FloatAttr(0.0f)));
+    accumulate(
+        pad.getInput(),
+        b.create<PadOp>(loc, dy, i64Array(b, negated), b.getF32FloatAttr(0.0f),
+                        PadModeAttr::get(b.getContext(), PadMode::Constant)));
     return success();
   }
 

@@ -38,7 +38,8 @@ OP_PREFIXES = re.compile(
     r"dropout|identity$|hardsigmoid|hardswish|transpose|slice|pow|sqrt|erf$|"
     r"neg|abs$|exp$|exp_|log$|log_|reciprocal|softplus|softsign|elu|selu|"
     r"celu|thresholdedrelu|shrink|prelu|sum_|mean_|max_|min_|split|"
-    r"depthtospace|spacetodepth|instancenorm|layer_normalization)")
+    r"depthtospace|spacetodepth|instancenorm|layer_normalization|edge_pad|"
+    r"reflect_pad)")
 
 
 def read_list(name):

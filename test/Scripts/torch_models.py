@@ -111,7 +111,8 @@ def torchvision_model(name, **kw):
 
 class NewOps(nn.Module):
     """The ops of issue 12's list in one small network, as PyTorch exports
-    them: InstanceNormalization, DepthToSpace (pixel shuffle), the pixel
+    them: Pad in reflect and edge modes, InstanceNormalization, DepthToSpace
+    (pixel shuffle), the pixel
     unshuffle's 6-D Reshape/Transpose, Split (chunk), LayerNormalization
     (opset 17), ReduceLogSumExp, ReduceMax, ReduceL2 and ReduceSum."""
 
@@ -124,7 +125,9 @@ class NewOps(nn.Module):
         self.fc = nn.Linear(64, 5)
 
     def forward(self, x):
-        y = self.inorm(torch.relu(self.conv1(x)))
+        x = nn.functional.pad(x, (1, 2, 2, 1), mode="reflect")
+        y = self.inorm(torch.relu(self.conv1(x)))[:, :, 1:-2, 2:-1]
+        y = nn.functional.pad(y, (1, 0, 0, 1), mode="replicate")[:, :, :-1, 1:]
         y = torch.relu(self.conv2(nn.functional.pixel_shuffle(y, 2)))
         a, b = nn.functional.pixel_unshuffle(y, 2).chunk(2, dim=1)
         z = self.ln(a * torch.sigmoid(b))

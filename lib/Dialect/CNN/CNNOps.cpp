@@ -1174,8 +1174,20 @@ LogicalResult PadOp::inferReturnTypes(MLIRContext *ctx, Optional<Location> loc,
     return emitOptionalError(loc, "pad: 'pads' must have ", 2 * in.size(),
                              " entries for a rank-", in.size(), " input, got ",
                              pads.size());
+  PadMode mode = op.getMode();
   SmallVector<int64_t> out;
   for (size_t i = 0; i < in.size(); ++i) {
+    int64_t before = pads[i], after = pads[i + in.size()];
+    if (mode != PadMode::Constant && (before > 0 || after > 0)) {
+      if (in[i] == kDyn)
+        return emitOptionalError(loc, "pad: ", stringifyPadMode(mode),
+                                 " padding of axis ", i,
+                                 ", whose extent is known only at run time");
+      if (mode == PadMode::Reflect && std::max(before, after) >= in[i])
+        return emitOptionalError(loc, "pad: reflect padding of axis ", i,
+                                 " by ", std::max(before, after),
+                                 " needs more than ", in[i], " elements");
+    }
     if (in[i] == kDyn) {
       out.push_back(kDyn);
       continue;

@@ -949,9 +949,10 @@ static LogicalResult convertPad(Importer &im, const NodeRef &node) {
   FailureOr<std::string> mode = im.getStringAttr(node, "mode", "constant");
   if (failed(mode))
     return failure();
-  if (*mode != "constant")
+  Optional<cnn::PadMode> padMode = cnn::symbolizePadMode(*mode);
+  if (!padMode)
     return c.error() << "mode '" << *mode
-                     << "' is not supported (only constant)";
+                     << "' is not supported (constant, reflect and edge are)";
   FailureOr<Value> x = im.getRuntimeInput(node, 0);
   if (failed(x))
     return failure();
@@ -978,10 +979,13 @@ static LogicalResult convertPad(Importer &im, const NodeRef &node) {
       value = *v;
     }
   }
-  return c.finish(im.create<cnn::PadOp>(
-      node.loc, *x,
-      {c.attr("pads", c.ints(pads)),
-       c.attr("value", im.builder.getF32FloatAttr(value))}));
+  SmallVector<NamedAttribute> attrs = {
+      c.attr("pads", c.ints(pads)),
+      c.attr("value", im.builder.getF32FloatAttr(value))};
+  if (*padMode != cnn::PadMode::Constant) // the default, left unwritten
+    attrs.push_back(c.attr(
+        "mode", cnn::PadModeAttr::get(im.builder.getContext(), *padMode)));
+  return c.finish(im.create<cnn::PadOp>(node.loc, *x, attrs));
 }
 
 template <typename SoftmaxLikeOp>
@@ -1153,8 +1157,8 @@ static const OpSupport kConverters[] = {
      "bounds known at import time; the batch axis whole; no empty result; "
      "backward for unit steps only"},
     {"Pad", convertPad,
-     "constant mode; pads known at import time; no backward (trains only what "
-     "follows it)"},
+     "modes constant, reflect and edge (reflect and edge not along the batch); "
+     "pads known at import time; backward for constant mode only"},
     {"Softmax", convertSoftmax<cnn::SoftmaxOp>,
      "no backward (trains only what follows it)"},
     {"LogSoftmax", convertSoftmax<cnn::LogSoftmaxOp>,

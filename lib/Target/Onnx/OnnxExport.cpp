@@ -406,7 +406,7 @@ LogicalResult Exporter::exportOp(Operation *op) {
         onnx::AttributeProto *mode = node->add_attribute();
         mode->set_name("mode");
         mode->set_type(onnx::AttributeProto::STRING);
-        mode->set_s("constant");
+        mode->set_s(cnn::stringifyPadMode(pad.getMode()).str());
         return success();
       })
       .Case([&](cnn::SoftmaxOp softmax) {

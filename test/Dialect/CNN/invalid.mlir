@@ -418,3 +418,19 @@ func @reduce_kind(%x: tensor<?x3x4xf32>) -> tensor<?x3xf32> {
   %y = cnn.reduce %x {kind = #cnn.reduction<median>, axes = [2], keepdims = false} : (tensor<?x3x4xf32>) -> tensor<?x3xf32>
   return %y : tensor<?x3xf32>
 }
+
+// -----
+
+func @pad_reflect_wide(%x: tensor<?x3x4xf32>) -> tensor<?x3x8xf32> {
+  // expected-error @+1 {{pad: reflect padding of axis 2 by 4 needs more than 4 elements}}
+  %y = cnn.pad %x {pads = [0, 0, 0, 0, 0, 4], mode = #cnn.pad_mode<reflect>} : (tensor<?x3x4xf32>) -> tensor<?x3x8xf32>
+  return %y : tensor<?x3x8xf32>
+}
+
+// -----
+
+func @pad_edge_batch(%x: tensor<?x3x4xf32>) -> tensor<?x3x4xf32> {
+  // expected-error @+1 {{pad: edge padding of axis 0, whose extent is known only at run time}}
+  %y = cnn.pad %x {pads = [1, 0, 0, 0, 0, 0], mode = #cnn.pad_mode<edge>} : (tensor<?x3x4xf32>) -> tensor<?x3x4xf32>
+  return %y : tensor<?x3x4xf32>
+}

@@ -77,12 +77,14 @@ func @shapes(%x: tensor<?x16x5x5xf32>, %y: tensor<?x4x5x5xf32>) -> (tensor<?x400
   // CHECK: cnn.reshape {{.*}} {shape = [0, -1]} : (tensor<?x16x5x5xf32>) -> tensor<?x400xf32>
   // CHECK: cnn.concat {{.*}} {axis = 1 : i64} : (tensor<?x16x5x5xf32>, tensor<?x4x5x5xf32>) -> tensor<?x20x5x5xf32>
   // CHECK: cnn.pad {{.*}} -> tensor<?x20x7x7xf32>
+  // CHECK: cnn.pad {{.*}} {mode = #cnn.pad_mode<reflect>, pads = [0, 0, 2, 0, 0, 0, 0, 4]} : (tensor<?x20x5x5xf32>) -> tensor<?x20x7x9xf32>
   // CHECK: cnn.matmul {{.*}} -> tensor<?x10xf32>
   // CHECK: cnn.softmax {{.*}} : tensor<?x10xf32>
   %f = cnn.flatten %x {axis = 1} : (tensor<?x16x5x5xf32>) -> tensor<?x400xf32>
   %r = cnn.reshape %x {shape = [0, -1]} : (tensor<?x16x5x5xf32>) -> tensor<?x400xf32>
   %c = cnn.concat %x, %y {axis = 1} : (tensor<?x16x5x5xf32>, tensor<?x4x5x5xf32>) -> tensor<?x20x5x5xf32>
   %p = cnn.pad %c {pads = [0, 0, 1, 1, 0, 0, 1, 1], value = 0.0 : f32} : (tensor<?x20x5x5xf32>) -> tensor<?x20x7x7xf32>
+  %pr = cnn.pad %c {pads = [0, 0, 2, 0, 0, 0, 0, 4], mode = #cnn.pad_mode<reflect>} : (tensor<?x20x5x5xf32>) -> tensor<?x20x7x9xf32>
   %w = cnn.constant {value = dense<1.0> : tensor<400x10xf32>} : tensor<400x10xf32>
   %m = cnn.matmul %f, %w : (tensor<?x400xf32>, tensor<400x10xf32>) -> tensor<?x10xf32>
   %s = cnn.softmax %m {axis = 1} : tensor<?x10xf32>

@@ -102,4 +102,15 @@ def CNN_ReductionAttr : EnumAttr<CNN_Dialect, CNN_Reduction, "reduction"> {
   let assemblyFormat = "`<` $value `>`";
 }
 
+def CNN_PadMode : I32EnumAttr<"PadMode", "what cnn.pad puts in the border", [
+      I32EnumAttrCase<"Constant", 0, "constant">,
+      I32EnumAttrCase<"Reflect", 1, "reflect">,
+      I32EnumAttrCase<"Edge", 2, "edge">]> {
+  let cppNamespace = "::cnnc::cnn";
+  let genSpecializedAttr = 0;
+}
+def CNN_PadModeAttr : EnumAttr<CNN_Dialect, CNN_PadMode, "pad_mode"> {
+  let assemblyFormat = "`<` $value `>`";
+}
+
 #endif // CNNC_DIALECT_CNN_CNNATTRS_TD

@@ -465,17 +465,23 @@ def CNN_ConcatOp : CNN_ShapedOp<"concat"> {
 }
 
 def CNN_PadOp : CNN_ShapedOp<"pad"> {
-  let summary = "constant padding (ONNX Pad, mode constant)";
+  let summary = "padding (ONNX Pad, modes constant, reflect and edge)";
   let description = [{
     `pads` holds the begin pads of every axis, then the end pads (ONNX order).
-    Negative pads crop.
+    Negative pads crop. The border holds `value` (mode constant), the input
+    mirrored about its first and last elements (reflect: each pad less than
+    the axis' extent) or the nearest edge element (edge). Reflect and edge
+    pad only axes of static extent.
 
     ```mlir
     %y = cnn.pad %x {pads = [0, 0, 1, 1, 0, 0, 1, 1], value = 0.0 : f32} : (tensor<?x3x8x8xf32>) -> tensor<?x3x10x10xf32>
+    %z = cnn.pad %x {pads = [0, 0, 2, 2, 0, 0, 2, 2], mode = #cnn.pad_mode<reflect>} : (tensor<?x3x8x8xf32>) -> tensor<?x3x12x12xf32>
     ```
   }];
   let arguments = (ins CNN_F32Tensor:$input, I64ArrayAttr:$pads,
-                   DefaultValuedAttr<F32Attr, "0.0f">:$value);
+                   DefaultValuedAttr<F32Attr, "0.0f">:$value,
+                   DefaultValuedAttr<CNN_PadModeAttr,
+                       "::cnnc::cnn::PadMode::Constant">:$mode);
   let results = (outs CNN_F32Tensor:$output);
   let assemblyFormat = "$input attr-dict `:` functional-type(operands, results)";
 }

@@ -271,12 +271,12 @@ def concat_pad(path, opset):
     save(model(nodes, [a, b], [vi("y", None)], inits, opset=opset), path)
 
 
-def pad_reflect(path):
-    x = vi("x", [1, 1, 4, 4])
+def pad_mode(path, mode, pads, batch=1):
+    x = vi("x", [batch, 1, 4, 4])
     nodes = [helper.make_node("Pad", ["x", "pads"], ["y"], name="pad",
-                              mode="reflect")]
-    save(model(nodes, [x], [vi("y", None)], [ints("pads", [0, 0, 1, 1, 0, 0, 1, 1])]),
-         path)
+                              mode=mode)]
+    save(model(nodes, [x], [vi("y", None)], [ints("pads", pads)]), path,
+         check=False)
 
 
 def cut(path):
@@ -540,7 +540,11 @@ CASES = {
     "view_chain": view_chain,
     "concat_pad7": lambda p: concat_pad(p, 7),
     "concat_pad13": lambda p: concat_pad(p, 13),
-    "pad_reflect": pad_reflect,
+    "pad_wrap": lambda p: pad_mode(p, "wrap", [0, 0, 1, 1, 0, 0, 1, 1]),
+    "pad_reflect_batch": lambda p: pad_mode(p, "reflect",
+                                            [1, 0, 0, 0, 0, 0, 0, 0], "N"),
+    "pad_reflect_wide": lambda p: pad_mode(p, "reflect",
+                                           [0, 0, 4, 0, 0, 0, 0, 0]),
     "cut": cut,
     "unsupported": unsupported,
     "truncated": truncated,
