@@ -364,6 +364,29 @@ LogicalResult GradientBuilder::backward(Operation *op, Value dy) {
     return success();
   }
 
+  if (isa<SoftmaxOp, LogSoftmaxOp>(op)) {
+    // softmax: dx = y (dy - sum(dy y)); log_softmax: dx = dy - exp(y)
+    // sum(dy); the sums along the axis, kept to broadcast.
+    Value x = op->getOperand(0), y = op->getResult(0);
+    int64_t axis = isa<SoftmaxOp>(op) ? cast<SoftmaxOp>(op).getAxis()
+                                      : cast<LogSoftmaxOp>(op).getAxis();
+    auto sumAlong = [&](Value v) -> Value {
+      return b.create<ReduceOp>(
+          loc, v, ReductionAttr::get(b.getContext(), Reduction::Sum),
+          i64Array(b, {axis}), b.getBoolAttr(true));
+    };
+    if (isa<SoftmaxOp>(op)) {
+      accumulate(x, mul(y, b.create<SubOp>(loc, dy, sumAlong(mul(dy, y)))));
+    } else {
+      Value p = b.create<ElementwiseUnaryOp>(
+          loc, y,
+          ArrayRef<NamedAttribute>{b.getNamedAttr(
+              "fn", UnaryFnAttr::get(b.getContext(), UnaryFn::Exp))});
+      accumulate(x, b.create<SubOp>(loc, dy, mul(p, sumAlong(dy))));
+    }
+    return success();
+  }
+
   if (auto sq = dyn_cast<SqrtOp>(op)) {
     // dx = dy / (2 sqrt(x)).
     accumulate(sq.getInput(),
@@ -854,6 +877,18 @@ struct DeriveTrainingPass : public DeriveTrainingBase<DeriveTrainingPass> {
     Value labels = entry->getArguments().back();
     Location lossLoc = NameLoc::get(b.getStringAttr("loss"), main.getLoc());
     Value lossValue, dOutput;
+    // A classifier exported with its final (log-)softmax over the classes:
+    // the cross-entropy takes the logits before it, as the loss applies its
+    // own softmax (training on the probabilities would apply it twice).
+    if (loss == "cross_entropy" && output.getDefiningOp() &&
+        isa<SoftmaxOp, LogSoftmaxOp>(output.getDefiningOp()) &&
+        output.getType().cast<ShapedType>().getRank() == 2) {
+      Operation *last = output.getDefiningOp();
+      int64_t axis = isa<SoftmaxOp>(last) ? cast<SoftmaxOp>(last).getAxis()
+                                          : cast<LogSoftmaxOp>(last).getAxis();
+      if (axis == 1 || axis == -1)
+        output = last->getOperand(0);
+    }
     if (loss == "cross_entropy") {
       lossValue =
           b.create<SoftmaxCrossEntropyOp>(lossLoc, lossType, output, labels);

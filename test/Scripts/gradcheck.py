@@ -490,6 +490,31 @@ def max_min(rs):
 
 
 @net
+def softmax_inside(rs):
+    # Softmax over the channels and log-softmax over the last axis inside
+    # the network (attention-like gates), not as the loss.
+    xs = (2, 3, 4, 4)
+    P = {"c.weight": rs.randn(4, 3, 3, 3), "fc.weight": rs.randn(3, 4 * 4 * 4)}
+    b = Builder(xs)
+    y, ys = conv(b, "%x", xs, "c", torch.zeros(4, 3, 3, 3), None, 1, 1, 1, 1)
+    T = dyn(ys)
+    sm = b.op("$R = cnn.softmax %s {axis = 1 : i64} : $T" % y, T)
+    ls = b.op("$R = cnn.log_softmax %s {axis = -1 : i64} : $T" % y, T)
+    z = b.op("$R = cnn.mul %s, %s : (%s, %s) -> $T" % (sm, ls, t(T), t(T)), T)
+    n = 4 * 4 * 4
+    f = b.op("$R = cnn.flatten %s {axis = 1} : (%s) -> $T" % (z, t(T)), (None, n))
+    wv = b.param("fc.weight", (3, n))
+    o = b.op("$R = cnn.gemm %s, %s {transB = true} : (%s, %s) -> $T"
+             % (f, wv, t((None, n)), t((3, n))), (None, 3))
+
+    def ref(x, P):
+        h = F.conv2d(x, P["c.weight"], None, 1, 1)
+        z = F.softmax(h, 1) * F.log_softmax(h, -1)
+        return F.linear(z.flatten(1), P["fc.weight"])
+    return xs, P, b.module(o, (2, 3)), ref
+
+
+@net
 def pad_and_crop(rs):
     # Constant padding with a nonzero value on some sides and cropping
     # (negative pads) on another: the gradient is cropped and zero-padded

@@ -39,6 +39,28 @@ func @main(%x: tensor<?x1x8x8xf32> {cnn.name = "image"}) -> tensor<?x3xf32> {
 
 // -----
 
+// A classifier exported with its final softmax: the cross-entropy takes the
+// logits before it (the loss applies its own softmax); the softmax gets no
+// derivative. (MSE keeps the probabilities.)
+// CHECK-LABEL: func @train_step
+// CHECK: %[[Y:.*]] = cnn.gemm
+// CHECK: cnn.softmax %[[Y]]
+// CHECK: %[[LOSS:.*]] = cnn.softmax_cross_entropy %[[Y]], %{{.*}}
+// CHECK: cnn.softmax_cross_entropy_grad %[[Y]], %{{.*}}
+// CHECK-NOT: cnn.reduce
+// CHECK: return %[[LOSS]]
+// MSE-LABEL: func @train_step
+// MSE: %[[P:.*]] = cnn.softmax
+// MSE: cnn.mse_loss %[[P]]
+func @main(%x: tensor<?x32xf32> {cnn.name = "features"}) -> tensor<?x3xf32> {
+  %w = cnn.param "fc.weight" {init = "kaiming_uniform"} : tensor<3x32xf32>
+  %y = cnn.gemm %x, %w {transB = true} : (tensor<?x32xf32>, tensor<3x32xf32>) -> tensor<?x3xf32>
+  %p = cnn.softmax %y {axis = 1} : tensor<?x3xf32>
+  return %p : tensor<?x3xf32>
+}
+
+// -----
+
 // Everything trains: the chain goes back through pooling, the activation
 // and the convolution, but never computes a gradient for the input.
 // CHECK-LABEL: func @train_step

@@ -1160,9 +1160,11 @@ static const OpSupport kConverters[] = {
      "modes constant, reflect and edge (reflect and edge not along the batch); "
      "pads known at import time; backward for constant mode only"},
     {"Softmax", convertSoftmax<cnn::SoftmaxOp>,
-     "no backward (trains only what follows it)"},
+     "a final one over the classes: the cross-entropy loss of --train takes "
+     "the logits before it"},
     {"LogSoftmax", convertSoftmax<cnn::LogSoftmaxOp>,
-     "no backward (trains only what follows it)"},
+     "a final one over the classes: the cross-entropy loss of --train takes "
+     "the logits before it"},
     {"ReduceSum", convertReduce<cnn::Reduction::Sum, 13>,
      "axes known at import time"},
     {"ReduceMean", convertReduce<cnn::Reduction::Mean, 18>,
