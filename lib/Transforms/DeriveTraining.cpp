@@ -112,6 +112,33 @@ LogicalResult GradientBuilder::backward(Operation *op, Value dy) {
     return success();
   }
 
+  if (auto convT = dyn_cast<Conv2dBackwardInputOp>(op)) {
+    // A transposed convolution y = J^T x (J: the convolution by w):
+    // dx = J dy, the convolution of dy; dw = the weight gradient of that
+    // convolution with x in the output gradient's place.
+    Value x = convT.getGradOutput(), w = convT.getOther();
+    SmallVector<NamedAttribute> convAttrs;
+    for (StringRef name : {"strides", "pads", "dilations", "group"})
+      if (Attribute a = op->getAttr(name))
+        convAttrs.push_back(b.getNamedAttr(name, a));
+    if (needs(w))
+      accumulate(
+          w, b.create<Conv2dBackwardWeightOp>(loc, TypeRange{w.getType()},
+                                              ValueRange{x, dy}, convAttrs));
+    if (needs(x)) {
+      SmallVector<Type> types;
+      if (failed(Conv2dOp::inferReturnTypes(
+              b.getContext(), loc, ValueRange{dy, w},
+              b.getDictionaryAttr(convAttrs), {}, types)) ||
+          types[0] != x.getType())
+        return unsupported("a transposed convolution whose output size does "
+                           "not convolve back to its input's");
+      accumulate(
+          x, b.create<Conv2dOp>(loc, types[0], ValueRange{dy, w}, convAttrs));
+    }
+    return success();
+  }
+
   ActivationSpec act = ActivationSpec::of(op);
   if (act.kind != Activation::None) {
     auto g = b.create<ActivationGradOp>(

@@ -515,6 +515,38 @@ def softmax_inside(rs):
 
 
 @net
+def conv_transpose(rs):
+    # ONNX ConvTranspose as imported: cnn.conv2d_backward_input in the
+    # forward graph (stride 2, grouped, with an output padding), its bias
+    # added per channel; both the input and the weight take gradients.
+    xs = (2, 3, 4, 4)
+    P = {"c.weight": rs.randn(4, 3, 3, 3), "t.weight": rs.randn(4, 2, 3, 3),
+         "t.bias": rs.randn(4, 1, 1), "fc.weight": rs.randn(3, 4 * 8 * 8)}
+    b = Builder(xs)
+    y, ys = conv(b, "%x", xs, "c", torch.zeros(4, 3, 3, 3), None, 1, 1, 1, 1)
+    wt = b.param("t.weight", (4, 2, 3, 3))
+    up = (None, 4, 8, 8)
+    u = b.op("$R = cnn.conv2d_backward_input %s, %s {strides = [2, 2], "
+             "pads = [1, 1, 0, 0], group = 2} : (%s, %s) -> $T"
+             % (y, wt, t(dyn(ys)), t((4, 2, 3, 3))), up)
+    tb = b.param("t.bias", (4, 1, 1))
+    ub = b.op("$R = cnn.add %s, %s : (%s, %s) -> $T" % (u, tb, t(up), t((4, 1, 1))), up)
+    th = b.op("$R = cnn.tanh %s : $T" % ub, up)
+    n = 4 * 8 * 8
+    f = b.op("$R = cnn.flatten %s {axis = 1} : (%s) -> $T" % (th, t(up)), (None, n))
+    wv = b.param("fc.weight", (3, n))
+    o = b.op("$R = cnn.gemm %s, %s {transB = true} : (%s, %s) -> $T"
+             % (f, wv, t((None, n)), t((3, n))), (None, 3))
+
+    def ref(x, P):
+        h = F.conv2d(x, P["c.weight"], None, 1, 1)
+        h = F.conv_transpose2d(h, P["t.weight"], None, stride=2, padding=1,
+                               output_padding=1, groups=2) + P["t.bias"]
+        return F.linear(torch.tanh(h).flatten(1), P["fc.weight"])
+    return xs, P, b.module(o, (2, 3)), ref
+
+
+@net
 def pad_and_crop(rs):
     # Constant padding with a nonzero value on some sides and cropping
     # (negative pads) on another: the gradient is cropped and zero-padded

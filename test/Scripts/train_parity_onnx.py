@@ -9,8 +9,8 @@ steps (same initial weights, same batches, same optimizer).
 Usage: train_parity_onnx.py WORK_DIR sgd|momentum|adam[:hard|:convnext|:newops] [BATCH [TARGET [RUNNER]]]
 (:hard: a LeNet-5 with HardSwish and a HardSigmoid gate instead;
 :convnext: with ConvNeXt blocks, LayerNorm, GELU and channels-last Linear;
-:newops: InstanceNorm, pixel (un)shuffle, Split, LayerNormalization and
-reductions.)
+:newops: ConvTranspose, InstanceNorm, pixel (un)shuffle, Split,
+LayerNormalization and reductions.)
 (TARGET: a cnnc --target value, default host. RUNNER: a cnnc-train command
 line for that target, e.g. an aarch64 cnnc-train under qemu-aarch64: it
 trains and saves a checkpoint, which the host's cnnc-train, resuming at the
@@ -135,13 +135,16 @@ class GatedPool(nn.Module):
 
 
 def export_newops(work):
-    """InstanceNormalization, DepthToSpace (pixel shuffle), the pixel
+    """ConvTranspose (strided, grouped, with an output padding),
+    InstanceNormalization, DepthToSpace (pixel shuffle), the pixel
     unshuffle's 6-D Reshape and Transpose, Split, LayerNormalization
     (opset 17) and the reductions ReduceLogSumExp, ReduceMax, ReduceL2 and
     ReduceSum, all trained."""
     torch.manual_seed(0)
     net = nn.Sequential(
-        nn.Conv2d(1, 8, 5, padding=2), nn.Tanh(), nn.AvgPool2d(2),
+        nn.Conv2d(1, 8, 5, stride=2, padding=2), nn.Tanh(),
+        nn.ConvTranspose2d(8, 8, 3, stride=2, padding=1, output_padding=1,
+                           groups=2), nn.Tanh(), nn.AvgPool2d(2),
         nn.InstanceNorm2d(8, affine=True), nn.PixelShuffle(2),
         nn.Conv2d(2, 8, 3, padding=1), nn.Tanh(), nn.PixelUnshuffle(2),
         nn.LayerNorm(14), GatedPool(), nn.Linear(64, 10))

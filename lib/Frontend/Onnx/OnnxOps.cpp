@@ -157,6 +157,102 @@ static LogicalResult convertConv(Importer &im, const NodeRef &node) {
        c.attr("group", im.builder.getI64IntegerAttr(*group))}));
 }
 
+/// ConvTranspose: the adjoint of a convolution, i.e. the input gradient
+/// of the convolution whose weight it has (cnn.conv2d_backward_input, with
+/// the output's size given by the result type), plus the bias.
+static LogicalResult convertConvTranspose(Importer &im, const NodeRef &node) {
+  OpContext c{im, node};
+  FailureOr<Value> x = im.getRuntimeInput(node, 0);
+  FailureOr<Value> w = im.getRuntimeInput(node, 1);
+  if (failed(x) || failed(w))
+    return failure();
+  if (failed(c.require2D(*x, "transposed convolution")) ||
+      failed(c.requireRank(*w, 4, "the weight")))
+    return failure();
+  ArrayRef<int64_t> in = shapeOf(*x), wShape = shapeOf(*w);
+  SmallVector<int64_t> kernel{wShape[2], wShape[3]};
+  auto kernelAttr = c.window("kernel_shape", 2, kernel);
+  auto strides = c.window("strides", 2, {1, 1});
+  auto dilations = c.window("dilations", 2, {1, 1});
+  auto outputPadding = c.window("output_padding", 2, {0, 0});
+  auto outputShape = im.getIntsAttr(node, "output_shape");
+  FailureOr<int64_t> group = im.getIntAttr(node, "group", 1);
+  FailureOr<std::string> autoPad = im.getStringAttr(node, "auto_pad", "NOTSET");
+  if (failed(kernelAttr) || failed(strides) || failed(dilations) ||
+      failed(outputPadding) || failed(outputShape) || failed(group) ||
+      failed(autoPad))
+    return failure();
+  if (*kernelAttr != kernel)
+    return c.error() << "kernel_shape [" << (*kernelAttr)[0] << ", "
+                     << (*kernelAttr)[1] << "] does not match the weight";
+  if (*group <= 0 || in[1] != wShape[0] || wShape[0] % *group != 0)
+    return c.error() << "the input has " << in[1] << " channels but the weight "
+                     << wShape[0] << "x" << wShape[1] << "x" << wShape[2] << "x"
+                     << wShape[3] << " with group " << *group << " expects "
+                     << wShape[0];
+  if (*outputShape && (*outputShape)->size() != 2 &&
+      (*outputShape)->size() != 4)
+    return c.error() << "'output_shape' must have 2 entries (2-D only)";
+  SmallVector<int64_t> pads(4, 0), out(2, 0);
+  for (int i = 0; i < 2; ++i) {
+    int64_t s = (*strides)[i], d = (*dilations)[i], k = kernel[i];
+    int64_t extra = (*outputPadding)[i];
+    if (s <= 0 || d <= 0 || k <= 0)
+      return c.error() << "kernel, strides and dilations must be positive";
+    if (extra < 0 || extra >= std::max(s, d))
+      return c.error() << "output_padding " << extra
+                       << " must be less than the stride or the dilation";
+    int64_t natural = s * (in[2 + i] - 1) + extra + (k - 1) * d + 1;
+    bool given = *outputShape != None;
+    if (given || *autoPad == "SAME_UPPER" || *autoPad == "SAME_LOWER") {
+      // The padding that makes the output `target` large: split evenly,
+      // the odd one at the end for SAME_UPPER, at the start otherwise; a
+      // negative total grows the output at the end (as output_padding).
+      int64_t target = given ? (**outputShape)[(**outputShape).size() - 2 + i]
+                             : in[2 + i] * s;
+      int64_t total = natural - target;
+      int64_t small = std::max<int64_t>(total, 0) / 2;
+      int64_t large = std::max<int64_t>(total, 0) - small;
+      pads[i] = *autoPad == "SAME_UPPER" ? small : large;
+      pads[2 + i] = *autoPad == "SAME_UPPER" ? large : small;
+      out[i] = target;
+    } else if (*autoPad == "NOTSET" || *autoPad == "VALID") {
+      if (*autoPad == "NOTSET") {
+        auto p = c.window("pads", 4, {0, 0, 0, 0});
+        if (failed(p))
+          return failure();
+        pads[i] = (*p)[i];
+        pads[2 + i] = (*p)[2 + i];
+      }
+      out[i] = natural - pads[i] - pads[2 + i];
+    } else {
+      return c.error() << "unknown auto_pad '" << *autoPad << "'";
+    }
+    if (out[i] <= 0)
+      return c.error() << "the output would have size " << out[i];
+  }
+  SmallVector<int64_t> resultShape{in[0], wShape[1] * *group, out[0], out[1]};
+  auto type = RankedTensorType::get(resultShape, im.builder.getF32Type());
+  Value y = im.builder.create<cnn::Conv2dBackwardInputOp>(
+      node.loc, TypeRange{type}, ValueRange{*x, *w},
+      ArrayRef<NamedAttribute>{
+          c.attr("strides", c.ints(*strides)), c.attr("pads", c.ints(pads)),
+          c.attr("dilations", c.ints(*dilations)),
+          c.attr("group", im.builder.getI64IntegerAttr(*group))});
+  if (!node.hasInput(2))
+    return c.finish(y);
+  FailureOr<Value> bias = im.getRuntimeInput(node, 2);
+  if (failed(bias))
+    return failure();
+  if (shapeOf(*bias).size() != 1 || shapeOf(*bias)[0] != resultShape[1])
+    return c.error() << "the bias must have shape [" << resultShape[1] << "]";
+  FailureOr<Value> perChannel =
+      im.reshapeTo(node.loc, *bias, {resultShape[1], 1, 1});
+  if (failed(perChannel))
+    return failure();
+  return c.finish(im.create<cnn::AddOp>(node.loc, ValueRange{y, *perChannel}));
+}
+
 template <typename PoolOp>
 static LogicalResult convertPool(Importer &im, const NodeRef &node) {
   OpContext c{im, node};
@@ -1073,6 +1169,9 @@ struct OpSupport {
 
 static const OpSupport kConverters[] = {
     {"Conv", convertConv, "2-D (NCHW); auto_pad NOTSET, VALID, SAME_*"},
+    {"ConvTranspose", convertConvTranspose,
+     "2-D (NCHW); auto_pad NOTSET, VALID, SAME_*; output_shape and "
+     "output_padding"},
     {"MaxPool", convertPool<cnn::MaxPool2dOp>,
      "2-D; the Indices output unused; storage_order 0"},
     {"AveragePool", convertPool<cnn::AvgPool2dOp>, "2-D"},

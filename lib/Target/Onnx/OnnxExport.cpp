@@ -332,6 +332,33 @@ LogicalResult Exporter::exportOp(Operation *op) {
         setInt(node, "group", conv.getGroup());
         return success();
       })
+      .Case([&](cnn::Conv2dBackwardInputOp convT) -> LogicalResult {
+        // An imported ConvTranspose: its end pads and output padding follow
+        // from the output's size.
+        auto in = convT.getGradOutput().getType().cast<ShapedType>().getShape();
+        auto w = convT.getOther().getType().cast<ShapedType>().getShape();
+        auto out = convT.getType().cast<ShapedType>().getShape();
+        SmallVector<int64_t> s = intsOf(convT.getStrides()),
+                             d = intsOf(convT.getDilations()),
+                             p = intsOf(convT.getPads());
+        SmallVector<int64_t> pads = {p[0], p[1], 0, 0}, extra = {0, 0};
+        for (int i = 0; i < 2; ++i) {
+          int64_t rest = s[i] * (in[2 + i] - 1) + (w[2 + i] - 1) * d[i] + 1 -
+                         p[i] - out[2 + i];
+          if (rest >= 0)
+            pads[2 + i] = rest;
+          else
+            extra[i] = -rest;
+        }
+        onnx::NodeProto *node = addNode(op, "ConvTranspose", inputs);
+        setInts(node, "kernel_shape", w.drop_front(2));
+        setInts(node, "strides", s);
+        setInts(node, "pads", pads);
+        setInts(node, "dilations", d);
+        setInts(node, "output_padding", extra);
+        setInt(node, "group", convT.getGroup());
+        return success();
+      })
       .Case([&](cnn::MaxPool2dOp p) {
         onnx::NodeProto *node = pool(p, "MaxPool");
         setInts(node, "dilations", p.getDilations());
