@@ -414,6 +414,26 @@ LogicalResult GradientBuilder::backward(Operation *op, Value dy) {
     return success();
   }
 
+  if (auto pw = dyn_cast<PowOp>(op)) {
+    // y = a^e: da = dy e a^(e-1), de = dy y log(a).
+    Value a = pw.getLhs(), e = pw.getRhs();
+    if (needs(a)) {
+      Value less = b.create<SubOp>(loc, e, scalar(rankOf(e), 1.0f));
+      if (failed(
+              broadcastGrad(a, mul(mul(dy, e), b.create<PowOp>(loc, a, less)))))
+        return failure();
+    }
+    if (needs(e)) {
+      Value logA = b.create<ElementwiseUnaryOp>(
+          loc, a,
+          ArrayRef<NamedAttribute>{b.getNamedAttr(
+              "fn", UnaryFnAttr::get(b.getContext(), UnaryFn::Log))});
+      if (failed(broadcastGrad(e, mul(mul(dy, pw.getResult()), logA))))
+        return failure();
+    }
+    return success();
+  }
+
   if (auto sq = dyn_cast<SqrtOp>(op)) {
     // dx = dy / (2 sqrt(x)).
     accumulate(sq.getInput(),

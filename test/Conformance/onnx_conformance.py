@@ -39,7 +39,7 @@ OP_PREFIXES = re.compile(
     r"neg|abs$|exp$|exp_|log$|log_|reciprocal|softplus|softsign|elu|selu|"
     r"celu|thresholdedrelu|shrink|prelu|sum_|mean_|max_|min_|split|"
     r"depthtospace|spacetodepth|instancenorm|layer_normalization|edge_pad|"
-    r"reflect_pad|convtranspose)")
+    r"reflect_pad|convtranspose|lrn)")
 
 
 def read_list(name):

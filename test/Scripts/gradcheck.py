@@ -547,6 +547,41 @@ def conv_transpose(rs):
 
 
 @net
+def pow_general(rs):
+    # cnn.pow with a constant exponent other than 2 (LRN's beta) and with a
+    # parameter exponent that broadcasts: both operands take gradients.
+    xs = (2, 3, 4, 4)
+    P = {"c.weight": rs.randn(4, 3, 3, 3), "e": rs.rand(4, 1, 1) + 0.5,
+         "fc.weight": rs.randn(3, 4 * 4 * 4)}
+    b = Builder(xs)
+    y, ys = conv(b, "%x", xs, "c", torch.zeros(4, 3, 3, 3), None, 1, 1, 1, 1)
+    T = dyn(ys)
+    c4 = (1, 1, 1, 1)
+
+    def binop(kind, u, v, vs):
+        return b.op("$R = cnn.%s %s, %s : (%s, %s) -> $T" % (kind, u, v, t(T), t(vs)), T)
+    one = b.op("$R = cnn.constant {value = dense<1.0> : $T} : $T", c4)
+    half = b.op("$R = cnn.constant {value = dense<0.5> : $T} : $T", c4)
+    beta = b.op("$R = cnn.constant {value = dense<0.75> : $T} : $T", c4)
+    p1 = binop("pow", binop("add", binop("mul", y, y, T), one, c4), beta, c4)
+    sg = b.op("$R = cnn.sigmoid %s : $T" % y, T)
+    ev = b.param("e", (4, 1, 1))
+    p2 = binop("pow", binop("add", sg, half, c4), ev, (4, 1, 1))
+    z = binop("add", p1, p2, T)
+    n = 4 * 4 * 4
+    f = b.op("$R = cnn.flatten %s {axis = 1} : (%s) -> $T" % (z, t(T)), (None, n))
+    wv = b.param("fc.weight", (3, n))
+    o = b.op("$R = cnn.gemm %s, %s {transB = true} : (%s, %s) -> $T"
+             % (f, wv, t((None, n)), t((3, n))), (None, 3))
+
+    def ref(x, P):
+        h = F.conv2d(x, P["c.weight"], None, 1, 1)
+        z = (h * h + 1) ** 0.75 + (torch.sigmoid(h) + 0.5) ** P["e"]
+        return F.linear(z.flatten(1), P["fc.weight"])
+    return xs, P, b.module(o, (2, 3)), ref
+
+
+@net
 def pad_and_crop(rs):
     # Constant padding with a nonzero value on some sides and cropping
     # (negative pads) on another: the gradient is cropped and zero-padded

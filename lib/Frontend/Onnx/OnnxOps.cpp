@@ -464,6 +464,67 @@ static LogicalResult convertLayerNorm(Importer &im, const NodeRef &node) {
   return c.finish(affine(im, node.loc, y->output, *scale, bias));
 }
 
+/// LRN: x / (bias + alpha / size * sum of x^2 over `size` neighbouring
+/// channels)^beta. The channel window is an average pooling (padding
+/// counted) over x^2 seen as [N, 1, C, pixels]; every op has a derivative.
+static LogicalResult convertLRN(Importer &im, const NodeRef &node) {
+  OpContext c{im, node};
+  FailureOr<Value> x = im.getRuntimeInput(node, 0);
+  FailureOr<int64_t> size = im.getIntAttr(node, "size", 0);
+  FailureOr<float> alpha = im.getFloatAttr(node, "alpha", 1e-4f);
+  FailureOr<float> beta = im.getFloatAttr(node, "beta", 0.75f);
+  FailureOr<float> bias = im.getFloatAttr(node, "bias", 1.0f);
+  if (failed(x) || failed(size) || failed(alpha) || failed(beta) ||
+      failed(bias))
+    return failure();
+  ArrayRef<int64_t> shape = shapeOf(*x);
+  if (shape.size() < 3)
+    return c.error() << "the input must have spatial axes (rank 3 or more), "
+                        "got rank "
+                     << shape.size();
+  if (*size <= 0)
+    return c.error() << "'size' must be positive, got " << *size;
+  int64_t pixels = 1;
+  for (size_t i = 2; i < shape.size(); ++i)
+    pixels *= shape[i];
+  FailureOr<Value> squared =
+      im.create<cnn::MulOp>(node.loc, ValueRange{*x, *x});
+  if (failed(squared))
+    return failure();
+  FailureOr<Value> planes =
+      im.reshapeTo(node.loc, *squared, {shape[0], 1, shape[1], pixels});
+  if (failed(planes))
+    return failure();
+  int64_t before = (*size - 1) / 2, after = *size - 1 - before;
+  FailureOr<Value> window = im.create<cnn::AvgPool2dOp>(
+      node.loc, *planes,
+      {c.attr("kernel_shape", c.ints({*size, 1})),
+       c.attr("strides", c.ints({1, 1})),
+       c.attr("pads", c.ints({before, 0, after, 0})),
+       c.attr("dilations", c.ints({1, 1})),
+       c.attr("ceil_mode", im.builder.getBoolAttr(false)),
+       c.attr("count_include_pad", im.builder.getBoolAttr(true))});
+  if (failed(window))
+    return failure();
+  FailureOr<Value> mean = im.reshapeTo(node.loc, *window, shape);
+  if (failed(mean))
+    return failure();
+  FailureOr<Value> scaled = im.create<cnn::MulOp>(
+      node.loc, ValueRange{*mean, broadcastScalar(im, node.loc, *x, *alpha)});
+  if (failed(scaled))
+    return failure();
+  FailureOr<Value> shifted = im.create<cnn::AddOp>(
+      node.loc, ValueRange{*scaled, broadcastScalar(im, node.loc, *x, *bias)});
+  if (failed(shifted))
+    return failure();
+  FailureOr<Value> denominator = im.create<cnn::PowOp>(
+      node.loc, ValueRange{*shifted, broadcastScalar(im, node.loc, *x, *beta)});
+  if (failed(denominator))
+    return failure();
+  return c.finish(
+      im.create<cnn::DivOp>(node.loc, ValueRange{*x, *denominator}));
+}
+
 //===----------------------------------------------------------------------===//
 // Dense layers and elementwise ops
 //===----------------------------------------------------------------------===//
@@ -1184,6 +1245,8 @@ static const OpSupport kConverters[] = {
      "as reductions and elementwise ops (which train)"},
     {"LayerNormalization", convertLayerNorm,
      "as reductions and elementwise ops (which train)"},
+    {"LRN", convertLRN,
+     "as a channel-window average pooling and elementwise ops (which train)"},
     {"Gemm", convertGemm, ""},
     {"MatMul", convertBinary<cnn::MatMulOp>,
      "no backward (trains only what follows it)"},
@@ -1230,8 +1293,7 @@ static const OpSupport kConverters[] = {
      "no backward (trains only what follows it)"},
     {"Erf", convertUnary<cnn::ErfOp>,
      "no backward (trains only what follows it)"},
-    {"Pow", convertPow,
-     "NumPy broadcasting; backward only for a constant exponent 2"},
+    {"Pow", convertPow, "NumPy broadcasting"},
     {"LeakyRelu", convertLeakyRelu, ""},
     {"Clip", convertClip, "bounds known at import time"},
     {"HardSigmoid", convertHardSigmoid, ""},
