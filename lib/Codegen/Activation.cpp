@@ -26,6 +26,10 @@ Expr cnnc::codegen::applyActivation(Expr x, const ActivationSpec &act) {
     return 1.0f / (1.0f + exp(-x));
   case Activation::Tanh:
     return tanh(x);
+  case Activation::SiLU: // x * sigmoid(x), as the unfused ops compute it
+    return x * (1.0f / (1.0f + exp(-x)));
+  case Activation::HardSwish: // x * clip(x * 1/6 + 1/2, 0, 1), likewise
+    return x * clamp(x * (1.0f / 6.0f) + 0.5f, 0.0f, 1.0f);
   }
   return x;
 }
@@ -44,6 +48,9 @@ Expr cnnc::codegen::activationGrad(Expr dy, Expr y, const ActivationSpec &act) {
     return dy * y * (1.0f - y);
   case Activation::Tanh:
     return dy * (1.0f - y * y);
+  case Activation::SiLU:
+  case Activation::HardSwish:
+    break; // not a function of y: the verifier refuses activation_grad
   }
   return dy;
 }

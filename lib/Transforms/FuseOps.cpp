@@ -26,6 +26,70 @@ static bool matchActivation(Operation *op, ActivationSpec &act) {
   return act.kind != Activation::None;
 }
 
+/// Whether `v` is a splat constant of `value` (a cnn.constant or a frozen
+/// parameter's value does not count: only the importer's scalars).
+static bool isSplat(Value v, float value) {
+  auto c = v.getDefiningOp<cnnc::cnn::ConstantOp>();
+  auto dense = c ? c.getValue().dyn_cast<DenseElementsAttr>() : nullptr;
+  return dense && dense.isSplat() && dense.getType().getElementType().isF32() &&
+         dense.getSplatValue<float>() == value;
+}
+
+/// The other operand of a binary op, or null when `v` is not one of them.
+static Value otherOperand(Operation *op, Value v) {
+  if (op->getNumOperands() != 2)
+    return nullptr;
+  if (op->getOperand(0) == v)
+    return op->getOperand(1);
+  return op->getOperand(1) == v ? op->getOperand(0) : nullptr;
+}
+
+/// The gates that use their input twice, as the ONNX importer writes them:
+/// SiLU, v * sigmoid(v), and HardSwish, v * clip(v * 1/6 + 1/2, 0, 1).
+/// On a match, `ops` holds the gate's ops in order, the last one the
+/// product whose result replaces v.
+static bool matchGate(Value v, ActivationSpec &act,
+                      SmallVectorImpl<Operation *> &ops) {
+  SmallVector<Operation *, 2> users(v.getUsers().begin(), v.getUsers().end());
+  if (users.size() != 2 || users[0] == users[1])
+    return false;
+  auto single = [](Operation *op) -> Operation * {
+    Value r = op->getResult(0);
+    return r.hasOneUse() ? *r.getUsers().begin() : nullptr;
+  };
+  for (int first = 0; first < 2; ++first) {
+    Operation *inner = users[first], *product = users[1 - first];
+    if (!isa<MulOp>(product) || product->getResult(0).getType() != v.getType())
+      continue;
+    // SiLU: sigmoid(v), used only by the product with v.
+    if (isa<SigmoidOp>(inner) && single(inner) == product &&
+        otherOperand(product, v) == inner->getResult(0)) {
+      act.kind = Activation::SiLU;
+      ops.assign({inner, product});
+      return true;
+    }
+    // HardSwish: v * 1/6, + 1/2, clip to [0, 1], times v.
+    auto scale = dyn_cast<MulOp>(inner);
+    if (!scale || !isSplat(otherOperand(scale, v), 1.0f / 6))
+      continue;
+    auto shift = dyn_cast_or_null<AddOp>(single(scale));
+    if (!shift || !isSplat(otherOperand(shift, scale.getResult()), 0.5f))
+      continue;
+    auto clip = dyn_cast_or_null<ClipOp>(single(shift));
+    if (!clip || clip.getMin().convertToFloat() != 0.0f ||
+        clip.getMax().convertToFloat() != 1.0f || single(clip) != product ||
+        otherOperand(product, v) != clip.getResult())
+      continue;
+    for (Operation *op : {inner, (Operation *)shift, (Operation *)clip})
+      if (op->getResult(0).getType() != v.getType())
+        return false;
+    act.kind = Activation::HardSwish;
+    ops.assign({inner, shift, clip, product});
+    return true;
+  }
+  return false;
+}
+
 /// The single user of `v`, or null (with a remark when several users keep
 /// the candidate from growing).
 static Operation *soleUser(Value v, Operation *root, bool remarks) {
@@ -101,7 +165,18 @@ struct FuseConv : public OpRewritePattern<Conv2dOp> {
     Value residual;
     ActivationSpec act;
     Operation *pool = nullptr;
-    Operation *user = soleUser(current, conv, remarks);
+    // A gate (SiLU, HardSwish) reads the value twice; any other next op
+    // must be its only user.
+    auto takeGate = [&]() {
+      SmallVector<Operation *> gate;
+      if (!matchGate(current, act, gate))
+        return false;
+      absorbed.append(gate.begin(), gate.end());
+      current = gate.back()->getResult(0);
+      return true;
+    };
+    bool gated = takeGate();
+    Operation *user = gated ? nullptr : soleUser(current, conv, remarks);
     if (auto add = dyn_cast_or_null<AddOp>(user)) {
       Value other = add.getLhs() == current ? add.getRhs() : add.getLhs();
       if (other != current && other.getType() == current.getType() &&
@@ -109,13 +184,16 @@ struct FuseConv : public OpRewritePattern<Conv2dOp> {
         residual = other;
         absorbed.push_back(add);
         current = add.getResult();
-        user = soleUser(current, conv, remarks);
+        gated = takeGate();
+        user = gated ? nullptr : soleUser(current, conv, remarks);
       } else if (remarks) {
         conv.emitRemark("residual add not fused: it broadcasts or changes "
                         "the shape");
       }
     }
-    if (user && matchActivation(user, act)) {
+    if (gated) {
+      user = soleUser(current, conv, remarks);
+    } else if (user && matchActivation(user, act)) {
       absorbed.push_back(user);
       current = user->getResult(0);
       user = soleUser(current, conv, remarks);

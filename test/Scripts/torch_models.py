@@ -152,6 +152,9 @@ MODELS = {
                               (3, 64, 64), True),
     "mobilenet_v3_small_64_opset14": (torchvision_model("mobilenet_v3_small"),
                                       (3, 64, 64), True, 14),
+    # SiLU (fused into its convolution) and squeeze-and-excitation gates.
+    "efficientnet_b0_64": (torchvision_model("efficientnet_b0"), (3, 64, 64),
+                           True),
     # The channel shuffle (5-D reshape, Transpose) and chunk (Slice) of
     # run-time tensors.
     "shufflenet_v2_x0_5_64": (torchvision_model("shufflenet_v2_x0_5"),

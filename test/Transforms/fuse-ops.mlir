@@ -159,3 +159,47 @@ func @other_mask(%dy: tensor<?x2x4x4xf32>, %y: tensor<?x2x8x8xf32>, %z: tensor<?
   %d = cnn.activation_grad %g, %z {activation = #cnn.activation<relu>} : tensor<?x2x8x8xf32>
   return %d : tensor<?x2x8x8xf32>
 }
+
+// -----
+
+// SiLU as the importer writes it (x * sigmoid(x), EfficientNet, RegNet Y)
+// and HardSwish (x * clip(x / 6 + 1/2, 0, 1), MobileNet v3) fuse into their
+// convolution although they read its result twice.
+// CHECK-LABEL: func @gates
+// CHECK: %[[S:.*]] = cnn.fused_conv2d %{{.*}}, %{{.*}} {activation = #cnn.activation<silu>} : (tensor<?x4x8x8xf32>, tensor<8x4x3x3xf32>) -> tensor<?x8x6x6xf32>
+// CHECK: %[[H:.*]] = cnn.fused_conv2d %[[S]], %{{.*}} {activation = #cnn.activation<hard_swish>} : (tensor<?x8x6x6xf32>, tensor<8x8x1x1xf32>) -> tensor<?x8x6x6xf32>
+// CHECK-NOT: cnn.sigmoid
+// CHECK-NOT: cnn.clip
+// CHECK-NOT: cnn.mul
+// CHECK: return %[[H]]
+func @gates(%x: tensor<?x4x8x8xf32>) -> tensor<?x8x6x6xf32> {
+  %w1 = cnn.param "w1" {init = "kaiming_uniform"} : tensor<8x4x3x3xf32>
+  %c1 = cnn.conv2d %x, %w1 : (tensor<?x4x8x8xf32>, tensor<8x4x3x3xf32>) -> tensor<?x8x6x6xf32>
+  %s = cnn.sigmoid %c1 : tensor<?x8x6x6xf32>
+  %silu = cnn.mul %c1, %s : (tensor<?x8x6x6xf32>, tensor<?x8x6x6xf32>) -> tensor<?x8x6x6xf32>
+  %w2 = cnn.param "w2" {init = "kaiming_uniform"} : tensor<8x8x1x1xf32>
+  %c2 = cnn.conv2d %silu, %w2 : (tensor<?x8x6x6xf32>, tensor<8x8x1x1xf32>) -> tensor<?x8x6x6xf32>
+  %sixth = cnn.constant {value = dense<0.166666672> : tensor<1x1x1x1xf32>} : tensor<1x1x1x1xf32>
+  %half = cnn.constant {value = dense<5.000000e-01> : tensor<1x1x1x1xf32>} : tensor<1x1x1x1xf32>
+  %a = cnn.mul %c2, %sixth : (tensor<?x8x6x6xf32>, tensor<1x1x1x1xf32>) -> tensor<?x8x6x6xf32>
+  %b = cnn.add %a, %half : (tensor<?x8x6x6xf32>, tensor<1x1x1x1xf32>) -> tensor<?x8x6x6xf32>
+  %g = cnn.clip %b {min = 0.0 : f32, max = 1.0 : f32} : tensor<?x8x6x6xf32>
+  %hs = cnn.mul %c2, %g : (tensor<?x8x6x6xf32>, tensor<?x8x6x6xf32>) -> tensor<?x8x6x6xf32>
+  return %hs : tensor<?x8x6x6xf32>
+}
+
+// -----
+
+// A gate whose sigmoid is also used elsewhere stays unfused.
+// CHECK-LABEL: func @shared_gate
+// CHECK: cnn.fused_conv2d %{{.*}}, %{{.*}} {activation = #cnn.activation<none>}
+// CHECK: cnn.sigmoid
+// CHECK: cnn.mul
+func @shared_gate(%x: tensor<?x4x8x8xf32>) -> (tensor<?x8x6x6xf32>, tensor<?x8x6x6xf32>) {
+  %w1 = cnn.param "w1" {init = "kaiming_uniform"} : tensor<8x4x3x3xf32>
+  // expected-remark @+1 {{not fused further: the value is used by 2 ops and must stay in memory}}
+  %c1 = cnn.conv2d %x, %w1 : (tensor<?x4x8x8xf32>, tensor<8x4x3x3xf32>) -> tensor<?x8x6x6xf32>
+  %s = cnn.sigmoid %c1 : tensor<?x8x6x6xf32>
+  %silu = cnn.mul %c1, %s : (tensor<?x8x6x6xf32>, tensor<?x8x6x6xf32>) -> tensor<?x8x6x6xf32>
+  return %silu, %s : tensor<?x8x6x6xf32>, tensor<?x8x6x6xf32>
+}

@@ -285,6 +285,17 @@ bool ParamOp::isInGroupOrPrefix(StringRef name) {
   return getName().startswith(name) || (group && group.getValue() == name);
 }
 
+static LogicalResult verify(ActivationGradOp op) {
+  // SiLU and HardSwish are fused gates (FuseOps); their derivatives need
+  // the input, which this op does not take.
+  if (op.getActivation() == Activation::SiLU ||
+      op.getActivation() == Activation::HardSwish)
+    return op.emitOpError("the derivative of ")
+           << stringifyActivation(op.getActivation())
+           << " is not a function of its output";
+  return success();
+}
+
 static LogicalResult verify(ConstantOp op) {
   if (op.getValue().getType() != op.getType())
     return op.emitOpError("value of type ")

@@ -19,7 +19,9 @@ def CNN_Activation : I32EnumAttr<"Activation",
       I32EnumAttrCase<"LeakyRelu", 2, "leaky_relu">,
       I32EnumAttrCase<"Clip", 3, "clip">,
       I32EnumAttrCase<"Sigmoid", 4, "sigmoid">,
-      I32EnumAttrCase<"Tanh", 5, "tanh">]> {
+      I32EnumAttrCase<"Tanh", 5, "tanh">,
+      I32EnumAttrCase<"SiLU", 6, "silu">,
+      I32EnumAttrCase<"HardSwish", 7, "hard_swish">]> {
   let cppNamespace = "::cnnc::cnn";
   let genSpecializedAttr = 0;
 }

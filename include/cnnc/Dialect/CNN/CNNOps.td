@@ -536,7 +536,8 @@ def CNN_FusedConv2dOp : CNN_ShapedOp<"fused_conv2d", [AttrSizedOperandSegments]>
     folded into the weights),
     `t = t + residual`,
     `t = activation(t)` (`none`, `relu`, `leaky_relu` with `leaky_alpha`, `clip`
-    with `min`/`max`, `sigmoid`, `tanh`),
+    with `min`/`max`, `sigmoid`, `tanh`, `silu` (`t * sigmoid(t)`),
+    `hard_swish` (`t * clip(t / 6 + 1/2, 0, 1)`)),
     then, when `pool` is `max` or `avg`, a 2-D pooling window over `t` with
     the `pool_*` attributes. Every part but the convolution is optional.
     With `affine_after_activation`, the channel affine comes after the
@@ -718,6 +719,7 @@ def CNN_ActivationGradOp : CNN_Op<"activation_grad",
                    DefaultValuedAttr<F32Attr, "6.0f">:$max);
   let results = (outs CNN_F32Tensor:$grad);
   let assemblyFormat = "$grad_output `,` $output attr-dict `:` type($grad)";
+  let verifier = [{ return ::verify(*this); }];
 }
 
 def CNN_Pool2dBackwardOp : CNN_Op<"pool2d_backward", [NoSideEffect]> {
