@@ -434,3 +434,11 @@ func @pad_edge_batch(%x: tensor<?x3x4xf32>) -> tensor<?x3x4xf32> {
   %y = cnn.pad %x {pads = [1, 0, 0, 0, 0, 0], mode = #cnn.pad_mode<edge>} : (tensor<?x3x4xf32>) -> tensor<?x3x4xf32>
   return %y : tensor<?x3x4xf32>
 }
+
+// -----
+
+func @activation_grad_silu(%dy: tensor<?x8xf32>, %y: tensor<?x8xf32>) -> tensor<?x8xf32> {
+  // expected-error @+1 {{'cnn.activation_grad' op the derivative of silu is not a function of its output}}
+  %dx = cnn.activation_grad %dy, %y {activation = #cnn.activation<silu>} : tensor<?x8xf32>
+  return %dx : tensor<?x8xf32>
+}
