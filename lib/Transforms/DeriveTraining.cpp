@@ -477,6 +477,62 @@ LogicalResult GradientBuilder::backward(Operation *op, Value dy) {
       accumulate(x, mul(dy, b.create<SigmoidOp>(loc, x)));
       return success();
     default:
+      break;
+    }
+    // The rest are piecewise: `where(g, z)` is g where z > 0, else 0 (the
+    // ReLU gradient mask, taken of the input's pieces).
+    float alpha = u.getAlpha().convertToFloat(),
+          beta = u.getBeta().convertToFloat();
+    auto where = [&](Value g, Value z) -> Value {
+      return b.create<ActivationGradOp>(
+          loc, g.getType(), g, z,
+          ActivationAttr::get(b.getContext(), Activation::Relu),
+          b.getF32FloatAttr(0.01f), b.getF32FloatAttr(0.0f),
+          b.getF32FloatAttr(6.0f));
+    };
+    auto shifted = [&](Value v, float by) -> Value {
+      return b.create<AddOp>(loc, v, scalar(r, by));
+    };
+    auto negated = [&](Value v) { return mul(v, scalar(r, -1.0f)); };
+    // dy where x > 0, and where x <= 0; built only by the cases using them.
+    Value positive, rest;
+    UnaryFn fn = u.getFn();
+    if (fn == UnaryFn::Abs || fn == UnaryFn::Elu || fn == UnaryFn::Selu ||
+        fn == UnaryFn::Celu) {
+      positive = where(dy, x);
+      rest = b.create<SubOp>(loc, dy, positive);
+    }
+    switch (u.getFn()) {
+    case UnaryFn::Abs: // sign(x), 0 at 0 (as PyTorch)
+      accumulate(x, b.create<SubOp>(loc, positive, where(dy, negated(x))));
+      return success();
+    case UnaryFn::Elu: // x <= 0: alpha e^x = y + alpha
+      accumulate(x,
+                 b.create<AddOp>(loc, positive, mul(rest, shifted(y, alpha))));
+      return success();
+    case UnaryFn::Selu: // beta (x > 0); x <= 0: y + alpha beta
+      accumulate(x, b.create<AddOp>(loc, mul(positive, scalar(r, beta)),
+                                    mul(rest, shifted(y, alpha * beta))));
+      return success();
+    case UnaryFn::Celu: // x <= 0: e^(x / alpha) = y / alpha + 1
+      accumulate(
+          x, b.create<AddOp>(
+                 loc, positive,
+                 mul(rest, shifted(mul(y, scalar(r, 1.0f / alpha)), 1.0f))));
+      return success();
+    case UnaryFn::Softsign: { // 1 / (1 + |x|)^2
+      Value d = shifted(unary(x, UnaryFn::Abs), 1.0f);
+      accumulate(x, div(dy, mul(d, d)));
+      return success();
+    }
+    case UnaryFn::ThresholdedRelu: // x > alpha
+      accumulate(x, where(dy, shifted(x, -alpha)));
+      return success();
+    case UnaryFn::Shrink: // |x| > lambd (alpha)
+      accumulate(x, b.create<AddOp>(loc, where(dy, shifted(x, -alpha)),
+                                    where(dy, shifted(negated(x), -alpha))));
+      return success();
+    default:
       return unsupported("no derivative for cnn.unary " +
                          stringifyUnaryFn(u.getFn()).str() + " yet");
     }
@@ -560,6 +616,23 @@ LogicalResult GradientBuilder::backward(Operation *op, Value dy) {
       break;
     }
     return unsupported("no derivative for this reduction");
+  }
+
+  if (auto pr = dyn_cast<PReluOp>(op)) {
+    // y = x (x > 0) or slope x: dx = dy there, slope dy elsewhere; the
+    // slope's gradient sums dy x where x <= 0 over its broadcast.
+    Value x = pr.getLhs(), slope = pr.getRhs();
+    Value positive = b.create<ActivationGradOp>(
+        loc, dy.getType(), dy, x,
+        ActivationAttr::get(b.getContext(), Activation::Relu),
+        b.getF32FloatAttr(0.01f), b.getF32FloatAttr(0.0f),
+        b.getF32FloatAttr(6.0f));
+    Value rest = b.create<SubOp>(loc, dy, positive);
+    if (needs(x))
+      accumulate(x, b.create<AddOp>(loc, positive, mul(rest, slope)));
+    if (needs(slope) && failed(broadcastGrad(slope, mul(rest, x))))
+      return failure();
+    return success();
   }
 
   if (auto mm = dyn_cast<MatMulOp>(op)) {

@@ -582,6 +582,53 @@ def pow_general(rs):
 
 
 @net
+def unary_piecewise(rs):
+    # cnn.unary's piecewise functions with their parameters: abs, elu, selu,
+    # celu, softsign, thresholded_relu and shrink, and PRelu with a slope
+    # parameter per channel (sums of them, so each
+    # derivative shows; the kinks are measure zero for random inputs).
+    xs = (2, 3, 4, 4)
+    # (A smaller head: the sum of eight functions would otherwise saturate
+    # the softmax, where float32 gradients lose digits.)
+    P = {"c.weight": rs.randn(4, 3, 3, 3), "slope": rs.rand(4, 1, 1),
+         "fc.weight": 0.2 * rs.randn(3, 4 * 4 * 4)}
+    b = Builder(xs)
+    y, ys = conv(b, "%x", xs, "c", torch.zeros(4, 3, 3, 3), None, 1, 1, 1, 1)
+    T = dyn(ys)
+
+    def un(fn, attrs=""):
+        return b.op("$R = cnn.unary %s {fn = #cnn.unary<%s>%s} : $T" % (y, fn, attrs), T)
+
+    def add(u, v):
+        return b.op("$R = cnn.add %s, %s : (%s, %s) -> $T" % (u, v, t(T), t(T)), T)
+    z = un("abs")
+    z = add(z, un("elu", ", alpha = 0.7 : f32"))
+    z = add(z, un("selu", ", alpha = 1.6732632 : f32, beta = 1.050701 : f32"))
+    z = add(z, un("celu", ", alpha = 1.5 : f32"))
+    z = add(z, un("softsign"))
+    z = add(z, un("thresholded_relu", ", alpha = 0.3 : f32"))
+    z = add(z, un("shrink", ", alpha = 0.4 : f32, beta = 0.1 : f32"))
+    sl = b.param("slope", (4, 1, 1))
+    pr = b.op("$R = cnn.prelu %s, %s : (%s, %s) -> $T" % (y, sl, t(T), t((4, 1, 1))), T)
+    z = add(z, pr)
+    n = 4 * 4 * 4
+    f = b.op("$R = cnn.flatten %s {axis = 1} : (%s) -> $T" % (z, t(T)), (None, n))
+    wv = b.param("fc.weight", (3, n))
+    o = b.op("$R = cnn.gemm %s, %s {transB = true} : (%s, %s) -> $T"
+             % (f, wv, t((None, n)), t((3, n))), (None, 3))
+
+    def ref(x, P):
+        h = F.conv2d(x, P["c.weight"], None, 1, 1)
+        shrink = torch.where(h < -0.4, h + 0.1,
+                             torch.where(h > 0.4, h - 0.1, torch.zeros_like(h)))
+        z = (h.abs() + F.elu(h, 0.7) + F.selu(h) + F.celu(h, 1.5) +
+             F.softsign(h) + F.threshold(h, 0.3, 0.0) + shrink +
+             F.prelu(h, P["slope"].flatten()))
+        return F.linear(z.flatten(1), P["fc.weight"])
+    return xs, P, b.module(o, (2, 3)), ref
+
+
+@net
 def pad_and_crop(rs):
     # Constant padding with a nonzero value on some sides and cropping
     # (negative pads) on another: the gradient is cropped and zero-padded
