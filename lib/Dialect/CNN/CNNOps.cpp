@@ -1256,6 +1256,9 @@ LogicalResult ReduceOp::inferReturnTypes(MLIRContext *ctx,
     return failure();
   ReduceOpAdaptor op(operands, attrs, regs);
   ArrayRef<int64_t> in = shapeOf(op.getInput());
+  if (op.getAxes().empty())
+    return emitOptionalError(loc, "reduce: 'axes' is empty (a reduction "
+                                  "over no axis is its input)");
   llvm::SmallSet<int64_t, 4> axes;
   for (int64_t a : toI64(op.getAxes())) {
     auto axis = normalizeAxis(loc, a, in.size(), "reduce");

@@ -442,3 +442,11 @@ func @activation_grad_silu(%dy: tensor<?x8xf32>, %y: tensor<?x8xf32>) -> tensor<
   %dx = cnn.activation_grad %dy, %y {activation = #cnn.activation<silu>} : tensor<?x8xf32>
   return %dx : tensor<?x8xf32>
 }
+
+// -----
+
+func @reduce_no_axes(%x: tensor<?x3x4xf32>) -> tensor<?x3x4xf32> {
+  // expected-error @+1 {{reduce: 'axes' is empty (a reduction over no axis is its input)}}
+  %y = cnn.reduce %x {kind = #cnn.reduction<max>, axes = [], keepdims = true} : (tensor<?x3x4xf32>) -> tensor<?x3x4xf32>
+  return %y : tensor<?x3x4xf32>
+}
