@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Gradients through single ONNX operators that cnnc imports as
-decompositions (LRN, InstanceNormalization, LayerNormalization, Pad in
-constant mode, ConvTranspose), against PyTorch autograd in float64.
+decompositions (LRN, nearest Resize, InstanceNormalization,
+LayerNormalization, Pad in constant mode, ConvTranspose), against PyTorch
+autograd in float64.
 
 Each case is a graph written with onnx.helper (PyTorch exports some of
 these ops as other subgraphs): Conv -> OP -> Tanh -> Flatten -> Gemm, with
@@ -71,7 +72,17 @@ def conv_transpose(rs):
         h, P["t"], P["tb"], stride=2, padding=1, output_padding=1, groups=2)
 
 
-CASES = {"lrn": lrn, "instance_norm": instance_norm,
+def resize_nearest(rs):
+    node = helper.make_node("Resize", ["h", "", "scales"], ["z"],
+                            mode="nearest",
+                            coordinate_transformation_mode="asymmetric",
+                            nearest_mode="floor")
+    consts = {"scales": np.array([1, 1, 2, 3], np.float32)}
+    return [node], consts, (C, 2 * H, 3 * H), lambda h, P: F.interpolate(
+        h, scale_factor=(2, 3), mode="nearest")
+
+
+CASES = {"lrn": lrn, "resize_nearest": resize_nearest, "instance_norm": instance_norm,
          "layer_norm": layer_norm, "pad_constant": pad_constant,
          "conv_transpose": conv_transpose}
 
@@ -81,7 +92,7 @@ def check(name, work):
     nodes, extra, zshape, op = CASES[name](rs)
     P = {"c.weight": rs.randn(C, 3, 3, 3) * 0.5, "c.bias": rs.randn(C)}
     P.update({k: v for k, v in extra.items() if v.dtype != np.int64 and
-              v.ndim > 0})
+              v.ndim > 0 and k != "scales"})
     consts = {k: v for k, v in extra.items() if k not in P}
     flat = int(np.prod(zshape))
     P["fc.weight"] = rs.randn(3, flat) * 0.1

@@ -136,6 +136,25 @@ class NewOps(nn.Module):
         return self.fc(f)
 
 
+def upsample_net():
+    """Nearest upsampling by whole factors (Resize, or Upsample at opset 9),
+    as in a feature pyramid, between convolutions."""
+    class Net(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.a = nn.Conv2d(3, 4, 3, padding=1)
+            self.b = nn.Conv2d(4, 4, 3, padding=1)
+            self.fc = nn.Linear(4 * 24 * 24, 5)
+
+        def forward(self, x):
+            y = nn.functional.interpolate(torch.relu(self.a(x)),
+                                          scale_factor=2, mode="nearest")
+            y = nn.functional.interpolate(torch.relu(self.b(y)),
+                                          scale_factor=(1, 3), mode="nearest")
+            return self.fc(y[:, :, 4:28, :24].flatten(1))
+    return Net()
+
+
 # name: (constructor, input shape, keep BatchNorm in the ONNX[, opset])
 MODELS = {
     "lenet5": (lenet5, (1, 28, 28), False),
@@ -146,6 +165,8 @@ MODELS = {
     "mobilenet_block": (mobilenet_block, (3, 16, 16), True),
     "conv_relu_bn": (conv_relu_bn, (3, 8, 8), True),
     "new_ops": (NewOps, (3, 8, 8), True, 17),
+    "upsample_nearest": (upsample_net, (3, 16, 8), False),
+    "upsample_nearest_opset9": (upsample_net, (3, 16, 8), False, 9),
     # HardSigmoid (squeeze-and-excitation gates) and HardSwish at opset 13,
     # where PyTorch writes HardSwish as x * HardSigmoid(x), and opset 14.
     "mobilenet_v3_small_64": (torchvision_model("mobilenet_v3_small"),

@@ -253,6 +253,99 @@ static LogicalResult convertConvTranspose(Importer &im, const NodeRef &node) {
   return c.finish(im.create<cnn::AddOp>(node.loc, ValueRange{y, *perChannel}));
 }
 
+/// Resize and Upsample in nearest mode by whole factors along H and W,
+/// where every output pixel copies input pixel (y / s, x / s): a 6-D
+/// reshape, a broadcast product with ones and a reshape back, ops that all
+/// have derivatives. The coordinate modes that give that mapping for whole
+/// factors: asymmetric with floor, half_pixel (and pytorch_half_pixel)
+/// with either rounding.
+static LogicalResult convertResize(Importer &im, const NodeRef &node) {
+  OpContext c{im, node};
+  FailureOr<Value> x = im.getRuntimeInput(node, 0);
+  FailureOr<std::string> mode = im.getStringAttr(node, "mode", "nearest");
+  bool upsample = node.opType() == "Upsample";
+  FailureOr<std::string> coords =
+      im.getStringAttr(node, "coordinate_transformation_mode",
+                       upsample || im.opset < 11 ? "asymmetric" : "half_pixel");
+  FailureOr<std::string> rounding = im.getStringAttr(
+      node, "nearest_mode", im.opset < 11 ? "floor" : "round_prefer_floor");
+  if (failed(x) || failed(mode) || failed(coords) || failed(rounding) ||
+      failed(c.require2D(*x, "resizing")))
+    return failure();
+  if (*mode != "nearest")
+    return c.error() << "mode '" << *mode << "' is not supported (nearest by "
+                     << "whole factors is)";
+  bool halfPixel = *coords == "half_pixel" || *coords == "pytorch_half_pixel";
+  bool asymmetric = *coords == "asymmetric";
+  if (!(asymmetric && *rounding == "floor") &&
+      !(halfPixel && (*rounding == "round_prefer_floor" ||
+                      *rounding == "round_prefer_ceil")))
+    return c.error() << "coordinate_transformation_mode '" << *coords
+                     << "' with nearest_mode '" << *rounding
+                     << "' is not supported (asymmetric with floor, "
+                        "half_pixel with rounding are)";
+  ArrayRef<int64_t> in = shapeOf(*x);
+  SmallVector<double> scales;
+  if (upsample && im.opset < 9) {
+    auto attr = im.findAttr(node, "scales");
+    if (!attr)
+      return c.error() << "needs 'scales'";
+    scales.assign(attr->floats().begin(), attr->floats().end());
+  } else {
+    // Resize: X, roi, scales, sizes (scales at 1 before opset 11);
+    // Upsample 9: X, scales.
+    int scalesAt = upsample || im.opset < 11 ? 1 : 2;
+    if (node.hasInput(scalesAt)) {
+      FailureOr<StaticTensorRef> t =
+          im.getStaticInput(node, scalesAt, "the scales");
+      if (failed(t))
+        return failure();
+      FailureOr<std::vector<float>> v = im.floatsOf(node.loc, **t);
+      if (failed(v))
+        return failure();
+      scales.assign(v->begin(), v->end());
+    }
+    if (scales.empty() && !upsample && node.hasInput(3)) {
+      FailureOr<SmallVector<int64_t>> sizes =
+          im.getKnownInts(node, 3, "the sizes");
+      if (failed(sizes))
+        return failure();
+      if (sizes->size() != 4)
+        return c.error() << "the sizes must have 4 entries";
+      for (int i = 0; i < 4; ++i)
+        scales.push_back(i < 2 ? 1.0 : (double)(*sizes)[i] / (double)in[i]);
+    }
+  }
+  if (scales.size() != 4)
+    return c.error() << "needs 4 scales (N, C, H, W), got " << scales.size();
+  SmallVector<int64_t> factor;
+  for (int i = 0; i < 4; ++i) {
+    double s = scales[i];
+    if (s < 1 || s != std::floor(s) || (i < 2 && s != 1))
+      return c.error() << "scale " << s << " of axis " << i
+                       << " is not supported (whole factors >= 1 along H "
+                          "and W, 1 along N and C)";
+    factor.push_back((int64_t)s);
+  }
+  if (factor[2] == 1 && factor[3] == 1)
+    return c.finish(*x);
+  int64_t sh = factor[2], sw = factor[3];
+  FailureOr<Value> split =
+      im.reshapeTo(node.loc, *x, {in[0], in[1], in[2], 1, in[3], 1});
+  if (failed(split))
+    return failure();
+  auto type =
+      RankedTensorType::get({1, 1, 1, sh, 1, sw}, im.builder.getF32Type());
+  Value ones = im.builder.create<cnn::ConstantOp>(
+      node.loc, type, DenseElementsAttr::get(type, 1.0f));
+  FailureOr<Value> spread =
+      im.create<cnn::MulOp>(node.loc, ValueRange{*split, ones});
+  if (failed(spread))
+    return failure();
+  return c.finish(
+      im.reshapeTo(node.loc, *spread, {in[0], in[1], in[2] * sh, in[3] * sw}));
+}
+
 template <typename PoolOp>
 static LogicalResult convertPool(Importer &im, const NodeRef &node) {
   OpContext c{im, node};
@@ -1233,6 +1326,12 @@ static const OpSupport kConverters[] = {
     {"ConvTranspose", convertConvTranspose,
      "2-D (NCHW); auto_pad NOTSET, VALID, SAME_*; output_shape and "
      "output_padding"},
+    {"Resize", convertResize,
+     "2-D; mode nearest by whole factors along H and W (scales or sizes "
+     "known at import time); asymmetric with floor, half_pixel with "
+     "rounding"},
+    {"Upsample", convertResize,
+     "2-D; mode nearest by whole factors along H and W"},
     {"MaxPool", convertPool<cnn::MaxPool2dOp>,
      "2-D; the Indices output unused; storage_order 0"},
     {"AveragePool", convertPool<cnn::AvgPool2dOp>, "2-D"},

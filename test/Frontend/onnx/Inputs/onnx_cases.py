@@ -194,6 +194,16 @@ def split(path, opset, variant="ok"):
                inits, opset=opset), path, check=variant == "ok")
 
 
+def resize(path, mode, scales, coords="asymmetric", rounding="floor"):
+    x = vi("x", ["N", 2, 4, 4])
+    nodes = [helper.make_node("Resize", ["x", "", "scales"], ["y"],
+                              name="resize", mode=mode,
+                              coordinate_transformation_mode=coords,
+                              nearest_mode=rounding)]
+    scales_t = numpy_helper.from_array(np.array(scales, np.float32), "scales")
+    save(model(nodes, [x], [vi("y", None)], [scales_t]), path, check=False)
+
+
 def dropout_mask(path):
     x = vi("x", ["N", 8])
     nodes = [helper.make_node("Dropout", ["x"], ["y", "mask"], name="drop",
@@ -529,6 +539,11 @@ CASES = {
     "clip11": clip_opset11,
     "activations": activations,
     "dropout_mask": dropout_mask,
+    "resize_nearest": lambda p: resize(p, "nearest", [1, 1, 2, 3]),
+    "resize_linear": lambda p: resize(p, "linear", [1, 1, 2, 2]),
+    "resize_fraction": lambda p: resize(p, "nearest", [1, 1, 1.5, 2]),
+    "resize_asymmetric_round": lambda p: resize(p, "nearest", [1, 1, 2, 2],
+                                                rounding="round_prefer_floor"),
     "split11": lambda p: split(p, 11),
     "split13": lambda p: split(p, 13),
     "split_batch": lambda p: split(p, 13, "batch"),
