@@ -197,8 +197,9 @@ static LogicalResult convertConvTranspose(Importer &im, const NodeRef &node) {
   for (int i = 0; i < 2; ++i) {
     int64_t s = (*strides)[i], d = (*dilations)[i], k = kernel[i];
     int64_t extra = (*outputPadding)[i];
-    if (s <= 0 || d <= 0 || k <= 0)
-      return c.error() << "kernel, strides and dilations must be positive";
+    if (s <= 0 || d <= 0 || k <= 0 || s > 65536 || d > 65536 || k > 65536)
+      return c.error() << "kernel, strides and dilations must be from 1 to "
+                          "65536";
     if (extra < 0 || extra >= std::max(s, d))
       return c.error() << "output_padding " << extra
                        << " must be less than the stride or the dilation";
@@ -321,10 +322,10 @@ static LogicalResult convertResize(Importer &im, const NodeRef &node) {
   SmallVector<int64_t> factor;
   for (int i = 0; i < 4; ++i) {
     double s = scales[i];
-    if (s < 1 || s != std::floor(s) || (i < 2 && s != 1))
+    if (!(s >= 1 && s <= 1024) || s != std::floor(s) || (i < 2 && s != 1))
       return c.error() << "scale " << s << " of axis " << i
-                       << " is not supported (whole factors >= 1 along H "
-                          "and W, 1 along N and C)";
+                       << " is not supported (whole factors from 1 to "
+                          "1024 along H and W, 1 along N and C)";
     factor.push_back((int64_t)s);
   }
   if (factor[2] == 1 && factor[3] == 1)
@@ -575,8 +576,8 @@ static LogicalResult convertLRN(Importer &im, const NodeRef &node) {
     return c.error() << "the input must have spatial axes (rank 3 or more), "
                         "got rank "
                      << shape.size();
-  if (*size <= 0)
-    return c.error() << "'size' must be positive, got " << *size;
+  if (*size <= 0 || *size > 4096)
+    return c.error() << "'size' must be from 1 to 4096, got " << *size;
   int64_t pixels = 1;
   for (size_t i = 2; i < shape.size(); ++i)
     pixels *= shape[i];
@@ -1051,8 +1052,8 @@ static LogicalResult convertBlockShuffle(Importer &im, const NodeRef &node) {
   int64_t b = *block;
   ArrayRef<int64_t> in = shapeOf(*x);
   int64_t n = in[0], ch = in[1], h = in[2], w = in[3];
-  if (b <= 0)
-    return c.error() << "'blocksize' must be positive, got " << b;
+  if (b <= 0 || b > 4096)
+    return c.error() << "'blocksize' must be from 1 to 4096, got " << b;
   SmallVector<int64_t> split, perm, merged;
   if (toSpace) {
     if (*mode != "DCR" && *mode != "CRD")
