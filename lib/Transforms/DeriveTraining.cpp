@@ -81,6 +81,12 @@ FailureOr<Value> GradientBuilder::sumToShape(Location loc, Value g,
   return b.create<ReshapeOp>(loc, target, sum, i64Array(b, in)).getResult();
 }
 
+/// The axis of a cnn.softmax or cnn.log_softmax.
+static int64_t softmaxAxis(Operation *op) {
+  return isa<SoftmaxOp>(op) ? cast<SoftmaxOp>(op).getAxis()
+                            : cast<LogSoftmaxOp>(op).getAxis();
+}
+
 LogicalResult GradientBuilder::backward(Operation *op, Value dy) {
   Location loc = op->getLoc();
   auto needs = [&](Value v) { return needsGrad.contains(v); };
@@ -88,11 +94,18 @@ LogicalResult GradientBuilder::backward(Operation *op, Value dy) {
     return op->emitError("cannot train through this op: ") << why;
   };
 
-  if (auto conv = dyn_cast<Conv2dOp>(op)) {
-    SmallVector<NamedAttribute> convAttrs;
+  // The window attributes of a convolution or its transposed form, as the
+  // other convolution ops of its derivative take them.
+  auto convAttrsOf = [&](Operation *conv) {
+    SmallVector<NamedAttribute> attrs;
     for (StringRef name : {"strides", "pads", "dilations", "group"})
       if (Attribute a = conv->getAttr(name))
-        convAttrs.push_back(b.getNamedAttr(name, a));
+        attrs.push_back(b.getNamedAttr(name, a));
+    return attrs;
+  };
+
+  if (auto conv = dyn_cast<Conv2dOp>(op)) {
+    SmallVector<NamedAttribute> convAttrs = convAttrsOf(op);
     if (needs(conv.getWeight())) {
       auto dw = b.create<Conv2dBackwardWeightOp>(
           loc, TypeRange{conv.getWeight().getType()},
@@ -117,10 +130,7 @@ LogicalResult GradientBuilder::backward(Operation *op, Value dy) {
     // dx = J dy, the convolution of dy; dw = the weight gradient of that
     // convolution with x in the output gradient's place.
     Value x = convT.getGradOutput(), w = convT.getOther();
-    SmallVector<NamedAttribute> convAttrs;
-    for (StringRef name : {"strides", "pads", "dilations", "group"})
-      if (Attribute a = op->getAttr(name))
-        convAttrs.push_back(b.getNamedAttr(name, a));
+    SmallVector<NamedAttribute> convAttrs = convAttrsOf(op);
     if (needs(w))
       accumulate(
           w, b.create<Conv2dBackwardWeightOp>(loc, TypeRange{w.getType()},
@@ -337,6 +347,21 @@ LogicalResult GradientBuilder::backward(Operation *op, Value dy) {
   auto div = [&](Value x, Value y) -> Value {
     return b.create<DivOp>(loc, x, y);
   };
+  auto unary = [&](Value x, UnaryFn fn) -> Value {
+    return b.create<ElementwiseUnaryOp>(
+        loc, x,
+        ArrayRef<NamedAttribute>{
+            b.getNamedAttr("fn", UnaryFnAttr::get(b.getContext(), fn))});
+  };
+  // g where z > 0, else 0: the ReLU gradient mask, applied to the pieces
+  // of piecewise functions.
+  auto whereAbove0 = [&](Value g, Value z) -> Value {
+    return b.create<ActivationGradOp>(
+        loc, g.getType(), g, z,
+        ActivationAttr::get(b.getContext(), Activation::Relu),
+        b.getF32FloatAttr(0.01f), b.getF32FloatAttr(0.0f),
+        b.getF32FloatAttr(6.0f));
+  };
   auto broadcastGrad = [&](Value v, Value g) -> LogicalResult {
     FailureOr<Value> reduced = sumToShape(loc, g, v.getType());
     if (failed(reduced))
@@ -395,8 +420,7 @@ LogicalResult GradientBuilder::backward(Operation *op, Value dy) {
     // softmax: dx = y (dy - sum(dy y)); log_softmax: dx = dy - exp(y)
     // sum(dy); the sums along the axis, kept to broadcast.
     Value x = op->getOperand(0), y = op->getResult(0);
-    int64_t axis = isa<SoftmaxOp>(op) ? cast<SoftmaxOp>(op).getAxis()
-                                      : cast<LogSoftmaxOp>(op).getAxis();
+    int64_t axis = softmaxAxis(op);
     auto sumAlong = [&](Value v) -> Value {
       return b.create<ReduceOp>(
           loc, v, ReductionAttr::get(b.getContext(), Reduction::Sum),
@@ -405,11 +429,8 @@ LogicalResult GradientBuilder::backward(Operation *op, Value dy) {
     if (isa<SoftmaxOp>(op)) {
       accumulate(x, mul(y, b.create<SubOp>(loc, dy, sumAlong(mul(dy, y)))));
     } else {
-      Value p = b.create<ElementwiseUnaryOp>(
-          loc, y,
-          ArrayRef<NamedAttribute>{b.getNamedAttr(
-              "fn", UnaryFnAttr::get(b.getContext(), UnaryFn::Exp))});
-      accumulate(x, b.create<SubOp>(loc, dy, mul(p, sumAlong(dy))));
+      accumulate(x, b.create<SubOp>(loc, dy,
+                                    mul(unary(y, UnaryFn::Exp), sumAlong(dy))));
     }
     return success();
   }
@@ -424,10 +445,7 @@ LogicalResult GradientBuilder::backward(Operation *op, Value dy) {
         return failure();
     }
     if (needs(e)) {
-      Value logA = b.create<ElementwiseUnaryOp>(
-          loc, a,
-          ArrayRef<NamedAttribute>{b.getNamedAttr(
-              "fn", UnaryFnAttr::get(b.getContext(), UnaryFn::Log))});
+      Value logA = unary(a, UnaryFn::Log);
       if (failed(broadcastGrad(e, mul(mul(dy, pw.getResult()), logA))))
         return failure();
     }
@@ -440,13 +458,6 @@ LogicalResult GradientBuilder::backward(Operation *op, Value dy) {
                mul(div(dy, sq.getResult()), scalar(rankOf(dy), 0.5f)));
     return success();
   }
-
-  auto unary = [&](Value x, UnaryFn fn) -> Value {
-    return b.create<ElementwiseUnaryOp>(
-        loc, x,
-        ArrayRef<NamedAttribute>{
-            b.getNamedAttr("fn", UnaryFnAttr::get(b.getContext(), fn))});
-  };
 
   if (auto erf = dyn_cast<ErfOp>(op)) {
     // dx = dy * 2 / sqrt(pi) * exp(-x^2).
@@ -479,17 +490,9 @@ LogicalResult GradientBuilder::backward(Operation *op, Value dy) {
     default:
       break;
     }
-    // The rest are piecewise: `where(g, z)` is g where z > 0, else 0 (the
-    // ReLU gradient mask, taken of the input's pieces).
+    // The rest are piecewise, built from the ReLU mask of their pieces.
     float alpha = u.getAlpha().convertToFloat(),
           beta = u.getBeta().convertToFloat();
-    auto where = [&](Value g, Value z) -> Value {
-      return b.create<ActivationGradOp>(
-          loc, g.getType(), g, z,
-          ActivationAttr::get(b.getContext(), Activation::Relu),
-          b.getF32FloatAttr(0.01f), b.getF32FloatAttr(0.0f),
-          b.getF32FloatAttr(6.0f));
-    };
     auto shifted = [&](Value v, float by) -> Value {
       return b.create<AddOp>(loc, v, scalar(r, by));
     };
@@ -499,12 +502,13 @@ LogicalResult GradientBuilder::backward(Operation *op, Value dy) {
     UnaryFn fn = u.getFn();
     if (fn == UnaryFn::Abs || fn == UnaryFn::Elu || fn == UnaryFn::Selu ||
         fn == UnaryFn::Celu) {
-      positive = where(dy, x);
+      positive = whereAbove0(dy, x);
       rest = b.create<SubOp>(loc, dy, positive);
     }
-    switch (u.getFn()) {
+    switch (fn) {
     case UnaryFn::Abs: // sign(x), 0 at 0 (as PyTorch)
-      accumulate(x, b.create<SubOp>(loc, positive, where(dy, negated(x))));
+      accumulate(x,
+                 b.create<SubOp>(loc, positive, whereAbove0(dy, negated(x))));
       return success();
     case UnaryFn::Elu: // x <= 0: alpha e^x = y + alpha
       accumulate(x,
@@ -526,11 +530,12 @@ LogicalResult GradientBuilder::backward(Operation *op, Value dy) {
       return success();
     }
     case UnaryFn::ThresholdedRelu: // x > alpha
-      accumulate(x, where(dy, shifted(x, -alpha)));
+      accumulate(x, whereAbove0(dy, shifted(x, -alpha)));
       return success();
     case UnaryFn::Shrink: // |x| > lambd (alpha)
-      accumulate(x, b.create<AddOp>(loc, where(dy, shifted(x, -alpha)),
-                                    where(dy, shifted(negated(x), -alpha))));
+      accumulate(x,
+                 b.create<AddOp>(loc, whereAbove0(dy, shifted(x, -alpha)),
+                                 whereAbove0(dy, shifted(negated(x), -alpha))));
       return success();
     default:
       return unsupported("no derivative for cnn.unary " +
@@ -622,11 +627,7 @@ LogicalResult GradientBuilder::backward(Operation *op, Value dy) {
     // y = x (x > 0) or slope x: dx = dy there, slope dy elsewhere; the
     // slope's gradient sums dy x where x <= 0 over its broadcast.
     Value x = pr.getLhs(), slope = pr.getRhs();
-    Value positive = b.create<ActivationGradOp>(
-        loc, dy.getType(), dy, x,
-        ActivationAttr::get(b.getContext(), Activation::Relu),
-        b.getF32FloatAttr(0.01f), b.getF32FloatAttr(0.0f),
-        b.getF32FloatAttr(6.0f));
+    Value positive = whereAbove0(dy, x);
     Value rest = b.create<SubOp>(loc, dy, positive);
     if (needs(x))
       accumulate(x, b.create<AddOp>(loc, positive, mul(rest, slope)));
@@ -1004,8 +1005,7 @@ struct DeriveTrainingPass : public DeriveTrainingBase<DeriveTrainingPass> {
         isa<SoftmaxOp, LogSoftmaxOp>(output.getDefiningOp()) &&
         output.getType().cast<ShapedType>().getRank() == 2) {
       Operation *last = output.getDefiningOp();
-      int64_t axis = isa<SoftmaxOp>(last) ? cast<SoftmaxOp>(last).getAxis()
-                                          : cast<LogSoftmaxOp>(last).getAxis();
+      int64_t axis = softmaxAxis(last);
       if (axis == 1 || axis == -1)
         output = last->getOperand(0);
     }

@@ -180,6 +180,20 @@ FailureOr<SmallVector<int64_t>> Importer::getKnownInts(const NodeRef &node,
   return out;
 }
 
+FailureOr<Optional<SmallVector<int64_t>>>
+Importer::getIntsAttrOrInput(const NodeRef &node, StringRef name, int i,
+                             int64_t inputSince) {
+  if (opset < inputSince)
+    return getIntsAttr(node, name);
+  if (!node.hasInput(i))
+    return Optional<SmallVector<int64_t>>();
+  FailureOr<SmallVector<int64_t>> v =
+      getKnownInts(node, i, ("'" + name + "'").str());
+  if (failed(v))
+    return failure();
+  return Optional<SmallVector<int64_t>>(*v);
+}
+
 FailureOr<std::vector<float>> Importer::floatsOf(Location loc,
                                                  const StaticTensor &t) {
   if (!t.initializer)

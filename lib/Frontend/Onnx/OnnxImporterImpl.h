@@ -223,6 +223,12 @@ public:
   /// Input `i` as a list of known integers (a 0-D or 1-D static tensor).
   mlir::FailureOr<llvm::SmallVector<int64_t>>
   getKnownInts(const NodeRef &node, int i, llvm::StringRef what);
+  /// Integers that an op took as attribute `name` before opset
+  /// `inputSince` and as its optional input `i` (known at import time)
+  /// since (Squeeze's axes, Split's sizes, ...); None when absent.
+  mlir::FailureOr<llvm::Optional<llvm::SmallVector<int64_t>>>
+  getIntsAttrOrInput(const NodeRef &node, llvm::StringRef name, int i,
+                     int64_t inputSince);
   /// Input `i` as one float (a static scalar or one-element tensor).
   mlir::FailureOr<float> getScalarFloat(const NodeRef &node, int i,
                                         llvm::StringRef what);

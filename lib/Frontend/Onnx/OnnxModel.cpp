@@ -604,8 +604,8 @@ LogicalResult cnnc::onnximport::loadModel(Location loc, StringRef path,
     for (const onnx::NodeProto &node : proto.graph().node()) {
       if (!node.domain().empty() && node.domain() != "ai.onnx")
         continue;
-      const auto *then = onnx::OpSchemaRegistry::Schema(
-          node.op_type(), (int)model.opset, "");
+      const auto *then =
+          onnx::OpSchemaRegistry::Schema(node.op_type(), (int)model.opset, "");
       const auto *now =
           onnx::OpSchemaRegistry::Schema(node.op_type(), (int)kMinOpset, "");
       if (!then)

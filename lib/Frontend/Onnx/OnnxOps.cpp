@@ -699,11 +699,8 @@ static LogicalResult convertVariadic(Importer &im, const NodeRef &node) {
       return failure();
   }
   if (Mean && node.numInputs() > 1) {
-    auto type = RankedTensorType::get(
-        SmallVector<int64_t>(shapeOf(*acc).size(), 1), im.builder.getF32Type());
-    Value share = im.builder.create<cnn::ConstantOp>(
-        node.loc, type,
-        DenseElementsAttr::get(type, 1.0f / (float)node.numInputs()));
+    Value share =
+        broadcastScalar(im, node.loc, *acc, 1.0f / (float)node.numInputs());
     acc = im.create<cnn::MulOp>(node.loc, ValueRange{*acc, share});
     if (failed(acc))
       return failure();
@@ -983,18 +980,10 @@ static LogicalResult convertSqueezeLike(Importer &im, const NodeRef &node) {
   FailureOr<Value> x = im.getRuntimeInput(node, 0);
   if (failed(x))
     return failure();
-  Optional<SmallVector<int64_t>> axes;
-  if (im.opset < 13) {
-    auto a = im.getIntsAttr(node, "axes");
-    if (failed(a))
-      return failure();
-    axes = *a;
-  } else if (node.hasInput(1)) {
-    auto a = im.getKnownInts(node, 1, "'axes'");
-    if (failed(a))
-      return failure();
-    axes = *a;
-  }
+  auto given = im.getIntsAttrOrInput(node, "axes", 1, 13);
+  if (failed(given))
+    return failure();
+  Optional<SmallVector<int64_t>> axes = *given;
   ArrayRef<int64_t> in = shapeOf(*x);
   int64_t outRank = in.size() + (unsqueeze && axes ? axes->size() : 0);
   SmallVector<bool> marked(unsqueeze ? outRank : in.size(), false);
@@ -1125,19 +1114,10 @@ static LogicalResult convertSplit(Importer &im, const NodeRef &node) {
                      << " (the batch, known only at run time), which cnnc "
                         "does not support";
   int64_t outputs = node.proto.output_size();
-  SmallVector<int64_t> split;
-  if (im.opset < 13) {
-    auto attr = im.getIntsAttr(node, "split");
-    if (failed(attr))
-      return failure();
-    if (*attr)
-      split = **attr;
-  } else if (node.hasInput(1)) {
-    FailureOr<SmallVector<int64_t>> given = im.getKnownInts(node, 1, "'split'");
-    if (failed(given))
-      return failure();
-    split = *given;
-  }
+  auto given = im.getIntsAttrOrInput(node, "split", 1, 13);
+  if (failed(given))
+    return failure();
+  SmallVector<int64_t> split = given->getValueOr(SmallVector<int64_t>());
   if (split.empty()) {
     if (outputs == 0 || shape[axis] % outputs != 0)
       return c.error() << "cannot split an axis of " << shape[axis] << " into "
@@ -1283,19 +1263,10 @@ static LogicalResult convertReduce(Importer &im, const NodeRef &node) {
   FailureOr<int64_t> noop = im.getIntAttr(node, "noop_with_empty_axes", 0);
   if (failed(x) || failed(keepDims) || failed(noop))
     return failure();
-  SmallVector<int64_t> axes;
-  if (im.opset < axesInputSince) {
-    auto attr = im.getIntsAttr(node, "axes");
-    if (failed(attr))
-      return failure();
-    if (*attr)
-      axes = **attr;
-  } else if (node.hasInput(1)) {
-    FailureOr<SmallVector<int64_t>> given = im.getKnownInts(node, 1, "'axes'");
-    if (failed(given))
-      return failure();
-    axes = *given;
-  }
+  auto given = im.getIntsAttrOrInput(node, "axes", 1, axesInputSince);
+  if (failed(given))
+    return failure();
+  SmallVector<int64_t> axes = given->getValueOr(SmallVector<int64_t>());
   if (axes.empty() && *noop)
     return c.finish(*x);
   if (axes.empty())

@@ -671,14 +671,7 @@ LogicalResult Evaluator::cast() {
 }
 
 FailureOr<Optional<SmallVector<int64_t>>> Evaluator::axes(int64_t inputSince) {
-  if (im.opset < inputSince)
-    return im.getIntsAttr(node, "axes");
-  if (!node.hasInput(1))
-    return Optional<SmallVector<int64_t>>();
-  FailureOr<SmallVector<int64_t>> a = im.getKnownInts(node, 1, "'axes'");
-  if (failed(a))
-    return failure();
-  return Optional<SmallVector<int64_t>>(*a);
+  return im.getIntsAttrOrInput(node, "axes", 1, inputSince);
 }
 
 /// The shape after inserting 1s at `axes` (ONNX Unsqueeze).

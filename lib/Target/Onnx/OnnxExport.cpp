@@ -14,6 +14,7 @@
 #include "mlir/Dialect/StandardOps/IR/Ops.h"
 #include "mlir/IR/BuiltinAttributes.h"
 #include "llvm/ADT/DenseMap.h"
+#include "llvm/ADT/StringExtras.h"
 #include "llvm/ADT/StringMap.h"
 #include "llvm/ADT/StringSet.h"
 #include "llvm/ADT/TypeSwitch.h"
@@ -447,17 +448,17 @@ LogicalResult Exporter::exportOp(Operation *op) {
         return success();
       })
       .Case([&](cnn::ReduceOp reduce) {
-        static const char *const kOpTypes[] = {
-            "ReduceSum",    "ReduceMean",     "ReduceMax", "ReduceMin",
-            "ReduceProd",   "ReduceL1",       "ReduceL2",  "ReduceSumSquare",
-            "ReduceLogSum", "ReduceLogSumExp"};
-        auto kind = static_cast<uint32_t>(reduce.getKind());
+        // sum_square -> ReduceSumSquare, l1 -> ReduceL1, ...
+        std::string opType =
+            "Reduce" + llvm::convertToCamelFromSnakeCase(
+                           cnn::stringifyReduction(reduce.getKind()),
+                           /*capitalizeFirst=*/true);
         // At opset 13 ReduceSum alone takes its axes as an input.
         bool axesInput = reduce.getKind() == cnn::Reduction::Sum;
         if (axesInput)
           inputs.push_back(
               int64Tensor("reduce_axes", intsOf(reduce.getAxes())));
-        onnx::NodeProto *node = addNode(op, kOpTypes[kind], inputs);
+        onnx::NodeProto *node = addNode(op, opType, inputs);
         if (!axesInput)
           setInts(node, "axes", reduce.getAxes());
         setInt(node, "keepdims", reduce.getKeepdims());
