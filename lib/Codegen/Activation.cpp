@@ -30,6 +30,8 @@ Expr cnnc::codegen::applyActivation(Expr x, const ActivationSpec &act) {
     return x * (1.0f / (1.0f + exp(-x)));
   case Activation::HardSwish: // x * clip(x * 1/6 + 1/2, 0, 1), likewise
     return x * clamp(x * (1.0f / 6.0f) + 0.5f, 0.0f, 1.0f);
+  case Activation::Gelu: // x * (erf(x / sqrt(2)) + 1) * 1/2, likewise
+    return x * (erf(x / (float)M_SQRT2) + 1.0f) * 0.5f;
   }
   return x;
 }
@@ -50,6 +52,7 @@ Expr cnnc::codegen::activationGrad(Expr dy, Expr y, const ActivationSpec &act) {
     return dy * (1.0f - y * y);
   case Activation::SiLU:
   case Activation::HardSwish:
+  case Activation::Gelu:
     break; // not a function of y: the verifier refuses activation_grad
   }
   return dy;

@@ -24,29 +24,52 @@ static KernelParts lowerGemm(GemmLike op, llvm::ArrayRef<TensorFunc> operands,
                              const cnn::ActivationSpec &activation) {
   const TensorFunc &a = operands[0], &b = operands[1];
   bool ta = op.getTransA(), tb = op.getTransB();
-  int64_t k = ta ? a.shape[0] : a.shape[1];
-  Var j("j"), i("i");
+  int rank = a.rank();
+  // [..., M, K]: the leading dims (fused_gemm only) are batches of rows.
+  int64_t k = ta ? a.shape[0] : a.shape[rank - 1];
+  // Innermost first: v[0] the column, v[1] the row, v[rank - 1] the first
+  // (batch) dim when rank > 2. Row-major dim d is v[rank - 1 - d].
+  std::vector<Var> v = makeVars(rank);
+  Var j = v[0], i = v[1];
   // The reduction runs over the batch for weight gradients (transA).
-  RDom r(0, a.extent(ta ? 0 : 1), "gemm_k");
-  // Row-major element [row][col] of a 2-D tensor is f(col, row).
-  Expr av = ta ? a.func(i, r.x) : a.func(r.x, i);
-  Expr bv = tb ? b.func(r.x, j) : b.func(j, r.x);
+  RDom r(0, a.extent(ta ? 0 : rank - 1), "gemm_k");
+  std::vector<Expr> ai = {r.x, i}, bi = {j, r.x};
+  if (ta)
+    ai = {i, r.x};
+  if (tb)
+    bi = {r.x, j};
+  if (!ta && !tb) {
+    // Row tiles (scheduleDense): the tiles at the edges read the last row
+    // (and, with leading dims, the last of the next dim) and column again
+    // instead of past the buffers.
+    parts.rowTiles = true;
+    // B through `panel`, which the schedule may stage per column panel.
+    Var pj("pj"), pk("pk");
+    parts.panel = Func("b_panel");
+    parts.panel(pj, pk) = b.func(min(pj, b.extent(1) - 1), pk);
+    ai[1] = min(i, a.extent(rank - 2) - 1);
+  }
+  for (int d = 2; d < rank; ++d)
+    ai.push_back(parts.rowTiles && d == 2 && rank >= 4
+                     ? min(v[d], a.extent(rank - 3) - 1)
+                     : Expr(v[d]));
+  std::vector<Expr> args(v.begin(), v.end());
   Func prod("gemm_prod");
-  prod(j, i) = 0.0f;
-  prod(j, i) += av * bv;
-  Expr value = prod(j, i);
+  prod(args) = 0.0f;
+  prod(args) += a.func(ai) * (parts.rowTiles ? parts.panel(bi) : b.func(bi));
+  Expr value = prod(args);
   float alpha = op.getAlpha().convertToFloat();
   if (alpha != 1.0f)
     value = alpha * value;
   if (operands.size() > 2) {
     const TensorFunc &c = operands[2];
-    std::vector<Expr> idx = broadcastIndex(c.shape, {i, j});
+    std::vector<Expr> idx = broadcastIndex(c.shape, rowMajor(v));
     Expr cv = at(c.func, idx);
     float beta = op.getBeta().convertToFloat();
     value = value + (beta == 1.0f ? cv : beta * cv);
   }
   Func out("gemm");
-  out(j, i) = applyActivation(value, activation);
+  out(args) = applyActivation(value, activation);
   parts.output = out;
   parts.reduction = prod;
   parts.hasReduction = true;

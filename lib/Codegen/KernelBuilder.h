@@ -100,6 +100,13 @@ struct KernelParts {
   /// Conv: output channels; Dense: reduction length; Conv: multiply-adds
   /// per output (kh * kw * input channels per group).
   int64_t channels = 0, reductionSize = 0;
+  /// Dense with B as K x N (not transposed): register tiles of rows x
+  /// vectors of N, outer products along K. A's rows and B's columns are read
+  /// clamped, so the tiles may round up past the edges.
+  bool rowTiles = false;
+  /// Row tiles: B as panel(column, k), inline unless the schedule copies
+  /// each column panel into a contiguous buffer.
+  Halide::Func panel;
   /// ChannelReduction: each computed once, before the output.
   std::vector<ChannelSum> channelSums;
 };

@@ -26,11 +26,17 @@ static bool matchActivation(Operation *op, ActivationSpec &act) {
   return act.kind != Activation::None;
 }
 
-/// Whether `v` is a splat constant of `value` (a cnn.constant or a frozen
-/// parameter's value does not count: only the importer's scalars).
-static bool isSplat(Value v, float value) {
-  auto c = v.getDefiningOp<cnnc::cnn::ConstantOp>();
-  auto dense = c ? c.getValue().dyn_cast<DenseElementsAttr>() : nullptr;
+/// Whether `v` is a splat constant of `value`: a cnn.constant, or a
+/// parameter's value where it cannot change (inference, or frozen); an
+/// exporter may write the gates' scalars as initializers.
+static bool isSplat(Value v, float value, bool training) {
+  ElementsAttr attr;
+  if (auto c = v.getDefiningOp<cnnc::cnn::ConstantOp>())
+    attr = c.getValue();
+  else if (auto p = v.getDefiningOp<ParamOp>())
+    if (!training || p.getFrozen())
+      attr = p.getValueAttr();
+  auto dense = attr.dyn_cast_or_null<DenseElementsAttr>();
   return dense && dense.isSplat() && dense.getType().getElementType().isF32() &&
          dense.getSplatValue<float>() == value;
 }
@@ -45,10 +51,11 @@ static Value otherOperand(Operation *op, Value v) {
 }
 
 /// The gates that use their input twice, as the ONNX importer writes them:
-/// SiLU, v * sigmoid(v), and HardSwish, v * clip(v * 1/6 + 1/2, 0, 1).
+/// SiLU, v * sigmoid(v), HardSwish, v * clip(v * 1/6 + 1/2, 0, 1), and the
+/// exact GELU as PyTorch exports it, v * (erf(v / sqrt(2)) + 1) * 1/2.
 /// On a match, `ops` holds the gate's ops in order, the last one the
 /// product whose result replaces v.
-static bool matchGate(Value v, ActivationSpec &act,
+static bool matchGate(Value v, bool training, ActivationSpec &act,
                       SmallVectorImpl<Operation *> &ops) {
   SmallVector<Operation *, 2> users(v.getUsers().begin(), v.getUsers().end());
   if (users.size() != 2 || users[0] == users[1])
@@ -68,12 +75,35 @@ static bool matchGate(Value v, ActivationSpec &act,
       ops.assign({inner, product});
       return true;
     }
+    // GELU: v / sqrt(2), erf, + 1, times v, times 1/2.
+    if (auto div = dyn_cast<DivOp>(inner)) {
+      if (div.getLhs() != v || !isSplat(div.getRhs(), (float)M_SQRT2, training))
+        continue;
+      auto erf = dyn_cast_or_null<ErfOp>(single(div));
+      auto one = erf ? dyn_cast_or_null<AddOp>(single(erf)) : nullptr;
+      if (!one ||
+          !isSplat(otherOperand(one, erf.getResult()), 1.0f, training) ||
+          single(one) != product || otherOperand(product, v) != one.getResult())
+        continue;
+      auto half = dyn_cast_or_null<MulOp>(single(product));
+      if (!half ||
+          !isSplat(otherOperand(half, product->getResult(0)), 0.5f, training))
+        continue;
+      for (Operation *op : {(Operation *)div, (Operation *)erf,
+                            (Operation *)one, (Operation *)half})
+        if (op->getResult(0).getType() != v.getType())
+          return false;
+      act.kind = Activation::Gelu;
+      ops.assign({div, erf, one, product, half});
+      return true;
+    }
     // HardSwish: v * 1/6, + 1/2, clip to [0, 1], times v.
     auto scale = dyn_cast<MulOp>(inner);
-    if (!scale || !isSplat(otherOperand(scale, v), 1.0f / 6))
+    if (!scale || !isSplat(otherOperand(scale, v), 1.0f / 6, training))
       continue;
     auto shift = dyn_cast_or_null<AddOp>(single(scale));
-    if (!shift || !isSplat(otherOperand(shift, scale.getResult()), 0.5f))
+    if (!shift ||
+        !isSplat(otherOperand(shift, scale.getResult()), 0.5f, training))
       continue;
     auto clip = dyn_cast_or_null<ClipOp>(single(shift));
     if (!clip || clip.getMin().convertToFloat() != 0.0f ||
@@ -165,11 +195,11 @@ struct FuseConv : public OpRewritePattern<Conv2dOp> {
     Value residual;
     ActivationSpec act;
     Operation *pool = nullptr;
-    // A gate (SiLU, HardSwish) reads the value twice; any other next op
+    // A gate (SiLU, HardSwish, GELU) reads the value twice; any other next op
     // must be its only user.
     auto takeGate = [&]() {
       SmallVector<Operation *> gate;
-      if (!matchGate(current, act, gate))
+      if (!matchGate(current, training, act, gate))
         return false;
       absorbed.append(gate.begin(), gate.end());
       current = gate.back()->getResult(0);
@@ -291,20 +321,35 @@ struct FuseConv : public OpRewritePattern<Conv2dOp> {
   bool remarks, training;
 };
 
+/// The epilogue a gemm can take after its bias: a gate (SiLU, HardSwish,
+/// GELU) or an activation op that is the value's only user. Grows `absorbed`
+/// and moves `current` to the epilogue's result.
+static void takeDenseEpilogue(Value &current, ActivationSpec &act,
+                              SmallVectorImpl<Operation *> &absorbed,
+                              Operation *root, bool remarks, bool training) {
+  SmallVector<Operation *> gate;
+  if (matchGate(current, training, act, gate)) {
+    absorbed.append(gate.begin(), gate.end());
+    current = gate.back()->getResult(0);
+    return;
+  }
+  Operation *user = soleUser(current, root, remarks);
+  if (user && matchActivation(user, act)) {
+    absorbed.push_back(user);
+    current = user->getResult(0);
+  }
+}
+
 struct FuseGemm : public OpRewritePattern<GemmOp> {
-  FuseGemm(MLIRContext *ctx, bool remarks)
-      : OpRewritePattern<GemmOp>(ctx), remarks(remarks) {}
+  FuseGemm(MLIRContext *ctx, bool remarks, bool training)
+      : OpRewritePattern<GemmOp>(ctx), remarks(remarks), training(training) {}
 
   LogicalResult matchAndRewrite(GemmOp gemm,
                                 PatternRewriter &rewriter) const override {
     ActivationSpec act;
-    Operation *user = soleUser(gemm.getResult(), gemm, remarks);
     SmallVector<Operation *> absorbed = {gemm};
     Value current = gemm.getResult();
-    if (user && matchActivation(user, act)) {
-      absorbed.push_back(user);
-      current = user->getResult(0);
-    }
+    takeDenseEpilogue(current, act, absorbed, gemm, remarks, training);
     rewriter.setInsertionPoint(absorbed.back());
     // The gemm's own attributes carry over as they are (fused_gemm has the
     // same ones), then the activation's.
@@ -313,12 +358,64 @@ struct FuseGemm : public OpRewritePattern<GemmOp> {
                                      gemm->getOperands(), gemm->getAttrs());
     act.setOn(fused);
     rewriter.replaceOp(absorbed.back(), fused.getResult());
-    if (absorbed.size() > 1)
-      rewriter.eraseOp(gemm);
+    for (auto it = absorbed.rbegin() + 1; it != absorbed.rend(); ++it)
+      rewriter.eraseOp(*it);
     return success();
   }
 
-  bool remarks;
+  bool remarks, training;
+};
+
+/// A MatMul by a 2-D weight (a Linear layer on the last axis, as ConvNeXt's
+/// blocks and PyTorch's `x @ w + b` export it) is a fused_gemm whose A keeps
+/// its leading dims as batches of rows, with the bias (an add of a vector of
+/// N) and the epilogue: the dense schedules and the fusions of a gemm.
+struct FuseMatMul : public OpRewritePattern<MatMulOp> {
+  FuseMatMul(MLIRContext *ctx, bool remarks, bool training)
+      : OpRewritePattern<MatMulOp>(ctx), remarks(remarks), training(training) {}
+
+  LogicalResult matchAndRewrite(MatMulOp mm,
+                                PatternRewriter &rewriter) const override {
+    auto aType = mm.getA().getType().dyn_cast<RankedTensorType>();
+    auto bType = mm.getB().getType().dyn_cast<RankedTensorType>();
+    if (!aType || !bType || bType.getRank() != 2 || aType.getRank() < 2)
+      return failure();
+    int64_t n = bType.getShape()[1];
+    SmallVector<Operation *> absorbed = {mm};
+    Value current = mm.getResult();
+    Value bias;
+    if (Operation *user = soleUser(current, mm, remarks)) {
+      if (auto add = dyn_cast<AddOp>(user)) {
+        Value other = add.getLhs() == current ? add.getRhs() : add.getLhs();
+        auto t = other.getType().dyn_cast<RankedTensorType>();
+        if (other != current && t && t.getRank() == 1 && t.getShape()[0] == n &&
+            n != ShapedType::kDynamicSize && add.getType() == mm.getType()) {
+          bias = other;
+          absorbed.push_back(add);
+          current = add.getResult();
+        } else if (remarks) {
+          mm.emitRemark("add not fused into the matmul: not a bias of ")
+              << n << " values";
+        }
+      }
+    }
+    ActivationSpec act;
+    takeDenseEpilogue(current, act, absorbed, mm, remarks, training);
+    rewriter.setInsertionPoint(absorbed.back());
+    SmallVector<Value> operands = {mm.getA(), mm.getB()};
+    if (bias)
+      operands.push_back(bias);
+    auto gemm =
+        rewriter.create<FusedGemmOp>(fusedLoc(absorbed), current.getType(),
+                                     operands, ArrayRef<NamedAttribute>{});
+    act.setOn(gemm);
+    rewriter.replaceOp(absorbed.back(), gemm.getResult());
+    for (auto it = absorbed.rbegin() + 1; it != absorbed.rend(); ++it)
+      rewriter.eraseOp(*it);
+    return success();
+  }
+
+  bool remarks, training;
 };
 
 /// Backward: activation_grad(pool2d_backward(dy, y), y) -> one
@@ -356,7 +453,8 @@ struct FuseOpsPass : public FuseOpsBase<FuseOpsPass> {
   void runOnOperation() override {
     RewritePatternSet patterns(&getContext());
     patterns.add<FuseConv>(&getContext(), remarks, training);
-    patterns.add<FuseGemm>(&getContext(), remarks);
+    patterns.add<FuseGemm>(&getContext(), remarks, training);
+    patterns.add<FuseMatMul>(&getContext(), remarks, training);
     if (training)
       patterns.add<FusePoolActivationGrad>(&getContext());
     // Fusion must not fold or reorder anything else: one top-down sweep.

@@ -203,3 +203,74 @@ func @shared_gate(%x: tensor<?x4x8x8xf32>) -> (tensor<?x8x6x6xf32>, tensor<?x8x6
   %silu = cnn.mul %c1, %s : (tensor<?x8x6x6xf32>, tensor<?x8x6x6xf32>) -> tensor<?x8x6x6xf32>
   return %silu, %s : tensor<?x8x6x6xf32>, tensor<?x8x6x6xf32>
 }
+
+// -----
+
+// A Linear layer on the last axis (ConvNeXt's blocks: MatMul by a 2-D
+// weight, Add of a bias of N) with the exact GELU as PyTorch exports it
+// (x / sqrt(2), erf, + 1, times x, times 1/2) becomes one fused_gemm that
+// keeps the leading dims; the second MatMul takes its bias alone.
+// CHECK-LABEL: func @linear_gelu
+// CHECK-SAME: (%[[X:.*]]: tensor<?x7x7x96xf32>)
+// CHECK: %[[W1:.*]] = cnn.param "fc1.weight"
+// CHECK: %[[B1:.*]] = cnn.param "fc1.bias"
+// CHECK: %[[H:.*]] = cnn.fused_gemm %[[X]], %[[W1]], %[[B1]] {activation = #cnn.activation<gelu>} : (tensor<?x7x7x96xf32>, tensor<96x384xf32>, tensor<384xf32>) -> tensor<?x7x7x384xf32>
+// CHECK-NOT: cnn.erf
+// CHECK: %[[Y:.*]] = cnn.fused_gemm %[[H]], %{{.*}}, %{{.*}} {activation = #cnn.activation<none>} : (tensor<?x7x7x384xf32>, tensor<384x96xf32>, tensor<96xf32>) -> tensor<?x7x7x96xf32>
+// CHECK-NOT: cnn.matmul
+// CHECK-NOT: cnn.add
+// CHECK: return %[[Y]]
+// TRAIN-LABEL: func @linear_gelu
+// TRAIN: cnn.fused_gemm {{.*}} {activation = #cnn.activation<gelu>}
+func @linear_gelu(%x: tensor<?x7x7x96xf32>) -> tensor<?x7x7x96xf32> {
+  %w1 = cnn.param "fc1.weight" {init = "kaiming_uniform"} : tensor<96x384xf32>
+  %b1 = cnn.param "fc1.bias" {init = "zeros"} : tensor<384xf32>
+  %m1 = cnn.matmul %x, %w1 : (tensor<?x7x7x96xf32>, tensor<96x384xf32>) -> tensor<?x7x7x384xf32>
+  %v = cnn.add %m1, %b1 : (tensor<?x7x7x384xf32>, tensor<384xf32>) -> tensor<?x7x7x384xf32>
+  %sqrt2 = cnn.constant {value = dense<1.41421354> : tensor<1x1x1x1xf32>} : tensor<1x1x1x1xf32>
+  %one = cnn.constant {value = dense<1.000000e+00> : tensor<1x1x1x1xf32>} : tensor<1x1x1x1xf32>
+  %half = cnn.constant {value = dense<5.000000e-01> : tensor<1x1x1x1xf32>} : tensor<1x1x1x1xf32>
+  %d = cnn.div %v, %sqrt2 : (tensor<?x7x7x384xf32>, tensor<1x1x1x1xf32>) -> tensor<?x7x7x384xf32>
+  %e = cnn.erf %d : tensor<?x7x7x384xf32>
+  %p = cnn.add %e, %one : (tensor<?x7x7x384xf32>, tensor<1x1x1x1xf32>) -> tensor<?x7x7x384xf32>
+  %q = cnn.mul %v, %p : (tensor<?x7x7x384xf32>, tensor<?x7x7x384xf32>) -> tensor<?x7x7x384xf32>
+  %g = cnn.mul %q, %half : (tensor<?x7x7x384xf32>, tensor<1x1x1x1xf32>) -> tensor<?x7x7x384xf32>
+  %w2 = cnn.param "fc2.weight" {init = "kaiming_uniform"} : tensor<384x96xf32>
+  %b2 = cnn.param "fc2.bias" {init = "zeros"} : tensor<96xf32>
+  %m2 = cnn.matmul %g, %w2 : (tensor<?x7x7x384xf32>, tensor<384x96xf32>) -> tensor<?x7x7x96xf32>
+  %y = cnn.add %b2, %m2 : (tensor<96xf32>, tensor<?x7x7x96xf32>) -> tensor<?x7x7x96xf32>
+  return %y : tensor<?x7x7x96xf32>
+}
+
+// -----
+
+// A GELU whose constant is not sqrt(2) is another function: it stays, and
+// so does an add that is not a bias (a residual of the output's shape). A
+// gemm takes a SiLU gate; a batched MatMul (3-D B) is left alone.
+// CHECK-LABEL: func @not_gelu
+// CHECK: cnn.fused_gemm %{{.*}}, %{{.*}} {activation = #cnn.activation<none>} : (tensor<?x4x8xf32>, tensor<8x8xf32>) -> tensor<?x4x8xf32>
+// CHECK: cnn.add
+// CHECK: cnn.erf
+// CHECK: cnn.fused_gemm {{.*}} {activation = #cnn.activation<silu>, transB = true}
+// CHECK-NOT: cnn.sigmoid
+// CHECK: cnn.matmul %{{.*}}, %{{.*}} : (tensor<?x4x8xf32>, tensor<?x8x8xf32>)
+func @not_gelu(%x: tensor<?x4x8xf32>, %r: tensor<?x4x8xf32>, %z: tensor<?x16xf32>, %bw: tensor<?x8x8xf32>) -> (tensor<?x4x8xf32>, tensor<?x8xf32>, tensor<?x4x8xf32>) {
+  %w = cnn.param "w" {init = "kaiming_uniform"} : tensor<8x8xf32>
+  // expected-remark @+1 {{add not fused into the matmul: not a bias of 8 values}}
+  %m = cnn.matmul %x, %w : (tensor<?x4x8xf32>, tensor<8x8xf32>) -> tensor<?x4x8xf32>
+  %v = cnn.add %m, %r : (tensor<?x4x8xf32>, tensor<?x4x8xf32>) -> tensor<?x4x8xf32>
+  %c = cnn.constant {value = dense<1.5> : tensor<1x1x1xf32>} : tensor<1x1x1xf32>
+  %one = cnn.constant {value = dense<1.000000e+00> : tensor<1x1x1xf32>} : tensor<1x1x1xf32>
+  %half = cnn.constant {value = dense<5.000000e-01> : tensor<1x1x1xf32>} : tensor<1x1x1xf32>
+  %d = cnn.div %v, %c : (tensor<?x4x8xf32>, tensor<1x1x1xf32>) -> tensor<?x4x8xf32>
+  %e = cnn.erf %d : tensor<?x4x8xf32>
+  %p = cnn.add %e, %one : (tensor<?x4x8xf32>, tensor<1x1x1xf32>) -> tensor<?x4x8xf32>
+  %q = cnn.mul %v, %p : (tensor<?x4x8xf32>, tensor<?x4x8xf32>) -> tensor<?x4x8xf32>
+  %g = cnn.mul %q, %half : (tensor<?x4x8xf32>, tensor<1x1x1xf32>) -> tensor<?x4x8xf32>
+  %w2 = cnn.param "w2" {init = "kaiming_uniform"} : tensor<8x16xf32>
+  %l = cnn.gemm %z, %w2 {transB = true} : (tensor<?x16xf32>, tensor<8x16xf32>) -> tensor<?x8xf32>
+  %s = cnn.sigmoid %l : tensor<?x8xf32>
+  %silu = cnn.mul %s, %l : (tensor<?x8xf32>, tensor<?x8xf32>) -> tensor<?x8xf32>
+  %bm = cnn.matmul %x, %bw : (tensor<?x4x8xf32>, tensor<?x8x8xf32>) -> tensor<?x4x8xf32>
+  return %g, %silu, %bm : tensor<?x4x8xf32>, tensor<?x8xf32>, tensor<?x4x8xf32>
+}

@@ -286,10 +286,11 @@ bool ParamOp::isInGroupOrPrefix(StringRef name) {
 }
 
 static LogicalResult verify(ActivationGradOp op) {
-  // SiLU and HardSwish are fused gates (FuseOps); their derivatives need
-  // the input, which this op does not take.
+  // SiLU, HardSwish and GELU are fused gates (FuseOps); their derivatives
+  // need the input, which this op does not take.
   if (op.getActivation() == Activation::SiLU ||
-      op.getActivation() == Activation::HardSwish)
+      op.getActivation() == Activation::HardSwish ||
+      op.getActivation() == Activation::Gelu)
     return op.emitOpError("the derivative of ")
            << stringifyActivation(op.getActivation())
            << " is not a function of its output";
@@ -775,10 +776,31 @@ LogicalResult BatchNormTrainGradInputOp::inferReturnTypes(
 // Dense
 //===----------------------------------------------------------------------===//
 
+/// `rows`: fused_gemm's A may have leading dims ([..., M, K], not
+/// transposed), each a batch of rows the same B multiplies; the result keeps
+/// them ([..., M, N]) and the bias is a vector of N.
 template <typename Adaptor>
 static LogicalResult inferGemm(MLIRContext *ctx, Optional<Location> loc,
-                               Adaptor op, SmallVectorImpl<Type> &results) {
+                               Adaptor op, SmallVectorImpl<Type> &results,
+                               bool rows = false) {
   ArrayRef<int64_t> a = shapeOf(op.getA()), b = shapeOf(op.getB());
+  if (rows && a.size() > 2 && b.size() == 2 && !op.getTransA()) {
+    int64_t ka = a.back(), kb = op.getTransB() ? b[1] : b[0];
+    int64_t n = op.getTransB() ? b[0] : b[1];
+    if (ka != kDyn && kb != kDyn && ka != kb)
+      return emitOptionalError(loc, "gemm inner dimensions differ: A ",
+                               shapeStr(a), " has ", ka, ", B ", shapeStr(b),
+                               " has ", kb);
+    if (op.getC() &&
+        (shapeOf(op.getC()).size() != 1 || shapeOf(op.getC())[0] != n))
+      return emitOptionalError(
+          loc, "gemm bias of shape ", shapeStr(shapeOf(op.getC())),
+          " must be a vector of ", n, " when A has leading dims");
+    SmallVector<int64_t> shape(a.begin(), a.end());
+    shape.back() = n;
+    results.push_back(f32Tensor(ctx, shape));
+    return success();
+  }
   if (a.size() != 2 || b.size() != 2)
     return emitOptionalError(loc, "gemm operands must be 2-D, got ",
                              shapeStr(a), " and ", shapeStr(b));
@@ -822,7 +844,7 @@ LogicalResult FusedGemmOp::inferReturnTypes(
                              op.getMin().convertToFloat(),
                              op.getMax().convertToFloat())))
     return failure();
-  return inferGemm(ctx, loc, op, results);
+  return inferGemm(ctx, loc, op, results, /*rows=*/true);
 }
 
 LogicalResult MatMulOp::inferReturnTypes(MLIRContext *ctx,

@@ -21,7 +21,8 @@ def CNN_Activation : I32EnumAttr<"Activation",
       I32EnumAttrCase<"Sigmoid", 4, "sigmoid">,
       I32EnumAttrCase<"Tanh", 5, "tanh">,
       I32EnumAttrCase<"SiLU", 6, "silu">,
-      I32EnumAttrCase<"HardSwish", 7, "hard_swish">]> {
+      I32EnumAttrCase<"HardSwish", 7, "hard_swish">,
+      I32EnumAttrCase<"Gelu", 8, "gelu">]> {
   let cppNamespace = "::cnnc::cnn";
   let genSpecializedAttr = 0;
 }

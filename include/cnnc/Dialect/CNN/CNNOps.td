@@ -582,10 +582,14 @@ def CNN_FusedGemmOp : CNN_ShapedOp<"fused_gemm"> {
   let summary = "gemm + bias + activation";
   let description = [{
     `activation(alpha * op(A) * op(B) + beta * C)` in one kernel; the
-    activation attributes are those of `cnn.fused_conv2d`.
+    activation attributes are those of `cnn.fused_conv2d`. Unlike ONNX Gemm,
+    A may have leading dims, [..., M, K] (not transposed) with a 2-D B: each
+    is a batch of rows, the result is [..., M, N] and C a vector of N (a
+    Linear layer on the last axis, which `cnn-fuse-ops` makes of a MatMul).
 
     ```mlir
     %y = cnn.fused_gemm %x, %w, %b {activation = #cnn.activation<relu>, transB = true} : (tensor<?x400xf32>, tensor<120x400xf32>, tensor<120xf32>) -> tensor<?x120xf32>
+    %z = cnn.fused_gemm %t, %w2, %b2 {activation = #cnn.activation<gelu>} : (tensor<?x7x7x96xf32>, tensor<96x384xf32>, tensor<384xf32>) -> tensor<?x7x7x384xf32>
     ```
   }];
   let arguments = (ins CNN_F32Tensor:$a, CNN_F32Tensor:$b,
