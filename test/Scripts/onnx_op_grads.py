@@ -82,7 +82,29 @@ def resize_nearest(rs):
         h, scale_factor=(2, 3), mode="nearest")
 
 
-CASES = {"lrn": lrn, "resize_nearest": resize_nearest, "instance_norm": instance_norm,
+def resize_linear(rs):
+    # Separable interpolation matrices: bilinear by 2 x 1.5 (half_pixel, as
+    # PyTorch's align_corners=False with a scale factor).
+    node = helper.make_node("Resize", ["h", "", "scales"], ["z"],
+                            mode="linear",
+                            coordinate_transformation_mode="half_pixel")
+    consts = {"scales": np.array([1, 1, 2, 1.5], np.float32)}
+    return [node], consts, (C, 2 * H, 3 * H // 2), lambda h, P: F.interpolate(
+        h, scale_factor=(2, 1.5), mode="bilinear", align_corners=False)
+
+
+def resize_cubic(rs):
+    node = helper.make_node("Resize", ["h", "", "scales"], ["z"],
+                            mode="cubic",
+                            coordinate_transformation_mode="align_corners")
+    consts = {"scales": np.array([1, 1, 2, 2], np.float32)}
+    return [node], consts, (C, 2 * H, 2 * H), lambda h, P: F.interpolate(
+        h, scale_factor=2, mode="bicubic", align_corners=True)
+
+
+CASES = {"lrn": lrn, "resize_nearest": resize_nearest,
+         "resize_linear": resize_linear, "resize_cubic": resize_cubic,
+         "instance_norm": instance_norm,
          "layer_norm": layer_norm, "pad_constant": pad_constant,
          "conv_transpose": conv_transpose}
 

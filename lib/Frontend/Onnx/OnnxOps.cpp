@@ -254,12 +254,77 @@ static LogicalResult convertConvTranspose(Importer &im, const NodeRef &node) {
   return c.finish(im.create<cnn::AddOp>(node.loc, ValueRange{y, *perChannel}));
 }
 
-/// Resize and Upsample in nearest mode by whole factors along H and W,
-/// where every output pixel copies input pixel (y / s, x / s): a 6-D
-/// reshape, a broadcast product with ones and a reshape back, ops that all
-/// have derivatives. The coordinate modes that give that mapping for whole
-/// factors: asymmetric with floor, half_pixel (and pytorch_half_pixel)
-/// with either rounding.
+/// The interpolation weights of one resized axis as ONNX's reference
+/// defines them: row o of the [out x in] matrix holds the weights of output
+/// o over the input. Each output maps to x = transform(o); from the pixel
+/// left of x (x itself counts as the right one) n taps take weights by the
+/// mode (nearest: 2 taps, one of them 1; linear: 2; cubic: 4, Keys with
+/// `cubicA`); taps outside the axis repeat the edge, or with
+/// `excludeOutside` get weight 0 and the rest is renormalized.
+static std::vector<float> resizeWeights(int64_t in, int64_t out, double scale,
+                                        StringRef mode, StringRef coords,
+                                        StringRef rounding, double cubicA,
+                                        bool excludeOutside) {
+  std::vector<float> w(out * in, 0.0f);
+  double outLength = scale * (double)in;
+  for (int64_t o = 0; o < out; ++o) {
+    double x;
+    if (coords == "align_corners")
+      x = outLength == 1 ? 0 : o * (double)(in - 1) / (outLength - 1);
+    else if (coords == "asymmetric")
+      x = o / scale;
+    else if (coords == "tf_half_pixel_for_nn")
+      x = (o + 0.5) / scale;
+    else if (coords == "pytorch_half_pixel")
+      x = out > 1 ? (o + 0.5) / scale - 0.5 : 0;
+    else // half_pixel
+      x = (o + 0.5) / scale - 0.5;
+    double left = std::floor(x), r = x - left;
+    if (r == 0) { // the pixel itself is the right tap
+      left -= 1;
+      r = 1;
+    }
+    SmallVector<double, 4> coeffs;
+    if (mode == "nearest") {
+      bool right = r == 1 || rounding == "ceil" ||
+                   (rounding == "round_prefer_floor" && r > 0.5) ||
+                   (rounding == "round_prefer_ceil" && r >= 0.5);
+      coeffs = {right ? 0.0 : 1.0, right ? 1.0 : 0.0};
+    } else if (mode == "linear") {
+      coeffs = {1 - r, r};
+    } else {
+      double A = cubicA, s = r + 1, t = 1 - r, u = 2 - r;
+      coeffs = {((A * s - 5 * A) * s + 8 * A) * s - 4 * A,
+                ((A + 2) * r - (A + 3)) * r * r + 1,
+                ((A + 2) * t - (A + 3)) * t * t + 1,
+                ((A * u - 5 * A) * u + 8 * A) * u - 4 * A};
+    }
+    int64_t first = (int64_t)left - ((int64_t)coeffs.size() / 2 - 1);
+    double total = 0;
+    for (size_t t = 0; t < coeffs.size(); ++t) {
+      int64_t idx = first + (int64_t)t;
+      if (excludeOutside && (idx < 0 || idx >= in))
+        coeffs[t] = 0;
+      total += coeffs[t];
+    }
+    for (size_t t = 0; t < coeffs.size(); ++t) {
+      int64_t idx = std::min(std::max<int64_t>(first + (int64_t)t, 0), in - 1);
+      double c = excludeOutside && total != 0 ? coeffs[t] / total : coeffs[t];
+      w[o * in + idx] += (float)c;
+    }
+  }
+  return w;
+}
+
+/// Resize and Upsample along H and W. Nearest by whole factors, where
+/// every output pixel copies input pixel (y / s, x / s), is a 6-D reshape,
+/// a broadcast product with ones and a reshape back. Every other mode and
+/// factor (linear, cubic, fractional or shrinking nearest) is separable:
+/// Y = A_h X A_w^T with the constant interpolation matrices of each axis,
+/// two MatMuls (the second a gemm over all rows). Both forms are ops with
+/// derivatives, so resizing trains. The matrices cost in-extent times the
+/// taps' work; resizing is rare in classifiers, and this keeps one exact
+/// definition of ONNX's weights (resizeWeights).
 static LogicalResult convertResize(Importer &im, const NodeRef &node) {
   OpContext c{im, node};
   FailureOr<Value> x = im.getRuntimeInput(node, 0);
@@ -270,23 +335,42 @@ static LogicalResult convertResize(Importer &im, const NodeRef &node) {
                        upsample || im.opset < 11 ? "asymmetric" : "half_pixel");
   FailureOr<std::string> rounding = im.getStringAttr(
       node, "nearest_mode", im.opset < 11 ? "floor" : "round_prefer_floor");
+  FailureOr<float> cubicA = im.getFloatAttr(node, "cubic_coeff_a", -0.75f);
+  FailureOr<int64_t> exclude = im.getIntAttr(node, "exclude_outside", 0);
+  FailureOr<int64_t> antialias = im.getIntAttr(node, "antialias", 0);
   if (failed(x) || failed(mode) || failed(coords) || failed(rounding) ||
+      failed(cubicA) || failed(exclude) || failed(antialias) ||
       failed(c.require2D(*x, "resizing")))
     return failure();
-  if (*mode != "nearest")
-    return c.error() << "mode '" << *mode << "' is not supported (nearest by "
-                     << "whole factors is)";
-  bool halfPixel = *coords == "half_pixel" || *coords == "pytorch_half_pixel";
-  bool asymmetric = *coords == "asymmetric";
-  if (!(asymmetric && *rounding == "floor") &&
-      !(halfPixel && (*rounding == "round_prefer_floor" ||
-                      *rounding == "round_prefer_ceil")))
+  if (*mode == "bilinear") // Upsample's first version
+    *mode = "linear";
+  if (*mode != "nearest" && *mode != "linear" && *mode != "cubic")
+    return c.error() << "mode '" << *mode
+                     << "' is not supported (nearest, linear and cubic are)";
+  if (*coords != "half_pixel" && *coords != "pytorch_half_pixel" &&
+      *coords != "align_corners" && *coords != "asymmetric" &&
+      *coords != "tf_half_pixel_for_nn")
     return c.error() << "coordinate_transformation_mode '" << *coords
-                     << "' with nearest_mode '" << *rounding
-                     << "' is not supported (asymmetric with floor, "
-                        "half_pixel with rounding are)";
+                     << "' is not supported (half_pixel, pytorch_half_pixel, "
+                        "align_corners, asymmetric and tf_half_pixel_for_nn "
+                        "are)";
+  if (*mode == "nearest" && *rounding != "round_prefer_floor" &&
+      *rounding != "round_prefer_ceil" && *rounding != "floor" &&
+      *rounding != "ceil")
+    return c.error() << "nearest_mode '" << *rounding << "' is not supported";
+  if (*antialias != 0)
+    return c.error() << "antialias is not supported";
+  if (im.findAttr(node, "axes"))
+    return c.error() << "the 'axes' attribute is not supported";
+  if (auto *policy = im.findAttr(node, "keep_aspect_ratio_policy"))
+    if (policy->s() != "stretch")
+      return c.error() << "keep_aspect_ratio_policy '" << policy->s()
+                       << "' is not supported (stretch is)";
   ArrayRef<int64_t> in = shapeOf(*x);
+  if (in[2] < 0 || in[3] < 0)
+    return c.error() << "the input's height and width must be known";
   SmallVector<double> scales;
+  SmallVector<int64_t> sizes;
   if (upsample && im.opset < 9) {
     auto attr = im.findAttr(node, "scales");
     if (!attr)
@@ -307,44 +391,104 @@ static LogicalResult convertResize(Importer &im, const NodeRef &node) {
       scales.assign(v->begin(), v->end());
     }
     if (scales.empty() && !upsample && node.hasInput(3)) {
-      FailureOr<SmallVector<int64_t>> sizes =
+      FailureOr<SmallVector<int64_t>> known =
           im.getKnownInts(node, 3, "the sizes");
-      if (failed(sizes))
+      if (failed(known))
         return failure();
-      if (sizes->size() != 4)
+      if (known->size() != 4)
         return c.error() << "the sizes must have 4 entries";
+      sizes.assign(known->begin(), known->end());
       for (int i = 0; i < 4; ++i)
-        scales.push_back(i < 2 ? 1.0 : (double)(*sizes)[i] / (double)in[i]);
+        scales.push_back(i < 2 ? (sizes[i] == in[i] ? 1.0 : 0.0)
+                               : (double)sizes[i] / (double)in[i]);
     }
   }
   if (scales.size() != 4)
     return c.error() << "needs 4 scales (N, C, H, W), got " << scales.size();
-  SmallVector<int64_t> factor;
+  SmallVector<int64_t> out = {in[0], in[1], 0, 0};
   for (int i = 0; i < 4; ++i) {
     double s = scales[i];
-    if (!(s >= 1 && s <= 1024) || s != std::floor(s) || (i < 2 && s != 1))
+    if (i < 2 && s != 1)
       return c.error() << "scale " << s << " of axis " << i
-                       << " is not supported (whole factors from 1 to "
-                          "1024 along H and W, 1 along N and C)";
-    factor.push_back((int64_t)s);
+                       << " is not supported (N and C keep their size)";
+    if (i < 2)
+      continue;
+    if (!(s > 0 && s <= 1024))
+      return c.error() << "scale " << s << " of axis " << i
+                       << " is not supported (from 0 to 1024 along H and W)";
+    out[i] = sizes.empty() ? (int64_t)std::floor((double)in[i] * s) : sizes[i];
+    if (out[i] < 1 || out[i] > 65536)
+      return c.error() << "output extent " << out[i] << " of axis " << i
+                       << " is not supported (1 to 65536)";
   }
-  if (factor[2] == 1 && factor[3] == 1)
-    return c.finish(*x);
-  int64_t sh = factor[2], sw = factor[3];
-  FailureOr<Value> split =
-      im.reshapeTo(node.loc, *x, {in[0], in[1], in[2], 1, in[3], 1});
-  if (failed(split))
-    return failure();
-  auto type =
-      RankedTensorType::get({1, 1, 1, sh, 1, sw}, im.builder.getF32Type());
-  Value ones = im.builder.create<cnn::ConstantOp>(
-      node.loc, type, DenseElementsAttr::get(type, 1.0f));
-  FailureOr<Value> spread =
-      im.create<cnn::MulOp>(node.loc, ValueRange{*split, ones});
-  if (failed(spread))
-    return failure();
-  return c.finish(
-      im.reshapeTo(node.loc, *spread, {in[0], in[1], in[2] * sh, in[3] * sw}));
+  // Nearest by whole factors: a copy per block.
+  bool halfPixel = *coords == "half_pixel" || *coords == "pytorch_half_pixel";
+  bool wholeFactors = llvm::all_of(ArrayRef<int>{2, 3}, [&](int i) {
+    return scales[i] >= 1 && scales[i] == std::floor(scales[i]) &&
+           out[i] == in[i] * (int64_t)scales[i];
+  });
+  if (*mode == "nearest" && wholeFactors &&
+      ((*coords == "asymmetric" && *rounding == "floor") ||
+       (halfPixel && (*rounding == "round_prefer_floor" ||
+                      *rounding == "round_prefer_ceil")))) {
+    int64_t sh = (int64_t)scales[2], sw = (int64_t)scales[3];
+    if (sh == 1 && sw == 1)
+      return c.finish(*x);
+    FailureOr<Value> split =
+        im.reshapeTo(node.loc, *x, {in[0], in[1], in[2], 1, in[3], 1});
+    if (failed(split))
+      return failure();
+    auto type =
+        RankedTensorType::get({1, 1, 1, sh, 1, sw}, im.builder.getF32Type());
+    Value ones = im.builder.create<cnn::ConstantOp>(
+        node.loc, type, DenseElementsAttr::get(type, 1.0f));
+    FailureOr<Value> spread =
+        im.create<cnn::MulOp>(node.loc, ValueRange{*split, ones});
+    if (failed(spread))
+      return failure();
+    return c.finish(im.reshapeTo(node.loc, *spread,
+                                 {in[0], in[1], in[2] * sh, in[3] * sw}));
+  }
+  // Separable: rows, then columns; an axis whose matrix is the identity is
+  // left alone.
+  if (out[2] * in[2] > (1 << 24) || out[3] * in[3] > (1 << 24))
+    return c.error() << "resizing " << in[2] << "x" << in[3] << " to " << out[2]
+                     << "x" << out[3]
+                     << " needs interpolation matrices over 2^24 elements";
+  Value y = *x;
+  for (int axis : {2, 3}) {
+    std::vector<float> w =
+        resizeWeights(in[axis], out[axis], scales[axis], *mode, *coords,
+                      *rounding, *cubicA, *exclude != 0);
+    bool identity = out[axis] == in[axis];
+    for (int64_t o = 0; identity && o < out[axis]; ++o)
+      for (int64_t i = 0; identity && i < in[axis]; ++i)
+        identity = w[o * in[axis] + i] == (o == i ? 1.0f : 0.0f);
+    if (identity)
+      continue;
+    Type f32 = im.builder.getF32Type();
+    FailureOr<Value> step;
+    if (axis == 2) {
+      auto type = RankedTensorType::get({out[2], in[2]}, f32);
+      Value m = im.builder.create<cnn::ConstantOp>(
+          node.loc, type, DenseElementsAttr::get(type, llvm::makeArrayRef(w)));
+      step = im.create<cnn::MatMulOp>(node.loc, ValueRange{m, y});
+    } else {
+      // A_w^T: [in, out].
+      std::vector<float> wt(w.size());
+      for (int64_t o = 0; o < out[3]; ++o)
+        for (int64_t i = 0; i < in[3]; ++i)
+          wt[i * out[3] + o] = w[o * in[3] + i];
+      auto type = RankedTensorType::get({in[3], out[3]}, f32);
+      Value m = im.builder.create<cnn::ConstantOp>(
+          node.loc, type, DenseElementsAttr::get(type, llvm::makeArrayRef(wt)));
+      step = im.create<cnn::MatMulOp>(node.loc, ValueRange{y, m});
+    }
+    if (failed(step))
+      return failure();
+    y = *step;
+  }
+  return c.finish(y);
 }
 
 template <typename PoolOp>
@@ -1299,11 +1443,12 @@ static const OpSupport kConverters[] = {
      "2-D (NCHW); auto_pad NOTSET, VALID, SAME_*; output_shape and "
      "output_padding"},
     {"Resize", convertResize,
-     "2-D; mode nearest by whole factors along H and W (scales or sizes "
-     "known at import time); asymmetric with floor, half_pixel with "
-     "rounding"},
-    {"Upsample", convertResize,
-     "2-D; mode nearest by whole factors along H and W"},
+     "2-D, along H and W (scales or sizes known at import time); modes "
+     "nearest, linear, cubic; coordinate modes half_pixel, "
+     "pytorch_half_pixel, align_corners, asymmetric, tf_half_pixel_for_nn "
+     "(not tf_crop_and_resize, half_pixel_symmetric); no "
+     "antialias, axes or keep_aspect_ratio_policy other than stretch"},
+    {"Upsample", convertResize, "2-D, along H and W; modes nearest, linear"},
     {"MaxPool", convertPool<cnn::MaxPool2dOp>,
      "2-D; the Indices output unused; storage_order 0"},
     {"AveragePool", convertPool<cnn::AvgPool2dOp>, "2-D"},

@@ -194,12 +194,13 @@ def split(path, opset, variant="ok"):
                inits, opset=opset), path, check=variant == "ok")
 
 
-def resize(path, mode, scales, coords="asymmetric", rounding="floor"):
+def resize(path, mode, scales, coords="asymmetric", rounding="floor",
+           **attrs):
     x = vi("x", ["N", 2, 4, 4])
     nodes = [helper.make_node("Resize", ["x", "", "scales"], ["y"],
                               name="resize", mode=mode,
                               coordinate_transformation_mode=coords,
-                              nearest_mode=rounding)]
+                              nearest_mode=rounding, **attrs)]
     scales_t = numpy_helper.from_array(np.array(scales, np.float32), "scales")
     save(model(nodes, [x], [vi("y", None)], [scales_t]), path, check=False)
 
@@ -544,6 +545,10 @@ CASES = {
     "resize_fraction": lambda p: resize(p, "nearest", [1, 1, 1.5, 2]),
     "resize_asymmetric_round": lambda p: resize(p, "nearest", [1, 1, 2, 2],
                                                 rounding="round_prefer_floor"),
+    "resize_crop": lambda p: resize(p, "linear", [1, 1, 2, 2],
+                                    coords="tf_crop_and_resize"),
+    "resize_channels": lambda p: resize(p, "linear", [1, 2, 2, 2]),
+    "resize_huge": lambda p: resize(p, "linear", [1, 1, 2000, 1]),
     "split11": lambda p: split(p, 11),
     "split13": lambda p: split(p, 13),
     "split_batch": lambda p: split(p, 13, "batch"),
