@@ -46,7 +46,8 @@ OP_PREFIXES = re.compile(
     r"neg|abs$|exp$|exp_|log$|log_|reciprocal|softplus|softsign|elu|selu|"
     r"celu|thresholdedrelu|shrink|prelu|sum_|mean_|max_|min_|split|"
     r"depthtospace|spacetodepth|instancenorm|layer_normalization|edge_pad|"
-    r"reflect_pad|convtranspose|lrn|resize|upsample)")
+    r"reflect_pad|convtranspose|lrn|resize|upsample|gather_[0-9]|gather_2d|"
+    r"gather_neg)")
 
 
 def read_list(name):

@@ -102,8 +102,25 @@ def resize_cubic(rs):
         h, scale_factor=2, mode="bicubic", align_corners=True)
 
 
+def gather_channels(rs):
+    # Runs of a permutation with a repeat (the gradient sums both uses), a
+    # negative index.
+    node = helper.make_node("Gather", ["h", "idx"], ["z"], axis=1)
+    consts = {"idx": np.array([3, 1, 1, -4, 2], np.int64)}
+    return [node], consts, (5, H, H), lambda h, P: h[:, [3, 1, 1, 0, 2]]
+
+
+def gather_columns(rs):
+    # 2-D indices along the last axis: the result gains an axis.
+    node = helper.make_node("Gather", ["h", "idx"], ["z"], axis=-1)
+    consts = {"idx": np.array([[0, 2, 4], [5, 1, 1]], np.int64)}
+    idx = torch.tensor([[0, 2, 4], [5, 1, 1]])
+    return [node], consts, (C, H, 2, 3), lambda h, P: h[..., idx]
+
+
 CASES = {"lrn": lrn, "resize_nearest": resize_nearest,
          "resize_linear": resize_linear, "resize_cubic": resize_cubic,
+         "gather_channels": gather_channels, "gather_columns": gather_columns,
          "instance_norm": instance_norm,
          "layer_norm": layer_norm, "pad_constant": pad_constant,
          "conv_transpose": conv_transpose}

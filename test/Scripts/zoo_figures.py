@@ -6,7 +6,13 @@ batch 1 and 3. Prints a markdown table: compile seconds, library size,
 largest error relative to the output's scale. Not a test (compile times
 depend on the machine); docs/zoo.md records its output.
 
-Usage: zoo_figures.py WORK_DIR SIZE MODEL...   (e.g. 64 resnet18 mobilenet_v2)
+Usage: zoo_figures.py [--check TOL] WORK_DIR SIZE MODEL[@SIZE]...
+  (e.g. 64 resnet18 mobilenet_v2, or 224 inception_v3@299)
+
+A model's own @SIZE overrides SIZE. With --check, each row is followed by
+OK or MISMATCH (an error above TOL, a refusal, or a failure while running),
+and the last line is ALL OK or MISMATCH: the slow suite's zoo test
+(test/Slow/zoo-full.test) runs every classifier so.
 """
 import os
 import subprocess
@@ -26,14 +32,21 @@ import cnnc  # noqa: E402
 
 
 def main():
-    work, size, names = sys.argv[1], int(sys.argv[2]), sys.argv[3:]
+    args = sys.argv[1:]
+    tol = None
+    if args[:1] == ["--check"]:
+        tol, args = float(args[1]), args[2:]
+    work, default_size, names = args[0], int(args[1]), args[2:]
+    ok = True
     os.makedirs(work, exist_ok=True)
     env = dict(os.environ, CNNC_CACHE_DIR="off")
     print("| model | input | compile (s) | library (MB) | error, batch 1 | "
           "error, batch 3 |")
     print("|---|---|---|---|---|---|")
     worst = 0.0
-    for name in names:
+    for entry in names:
+        name, _, at = entry.partition("@")
+        size = int(at) if at else default_size
         torch.manual_seed(0)
         kw = {"aux_logits": False, "init_weights": True} \
             if name in ("googlenet", "inception_v3") else {}
@@ -53,6 +66,9 @@ def main():
         if r.returncode != 0:
             why = r.stderr.strip().splitlines()[0][:120] if r.stderr else "?"
             print("| %s | %d | refused: %s | | | |" % (name, size, why))
+            if tol is not None:
+                print("%s MISMATCH" % name, flush=True)
+            ok = False
             continue
         lib = cnnc.load(so)
         errs = []
@@ -67,7 +83,17 @@ def main():
         print("| %s | %d | %.1f | %.1f | %.1e | %.1e |" % (
             name, size, seconds, os.path.getsize(so) / 1e6, errs[0],
             errs[1]), flush=True)
+        if tol is not None:
+            good = all(e <= tol for e in errs)
+            ok &= good
+            print("%s %s" % (name, "OK" if good else "MISMATCH"), flush=True)
+            del lib  # the suite's libraries take gigabytes
+            for f in (src, so):
+                os.remove(f)
     print("\nworst error %.1e" % worst)
+    if tol is not None:
+        print("ALL OK" if ok else "MISMATCH")
+        return 0 if ok else 1
     return 0
 
 

@@ -1299,6 +1299,90 @@ static LogicalResult convertSplit(Importer &im, const NodeRef &node) {
   return success();
 }
 
+/// Gather on a tensor computed at run time, by indices known at import time
+/// (channel and pixel selections, a permutation): the indices split into
+/// runs of consecutive positions, each a cnn.slice; the runs are
+/// concatenated along the axis and the
+/// result reshaped to the indices' shape (a scalar index drops the axis).
+/// Slices and concat have schedules and derivatives, so it trains; a
+/// permutation costs one slice per run.
+static LogicalResult convertGather(Importer &im, const NodeRef &node) {
+  OpContext c{im, node};
+  FailureOr<Value> x = im.getRuntimeInput(node, 0);
+  FailureOr<int64_t> axisAttr = im.getIntAttr(node, "axis", 0);
+  if (failed(x) || failed(axisAttr))
+    return failure();
+  ArrayRef<int64_t> shape = shapeOf(*x);
+  int64_t rank = (int64_t)shape.size();
+  int64_t axis = *axisAttr < 0 ? *axisAttr + rank : *axisAttr;
+  if (axis < 0 || axis >= rank)
+    return c.error() << "axis " << *axisAttr << " is out of range for rank "
+                     << rank;
+  int64_t extent = shape[axis];
+  if (extent == ShapedType::kDynamicSize)
+    return c.error() << "gathers along axis " << axis
+                     << ", whose extent is known only at run time (the batch)";
+  FailureOr<StaticTensorRef> t = im.getStaticInput(node, 1, "the indices");
+  if (failed(t))
+    return failure();
+  if ((*t)->isFloat || !(*t)->allKnown())
+    return c.error() << "the indices must be integers known at import time";
+  SmallVector<int64_t> flat;
+  for (const SymInt &v : (*t)->ints)
+    flat.push_back(v.value);
+  auto *values = &flat;
+  if (values->empty())
+    return c.error() << "the indices are empty, which cnnc does not support";
+  if (values->size() > 4096)
+    return c.error() << "gathers " << values->size()
+                     << " indices; cnnc supports up to 4096";
+  SmallVector<int64_t> idx;
+  for (int64_t v : *values) {
+    int64_t i = v < 0 ? v + extent : v;
+    if (i < 0 || i >= extent)
+      return c.error() << "index " << v << " is out of range for axis " << axis
+                       << " of extent " << extent;
+    idx.push_back(i);
+  }
+  SmallVector<Value> parts;
+  SmallVector<int64_t> starts(rank, 0), steps(rank, 1), sizes;
+  for (int64_t d : shape)
+    sizes.push_back(d == ShapedType::kDynamicSize ? -1 : d);
+  for (size_t begin = 0; begin < idx.size();) {
+    // The longest run of consecutive positions from `begin` (a strided
+    // run would be one slice too, but a strided slice has no derivative).
+    size_t end = begin + 1;
+    while (end < idx.size() && idx[end] == idx[end - 1] + 1)
+      ++end;
+    starts[axis] = idx[begin];
+    sizes[axis] = (int64_t)(end - begin);
+    FailureOr<Value> part = im.create<cnn::SliceOp>(
+        node.loc, *x,
+        {c.attr("starts", c.ints(starts)), c.attr("steps", c.ints(steps)),
+         c.attr("sizes", c.ints(sizes))});
+    if (failed(part))
+      return failure();
+    parts.push_back(*part);
+    begin = end;
+  }
+  Value y = parts.front();
+  if (parts.size() > 1) {
+    FailureOr<Value> joined = im.create<cnn::ConcatOp>(
+        node.loc, parts, {c.attr("axis", im.builder.getI64IntegerAttr(axis))});
+    if (failed(joined))
+      return failure();
+    y = *joined;
+  }
+  // The indices' shape replaces the axis.
+  ArrayRef<int64_t> ishape = (*t)->shape;
+  if (ishape.size() == 1)
+    return c.finish(y);
+  SmallVector<int64_t> out(shape.begin(), shape.begin() + axis);
+  out.append(ishape.begin(), ishape.end());
+  out.append(shape.begin() + axis + 1, shape.end());
+  return c.finish(im.reshapeTo(node.loc, y, out));
+}
+
 static LogicalResult convertConcat(Importer &im, const NodeRef &node) {
   OpContext c{im, node};
   FailureOr<int64_t> axis = im.getIntAttr(node, "axis", INT64_MIN);
@@ -1449,6 +1533,11 @@ static const OpSupport kConverters[] = {
      "(not tf_crop_and_resize, half_pixel_symmetric); no "
      "antialias, axes or keep_aspect_ratio_policy other than stretch"},
     {"Upsample", convertResize, "2-D, along H and W; modes nearest, linear"},
+    {"Gather", convertGather,
+     "values known at import time are computed at import (shape "
+     "computations); on values computed at run time: indices known at "
+     "import time (up to "
+     "4096), along an axis other than a batch known only at run time"},
     {"MaxPool", convertPool<cnn::MaxPool2dOp>,
      "2-D; the Indices output unused; storage_order 0"},
     {"AveragePool", convertPool<cnn::AvgPool2dOp>, "2-D"},

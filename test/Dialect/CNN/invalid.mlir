@@ -246,9 +246,9 @@ func @batch_norm_running_statistic_string(%x: tensor<?x8xf32>, %s: tensor<2x8xf3
 // -----
 
 func @fused_conv_activation(%x: tensor<1x1x8x8xf32>, %w: tensor<2x1x3x3xf32>) -> tensor<1x2x6x6xf32> {
-  // expected-error @+2 {{expected ::cnnc::cnn::Activation to be one of: none, relu, leaky_relu, clip, sigmoid, tanh}}
+  // expected-error @+2 {{expected ::cnnc::cnn::Activation to be one of: none, relu, leaky_relu, clip, sigmoid, tanh, silu, hard_swish, gelu}}
   // expected-error @+1 {{failed to parse CNN_ActivationAttr parameter 'value'}}
-  %y = cnn.fused_conv2d %x, %w {activation = #cnn.activation<gelu>, operand_segment_sizes = dense<[1, 1, 0, 0, 0, 0]> : vector<6xi32>} : (tensor<1x1x8x8xf32>, tensor<2x1x3x3xf32>) -> tensor<1x2x6x6xf32>
+  %y = cnn.fused_conv2d %x, %w {activation = #cnn.activation<mish>, operand_segment_sizes = dense<[1, 1, 0, 0, 0, 0]> : vector<6xi32>} : (tensor<1x1x8x8xf32>, tensor<2x1x3x3xf32>) -> tensor<1x2x6x6xf32>
   return %y : tensor<1x2x6x6xf32>
 }
 

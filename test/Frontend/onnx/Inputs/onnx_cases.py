@@ -205,6 +205,15 @@ def resize(path, mode, scales, coords="asymmetric", rounding="floor",
     save(model(nodes, [x], [vi("y", None)], [scales_t]), path, check=False)
 
 
+def gather(path, indices, axis):
+    # Gather on a run-time tensor by indices that are an initializer.
+    x = vi("x", ["N", 3, 4, 4])
+    idx = numpy_helper.from_array(np.array(indices, np.int64), "idx")
+    nodes = [helper.make_node("Gather", ["x", "idx"], ["y"], name="gather",
+                              axis=axis)]
+    save(model(nodes, [x], [vi("y", None)], [idx]), path, check=False)
+
+
 def dropout_mask(path):
     x = vi("x", ["N", 8])
     nodes = [helper.make_node("Dropout", ["x"], ["y", "mask"], name="drop",
@@ -540,6 +549,10 @@ CASES = {
     "clip11": clip_opset11,
     "activations": activations,
     "dropout_mask": dropout_mask,
+    "gather_perm": lambda p: gather(p, [2, 0, 1], 1),
+    "gather_scalar": lambda p: gather(p, -1, 2),
+    "gather_batch": lambda p: gather(p, [0], 0),
+    "gather_range": lambda p: gather(p, [1, 4], 3),
     "resize_nearest": lambda p: resize(p, "nearest", [1, 1, 2, 3]),
     "resize_linear": lambda p: resize(p, "linear", [1, 1, 2, 2]),
     "resize_fraction": lambda p: resize(p, "nearest", [1, 1, 1.5, 2]),
