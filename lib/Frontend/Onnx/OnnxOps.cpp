@@ -1238,25 +1238,56 @@ static LogicalResult convertSlice(Importer &im, const NodeRef &node) {
                                            c.attr("sizes", c.ints(sizes))}));
 }
 
+/// The axis attribute of Split and Gather on `x`, made non-negative; the
+/// axis must have a static extent (`what` the op does along it).
+static FailureOr<int64_t> staticAxis(OpContext &c, Value x, StringRef what) {
+  FailureOr<int64_t> attr = c.im.getIntAttr(c.node, "axis", 0);
+  if (failed(attr))
+    return failure();
+  ArrayRef<int64_t> shape = shapeOf(x);
+  int64_t rank = shape.size();
+  int64_t axis = *attr < 0 ? *attr + rank : *attr;
+  if (axis < 0 || axis >= rank) {
+    c.error() << "axis " << *attr << " is out of range for rank " << rank;
+    return failure();
+  }
+  if (shape[axis] == ShapedType::kDynamicSize) {
+    c.error() << what << " axis " << axis
+              << ", whose extent is known only at run time (the batch), "
+                 "which cnnc does not support";
+    return failure();
+  }
+  return axis;
+}
+
+/// x[start : start + size] along `axis`, the other dims whole.
+static FailureOr<Value> sliceAxis(OpContext &c, Value x, int64_t axis,
+                                  int64_t start, int64_t size) {
+  ArrayRef<int64_t> shape = shapeOf(x);
+  SmallVector<int64_t> starts(shape.size(), 0), steps(shape.size(), 1), sizes;
+  for (int64_t d : shape)
+    sizes.push_back(d == ShapedType::kDynamicSize ? -1 : d);
+  starts[axis] = start;
+  sizes[axis] = size;
+  return c.im.create<cnn::SliceOp>(c.node.loc, x,
+                                   {c.attr("starts", c.ints(starts)),
+                                    c.attr("steps", c.ints(steps)),
+                                    c.attr("sizes", c.ints(sizes))});
+}
+
 /// Split: one cnn.slice per output along `axis`, of the sizes `split` (an
 /// attribute before opset 13, an optional input known at import time
 /// since) or of equal parts.
 static LogicalResult convertSplit(Importer &im, const NodeRef &node) {
   OpContext c{im, node};
   FailureOr<Value> x = im.getRuntimeInput(node, 0);
-  FailureOr<int64_t> axisAttr = im.getIntAttr(node, "axis", 0);
-  if (failed(x) || failed(axisAttr))
+  if (failed(x))
     return failure();
+  FailureOr<int64_t> axisOr = staticAxis(c, *x, "splits");
+  if (failed(axisOr))
+    return failure();
+  int64_t axis = *axisOr;
   ArrayRef<int64_t> shape = shapeOf(*x);
-  int64_t rank = shape.size();
-  int64_t axis = *axisAttr < 0 ? *axisAttr + rank : *axisAttr;
-  if (axis < 0 || axis >= rank)
-    return c.error() << "axis " << *axisAttr << " is out of range for rank "
-                     << rank;
-  if (shape[axis] == ShapedType::kDynamicSize)
-    return c.error() << "splits axis " << axis
-                     << " (the batch, known only at run time), which cnnc "
-                        "does not support";
   int64_t outputs = node.proto.output_size();
   auto given = im.getIntsAttrOrInput(node, "split", 1, 13);
   if (failed(given))
@@ -1281,20 +1312,14 @@ static LogicalResult convertSplit(Importer &im, const NodeRef &node) {
   if (total != shape[axis])
     return c.error() << "the parts sum to " << total << ", not the axis' "
                      << shape[axis];
-  SmallVector<int64_t> starts(rank, 0), steps(rank, 1), sizes;
-  for (int64_t d : shape)
-    sizes.push_back(d == ShapedType::kDynamicSize ? -1 : d);
+  int64_t start = 0;
   for (int64_t i = 0; i < outputs; ++i) {
-    sizes[axis] = split[i];
-    FailureOr<Value> part = im.create<cnn::SliceOp>(
-        node.loc, *x,
-        {c.attr("starts", c.ints(starts)), c.attr("steps", c.ints(steps)),
-         c.attr("sizes", c.ints(sizes))});
+    FailureOr<Value> part = sliceAxis(c, *x, axis, start, split[i]);
     if (failed(part))
       return failure();
     if (node.hasOutput(i))
       im.setOutput(node, i, *part);
-    starts[axis] += split[i];
+    start += split[i];
   }
   return success();
 }
@@ -1302,26 +1327,21 @@ static LogicalResult convertSplit(Importer &im, const NodeRef &node) {
 /// Gather on a tensor computed at run time, by indices known at import time
 /// (channel and pixel selections, a permutation): the indices split into
 /// runs of consecutive positions, each a cnn.slice; the runs are
-/// concatenated along the axis and the
-/// result reshaped to the indices' shape (a scalar index drops the axis).
+/// concatenated along the axis and the result reshaped to the indices'
+/// shape (a scalar index drops the axis).
 /// Slices and concat have schedules and derivatives, so it trains; a
 /// permutation costs one slice per run.
 static LogicalResult convertGather(Importer &im, const NodeRef &node) {
   OpContext c{im, node};
   FailureOr<Value> x = im.getRuntimeInput(node, 0);
-  FailureOr<int64_t> axisAttr = im.getIntAttr(node, "axis", 0);
-  if (failed(x) || failed(axisAttr))
+  if (failed(x))
     return failure();
+  FailureOr<int64_t> axisOr = staticAxis(c, *x, "gathers along");
+  if (failed(axisOr))
+    return failure();
+  int64_t axis = *axisOr;
   ArrayRef<int64_t> shape = shapeOf(*x);
-  int64_t rank = (int64_t)shape.size();
-  int64_t axis = *axisAttr < 0 ? *axisAttr + rank : *axisAttr;
-  if (axis < 0 || axis >= rank)
-    return c.error() << "axis " << *axisAttr << " is out of range for rank "
-                     << rank;
   int64_t extent = shape[axis];
-  if (extent == ShapedType::kDynamicSize)
-    return c.error() << "gathers along axis " << axis
-                     << ", whose extent is known only at run time (the batch)";
   FailureOr<StaticTensorRef> t = im.getStaticInput(node, 1, "the indices");
   if (failed(t))
     return failure();
@@ -1345,21 +1365,14 @@ static LogicalResult convertGather(Importer &im, const NodeRef &node) {
     idx.push_back(i);
   }
   SmallVector<Value> parts;
-  SmallVector<int64_t> starts(rank, 0), steps(rank, 1), sizes;
-  for (int64_t d : shape)
-    sizes.push_back(d == ShapedType::kDynamicSize ? -1 : d);
   for (size_t begin = 0; begin < idx.size();) {
     // The longest run of consecutive positions from `begin` (a strided
     // run would be one slice too, but a strided slice has no derivative).
     size_t end = begin + 1;
     while (end < idx.size() && idx[end] == idx[end - 1] + 1)
       ++end;
-    starts[axis] = idx[begin];
-    sizes[axis] = (int64_t)(end - begin);
-    FailureOr<Value> part = im.create<cnn::SliceOp>(
-        node.loc, *x,
-        {c.attr("starts", c.ints(starts)), c.attr("steps", c.ints(steps)),
-         c.attr("sizes", c.ints(sizes))});
+    FailureOr<Value> part =
+        sliceAxis(c, *x, axis, idx[begin], (int64_t)(end - begin));
     if (failed(part))
       return failure();
     parts.push_back(*part);
