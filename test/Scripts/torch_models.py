@@ -155,6 +155,29 @@ def upsample_net():
     return Net()
 
 
+def interpolate_net():
+    """F.interpolate in the modes PyTorch exports as Resize: bilinear to a
+    size (whose N and C PyTorch takes from the input's shape, known only at
+    run time), bicubic by 1.5 with aligned corners, nearest to a size that
+    is no whole factor; between convolutions."""
+    class Net(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.a = nn.Conv2d(3, 4, 3, padding=1)
+            self.fc = nn.Linear(4 * (7 * 5 + 12 * 12 + 3 * 9), 5)
+
+        def forward(self, x):
+            y = torch.relu(self.a(x))
+            p = nn.functional.interpolate(y, size=(7, 5), mode="bilinear",
+                                          align_corners=False)
+            q = nn.functional.interpolate(y, scale_factor=1.5, mode="bicubic",
+                                          align_corners=True)
+            r = nn.functional.interpolate(y, size=(3, 9), mode="nearest")
+            return self.fc(torch.cat([p.flatten(1), q.flatten(1),
+                                      r.flatten(1)], 1))
+    return Net()
+
+
 # name: (constructor, input shape, keep BatchNorm in the ONNX[, opset])
 MODELS = {
     "lenet5": (lenet5, (1, 28, 28), False),
@@ -167,6 +190,7 @@ MODELS = {
     "new_ops": (NewOps, (3, 8, 8), True, 17),
     "upsample_nearest": (upsample_net, (3, 16, 8), False),
     "upsample_nearest_opset9": (upsample_net, (3, 16, 8), False, 9),
+    "interpolate_modes": (interpolate_net, (3, 8, 8), False),
     # HardSigmoid (squeeze-and-excitation gates) and HardSwish at opset 13,
     # where PyTorch writes HardSwish as x * HardSigmoid(x), and opset 14.
     "mobilenet_v3_small_64": (torchvision_model("mobilenet_v3_small"),

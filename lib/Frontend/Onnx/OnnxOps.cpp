@@ -391,16 +391,29 @@ static LogicalResult convertResize(Importer &im, const NodeRef &node) {
       scales.assign(v->begin(), v->end());
     }
     if (scales.empty() && !upsample && node.hasInput(3)) {
-      FailureOr<SmallVector<int64_t>> known =
-          im.getKnownInts(node, 3, "the sizes");
-      if (failed(known))
+      // PyTorch's interpolate(size=...) writes N and C as the input's own
+      // dims (Shape, Slice, Concat): they may be known only at run time.
+      FailureOr<StaticTensorRef> t = im.getStaticInput(node, 3, "the sizes");
+      if (failed(t))
         return failure();
-      if (known->size() != 4)
-        return c.error() << "the sizes must have 4 entries";
-      sizes.assign(known->begin(), known->end());
-      for (int i = 0; i < 4; ++i)
-        scales.push_back(i < 2 ? (sizes[i] == in[i] ? 1.0 : 0.0)
-                               : (double)sizes[i] / (double)in[i]);
+      if ((*t)->isFloat || (*t)->ints.size() != 4)
+        return c.error() << "the sizes must be 4 integers";
+      for (int i = 0; i < 4; ++i) {
+        const SymInt &v = (*t)->ints[i];
+        bool keeps = v.kind == SymInt::Kind::Dim && v.source == *x &&
+                     v.dim == (unsigned)i;
+        if (i < 2 &&
+            (keeps || (v.kind == SymInt::Kind::Known && v.value == in[i]))) {
+          sizes.push_back(in[i]);
+          scales.push_back(1.0);
+          continue;
+        }
+        if (v.kind != SymInt::Kind::Known)
+          return c.error() << "size " << i
+                           << " depends on a dimension only known at run time";
+        sizes.push_back(v.value);
+        scales.push_back(i < 2 ? 0.0 : (double)v.value / (double)in[i]);
+      }
     }
   }
   if (scales.size() != 4)
