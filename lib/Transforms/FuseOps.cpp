@@ -120,6 +120,29 @@ static bool matchGate(Value v, bool training, ActivationSpec &act,
   return false;
 }
 
+/// Absorbs the gate at `current` (matchGate) into the group: grows
+/// `absorbed` and moves `current` to the gate's product. False when there is
+/// none.
+static bool takeGate(Value &current, bool training, ActivationSpec &act,
+                     SmallVectorImpl<Operation *> &absorbed) {
+  SmallVector<Operation *> gate;
+  if (!matchGate(current, training, act, gate))
+    return false;
+  absorbed.append(gate.begin(), gate.end());
+  current = gate.back()->getResult(0);
+  return true;
+}
+
+/// Replaces a fused group by `result`: its last op, whose result leaves the
+/// group, is replaced; the others, used only inside it, are erased last
+/// first.
+static void replaceGroup(PatternRewriter &rewriter,
+                         ArrayRef<Operation *> absorbed, Value result) {
+  rewriter.replaceOp(absorbed.back(), result);
+  for (auto it = absorbed.rbegin() + 1; it != absorbed.rend(); ++it)
+    rewriter.eraseOp(*it);
+}
+
 /// The single user of `v`, or null (with a remark when several users keep
 /// the candidate from growing).
 static Operation *soleUser(Value v, Operation *root, bool remarks) {
@@ -197,15 +220,7 @@ struct FuseConv : public OpRewritePattern<Conv2dOp> {
     Operation *pool = nullptr;
     // A gate (SiLU, HardSwish, GELU) reads the value twice; any other next op
     // must be its only user.
-    auto takeGate = [&]() {
-      SmallVector<Operation *> gate;
-      if (!matchGate(current, training, act, gate))
-        return false;
-      absorbed.append(gate.begin(), gate.end());
-      current = gate.back()->getResult(0);
-      return true;
-    };
-    bool gated = takeGate();
+    bool gated = takeGate(current, training, act, absorbed);
     Operation *user = gated ? nullptr : soleUser(current, conv, remarks);
     if (auto add = dyn_cast_or_null<AddOp>(user)) {
       Value other = add.getLhs() == current ? add.getRhs() : add.getLhs();
@@ -214,7 +229,7 @@ struct FuseConv : public OpRewritePattern<Conv2dOp> {
         residual = other;
         absorbed.push_back(add);
         current = add.getResult();
-        gated = takeGate();
+        gated = takeGate(current, training, act, absorbed);
         user = gated ? nullptr : soleUser(current, conv, remarks);
       } else if (remarks) {
         conv.emitRemark("residual add not fused: it broadcasts or changes "
@@ -312,32 +327,35 @@ struct FuseConv : public OpRewritePattern<Conv2dOp> {
       else
         setPool(cast<AvgPool2dOp>(pool), PoolKind::Avg);
     }
-    rewriter.replaceOp(last, fused.getResult());
-    for (auto it = absorbed.rbegin() + 1; it != absorbed.rend(); ++it)
-      rewriter.eraseOp(*it);
+    replaceGroup(rewriter, absorbed, fused.getResult());
     return success();
   }
 
   bool remarks, training;
 };
 
-/// The epilogue a gemm can take after its bias: a gate (SiLU, HardSwish,
-/// GELU) or an activation op that is the value's only user. Grows `absorbed`
-/// and moves `current` to the epilogue's result.
-static void takeDenseEpilogue(Value &current, ActivationSpec &act,
-                              SmallVectorImpl<Operation *> &absorbed,
-                              Operation *root, bool remarks, bool training) {
-  SmallVector<Operation *> gate;
-  if (matchGate(current, training, act, gate)) {
-    absorbed.append(gate.begin(), gate.end());
-    current = gate.back()->getResult(0);
-    return;
+/// Ends a dense group whose ops so far are `absorbed` (the gemm or matmul
+/// first, then its bias) with `current` their result: takes the epilogue (a
+/// gate, or an activation op that is the value's only user) and replaces the
+/// group by one fused_gemm of `operands` and `attrs` with that activation.
+static void finishFusedGemm(PatternRewriter &rewriter,
+                            SmallVectorImpl<Operation *> &absorbed,
+                            Value current, ValueRange operands,
+                            ArrayRef<NamedAttribute> attrs, bool remarks,
+                            bool training) {
+  ActivationSpec act;
+  if (!takeGate(current, training, act, absorbed)) {
+    Operation *user = soleUser(current, absorbed.front(), remarks);
+    if (user && matchActivation(user, act)) {
+      absorbed.push_back(user);
+      current = user->getResult(0);
+    }
   }
-  Operation *user = soleUser(current, root, remarks);
-  if (user && matchActivation(user, act)) {
-    absorbed.push_back(user);
-    current = user->getResult(0);
-  }
+  rewriter.setInsertionPoint(absorbed.back());
+  auto fused = rewriter.create<FusedGemmOp>(fusedLoc(absorbed),
+                                            current.getType(), operands, attrs);
+  act.setOn(fused);
+  replaceGroup(rewriter, absorbed, fused.getResult());
 }
 
 struct FuseGemm : public OpRewritePattern<GemmOp> {
@@ -346,20 +364,11 @@ struct FuseGemm : public OpRewritePattern<GemmOp> {
 
   LogicalResult matchAndRewrite(GemmOp gemm,
                                 PatternRewriter &rewriter) const override {
-    ActivationSpec act;
-    SmallVector<Operation *> absorbed = {gemm};
-    Value current = gemm.getResult();
-    takeDenseEpilogue(current, act, absorbed, gemm, remarks, training);
-    rewriter.setInsertionPoint(absorbed.back());
     // The gemm's own attributes carry over as they are (fused_gemm has the
     // same ones), then the activation's.
-    auto fused =
-        rewriter.create<FusedGemmOp>(fusedLoc(absorbed), current.getType(),
-                                     gemm->getOperands(), gemm->getAttrs());
-    act.setOn(fused);
-    rewriter.replaceOp(absorbed.back(), fused.getResult());
-    for (auto it = absorbed.rbegin() + 1; it != absorbed.rend(); ++it)
-      rewriter.eraseOp(*it);
+    SmallVector<Operation *> absorbed = {gemm};
+    finishFusedGemm(rewriter, absorbed, gemm.getResult(), gemm->getOperands(),
+                    gemm->getAttrs(), remarks, training);
     return success();
   }
 
@@ -383,14 +392,14 @@ struct FuseMatMul : public OpRewritePattern<MatMulOp> {
     int64_t n = bType.getShape()[1];
     SmallVector<Operation *> absorbed = {mm};
     Value current = mm.getResult();
-    Value bias;
+    SmallVector<Value> operands = {mm.getA(), mm.getB()};
     if (Operation *user = soleUser(current, mm, remarks)) {
       if (auto add = dyn_cast<AddOp>(user)) {
         Value other = add.getLhs() == current ? add.getRhs() : add.getLhs();
         auto t = other.getType().dyn_cast<RankedTensorType>();
         if (other != current && t && t.getRank() == 1 && t.getShape()[0] == n &&
             n != ShapedType::kDynamicSize && add.getType() == mm.getType()) {
-          bias = other;
+          operands.push_back(other);
           absorbed.push_back(add);
           current = add.getResult();
         } else if (remarks) {
@@ -399,19 +408,8 @@ struct FuseMatMul : public OpRewritePattern<MatMulOp> {
         }
       }
     }
-    ActivationSpec act;
-    takeDenseEpilogue(current, act, absorbed, mm, remarks, training);
-    rewriter.setInsertionPoint(absorbed.back());
-    SmallVector<Value> operands = {mm.getA(), mm.getB()};
-    if (bias)
-      operands.push_back(bias);
-    auto gemm =
-        rewriter.create<FusedGemmOp>(fusedLoc(absorbed), current.getType(),
-                                     operands, ArrayRef<NamedAttribute>{});
-    act.setOn(gemm);
-    rewriter.replaceOp(absorbed.back(), gemm.getResult());
-    for (auto it = absorbed.rbegin() + 1; it != absorbed.rend(); ++it)
-      rewriter.eraseOp(*it);
+    finishFusedGemm(rewriter, absorbed, current, operands, {}, remarks,
+                    training);
     return success();
   }
 

@@ -408,11 +408,14 @@ static LogicalResult convertResize(Importer &im, const NodeRef &node) {
           scales.push_back(1.0);
           continue;
         }
+        if (i < 2)
+          return c.error() << "size " << i << " must be the input's ("
+                           << "N and C keep their size)";
         if (v.kind != SymInt::Kind::Known)
           return c.error() << "size " << i
                            << " depends on a dimension only known at run time";
         sizes.push_back(v.value);
-        scales.push_back(i < 2 ? 0.0 : (double)v.value / (double)in[i]);
+        scales.push_back((double)v.value / (double)in[i]);
       }
     }
   }
@@ -479,24 +482,23 @@ static LogicalResult convertResize(Importer &im, const NodeRef &node) {
         identity = w[o * in[axis] + i] == (o == i ? 1.0f : 0.0f);
     if (identity)
       continue;
-    Type f32 = im.builder.getF32Type();
-    FailureOr<Value> step;
-    if (axis == 2) {
-      auto type = RankedTensorType::get({out[2], in[2]}, f32);
-      Value m = im.builder.create<cnn::ConstantOp>(
-          node.loc, type, DenseElementsAttr::get(type, llvm::makeArrayRef(w)));
-      step = im.create<cnn::MatMulOp>(node.loc, ValueRange{m, y});
-    } else {
-      // A_w^T: [in, out].
+    // Rows: [out, in] from the left. Columns: the transpose, [in, out],
+    // from the right.
+    bool rows = axis == 2;
+    if (!rows) {
       std::vector<float> wt(w.size());
       for (int64_t o = 0; o < out[3]; ++o)
         for (int64_t i = 0; i < in[3]; ++i)
           wt[i * out[3] + o] = w[o * in[3] + i];
-      auto type = RankedTensorType::get({in[3], out[3]}, f32);
-      Value m = im.builder.create<cnn::ConstantOp>(
-          node.loc, type, DenseElementsAttr::get(type, llvm::makeArrayRef(wt)));
-      step = im.create<cnn::MatMulOp>(node.loc, ValueRange{y, m});
+      w.swap(wt);
     }
+    auto type = RankedTensorType::get(rows ? ArrayRef<int64_t>{out[2], in[2]}
+                                           : ArrayRef<int64_t>{in[3], out[3]},
+                                      im.builder.getF32Type());
+    Value m = im.builder.create<cnn::ConstantOp>(
+        node.loc, type, DenseElementsAttr::get(type, llvm::makeArrayRef(w)));
+    FailureOr<Value> step = im.create<cnn::MatMulOp>(
+        node.loc, rows ? ValueRange{m, y} : ValueRange{y, m});
     if (failed(step))
       return failure();
     y = *step;

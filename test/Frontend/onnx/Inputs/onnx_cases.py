@@ -214,6 +214,16 @@ def gather(path, indices, axis):
     save(model(nodes, [x], [vi("y", None)], [idx]), path, check=False)
 
 
+def resize_sizes(path, sizes):
+    x = vi("x", ["N", 2, 4, 4])
+    nodes = [helper.make_node("Resize", ["x", "roi", "scales", "sizes"], ["y"],
+                              name="resize", mode="linear")]
+    inits = [numpy_helper.from_array(np.array([], np.float32), "roi"),
+             numpy_helper.from_array(np.array([], np.float32), "scales"),
+             numpy_helper.from_array(np.array(sizes, np.int64), "sizes")]
+    save(model(nodes, [x], [vi("y", None)], inits), path, check=False)
+
+
 def dropout_mask(path):
     x = vi("x", ["N", 8])
     nodes = [helper.make_node("Dropout", ["x"], ["y", "mask"], name="drop",
@@ -561,6 +571,7 @@ CASES = {
     "resize_crop": lambda p: resize(p, "linear", [1, 1, 2, 2],
                                     coords="tf_crop_and_resize"),
     "resize_channels": lambda p: resize(p, "linear", [1, 2, 2, 2]),
+    "resize_sizes_channels": lambda p: resize_sizes(p, [1, 3, 8, 8]),
     "resize_huge": lambda p: resize(p, "linear", [1, 1, 2000, 1]),
     "split11": lambda p: split(p, 11),
     "split13": lambda p: split(p, 13),
