@@ -50,6 +50,13 @@ def conv(cin, cout, k, s=1, p=0, d=1, g=1):
     return nn.Conv2d(cin, cout, k, s, p, dilation=d, groups=g)
 
 
+# The layers below are built when this module loads, so their weights are
+# drawn here: seeded, every run checks the same models. (Unseeded, one draw
+# in a CI run gave train_overlap_c8 a parameter error of 3e-4 that 5,000
+# further draws did not repeat; a max pool's near tie, where rounding sends
+# the gradient to the other input than PyTorch's, is the likely cause.)
+torch.manual_seed(0)
+
 # name: (constructor, input shape CHW)
 CASES = {
     # Pooled conv, rows the 2x2/2 pool does not use up (11 -> 10 columns).
