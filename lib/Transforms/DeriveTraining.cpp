@@ -289,45 +289,138 @@ LogicalResult GradientBuilder::backward(Operation *op, Value dy) {
     return success();
   }
 
-  if (auto slice = dyn_cast<SliceOp>(op)) {
-    // A window of unit steps: its gradient is dy padded with zeros back to
-    // the input's extent.
-    auto in = slice.getInput().getType().cast<ShapedType>().getShape();
-    size_t rank = in.size();
+  // Helpers of the layout derivatives: one axis' window, padding and sum.
+  auto sliceAxis = [&](Value v, int64_t axis, int64_t start, int64_t step,
+                       int64_t size) -> Value {
+    auto shape = v.getType().cast<ShapedType>().getShape();
+    int64_t rank = shape.size();
+    SmallVector<int64_t> starts(rank, 0), steps(rank, 1),
+        sizes(shape.begin(), shape.end());
+    starts[axis] = start;
+    steps[axis] = step;
+    sizes[axis] = size;
+    return b.create<SliceOp>(loc, v, i64Array(b, starts), i64Array(b, steps),
+                             i64Array(b, sizes));
+  };
+  auto padAxis = [&](Value v, int64_t axis, int64_t before,
+                     int64_t after) -> Value {
+    int64_t rank = v.getType().cast<ShapedType>().getRank();
     SmallVector<int64_t> pads(2 * rank, 0);
-    for (size_t d = 0; d < rank; ++d) {
+    pads[axis] = before;
+    pads[axis + rank] = after;
+    return b.create<PadOp>(loc, v, i64Array(b, pads), b.getF32FloatAttr(0.0f),
+                           PadModeAttr::get(b.getContext(), PadMode::Constant));
+  };
+  auto sumAxis = [&](Value v, int64_t axis) -> Value {
+    return b.create<ReduceOp>(
+        loc, v, ReductionAttr::get(b.getContext(), Reduction::Sum),
+        i64Array(b, {axis}), b.getBoolAttr(true));
+  };
+
+  if (auto slice = dyn_cast<SliceOp>(op)) {
+    // dy padded with zeros back to the input's extent. A strided axis first
+    // spreads dy to every step-th element (an axis of extent step inserted
+    // after it, zero-padded, and merged back); a negative step reverses dy.
+    auto in = slice.getInput().getType().cast<ShapedType>().getShape();
+    int64_t rank = in.size();
+    SmallVector<int64_t> pads(2 * rank, 0);
+    Value g = dy;
+    for (int64_t d = 0; d < rank; ++d) {
+      if (in[d] == ShapedType::kDynamicSize)
+        continue;
       int64_t start = slice.getStarts()[d].cast<IntegerAttr>().getInt();
       int64_t step = slice.getSteps()[d].cast<IntegerAttr>().getInt();
       int64_t size = slice.getSizes()[d].cast<IntegerAttr>().getInt();
-      if (in[d] == ShapedType::kDynamicSize)
-        continue;
-      if (step != 1 && size > 1)
-        return unsupported("a slice with a step other than 1");
+      int64_t extent = size;
+      if (step != 1 && size > 1) {
+        if (step < 0) {
+          g = sliceAxis(g, d, size - 1, -1, size);
+          start += (size - 1) * step;
+          step = -step;
+        }
+        auto shape = g.getType().cast<ShapedType>().getShape();
+        SmallVector<int64_t> split, merged;
+        int64_t dynamicAfter = 0;
+        for (int64_t i = 0; i < rank; ++i) {
+          bool dynamic = shape[i] == ShapedType::kDynamicSize;
+          // 0 copies the input's dim at the same index: right only before
+          // the inserted axis; a later dynamic dim is inferred (-1).
+          int64_t keep = !dynamic ? shape[i] : i < d ? 0 : -1;
+          dynamicAfter += dynamic && i > d;
+          split.push_back(keep);
+          merged.push_back(i == d ? size * step : keep);
+          if (i == d)
+            split.push_back(1);
+        }
+        if (dynamicAfter > 1)
+          return unsupported("a strided slice of a tensor with several "
+                             "dynamic dimensions");
+        g = b.create<ReshapeOp>(loc, g, i64Array(b, split));
+        g = padAxis(g, d + 1, 0, step - 1);
+        g = b.create<ReshapeOp>(loc, g, i64Array(b, merged));
+        extent = size * step;
+      }
+      // The spread's end may pass the input's: a negative pad crops it.
       pads[d] = start;
-      pads[d + rank] = in[d] - start - size;
+      pads[d + rank] = in[d] - start - extent;
     }
     accumulate(
         slice.getInput(),
-        b.create<PadOp>(loc, dy, i64Array(b, pads), b.getF32FloatAttr(0.0f),
+        b.create<PadOp>(loc, g, i64Array(b, pads), b.getF32FloatAttr(0.0f),
                         PadModeAttr::get(b.getContext(), PadMode::Constant)));
     return success();
   }
 
   if (auto pad = dyn_cast<PadOp>(op)) {
-    if (pad.getMode() != PadMode::Constant)
-      return unsupported("no derivative for " +
-                         stringifyPadMode(pad.getMode()).str() +
-                         " padding yet");
-    // The adjoint of padding by p (a constant; negative pads crop) is
-    // padding by -p: the padded border's gradient is cropped away, a cropped
-    // part's gradient is zero.
-    SmallVector<int64_t> negated = toI64(pad.getPads());
-    for (int64_t &p : negated)
-      p = -p;
-    accumulate(
-        pad.getInput(),
-        b.create<PadOp>(loc, dy, i64Array(b, negated), b.getF32FloatAttr(0.0f),
-                        PadModeAttr::get(b.getContext(), PadMode::Constant)));
+    SmallVector<int64_t> pads = toI64(pad.getPads());
+    if (pad.getMode() == PadMode::Constant) {
+      // The adjoint of padding by p (a constant; negative pads crop) is
+      // padding by -p: the padded border's gradient is cropped away, a
+      // cropped part's gradient is zero.
+      for (int64_t &p : pads)
+        p = -p;
+      accumulate(
+          pad.getInput(),
+          b.create<PadOp>(loc, dy, i64Array(b, pads), b.getF32FloatAttr(0.0f),
+                          PadModeAttr::get(b.getContext(), PadMode::Constant)));
+      return success();
+    }
+    // Reflect and edge pad axis by axis (as NumPy's pad): per axis, the
+    // input's window of dy, plus each border's dy added where it was read.
+    // Edge: a border's sum onto the first or last element. Reflect: the
+    // border reversed onto the elements after the first (before the last).
+    auto in = pad.getInput().getType().cast<ShapedType>().getShape();
+    int64_t rank = in.size();
+    bool reflect = pad.getMode() == PadMode::Reflect;
+    Value g = dy;
+    for (int64_t d = 0; d < rank; ++d) {
+      int64_t before = pads[d], after = pads[d + rank], n = in[d];
+      if (before == 0 && after == 0)
+        continue;
+      if (before < 0 || after < 0)
+        return unsupported("no derivative for " +
+                           stringifyPadMode(pad.getMode()).str() +
+                           " padding with negative pads");
+      Value sum = sliceAxis(g, d, before, 1, n);
+      if (before > 0) {
+        Value border =
+            sliceAxis(g, d, reflect ? before - 1 : 0, reflect ? -1 : 1, before);
+        sum =
+            b.create<AddOp>(loc, sum,
+                            reflect ? padAxis(border, d, 1, n - 1 - before)
+                                    : padAxis(sumAxis(border, d), d, 0, n - 1));
+      }
+      if (after > 0) {
+        Value border = sliceAxis(g, d, before + n + (reflect ? after - 1 : 0),
+                                 reflect ? -1 : 1, after);
+        sum =
+            b.create<AddOp>(loc, sum,
+                            reflect ? padAxis(border, d, n - 1 - after, 1)
+                                    : padAxis(sumAxis(border, d), d, n - 1, 0));
+      }
+      g = sum;
+    }
+    accumulate(pad.getInput(), g);
     return success();
   }
 
@@ -548,7 +641,7 @@ LogicalResult GradientBuilder::backward(Operation *op, Value dy) {
     // them, of extent 1, when the reduction dropped them).
     Value x = rd.getInput();
     Reduction kind = rd.getKind();
-    if (kind == Reduction::Prod || kind == Reduction::L1)
+    if (kind == Reduction::Prod)
       return unsupported("no derivative for cnn.reduce " +
                          stringifyReduction(kind).str() + " yet");
     ArrayRef<int64_t> xs = x.getType().cast<ShapedType>().getShape();
@@ -592,6 +685,13 @@ LogicalResult GradientBuilder::backward(Operation *op, Value dy) {
     case Reduction::Mean: // dx = dy / n
       accumulate(x, mul(g, spreadOf(1.0f / (float)n)));
       return success();
+    case Reduction::L1: { // dx = dy sign(x), 0 at 0 (as PyTorch's abs)
+      Value spreadDy = mul(g, spreadOf(1.0f));
+      accumulate(x, b.create<SubOp>(
+                        loc, whereAbove0(spreadDy, x),
+                        whereAbove0(spreadDy, mul(x, scalar(rank, -1.0f)))));
+      return success();
+    }
     case Reduction::SumSquare: // dx = 2 x dy
       accumulate(x, mul(mul(g, x), scalar(rank, 2.0f)));
       return success();

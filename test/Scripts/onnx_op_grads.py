@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Gradients through single ONNX operators that cnnc imports as
-decompositions (LRN, nearest Resize, InstanceNormalization,
-LayerNormalization, Pad in constant mode, ConvTranspose), against PyTorch
+decompositions or derivatives built of other ops (LRN, Resize,
+InstanceNormalization, LayerNormalization, Pad in every mode, strided
+Slice, ReduceL1, Gather, ConvTranspose), against PyTorch
 autograd in float64.
 
 Each case is a graph written with onnx.helper (PyTorch exports some of
@@ -61,6 +62,44 @@ def pad_constant(rs):
               "v": np.array(0.25, np.float32)}
     return [node], consts, (C, H + 1, H + 2), lambda h, P: F.pad(
         h, (1, 1, 2, -1), value=0.25)
+
+
+def pad_reflect(rs):
+    # The largest reflect pad an axis allows (5 of 6) and uneven borders.
+    node = helper.make_node("Pad", ["h", "pads"], ["z"], mode="reflect")
+    consts = {"pads": np.array([0, 0, 2, 1, 0, 0, 5, 2], np.int64)}
+    return [node], consts, (C, H + 7, H + 3), lambda h, P: F.pad(
+        h, (1, 2, 2, 5), mode="reflect")
+
+
+def pad_edge(rs):
+    node = helper.make_node("Pad", ["h", "pads"], ["z"], mode="edge")
+    consts = {"pads": np.array([0, 0, 3, 0, 0, 0, 1, 2], np.int64)}
+    return [node], consts, (C, H + 4, H + 2), lambda h, P: F.pad(
+        h, (0, 2, 3, 1), mode="replicate")
+
+
+def slice_strided(rs):
+    # Negative and positive steps on three axes; along H the spread of
+    # 1, 3, 5 by step 2 passes the input's end.
+    node = helper.make_node("Slice", ["h", "starts", "ends", "axes", "steps"],
+                            ["z"])
+    consts = {"starts": np.array([3, 1, 5], np.int64),
+              "ends": np.array([-5, 6, 0], np.int64),
+              "axes": np.array([1, 2, 3], np.int64),
+              "steps": np.array([-2, 2, -3], np.int64)}
+    return [node], consts, (2, 3, 2), lambda h, P: h[:, [3, 1]][:, :, 1::2][
+        ..., [5, 2]]
+
+
+def reduce_l1(rs):
+    # Scaled down so that the Tanh after it does not saturate (where float32's
+    # 1 - tanh^2 loses its digits).
+    nodes = [helper.make_node("ReduceL1", ["h"], ["l1"], axes=[2], keepdims=1),
+             helper.make_node("Mul", ["l1", "k"], ["z"])]
+    consts = {"k": np.array(0.1, np.float32)}
+    return nodes, consts, (C, 1, H), lambda h, P: h.abs().sum(
+        2, keepdim=True) * 0.1
 
 
 def conv_transpose(rs):
@@ -123,6 +162,8 @@ CASES = {"lrn": lrn, "resize_nearest": resize_nearest,
          "gather_channels": gather_channels, "gather_columns": gather_columns,
          "instance_norm": instance_norm,
          "layer_norm": layer_norm, "pad_constant": pad_constant,
+         "pad_reflect": pad_reflect, "pad_edge": pad_edge,
+         "slice_strided": slice_strided, "reduce_l1": reduce_l1,
          "conv_transpose": conv_transpose}
 
 

@@ -1630,11 +1630,11 @@ static const OpSupport kConverters[] = {
     {"DepthToSpace", convertBlockShuffle<true>, "modes DCR and CRD"},
     {"SpaceToDepth", convertBlockShuffle<false>, ""},
     {"Slice", convertSlice,
-     "bounds known at import time; the batch axis whole; no empty result; "
-     "backward for unit steps only"},
+     "bounds known at import time; the batch axis whole; no empty result"},
     {"Pad", convertPad,
      "modes constant, reflect and edge (reflect and edge not along the batch); "
-     "pads known at import time; backward for constant mode only"},
+     "pads known at import time; reflect and edge backward for pads of 0 or "
+     "more"},
     {"Softmax", convertSoftmax<cnn::SoftmaxOp>,
      "a final one over the classes: the cross-entropy loss of --train takes "
      "the logits before it"},
@@ -1652,7 +1652,7 @@ static const OpSupport kConverters[] = {
     {"ReduceProd", convertReduce<cnn::Reduction::Prod, 18>,
      "axes known at import time; no backward (trains only what follows it)"},
     {"ReduceL1", convertReduce<cnn::Reduction::L1, 18>,
-     "axes known at import time; no backward (trains only what follows it)"},
+     "axes known at import time"},
     {"ReduceL2", convertReduce<cnn::Reduction::L2, 18>,
      "axes known at import time"},
     {"ReduceSumSquare", convertReduce<cnn::Reduction::SumSquare, 18>,
