@@ -248,6 +248,43 @@ cnnc::codegen::lowerElementwise(mlir::Operation *op,
       .Case([&](cnn::LogSoftmaxOp o) {
         lowerSoftmax(o.getAxis(), /*log=*/true, operands[0], v, out, parts);
       })
+      .Case([&](cnn::NormalizeOp o) {
+        // Two passes per row (the sum, then the squared deviations from
+        // the mean), as the decomposition computes them: E[x^2] - E[x]^2
+        // would lose the variance of rows with a large mean.
+        const TensorFunc &in = operands[0];
+        int64_t axis = (int64_t)o.getAxis();
+        int normalized = rank - (int)axis;
+        Region region;
+        Expr count = 1.0f;
+        for (int i = rank - 1; i >= (int)axis; --i) {
+          region.push_back(Range(0, in.extent(i)));
+          count *= Halide::cast<float>(in.extent(i));
+        }
+        RDom r(region, "norm_r");
+        std::vector<Var> rows(v.begin() + normalized, v.end());
+        std::vector<Expr> rowArgs(rows.begin(), rows.end());
+        std::vector<Expr> src = idx;
+        for (int i = (int)axis; i < rank; ++i)
+          src[i] = r[rank - 1 - i];
+        Func total("norm_sum"), squares("norm_squares");
+        total(rows) = 0.0f;
+        total(rows) += at(in.func, src);
+        Expr rowMean = total(rowArgs) / count;
+        Expr d = at(in.func, src) - rowMean;
+        squares(rows) = 0.0f;
+        squares(rows) += d * d;
+        float eps = o.getEpsilon().convertToFloat();
+        Expr deviation = Halide::sqrt(squares(rowArgs) / count + eps);
+        out(v) = (x() - rowMean) / deviation * broadcastAt(operands[1], idx) +
+                 broadcastAt(operands[2], idx);
+        parts.family = KernelParts::Family::RowNormalization;
+        parts.normalizedRank = normalized;
+        parts.reduction = total;
+        parts.padded = squares;
+        parts.hasReduction = parts.hasPadded = true;
+        parts.rdom = r;
+      })
       .Case([&](cnn::ReduceOp o) {
         const TensorFunc &in = operands[0];
         int inRank = in.rank();

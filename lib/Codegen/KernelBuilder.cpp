@@ -63,7 +63,7 @@ cnnc::codegen::lowerOp(mlir::Operation *op, llvm::ArrayRef<TensorFunc> operands,
       .Case<cnn::Conv2dOp, cnn::FusedConv2dOp>(
           [&](auto) { return lowerConv(op, operands); })
       .Case<cnn::MaxPool2dOp, cnn::AvgPool2dOp, cnn::GlobalAvgPoolOp,
-            cnn::GlobalMaxPoolOp>(
+            cnn::GlobalMaxPoolOp, cnn::SqueezeExciteOp>(
           [&](auto) { return lowerPooling(op, operands); })
       .Case<cnn::GemmOp, cnn::FusedGemmOp, cnn::MatMulOp>(
           [&](auto) { return lowerDense(op, operands); })
@@ -610,6 +610,91 @@ static void scheduleSimple(KernelParts &p, const LoweringContext &ctx) {
     p.padded.compute_root();
 }
 
+/// cnn.normalize: one task per group of rows, each row's two statistics
+/// computed where the row is, its sums in vector lanes (rfactor) when the
+/// innermost normalized axis fills a vector, the output row vectorized.
+static void scheduleRowNormalization(KernelParts &p,
+                                     const LoweringContext &ctx) {
+  Func out = p.output;
+  std::vector<Var> args = out.args();
+  int rank = (int)args.size(), normalized = p.normalizedRank;
+  int64_t inner = p.shape.back(), rowElements = 1;
+  for (int i = rank - normalized; i < rank; ++i)
+    rowElements *= std::max<int64_t>(1, p.shape[i]);
+  int vec = fitVector(inner, ctx.vectorWidth());
+  if (vec > 1)
+    out.vectorize(args[0], vec, TailStrategy::GuardWithIf);
+  Var row = args[normalized];
+  for (int d = normalized + 1; d < rank; ++d)
+    out.fuse(row, args[d], row);
+  // Three reads of the row and one write.
+  Var task = parallelTasks(out, row, 4 * rowElements * kFlopsPerMovedElement);
+  for (Func stat : {p.reduction, p.padded}) {
+    stat.compute_at(out, task);
+    if (vec > 1 && inner >= vec) {
+      RVar rxo("rxo"), rxi("rxi");
+      Var lane("lane");
+      stat.update().split(p.rdom.x, rxo, rxi, vec, TailStrategy::GuardWithIf);
+      Func partial = stat.update().rfactor(rxi, lane);
+      partial.compute_at(out, task).vectorize(lane);
+      partial.update().vectorize(lane);
+    }
+  }
+}
+
+/// A sum computed whole before its consumers: in vector lanes (rfactor)
+/// when its inner reduction fills a vector, its (point, sample) pairs in
+/// parallel tasks when there is enough work.
+static void scheduleVectorSum(const VectorSum &sum,
+                              const LoweringContext &ctx) {
+  Func f = sum.func;
+  std::vector<Var> args = f.args();
+  f.compute_root();
+  int vec = ctx.vectorWidth();
+  Func partial;
+  if (sum.innerExtent >= vec) {
+    RVar ro("ro"), ri("ri");
+    Var lane("lane");
+    f.update().split(sum.r.x, ro, ri, vec, TailStrategy::GuardWithIf);
+    partial = f.update().rfactor(ri, lane);
+    partial.vectorize(lane);
+    partial.update().vectorize(lane);
+  }
+  int64_t work = 1;
+  for (int i = 0; i < sum.r.dimensions(); ++i)
+    if (const int64_t *e = as_const_int(sum.r[i].extent()))
+      work *= std::max<int64_t>(1, *e);
+  int64_t group = (kMinTaskFlops + 2 * work - 1) / (2 * work);
+  Var t("t"), ti("ti");
+  Stage update = f.update();
+  update.fuse(args[0], args[1], t);
+  Var inner = t;
+  if (group > 1) {
+    update.split(t, t, ti, (int)std::min<int64_t>(group, 1 << 16),
+                 TailStrategy::GuardWithIf);
+    inner = ti;
+  }
+  update.parallel(t);
+  if (partial.defined())
+    partial.compute_at(f, inner);
+}
+
+/// cnn.squeeze_excite: the sums in order (each whole, vectorized), then the
+/// input scaled per channel, one task per group of channel planes.
+static void scheduleSqueezeExcite(KernelParts &p, const LoweringContext &ctx) {
+  for (const VectorSum &sum : p.sums)
+    scheduleVectorSum(sum, ctx);
+  Func out = p.output;
+  std::vector<Var> v = out.args();
+  int64_t plane = p.shape[2] * p.shape[3];
+  int vec = fitVector(p.shape[3], ctx.vectorWidth());
+  if (vec > 1)
+    out.vectorize(v[0], vec, TailStrategy::GuardWithIf);
+  Var t("t");
+  out.fuse(v[2], v[3], t);
+  parallelTasks(out, t, plane * kFlopsPerMovedElement);
+}
+
 /// dW = sum over batch and output pixels: the sum runs along output x in
 /// vector lanes (rfactor), one task per output channel.
 static void scheduleWeightGrad(KernelParts &p, const LoweringContext &ctx) {
@@ -708,6 +793,33 @@ static void scheduleGpu(KernelParts &p) {
     }
   };
   tile(out);
+  // Per-row stages (statistics, a squeeze-and-excitation's sums and
+  // gate): computed whole first, one thread per row runs each sum.
+  auto perRow = [&](Func f) {
+    f.compute_root();
+    std::vector<Stage> stages = {Stage(f)};
+    if (f.has_update_definition())
+      stages.push_back(f.update());
+    for (Stage s : stages) {
+      std::vector<Var> a = f.args();
+      Var row = a[0], ro("gro"), ri("gri");
+      for (size_t i = 1; i < a.size(); ++i)
+        s.fuse(row, a[i], row);
+      s.gpu_tile(row, ro, ri, 64, TailStrategy::GuardWithIf);
+    }
+  };
+  if (p.family == KernelParts::Family::RowNormalization) {
+    perRow(p.reduction);
+    perRow(p.padded);
+    return;
+  }
+  if (p.family == KernelParts::Family::SqueezeExcite) {
+    for (const VectorSum &sum : p.sums)
+      perRow(sum.func);
+    for (Func f : p.rootStages)
+      perRow(f);
+    return;
+  }
   // Per-channel sums: one thread per channel runs the whole sum.
   for (ChannelSum &s : p.channelSums) {
     Var ch = s.func.args()[0], co("gco"), ci("gci");
@@ -755,6 +867,10 @@ void cnnc::codegen::scheduleKernel(KernelParts &parts,
     return scheduleWeightGrad(parts, ctx);
   case KernelParts::Family::ChannelReduction:
     return scheduleChannelReduction(parts, ctx);
+  case KernelParts::Family::RowNormalization:
+    return scheduleRowNormalization(parts, ctx);
+  case KernelParts::Family::SqueezeExcite:
+    return scheduleSqueezeExcite(parts, ctx);
   case KernelParts::Family::Scatter:
   case KernelParts::Family::Pool:
   case KernelParts::Family::Elementwise:

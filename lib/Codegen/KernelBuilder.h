@@ -54,6 +54,14 @@ struct ChannelSum {
   int64_t channels = 0;
 };
 
+/// A sum over `r` (its first variable innermost, `innerExtent` long) that a
+/// schedule may split into vector lanes.
+struct VectorSum {
+  Halide::Func func; ///< zero, then one update over `r`
+  Halide::RDom r;
+  int64_t innerExtent = 0;
+};
+
 /// What the family schedules need besides the output.
 struct KernelParts {
   enum class Family {
@@ -67,7 +75,14 @@ struct KernelParts {
     /// Scatter-style updates (pooling backward).
     Scatter,
     /// Per-channel sums (`channelSums`) feeding a small output.
-    ChannelReduction
+    ChannelReduction,
+    /// Statistics per row over the trailing `normalizedRank` axes
+    /// (`reduction`: the sum, `padded`: the squared deviations, both over
+    /// `rdom`), then an elementwise output: cnn.normalize.
+    RowNormalization,
+    /// A squeeze-and-excitation block: `sums` per (channel, sample), then
+    /// the input scaled per channel.
+    SqueezeExcite
   } family;
   Halide::Func output;
   /// Conv: the reduction; Dense: the product; Reduction: the reduction.
@@ -107,6 +122,10 @@ struct KernelParts {
   /// Row tiles: B as panel(column, k), inline unless the schedule copies
   /// each column panel into a contiguous buffer.
   Halide::Func panel;
+  /// SqueezeExcite: computed whole, in order, before the output.
+  std::vector<VectorSum> sums;
+  /// RowNormalization: the number of trailing axes each row normalizes.
+  int normalizedRank = 0;
   /// ChannelReduction: each computed once, before the output.
   std::vector<ChannelSum> channelSums;
 };

@@ -40,10 +40,55 @@ static KernelParts lowerWindowPool(PoolOp op, const TensorFunc &in,
   return parts;
 }
 
+/// cnn.squeeze_excite: the channel means, the two 1x1 convolutions on
+/// them and the gate, each a sum over one axis (`sums`, vectorized by the
+/// schedule), then the input scaled per channel.
+static KernelParts lowerSqueezeExcite(cnn::SqueezeExciteOp op,
+                                      llvm::ArrayRef<TensorFunc> operands) {
+  const TensorFunc &in = operands[0], &w1 = operands[1], &b1 = operands[2],
+                   &w2 = operands[3], &b2 = operands[4];
+  int64_t channels = in.shape[1], height = in.shape[2], width = in.shape[3],
+          squeezed = w1.shape[0];
+  std::vector<Var> v = makeVars(4);
+  Var x = v[0], y = v[1], c = v[2], n = v[3], s("s");
+  KernelParts parts;
+  parts.family = KernelParts::Family::SqueezeExcite;
+  parts.shape = resultShape(op);
+  RDom rp(0, (int)width, 0, (int)height, "se_pool_r");
+  RDom rc(0, (int)channels, "se_reduce_r"), rs(0, (int)squeezed, "se_expand_r");
+  Func pooled("se_pool"), reduced("se_reduce"), expanded("se_expand"),
+      hidden("se_hidden"), gate("se_gate");
+  pooled(c, n) = 0.0f;
+  pooled(c, n) += in.func(rp.x, rp.y, c, n);
+  Expr mean = 1.0f / (float)(height * width);
+  reduced(s, n) = 0.0f;
+  reduced(s, n) += w1.func(0, 0, rc, s) * pooled(rc, n);
+  hidden(s, n) = applyActivation(b1.func(s) + reduced(s, n) * mean,
+                                 cnn::ActivationSpec::on(op));
+  expanded(c, n) = 0.0f;
+  expanded(c, n) += w2.func(0, 0, rs, c) * hidden(rs, n);
+  Expr z = (b2.func(c) + expanded(c, n)) * op.getGateScale().convertToFloat() +
+           op.getGateShift().convertToFloat();
+  if (op.getGate() == cnn::Activation::Sigmoid)
+    gate(c, n) = 1.0f / (1.0f + exp(-z));
+  else
+    gate(c, n) = clamp(z, op.getGateMin().convertToFloat(),
+                       op.getGateMax().convertToFloat());
+  Func out("squeeze_excite");
+  out(x, y, c, n) = in.func(x, y, c, n) * gate(c, n);
+  parts.output = out;
+  parts.sums = {
+      {pooled, rp, width}, {reduced, rc, channels}, {expanded, rs, squeezed}};
+  parts.rootStages = {hidden, gate};
+  return parts;
+}
+
 mlir::FailureOr<KernelParts>
 cnnc::codegen::lowerPooling(mlir::Operation *op,
                             llvm::ArrayRef<TensorFunc> operands) {
   const TensorFunc &in = operands[0];
+  if (auto se = llvm::dyn_cast<cnn::SqueezeExciteOp>(op))
+    return lowerSqueezeExcite(se, operands);
   if (auto pool = llvm::dyn_cast<cnn::MaxPool2dOp>(op))
     return lowerWindowPool(pool, in, /*isMax=*/true);
   if (auto pool = llvm::dyn_cast<cnn::AvgPool2dOp>(op))

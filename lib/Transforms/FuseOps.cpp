@@ -26,19 +26,28 @@ static bool matchActivation(Operation *op, ActivationSpec &act) {
   return act.kind != Activation::None;
 }
 
-/// Whether `v` is a splat constant of `value`: a cnn.constant, or a
+/// The value of `v` if it is a splat constant: a cnn.constant, or a
 /// parameter's value where it cannot change (inference, or frozen); an
 /// exporter may write the gates' scalars as initializers.
-static bool isSplat(Value v, float value, bool training) {
+static Optional<float> splatValue(Value v, bool training) {
   ElementsAttr attr;
+  if (!v)
+    return llvm::None;
   if (auto c = v.getDefiningOp<cnnc::cnn::ConstantOp>())
     attr = c.getValue();
   else if (auto p = v.getDefiningOp<ParamOp>())
     if (!training || p.getFrozen())
       attr = p.getValueAttr();
   auto dense = attr.dyn_cast_or_null<DenseElementsAttr>();
-  return dense && dense.isSplat() && dense.getType().getElementType().isF32() &&
-         dense.getSplatValue<float>() == value;
+  if (!dense || !dense.isSplat() || !dense.getType().getElementType().isF32())
+    return llvm::None;
+  return dense.getSplatValue<float>();
+}
+
+/// Whether `v` is a splat constant of `value` (see splatValue).
+static bool isSplat(Value v, float value, bool training) {
+  Optional<float> splat = splatValue(v, training);
+  return splat && *splat == value;
 }
 
 /// The other operand of a binary op, or null when `v` is not one of them.
@@ -416,6 +425,243 @@ struct FuseMatMul : public OpRewritePattern<MatMulOp> {
   bool remarks, training;
 };
 
+/// The decomposed normalization over trailing axes, as the ONNX importer
+/// writes LayerNormalization and InstanceNormalization and as PyTorch
+/// exports LayerNorm before opset 17:
+///   mu = mean(x), d = x - mu, var = mean(d * d) (or d ^ 2),
+///   y = d / sqrt(var + eps) [* scale] [+ bias]
+/// -> one cnn.normalize. Rooted at the division; every value inside must
+/// have no user outside the group (training's backward keeps them).
+struct FuseNormalize : public OpRewritePattern<DivOp> {
+  FuseNormalize(MLIRContext *ctx, bool remarks, bool training)
+      : OpRewritePattern<DivOp>(ctx), remarks(remarks), training(training) {}
+
+  /// The trailing axes a keepdims mean reduces, as the first one; -1 when
+  /// `op` is not such a reduction.
+  static int64_t trailingMeanAxis(ReduceOp op) {
+    if (!op || op.getKind() != Reduction::Mean || !op.getKeepdims())
+      return -1;
+    int64_t rank = op.getInput().getType().cast<ShapedType>().getRank();
+    SmallVector<int64_t> axes;
+    for (Attribute a : op.getAxes()) {
+      int64_t axis = a.cast<IntegerAttr>().getInt();
+      axes.push_back(axis < 0 ? axis + rank : axis);
+    }
+    llvm::sort(axes);
+    for (size_t i = 0; i < axes.size(); ++i)
+      if (axes[i] != rank - (int64_t)axes.size() + (int64_t)i)
+        return -1;
+    return axes.empty() ? -1 : axes.front();
+  }
+
+  LogicalResult matchAndRewrite(DivOp div,
+                                PatternRewriter &rewriter) const override {
+    auto sub = div.getLhs().getDefiningOp<SubOp>();
+    auto sqrt = div.getRhs().getDefiningOp<SqrtOp>();
+    if (!sub || !sqrt)
+      return failure();
+    Value x = sub.getLhs(), d = sub.getResult();
+    auto mu = sub.getRhs().getDefiningOp<ReduceOp>();
+    auto shifted = sqrt.getInput().getDefiningOp<AddOp>();
+    if (!mu || mu.getInput() != x || !shifted)
+      return failure();
+    int64_t axis = trailingMeanAxis(mu);
+    // var + eps, either order, eps a splat constant.
+    ReduceOp var;
+    float eps = 0;
+    for (int i = 0; i < 2 && !var; ++i) {
+      auto r = shifted->getOperand(i).getDefiningOp<ReduceOp>();
+      auto c =
+          shifted->getOperand(1 - i).getDefiningOp<cnnc::cnn::ConstantOp>();
+      auto dense = c ? c.getValue().dyn_cast<DenseElementsAttr>() : nullptr;
+      if (r && dense && dense.isSplat() &&
+          dense.getType().getElementType().isF32()) {
+        var = r;
+        eps = dense.getSplatValue<float>();
+      }
+    }
+    if (axis < 1 || !var || trailingMeanAxis(var) != axis || !(eps >= 0))
+      return failure();
+    Operation *square = var.getInput().getDefiningOp();
+    bool squares =
+        (isa_and_nonnull<MulOp>(square) && square->getOperand(0) == d &&
+         square->getOperand(1) == d) ||
+        (isa_and_nonnull<PowOp>(square) && square->getOperand(0) == d &&
+         isSplat(square->getOperand(1), 2.0f, training));
+    auto xType = x.getType().dyn_cast<RankedTensorType>();
+    if (!squares || !xType || d.getType() != xType || div.getType() != xType)
+      return failure();
+    for (int64_t i = axis; i < xType.getRank(); ++i)
+      if (xType.isDynamicDim(i))
+        return failure();
+    // Every intermediate value is used only inside the group.
+    SmallVector<Operation *> absorbed = {mu,      sub,  square, var,
+                                         shifted, sqrt, div};
+    for (Operation *op : absorbed) {
+      if (op == div)
+        continue;
+      for (Operation *user : op->getResult(0).getUsers())
+        if (!llvm::is_contained(absorbed, user)) {
+          if (remarks)
+            div.emitRemark("normalization not fused: its ")
+                << op->getName() << " is also used by " << user->getName()
+                << " (a derivative keeps it)";
+          return failure();
+        }
+    }
+    // The affine map: a product, then a sum, with tensors that broadcast
+    // to x's shape.
+    Value current = div.getResult(), scale, bias;
+    auto affine = [&](Operation *user) -> Value {
+      if (!user || user->getResult(0).getType() != xType)
+        return nullptr;
+      Value other = otherOperand(user, current);
+      if (!other || other == current)
+        return nullptr;
+      absorbed.push_back(user);
+      current = user->getResult(0);
+      return other;
+    };
+    if (current.hasOneUse() && isa<MulOp>(*current.getUsers().begin()))
+      scale = affine(*current.getUsers().begin());
+    if (current.hasOneUse() && isa<AddOp>(*current.getUsers().begin()))
+      bias = affine(*current.getUsers().begin());
+    rewriter.setInsertionPoint(absorbed.back());
+    auto splat = [&](float value) -> Value {
+      auto type = RankedTensorType::get({1}, rewriter.getF32Type());
+      return rewriter.create<cnnc::cnn::ConstantOp>(
+          div.getLoc(), type, DenseElementsAttr::get(type, value));
+    };
+    if (!scale)
+      scale = splat(1.0f);
+    if (!bias)
+      bias = splat(0.0f);
+    auto fused = rewriter.create<NormalizeOp>(
+        fusedLoc(absorbed), xType, x, scale, bias,
+        rewriter.getI64IntegerAttr(axis), rewriter.getF32FloatAttr(eps));
+    replaceGroup(rewriter, absorbed, fused.getResult());
+    return success();
+  }
+
+  bool remarks, training;
+};
+
+/// A squeeze-and-excitation block after fusion of its convolutions:
+///   g = gate(conv1x1(act(conv1x1(global_avg_pool(x))))), y = x * g,
+/// the gate a sigmoid activation of the second convolution, or a
+/// HardSigmoid as imported (times a scalar, plus a scalar, clip) -> one
+/// cnn.squeeze_excite. Rooted at the product.
+struct FuseSqueezeExcite : public OpRewritePattern<MulOp> {
+  FuseSqueezeExcite(MLIRContext *ctx, bool remarks, bool training)
+      : OpRewritePattern<MulOp>(ctx), remarks(remarks), training(training) {}
+
+  /// A 1x1 convolution with a bias and nothing else fused (no affine,
+  /// residual or pooling), unit strides, no pads, one group.
+  static FusedConv2dOp pointwise(Value v) {
+    auto conv = v ? v.getDefiningOp<FusedConv2dOp>() : nullptr;
+    if (!conv || !conv.getBias() || conv.getScale() || conv.getShift() ||
+        conv.getResidual() || conv.getPool() != PoolKind::None ||
+        conv.getGroup() != 1 || conv.getAffineAfterActivation())
+      return nullptr;
+    auto w = conv.getWeight().getType().cast<ShapedType>().getShape();
+    auto ones = [](ArrayAttr a, int64_t value) {
+      return llvm::all_of(a, [&](Attribute e) {
+        return e.cast<IntegerAttr>().getInt() == value;
+      });
+    };
+    if (w.size() != 4 || w[2] != 1 || w[3] != 1 ||
+        !ones(conv.getStrides(), 1) || !ones(conv.getPads(), 0) ||
+        !ones(conv.getDilations(), 1))
+      return nullptr;
+    return conv;
+  }
+
+  LogicalResult matchAndRewrite(MulOp mul,
+                                PatternRewriter &rewriter) const override {
+    auto xType = mul.getType().dyn_cast<RankedTensorType>();
+    if (!xType || xType.getRank() != 4)
+      return failure();
+    for (int i = 0; i < 2; ++i) {
+      Value g = mul->getOperand(i), x = mul->getOperand(1 - i);
+      if (x.getType() != xType || g == x)
+        continue;
+      // The gate, backwards from the product.
+      SmallVector<Operation *> gateOps;
+      Activation gate = Activation::Sigmoid;
+      float scale = 1, shift = 0, lo = 0, hi = 1;
+      Value z = g;
+      FusedConv2dOp expand;
+      if (auto clip = g.getDefiningOp<ClipOp>()) {
+        gate = Activation::Clip;
+        lo = clip.getMin().convertToFloat();
+        hi = clip.getMax().convertToFloat();
+        gateOps.push_back(clip);
+        z = clip.getInput();
+        if (auto add = z.getDefiningOp<AddOp>()) {
+          for (int k = 0; k < 2 && z == add.getResult(); ++k)
+            if (Optional<float> b = splatValue(add->getOperand(k), training)) {
+              shift = *b;
+              gateOps.push_back(add);
+              z = add->getOperand(1 - k);
+            }
+        }
+        if (auto m = z.getDefiningOp<MulOp>()) {
+          for (int k = 0; k < 2 && z == m.getResult(); ++k)
+            if (Optional<float> a = splatValue(m->getOperand(k), training)) {
+              scale = *a;
+              gateOps.push_back(m);
+              z = m->getOperand(1 - k);
+            }
+        }
+        expand = pointwise(z);
+        if (expand && expand.getActivation() != Activation::None)
+          expand = nullptr;
+      } else {
+        expand = pointwise(z);
+        if (expand && expand.getActivation() != Activation::Sigmoid)
+          expand = nullptr;
+      }
+      FusedConv2dOp reduce = expand ? pointwise(expand.getInput()) : nullptr;
+      auto pool =
+          reduce ? reduce.getInput().getDefiningOp<GlobalAvgPoolOp>() : nullptr;
+      if (!pool || pool.getInput() != x)
+        continue;
+      SmallVector<Operation *> absorbed = {pool, reduce, expand};
+      absorbed.append(gateOps.rbegin(), gateOps.rend());
+      for (Operation *op : absorbed)
+        if (!op->getResult(0).hasOneUse()) {
+          if (remarks)
+            mul.emitRemark("squeeze-and-excitation not fused: its ")
+                << op->getName()
+                << " is also used elsewhere (a derivative keeps it)";
+          return failure();
+        }
+      absorbed.push_back(mul);
+      rewriter.setInsertionPoint(mul);
+      auto se = rewriter.create<SqueezeExciteOp>(
+          fusedLoc(absorbed), TypeRange{xType},
+          ValueRange{x, reduce.getWeight(), reduce.getBias(),
+                     expand.getWeight(), expand.getBias()},
+          ArrayRef<NamedAttribute>{rewriter.getNamedAttr(
+              "gate", ActivationAttr::get(getContext(), gate))});
+      ActivationSpec::on(reduce).setOn(se);
+      if (scale != 1.0f)
+        se.setGateScaleAttr(rewriter.getF32FloatAttr(scale));
+      if (shift != 0.0f)
+        se.setGateShiftAttr(rewriter.getF32FloatAttr(shift));
+      if (gate == Activation::Clip) {
+        se.setGateMinAttr(rewriter.getF32FloatAttr(lo));
+        se.setGateMaxAttr(rewriter.getF32FloatAttr(hi));
+      }
+      replaceGroup(rewriter, absorbed, se.getResult());
+      return success();
+    }
+    return failure();
+  }
+
+  bool remarks, training;
+};
+
 /// Backward: activation_grad(pool2d_backward(dy, y), y) -> one
 /// pool2d_backward that applies the activation's mask (the ReLU mask and the
 /// max pooling's argmax in one kernel).
@@ -453,6 +699,8 @@ struct FuseOpsPass : public FuseOpsBase<FuseOpsPass> {
     patterns.add<FuseConv>(&getContext(), remarks, training);
     patterns.add<FuseGemm>(&getContext(), remarks, training);
     patterns.add<FuseMatMul>(&getContext(), remarks, training);
+    patterns.add<FuseNormalize>(&getContext(), remarks, training);
+    patterns.add<FuseSqueezeExcite>(&getContext(), remarks, training);
     if (training)
       patterns.add<FusePoolActivationGrad>(&getContext());
     // Fusion must not fold or reorder anything else: one top-down sweep.

@@ -274,3 +274,145 @@ func @not_gelu(%x: tensor<?x4x8xf32>, %r: tensor<?x4x8xf32>, %z: tensor<?x16xf32
   %bm = cnn.matmul %x, %bw : (tensor<?x4x8xf32>, tensor<?x8x8xf32>) -> tensor<?x4x8xf32>
   return %g, %silu, %bm : tensor<?x4x8xf32>, tensor<?x8xf32>, tensor<?x4x8xf32>
 }
+
+// -----
+
+// The decomposed LayerNorm as PyTorch exports it before opset 17 (the
+// square as a Pow by 2, the epsilon added after the variance), with its
+// scale and bias: one cnn.normalize over the last axis.
+// CHECK-LABEL: func @layer_norm
+// CHECK-SAME: (%[[X:.*]]: tensor<?x7x7x96xf32>)
+// CHECK-DAG: %[[G:.*]] = cnn.param "ln.weight"
+// CHECK-DAG: %[[B:.*]] = cnn.param "ln.bias"
+// CHECK: %[[Y:.*]] = cnn.normalize %[[X]], %[[G]], %[[B]] {axis = 3 : i64, epsilon = 9.99999997E-7 : f32} : (tensor<?x7x7x96xf32>, tensor<96xf32>, tensor<96xf32>) -> tensor<?x7x7x96xf32>
+// CHECK-NOT: cnn.reduce
+// CHECK-NOT: cnn.sqrt
+// CHECK: return %[[Y]]
+func @layer_norm(%x: tensor<?x7x7x96xf32>) -> tensor<?x7x7x96xf32> {
+  %mu = cnn.reduce %x {axes = [-1], keepdims = true, kind = #cnn.reduction<mean>} : (tensor<?x7x7x96xf32>) -> tensor<?x7x7x1xf32>
+  %d = cnn.sub %x, %mu : (tensor<?x7x7x96xf32>, tensor<?x7x7x1xf32>) -> tensor<?x7x7x96xf32>
+  %two = cnn.constant {value = dense<2.0> : tensor<f32>} : tensor<f32>
+  %sq = cnn.pow %d, %two : (tensor<?x7x7x96xf32>, tensor<f32>) -> tensor<?x7x7x96xf32>
+  %var = cnn.reduce %sq {axes = [-1], keepdims = true, kind = #cnn.reduction<mean>} : (tensor<?x7x7x96xf32>) -> tensor<?x7x7x1xf32>
+  %eps = cnn.constant {value = dense<9.99999997E-7> : tensor<f32>} : tensor<f32>
+  %ve = cnn.add %var, %eps : (tensor<?x7x7x1xf32>, tensor<f32>) -> tensor<?x7x7x1xf32>
+  %s = cnn.sqrt %ve : tensor<?x7x7x1xf32>
+  %n = cnn.div %d, %s : (tensor<?x7x7x96xf32>, tensor<?x7x7x1xf32>) -> tensor<?x7x7x96xf32>
+  %g = cnn.param "ln.weight" {init = "ones"} : tensor<96xf32>
+  %m = cnn.mul %n, %g : (tensor<?x7x7x96xf32>, tensor<96xf32>) -> tensor<?x7x7x96xf32>
+  %b = cnn.param "ln.bias" {init = "zeros"} : tensor<96xf32>
+  %y = cnn.add %m, %b : (tensor<?x7x7x96xf32>, tensor<96xf32>) -> tensor<?x7x7x96xf32>
+  return %y : tensor<?x7x7x96xf32>
+}
+
+// -----
+
+// InstanceNormalization as the importer writes it (over H and W, the square
+// as a product, the epsilon first): a cnn.normalize from axis 2 whose scale
+// is per channel; without a bias, a zero one.
+// CHECK-LABEL: func @instance_norm
+// CHECK: %[[Z:.*]] = cnn.constant {value = dense<0.000000e+00> : tensor<1xf32>}
+// CHECK: cnn.normalize %{{.*}}, %{{.*}}, %[[Z]] {axis = 2 : i64, epsilon = 9.99999974E-6 : f32} : (tensor<?x4x6x6xf32>, tensor<4x1x1xf32>, tensor<1xf32>) -> tensor<?x4x6x6xf32>
+// CHECK-NOT: cnn.reduce
+func @instance_norm(%x: tensor<?x4x6x6xf32>) -> tensor<?x4x6x6xf32> {
+  %mu = cnn.reduce %x {axes = [2, 3], keepdims = true, kind = #cnn.reduction<mean>} : (tensor<?x4x6x6xf32>) -> tensor<?x4x1x1xf32>
+  %d = cnn.sub %x, %mu : (tensor<?x4x6x6xf32>, tensor<?x4x1x1xf32>) -> tensor<?x4x6x6xf32>
+  %sq = cnn.mul %d, %d : (tensor<?x4x6x6xf32>, tensor<?x4x6x6xf32>) -> tensor<?x4x6x6xf32>
+  %var = cnn.reduce %sq {axes = [3, 2], keepdims = true, kind = #cnn.reduction<mean>} : (tensor<?x4x6x6xf32>) -> tensor<?x4x1x1xf32>
+  %eps = cnn.constant {value = dense<9.99999974E-6> : tensor<1x1x1x1xf32>} : tensor<1x1x1x1xf32>
+  %ve = cnn.add %eps, %var : (tensor<1x1x1x1xf32>, tensor<?x4x1x1xf32>) -> tensor<?x4x1x1xf32>
+  %s = cnn.sqrt %ve : tensor<?x4x1x1xf32>
+  %n = cnn.div %d, %s : (tensor<?x4x6x6xf32>, tensor<?x4x1x1xf32>) -> tensor<?x4x6x6xf32>
+  %g = cnn.param "in.weight" {init = "ones"} : tensor<4x1x1xf32>
+  %y = cnn.mul %g, %n : (tensor<4x1x1xf32>, tensor<?x4x6x6xf32>) -> tensor<?x4x6x6xf32>
+  return %y : tensor<?x4x6x6xf32>
+}
+
+// -----
+
+// Not fused: statistics over an axis that is not trailing (the channels of
+// NCHW), and a centered value that a derivative also reads (with a remark).
+// CHECK-LABEL: func @norm_not_fused
+// CHECK-NOT: cnn.normalize
+// CHECK: return
+func @norm_not_fused(%x: tensor<?x4x6x6xf32>) -> (tensor<?x4x6x6xf32>, tensor<?x4x6x6xf32>, tensor<?x4x6x6xf32>) {
+  %mu = cnn.reduce %x {axes = [1], keepdims = true, kind = #cnn.reduction<mean>} : (tensor<?x4x6x6xf32>) -> tensor<?x1x6x6xf32>
+  %d = cnn.sub %x, %mu : (tensor<?x4x6x6xf32>, tensor<?x1x6x6xf32>) -> tensor<?x4x6x6xf32>
+  %sq = cnn.mul %d, %d : (tensor<?x4x6x6xf32>, tensor<?x4x6x6xf32>) -> tensor<?x4x6x6xf32>
+  %var = cnn.reduce %sq {axes = [1], keepdims = true, kind = #cnn.reduction<mean>} : (tensor<?x4x6x6xf32>) -> tensor<?x1x6x6xf32>
+  %eps = cnn.constant {value = dense<9.99999974E-6> : tensor<f32>} : tensor<f32>
+  %ve = cnn.add %var, %eps : (tensor<?x1x6x6xf32>, tensor<f32>) -> tensor<?x1x6x6xf32>
+  %s = cnn.sqrt %ve : tensor<?x1x6x6xf32>
+  %n = cnn.div %d, %s : (tensor<?x4x6x6xf32>, tensor<?x1x6x6xf32>) -> tensor<?x4x6x6xf32>
+  %mu2 = cnn.reduce %x {axes = [2, 3], keepdims = true, kind = #cnn.reduction<mean>} : (tensor<?x4x6x6xf32>) -> tensor<?x4x1x1xf32>
+  %d2 = cnn.sub %x, %mu2 : (tensor<?x4x6x6xf32>, tensor<?x4x1x1xf32>) -> tensor<?x4x6x6xf32>
+  %sq2 = cnn.mul %d2, %d2 : (tensor<?x4x6x6xf32>, tensor<?x4x6x6xf32>) -> tensor<?x4x6x6xf32>
+  %var2 = cnn.reduce %sq2 {axes = [2, 3], keepdims = true, kind = #cnn.reduction<mean>} : (tensor<?x4x6x6xf32>) -> tensor<?x4x1x1xf32>
+  %ve2 = cnn.add %var2, %eps : (tensor<?x4x1x1xf32>, tensor<f32>) -> tensor<?x4x1x1xf32>
+  %s2 = cnn.sqrt %ve2 : tensor<?x4x1x1xf32>
+  // expected-remark @+1 {{normalization not fused: its cnn.sub is also used by cnn.mul (a derivative keeps it)}}
+  %n2 = cnn.div %d2, %s2 : (tensor<?x4x6x6xf32>, tensor<?x4x1x1xf32>) -> tensor<?x4x6x6xf32>
+  %keep = cnn.mul %d2, %n2 : (tensor<?x4x6x6xf32>, tensor<?x4x6x6xf32>) -> tensor<?x4x6x6xf32>
+  return %n, %n2, %keep : tensor<?x4x6x6xf32>, tensor<?x4x6x6xf32>, tensor<?x4x6x6xf32>
+}
+
+// -----
+
+// EfficientNet's squeeze-and-excitation (SiLU inside, sigmoid gate) and
+// MobileNet v3's (ReLU inside, HardSigmoid as imported: times 1/6, plus
+// 1/2, clip to [0, 1]): each one cnn.squeeze_excite.
+// CHECK-LABEL: func @squeeze_excite
+// CHECK-SAME: (%[[X:.*]]: tensor<?x16x7x7xf32>)
+// CHECK: %[[S:.*]] = cnn.squeeze_excite %[[X]], %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}} {activation = #cnn.activation<silu>, gate = #cnn.activation<sigmoid>} : (tensor<?x16x7x7xf32>, tensor<4x16x1x1xf32>, tensor<4xf32>, tensor<16x4x1x1xf32>, tensor<16xf32>) -> tensor<?x16x7x7xf32>
+// CHECK: %[[H:.*]] = cnn.squeeze_excite %[[S]], {{.*}} {activation = #cnn.activation<relu>, gate = #cnn.activation<clip>, gate_max = 1.000000e+00 : f32, gate_min = 0.000000e+00 : f32, gate_scale = 0.166666672 : f32, gate_shift = 5.000000e-01 : f32}
+// CHECK-NOT: cnn.global_avg_pool
+// CHECK-NOT: cnn.clip
+// CHECK: return %[[H]]
+func @squeeze_excite(%x: tensor<?x16x7x7xf32>) -> tensor<?x16x7x7xf32> {
+  %w1 = cnn.param "se1.fc1.weight" {init = "kaiming_uniform"} : tensor<4x16x1x1xf32>
+  %b1 = cnn.param "se1.fc1.bias" {init = "zeros"} : tensor<4xf32>
+  %w2 = cnn.param "se1.fc2.weight" {init = "kaiming_uniform"} : tensor<16x4x1x1xf32>
+  %b2 = cnn.param "se1.fc2.bias" {init = "zeros"} : tensor<16xf32>
+  %p = cnn.global_avg_pool %x : (tensor<?x16x7x7xf32>) -> tensor<?x16x1x1xf32>
+  %r = cnn.fused_conv2d %p, %w1, bias %b1 {activation = #cnn.activation<silu>} : (tensor<?x16x1x1xf32>, tensor<4x16x1x1xf32>, tensor<4xf32>) -> tensor<?x4x1x1xf32>
+  %g = cnn.fused_conv2d %r, %w2, bias %b2 {activation = #cnn.activation<sigmoid>} : (tensor<?x4x1x1xf32>, tensor<16x4x1x1xf32>, tensor<16xf32>) -> tensor<?x16x1x1xf32>
+  %s = cnn.mul %g, %x : (tensor<?x16x1x1xf32>, tensor<?x16x7x7xf32>) -> tensor<?x16x7x7xf32>
+  %v1 = cnn.param "se2.fc1.weight" {init = "kaiming_uniform"} : tensor<8x16x1x1xf32>
+  %c1 = cnn.param "se2.fc1.bias" {init = "zeros"} : tensor<8xf32>
+  %v2 = cnn.param "se2.fc2.weight" {init = "kaiming_uniform"} : tensor<16x8x1x1xf32>
+  %c2 = cnn.param "se2.fc2.bias" {init = "zeros"} : tensor<16xf32>
+  %sixth = cnn.constant {value = dense<0.166666672> : tensor<1x1x1x1xf32>} : tensor<1x1x1x1xf32>
+  %half = cnn.constant {value = dense<5.000000e-01> : tensor<1x1x1x1xf32>} : tensor<1x1x1x1xf32>
+  %q = cnn.global_avg_pool %s : (tensor<?x16x7x7xf32>) -> tensor<?x16x1x1xf32>
+  %t = cnn.fused_conv2d %q, %v1, bias %c1 {activation = #cnn.activation<relu>} : (tensor<?x16x1x1xf32>, tensor<8x16x1x1xf32>, tensor<8xf32>) -> tensor<?x8x1x1xf32>
+  %u = cnn.fused_conv2d %t, %v2, bias %c2 : (tensor<?x8x1x1xf32>, tensor<16x8x1x1xf32>, tensor<16xf32>) -> tensor<?x16x1x1xf32>
+  %a = cnn.mul %u, %sixth : (tensor<?x16x1x1xf32>, tensor<1x1x1x1xf32>) -> tensor<?x16x1x1xf32>
+  %b = cnn.add %half, %a : (tensor<1x1x1x1xf32>, tensor<?x16x1x1xf32>) -> tensor<?x16x1x1xf32>
+  %h = cnn.clip %b {min = 0.0 : f32, max = 1.0 : f32} : tensor<?x16x1x1xf32>
+  %y = cnn.mul %s, %h : (tensor<?x16x7x7xf32>, tensor<?x16x1x1xf32>) -> tensor<?x16x7x7xf32>
+  return %y : tensor<?x16x7x7xf32>
+}
+
+// -----
+
+// Not fused: a gate without a sigmoid (it scales by the convolution
+// itself), and a block whose pooled value is also returned (a remark).
+// CHECK-LABEL: func @se_not_fused
+// CHECK-NOT: cnn.squeeze_excite
+// CHECK: return
+func @se_not_fused(%x: tensor<?x16x7x7xf32>) -> (tensor<?x16x7x7xf32>, tensor<?x16x7x7xf32>, tensor<?x16x1x1xf32>) {
+  %w1 = cnn.param "fc1.weight" {init = "kaiming_uniform"} : tensor<4x16x1x1xf32>
+  %b1 = cnn.param "fc1.bias" {init = "zeros"} : tensor<4xf32>
+  %w2 = cnn.param "fc2.weight" {init = "kaiming_uniform"} : tensor<16x4x1x1xf32>
+  %b2 = cnn.param "fc2.bias" {init = "zeros"} : tensor<16xf32>
+  %p = cnn.global_avg_pool %x : (tensor<?x16x7x7xf32>) -> tensor<?x16x1x1xf32>
+  %r = cnn.fused_conv2d %p, %w1, bias %b1 {activation = #cnn.activation<relu>} : (tensor<?x16x1x1xf32>, tensor<4x16x1x1xf32>, tensor<4xf32>) -> tensor<?x4x1x1xf32>
+  %g = cnn.fused_conv2d %r, %w2, bias %b2 : (tensor<?x4x1x1xf32>, tensor<16x4x1x1xf32>, tensor<16xf32>) -> tensor<?x16x1x1xf32>
+  %s = cnn.mul %g, %x : (tensor<?x16x1x1xf32>, tensor<?x16x7x7xf32>) -> tensor<?x16x7x7xf32>
+  %q = cnn.global_avg_pool %x : (tensor<?x16x7x7xf32>) -> tensor<?x16x1x1xf32>
+  %t = cnn.fused_conv2d %q, %w1, bias %b1 {activation = #cnn.activation<relu>} : (tensor<?x16x1x1xf32>, tensor<4x16x1x1xf32>, tensor<4xf32>) -> tensor<?x4x1x1xf32>
+  %u = cnn.fused_conv2d %t, %w2, bias %b2 {activation = #cnn.activation<sigmoid>} : (tensor<?x4x1x1xf32>, tensor<16x4x1x1xf32>, tensor<16xf32>) -> tensor<?x16x1x1xf32>
+  // expected-remark @+1 {{squeeze-and-excitation not fused: its cnn.global_avg_pool is also used elsewhere (a derivative keeps it)}}
+  %y = cnn.mul %x, %u : (tensor<?x16x7x7xf32>, tensor<?x16x1x1xf32>) -> tensor<?x16x7x7xf32>
+  return %s, %y, %q : tensor<?x16x7x7xf32>, tensor<?x16x7x7xf32>, tensor<?x16x1x1xf32>
+}

@@ -591,6 +591,45 @@ LogicalResult GlobalMaxPoolOp::inferReturnTypes(
   return inferGlobalPool(ctx, loc, operands, results);
 }
 
+LogicalResult SqueezeExciteOp::inferReturnTypes(
+    MLIRContext *ctx, Optional<Location> loc, ValueRange operands,
+    DictionaryAttr attrs, RegionRange regs, SmallVectorImpl<Type> &results) {
+  if (failed(checkInferenceInputs<SqueezeExciteOpAdaptor>(ctx, loc, operands,
+                                                          attrs, regs)))
+    return failure();
+  SqueezeExciteOpAdaptor op(operands, attrs, regs);
+  ArrayRef<int64_t> in = shapeOf(op.getInput()),
+                    w1 = shapeOf(op.getReduceWeight()),
+                    w2 = shapeOf(op.getExpandWeight());
+  for (int i = 1; i < 4; ++i)
+    if (in[i] == kDyn)
+      return emitOptionalError(loc,
+                               "squeeze_excite: the input's C, H and W "
+                               "must be known at compile time, got ",
+                               shapeStr(in));
+  int64_t c = in[1], s = w1[0];
+  SmallVector<int64_t> reduceShape = {s, c, 1, 1}, expandShape = {c, s, 1, 1};
+  if (s == kDyn || w1 != ArrayRef<int64_t>(reduceShape) ||
+      w2 != ArrayRef<int64_t>(expandShape))
+    return emitOptionalError(loc, "squeeze_excite: the weights must be [S, ", c,
+                             ", 1, 1] and [", c, ", S, 1, 1], got ",
+                             shapeStr(w1), " and ", shapeStr(w2));
+  if (shapeOf(op.getReduceBias()) != ArrayRef<int64_t>{s} ||
+      shapeOf(op.getExpandBias()) != ArrayRef<int64_t>{c})
+    return emitOptionalError(loc, "squeeze_excite: the biases must be [", s,
+                             "] and [", c, "], got ",
+                             shapeStr(shapeOf(op.getReduceBias())), " and ",
+                             shapeStr(shapeOf(op.getExpandBias())));
+  Activation gate = op.getGateAttr().getValue();
+  if (gate != Activation::Sigmoid && gate != Activation::Clip)
+    return emitOptionalError(loc,
+                             "squeeze_excite: the gate must be sigmoid "
+                             "or clip, got ",
+                             stringifyActivation(gate));
+  results.push_back(op.getInput().getType());
+  return success();
+}
+
 LogicalResult BatchNormOp::inferReturnTypes(
     MLIRContext *ctx, Optional<Location> loc, ValueRange operands,
     DictionaryAttr attrs, RegionRange regs, SmallVectorImpl<Type> &results) {
@@ -1266,6 +1305,40 @@ LogicalResult LogSoftmaxOp::inferReturnTypes(
     return failure();
   return inferSoftmax(loc, "log_softmax",
                       LogSoftmaxOpAdaptor(operands, attrs, regs), results);
+}
+
+LogicalResult NormalizeOp::inferReturnTypes(
+    MLIRContext *ctx, Optional<Location> loc, ValueRange operands,
+    DictionaryAttr attrs, RegionRange regs, SmallVectorImpl<Type> &results) {
+  if (failed(checkInferenceInputs<NormalizeOpAdaptor>(ctx, loc, operands, attrs,
+                                                      regs)))
+    return failure();
+  NormalizeOpAdaptor op(operands, attrs, regs);
+  ArrayRef<int64_t> in = shapeOf(op.getInput());
+  int64_t axis = (int64_t)op.getAxis();
+  if (axis < 1 || axis >= (int64_t)in.size())
+    return emitOptionalError(loc, "normalize: axis ", axis,
+                             " must leave a row axis before it and an axis "
+                             "to normalize after it (rank ",
+                             in.size(), ")");
+  for (int64_t i = axis; i < (int64_t)in.size(); ++i)
+    if (in[i] == kDyn)
+      return emitOptionalError(loc, "normalize: axis ", i,
+                               " is normalized, but its extent is known only "
+                               "at run time");
+  if (!(op.getEpsilon().convertToDouble() >= 0.0))
+    return emitOptionalError(loc, "normalize: epsilon must be 0 or more");
+  for (Value v : {op.getScale(), op.getBias()}) {
+    SmallVector<int64_t> out;
+    if (!OpTrait::util::getBroadcastedShape(in, shapeOf(v), out) ||
+        ArrayRef<int64_t>(out) != in)
+      return emitOptionalError(loc,
+                               "normalize: the scale and the bias must "
+                               "broadcast to the input's shape ",
+                               shapeStr(in), ", got ", shapeStr(shapeOf(v)));
+  }
+  results.push_back(op.getInput().getType());
+  return success();
 }
 
 LogicalResult ReduceOp::inferReturnTypes(MLIRContext *ctx,

@@ -450,3 +450,43 @@ func @reduce_no_axes(%x: tensor<?x3x4xf32>) -> tensor<?x3x4xf32> {
   %y = cnn.reduce %x {kind = #cnn.reduction<max>, axes = [], keepdims = true} : (tensor<?x3x4xf32>) -> tensor<?x3x4xf32>
   return %y : tensor<?x3x4xf32>
 }
+
+// -----
+
+func @normalize_batch_axis(%x: tensor<?x8xf32>, %s: tensor<8xf32>) -> tensor<?x8xf32> {
+  // expected-error @+1 {{normalize: axis 0 must leave a row axis before it and an axis to normalize after it (rank 2)}}
+  %y = cnn.normalize %x, %s, %s {axis = 0 : i64, epsilon = 1.0e-05 : f32} : (tensor<?x8xf32>, tensor<8xf32>, tensor<8xf32>) -> tensor<?x8xf32>
+  return %y : tensor<?x8xf32>
+}
+
+// -----
+
+func @normalize_dynamic(%x: tensor<4x?xf32>, %s: tensor<1xf32>) -> tensor<4x?xf32> {
+  // expected-error @+1 {{normalize: axis 1 is normalized, but its extent is known only at run time}}
+  %y = cnn.normalize %x, %s, %s {axis = 1 : i64, epsilon = 1.0e-05 : f32} : (tensor<4x?xf32>, tensor<1xf32>, tensor<1xf32>) -> tensor<4x?xf32>
+  return %y : tensor<4x?xf32>
+}
+
+// -----
+
+func @normalize_scale(%x: tensor<?x3x8xf32>, %s: tensor<8xf32>, %b: tensor<3x1x8xf32>) -> tensor<?x3x8xf32> {
+  // expected-error @+1 {{normalize: the scale and the bias must broadcast to the input's shape ?x3x8, got 3x1x8}}
+  %y = cnn.normalize %x, %s, %b {axis = 2 : i64, epsilon = 1.0e-05 : f32} : (tensor<?x3x8xf32>, tensor<8xf32>, tensor<3x1x8xf32>) -> tensor<?x3x8xf32>
+  return %y : tensor<?x3x8xf32>
+}
+
+// -----
+
+func @se_weights(%x: tensor<?x16x7x7xf32>, %w1: tensor<4x16x1x1xf32>, %b1: tensor<4xf32>, %w2: tensor<16x8x1x1xf32>, %b2: tensor<16xf32>) -> tensor<?x16x7x7xf32> {
+  // expected-error @+1 {{squeeze_excite: the weights must be [S, 16, 1, 1] and [16, S, 1, 1], got 4x16x1x1 and 16x8x1x1}}
+  %y = cnn.squeeze_excite %x, %w1, %b1, %w2, %b2 {gate = #cnn.activation<sigmoid>} : (tensor<?x16x7x7xf32>, tensor<4x16x1x1xf32>, tensor<4xf32>, tensor<16x8x1x1xf32>, tensor<16xf32>) -> tensor<?x16x7x7xf32>
+  return %y : tensor<?x16x7x7xf32>
+}
+
+// -----
+
+func @se_gate(%x: tensor<?x16x7x7xf32>, %w1: tensor<4x16x1x1xf32>, %b1: tensor<4xf32>, %w2: tensor<16x4x1x1xf32>, %b2: tensor<16xf32>) -> tensor<?x16x7x7xf32> {
+  // expected-error @+1 {{squeeze_excite: the gate must be sigmoid or clip, got relu}}
+  %y = cnn.squeeze_excite %x, %w1, %b1, %w2, %b2 {gate = #cnn.activation<relu>} : (tensor<?x16x7x7xf32>, tensor<4x16x1x1xf32>, tensor<4xf32>, tensor<16x4x1x1xf32>, tensor<16xf32>) -> tensor<?x16x7x7xf32>
+  return %y : tensor<?x16x7x7xf32>
+}

@@ -200,6 +200,41 @@ class CNN_GlobalPoolOp<string mnemonic, string what> : CNN_ShapedOp<mnemonic> {
 def CNN_GlobalAvgPoolOp : CNN_GlobalPoolOp<"global_avg_pool", "average">;
 def CNN_GlobalMaxPoolOp : CNN_GlobalPoolOp<"global_max_pool", "max">;
 
+def CNN_SqueezeExciteOp : CNN_ShapedOp<"squeeze_excite"> {
+  let summary = "a squeeze-and-excitation block in one kernel";
+  let description = [{
+    Per sample: the channels' means over H x W (squeeze), a 1x1 convolution
+    to S channels with `reduce_bias` and the activation (`activation`,
+    `leaky_alpha`, `min`, `max`, as on cnn.fused_conv2d), a 1x1 convolution
+    back to C channels with `expand_bias`, then the gate:
+    `g = gate(z * gate_scale + gate_shift)`, `gate` sigmoid or clip to
+    [`gate_min`, `gate_max`] (a HardSigmoid: scale 1/6, shift 1/2, clip to
+    [0, 1]); the result is `input * g` per channel. `cnn-fuse-ops` forms it
+    from the global pool, the two convolutions, the gate and the product
+    (EfficientNet's, MobileNet v3's and RegNet Y's blocks).
+
+    ```mlir
+    %y = cnn.squeeze_excite %x, %w1, %b1, %w2, %b2 {activation = #cnn.activation<silu>, gate = #cnn.activation<sigmoid>} : (tensor<?x96x56x56xf32>, tensor<4x96x1x1xf32>, tensor<4xf32>, tensor<96x4x1x1xf32>, tensor<96xf32>) -> tensor<?x96x56x56xf32>
+    ```
+  }];
+  let arguments = (ins CNN_F32Tensor4D:$input, CNN_F32Tensor4D:$reduce_weight,
+                   CNN_F32Tensor:$reduce_bias,
+                   CNN_F32Tensor4D:$expand_weight,
+                   CNN_F32Tensor:$expand_bias,
+                   DefaultValuedAttr<CNN_ActivationAttr,
+                       "::cnnc::cnn::Activation::None">:$activation,
+                   DefaultValuedAttr<F32Attr, "0.01f">:$leaky_alpha,
+                   DefaultValuedAttr<F32Attr, "0.0f">:$min,
+                   DefaultValuedAttr<F32Attr, "6.0f">:$max,
+                   CNN_ActivationAttr:$gate,
+                   DefaultValuedAttr<F32Attr, "1.0f">:$gate_scale,
+                   DefaultValuedAttr<F32Attr, "0.0f">:$gate_shift,
+                   DefaultValuedAttr<F32Attr, "0.0f">:$gate_min,
+                   DefaultValuedAttr<F32Attr, "1.0f">:$gate_max);
+  let results = (outs CNN_F32Tensor4D:$output);
+  let assemblyFormat = "$input `,` $reduce_weight `,` $reduce_bias `,` $expand_weight `,` $expand_bias attr-dict `:` functional-type(operands, results)";
+}
+
 def CNN_BatchNormOp : CNN_ShapedOp<"batch_norm"> {
   let summary = "batch normalization over the channel axis (inference form)";
   let description = [{
@@ -501,6 +536,29 @@ class CNN_SoftmaxLikeOp<string mnemonic, string what>
 
 def CNN_SoftmaxOp : CNN_SoftmaxLikeOp<"softmax", "softmax">;
 def CNN_LogSoftmaxOp : CNN_SoftmaxLikeOp<"log_softmax", "log of softmax">;
+
+def CNN_NormalizeOp : CNN_ShapedOp<"normalize"> {
+  let summary = "normalization over the trailing axes, then an affine map";
+  let description = [{
+    Per index of the axes before `axis` (a row): the row's mean and biased
+    variance over the axes from `axis` on, then
+    `(x - mean) / sqrt(variance + epsilon) * scale + bias`, `scale` and
+    `bias` broadcasting to the input (NumPy rules). One kernel for what
+    LayerNormalization (scale and bias over the normalized axes) and
+    InstanceNormalization (per channel, over the spatial axes) import as,
+    and for PyTorch's decomposed LayerNorm; `cnn-fuse-ops` forms it from
+    the reductions and elementwise ops, which stay where training needs
+    their values.
+
+    ```mlir
+    %y = cnn.normalize %x, %gamma, %beta {axis = 3 : i64, epsilon = 1.0e-06 : f32} : (tensor<?x56x56x96xf32>, tensor<96xf32>, tensor<96xf32>) -> tensor<?x56x56x96xf32>
+    ```
+  }];
+  let arguments = (ins CNN_F32Tensor:$input, CNN_F32Tensor:$scale,
+                   CNN_F32Tensor:$bias, I64Attr:$axis, F32Attr:$epsilon);
+  let results = (outs CNN_F32Tensor:$output);
+  let assemblyFormat = "$input `,` $scale `,` $bias attr-dict `:` functional-type(operands, results)";
+}
 
 def CNN_ReduceOp : CNN_ShapedOp<"reduce"> {
   let summary = "a reduction over `axes` (ONNX ReduceSum, ReduceMean, ...)";
