@@ -641,9 +641,6 @@ LogicalResult GradientBuilder::backward(Operation *op, Value dy) {
     // them, of extent 1, when the reduction dropped them).
     Value x = rd.getInput();
     Reduction kind = rd.getKind();
-    if (kind == Reduction::Prod)
-      return unsupported("no derivative for cnn.reduce " +
-                         stringifyReduction(kind).str() + " yet");
     ArrayRef<int64_t> xs = x.getType().cast<ShapedType>().getShape();
     int64_t rank = (int64_t)xs.size();
     SmallVector<bool> reduced(rank, false);
@@ -690,6 +687,26 @@ LogicalResult GradientBuilder::backward(Operation *op, Value dy) {
       accumulate(x, b.create<SubOp>(
                         loc, whereAbove0(spreadDy, x),
                         whereAbove0(spreadDy, mul(x, scalar(rank, -1.0f)))));
+      return success();
+    }
+    case Reduction::Prod: {
+      // dx_i = dy * (the product of the others), exact with zeros (as
+      // PyTorch): without a zero in the reduced set, y / x_i; with one, the
+      // product of the nonzero values at the zero and 0 elsewhere; with
+      // more, 0.
+      Value isZero = b.create<EqualOp>(loc, x, scalar(rank, 0.0f));
+      Value nonzero = b.create<AddOp>(loc, x, isZero);
+      Value others = b.create<ReduceOp>(
+          loc, nonzero, ReductionAttr::get(b.getContext(), Reduction::Prod),
+          rd.getAxes(), b.getBoolAttr(true));
+      Value zeros = b.create<ReduceOp>(
+          loc, isZero, ReductionAttr::get(b.getContext(), Reduction::Sum),
+          rd.getAxes(), b.getBoolAttr(true));
+      Value none = b.create<EqualOp>(loc, zeros, scalar(rank, 0.0f));
+      Value one = b.create<EqualOp>(loc, zeros, scalar(rank, 1.0f));
+      Value d = b.create<AddOp>(loc, mul(none, div(others, nonzero)),
+                                mul(one, mul(isZero, others)));
+      accumulate(x, mul(g, d));
       return success();
     }
     case Reduction::SumSquare: // dx = 2 x dy

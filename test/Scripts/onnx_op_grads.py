@@ -102,6 +102,24 @@ def reduce_l1(rs):
         2, keepdim=True) * 0.1
 
 
+def reduce_prod(rs):
+    # Over the channels of h * m + p (m and p trainable too): m puts one
+    # exact zero at (0, 0) (the gradient there is the product of the
+    # others) and two at (0, 1) (all zero); elsewhere y / x.
+    m = np.ones((C, H, H), np.float32)
+    m[1, 0, 0] = 0
+    m[0, 0, 1] = m[2, 0, 1] = 0
+    nodes = [helper.make_node("Mul", ["h", "m"], ["hm"]),
+             helper.make_node("Add", ["hm", "p"], ["hp"]),
+             helper.make_node("ReduceProd", ["hp"], ["pr"], axes=[1],
+                              keepdims=1),
+             helper.make_node("Mul", ["pr", "k"], ["z"])]
+    consts = {"m": m, "p": np.zeros((C, H, H), np.float32),
+              "k": np.array(0.1, np.float32)}
+    return nodes, consts, (1, H, H), lambda h, P: (h * P["m"] + P["p"]).prod(
+        1, keepdim=True) * 0.1
+
+
 def conv_transpose(rs):
     P = {"t": rs.randn(C, 2, 3, 3), "tb": rs.randn(4)}
     node = helper.make_node("ConvTranspose", ["h", "t", "tb"], ["z"],
@@ -164,6 +182,7 @@ CASES = {"lrn": lrn, "resize_nearest": resize_nearest,
          "layer_norm": layer_norm, "pad_constant": pad_constant,
          "pad_reflect": pad_reflect, "pad_edge": pad_edge,
          "slice_strided": slice_strided, "reduce_l1": reduce_l1,
+         "reduce_prod": reduce_prod,
          "conv_transpose": conv_transpose}
 
 

@@ -1650,7 +1650,7 @@ static const OpSupport kConverters[] = {
     {"ReduceMin", convertReduce<cnn::Reduction::Min, 18>,
      "axes known at import time"},
     {"ReduceProd", convertReduce<cnn::Reduction::Prod, 18>,
-     "axes known at import time; no backward (trains only what follows it)"},
+     "axes known at import time"},
     {"ReduceL1", convertReduce<cnn::Reduction::L1, 18>,
      "axes known at import time"},
     {"ReduceL2", convertReduce<cnn::Reduction::L2, 18>,
