@@ -610,6 +610,18 @@ static void scheduleSimple(KernelParts &p, const LoweringContext &ctx) {
     p.padded.compute_root();
 }
 
+/// Splits the update of `sum` along `r` into `vec` lanes (rfactor): the
+/// returned partial sums run vectorized, the update adds the lanes.
+static Func sumInLanes(Func sum, RVar r, int vec) {
+  RVar ro("ro"), ri("ri");
+  Var lane("lane");
+  sum.update().split(r, ro, ri, vec, TailStrategy::GuardWithIf);
+  Func partial = sum.update().rfactor(ri, lane);
+  partial.vectorize(lane);
+  partial.update().vectorize(lane);
+  return partial;
+}
+
 /// cnn.normalize: one task per group of rows, each row's two statistics
 /// computed where the row is, its sums in vector lanes (rfactor) when the
 /// innermost normalized axis fills a vector, the output row vectorized.
@@ -631,14 +643,8 @@ static void scheduleRowNormalization(KernelParts &p,
   Var task = parallelTasks(out, row, 4 * rowElements * kFlopsPerMovedElement);
   for (Func stat : {p.reduction, p.padded}) {
     stat.compute_at(out, task);
-    if (vec > 1 && inner >= vec) {
-      RVar rxo("rxo"), rxi("rxi");
-      Var lane("lane");
-      stat.update().split(p.rdom.x, rxo, rxi, vec, TailStrategy::GuardWithIf);
-      Func partial = stat.update().rfactor(rxi, lane);
-      partial.compute_at(out, task).vectorize(lane);
-      partial.update().vectorize(lane);
-    }
+    if (vec > 1 && inner >= vec)
+      sumInLanes(stat, p.rdom.x, vec).compute_at(out, task);
   }
 }
 
@@ -652,14 +658,8 @@ static void scheduleVectorSum(const VectorSum &sum,
   f.compute_root();
   int vec = ctx.vectorWidth();
   Func partial;
-  if (sum.innerExtent >= vec) {
-    RVar ro("ro"), ri("ri");
-    Var lane("lane");
-    f.update().split(sum.r.x, ro, ri, vec, TailStrategy::GuardWithIf);
-    partial = f.update().rfactor(ri, lane);
-    partial.vectorize(lane);
-    partial.update().vectorize(lane);
-  }
+  if (sum.innerExtent >= vec)
+    partial = sumInLanes(f, sum.r.x, vec);
   int64_t work = 1;
   for (int i = 0; i < sum.r.dimensions(); ++i)
     if (const int64_t *e = as_const_int(sum.r[i].extent()))

@@ -266,30 +266,9 @@ LogicalResult GradientBuilder::backward(Operation *op, Value dy) {
     return success();
   }
 
-  if (auto concat = dyn_cast<ConcatOp>(op)) {
-    // Each input's gradient is its window of dy along the axis.
-    auto out = dy.getType().cast<ShapedType>().getShape();
-    int64_t rank = out.size(), axis = concat.getAxis();
-    if (axis < 0)
-      axis += rank;
-    int64_t offset = 0;
-    for (Value v : concat->getOperands()) {
-      int64_t extent = v.getType().cast<ShapedType>().getDimSize(axis);
-      if (needs(v)) {
-        SmallVector<int64_t> starts(rank, 0), steps(rank, 1),
-            sizes(out.begin(), out.end());
-        starts[axis] = offset;
-        sizes[axis] = extent;
-        accumulate(v,
-                   b.create<SliceOp>(loc, dy, i64Array(b, starts),
-                                     i64Array(b, steps), i64Array(b, sizes)));
-      }
-      offset += extent;
-    }
-    return success();
-  }
-
-  // Helpers of the layout derivatives: one axis' window, padding and sum.
+  // Helpers of the layout and reduction derivatives: one axis' window, a
+  // zero padding (negative pads crop), one axis' padding, a keepdims
+  // reduction.
   auto sliceAxis = [&](Value v, int64_t axis, int64_t start, int64_t step,
                        int64_t size) -> Value {
     auto shape = v.getType().cast<ShapedType>().getShape();
@@ -302,20 +281,38 @@ LogicalResult GradientBuilder::backward(Operation *op, Value dy) {
     return b.create<SliceOp>(loc, v, i64Array(b, starts), i64Array(b, steps),
                              i64Array(b, sizes));
   };
+  auto constantPad = [&](Value v, ArrayRef<int64_t> pads) -> Value {
+    return b.create<PadOp>(loc, v, i64Array(b, pads), b.getF32FloatAttr(0.0f),
+                           PadModeAttr::get(b.getContext(), PadMode::Constant));
+  };
   auto padAxis = [&](Value v, int64_t axis, int64_t before,
                      int64_t after) -> Value {
     int64_t rank = v.getType().cast<ShapedType>().getRank();
     SmallVector<int64_t> pads(2 * rank, 0);
     pads[axis] = before;
     pads[axis + rank] = after;
-    return b.create<PadOp>(loc, v, i64Array(b, pads), b.getF32FloatAttr(0.0f),
-                           PadModeAttr::get(b.getContext(), PadMode::Constant));
+    return constantPad(v, pads);
   };
-  auto sumAxis = [&](Value v, int64_t axis) -> Value {
-    return b.create<ReduceOp>(
-        loc, v, ReductionAttr::get(b.getContext(), Reduction::Sum),
-        i64Array(b, {axis}), b.getBoolAttr(true));
+  auto reduceKeep = [&](Value v, Reduction kind, ArrayAttr axes) -> Value {
+    return b.create<ReduceOp>(loc, v, ReductionAttr::get(b.getContext(), kind),
+                              axes, b.getBoolAttr(true));
   };
+
+  if (auto concat = dyn_cast<ConcatOp>(op)) {
+    // Each input's gradient is its window of dy along the axis.
+    auto out = dy.getType().cast<ShapedType>().getShape();
+    int64_t rank = out.size(), axis = concat.getAxis();
+    if (axis < 0)
+      axis += rank;
+    int64_t offset = 0;
+    for (Value v : concat->getOperands()) {
+      int64_t extent = v.getType().cast<ShapedType>().getDimSize(axis);
+      if (needs(v))
+        accumulate(v, sliceAxis(dy, axis, offset, 1, extent));
+      offset += extent;
+    }
+    return success();
+  }
 
   if (auto slice = dyn_cast<SliceOp>(op)) {
     // dy padded with zeros back to the input's extent. A strided axis first
@@ -364,10 +361,7 @@ LogicalResult GradientBuilder::backward(Operation *op, Value dy) {
       pads[d] = start;
       pads[d + rank] = in[d] - start - extent;
     }
-    accumulate(
-        slice.getInput(),
-        b.create<PadOp>(loc, g, i64Array(b, pads), b.getF32FloatAttr(0.0f),
-                        PadModeAttr::get(b.getContext(), PadMode::Constant)));
+    accumulate(slice.getInput(), constantPad(g, pads));
     return success();
   }
 
@@ -379,10 +373,7 @@ LogicalResult GradientBuilder::backward(Operation *op, Value dy) {
       // cropped part's gradient is zero.
       for (int64_t &p : pads)
         p = -p;
-      accumulate(
-          pad.getInput(),
-          b.create<PadOp>(loc, dy, i64Array(b, pads), b.getF32FloatAttr(0.0f),
-                          PadModeAttr::get(b.getContext(), PadMode::Constant)));
+      accumulate(pad.getInput(), constantPad(dy, pads));
       return success();
     }
     // Reflect and edge pad axis by axis (as NumPy's pad): per axis, the
@@ -405,18 +396,22 @@ LogicalResult GradientBuilder::backward(Operation *op, Value dy) {
       if (before > 0) {
         Value border =
             sliceAxis(g, d, reflect ? before - 1 : 0, reflect ? -1 : 1, before);
-        sum =
-            b.create<AddOp>(loc, sum,
-                            reflect ? padAxis(border, d, 1, n - 1 - before)
-                                    : padAxis(sumAxis(border, d), d, 0, n - 1));
+        sum = b.create<AddOp>(
+            loc, sum,
+            reflect
+                ? padAxis(border, d, 1, n - 1 - before)
+                : padAxis(reduceKeep(border, Reduction::Sum, i64Array(b, {d})),
+                          d, 0, n - 1));
       }
       if (after > 0) {
         Value border = sliceAxis(g, d, before + n + (reflect ? after - 1 : 0),
                                  reflect ? -1 : 1, after);
-        sum =
-            b.create<AddOp>(loc, sum,
-                            reflect ? padAxis(border, d, n - 1 - after, 1)
-                                    : padAxis(sumAxis(border, d), d, n - 1, 0));
+        sum = b.create<AddOp>(
+            loc, sum,
+            reflect
+                ? padAxis(border, d, n - 1 - after, 1)
+                : padAxis(reduceKeep(border, Reduction::Sum, i64Array(b, {d})),
+                          d, n - 1, 0));
       }
       g = sum;
     }
@@ -454,6 +449,11 @@ LogicalResult GradientBuilder::backward(Operation *op, Value dy) {
         ActivationAttr::get(b.getContext(), Activation::Relu),
         b.getF32FloatAttr(0.01f), b.getF32FloatAttr(0.0f),
         b.getF32FloatAttr(6.0f));
+  };
+  // g sign(z), 0 where z is 0 (PyTorch's derivative of abs).
+  auto signTimes = [&](Value g, Value z) -> Value {
+    return b.create<SubOp>(loc, whereAbove0(g, z),
+                           whereAbove0(g, mul(z, scalar(rankOf(z), -1.0f))));
   };
   auto broadcastGrad = [&](Value v, Value g) -> LogicalResult {
     FailureOr<Value> reduced = sumToShape(loc, g, v.getType());
@@ -593,15 +593,13 @@ LogicalResult GradientBuilder::backward(Operation *op, Value dy) {
     // dy where x > 0, and where x <= 0; built only by the cases using them.
     Value positive, rest;
     UnaryFn fn = u.getFn();
-    if (fn == UnaryFn::Abs || fn == UnaryFn::Elu || fn == UnaryFn::Selu ||
-        fn == UnaryFn::Celu) {
+    if (fn == UnaryFn::Elu || fn == UnaryFn::Selu || fn == UnaryFn::Celu) {
       positive = whereAbove0(dy, x);
       rest = b.create<SubOp>(loc, dy, positive);
     }
     switch (fn) {
     case UnaryFn::Abs: // sign(x), 0 at 0 (as PyTorch)
-      accumulate(x,
-                 b.create<SubOp>(loc, positive, whereAbove0(dy, negated(x))));
+      accumulate(x, signTimes(dy, x));
       return success();
     case UnaryFn::Elu: // x <= 0: alpha e^x = y + alpha
       accumulate(x,
@@ -683,10 +681,7 @@ LogicalResult GradientBuilder::backward(Operation *op, Value dy) {
       accumulate(x, mul(g, spreadOf(1.0f / (float)n)));
       return success();
     case Reduction::L1: { // dx = dy sign(x), 0 at 0 (as PyTorch's abs)
-      Value spreadDy = mul(g, spreadOf(1.0f));
-      accumulate(x, b.create<SubOp>(
-                        loc, whereAbove0(spreadDy, x),
-                        whereAbove0(spreadDy, mul(x, scalar(rank, -1.0f)))));
+      accumulate(x, signTimes(mul(g, spreadOf(1.0f)), x));
       return success();
     }
     case Reduction::Prod: {
@@ -696,12 +691,8 @@ LogicalResult GradientBuilder::backward(Operation *op, Value dy) {
       // more, 0.
       Value isZero = b.create<EqualOp>(loc, x, scalar(rank, 0.0f));
       Value nonzero = b.create<AddOp>(loc, x, isZero);
-      Value others = b.create<ReduceOp>(
-          loc, nonzero, ReductionAttr::get(b.getContext(), Reduction::Prod),
-          rd.getAxes(), b.getBoolAttr(true));
-      Value zeros = b.create<ReduceOp>(
-          loc, isZero, ReductionAttr::get(b.getContext(), Reduction::Sum),
-          rd.getAxes(), b.getBoolAttr(true));
+      Value others = reduceKeep(nonzero, Reduction::Prod, rd.getAxes());
+      Value zeros = reduceKeep(isZero, Reduction::Sum, rd.getAxes());
       Value none = b.create<EqualOp>(loc, zeros, scalar(rank, 0.0f));
       Value one = b.create<EqualOp>(loc, zeros, scalar(rank, 1.0f));
       Value d = b.create<AddOp>(loc, mul(none, div(others, nonzero)),
@@ -724,9 +715,7 @@ LogicalResult GradientBuilder::backward(Operation *op, Value dy) {
       // The values equal to the result share dy equally (PyTorch's amax
       // and amin).
       Value onX = b.create<EqualOp>(loc, x, keep(rd.getResult()));
-      Value count = b.create<ReduceOp>(
-          loc, onX, ReductionAttr::get(b.getContext(), Reduction::Sum),
-          rd.getAxes(), b.getBoolAttr(true));
+      Value count = reduceKeep(onX, Reduction::Sum, rd.getAxes());
       accumulate(x, mul(div(g, count), onX));
       return success();
     }

@@ -471,13 +471,10 @@ struct FuseNormalize : public OpRewritePattern<DivOp> {
     float eps = 0;
     for (int i = 0; i < 2 && !var; ++i) {
       auto r = shifted->getOperand(i).getDefiningOp<ReduceOp>();
-      auto c =
-          shifted->getOperand(1 - i).getDefiningOp<cnnc::cnn::ConstantOp>();
-      auto dense = c ? c.getValue().dyn_cast<DenseElementsAttr>() : nullptr;
-      if (r && dense && dense.isSplat() &&
-          dense.getType().getElementType().isF32()) {
+      Optional<float> splat = splatValue(shifted->getOperand(1 - i), training);
+      if (r && splat) {
         var = r;
-        eps = dense.getSplatValue<float>();
+        eps = *splat;
       }
     }
     if (axis < 1 || !var || trailingMeanAxis(var) != axis || !(eps >= 0))
@@ -597,22 +594,19 @@ struct FuseSqueezeExcite : public OpRewritePattern<MulOp> {
         hi = clip.getMax().convertToFloat();
         gateOps.push_back(clip);
         z = clip.getInput();
-        if (auto add = z.getDefiningOp<AddOp>()) {
-          for (int k = 0; k < 2 && z == add.getResult(); ++k)
-            if (Optional<float> b = splatValue(add->getOperand(k), training)) {
-              shift = *b;
-              gateOps.push_back(add);
-              z = add->getOperand(1 - k);
+        // A binary op of z by a scalar: its value, and z moves to the other
+        // operand.
+        auto peel = [&](Operation *op, float &value) {
+          for (int k = 0; op && k < 2; ++k)
+            if (Optional<float> v = splatValue(op->getOperand(k), training)) {
+              value = *v;
+              gateOps.push_back(op);
+              z = op->getOperand(1 - k);
+              return;
             }
-        }
-        if (auto m = z.getDefiningOp<MulOp>()) {
-          for (int k = 0; k < 2 && z == m.getResult(); ++k)
-            if (Optional<float> a = splatValue(m->getOperand(k), training)) {
-              scale = *a;
-              gateOps.push_back(m);
-              z = m->getOperand(1 - k);
-            }
-        }
+        };
+        peel(z.getDefiningOp<AddOp>(), shift);
+        peel(z.getDefiningOp<MulOp>(), scale);
         expand = pointwise(z);
         if (expand && expand.getActivation() != Activation::None)
           expand = nullptr;
