@@ -345,10 +345,18 @@ static void schedulePackedConv(KernelParts &p, const LoweringContext &ctx) {
       break;
     }
   Func out = p.output, conv = p.reduction;
+  // The output stage (bias, activation, residual) runs on the tile's
+  // channel vectors as the reduction left them, one vector of `lanes`
+  // channels per pixel, and stores each lane to its own plane: a scalar
+  // stage would cost more than a 1x1 reduction over a few channels
+  // (an exp per element for SiLU).
+  Var ov("ov"), ol("ol");
   out.split(c, co, ci, lanes * vectors)
       .split(x, xo, xi, (int)cols, TailStrategy::ShiftInwards)
       .split(y, yo, yi, rows, TailStrategy::ShiftInwards)
-      .reorder(xi, yi, ci, xo, yo, co, n)
+      .split(ci, ov, ol, lanes)
+      .reorder(ol, xi, yi, ov, xo, yo, co, n)
+      .vectorize(ol)
       .fuse(yo, co, t)
       .fuse(t, n, t2);
   parallelTasks(out, t2, 2 * lanes * vectors * rows * width * p.reductionSize);

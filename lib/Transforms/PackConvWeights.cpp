@@ -23,8 +23,9 @@ using namespace cnnc::cnn;
 namespace {
 
 /// An ungrouped convolution with output channels in whole vectors of
-/// `lanes`, rows at least 2 wide, and plain weights stored in the library (a
-/// parameter or a constant).
+/// `lanes`, rows at least 2 wide, plain weights stored in the library (a
+/// parameter or a constant), and not a short reduction over whole vectors
+/// of pixels.
 bool packable(Operation *op, int64_t lanes) {
   auto conv = dyn_cast<Conv2dOp>(op);
   auto fused = dyn_cast<FusedConv2dOp>(op);
@@ -34,15 +35,34 @@ bool packable(Operation *op, int64_t lanes) {
   auto out = op->getResult(0).getType().cast<ShapedType>();
   auto w = op->getOperand(1).getType().cast<ShapedType>();
   Operation *def = op->getOperand(1).getDefiningOp();
-  return group == 1 && w.getRank() == 4 && out.getDimSize(3) >= 2 &&
-         w.getDimSize(0) % lanes == 0 && def &&
-         isa<ParamOp, cnnc::cnn::ConstantOp>(def);
+  if (group != 1 || w.getRank() != 4 || out.getDimSize(3) < 2 ||
+      w.getDimSize(0) % lanes != 0 || !def ||
+      !isa<ParamOp, cnnc::cnn::ConstantOp>(def))
+    return false;
+  // A short reduction over rows of whole vectors stays unpacked: packed, the
+  // tile's output leaves as channel vectors stored lane by lane, which costs
+  // more than a reduction of a few dozen steps (EfficientNet's 16 -> 96 1x1
+  // convolution at 112x112, MobileNet's first layers); unpacked, the rows
+  // are stored as vectors.
+  int64_t width = out.getDimSize(3);
+  int64_t reduction = w.getDimSize(1) * w.getDimSize(2) * w.getDimSize(3);
+  bool shortRows =
+      reduction <= 4 * lanes && width % lanes == 0 && width >= 2 * lanes;
+  return !shortRows;
 }
 
-/// A convolution reading packed weights.
-bool readsPacked(Operation *op) {
-  return isa<Conv2dOp, FusedConv2dOp>(op) &&
-         op->getOperand(1).getDefiningOp<PackWeightsOp>();
+/// A convolution that may read its input from a buffer that holds its
+/// padding as a zero border: with packed weights (those schedules read the
+/// border as they read a padding stage), or with output rows of whole
+/// vectors (the unpacked schedules then read no column past the border;
+/// MobileNet's and EfficientNet's depthwise convolutions at 112 and 56).
+bool readsBordered(Operation *op, int64_t lanes) {
+  if (!isa<Conv2dOp, FusedConv2dOp>(op))
+    return false;
+  if (op->getOperand(1).getDefiningOp<PackWeightsOp>())
+    return true;
+  int64_t width = op->getResult(0).getType().cast<ShapedType>().getDimSize(3);
+  return width > 0 && width % lanes == 0;
 }
 
 /// Ops that are not kernels: their results are the weights or another
@@ -113,13 +133,15 @@ struct PackConvWeightsPass : public PackConvWeightsBase<PackConvWeightsPass> {
         return;
       // Every reader must be a kernel reading it whole (no output, no
       // reshape: they see the buffer's rows); the border is the padding of
-      // the first packed convolution that reads it as its input.
+      // the first convolution that reads it as its input and can read it
+      // bordered.
       Optional<std::array<int64_t, 4>> border;
       for (OpOperand &use : result.getUses()) {
         Operation *user = use.getOwner();
         if (!writesOwnBuffer(user) || isa<ReturnOp>(user))
           return;
-        if (border || use.getOperandNumber() != 0 || !readsPacked(user))
+        if (border || use.getOperandNumber() != 0 ||
+            !readsBordered(user, lanes))
           continue;
         std::array<int64_t, 4> pads = convPads(user);
         if (llvm::any_of(pads, [](int64_t p) { return p != 0; }))
@@ -129,7 +151,8 @@ struct PackConvWeightsPass : public PackConvWeightsBase<PackConvWeightsPass> {
         return;
       kZeroBorderAttr.set(op, b.getI64ArrayAttr(*border));
       for (OpOperand &use : result.getUses())
-        if (use.getOperandNumber() == 0 && readsPacked(use.getOwner()) &&
+        if (use.getOperandNumber() == 0 &&
+            readsBordered(use.getOwner(), lanes) &&
             convPads(use.getOwner()) == *border)
           kPrepaddedAttr.set(use.getOwner(), b.getUnitAttr());
     });

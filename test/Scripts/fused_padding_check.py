@@ -37,14 +37,17 @@ class Net(nn.Module):
                                nn.BatchNorm2d(16), nn.ReLU(),
                                nn.Conv2d(16, 16, 3, padding=1, bias=False),
                                nn.BatchNorm2d(16))
+        # Depthwise, weights unpacked: its rows (64) are whole vectors, so it
+        # too reads the stem's bordered buffer.
+        self.dw = nn.Conv2d(16, 16, 3, padding=1, groups=16)
         self.down = nn.Conv2d(16, 32, 3, stride=2, padding=1)
         self.skip = nn.Conv2d(16, 32, 1, stride=2)
         self.wide = nn.Conv2d(16, 32, 5, stride=2, padding=2)
         self.fc = nn.Linear(32, 5)
 
     def forward(self, x):
-        s = self.stem(x)                      # read by a's conv and the add
-        y = torch.relu(self.a(s) + s)         # read by 3 convolutions
+        s = self.stem(x)                      # read by a's conv, dw, the add
+        y = torch.relu(self.a(s) + s + self.dw(s))  # read by 3 convolutions
         z = torch.relu(self.down(y) + self.skip(y)) + self.wide(y)
         return self.fc(z.mean(dim=(2, 3)))
 
@@ -63,7 +66,7 @@ def main():
                 m.bias.uniform_(-0.5, 0.5)
     net.eval()
     src = os.path.join(work, "fp.onnx")
-    torch.onnx.export(net, torch.zeros(1, 3, 12, 12), src, input_names=["x"],
+    torch.onnx.export(net, torch.zeros(1, 3, 64, 64), src, input_names=["x"],
                       output_names=["y"],
                       dynamic_axes={"x": {0: "N"}, "y": {0: "N"}},
                       opset_version=13, do_constant_folding=False,
@@ -95,7 +98,7 @@ def main():
     rs = np.random.RandomState(1)
     ok = True
     for batch in (2, 5, 2):
-        x = rs.randn(batch, 3, 12, 12).astype(np.float32)
+        x = rs.randn(batch, 3, 64, 64).astype(np.float32)
         with torch.no_grad():
             ref = net(torch.from_numpy(x)).numpy()
         got = {opt: m.run(x)[0] for opt, m in libs.items()}

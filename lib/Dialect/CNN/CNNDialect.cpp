@@ -69,10 +69,10 @@ LogicalResult CNNDialect::verifyOperationAttribute(Operation *op,
   if (name == kFrozenBoundaryAttr.name)
     return expect(value.isa<UnitAttr>(), "a unit attribute");
   if (name == kPrepaddedAttr.name) {
-    bool packed = isa<Conv2dOp, FusedConv2dOp>(op) &&
-                  op->getOperand(1).getType().cast<ShapedType>().getRank() == 5;
-    return expect(value.isa<UnitAttr>() && packed,
-                  "a unit attribute of a convolution with packed weights");
+    bool padded = isa<Conv2dOp, FusedConv2dOp>(op) &&
+                  llvm::any_of(convPads(op), [](int64_t p) { return p != 0; });
+    return expect(value.isa<UnitAttr>() && padded,
+                  "a unit attribute of a convolution with padding");
   }
   if (name == kZeroBorderAttr.name) {
     auto border = value.dyn_cast<ArrayAttr>();

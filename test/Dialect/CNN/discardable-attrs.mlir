@@ -75,9 +75,17 @@ module attributes {cnn.source_onnx = 1 : i64} {
 
 // -----
 
-// cnn.prepadded belongs on a convolution that reads packed weights.
-func @f(%x: tensor<1x8x6x6xf32>, %w: tensor<8x8x3x3xf32>) -> tensor<1x8x6x6xf32> {
-  // expected-error @+1 {{attribute 'cnn.prepadded' must be a unit attribute of a convolution with packed weights}}
-  %0 = cnn.conv2d %x, %w {cnn.prepadded, pads = [1, 1, 1, 1]} : (tensor<1x8x6x6xf32>, tensor<8x8x3x3xf32>) -> tensor<1x8x6x6xf32>
+// cnn.prepadded belongs on a convolution with padding.
+func @f(%x: tensor<1x8x6x6xf32>, %w: tensor<8x8x1x1xf32>) -> tensor<1x8x6x6xf32> {
+  // expected-error @+1 {{attribute 'cnn.prepadded' must be a unit attribute of a convolution with padding}}
+  %0 = cnn.conv2d %x, %w {cnn.prepadded} : (tensor<1x8x6x6xf32>, tensor<8x8x1x1xf32>) -> tensor<1x8x6x6xf32>
+  return %0 : tensor<1x8x6x6xf32>
+}
+
+// -----
+
+func @g(%x: tensor<1x8x6x6xf32>) -> tensor<1x8x6x6xf32> {
+  // expected-error @+1 {{attribute 'cnn.prepadded' must be a unit attribute of a convolution with padding}}
+  %0 = cnn.relu %x {cnn.prepadded} : tensor<1x8x6x6xf32>
   return %0 : tensor<1x8x6x6xf32>
 }
