@@ -143,9 +143,8 @@ struct PackConvWeightsPass : public PackConvWeightsBase<PackConvWeightsPass> {
         if (border || use.getOperandNumber() != 0 ||
             !readsBordered(user, lanes))
           continue;
-        std::array<int64_t, 4> pads = convPads(user);
-        if (llvm::any_of(pads, [](int64_t p) { return p != 0; }))
-          border = pads;
+        if (hasConvPadding(user))
+          border = convPads(user);
       }
       if (!border)
         return;

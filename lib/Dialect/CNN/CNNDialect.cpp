@@ -69,8 +69,7 @@ LogicalResult CNNDialect::verifyOperationAttribute(Operation *op,
   if (name == kFrozenBoundaryAttr.name)
     return expect(value.isa<UnitAttr>(), "a unit attribute");
   if (name == kPrepaddedAttr.name) {
-    bool padded = isa<Conv2dOp, FusedConv2dOp>(op) &&
-                  llvm::any_of(convPads(op), [](int64_t p) { return p != 0; });
+    bool padded = isa<Conv2dOp, FusedConv2dOp>(op) && hasConvPadding(op);
     return expect(value.isa<UnitAttr>() && padded,
                   "a unit attribute of a convolution with padding");
   }

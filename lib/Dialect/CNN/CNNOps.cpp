@@ -196,6 +196,10 @@ std::array<int64_t, 4> cnnc::cnn::convPads(Operation *op) {
   return v;
 }
 
+bool cnnc::cnn::hasConvPadding(Operation *op) {
+  return llvm::any_of(convPads(op), [](int64_t p) { return p != 0; });
+}
+
 ActivationSpec ActivationSpec::of(Operation *op) {
   ActivationSpec spec;
   if (isa<ReluOp>(op)) {

@@ -36,6 +36,9 @@ llvm::SmallVector<int64_t> toI64(mlir::ArrayAttr attr);
 /// cnn.fused_conv2d (what its `pads` say, zeros where absent).
 std::array<int64_t, 4> convPads(mlir::Operation *op);
 
+/// Whether a cnn.conv2d or cnn.fused_conv2d pads its input (a pad not 0).
+bool hasConvPadding(mlir::Operation *op);
+
 /// An activation and its parameters, as the fused ops, activation_grad and
 /// pool2d_backward carry them (attributes `activation`, `leaky_alpha`, `min`,
 /// `max`): the one mapping from the activation ops, which fusion and
