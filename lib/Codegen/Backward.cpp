@@ -4,6 +4,7 @@
 #include "cnnc/Dialect/CNN/CNNOps.h"
 
 #include <limits>
+#include <memory>
 
 using namespace Halide;
 using namespace cnnc;
@@ -16,9 +17,9 @@ static Expr labelOf(const TensorFunc &labels, Expr n, int classes) {
 }
 
 template <typename ConvBackwardOp>
-static KernelParts lowerConvBackward(ConvBackwardOp op,
-                                     llvm::ArrayRef<TensorFunc> operands,
-                                     bool wantInput) {
+static KernelParts
+lowerConvBackward(ConvBackwardOp op, llvm::ArrayRef<TensorFunc> operands,
+                  bool wantInput, const VectorMachine *tiles) {
   std::vector<int> s = intsOf(op.getStrides()), p = intsOf(op.getPads()),
                    d = intsOf(op.getDilations());
   int group = (int)op.getGroup();
@@ -40,7 +41,57 @@ static KernelParts lowerConvBackward(ConvBackwardOp op,
                                                             bounds)(x, y, c, n);
     parts.padded = dyb;
     parts.hasPadded = true;
-    RDom r(0, (int)w.shape[3], 0, (int)w.shape[2], 0, coutG, "dconv_r");
+    int kh = (int)w.shape[2], kw = (int)w.shape[3];
+    if (tiles && (s[0] > 1 || s[1] > 1) && d[0] == 1 && d[1] == 1) {
+      // Strided: split the output pixels by phase, x + pad = s * q + r.
+      // Only the taps kx = r + s * j reach phase r, from dy's column q - j,
+      // so each phase is a dense stride-1 convolution of dy with its taps
+      // (zero past the window), with no select or division in the sum.
+      // The phases are channel planes c + C * (rx + px * ry) of `phases`;
+      // phases past the window (r >= kw, a 1x1 stride-2 convolution's odd
+      // pixels) receive no tap and are zero.
+      int C = (int)parts.shape[1];
+      int px = std::min(s[1], kw), py = std::min(s[0], kh);
+      int jx = (kw + s[1] - 1) / s[1], jy = (kh + s[0] - 1) / s[0];
+      Region window = {Range(0, kw), Range(0, kh), Range(), Range()};
+      Func taps = BoundaryConditions::constant_exterior(w.func, 0.0f, window);
+      RDom r(0, jx, 0, jy, 0, coutG, "dconv_phase_r");
+      Expr cc = c % C, phase = c / C;
+      Expr co = (cc / cinG) * coutG + r.z;
+      Func ph("conv_grad_phase");
+      ph(x, y, c, n) = 0.0f;
+      ph(x, y, c, n) +=
+          dyb(x - r.x, y - r.y, co, n) *
+          taps(phase % px + s[1] * r.x, phase / px + s[0] * r.y, cc % cinG, co);
+      Func phOut("conv_grad_phase_out");
+      phOut(x, y, c, n) = ph(x, y, c, n);
+      Expr qx = x + p[1], qy = y + p[0];
+      Expr rx = qx % s[1], ry = qy % s[0];
+      Expr plane = c + C * (min(rx, px - 1) + px * min(ry, py - 1));
+      Func out("conv_grad_input_out");
+      out(x, y, c, n) = select(rx < px && ry < py,
+                               phOut(qx / s[1], qy / s[0], plane, n), 0.0f);
+      auto sub = std::make_shared<KernelParts>();
+      sub->family = KernelParts::Family::Conv;
+      sub->output = phOut;
+      sub->reduction = ph;
+      sub->hasReduction = true;
+      sub->rdom = r;
+      sub->padded = dyb;
+      sub->hasPadded = true;
+      sub->channels = (int64_t)C * px * py;
+      sub->reductionSize = (int64_t)jx * jy * coutG;
+      sub->shape = {parts.shape[0], sub->channels,
+                    (parts.shape[2] + p[0] + s[0] - 1) / s[0],
+                    (parts.shape[3] + p[1] + s[1] - 1) / s[1]};
+      sub->paddedPlane = (int64_t)(outH + 2 * jy) * (outW + 2 * jx);
+      parts.family = KernelParts::Family::PhasedInputGrad;
+      parts.phases = sub;
+      parts.output = out;
+      parts.channels = parts.shape[1];
+      return parts;
+    }
+    RDom r(0, kw, 0, kh, 0, coutG, "dconv_r");
     Expr ox = x + p[1] - r.x * d[1], oy = y + p[0] - r.y * d[0];
     Expr co = (c / cinG) * coutG + r.z;
     Expr valid = (ox % s[1] == 0) && (oy % s[0] == 0);
@@ -74,6 +125,48 @@ static KernelParts lowerConvBackward(ConvBackwardOp op,
         in.func, 0.0f, inBounds)(x, y, c, n);
     parts.padded = inb;
     parts.hasPadded = true;
+  }
+  if (group == 1 && tiles) {
+    // A matrix product over images and output pixels: acc(co, kx, ky, ci)
+    // sums dy[n][co][pixel] * in[n][ci][window (ky, kx) of the pixel]. The
+    // schedule keeps a register tile of channel vectors by a block of
+    // (kx, ky, ci) over one image's pixels, so dy is read as channel
+    // vectors (dyT, channels innermost) and the input as broadcasts at
+    // constant offsets from one another. Tiles may round each axis up;
+    // what a rounded axis reads is clamped, and never stored.
+    int64_t cout = parts.shape[0], kh = parts.shape[2], kw = parts.shape[3];
+    WeightGradTilePlan plan = weightGradTilePlan(cout, cinG, kh, kw, *tiles);
+    auto clampIf = [](Expr e, int64_t extent, int64_t padded) {
+      return padded > extent ? min(e, (int)extent - 1) : e;
+    };
+    Var co("co"), kx("kx"), ky("ky"), ci("ci");
+    Func dyT("conv_grad_weight_dyT");
+    dyT(co, x, y, n) = dy.func(x, y, clampIf(co, cout, plan.paddedCout), n);
+    RDom rp(0, outW, 0, outH, "dweight_pixels");
+    Expr kxc = clampIf(kx, kw, plan.paddedKw),
+         kyc = clampIf(ky, kh, plan.paddedKh),
+         cic = clampIf(ci, cinG, plan.paddedCin);
+    Func tile("conv_grad_weight_tile");
+    tile(co, kx, ky, ci, n) = 0.0f;
+    tile(co, kx, ky, ci, n) +=
+        dyT(co, rp.x, rp.y, n) * inb(rp.x * s[1] - p[1] + kxc * d[1],
+                                     rp.y * s[0] - p[0] + kyc * d[0], cic, n);
+    RDom rb(0, dy.extent(0), "dweight_batch");
+    Func acc("conv_grad_weight_acc");
+    acc(co, kx, ky, ci) = 0.0f;
+    acc(co, kx, ky, ci) += tile(co, kx, ky, ci, rb);
+    Func out("conv_grad_weight_out");
+    out(x, y, c, n) = acc(n, x, y, c);
+    parts.family = KernelParts::Family::WeightGradTiles;
+    parts.output = out;
+    parts.reduction = acc;
+    parts.hasReduction = true;
+    parts.gradTile = tile;
+    parts.gradTransposed = dyT;
+    parts.gradPlan = plan;
+    parts.rdom = rp;
+    parts.gradBatch = rb;
+    return parts;
   }
   RDom r(0, outW, 0, outH, 0, dy.extent(0), "dweight_r");
   Expr ix = r.x * s[1] - p[1] + x * d[1], iy = r.y * s[0] - p[0] + y * d[0];
@@ -122,7 +215,12 @@ static Expr dropoutScale(const TensorFunc &rng, const std::vector<Expr> &idx,
 
 mlir::FailureOr<KernelParts>
 cnnc::codegen::lowerBackward(mlir::Operation *op,
-                             llvm::ArrayRef<TensorFunc> operands) {
+                             llvm::ArrayRef<TensorFunc> operands,
+                             const LoweringContext &ctx) {
+  // The tiled weight gradient has only the hand-written CPU schedule.
+  const VectorMachine *tiles =
+      ctx.manualSchedule && !ctx.target.has_gpu_feature() ? &ctx.machine
+                                                          : nullptr;
   KernelParts parts;
   parts.family = KernelParts::Family::Elementwise;
   parts.shape = resultShape(op);
@@ -197,9 +295,9 @@ cnnc::codegen::lowerBackward(mlir::Operation *op,
   }
 
   if (auto g = llvm::dyn_cast<cnn::Conv2dBackwardInputOp>(op))
-    return lowerConvBackward(g, operands, /*wantInput=*/true);
+    return lowerConvBackward(g, operands, /*wantInput=*/true, tiles);
   if (auto g = llvm::dyn_cast<cnn::Conv2dBackwardWeightOp>(op))
-    return lowerConvBackward(g, operands, /*wantInput=*/false);
+    return lowerConvBackward(g, operands, /*wantInput=*/false, tiles);
 
   if (auto g = llvm::dyn_cast<cnn::ActivationGradOp>(op)) {
     std::vector<Var> v = makeVars((int)parts.shape.size());

@@ -5,6 +5,7 @@
 
 #include "llvm/ADT/TypeSwitch.h"
 
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 
@@ -72,7 +73,7 @@ cnnc::codegen::lowerOp(mlir::Operation *op, llvm::ArrayRef<TensorFunc> operands,
             cnn::Conv2dBackwardWeightOp, cnn::ActivationGradOp,
             cnn::Pool2dBackwardOp, cnn::ReduceSumOp, cnn::DropoutTrainOp,
             cnn::DropoutTrainGradOp>(
-          [&](auto) { return lowerBackward(op, operands); })
+          [&](auto) { return lowerBackward(op, operands, ctx); })
       .Case<cnn::PackWeightsOp, cnn::UnpackWeightsOp>(
           [&](auto) { return lowerLayout(op, operands); })
       .Case<cnn::BatchNormStatsOp, cnn::BatchNormTrainOp,
@@ -703,6 +704,19 @@ static void scheduleSqueezeExcite(KernelParts &p, const LoweringContext &ctx) {
   parallelTasks(out, t, plane * kFlopsPerMovedElement);
 }
 
+/// A weight gradient's zero-padded input: computed once, rows vectorized,
+/// one task per (channel, sample) plane.
+static void scheduleGradPadding(KernelParts &p, const LoweringContext &ctx) {
+  if (!p.hasPadded)
+    return;
+  std::vector<Var> v = p.padded.args();
+  Var pt("pt");
+  p.padded.compute_root()
+      .vectorize(v[0], ctx.vectorWidth(), TailStrategy::GuardWithIf)
+      .fuse(v[2], v[3], pt)
+      .parallel(pt);
+}
+
 /// dW = sum over batch and output pixels: the sum runs along output x in
 /// vector lanes (rfactor), one task per output channel.
 static void scheduleWeightGrad(KernelParts &p, const LoweringContext &ctx) {
@@ -721,13 +735,140 @@ static void scheduleWeightGrad(KernelParts &p, const LoweringContext &ctx) {
   partial.update()
       .reorder(lane, x, y, c, rxo, p.rdom.y, p.rdom.z)
       .vectorize(lane);
-  if (p.hasPadded) {
-    Var pt("pt");
-    p.padded.compute_root()
-        .vectorize(x, ctx.vectorWidth(), TailStrategy::GuardWithIf)
-        .fuse(c, n, pt)
-        .parallel(pt);
+  scheduleGradPadding(p, ctx);
+}
+
+WeightGradTilePlan cnnc::codegen::weightGradTilePlan(int64_t cout, int64_t cin,
+                                                     int64_t kh, int64_t kw,
+                                                     const VectorMachine &m) {
+  auto roundUp = [](int64_t v, int64_t b) { return (v + b - 1) / b * b; };
+  int accs = m.accumulators();
+  int64_t coutVectors = (cout + m.lanes - 1) / m.lanes;
+  WeightGradTilePlan best;
+  double bestScore = -1;
+  for (int v = 1; v <= std::min<int64_t>(4, coutVectors); ++v) {
+    int kMax = accs / v;
+    double coUseful = double(cout) / double(roundUp(coutVectors, v) * m.lanes);
+    for (int tx = 1; tx <= std::min<int64_t>(kw, kMax); ++tx)
+      for (int ty = 1; ty <= std::min<int64_t>(kh, kMax / tx); ++ty)
+        for (int tc = 1; tc <= std::min<int64_t>(cin, kMax / (tx * ty)); ++tc) {
+          int t = tx * ty * tc;
+          double useful = v * t * coUseful * double(kw) / roundUp(kw, tx) *
+                          double(kh) / roundUp(kh, ty) * double(cin) /
+                          roundUp(cin, tc);
+          double score = useful / std::max(v * t, v + t);
+          // Ties: the larger tile (fewer tiles, fewer passes over dy).
+          if (score > bestScore + 1e-9 ||
+              (score > bestScore - 1e-9 &&
+               v * t > best.vectors * best.kx * best.ky * best.ci)) {
+            bestScore = score;
+            best.vectors = v;
+            best.kx = tx;
+            best.ky = ty;
+            best.ci = tc;
+          }
+        }
   }
+  best.paddedCout = roundUp(coutVectors, best.vectors) * m.lanes;
+  best.paddedKw = roundUp(kw, best.kx);
+  best.paddedKh = roundUp(kh, best.ky);
+  best.paddedCin = roundUp(cin, best.ci);
+  return best;
+}
+
+/// The weight gradient as a matrix product (WeightGradTiles). A register
+/// tile of channel vectors by a block of the window (gradPlan) sums one
+/// image's pixels: per pixel, a load per channel vector and a broadcast
+/// per window value feed their product of FMAs. The tile is then added
+/// into acc. One task runs one block of channels and a group of window
+/// blocks over every image, image by image, so the image's block of dy
+/// stays in cache across the group.
+static void scheduleWeightGradTiles(KernelParts &p,
+                                    const LoweringContext &ctx) {
+  const WeightGradTilePlan &plan = p.gradPlan;
+  int lanes = ctx.vectorWidth();
+  int64_t coTiles = plan.paddedCout / (plan.vectors * lanes);
+  int64_t kTiles = plan.paddedKw / plan.kx * (plan.paddedKh / plan.ky) *
+                   (plan.paddedCin / plan.ci);
+  // Groups of window blocks (a divisor of their count): about 8 tasks
+  // with the channel blocks, enough for a few threads; fewer, larger
+  // groups re-read an image's block of dy from cache more often. The
+  // divisor nearest 8 / (channel blocks) by ratio, the smaller on a tie.
+  double want = std::max(1.0, 8.0 / double(coTiles));
+  int64_t groups = 1;
+  for (int64_t g = 1; g <= kTiles; ++g)
+    if (kTiles % g == 0 && std::abs(std::log(double(g) / want)) <
+                               std::abs(std::log(double(groups) / want)) - 1e-9)
+      groups = g;
+  Func acc = p.reduction, tile = p.gradTile, dyT = p.gradTransposed;
+  std::vector<Var> a = acc.args();
+  Var co = a[0], kx = a[1], ky = a[2], ci = a[3];
+  Var coo("coo"), coi("coi"), cv("cv"), cl("cl"), kxo("kxo"), kxi("kxi"),
+      kyo("kyo"), kyi("kyi"), cio("cio"), cii("cii"), kxy("kxy"), kt("kt"),
+      kg("kg"), ko("ko"), t("t");
+  acc.compute_root()
+      .bound(co, 0, (int)plan.paddedCout)
+      .bound(kx, 0, (int)plan.paddedKw)
+      .bound(ky, 0, (int)plan.paddedKh)
+      .bound(ci, 0, (int)plan.paddedCin)
+      .vectorize(co, lanes);
+  acc.update()
+      .split(co, coo, coi, plan.vectors * lanes)
+      .split(coi, cv, cl, lanes)
+      .split(kx, kxo, kxi, plan.kx)
+      .split(ky, kyo, kyi, plan.ky)
+      .split(ci, cio, cii, plan.ci)
+      .reorder(cl, cv, kxi, kyi, cii, kxo, kyo, cio, p.gradBatch.x, coo)
+      .fuse(kxo, kyo, kxy)
+      .fuse(kxy, cio, kt)
+      .split(kt, kg, ko, (int)(kTiles / groups))
+      .reorder(cl, cv, kxi, kyi, cii, ko, p.gradBatch.x, kg, coo)
+      .vectorize(cl)
+      .unroll(cv)
+      .unroll(kxi)
+      .unroll(kyi)
+      .unroll(cii)
+      .fuse(kg, coo, t)
+      .parallel(t);
+  std::vector<Var> tv = tile.args();
+  tile.compute_at(acc, ko)
+      .split(tv[0], cv, cl, lanes)
+      .reorder(cl, cv, tv[1], tv[2], tv[3], tv[4])
+      .vectorize(cl)
+      .unroll(cv)
+      .unroll(tv[1])
+      .unroll(tv[2])
+      .unroll(tv[3]);
+  tile.update()
+      .split(tv[0], cv, cl, lanes)
+      .reorder(cl, cv, tv[1], tv[2], tv[3], p.rdom.x, p.rdom.y, tv[4])
+      .vectorize(cl)
+      .unroll(cv)
+      .unroll(tv[1])
+      .unroll(tv[2])
+      .unroll(tv[3]);
+  std::vector<Var> dv = dyT.args();
+  dyT.compute_root().vectorize(dv[0], lanes).parallel(dv[3]);
+  std::vector<Var> ov = p.output.args();
+  parallelTasks(p.output, ov[3],
+                p.shape[1] * p.shape[2] * p.shape[3] * kFlopsPerMovedElement);
+  scheduleGradPadding(p, ctx);
+}
+
+/// A strided convolution's input gradient: the phases as a convolution of
+/// their own, computed whole, then interleaved into the output, rows
+/// vectorized, one task per group of (channel, sample) planes.
+static void schedulePhasedInputGrad(KernelParts &p,
+                                    const LoweringContext &ctx) {
+  scheduleConv(*p.phases, ctx);
+  p.phases->output.compute_root();
+  std::vector<Var> v = p.output.args();
+  Var t("t");
+  int vec = fitVector(p.shape[3], ctx.vectorWidth());
+  if (vec > 1)
+    p.output.vectorize(v[0], vec, TailStrategy::GuardWithIf);
+  p.output.fuse(v[2], v[3], t);
+  parallelTasks(p.output, t, p.shape[2] * p.shape[3] * kFlopsPerMovedElement);
 }
 
 /// Per-channel sums: one task per channel. Along a spatial row the sum
@@ -873,6 +1014,10 @@ void cnnc::codegen::scheduleKernel(KernelParts &parts,
     return scheduleDense(parts, ctx);
   case KernelParts::Family::WeightGrad:
     return scheduleWeightGrad(parts, ctx);
+  case KernelParts::Family::WeightGradTiles:
+    return scheduleWeightGradTiles(parts, ctx);
+  case KernelParts::Family::PhasedInputGrad:
+    return schedulePhasedInputGrad(parts, ctx);
   case KernelParts::Family::ChannelReduction:
     return scheduleChannelReduction(parts, ctx);
   case KernelParts::Family::RowNormalization:

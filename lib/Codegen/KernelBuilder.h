@@ -21,6 +21,7 @@
 #include <Halide.h>
 
 #include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -62,6 +63,14 @@ struct VectorSum {
   int64_t innerExtent = 0;
 };
 
+/// A weight gradient's register tile (WeightGradTiles): `vectors` vectors
+/// of output channels by kx x ky x ci values of the window, and each axis's
+/// extent rounded up to whole tiles.
+struct WeightGradTilePlan {
+  int vectors = 1, kx = 1, ky = 1, ci = 1;
+  int64_t paddedCout = 0, paddedKw = 0, paddedKh = 0, paddedCin = 0;
+};
+
 /// What the family schedules need besides the output.
 struct KernelParts {
   enum class Family {
@@ -72,6 +81,16 @@ struct KernelParts {
     Reduction,
     /// Gradients w.r.t. weights: a small output, a reduction over the batch.
     WeightGrad,
+    /// A convolution's weight gradient as a matrix product (group 1, CPU):
+    /// `reduction` is acc(co, kx, ky, ci), the sum over the batch
+    /// (`gradBatch`) of `gradTile`(co, kx, ky, ci, n), a sum over one
+    /// image's output pixels (`rdom`) of `gradTransposed`(co, x, y, n) (dy,
+    /// channels innermost) times an input pixel; tiled as `gradPlan` says.
+    WeightGradTiles,
+    /// A strided convolution's input gradient (CPU): `phases` is a Conv
+    /// family kernel of its own (the output pixels split by phase, each a
+    /// dense stride-1 convolution of dy), which `output` interleaves.
+    PhasedInputGrad,
     /// Scatter-style updates (pooling backward).
     Scatter,
     /// Per-channel sums (`channelSums`) feeding a small output.
@@ -122,6 +141,12 @@ struct KernelParts {
   /// Row tiles: B as panel(column, k), inline unless the schedule copies
   /// each column panel into a contiguous buffer.
   Halide::Func panel;
+  /// WeightGradTiles: see the family.
+  Halide::Func gradTile, gradTransposed;
+  Halide::RDom gradBatch;
+  WeightGradTilePlan gradPlan;
+  /// PhasedInputGrad: the phases, scheduled as a convolution.
+  std::shared_ptr<KernelParts> phases;
   /// SqueezeExcite: computed whole, in order, before the output.
   std::vector<VectorSum> sums;
   /// RowNormalization: the number of trailing axes each row normalizes.
@@ -174,6 +199,14 @@ mlir::FailureOr<KernelParts> lowerOp(mlir::Operation *op,
                                      llvm::ArrayRef<TensorFunc> operands,
                                      const LoweringContext &ctx);
 
+/// The register tile of a weight gradient with `cout` output channels and
+/// `cin` input channels (per group) of kh x kw windows: the one that does
+/// the most useful multiply-adds per step, a step costing its FMAs or its
+/// loads (channel vectors and broadcasts), whichever is more, within the
+/// machine's accumulator budget.
+WeightGradTilePlan weightGradTilePlan(int64_t cout, int64_t cin, int64_t kh,
+                                      int64_t kw, const VectorMachine &m);
+
 // Per family (see the .cpp files).
 mlir::FailureOr<KernelParts> lowerConv(mlir::Operation *op,
                                        llvm::ArrayRef<TensorFunc> operands);
@@ -184,7 +217,8 @@ mlir::FailureOr<KernelParts> lowerDense(mlir::Operation *op,
 mlir::FailureOr<KernelParts>
 lowerElementwise(mlir::Operation *op, llvm::ArrayRef<TensorFunc> operands);
 mlir::FailureOr<KernelParts> lowerBackward(mlir::Operation *op,
-                                           llvm::ArrayRef<TensorFunc> operands);
+                                           llvm::ArrayRef<TensorFunc> operands,
+                                           const LoweringContext &ctx);
 mlir::FailureOr<KernelParts> lowerLayout(mlir::Operation *op,
                                          llvm::ArrayRef<TensorFunc> operands);
 mlir::FailureOr<KernelParts>

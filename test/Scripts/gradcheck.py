@@ -11,7 +11,7 @@ parameter is minus its gradient. The gradients are compared with
   - central finite differences of the float64 loss (a sample of elements),
 within a relative tolerance suited to float32 kernels.
 
-Usage: gradcheck.py CNNC_BINARY WORK_DIR
+Usage: gradcheck.py CNNC_BINARY WORK_DIR [NET,...]   (default: every network)
 """
 import os
 import subprocess
@@ -179,6 +179,107 @@ def depthwise_relu6_ceil_sigmoid_tanh(rs):
         h = torch.tanh(F.linear(h, P["f1.weight"], P["f1.bias"]))
         return F.linear(h, P["f2.weight"])
     return xs, P, b.module(o, (2, 2)), ref
+
+
+@net
+def weight_grad_tiles(rs):
+    # Weight gradients as register tiles (cnn.conv2d_backward_weight,
+    # group 1): output channels that round up to whole vectors (20, 12 and
+    # 40 on 4, 8 or 16 lanes), more than one block of channels, input
+    # channels and window rows and columns that round up to whole tiles
+    # (5, 20, 12 channels; 3x3, 1x1, 7x7 windows), stride, padding and
+    # dilation. gradcheck.test also runs it with other vector machines.
+    xs = (3, 5, 12, 12)
+    P = {"a.weight": rs.randn(20, 5, 3, 3), "a.bias": rs.randn(20),
+         "b.weight": rs.randn(12, 20, 1, 1),
+         "c.weight": rs.randn(40, 12, 7, 7), "c.bias": rs.randn(40),
+         "d.weight": rs.randn(9, 40, 2, 2),
+         "fc.weight": rs.randn(4, 9)}
+    b = Builder(xs)
+    y, ys = conv(b, "%x", xs, "a", torch.zeros(20, 5, 3, 3), torch.zeros(20), 1, 1, 1, 1)
+    r = b.op("$R = cnn.relu %s : $T" % y, dyn(ys))
+    y, ys = conv(b, r, ys, "b", torch.zeros(12, 20, 1, 1), None, 1, 0, 1, 1)
+    r = b.op("$R = cnn.tanh %s : $T" % y, dyn(ys))
+    y, ys = conv(b, r, ys, "c", torch.zeros(40, 12, 7, 7), torch.zeros(40), 2, 3, 1, 1)
+    r = b.op("$R = cnn.relu %s : $T" % y, dyn(ys))
+    y, ys = conv(b, r, ys, "d", torch.zeros(9, 40, 2, 2), None, 1, 1, 2, 1)
+    g = b.op("$R = cnn.global_avg_pool %s : (%s) -> $T" % (y, t(dyn(ys))), (None, 9, 1, 1))
+    f = b.op("$R = cnn.flatten %s {axis = 1} : (%s) -> $T" % (g, t((None, 9, 1, 1))), (None, 9))
+    wv = b.param("fc.weight", (4, 9))
+    o = b.op("$R = cnn.gemm %s, %s {transB = true} : (%s, %s) -> $T"
+             % (f, wv, t((None, 9)), t((4, 9))), (None, 4))
+
+    def ref(x, P):
+        h = F.relu(F.conv2d(x, P["a.weight"], P["a.bias"], 1, 1))
+        h = torch.tanh(F.conv2d(h, P["b.weight"]))
+        h = F.relu(F.conv2d(h, P["c.weight"], P["c.bias"], 2, 3))
+        h = F.conv2d(h, P["d.weight"], None, 1, 1, 2)
+        h = F.adaptive_avg_pool2d(h, 1).flatten(1)
+        return F.linear(h, P["fc.weight"])
+    return xs, P, b.module(o, (3, 4)), ref
+
+
+@net
+def weight_grad_tiles_padded(rs):
+    # Tiles that round the window's rows (a 7x1 window: tiles of 4 rows on
+    # 4 and 8 lanes) and the input channels (7 of them: tiles of 4) up.
+    xs = (2, 1, 11, 9)
+    P = {"e.weight": rs.randn(16, 1, 7, 1), "f.weight": rs.randn(7, 16, 1, 1),
+         "g.weight": rs.randn(16, 7, 1, 1), "fc.weight": rs.randn(3, 16)}
+    b = Builder(xs)
+    y, ys = conv(b, "%x", xs, "e", torch.zeros(16, 1, 7, 1), None, 1, 3, 1, 1)
+    r = b.op("$R = cnn.relu %s : $T" % y, dyn(ys))
+    y, ys = conv(b, r, ys, "f", torch.zeros(7, 16, 1, 1), None, 1, 0, 1, 1)
+    r = b.op("$R = cnn.tanh %s : $T" % y, dyn(ys))
+    y, ys = conv(b, r, ys, "g", torch.zeros(16, 7, 1, 1), None, 1, 0, 1, 1)
+    g = b.op("$R = cnn.global_avg_pool %s : (%s) -> $T" % (y, t(dyn(ys))), (None, 16, 1, 1))
+    f = b.op("$R = cnn.flatten %s {axis = 1} : (%s) -> $T" % (g, t((None, 16, 1, 1))), (None, 16))
+    wv = b.param("fc.weight", (3, 16))
+    o = b.op("$R = cnn.gemm %s, %s {transB = true} : (%s, %s) -> $T"
+             % (f, wv, t((None, 16)), t((3, 16))), (None, 3))
+
+    def ref(x, P):
+        h = F.relu(F.conv2d(x, P["e.weight"], None, 1, 3))
+        h = torch.tanh(F.conv2d(h, P["f.weight"]))
+        h = F.conv2d(h, P["g.weight"])
+        h = F.adaptive_avg_pool2d(h, 1).flatten(1)
+        return F.linear(h, P["fc.weight"])
+    return xs, P, b.module(o, (2, 3)), ref
+
+
+@net
+def input_grad_phases(rs):
+    # Input gradients of strided convolutions, split by phase: 7x7 stride
+    # 2 with a pad of 3 (more than the stride), 1x1 stride 2 (odd pixels
+    # receive no tap), 3x3 stride 2, 5x5 stride 3; odd sizes throughout.
+    xs = (2, 3, 17, 15)
+    P = {"c0.weight": rs.randn(5, 3, 3, 3), "ca.weight": rs.randn(8, 5, 7, 7),
+         "cb.weight": rs.randn(6, 8, 1, 1), "cc.weight": rs.randn(7, 6, 3, 3),
+         "cc.bias": rs.randn(7), "cd.weight": rs.randn(4, 7, 5, 5),
+         "fc.weight": rs.randn(3, 4)}
+    b = Builder(xs)
+    y, ys = conv(b, "%x", xs, "c0", torch.zeros(5, 3, 3, 3), None, 1, 1, 1, 1)
+    r = b.op("$R = cnn.tanh %s : $T" % y, dyn(ys))
+    y, ys = conv(b, r, ys, "ca", torch.zeros(8, 5, 7, 7), None, 2, 3, 1, 1)
+    r = b.op("$R = cnn.relu %s : $T" % y, dyn(ys))
+    y, ys = conv(b, r, ys, "cb", torch.zeros(6, 8, 1, 1), None, 2, 0, 1, 1)
+    r = b.op("$R = cnn.tanh %s : $T" % y, dyn(ys))
+    y, ys = conv(b, r, ys, "cc", torch.zeros(7, 6, 3, 3), torch.zeros(7), 2, 1, 1, 1)
+    r = b.op("$R = cnn.tanh %s : $T" % y, dyn(ys))
+    y, ys = conv(b, r, ys, "cd", torch.zeros(4, 7, 5, 5), None, 3, 2, 1, 1)
+    f = b.op("$R = cnn.flatten %s {axis = 1} : (%s) -> $T" % (y, t(dyn(ys))), (None, 4))
+    wv = b.param("fc.weight", (3, 4))
+    o = b.op("$R = cnn.gemm %s, %s {transB = true} : (%s, %s) -> $T"
+             % (f, wv, t((None, 4)), t((3, 4))), (None, 3))
+
+    def ref(x, P):
+        h = torch.tanh(F.conv2d(x, P["c0.weight"], None, 1, 1))
+        h = F.relu(F.conv2d(h, P["ca.weight"], None, 2, 3))
+        h = torch.tanh(F.conv2d(h, P["cb.weight"], None, 2))
+        h = torch.tanh(F.conv2d(h, P["cc.weight"], P["cc.bias"], 2, 1))
+        h = F.conv2d(h, P["cd.weight"], None, 3, 2).flatten(1)
+        return F.linear(h, P["fc.weight"])
+    return xs, P, b.module(o, (2, 3)), ref
 
 
 @net
@@ -824,9 +925,12 @@ def check(name, cnnc_binary, work, loss_kind="cross_entropy"):
 
 if __name__ == "__main__":
     cnnc_binary, work = sys.argv[1], sys.argv[2]
+    only = sys.argv[3].split(",") if len(sys.argv) > 3 else None
     os.makedirs(work, exist_ok=True)
-    results = [check(n, cnnc_binary, work) for n in NETS]
+    results = [check(n, cnnc_binary, work) for n in NETS
+               if only is None or n in only]
     # The MSE loss and its gradient, on one of the networks.
-    results.append(check("strided_padded_maxpool", cnnc_binary, work, "mse"))
+    if only is None:
+        results.append(check("strided_padded_maxpool", cnnc_binary, work, "mse"))
     print("ALL OK" if all(results) else "GRADIENT MISMATCH")
     sys.exit(0 if all(results) else 1)
