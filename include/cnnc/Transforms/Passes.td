@@ -116,19 +116,21 @@ def SplitFrozenPrefix : Pass<"cnn-split-frozen-prefix", "mlir::ModuleOp"> {
 }
 
 def PackConvWeights : Pass<"cnn-pack-conv-weights", "mlir::ModuleOp"> {
-  let summary = "Choose the packed weight layout and zero-bordered inputs of "
-                "the inference convolutions";
+  let summary = "Choose the packed weight layout of the convolutions and "
+                "the zero-bordered inputs of the inference ones";
   let description = [{
     Convolutions whose output channels fill whole vectors of `lanes`
     vectorize over them (not along the image rows, which wastes lanes on
     ResNet's 56-, 28-, 14- and 7-wide rows), reading their weights packed as
-    [cout / lanes][cin][kh][kw][lanes]. In `main` (inference; the training
-    steps keep the plain layout), every ungrouped `cnn.conv2d` or
-    `cnn.fused_conv2d` whose weights are a `cnn.param` or `cnn.constant`,
-    whose output channels divide by `lanes` and whose output rows are at
-    least 2 wide reads them through one `cnn.pack_weights {lanes}` per
-    weight (codegen stores the packed weight and rewrites it, with the op's
-    Halide kernel, when the parameter changes). With `fuse-padding`, an
+    [cout / lanes][cin][kh][kw][lanes]. In every function, every ungrouped
+    `cnn.conv2d` or `cnn.fused_conv2d` whose weights are a `cnn.param` or
+    `cnn.constant`, whose output channels divide by `lanes` and whose output
+    rows are at least 2 wide reads them through one `cnn.pack_weights
+    {lanes}` per weight. In `main` (inference) codegen stores the packed
+    weight and rewrites it, with the op's Halide kernel, when the parameter
+    changes; in a training step the weights change every step, and the
+    step runs the pack kernel before its forward pass (its backward
+    kernels read the plain weights). With `fuse-padding`, in `main`, an
     op whose result only kernels read, one of them such a convolution with
     zero padding, gets `cnn.zero_border = [top, left, bottom, right]`: it
     writes the interior of a buffer with that border, and each packed
