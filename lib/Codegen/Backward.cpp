@@ -217,7 +217,8 @@ mlir::FailureOr<KernelParts>
 cnnc::codegen::lowerBackward(mlir::Operation *op,
                              llvm::ArrayRef<TensorFunc> operands,
                              const LoweringContext &ctx) {
-  // The tiled weight gradient has only the hand-written CPU schedule.
+  // The tiled weight gradient and the phases of a strided input gradient
+  // have only the hand-written CPU schedules (null: the plain definitions).
   const VectorMachine *tiles =
       ctx.manualSchedule && !ctx.target.has_gpu_feature() ? &ctx.machine
                                                           : nullptr;

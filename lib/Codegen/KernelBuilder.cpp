@@ -4,6 +4,7 @@
 #include "cnnc/Dialect/CNN/CNNOps.h"
 
 #include "llvm/ADT/TypeSwitch.h"
+#include "llvm/Support/MathExtras.h"
 
 #include <cmath>
 #include <cstdio>
@@ -741,21 +742,22 @@ static void scheduleWeightGrad(KernelParts &p, const LoweringContext &ctx) {
 WeightGradTilePlan cnnc::codegen::weightGradTilePlan(int64_t cout, int64_t cin,
                                                      int64_t kh, int64_t kw,
                                                      const VectorMachine &m) {
-  auto roundUp = [](int64_t v, int64_t b) { return (v + b - 1) / b * b; };
   int accs = m.accumulators();
-  int64_t coutVectors = (cout + m.lanes - 1) / m.lanes;
+  int64_t coutVectors = (int64_t)llvm::divideCeil(cout, m.lanes);
   WeightGradTilePlan best;
   double bestScore = -1;
   for (int v = 1; v <= std::min<int64_t>(4, coutVectors); ++v) {
     int kMax = accs / v;
-    double coUseful = double(cout) / double(roundUp(coutVectors, v) * m.lanes);
+    double coUseful =
+        double(cout) / double((int64_t)llvm::alignTo(coutVectors, v) * m.lanes);
     for (int tx = 1; tx <= std::min<int64_t>(kw, kMax); ++tx)
       for (int ty = 1; ty <= std::min<int64_t>(kh, kMax / tx); ++ty)
         for (int tc = 1; tc <= std::min<int64_t>(cin, kMax / (tx * ty)); ++tc) {
           int t = tx * ty * tc;
-          double useful = v * t * coUseful * double(kw) / roundUp(kw, tx) *
-                          double(kh) / roundUp(kh, ty) * double(cin) /
-                          roundUp(cin, tc);
+          double useful = v * t * coUseful * double(kw) /
+                          (int64_t)llvm::alignTo(kw, tx) * double(kh) /
+                          (int64_t)llvm::alignTo(kh, ty) * double(cin) /
+                          (int64_t)llvm::alignTo(cin, tc);
           double score = useful / std::max(v * t, v + t);
           // Ties: the larger tile (fewer tiles, fewer passes over dy).
           if (score > bestScore + 1e-9 ||
@@ -769,10 +771,10 @@ WeightGradTilePlan cnnc::codegen::weightGradTilePlan(int64_t cout, int64_t cin,
           }
         }
   }
-  best.paddedCout = roundUp(coutVectors, best.vectors) * m.lanes;
-  best.paddedKw = roundUp(kw, best.kx);
-  best.paddedKh = roundUp(kh, best.ky);
-  best.paddedCin = roundUp(cin, best.ci);
+  best.paddedCout = (int64_t)llvm::alignTo(coutVectors, best.vectors) * m.lanes;
+  best.paddedKw = (int64_t)llvm::alignTo(kw, best.kx);
+  best.paddedKh = (int64_t)llvm::alignTo(kh, best.ky);
+  best.paddedCin = (int64_t)llvm::alignTo(cin, best.ci);
   return best;
 }
 
