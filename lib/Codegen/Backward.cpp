@@ -16,6 +16,32 @@ static Expr labelOf(const TensorFunc &labels, Expr n, int classes) {
   return clamp(cast<int>(labels.func(n)), 0, classes - 1);
 }
 
+/// The weights of an input gradient's convolution, `taps`(kx, ky, c, z)
+/// for output channel c and reduction channel z, as the reduction over `r`
+/// reads them at channel `c`. Where the channels fill whole vectors of the
+/// CPU schedule's `tiles` and each reduction channel is one channel of dy
+/// (group 1), they are repacked per call, a stage of the kernel, as
+/// [channels / lanes][z][ky][kx][lanes]: the convolution schedule then
+/// vectorizes over channels, each weight vector one contiguous load and dy
+/// a broadcast, as the forward pass's packed convolutions do. Not for a
+/// short reduction over rows of whole vectors (cnn-pack-conv-weights'
+/// rule: the unpacked schedule stores such rows as vectors).
+static Expr inputGradTaps(KernelParts &k, Func taps, RDom r, Expr c, int group,
+                          const VectorMachine *tiles) {
+  int lanes = tiles ? tiles->lanes : 0;
+  int64_t width = k.shape[3];
+  bool shortRows =
+      k.reductionSize <= 4 * lanes && width % lanes == 0 && width >= 2 * lanes;
+  if (!lanes || group != 1 || k.channels % lanes != 0 || width < 2 || shortRows)
+    return taps(r.x, r.y, c, r.z);
+  Var l("l"), kx("kx"), ky("ky"), z("z"), cb("cb");
+  Func packed("conv_grad_weight_packed");
+  packed(l, kx, ky, z, cb) = taps(kx, ky, cb * lanes + l, z);
+  k.packedLanes = lanes;
+  k.packedWeights = packed;
+  return packed(c % lanes, r.x, r.y, r.z, c / lanes);
+}
+
 template <typename ConvBackwardOp>
 static KernelParts
 lowerConvBackward(ConvBackwardOp op, llvm::ArrayRef<TensorFunc> operands,
@@ -54,29 +80,10 @@ lowerConvBackward(ConvBackwardOp op, llvm::ArrayRef<TensorFunc> operands,
       int px = std::min(s[1], kw), py = std::min(s[0], kh);
       int jx = (kw + s[1] - 1) / s[1], jy = (kh + s[0] - 1) / s[0];
       Region window = {Range(0, kw), Range(0, kh), Range(), Range()};
-      Func taps = BoundaryConditions::constant_exterior(w.func, 0.0f, window);
-      RDom r(0, jx, 0, jy, 0, coutG, "dconv_phase_r");
-      Expr cc = c % C, phase = c / C;
-      Expr co = (cc / cinG) * coutG + r.z;
-      Func ph("conv_grad_phase");
-      ph(x, y, c, n) = 0.0f;
-      ph(x, y, c, n) +=
-          dyb(x - r.x, y - r.y, co, n) *
-          taps(phase % px + s[1] * r.x, phase / px + s[0] * r.y, cc % cinG, co);
-      Func phOut("conv_grad_phase_out");
-      phOut(x, y, c, n) = ph(x, y, c, n);
-      Expr qx = x + p[1], qy = y + p[0];
-      Expr rx = qx % s[1], ry = qy % s[0];
-      Expr plane = c + C * (min(rx, px - 1) + px * min(ry, py - 1));
-      Func out("conv_grad_input_out");
-      out(x, y, c, n) = select(rx < px && ry < py,
-                               phOut(qx / s[1], qy / s[0], plane, n), 0.0f);
+      Func bounded =
+          BoundaryConditions::constant_exterior(w.func, 0.0f, window);
       auto sub = std::make_shared<KernelParts>();
       sub->family = KernelParts::Family::Conv;
-      sub->output = phOut;
-      sub->reduction = ph;
-      sub->hasReduction = true;
-      sub->rdom = r;
       sub->padded = dyb;
       sub->hasPadded = true;
       sub->channels = (int64_t)C * px * py;
@@ -85,6 +92,31 @@ lowerConvBackward(ConvBackwardOp op, llvm::ArrayRef<TensorFunc> operands,
                     (parts.shape[2] + p[0] + s[0] - 1) / s[0],
                     (parts.shape[3] + p[1] + s[1] - 1) / s[1]};
       sub->paddedPlane = (int64_t)(outH + 2 * jy) * (outW + 2 * jx);
+      // taps(j, i, plane, z): phase plane / C's taps, w's zero border past
+      // the window.
+      Var j("j"), i("i"), pl("pl"), z("z");
+      Expr pc = pl % C, phase = pl / C;
+      Func taps("conv_grad_phase_taps");
+      taps(j, i, pl, z) = bounded(phase % px + s[1] * j, phase / px + s[0] * i,
+                                  pc % cinG, (pc / cinG) * coutG + z);
+      RDom r(0, jx, 0, jy, 0, coutG, "dconv_phase_r");
+      Expr co = ((c % C) / cinG) * coutG + r.z;
+      Expr weight = inputGradTaps(*sub, taps, r, c, group, tiles);
+      Func ph("conv_grad_phase");
+      ph(x, y, c, n) = 0.0f;
+      ph(x, y, c, n) += dyb(x - r.x, y - r.y, co, n) * weight;
+      Func phOut("conv_grad_phase_out");
+      phOut(x, y, c, n) = ph(x, y, c, n);
+      Expr qx = x + p[1], qy = y + p[0];
+      Expr rx = qx % s[1], ry = qy % s[0];
+      Expr plane = c + C * (min(rx, px - 1) + px * min(ry, py - 1));
+      Func out("conv_grad_input_out");
+      out(x, y, c, n) = select(rx < px && ry < py,
+                               phOut(qx / s[1], qy / s[0], plane, n), 0.0f);
+      sub->output = phOut;
+      sub->reduction = ph;
+      sub->hasReduction = true;
+      sub->rdom = r;
       parts.family = KernelParts::Family::PhasedInputGrad;
       parts.phases = sub;
       parts.output = out;
@@ -95,10 +127,20 @@ lowerConvBackward(ConvBackwardOp op, llvm::ArrayRef<TensorFunc> operands,
     Expr ox = x + p[1] - r.x * d[1], oy = y + p[0] - r.y * d[0];
     Expr co = (c / cinG) * coutG + r.z;
     Expr valid = (ox % s[1] == 0) && (oy % s[0] == 0);
-    Expr term = select(valid, dyb(ox / s[1], oy / s[0], co, n), 0.0f) *
-                w.func(r.x, r.y, c % cinG, co);
-    if (s[0] == 1 && s[1] == 1)
-      term = dyb(ox, oy, co, n) * w.func(r.x, r.y, c % cinG, co);
+    parts.channels = parts.shape[1];
+    parts.reductionSize = (int64_t)kh * kw * coutG;
+    parts.paddedPlane = (int64_t)(outH + 2 * kh) * (outW + 2 * kw);
+    Expr term;
+    if (s[0] == 1 && s[1] == 1) {
+      Var j("j"), i("i"), ch("ch"), z("z");
+      Func taps("conv_grad_taps");
+      taps(j, i, ch, z) = w.func(j, i, ch % cinG, (ch / cinG) * coutG + z);
+      term =
+          dyb(ox, oy, co, n) * inputGradTaps(parts, taps, r, c, group, tiles);
+    } else {
+      term = select(valid, dyb(ox / s[1], oy / s[0], co, n), 0.0f) *
+             w.func(r.x, r.y, c % cinG, co);
+    }
     Func dx("conv_grad_input");
     dx(x, y, c, n) = 0.0f;
     dx(x, y, c, n) += term;
@@ -109,7 +151,6 @@ lowerConvBackward(ConvBackwardOp op, llvm::ArrayRef<TensorFunc> operands,
     parts.reduction = dx;
     parts.hasReduction = true;
     parts.rdom = r;
-    parts.channels = parts.shape[1];
     return parts;
   }
   // dw[co][ci][ky][kx] = sum over n, oy, ox of dy[n][co][oy][ox] *

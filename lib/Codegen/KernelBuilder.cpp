@@ -379,6 +379,13 @@ static void schedulePackedConv(KernelParts &p, const LoweringContext &ctx) {
       .unroll(x)
       .unroll(y);
   schedulePadding(p, width, ctx);
+  if (p.packedWeights.defined()) {
+    // [channels / lanes][z][ky][kx][lanes], one task per channel vector.
+    std::vector<Var> a = p.packedWeights.args();
+    p.packedWeights.compute_root().vectorize(a[0]);
+    parallelTasks(p.packedWeights, a[4],
+                  p.reductionSize * lanes * kFlopsPerMovedElement);
+  }
 }
 
 static void scheduleConv(KernelParts &p, const LoweringContext &ctx) {

@@ -123,6 +123,9 @@ struct KernelParts {
   /// The weights come packed as [cout / lanes][cin][kh][kw][lanes]: the
   /// convolution vectorizes over output channels (narrow images).
   int packedLanes = 0;
+  /// Packed weights computed by the kernel itself (an input gradient's
+  /// repacked taps), or undefined: computed whole, first.
+  Halide::Func packedWeights;
   int64_t convWidth = 0, convHeight = 0;
   /// Fused pooling: the convolution columns the pooling windows read,
   /// [0, convColumnsUsed) (the last ones may be dropped by a floor).

@@ -283,6 +283,53 @@ def input_grad_phases(rs):
 
 
 @net
+def input_grad_packed(rs):
+    # Input gradients whose channels fill whole vectors (16 and 32 on 4, 8
+    # and 16 lanes): the convolution schedule's packed path, with weights
+    # repacked per call. 3x3 pad 1, a 1x1 reduction over 32 channels, 5x5
+    # with a pad smaller than the window, 3x3 dilated 2, and the phases of
+    # 3x3 and 1x1 stride 2; odd sizes throughout. The weights are scaled
+    # by 2 / sqrt(fan-in), so that no tanh saturates (float32's 1 - tanh^2
+    # would lose the digits the tolerance asks for).
+    xs = (2, 3, 9, 7)
+    layers = [("pa", 16, 3, 3, None, 1, 1, 1, "tanh"),
+              ("pb", 16, 16, 3, "pb.bias", 1, 1, 1, "relu"),
+              ("pc", 32, 16, 1, None, 1, 0, 1, "tanh"),
+              ("pd", 16, 32, 5, None, 1, 1, 1, "tanh"),
+              ("pe", 16, 16, 3, None, 1, 2, 2, "tanh"),
+              ("pf", 16, 16, 3, None, 2, 1, 1, "relu"),
+              ("pg", 8, 16, 1, None, 2, 0, 1, None)]
+    P = {"fc.weight": rs.randn(3, 8)}
+    for name, co, ci, k, bias, stride, pad, dil, act in layers:
+        P[name + ".weight"] = rs.randn(co, ci, k, k) * 2 / np.sqrt(ci * k * k)
+        if bias:
+            P[bias] = rs.randn(co)
+    b = Builder(xs)
+    y, ys = "%x", xs
+    for name, co, ci, k, bias, stride, pad, dil, act in layers:
+        y, ys = conv(b, y, ys, name, torch.zeros(co, ci, k, k),
+                     torch.zeros(co) if bias else None, stride, pad, dil, 1)
+        if act:
+            y = b.op("$R = cnn.%s %s : $T" % (act, y), dyn(ys))
+    g = b.op("$R = cnn.global_avg_pool %s : (%s) -> $T" % (y, t(dyn(ys))), (None, 8, 1, 1))
+    f = b.op("$R = cnn.flatten %s {axis = 1} : (%s) -> $T" % (g, t((None, 8, 1, 1))), (None, 8))
+    wv = b.param("fc.weight", (3, 8))
+    o = b.op("$R = cnn.gemm %s, %s {transB = true} : (%s, %s) -> $T"
+             % (f, wv, t((None, 8)), t((3, 8))), (None, 3))
+
+    def ref(x, P):
+        h = x
+        for name, co, ci, k, bias, stride, pad, dil, act in layers:
+            h = F.conv2d(h, P[name + ".weight"], P[bias] if bias else None,
+                         stride, pad, dil)
+            if act:
+                h = getattr(torch, act)(h)
+        h = F.adaptive_avg_pool2d(h, 1).flatten(1)
+        return F.linear(h, P["fc.weight"])
+    return xs, P, b.module(o, (2, 3)), ref
+
+
+@net
 def input_gradient_strided_dilated_grouped(rs):
     # The second convolution's input needs a gradient: conv2d_backward_input
     # with stride, padding, dilation and groups.
