@@ -787,11 +787,11 @@ WeightGradTilePlan cnnc::codegen::weightGradTilePlan(int64_t cout, int64_t cin,
 
 /// The weight gradient as a matrix product (WeightGradTiles). A register
 /// tile of channel vectors by a block of the window (gradPlan) sums one
-/// image's pixels: per pixel, a load per channel vector and a broadcast
-/// per window value feed their product of FMAs. The tile is then added
-/// into acc. One task runs one block of channels and a group of window
-/// blocks over every image, image by image, so the image's block of dy
-/// stays in cache across the group.
+/// image's pixels (small images: a block of images'): per pixel, a load
+/// per channel vector and a broadcast per window value feed their product
+/// of FMAs. The tile is then added into acc. One task runs one block of
+/// channels and a group of window blocks over every image (block), one
+/// after another, so its block of dy stays in cache across the group.
 static void scheduleWeightGradTiles(KernelParts &p,
                                     const LoweringContext &ctx) {
   const WeightGradTilePlan &plan = p.gradPlan;
@@ -848,9 +848,13 @@ static void scheduleWeightGradTiles(KernelParts &p,
       .unroll(tv[1])
       .unroll(tv[2])
       .unroll(tv[3]);
+  std::vector<VarOrRVar> order = {cl, cv, tv[1], tv[2], tv[3]};
+  for (int i = 0; i < p.rdom.dimensions(); ++i)
+    order.push_back(p.rdom[i]);
+  order.push_back(tv[4]);
   tile.update()
       .split(tv[0], cv, cl, lanes)
-      .reorder(cl, cv, tv[1], tv[2], tv[3], p.rdom.x, p.rdom.y, tv[4])
+      .reorder(order)
       .vectorize(cl)
       .unroll(cv)
       .unroll(tv[1])

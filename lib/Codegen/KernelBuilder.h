@@ -83,9 +83,11 @@ struct KernelParts {
     WeightGrad,
     /// A convolution's weight gradient as a matrix product (group 1, CPU):
     /// `reduction` is acc(co, kx, ky, ci), the sum over the batch
-    /// (`gradBatch`) of `gradTile`(co, kx, ky, ci, n), a sum over one
-    /// image's output pixels (`rdom`) of `gradTransposed`(co, x, y, n) (dy,
-    /// channels innermost) times an input pixel; tiled as `gradPlan` says.
+    /// (`gradBatch`, one image or block of small images an iteration) of
+    /// `gradTile`(co, kx, ky, ci, n), a sum over that image's or block's
+    /// output pixels (`rdom`: x, y and, for a block, the image within it)
+    /// of `gradTransposed`(co, x, y, n) (dy, channels innermost) times an
+    /// input pixel; tiled as `gradPlan` says.
     WeightGradTiles,
     /// A strided convolution's input gradient (CPU): `phases` is a Conv
     /// family kernel of its own (the output pixels split by phase, each a
