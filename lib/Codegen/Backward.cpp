@@ -177,7 +177,17 @@ lowerConvBackward(ConvBackwardOp op, llvm::ArrayRef<TensorFunc> operands,
     // constant offsets from one another. Tiles may round each axis up;
     // what a rounded axis reads is clamped, and never stored.
     int64_t cout = parts.shape[0], kh = parts.shape[2], kw = parts.shape[3];
-    WeightGradTilePlan plan = weightGradTilePlan(cout, cinG, kh, kw, *tiles);
+    // A tile's dy (one image, a block of channels) stays in half an L1
+    // cache while the task's window blocks pass over it, or it comes from
+    // L2 (ResNet's 56x56 first layer): there a channel vector costs about
+    // as much as 3 broadcasts from L1, and tiles that reuse each vector
+    // more pay (ResNet-18's first layer at 112, batch 16, AVX2: 48-52 ->
+    // 25-26 ms per step).
+    constexpr int64_t kTileDyFloats = 4096;
+    int dyLoadCost =
+        (int64_t)outW * outH * 2 * tiles->lanes > kTileDyFloats ? 3 : 1;
+    WeightGradTilePlan plan =
+        weightGradTilePlan(cout, cinG, kh, kw, *tiles, dyLoadCost);
     auto clampIf = [](Expr e, int64_t extent, int64_t padded) {
       return padded > extent ? min(e, (int)extent - 1) : e;
     };
@@ -188,7 +198,6 @@ lowerConvBackward(ConvBackwardOp op, llvm::ArrayRef<TensorFunc> operands,
     // sums a block of 8 images instead (dyT is zero past the batch, so the
     // last block may run over it). Larger images keep one image a tile:
     // blocks of 4 or 5 images of ResNet's 7x7 stage measured slower.
-    constexpr int64_t kTileDyFloats = 4096;
     constexpr int kImagesPerTile = 8;
     int64_t imageFloats = (int64_t)outW * outH * plan.vectors * tiles->lanes;
     int images =

@@ -748,7 +748,8 @@ static void scheduleWeightGrad(KernelParts &p, const LoweringContext &ctx) {
 
 WeightGradTilePlan cnnc::codegen::weightGradTilePlan(int64_t cout, int64_t cin,
                                                      int64_t kh, int64_t kw,
-                                                     const VectorMachine &m) {
+                                                     const VectorMachine &m,
+                                                     int dyLoadCost) {
   int accs = m.accumulators();
   int64_t coutVectors = (int64_t)llvm::divideCeil(cout, m.lanes);
   WeightGradTilePlan best;
@@ -765,7 +766,7 @@ WeightGradTilePlan cnnc::codegen::weightGradTilePlan(int64_t cout, int64_t cin,
                           (int64_t)llvm::alignTo(kw, tx) * double(kh) /
                           (int64_t)llvm::alignTo(kh, ty) * double(cin) /
                           (int64_t)llvm::alignTo(cin, tc);
-          double score = useful / std::max(v * t, v + t);
+          double score = useful / std::max(v * t, dyLoadCost * v + t);
           // Ties: the larger tile (fewer tiles, fewer passes over dy).
           if (score > bestScore + 1e-9 ||
               (score > bestScore - 1e-9 &&

@@ -207,10 +207,12 @@ mlir::FailureOr<KernelParts> lowerOp(mlir::Operation *op,
 /// The register tile of a weight gradient with `cout` output channels and
 /// `cin` input channels (per group) of kh x kw windows: the one that does
 /// the most useful multiply-adds per step, a step costing its FMAs or its
-/// loads (channel vectors and broadcasts), whichever is more, within the
-/// machine's accumulator budget.
+/// loads, whichever is more, within the machine's accumulator budget. A
+/// load of a channel vector of dy costs `dyLoadCost` broadcasts (more than
+/// one where dy comes from L2, not L1), a broadcast of the input one.
 WeightGradTilePlan weightGradTilePlan(int64_t cout, int64_t cin, int64_t kh,
-                                      int64_t kw, const VectorMachine &m);
+                                      int64_t kw, const VectorMachine &m,
+                                      int dyLoadCost = 1);
 
 // Per family (see the .cpp files).
 mlir::FailureOr<KernelParts> lowerConv(mlir::Operation *op,
