@@ -18,21 +18,18 @@ static Expr labelOf(const TensorFunc &labels, Expr n, int classes) {
 
 /// The weights of an input gradient's convolution, `taps`(kx, ky, c, z)
 /// for output channel c and reduction channel z, as the reduction over `r`
-/// reads them at channel `c`. Where the channels fill whole vectors of the
-/// CPU schedule's `tiles` and each reduction channel is one channel of dy
-/// (group 1), they are repacked per call, a stage of the kernel, as
+/// reads them at channel `c`. On the CPU schedules' `tiles`, where each
+/// reduction channel is one channel of dy (group 1) and the shape makes
+/// packing pay (cnn::packedConvPays, the forward convolutions' rule), they
+/// are repacked per call, a stage of the kernel, as
 /// [channels / lanes][z][ky][kx][lanes]: the convolution schedule then
 /// vectorizes over channels, each weight vector one contiguous load and dy
-/// a broadcast, as the forward pass's packed convolutions do. Not for a
-/// short reduction over rows of whole vectors (cnn-pack-conv-weights'
-/// rule: the unpacked schedule stores such rows as vectors).
+/// a broadcast, as the forward pass's packed convolutions do.
 static Expr inputGradTaps(KernelParts &k, Func taps, RDom r, Expr c, int group,
                           const VectorMachine *tiles) {
   int lanes = tiles ? tiles->lanes : 0;
-  int64_t width = k.shape[3];
-  bool shortRows =
-      k.reductionSize <= 4 * lanes && width % lanes == 0 && width >= 2 * lanes;
-  if (!lanes || group != 1 || k.channels % lanes != 0 || width < 2 || shortRows)
+  if (group != 1 ||
+      !cnn::packedConvPays(k.channels, k.shape[3], k.reductionSize, lanes))
     return taps(r.x, r.y, c, r.z);
   Var l("l"), kx("kx"), ky("ky"), z("z"), cb("cb");
   Func packed("conv_grad_weight_packed");
@@ -172,10 +169,9 @@ lowerConvBackward(ConvBackwardOp op, llvm::ArrayRef<TensorFunc> operands,
     // sums dy[n][co][pixel] * in[n][ci][window (ky, kx) of the pixel]. The
     // schedule keeps a register tile of channel vectors by a block of
     // (kx, ky, ci) over one image's pixels (or a block of small images'),
-    // so dy is read as channel
-    // vectors (dyT, channels innermost) and the input as broadcasts at
-    // constant offsets from one another. Tiles may round each axis up;
-    // what a rounded axis reads is clamped, and never stored.
+    // so dy is read as channel vectors (dyT, channels innermost) and the
+    // input as broadcasts at constant offsets from one another. Tiles may round
+    // each axis up; what a rounded axis reads is clamped, and never stored.
     int64_t cout = parts.shape[0], kh = parts.shape[2], kw = parts.shape[3];
     // A tile's dy (one image, a block of channels) stays in half an L1
     // cache while the task's window blocks pass over it, or it comes from

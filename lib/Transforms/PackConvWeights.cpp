@@ -23,10 +23,9 @@ using namespace cnnc::cnn;
 
 namespace {
 
-/// An ungrouped convolution with output channels in whole vectors of
-/// `lanes`, rows at least 2 wide, plain weights stored in the library (a
-/// parameter or a constant), and not a short reduction over whole vectors
-/// of pixels.
+/// An ungrouped convolution with plain weights stored in the library (a
+/// parameter or a constant) whose shape makes packing pay
+/// (cnn::packedConvPays).
 bool packable(Operation *op, int64_t lanes) {
   auto conv = dyn_cast<Conv2dOp>(op);
   auto fused = dyn_cast<FusedConv2dOp>(op);
@@ -36,20 +35,12 @@ bool packable(Operation *op, int64_t lanes) {
   auto out = op->getResult(0).getType().cast<ShapedType>();
   auto w = op->getOperand(1).getType().cast<ShapedType>();
   Operation *def = op->getOperand(1).getDefiningOp();
-  if (group != 1 || w.getRank() != 4 || out.getDimSize(3) < 2 ||
-      w.getDimSize(0) % lanes != 0 || !def ||
+  if (group != 1 || w.getRank() != 4 || !def ||
       !isa<ParamOp, cnnc::cnn::ConstantOp>(def))
     return false;
-  // A short reduction over rows of whole vectors stays unpacked: packed, the
-  // tile's output leaves as channel vectors stored lane by lane, which costs
-  // more than a reduction of a few dozen steps (EfficientNet's 16 -> 96 1x1
-  // convolution at 112x112, MobileNet's first layers); unpacked, the rows
-  // are stored as vectors.
-  int64_t width = out.getDimSize(3);
-  int64_t reduction = w.getDimSize(1) * w.getDimSize(2) * w.getDimSize(3);
-  bool shortRows =
-      reduction <= 4 * lanes && width % lanes == 0 && width >= 2 * lanes;
-  return !shortRows;
+  return packedConvPays(w.getDimSize(0), out.getDimSize(3),
+                        w.getDimSize(1) * w.getDimSize(2) * w.getDimSize(3),
+                        lanes);
 }
 
 /// A convolution that may read its input from a buffer that holds its

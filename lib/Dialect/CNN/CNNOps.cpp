@@ -200,6 +200,15 @@ bool cnnc::cnn::hasConvPadding(Operation *op) {
   return llvm::any_of(convPads(op), [](int64_t p) { return p != 0; });
 }
 
+bool cnnc::cnn::packedConvPays(int64_t channels, int64_t width,
+                               int64_t reduction, int64_t lanes) {
+  if (lanes <= 0 || channels % lanes != 0 || width < 2)
+    return false;
+  bool shortRows =
+      reduction <= 4 * lanes && width % lanes == 0 && width >= 2 * lanes;
+  return !shortRows;
+}
+
 ActivationSpec ActivationSpec::of(Operation *op) {
   ActivationSpec spec;
   if (isa<ReluOp>(op)) {

@@ -39,6 +39,19 @@ std::array<int64_t, 4> convPads(mlir::Operation *op);
 /// Whether a cnn.conv2d or cnn.fused_conv2d pads its input (a pad not 0).
 bool hasConvPadding(mlir::Operation *op);
 
+/// Whether a group-1 convolution with `channels` output channels, output
+/// rows `width` wide and `reduction` multiply-adds per output is worth
+/// running with packed weights on vectors of `lanes` floats (the schedule
+/// that vectorizes over channels): channels in whole vectors, rows at
+/// least 2 wide, and not a short reduction over rows of whole vectors.
+/// Packed, such a tile's output leaves as channel vectors stored lane by
+/// lane, which costs more than a reduction of a few dozen steps
+/// (EfficientNet's 16 -> 96 1x1 convolution at 112x112, MobileNet's first
+/// layers); unpacked, the rows are stored as vectors. cnn-pack-conv-weights
+/// and the input gradients' lowering share this rule.
+bool packedConvPays(int64_t channels, int64_t width, int64_t reduction,
+                    int64_t lanes);
+
 /// An activation and its parameters, as the fused ops, activation_grad and
 /// pool2d_backward carry them (attributes `activation`, `leaky_alpha`, `min`,
 /// `max`): the one mapping from the activation ops, which fusion and
