@@ -397,23 +397,43 @@ cnnc::codegen::lowerBackward(mlir::Operation *op,
     Expr dyv = dy.func(clamp(ox, 0, outW - 1), clamp(oy, 0, outH - 1), c, n);
     Expr contribution;
     if (g.getKind() == cnn::PoolKind::Max) {
+      // Windows of up to this many elements find their maximum unrolled.
+      constexpr int kUnrolledArgmaxWindow = 16;
       Region bounds = {Range(0, inW), Range(0, inH), Range(), Range()};
       Func src = BoundaryConditions::constant_exterior(
           in.func, -std::numeric_limits<float>::infinity(), bounds);
-      RDom kr(0, k[1], 0, k[0], "kernel_r");
-      // The first maximum in row-major window order, as PyTorch picks it;
-      // one argmax per window, in its own Func (an inline argmax nested in
-      // the sum over windows would also reduce over the windows).
+      // The first maximum in row-major window order, as PyTorch picks it,
+      // as the window's flat index: one per window, in its own Func (an
+      // inline argmax nested in the sum over windows would also reduce over
+      // the windows). Small windows compare their elements in an unrolled
+      // chain of selects, which vectorizes along the windows; larger ones
+      // use Halide's argmax.
       Var wx("wx"), wy("wy");
       Func am("pool_argmax");
-      am(wx, wy, c, n) = argmax(
-          kr, src(wx * s[1] - p[1] + kr.x, wy * s[0] - p[0] + kr.y, c, n));
+      auto element = [&](Expr qx, Expr qy) {
+        return src(wx * s[1] - p[1] + qx, wy * s[0] - p[0] + qy, c, n);
+      };
+      if (k[0] * k[1] <= kUnrolledArgmaxWindow) {
+        Expr best = element(0, 0), index = 0;
+        for (int q = 1; q < k[0] * k[1]; ++q) {
+          Expr v = element(q % k[1], q / k[1]);
+          Expr better = v > best;
+          best = select(better, v, best);
+          index = select(better, q, index);
+        }
+        am(wx, wy, c, n) = index;
+      } else {
+        RDom kr(0, k[1], 0, k[0], "kernel_r");
+        Tuple first = argmax(kr, element(kr.x, kr.y));
+        am(wx, wy, c, n) = first[0] + first[1] * k[1];
+      }
       Expr cx = clamp(ox, 0, outW - 1), cy = clamp(oy, 0, outH - 1);
-      contribution = select(inside && wx0 + am(cx, cy, c, n)[0] == x &&
-                                wy0 + am(cx, cy, c, n)[1] == y,
-                            dyv, 0.0f);
+      contribution =
+          select(inside && am(cx, cy, c, n) == (y - wy0) * k[1] + (x - wx0),
+                 dyv, 0.0f);
       parts.reduction = am;
       parts.hasReduction = true;
+      parts.reductionWidth = outW;
     } else {
       Expr divisor =
           avgPoolDivisor(wx0, wy0, k, p, inW, inH, g.getCountIncludePad());

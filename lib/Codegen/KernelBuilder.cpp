@@ -599,8 +599,16 @@ static void scheduleSimple(KernelParts &p, const LoweringContext &ctx) {
     return;
   int64_t inner = p.shape.empty() ? 1 : p.shape.back();
   int vec = fitVector(inner, ctx.vectorWidth());
+  // A pure stage whose rows fill a vector recomputes the last lanes of a
+  // row (ShiftInwards) rather than guarding them: guarded lanes become
+  // masked loads and stores, element by element on x86.
+  auto tailFor = [](Func f, int64_t extent, int lanes) {
+    return !f.has_update_definition() && extent >= lanes
+               ? TailStrategy::ShiftInwards
+               : TailStrategy::GuardWithIf;
+  };
   if (vec > 1)
-    out.vectorize(args[0], vec, TailStrategy::GuardWithIf);
+    out.vectorize(args[0], vec, tailFor(out, inner, vec));
   // Per iteration of the parallel loop: the elements of its inner axes.
   int64_t perIteration = 1;
   for (size_t d = args.size() >= 3 ? 2 : 1; d < p.shape.size(); ++d)
@@ -618,6 +626,10 @@ static void scheduleSimple(KernelParts &p, const LoweringContext &ctx) {
     p.reduction.compute_root();
     std::vector<Var> ra = p.reduction.args();
     if (ra.size() >= 3 && !p.reduction.has_update_definition()) {
+      int rvec = fitVector(p.reductionWidth, ctx.vectorWidth());
+      if (p.reductionWidth > 0 && rvec > 1)
+        p.reduction.vectorize(ra[0], rvec,
+                              tailFor(p.reduction, p.reductionWidth, rvec));
       Var rt("rt");
       p.reduction.fuse(ra[ra.size() - 2], ra.back(), rt);
       parallelTasks(p.reduction, rt, perIteration * kFlopsPerMovedElement);

@@ -109,6 +109,10 @@ struct KernelParts {
   /// Conv: the reduction; Dense: the product; Reduction: the reduction.
   Halide::Func reduction;
   bool hasReduction = false;
+  /// Elementwise and pooling kernels: the innermost extent of a pure
+  /// `reduction` stage (a pooling gradient's window argmax), which the
+  /// schedule vectorizes along; 0 when it stays scalar.
+  int64_t reductionWidth = 0;
   /// Conv: the zero-padded input (undefined when there are no pads).
   Halide::Func padded;
   bool hasPadded = false;

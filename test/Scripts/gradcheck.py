@@ -124,6 +124,38 @@ def strided_padded_maxpool(rs):
 
 
 @net
+def maxpool_windows(rs):
+    # A 2x3 window with strides 2, 3 (row-major window order: a transposed
+    # index would pick the wrong element), then a 5x5 window (stride 2, pad
+    # 2: past the unrolled comparisons, Halide's argmax).
+    xs = (3, 2, 11, 13)
+    P = {"c.weight": rs.randn(4, 2, 3, 3), "c.bias": rs.randn(4),
+         "d.weight": rs.randn(3, 4, 1, 1),
+         "fc.weight": rs.randn(5, 3 * 3 * 2), "fc.bias": rs.randn(5)}
+    b = Builder(xs)
+    y, ys = conv(b, "%x", xs, "c", torch.zeros(4, 2, 3, 3), torch.zeros(4), 1, 1, 1, 1)
+    r = b.op("$R = cnn.relu %s : $T" % y, dyn(ys))
+    ps = tuple(F.max_pool2d(torch.zeros(ys), (2, 3), (2, 3)).shape)
+    p = b.op("$R = cnn.max_pool2d %s {kernel_shape = [2, 3], strides = [2, 3]} : (%s) -> $T"
+             % (r, t(dyn(ys))), dyn(ps))
+    d, ds = conv(b, p, ps, "d", torch.zeros(3, 4, 1, 1), None, 1, 0, 1, 1)
+    qs = tuple(F.max_pool2d(torch.zeros(ds), 5, 2, 2).shape)
+    q = b.op("$R = cnn.max_pool2d %s {kernel_shape = [5, 5], strides = [2, 2], pads = [2, 2, 2, 2]} : (%s) -> $T"
+             % (d, t(dyn(ds))), dyn(qs))
+    f = b.op("$R = cnn.flatten %s {axis = 1} : (%s) -> $T" % (q, t(dyn(qs))), (None, 18))
+    wv, bv = b.param("fc.weight", (5, 18)), b.param("fc.bias", (5,))
+    o = b.op("$R = cnn.gemm %s, %s, %s {transB = true} : (%s, %s, %s) -> $T"
+             % (f, wv, bv, t((None, 18)), t((5, 18)), t((5,))), (None, 5))
+
+    def ref(x, P):
+        h = F.relu(F.conv2d(x, P["c.weight"], P["c.bias"], 1, 1))
+        h = F.conv2d(F.max_pool2d(h, (2, 3), (2, 3)), P["d.weight"])
+        h = F.max_pool2d(h, 5, 2, 2).flatten(1)
+        return F.linear(h, P["fc.weight"], P["fc.bias"])
+    return xs, P, b.module(o, (3, 5)), ref
+
+
+@net
 def dilated_grouped_avgpool(rs):
     xs = (2, 4, 10, 10)
     P = {"c.weight": rs.randn(6, 2, 3, 3), "fc.weight": rs.randn(3, 6)}
