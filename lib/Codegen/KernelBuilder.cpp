@@ -527,7 +527,15 @@ static void scheduleRowTiles(KernelParts &p, const LoweringContext &ctx) {
   }
   Var pj = pargs[0], pi = pargs[1], pjo("pjo"), pjv("pjv"), pio("pio"),
       pii("pii"), pho("pho"), phi("phi");
-  prod.compute_at(out, task);
+  // One tile of the product per task, stored at a constant size (the
+  // columns rounded up to whole vectors, plus the vector bounds inference
+  // may add at an unaligned start), so it goes on the stack rather than
+  // being allocated per tile.
+  prod.compute_at(out, task)
+      .bound_storage(pj, tile + vec)
+      .bound_storage(pi, rows);
+  if (rows2 > 1)
+    prod.bound_storage(pargs[2], rows2);
   for (Stage s : {Stage(prod), prod.update()}) {
     s.split(pj, pjo, pjv, vec, TailStrategy::RoundUp)
         .split(pi, pio, pii, rows, TailStrategy::RoundUp);

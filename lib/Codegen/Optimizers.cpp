@@ -31,11 +31,22 @@ static Func inPlace(Func values, const Target &target) {
   Func out(values.name() + "_out");
   out(i) = values(i);
   int vec = vectorMachine(target).lanes;
-  out.split(i, io, ii, vec * 1024, TailStrategy::GuardWithIf)
+  // Chunks of about 1024 vectors for the threads, the parameter split
+  // evenly (a multiple of the vector width each): with chunks of a
+  // constant size the last one ran all its iterations, masked stores past
+  // the end included (a parameter of 150 values: 1024 vector iterations).
+  Expr n = out.output_buffers()[0].dim(0).extent();
+  int maxChunk = vec * 1024;
+  Expr chunks = (n + maxChunk - 1) / maxChunk;
+  Expr chunk = ((n + chunks - 1) / chunks + vec - 1) / vec * vec;
+  out.split(i, io, ii, max(chunk, vec), TailStrategy::GuardWithIf)
       .split(ii, iv, vi, vec, TailStrategy::GuardWithIf)
       .parallel(io)
       .vectorize(vi);
-  values.compute_at(out, iv).vectorize(i, vec, TailStrategy::GuardWithIf);
+  // One vector's storage, a constant: on the stack, not a heap allocation
+  // per vector (the guarded last vector computes fewer elements).
+  values.compute_at(out, iv).bound_storage(i, vec).vectorize(
+      i, vec, TailStrategy::GuardWithIf);
   return out;
 }
 
