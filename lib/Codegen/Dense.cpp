@@ -38,16 +38,28 @@ static KernelParts lowerGemm(GemmLike op, llvm::ArrayRef<TensorFunc> operands,
     ai = {i, r.x};
   if (tb)
     bi = {r.x, j};
-  if (!ta && !tb) {
+  if (!tb && (!ta || rank == 2)) {
     // Row tiles (scheduleDense): the tiles at the edges read the last row
     // (and, with leading dims, the last of the next dim) and column again
-    // instead of past the buffers.
+    // instead of past the buffers. A transposed A (a Linear layer's weight
+    // gradient, dy^T x) is read as broadcasts all the same, one per row
+    // and step of K.
     parts.rowTiles = true;
     // B through `panel`, which the schedule may stage per column panel.
     Var pj("pj"), pk("pk");
     parts.panel = Func("b_panel");
     parts.panel(pj, pk) = b.func(min(pj, b.extent(1) - 1), pk);
-    ai[1] = min(i, a.extent(rank - 2) - 1);
+    parts.transposedA = ta;
+    if (ta)
+      ai[0] = min(i, a.extent(1) - 1);
+    else
+      ai[1] = min(i, a.extent(rank - 2) - 1);
+  }
+  if (!ta && tb && rank == 2) {
+    // A block of rows (scheduleDense) reads the last row again past the
+    // edge, so its accumulators have a constant size.
+    parts.clampedRows = true;
+    ai[1] = min(i, a.extent(0) - 1);
   }
   for (int d = 2; d < rank; ++d)
     ai.push_back(parts.rowTiles && d == 2 && rank >= 4

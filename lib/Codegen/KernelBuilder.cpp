@@ -177,6 +177,9 @@ static Var parallelTasks(Func f, Var v, int64_t flops) {
   return inner;
 }
 
+/// Batch size assumed when sizing the tasks of a reduction over the batch.
+constexpr int64_t kTypicalBatch = 32;
+
 /// Cost of a memory-bound pass per element, in flops, for parallelTasks.
 constexpr int64_t kFlopsPerMovedElement = 4;
 
@@ -484,6 +487,9 @@ static void scheduleRowTiles(KernelParts &p, const LoweringContext &ctx) {
   if (rank >= 4)
     rows2 = evenTile(p.shape[rank - 3], std::max(1, budget / rows));
   int tile = vec * cols;
+  // The reduction's length, or for a batch of unknown size (a weight
+  // gradient sums over the batch) a typical one, to size the tasks.
+  int64_t k = p.reductionSize > 0 ? p.reductionSize : kTypicalBatch;
   Var jo("jo"), ji("ji"), jv("jv"), io("io"), ii("ii"), ho("ho"), hi("hi"),
       t("t");
   Var j = args[0], i = args[1];
@@ -515,7 +521,7 @@ static void scheduleRowTiles(KernelParts &p, const LoweringContext &ctx) {
   Var task = io;
   if (rowsInner) {
     out.reorder(jv, ji, ii, io, jo);
-    Var panel = parallelTasks(out, jo, 2 * tile * sampleRows * p.reductionSize);
+    Var panel = parallelTasks(out, jo, 2 * tile * sampleRows * k);
     Var pc = p.panel.args()[0], pco("pco"), pcv("pcv");
     p.panel.compute_at(out, panel)
         .split(pc, pco, pcv, vec, TailStrategy::RoundUp)
@@ -523,7 +529,7 @@ static void scheduleRowTiles(KernelParts &p, const LoweringContext &ctx) {
         .unroll(pco);
   } else {
     out.fuse(jo, io, t);
-    task = parallelTasks(out, t, 2 * tile * rows * rows2 * p.reductionSize);
+    task = parallelTasks(out, t, 2 * tile * rows * rows2 * k);
   }
   Var pj = pargs[0], pi = pargs[1], pjo("pjo"), pjv("pjv"), pio("pio"),
       pii("pii"), pho("pho"), phi("phi");
@@ -555,7 +561,17 @@ static void scheduleRowTiles(KernelParts &p, const LoweringContext &ctx) {
 static void scheduleDense(KernelParts &p, const LoweringContext &ctx) {
   Func out = p.output, prod = p.reduction;
   std::vector<Var> args = out.args();
-  if (p.rowTiles && p.reductionSize >= 2) {
+  // A reduction over the batch has an unknown length (-1). A weight
+  // gradient's tiles (transposed A) are used where N is whole tiles: with a
+  // partial last tile, the tiles' loop carried a test per row and step of
+  // K (LeNet-5's F6, N = 120 on AVX2: 0.034 -> 0.087 ms), and the rows
+  // below run as fast.
+  int64_t n = p.shape.back();
+  int rowVec = fitVector(n, ctx.vectorWidth());
+  int64_t rowTile = n >= 2 * rowVec ? 2 * rowVec : rowVec;
+  bool wholeTiles = n % rowTile == 0;
+  if (p.rowTiles && (p.reductionSize >= 2 || p.reductionSize < 0) &&
+      (!p.transposedA || wholeTiles)) {
     scheduleRowTiles(p, ctx);
     return;
   }
@@ -598,6 +614,14 @@ static void scheduleDense(KernelParts &p, const LoweringContext &ctx) {
   partial.reorder_storage(lane, j, i);
   partial.compute_at(out, task).vectorize(lane).unroll(j);
   partial.update().reorder(lane, j, i, ro).vectorize(lane).unroll(j);
+  if (p.clampedRows) {
+    // Whole blocks of 4 rows (A's rows read clamped): the block's
+    // accumulators stay in registers, where a guarded last block made
+    // every block's row loop of unknown length, its sums kept in memory.
+    prod.bound_extent(i, 4);
+    partial.unroll(i);
+    partial.update().unroll(i);
+  }
 }
 
 static void scheduleSimple(KernelParts &p, const LoweringContext &ctx) {

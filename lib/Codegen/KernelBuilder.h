@@ -147,6 +147,11 @@ struct KernelParts {
   /// vectors of N, outer products along K. A's rows and B's columns are read
   /// clamped, so the tiles may round up past the edges.
   bool rowTiles = false;
+  /// Dense with B transposed (a Linear layer): A's rows are read clamped,
+  /// so a block of rows may round up past the last one.
+  bool clampedRows = false;
+  /// Dense: A is transposed (a weight gradient, dy^T x).
+  bool transposedA = false;
   /// Row tiles: B as panel(column, k), inline unless the schedule copies
   /// each column panel into a contiguous buffer.
   Halide::Func panel;

@@ -305,11 +305,21 @@ static int update_param(cnnc_model *m, int32_t p, const float *grad) {
 
 /* Are all n values finite? (x - x is NaN exactly for NaN and +-Inf; the sum
  * vectorizes.) */
+/* v - v is 0 for a finite value and NaN otherwise. Eight independent sums
+ * (one dependent chain of adds ran at one element per add latency), which
+ * the compiler keeps in vector registers. */
 static int all_finite(const float *v, size_t n) {
-  float acc = 0.0f;
-  for (size_t i = 0; i < n; ++i)
-    acc += v[i] - v[i];
-  return acc == 0.0f;
+  float acc[8] = {0};
+  size_t i = 0;
+  for (; i + 8 <= n; i += 8)
+    for (int j = 0; j < 8; ++j)
+      acc[j] += v[i + j] - v[i + j];
+  for (; i < n; ++i)
+    acc[0] += v[i] - v[i];
+  float total = 0.0f;
+  for (int j = 0; j < 8; ++j)
+    total += acc[j];
+  return total == 0.0f;
 }
 
 /* Checks that a train step may run; chooses the phase. */
