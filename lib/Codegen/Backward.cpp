@@ -231,6 +231,7 @@ lowerConvBackward(ConvBackwardOp op, llvm::ArrayRef<TensorFunc> operands,
     parts.gradTile = tile;
     parts.gradTransposed = dyT;
     parts.gradPlan = plan;
+    parts.gradWidth = outW;
     parts.rdom = rp;
     parts.gradBatch = rb;
     return parts;

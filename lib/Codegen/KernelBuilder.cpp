@@ -906,7 +906,22 @@ static void scheduleWeightGradTiles(KernelParts &p,
       .unroll(tv[2])
       .unroll(tv[3]);
   std::vector<Var> dv = dyT.args();
-  dyT.compute_root().vectorize(dv[0], lanes).parallel(dv[3]);
+  if (plan.paddedCout == lanes && p.gradWidth >= lanes) {
+    // One channel vector: a row's pixels, a vector of each channel loaded
+    // whole, transposed in registers (Halide interleaves the unrolled
+    // channels' stores into one); read a pixel's channels at a time, each
+    // vector took one insert per lane (LeNet-5's C1: 6 channels).
+    Var xo("xo"), xi("xi");
+    dyT.compute_root()
+        .bound(dv[0], 0, lanes)
+        .split(dv[1], xo, xi, lanes, TailStrategy::ShiftInwards)
+        .reorder(dv[0], xi, xo, dv[2], dv[3])
+        .vectorize(xi)
+        .unroll(dv[0])
+        .parallel(dv[3]);
+  } else {
+    dyT.compute_root().vectorize(dv[0], lanes).parallel(dv[3]);
+  }
   // The result in the weights' layout, (kx, ky, ci) innermost: read from
   // acc (co innermost) a channel vector at a time, so that a block of acc's
   // cache lines serves a block of rows of the result. In acc's order (one

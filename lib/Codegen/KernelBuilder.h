@@ -159,6 +159,8 @@ struct KernelParts {
   Halide::Func gradTile, gradTransposed;
   Halide::RDom gradBatch;
   WeightGradTilePlan gradPlan;
+  /// WeightGradTiles: dy's row length.
+  int64_t gradWidth = 0;
   /// PhasedInputGrad: the phases, scheduled as a convolution.
   std::shared_ptr<KernelParts> phases;
   /// SqueezeExcite: computed whole, in order, before the output.
