@@ -243,20 +243,46 @@ static void schedulePooledConv(KernelParts &p, const LoweringContext &ctx) {
   // the convolution's own row (whose reads are in bounds) covers it. Else
   // the update guards its tail (the pure init only writes this buffer).
   int64_t used = p.convColumnsUsed;
-  int convVec = evenVector(used, ctx.vectorWidth());
-  int64_t rounded = (used + convVec - 1) / convVec * convVec;
-  TailStrategy convTail = p.hasPadded || rounded <= p.convWidth
-                              ? TailStrategy::RoundUp
-                              : TailStrategy::GuardWithIf;
+  auto roundTo = [&](int64_t multiple) {
+    return (used + multiple - 1) / multiple * multiple;
+  };
+  // Whole power-of-two vectors where rounding up stays inside what may be
+  // read (a 7-lane vector takes three instructions per operation), else
+  // the row split evenly.
+  int convVec = fitVector(used, ctx.vectorWidth());
+  if (!p.hasPadded && roundTo(convVec) > p.convWidth)
+    convVec = evenVector(used, ctx.vectorWidth());
+  bool roundUp = p.hasPadded || roundTo(convVec) <= p.convWidth;
+  TailStrategy convTail =
+      roundUp ? TailStrategy::RoundUp : TailStrategy::GuardWithIf;
+  // Register tile: `cols` vectors of the row by the block's channels, at
+  // most the target's accumulators (LeNet-5's C1: 2 x 6 on AVX2); the
+  // vectors of a row one after another each kept its sums in memory.
+  int64_t vectors = roundTo(convVec) / convVec;
+  int cols = (int)std::max<int64_t>(
+      1, std::min<int64_t>(vectors, ctx.machine.accumulators() / block));
+  if (!roundUp || (!p.hasPadded && roundTo(convVec * cols) > p.convWidth))
+    cols = 1;
   if (p.poolOverlaps)
     conv.store_at(pool, task).compute_at(pool, yi);
   else
     conv.compute_at(pool, task);
   conv.vectorize(x, convVec, TailStrategy::RoundUp).unroll(c);
-  conv.update()
-      .reorder(x, c, p.rdom.x, p.rdom.y, p.rdom.z, y)
-      .vectorize(x, convVec, convTail)
-      .unroll(c);
+  if (cols > 1) {
+    Var xo("xo"), xr("xr"), xv("xv"), xi("xi");
+    conv.update()
+        .split(x, xo, xr, convVec * cols, TailStrategy::RoundUp)
+        .split(xr, xv, xi, convVec)
+        .reorder(xi, xv, c, p.rdom.x, p.rdom.y, p.rdom.z, xo, y)
+        .vectorize(xi)
+        .unroll(xv)
+        .unroll(c);
+  } else {
+    conv.update()
+        .reorder(x, c, p.rdom.x, p.rdom.y, p.rdom.z, y)
+        .vectorize(x, convVec, convTail)
+        .unroll(c);
+  }
   schedulePadding(p, ctx.vectorWidth(), ctx);
 }
 
