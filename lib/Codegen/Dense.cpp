@@ -50,17 +50,15 @@ static KernelParts lowerGemm(GemmLike op, llvm::ArrayRef<TensorFunc> operands,
     parts.panel = Func("b_panel");
     parts.panel(pj, pk) = b.func(min(pj, b.extent(1) - 1), pk);
     parts.transposedA = ta;
-    if (ta)
-      ai[0] = min(i, a.extent(1) - 1);
-    else
-      ai[1] = min(i, a.extent(rank - 2) - 1);
   }
-  if (!ta && tb && rank == 2) {
-    // A block of rows (scheduleDense) reads the last row again past the
-    // edge, so its accumulators have a constant size.
-    parts.clampedRows = true;
-    ai[1] = min(i, a.extent(0) - 1);
-  }
+  // A block of rows of a Linear layer (B transposed, scheduleDense) reads
+  // the last row again past the edge too, so its accumulators have a
+  // constant size.
+  parts.clampedRows = !ta && tb && rank == 2;
+  if (parts.rowTiles && ta)
+    ai[0] = min(i, a.extent(1) - 1);
+  else if (parts.rowTiles || parts.clampedRows)
+    ai[1] = min(i, a.extent(rank - 2) - 1);
   for (int d = 2; d < rank; ++d)
     ai.push_back(parts.rowTiles && d == 2 && rank >= 4
                      ? min(v[d], a.extent(rank - 3) - 1)

@@ -493,6 +493,14 @@ static int evenTile(int64_t extent, int limit) {
   return (int)((extent + tiles - 1) / tiles);
 }
 
+/// A row tile's columns of N: `cols` vectors (2 where N fills them, else 1)
+/// of `vec` lanes.
+static std::pair<int, int> rowTileColumns(int64_t n,
+                                          const LoweringContext &ctx) {
+  int vec = fitVector(n, ctx.vectorWidth());
+  return {vec, n >= 2 * vec ? 2 : 1};
+}
+
 /// C = A B with B as K x N (a Linear layer's weight as MatMul holds it, on
 /// many rows): each task computes a register tile of rows x `cols` vectors
 /// of N, one broadcast of A and `cols` loads of B per step of K feeding
@@ -506,8 +514,7 @@ static void scheduleRowTiles(KernelParts &p, const LoweringContext &ctx) {
   std::vector<Var> args = out.args(), pargs = prod.args();
   size_t rank = args.size();
   int64_t m = p.shape[rank - 2], n = p.shape[rank - 1];
-  int vec = fitVector(n, ctx.vectorWidth());
-  int cols = n >= 2 * vec ? 2 : 1;
+  auto [vec, cols] = rowTileColumns(n, ctx);
   int budget = std::max(1, std::min(8, ctx.machine.accumulators() / cols));
   int rows = evenTile(m, budget), rows2 = 1;
   if (rank >= 4)
@@ -593,9 +600,8 @@ static void scheduleDense(KernelParts &p, const LoweringContext &ctx) {
   // K (LeNet-5's F6, N = 120 on AVX2: 0.034 -> 0.087 ms), and the rows
   // below run as fast.
   int64_t n = p.shape.back();
-  int rowVec = fitVector(n, ctx.vectorWidth());
-  int64_t rowTile = n >= 2 * rowVec ? 2 * rowVec : rowVec;
-  bool wholeTiles = n % rowTile == 0;
+  auto [rowVec, rowCols] = rowTileColumns(n, ctx);
+  bool wholeTiles = n % (rowVec * rowCols) == 0;
   if (p.rowTiles && (p.reductionSize >= 2 || p.reductionSize < 0) &&
       (!p.transposedA || wholeTiles)) {
     scheduleRowTiles(p, ctx);

@@ -303,11 +303,9 @@ static int update_param(cnnc_model *m, int32_t p, const float *grad) {
   return CNNC_OK;
 }
 
-/* Are all n values finite? (x - x is NaN exactly for NaN and +-Inf; the sum
- * vectorizes.) */
-/* v - v is 0 for a finite value and NaN otherwise. Eight independent sums
- * (one dependent chain of adds ran at one element per add latency), which
- * the compiler keeps in vector registers. */
+/* Are all n values finite? (x - x is NaN exactly for NaN and +-Inf.) Eight
+ * independent sums, which the compiler keeps in vector registers: one
+ * dependent chain of adds ran at one element per add latency. */
 static int all_finite(const float *v, size_t n) {
   float acc[8] = {0};
   size_t i = 0;
