@@ -17,6 +17,8 @@ static KernelParts defineConv(ConvOp op, const TensorFunc &in,
   llvm::SmallVector<int64_t> pads =
       cnn::toI64(op.getPads()); // top, left, bottom, right
   llvm::SmallVector<int64_t> dil = cnn::toI64(op.getDilations());
+  if (w.shape.size() == 3) // Winograd-transformed (cnn.pack_weights)
+    return defineWinogradConv(in, w, bias, pads, resultShape(op));
   int64_t group = op.getGroup();
   int64_t cout = w.shape[0], cinPerGroup = w.shape[1];
   if (w.shape.size() == 5) // packed: [cout / lanes][cin][kh][kw][lanes]

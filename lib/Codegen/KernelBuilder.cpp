@@ -417,7 +417,117 @@ static void schedulePackedConv(KernelParts &p, const LoweringContext &ctx) {
   }
 }
 
+static std::pair<int, int> rowTileColumns(int64_t n,
+                                          const LoweringContext &ctx);
+
+/// Winograd F(TxT, 3x3) (Winograd.cpp), one image at a time:
+///  - the zero-padded input, stored channels innermost (one gather per
+///    vector of channels), one task per row;
+///  - the input tiles' transform on vectors of input channels, all
+///    (T+2)^2 values of a tile at once, one task per block of tiles;
+///  - the (T+2)^2 products, each a register tile of `rows` tiles x `cols`
+///    vectors of output channels (6 x 2 on AVX2, 8 x 2 on AVX-512) with
+///    outer products along the input channels, a task per product and
+///    block of output channels, its weights (C x cols vectors) reused by
+///    every tile of the image;
+///  - the output tiles' transform on vectors of output channels inside the
+///    output's tasks (a row of tiles x a channel vector), each lane stored
+///    to its channel's plane, with the bias, activation and residual.
+static void scheduleWinogradConv(KernelParts &p, const LoweringContext &ctx) {
+  std::vector<Var> v = makeVars(4);
+  Var x = v[0], y = v[1], c = v[2], n = v[3];
+  int tile = p.winogradTile;
+  int lanes = ctx.vectorWidth();
+  int64_t width = p.shape[3], height = p.shape[2], cout = p.channels;
+  int64_t cin = p.reductionSize / 9;
+  Func out = p.output;
+  // Static bounds: x / T and x % T simplify in each unrolled pixel.
+  out.bound(x, 0, (int)width).bound(y, 0, (int)height);
+  Var tx("tx"), ty("ty"), xi("xi"), yi("yi"), co("co"), cl("cl"), t("t"),
+      t2("t2");
+  out.split(x, tx, xi, tile,
+            width % tile ? TailStrategy::GuardWithIf : TailStrategy::Auto)
+      .split(y, ty, yi, tile,
+             height % tile ? TailStrategy::GuardWithIf : TailStrategy::Auto)
+      .split(c, co, cl, lanes)
+      .reorder(cl, xi, yi, tx, ty, co, n)
+      .vectorize(cl)
+      .unroll(xi)
+      .unroll(yi)
+      .fuse(ty, co, t);
+  parallelTasks(out, t, 2 * lanes * tile * width * 9 * cin / 4);
+  int a = tile + 2;
+  std::vector<Var> ot = p.winogradOutTile.args();
+  p.winogradOutTile.compute_at(out, tx)
+      .vectorize(ot[0], lanes)
+      .unroll(ot[2])
+      .unroll(ot[3]);
+  std::vector<Var> orow = p.winogradOutRows.args();
+  p.winogradOutRows.compute_at(out, tx)
+      .vectorize(orow[0], lanes)
+      .unroll(orow[2])
+      .unroll(orow[3]);
+
+  // The products: [tiles x C] x [C x M] per (row, column) of the tile.
+  std::vector<Var> pa = p.winogradProduct.args(); // co, t, ra, rb, n
+  auto [vec, cols] = rowTileColumns(cout, ctx);
+  int rows = std::max(1, std::min(8, ctx.machine.accumulators() / cols));
+  Var po("po"), pi("pi"), to("to"), ti("ti"), e("e"), e2("e2");
+  p.winogradProduct.compute_at(out, n)
+      .split(pa[0], po, pi, vec * cols)
+      .split(pa[1], to, ti, rows, TailStrategy::RoundUp)
+      .reorder(pi, ti, to, po, pa[2], pa[3], pa[4])
+      .vectorize(pi, vec)
+      .unroll(pi)
+      .unroll(ti)
+      .fuse(po, pa[2], e)
+      .fuse(e, pa[3], e2)
+      .parallel(e2);
+  std::vector<Var> ta = p.winogradTileProduct.args();
+  Var tco("tco"), tci("tci");
+  p.winogradTileProduct.compute_at(p.winogradProduct, to)
+      .split(ta[0], tco, tci, vec)
+      .reorder(tci, tco, ta[1])
+      .vectorize(tci)
+      .unroll(tco)
+      .unroll(ta[1]);
+  p.winogradTileProduct.update()
+      .split(ta[0], tco, tci, vec)
+      .reorder(tci, tco, ta[1], p.rdom.x)
+      .vectorize(tci)
+      .unroll(tco)
+      .unroll(ta[1]);
+
+  // The input tiles, stored channels innermost: the products read each
+  // tile's channels contiguously.
+  std::vector<Var> da = p.winogradData.args(); // c, t, ra, rb, n
+  Var dv("dv"), dl("dl");
+  p.winogradData.compute_at(out, n)
+      .split(da[0], dv, dl, lanes)
+      .reorder(dl, da[2], da[3], dv, da[1], da[4])
+      .vectorize(dl)
+      .unroll(da[2])
+      .unroll(da[3]);
+  parallelTasks(p.winogradData, da[1], cin * a * a * 16);
+  std::vector<Var> dr = p.winogradDataRows.args(); // c, t, u, ra, n
+  p.winogradDataRows.compute_at(p.winogradData, dv)
+      .vectorize(dr[0], lanes)
+      .unroll(dr[2])
+      .unroll(dr[3]);
+  Var pv("pv"), pl("pl");
+  p.padded.compute_at(out, n)
+      .reorder_storage(c, x, y, n)
+      .split(c, pv, pl, lanes)
+      .reorder(pl, pv, x, y, n)
+      .vectorize(pl);
+  parallelTasks(p.padded, y,
+                (int64_t)(p.winogradTilesX * tile + 2) * cin *
+                    kFlopsPerMovedElement);
+}
+
 static void scheduleConv(KernelParts &p, const LoweringContext &ctx) {
+  if (p.winogradTile)
+    return scheduleWinogradConv(p, ctx);
   if (p.pooled && p.packedLanes)
     return schedulePackedPooledConv(p, ctx);
   if (p.pooled)

@@ -161,6 +161,18 @@ struct KernelParts {
   WeightGradTilePlan gradPlan;
   /// WeightGradTiles: dy's row length.
   int64_t gradWidth = 0;
+  /// Conv by Winograd's F(T x T, 3x3) (Winograd.cpp), T = winogradTile,
+  /// or 0: `padded` is the zero-padded input over the whole tile grid
+  /// (winogradTilesX x winogradTilesY tiles per image); the stages, each
+  /// (channel, tile, row, column, n) but the last: winogradDataRows and
+  /// winogradData, the input tiles' transform; winogradTileProduct (the
+  /// reduction over the input channels) and winogradProduct (its pure
+  /// copy); winogradOutRows and winogradOutTile (output channel, tile,
+  /// column, row, n), the output tiles; `reduction` reads the pixels.
+  int winogradTile = 0;
+  int64_t winogradTilesX = 0, winogradTilesY = 0;
+  Halide::Func winogradDataRows, winogradData, winogradTileProduct,
+      winogradProduct, winogradOutRows, winogradOutTile;
   /// PhasedInputGrad: the phases, scheduled as a convolution.
   std::shared_ptr<KernelParts> phases;
   /// SqueezeExcite: computed whole, in order, before the output.
@@ -224,6 +236,16 @@ mlir::FailureOr<KernelParts> lowerOp(mlir::Operation *op,
 WeightGradTilePlan weightGradTilePlan(int64_t cout, int64_t cin, int64_t kh,
                                       int64_t kw, const VectorMachine &m,
                                       int dyLoadCost = 1);
+
+/// A 3x3 weight(kx, ky, ci, co) transformed for Winograd's F(T x T, 3x3),
+/// as cnn.pack_weights {winograd = T} lays it out: U(co, ci, e).
+Halide::Func winogradFilter(const Halide::Func &weight, int tile);
+/// A 3x3, stride-1 convolution of `in` (NCHW) reading the transformed
+/// weight `w` ((T+2)^2 x C x M), with output shape `outShape`.
+KernelParts defineWinogradConv(const TensorFunc &in, const TensorFunc &w,
+                               const TensorFunc *bias,
+                               llvm::ArrayRef<int64_t> pads,
+                               llvm::ArrayRef<int64_t> outShape);
 
 // Per family (see the .cpp files).
 mlir::FailureOr<KernelParts> lowerConv(mlir::Operation *op,

@@ -29,6 +29,13 @@ cnnc::codegen::lowerLayout(mlir::Operation *op,
   const TensorFunc &in = operands[0];
   KernelParts parts;
   parts.family = KernelParts::Family::Elementwise;
+  if (auto pack = mlir::dyn_cast<cnn::PackWeightsOp>(op);
+      pack && pack.getWinograd()) {
+    int tile = (int)pack.getWinograd();
+    parts.output = winogradFilter(in.func, tile);
+    parts.shape = {(tile + 2) * (tile + 2), in.shape[1], in.shape[0]};
+    return parts;
+  }
   if (auto pack = mlir::dyn_cast<cnn::PackWeightsOp>(op)) {
     // [co / L][ci][kh][kw][co % L] = [co][ci][kh][kw]; innermost first.
     int lanes = (int)pack.getLanes();

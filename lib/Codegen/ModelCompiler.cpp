@@ -107,6 +107,10 @@ private:
   LogicalResult planKernel(Operation *op);
   int kernelFor(Operation *op);
   bool planStoredLayout(cnn::PackWeightsOp pack);
+  /// Where layout copies live until placeLayoutArena moves them behind the
+  /// embedded weights (ModelPlan::layoutBytes).
+  static constexpr uint64_t kLayoutArena = uint64_t(1) << 62;
+  void placeLayoutArena();
   int resultBuffer(Operation *op);
   /// While planning the inference graph for a hand-scheduled CPU target:
   /// producers may write zero-bordered buffers (cnn.zero_border).
@@ -271,6 +275,7 @@ LogicalResult ModelCompiler::plan() {
       ph.noCacheReason = why.str();
     }
   }
+  placeLayoutArena();
   planTrainingPlan();
   // The ONNX source is only needed to export trained weights back into it:
   // training libraries embed it, inference ones only when asked (ResNet-18:
@@ -278,6 +283,33 @@ LogicalResult ModelCompiler::plan() {
   modelPlan.embedSource = !modelPlan.sourceOnnx.empty() &&
                           (!modelPlan.phases.empty() || options.embedSource);
   return success();
+}
+
+/// Buffers in the layout arena (kLayoutArena | offset) move behind the
+/// embedded weights, now that their size is known.
+void ModelCompiler::placeLayoutArena() {
+  uint64_t base = (modelPlan.weights.size() + 63) / 64 * 64;
+  auto place = [&](GraphPlan &g) {
+    for (BufferDesc &b : g.buffers)
+      if (b.offset & kLayoutArena)
+        b.offset = base + (b.offset & ~kLayoutArena);
+  };
+  place(modelPlan.inference);
+  place(modelPlan.layouts);
+  place(modelPlan.relayout);
+  for (PhasePlan &ph : modelPlan.phases) {
+    place(ph.step);
+    if (ph.features)
+      place(*ph.features);
+    if (ph.head)
+      place(*ph.head);
+  }
+  for (ParamDesc &p : modelPlan.params) {
+    if (p.toLayout)
+      place(*p.toLayout);
+    if (p.fromLayout)
+      place(*p.fromLayout);
+  }
 }
 
 /// The plan's groups (learning rates, unfreezing epochs) and settings.
@@ -453,7 +485,11 @@ static std::string kernelSignature(Operation *op) {
         (isa<cnn::PackWeightsOp>(op) ? op->getResult(0) : op->getOperand(0))
             .getType()
             .cast<ShapedType>();
-    os << " lanes " << packed.getDimSize(4);
+    // Rank 5: vectors of `lanes`; rank 3: Winograd, (T+2)^2 x C x M.
+    if (packed.getRank() == 5)
+      os << " lanes " << packed.getDimSize(4);
+    else
+      os << " winograd " << packed.getDimSize(0);
     return os.str();
   }
   for (Type t : op->getOperandTypes())
@@ -489,11 +525,14 @@ static void addLayoutCall(GraphPlan &g, int kernel, const std::string &label,
 /// A weight (parameter or constant) that the inference graph reads packed
 /// (cnn.pack_weights) is stored packed rather than packed on every run:
 ///  - only packed, at the weight's own offset, when nothing else reads it
-///    (a constant, or a parameter of a library without training): written
-///    from the embedded plain values when an instance is created, and by
-///    set_param/get_param through the pack and unpack kernels;
-///  - otherwise a second copy, rewritten from the plain values after they
-///    change (the relayout graph).
+///    (a constant, or a parameter of a library without training) and the
+///    layout is as large as the plain weight: written from the embedded
+///    plain values when an instance is created, and by set_param/get_param
+///    through the pack and unpack kernels;
+///  - otherwise a second copy (in the layout arena behind the embedded
+///    weights), rewritten from the plain values after they change (the
+///    relayout graph). A Winograd filter is 4x the plain weight, which
+///    stays, so get_param returns the values set exactly.
 /// Returns false when `pack` is an ordinary kernel of the graph.
 bool ModelCompiler::planStoredLayout(cnn::PackWeightsOp pack) {
   Value weight = pack.getInput();
@@ -507,7 +546,19 @@ bool ModelCompiler::planStoredLayout(cnn::PackWeightsOp pack) {
   bool constant = !param || cnn::kFoldedAttr.isSetOn(param);
   auto exposed =
       param && !constant ? paramIndex.find(param.getName()) : paramIndex.end();
-  bool only = weight.hasOneUse() &&
+  // A layout as large as the plain weight (packed vectors) may take its
+  // place; a larger one (Winograd's, (T+2)^2 / 9 times) is a copy.
+  int64_t packedBytes =
+      pack.getType().cast<ShapedType>().getNumElements() * sizeof(float);
+  auto reserve = [&] {
+    uint64_t offset = kLayoutArena | modelPlan.layoutBytes;
+    modelPlan.layoutBytes += (packedBytes + 63) / 64 * 64;
+    return offset;
+  };
+  bool samePlace =
+      packedBytes == weight.getType().cast<ShapedType>().getNumElements() *
+                         (int64_t)sizeof(float);
+  bool only = samePlace && weight.hasOneUse() &&
               (constant || (exposed != paramIndex.end() && !hasTraining &&
                             !sharedParams.contains(param.getName())));
   int packKernel = kernelFor(pack);
@@ -546,12 +597,7 @@ bool ModelCompiler::planStoredLayout(cnn::PackWeightsOp pack) {
     }
   } else {
     // The copy's initial bytes do not matter: relayout runs at create.
-    std::vector<char> &blob = modelPlan.weights;
-    blob.resize((blob.size() + 63) / 64 * 64);
-    packed.offset = blob.size();
-    blob.resize(blob.size() +
-                pack.getType().cast<ShapedType>().getNumElements() *
-                    sizeof(float));
+    packed.offset = reserve();
     addLayoutCall(modelPlan.relayout, packKernel, label, plain, packed);
   }
   graph->buffers.push_back(packed);

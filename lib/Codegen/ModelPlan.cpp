@@ -111,7 +111,10 @@ void cnnc::codegen::printModelPlan(const ModelPlan &plan,
      << (plan.cpuFeatures.empty() ? std::string("(none)") : plan.cpuFeatures)
      << "\n"
      << "kernels " << plan.kernelNames.size() << ", weights "
-     << plan.weights.size() << " bytes\n";
+     << plan.weights.size() << " bytes";
+  if (plan.layoutBytes)
+    os << " (+ " << plan.layoutBytes << " bytes of weight layouts)";
+  os << "\n";
   for (size_t i = 0; i < plan.params.size(); ++i) {
     const ParamDesc &p = plan.params[i];
     os << "param " << i << " '" << p.name << "'";

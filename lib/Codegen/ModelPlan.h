@@ -113,6 +113,11 @@ struct ModelPlan {
   /// Symbols of the optimizer kernels (training libraries).
   std::vector<std::string> optimizerKernels;
   std::vector<char> weights;
+  /// Bytes after the embedded weights (from the first multiple of 64 past
+  /// them) that only the layout graphs write: weights kept in another
+  /// layout than their plain values (Winograd's filters are 4x larger).
+  /// They are zero at create and take no space in the library file.
+  uint64_t layoutBytes = 0;
   std::vector<ParamDesc> params;
   /// Byte offset of the dropout generator state [seed, step], or -1.
   int64_t rngOffset = -1;

@@ -46,8 +46,9 @@ void cnnc::buildGraphPipeline(OpPassManager &pm,
   // changes the convolutions. Packing is not an optimization of the graph
   // (-O0 keeps it); fusing the padding into producers is.
   if (options.vectorLanes > 0)
-    pm.addPass(cnn::createPackConvWeightsPass(options.vectorLanes,
-                                              options.optLevel > 0));
+    pm.addPass(cnn::createPackConvWeightsPass(
+        options.vectorLanes, options.optLevel > 0,
+        options.optLevel > 0 && options.winograd));
 }
 
 void cnnc::registerGraphPipeline() {

@@ -43,6 +43,34 @@ bool packable(Operation *op, int64_t lanes) {
                         lanes);
 }
 
+/// The Winograd output tile (cnn::winogradConvTile) for an inference
+/// convolution with a stored 3x3 weight, or 0.
+int64_t winogradTileFor(Operation *op, int64_t lanes) {
+  auto conv = dyn_cast<Conv2dOp>(op);
+  auto fused = dyn_cast<FusedConv2dOp>(op);
+  if ((!conv && !fused) || (fused && fused.getPool() != PoolKind::None))
+    return 0;
+  Operation *def = op->getOperand(1).getDefiningOp();
+  if (!def || !isa<ParamOp, cnnc::cnn::ConstantOp>(def))
+    return 0;
+  auto in = op->getOperand(0).getType().cast<ShapedType>();
+  auto w = op->getOperand(1).getType().cast<ShapedType>();
+  auto out = op->getResult(0).getType().cast<ShapedType>();
+  if (w.getRank() != 4 || w.getDimSize(2) != 3 || w.getDimSize(3) != 3 ||
+      !in.hasRank() || in.getRank() != 4 || out.getRank() != 4)
+    return 0;
+  int64_t group = conv ? conv.getGroup() : fused.getGroup();
+  ArrayAttr strides = conv ? conv.getStrides() : fused.getStrides();
+  ArrayAttr dilations = conv ? conv.getDilations() : fused.getDilations();
+  auto ones = [](ArrayAttr a) {
+    return llvm::all_of(toI64(a), [](int64_t v) { return v == 1; });
+  };
+  if (group != 1 || !ones(strides) || !ones(dilations))
+    return 0;
+  return winogradConvTile(in.getDimSize(1), w.getDimSize(0), out.getDimSize(2),
+                          out.getDimSize(3), lanes);
+}
+
 /// A convolution that may read its input from a buffer that holds its
 /// padding as a zero border: with packed weights (those schedules read the
 /// border as they read a padding stage), or with output rows of whole
@@ -51,8 +79,9 @@ bool packable(Operation *op, int64_t lanes) {
 bool readsBordered(Operation *op, int64_t lanes) {
   if (!isa<Conv2dOp, FusedConv2dOp>(op))
     return false;
-  if (op->getOperand(1).getDefiningOp<PackWeightsOp>())
-    return true;
+  // A Winograd convolution pads its input itself, over its whole tile grid.
+  if (auto pack = op->getOperand(1).getDefiningOp<PackWeightsOp>())
+    return !pack.getWinograd();
   int64_t width = op->getResult(0).getType().cast<ShapedType>().getDimSize(3);
   return width > 0 && width % lanes == 0;
 }
@@ -68,9 +97,10 @@ struct PackConvWeightsPass : public PackConvWeightsBase<PackConvWeightsPass> {
   // IR dumps (--print-ir-after-all) name the pass as users invoke it.
   StringRef getName() const override { return getArgument(); }
   PackConvWeightsPass() = default;
-  PackConvWeightsPass(int64_t l, bool f) {
+  PackConvWeightsPass(int64_t l, bool f, bool w) {
     lanes = l;
     fusePadding = f;
+    winograd = w;
   }
 
   void runOnOperation() override {
@@ -104,19 +134,28 @@ struct PackConvWeightsPass : public PackConvWeightsBase<PackConvWeightsPass> {
       }
       if (lanes == 0)
         continue;
-      // One packed weight per weight, however many convolutions read it.
-      llvm::DenseMap<Value, Value> packedOf;
+      // One packed weight per weight and layout, however many convolutions
+      // read it. Winograd only in the inference graph: a training step's
+      // weights change every step, and its backward reads them plain.
+      llvm::DenseMap<std::pair<Value, int64_t>, Value> packedOf;
+      bool inference = fn.getName() == "main";
       fn.walk([&](Operation *op) {
-        if (!packable(op, lanes))
+        int64_t tile = inference && winograd ? winogradTileFor(op, lanes) : 0;
+        if (!tile && !packable(op, lanes))
           return;
         Value weight = op->getOperand(1);
-        Value &packed = packedOf[weight];
+        Value &packed = packedOf[{weight, tile}];
         if (!packed) {
           OpBuilder builder(op->getContext());
           builder.setInsertionPointAfterValue(weight);
+          SmallVector<NamedAttribute, 2> attrs = {
+              b.getNamedAttr("lanes", b.getI64IntegerAttr(lanes))};
+          if (tile) // else the default, not printed
+            attrs.push_back(
+                b.getNamedAttr("winograd", b.getI64IntegerAttr(tile)));
           packed = builder
-                       .create<PackWeightsOp>(weight.getLoc(), weight,
-                                              b.getI64IntegerAttr(lanes))
+                       .create<PackWeightsOp>(weight.getLoc(),
+                                              ValueRange{weight}, attrs)
                        .getResult();
         }
         op->setOperand(1, packed);
@@ -166,6 +205,7 @@ std::unique_ptr<Pass> cnnc::cnn::createPackConvWeightsPass() {
 }
 
 std::unique_ptr<Pass> cnnc::cnn::createPackConvWeightsPass(int64_t lanes,
-                                                           bool fusePadding) {
-  return std::make_unique<PackConvWeightsPass>(lanes, fusePadding);
+                                                           bool fusePadding,
+                                                           bool winograd) {
+  return std::make_unique<PackConvWeightsPass>(lanes, fusePadding, winograd);
 }

@@ -28,6 +28,14 @@ halide_do_par_for_t halide_set_custom_do_par_for(halide_do_par_for_t f) {
   (void)f;
   return NULL;
 }
+halide_malloc_t halide_set_custom_malloc(halide_malloc_t f) {
+  (void)f;
+  return NULL;
+}
+halide_free_t halide_set_custom_free(halide_free_t f) {
+  (void)f;
+  return NULL;
+}
 int halide_set_num_threads(int n) { return n; }
 int halide_copy_to_host(void *user_context, struct halide_buffer_t *buf) {
   (void)user_context;
@@ -102,6 +110,7 @@ static const cnnc_rt_model model = {
     phases,
     weights,
     sizeof weights,
+    sizeof weights, /* params_size: no layout copies */
     4,
     params,
     RNG_OFFSET,

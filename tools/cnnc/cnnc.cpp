@@ -113,6 +113,13 @@ cl::opt<bool> remarks("remarks",
                       cl::desc("Explain, as remarks, the fusions that did not "
                                "happen"),
                       cl::cat(cnncCategory));
+cl::opt<bool> noWinograd(
+    "no-winograd",
+    cl::desc("Run every convolution directly: no Winograd F(4x4, 3x3) for "
+             "the 3x3, stride-1 inference convolutions (exact to float "
+             "rounding of the direct sum; Winograd's error is about 20x "
+             "larger, and its weights take 4x the space)"),
+    cl::cat(cnncCategory));
 cl::opt<bool> noCache("no-cache",
                       cl::desc("Compile every kernel anew (no kernel cache)"),
                       cl::cat(cnncCategory));
@@ -504,6 +511,7 @@ int main(int argc, char **argv) {
     options.training = train.getValue();
     options.loss = lossKind.getValue();
     options.remarks = remarks.getValue();
+    options.winograd = !noWinograd.getValue();
     // The packed weight layout is the target's (--target, --schedule).
     if (!summary) {
       FailureOr<int64_t> lanes = cnnc::packedLayoutLanes(*module, codegen);

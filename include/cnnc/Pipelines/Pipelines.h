@@ -48,6 +48,12 @@ struct GraphPipelineOptions
                      "get packed weights for it (cnn-pack-conv-weights; 0, "
                      "the default: plain weights)"),
       llvm::cl::init(0)};
+  Option<bool> winograd{
+      *this, "winograd",
+      llvm::cl::desc("Above -O0: 3x3, stride-1 inference convolutions where "
+                     "it pays run as Winograd F(4x4, 3x3) (cnnc "
+                     "--no-winograd: false)"),
+      llvm::cl::init(true)};
   Option<bool> remarks{
       *this, "remarks",
       llvm::cl::desc("Report, as remarks, the fusions that did not happen"),

@@ -135,8 +135,13 @@ def PackConvWeights : Pass<"cnn-pack-conv-weights", "mlir::ModuleOp"> {
     zero padding, gets `cnn.zero_border = [top, left, bottom, right]`: it
     writes the interior of a buffer with that border, and each packed
     convolution reading it with those pads gets `cnn.prepadded` and skips
-    its padding. Each run first undoes what an earlier one chose; `lanes = 0`
-    chooses nothing.
+    its padding. With `winograd`, in `main`, an ungrouped 3x3 convolution
+    with stride and dilation 1 (not fused with a pooling) whose channels
+    fill vectors and whose image holds enough tiles
+    (cnn::winogradConvTile) reads its weight through `cnn.pack_weights
+    {lanes, winograd = T}` instead: the transformed filter of Winograd's
+    F(TxT, 3x3), (T+2)^2 x C x M. Each run first undoes what an earlier one
+    chose; `lanes = 0` chooses nothing.
     `cnn-graph-pipeline` runs it last, with the target's vector width
     (cnnc `--target`; `-O0` packs but does not fuse padding).
   }];
@@ -146,7 +151,11 @@ def PackConvWeights : Pass<"cnn-pack-conv-weights", "mlir::ModuleOp"> {
            "The target's f32 vector width (0: keep the plain layout)">,
     Option<"fusePadding", "fuse-padding", "bool", /*default=*/"true",
            "Let producers write zero-bordered buffers for the convolutions "
-           "that read them">
+           "that read them">,
+    Option<"winograd", "winograd", "bool", /*default=*/"false",
+           "Let the inference graph's 3x3, stride-1 convolutions read "
+           "Winograd-transformed weights where that pays "
+           "(cnn::winogradConvTile)">
   ];
 }
 

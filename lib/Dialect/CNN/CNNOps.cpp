@@ -209,6 +209,14 @@ bool cnnc::cnn::packedConvPays(int64_t channels, int64_t width,
   return !shortRows;
 }
 
+int64_t cnnc::cnn::winogradConvTile(int64_t cin, int64_t cout, int64_t outH,
+                                    int64_t outW, int64_t lanes) {
+  if (lanes <= 0 || cin <= 0 || cout <= 0 || cin % lanes != 0 ||
+      cout % lanes != 0 || outH < 20 || outW < 20)
+    return 0;
+  return 4;
+}
+
 ActivationSpec ActivationSpec::of(Operation *op) {
   ActivationSpec spec;
   if (isa<ReluOp>(op)) {
@@ -423,6 +431,23 @@ static LogicalResult inferConvShape(Optional<Location> loc, StringRef name,
       return emitOptionalError(loc, name, ": a packed weight (", shapeStr(w),
                                ") needs group 1, got ", group);
     plain = {w[0] * w[4], w[1], w[2], w[3]};
+    w = plain;
+  }
+  // A Winograd-transformed 3x3 weight ((T+2)^2 x C x M).
+  if (w.size() == 3) {
+    if (group != 1 || !PackWeightsOp::winogradTile(w[0]))
+      return emitOptionalError(loc, name, ": ", shapeStr(w),
+                               " is not a Winograd weight of an ungrouped "
+                               "convolution ((T+2)^2 x C x M, T = 2 or 4)");
+    SmallVector<int64_t> s = toI64(strides), d = toI64(dilations);
+    auto ones = [](ArrayRef<int64_t> v) {
+      return llvm::all_of(v, [](int64_t e) { return e == 1; });
+    };
+    if (!ones(s) || !ones(d))
+      return emitOptionalError(loc, name,
+                               ": a Winograd weight needs strides "
+                               "and dilations of 1");
+    plain = {w[2], w[1], 3, 3};
     w = plain;
   }
   if (failed(checkRank(loc, name, "weight", w, 4)))
@@ -1105,8 +1130,27 @@ LogicalResult PackWeightsOp::inferReturnTypes(
     return emitOptionalError(loc, "pack_weights: the weight ", shapeStr(w),
                              " has no whole vectors of ", lanes,
                              " output channels");
+  if (int64_t tile = op.getWinograd()) {
+    if (tile != 2 && tile != 4)
+      return emitOptionalError(loc, "pack_weights: winograd = ", tile,
+                               " is not an output tile cnnc has (2 or 4)");
+    if (w[2] != 3 || w[3] != 3)
+      return emitOptionalError(loc,
+                               "pack_weights: winograd needs a 3x3 "
+                               "weight, got ",
+                               shapeStr(w));
+    results.push_back(f32Tensor(ctx, {(tile + 2) * (tile + 2), w[1], w[0]}));
+    return success();
+  }
   results.push_back(f32Tensor(ctx, {w[0] / lanes, w[1], w[2], w[3], lanes}));
   return success();
+}
+
+int64_t PackWeightsOp::winogradTile(int64_t transformedTaps) {
+  for (int64_t tile : {2, 4})
+    if (transformedTaps == (tile + 2) * (tile + 2))
+      return tile;
+  return 0;
 }
 
 LogicalResult UnpackWeightsOp::inferReturnTypes(
@@ -1117,11 +1161,11 @@ LogicalResult UnpackWeightsOp::inferReturnTypes(
     return failure();
   UnpackWeightsOpAdaptor op(operands, attrs, regs);
   ArrayRef<int64_t> p = shapeOf(op.getInput());
-  if (failed(checkRank(loc, "unpack_weights", "input", p, 5)))
-    return failure();
   if (llvm::any_of(p, [](int64_t d) { return d == kDyn; }))
     return emitOptionalError(loc, "unpack_weights: the packed weight ",
                              shapeStr(p), " must have a static shape");
+  if (failed(checkRank(loc, "unpack_weights", "input", p, 5)))
+    return failure();
   results.push_back(f32Tensor(ctx, {p[0] * p[4], p[1], p[2], p[3]}));
   return success();
 }

@@ -170,6 +170,9 @@ typedef struct cnnc_rt_model {
   const cnnc_rt_phase *phases;
   const unsigned char *weights;
   uint64_t weights_size;
+  /* The instance's parameter memory: the weights, then (from a multiple of
+   * 64) the layout copies that the `layouts` graph writes at create. */
+  uint64_t params_size;
   int32_t num_params;
   const cnnc_rt_param *params;
   /* Byte offset of the dropout generator state [seed, step] (int64) in the

@@ -264,7 +264,7 @@ int cnnc_rt_create(const cnnc_rt_model *model, cnnc_model **out) {
       status =
           cnnc_rt_init_graph(&m->phase_states[3 * i + 2], ph->head, &max_args);
   }
-  m->params = cnnc_rt_aligned_alloc_zero(model->weights_size);
+  m->params = cnnc_rt_aligned_alloc_zero(model->params_size);
   m->args = calloc((size_t)max_args + 1, sizeof(void *));
   if (status != CNNC_OK || !m->params || !m->args) {
     cnnc_rt_release(m);
@@ -274,6 +274,7 @@ int cnnc_rt_create(const cnnc_rt_model *model, cnnc_model **out) {
     memcpy(m->params, model->weights, model->weights_size);
   halide_set_error_handler(record_halide_error);
   halide_set_custom_print(swallow_print);
+  cnnc_rt_install_kernel_allocator();
   /* The weights stored in the layouts their convolutions read. */
   if (model->layouts.num_kernels)
     status = cnnc_rt_run_graph(m, &m->layouts, 1, NULL, NULL);
@@ -322,6 +323,7 @@ void cnnc_rt_release(cnnc_model *m) {
   free(m->params);
   free(m->args);
   free(m);
+  cnnc_rt_kernel_cache_flush();
 }
 
 int cnnc_rt_tensor_info(const cnnc_tensor_info *table, int32_t count,

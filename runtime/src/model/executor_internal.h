@@ -85,6 +85,10 @@ struct cnnc_model {
 extern _Thread_local char cnnc_rt_halide_error_text[768];
 
 void *cnnc_rt_aligned_alloc_zero(size_t bytes);
+/* The kernels' halide_malloc and halide_free, which keep large blocks for
+ * reuse (alloc.c), and the release of what they keep. */
+void cnnc_rt_install_kernel_allocator(void);
+void cnnc_rt_kernel_cache_flush(void);
 int cnnc_rt_check_io(cnnc_model *m, const char *what, int32_t count,
                      const cnnc_tensor_info *infos, const void *const *ptrs,
                      const size_t *bytes, int64_t batch);

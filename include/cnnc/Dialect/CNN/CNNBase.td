@@ -37,8 +37,9 @@ class CNN_Op<string mnemonic, list<Trait> traits = []>
 
 def CNN_F32Tensor : RankedTensorOf<[F32]>;
 def CNN_F32Tensor4D : 4DTensorOf<[F32]>;
-// A convolution's weight: MxCxKHxKW, or packed by cnn.pack_weights.
-def CNN_F32ConvWeight : TensorRankOf<[F32], [4, 5]>;
+// A convolution's weight: MxCxKHxKW, or in a layout of cnn.pack_weights
+// (packed vectors, rank 5; Winograd-transformed, rank 3).
+def CNN_F32ConvWeight : TensorRankOf<[F32], [3, 4, 5]>;
 def CNN_AnyTensor : RankedTensorOf<[F32, I64, I32]>;
 
 #endif // CNNC_DIALECT_CNN_CNNBASE_TD

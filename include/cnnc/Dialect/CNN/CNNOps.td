@@ -129,8 +129,10 @@ def CNN_Conv2dOp : CNN_ShapedOp<"conv2d"> {
   let summary = "2-D convolution (ONNX Conv), grouped and dilated";
   let description = [{
     `input` is NxCxHxW, `weight` is Mx(C/group)xKHxKW, `bias` (optional) M.
-    An ungrouped convolution may read its weight in the layout of
-    `cnn.pack_weights`, (M/L)xCxKHxKWxL.
+    An ungrouped convolution may read its weight in a layout of
+    `cnn.pack_weights`: (M/L)xCxKHxKWxL, or, for a 3x3 convolution with
+    stride 1 and dilation 1, Winograd-transformed, (T+2)^2 x C x M (computed
+    by Winograd's minimal filtering F(TxT, 3x3)).
     `pads` is [top, left, bottom, right] (ONNX order). The output is
     Nx M x floor((H + top + bottom - dilation*(KH-1) - 1) / stride) + 1 x ...
 
@@ -414,12 +416,22 @@ def CNN_ReshapeOp : CNN_ShapedOp<"reshape"> {
 //===----------------------------------------------------------------------===//
 
 def CNN_PackWeightsOp : CNN_ShapedOp<"pack_weights"> {
-  let summary = "convolution weights in whole vectors of output channels";
+  let summary = "convolution weights in whole vectors of output channels, "
+                "or Winograd-transformed";
   let description = [{
     `output[co / lanes][ci][kh][kw][co % lanes] = input[co][ci][kh][kw]`:
     the layout in which a convolution computes `lanes` output channels with
     one vector instruction per step, loading one vector of weights. The
     output channels must fill whole vectors.
+
+    With `winograd = T` (2 or 4) the input is a 3x3 weight and the output
+    is `U[a * (T + 2) + b][ci][co] = (G g G^T)[a][b]`, g = input[co][ci],
+    the transformed filter of Winograd's F(TxT, 3x3) (G is (T+2) x 3): a
+    3x3 convolution with stride and dilation 1 reading it computes each
+    TxT output tile from a (T+2)x(T+2) input tile with (T+2)^2 products
+    per input channel instead of 9 T^2 (F(4x4, 3x3): 4x fewer; its
+    interpolation points are 0, 1, -1, 2 and -1/2). The output channels
+    are innermost, in whole vectors of `lanes`.
 
     Codegen does not compute it per run when `input` is a weight (a
     parameter or constant): the library stores the packed weight, written
@@ -428,13 +440,19 @@ def CNN_PackWeightsOp : CNN_ShapedOp<"pack_weights"> {
 
     ```mlir
     %p = cnn.pack_weights %w {lanes = 8 : i64} : (tensor<16x6x5x5xf32>) -> tensor<2x6x5x5x8xf32>
+    %u = cnn.pack_weights %v {lanes = 8 : i64, winograd = 4 : i64} : (tensor<64x64x3x3xf32>) -> tensor<36x64x64xf32>
     ```
   }];
   let arguments = (ins CNN_F32Tensor4D:$input,
-                   Confined<I64Attr, [IntMinValue<1>]>:$lanes);
-  let results = (outs TensorRankOf<[F32], [5]>:$output);
+                   Confined<I64Attr, [IntMinValue<1>]>:$lanes,
+                   DefaultValuedAttr<I64Attr, "0">:$winograd);
+  let results = (outs TensorRankOf<[F32], [3, 5]>:$output);
   let assemblyFormat = "$input attr-dict `:` functional-type(operands, results)";
   let hasFolder = 1;
+  let extraClassDeclaration = [{
+    /// The Winograd output tile of a rank-3 layout ((T+2)^2 x C x M), or 0.
+    static int64_t winogradTile(int64_t transformedTaps);
+  }];
 }
 
 def CNN_UnpackWeightsOp : CNN_ShapedOp<"unpack_weights"> {
@@ -442,7 +460,8 @@ def CNN_UnpackWeightsOp : CNN_ShapedOp<"unpack_weights"> {
   let description = [{
     `output[co][ci][kh][kw] = input[co / L][ci][kh][kw][co % L]` with `L` the
     input's last dimension. Codegen compiles it for libraries that store a
-    parameter only packed: `get_param` returns the plain values.
+    parameter only packed: `get_param` returns the plain values. (A
+    Winograd filter is always stored next to its plain weight.)
 
     ```mlir
     %w = cnn.unpack_weights %p : (tensor<2x6x5x5x8xf32>) -> tensor<16x6x5x5xf32>
