@@ -468,15 +468,29 @@ static void scheduleWinogradConv(KernelParts &p, const LoweringContext &ctx) {
       .unroll(orow[2])
       .unroll(orow[3]);
 
-  // The products: [tiles x C] x [C x M] per (row, column) of the tile.
+  // The products: [tiles x C] x [C x M] per (row, column) of the tile. An
+  // image of fewer than kWinogradImageTiles tiles (ResNet's 28x28, 14x14)
+  // shares them with the batch's other images: the rows of every image's
+  // tiles, each image's padded to whole register tiles, pass the filter
+  // block of a task once. Larger images run one at a time (their
+  // transformed tiles stay smaller).
+  constexpr int64_t kWinogradImageTiles = 100;
   std::vector<Var> pa = p.winogradProduct.args(); // co, t, ra, rb, n
   auto [vec, cols] = rowTileColumns(cout, ctx);
   int rows = std::max(1, std::min(8, ctx.machine.accumulators() / cols));
+  int64_t tiles = p.winogradTilesX * p.winogradTilesY;
+  bool wholeBatch = tiles < kWinogradImageTiles;
   Var po("po"), pi("pi"), to("to"), ti("ti"), e("e"), e2("e2");
-  p.winogradProduct.compute_at(out, n)
-      .split(pa[0], po, pi, vec * cols)
+  Func prod = p.winogradProduct;
+  if (wholeBatch)
+    prod.compute_root().bound(pa[1], 0,
+                              (int)((tiles + rows - 1) / rows * rows));
+  else
+    prod.compute_at(out, n);
+  // A task's loop over the images (one, or the batch) is inside it.
+  prod.split(pa[0], po, pi, vec * cols)
       .split(pa[1], to, ti, rows, TailStrategy::RoundUp)
-      .reorder(pi, ti, to, po, pa[2], pa[3], pa[4])
+      .reorder(pi, ti, to, pa[4], po, pa[2], pa[3])
       .vectorize(pi, vec)
       .unroll(pi)
       .unroll(ti)
@@ -485,7 +499,7 @@ static void scheduleWinogradConv(KernelParts &p, const LoweringContext &ctx) {
       .parallel(e2);
   std::vector<Var> ta = p.winogradTileProduct.args();
   Var tco("tco"), tci("tci");
-  p.winogradTileProduct.compute_at(p.winogradProduct, to)
+  p.winogradTileProduct.compute_at(prod, to)
       .split(ta[0], tco, tci, vec)
       .reorder(tci, tco, ta[1])
       .vectorize(tci)
@@ -501,28 +515,39 @@ static void scheduleWinogradConv(KernelParts &p, const LoweringContext &ctx) {
   // The input tiles, stored channels innermost: the products read each
   // tile's channels contiguously.
   std::vector<Var> da = p.winogradData.args(); // c, t, ra, rb, n
-  Var dv("dv"), dl("dl");
-  p.winogradData.compute_at(out, n)
-      .split(da[0], dv, dl, lanes)
+  Var dv("dv"), dl("dl"), dq("dq");
+  Func data = p.winogradData;
+  data.split(da[0], dv, dl, lanes)
       .reorder(dl, da[2], da[3], dv, da[1], da[4])
       .vectorize(dl)
       .unroll(da[2])
       .unroll(da[3]);
-  parallelTasks(p.winogradData, da[1], cin * a * a * 16);
+  if (wholeBatch) {
+    data.compute_root().fuse(da[1], da[4], dq);
+    parallelTasks(data, dq, cin * a * a * 16);
+  } else {
+    data.compute_at(out, n);
+    parallelTasks(data, da[1], cin * a * a * 16);
+  }
   std::vector<Var> dr = p.winogradDataRows.args(); // c, t, u, ra, n
-  p.winogradDataRows.compute_at(p.winogradData, dv)
+  p.winogradDataRows.compute_at(data, dv)
       .vectorize(dr[0], lanes)
       .unroll(dr[2])
       .unroll(dr[3]);
-  Var pv("pv"), pl("pl");
-  p.padded.compute_at(out, n)
-      .reorder_storage(c, x, y, n)
+  Var pv("pv"), pl("pl"), py("py");
+  p.padded.reorder_storage(c, x, y, n)
       .split(c, pv, pl, lanes)
       .reorder(pl, pv, x, y, n)
       .vectorize(pl);
-  parallelTasks(p.padded, y,
-                (int64_t)(p.winogradTilesX * tile + 2) * cin *
-                    kFlopsPerMovedElement);
+  int64_t rowCost =
+      (int64_t)(p.winogradTilesX * tile + 2) * cin * kFlopsPerMovedElement;
+  if (wholeBatch) {
+    p.padded.compute_root().fuse(y, n, py);
+    parallelTasks(p.padded, py, rowCost);
+  } else {
+    p.padded.compute_at(out, n);
+    parallelTasks(p.padded, y, rowCost);
+  }
 }
 
 static void scheduleConv(KernelParts &p, const LoweringContext &ctx) {

@@ -237,11 +237,12 @@ WeightGradTilePlan weightGradTilePlan(int64_t cout, int64_t cin, int64_t kh,
                                       int64_t kw, const VectorMachine &m,
                                       int dyLoadCost = 1);
 
-/// A 3x3 weight(kx, ky, ci, co) transformed for Winograd's F(T x T, 3x3),
-/// as cnn.pack_weights {winograd = T} lays it out: U(co, ci, e).
+/// A 3x3 weight(kx, ky, ci, co) transformed for Winograd's F(T x T, 3x3):
+/// U(co, ci, e) (cnn.pack_weights {winograd = T} stores it in blocks of
+/// output channels).
 Halide::Func winogradFilter(const Halide::Func &weight, int tile);
 /// A 3x3, stride-1 convolution of `in` (NCHW) reading the transformed
-/// weight `w` ((T+2)^2 x C x M), with output shape `outShape`.
+/// weight `w` ((T+2)^2 x M/L x C*L), with output shape `outShape`.
 KernelParts defineWinogradConv(const TensorFunc &in, const TensorFunc &w,
                                const TensorFunc *bias,
                                llvm::ArrayRef<int64_t> pads,

@@ -31,9 +31,15 @@ cnnc::codegen::lowerLayout(mlir::Operation *op,
   parts.family = KernelParts::Family::Elementwise;
   if (auto pack = mlir::dyn_cast<cnn::PackWeightsOp>(op);
       pack && pack.getWinograd()) {
-    int tile = (int)pack.getWinograd();
-    parts.output = winogradFilter(in.func, tile);
-    parts.shape = {(tile + 2) * (tile + 2), in.shape[1], in.shape[0]};
+    int tile = (int)pack.getWinograd(), lanes = (int)pack.getLanes();
+    Func u = winogradFilter(in.func, tile); // u(co, ci, e)
+    // [e][co / L][ci * L + co % L]; innermost first.
+    Var j("j"), cb("cb"), e("e");
+    Func out("winograd_filter_blocks");
+    out(j, cb, e) = u(cb * lanes + j % lanes, j / lanes, e);
+    parts.output = out;
+    parts.shape = {(tile + 2) * (tile + 2), scaled(in.shape[0], lanes, false),
+                   scaled(in.shape[1], lanes, true)};
     return parts;
   }
   if (auto pack = mlir::dyn_cast<cnn::PackWeightsOp>(op)) {

@@ -485,7 +485,7 @@ static std::string kernelSignature(Operation *op) {
         (isa<cnn::PackWeightsOp>(op) ? op->getResult(0) : op->getOperand(0))
             .getType()
             .cast<ShapedType>();
-    // Rank 5: vectors of `lanes`; rank 3: Winograd, (T+2)^2 x C x M.
+    // Rank 5: vectors of `lanes`; rank 3: Winograd, (T+2)^2 x M/L x C*L.
     if (packed.getRank() == 5)
       os << " lanes " << packed.getDimSize(4);
     else

@@ -125,7 +125,9 @@ KernelParts cnnc::codegen::defineWinogradConv(
   int tile = (int)cnn::PackWeightsOp::winogradTile(w.shape[0]);
   const Matrices &mx = matrices(tile);
   int a = tile + 2;
-  int64_t cin = w.shape[1], cout = w.shape[2];
+  // w(ci * L + co % L, co / L, e): blocks of L output channels.
+  int64_t cin = in.shape[1], lanes = w.shape[2] / cin;
+  int64_t cout = w.shape[1] * lanes;
   int64_t inH = in.shape[2], inW = in.shape[3];
   int64_t outH = outShape[2], outW = outShape[3];
   int tilesX = (int)((outW + tile - 1) / tile);
@@ -175,7 +177,8 @@ KernelParts cnnc::codegen::defineWinogradConv(
   Func tileProd("winograd_tile_product");
   tileProd(co, t, ra, rb, n) = 0.0f;
   tileProd(co, t, ra, rb, n) +=
-      w.func(co, r, ra * a + rb) * data(r, t, ra, rb, n);
+      w.func(r * (int)lanes + co % (int)lanes, co / (int)lanes, ra * a + rb) *
+      data(r, t, ra, rb, n);
   Func prod("winograd_product");
   prod(co, t, ra, rb, n) = tileProd(co, t, ra, rb, n);
 

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
-"""3x3 stride-1 convolutions on images of at least 20x20 run as Winograd
-F(4x4, 3x3), reading a transformed filter ((4+2)^2 x C x M) that the library
+"""3x3 stride-1 convolutions on images of at least 13x13 run as Winograd
+F(4x4, 3x3), reading a transformed filter ((4+2)^2 x M/L x C*L) that the library
 keeps next to the plain weight. Checks, against PyTorch in float64:
  - the inference library's output (images 22x21: partial tiles on both
    axes; a residual, a bias and ReLU in the output stage), and the same

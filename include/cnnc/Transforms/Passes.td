@@ -140,7 +140,7 @@ def PackConvWeights : Pass<"cnn-pack-conv-weights", "mlir::ModuleOp"> {
     fill vectors and whose image holds enough tiles
     (cnn::winogradConvTile) reads its weight through `cnn.pack_weights
     {lanes, winograd = T}` instead: the transformed filter of Winograd's
-    F(TxT, 3x3), (T+2)^2 x C x M. Each run first undoes what an earlier one
+    F(TxT, 3x3), (T+2)^2 x M/L x C*L. Each run first undoes what an earlier one
     chose; `lanes = 0` chooses nothing.
     `cnn-graph-pipeline` runs it last, with the target's vector width
     (cnnc `--target`; `-O0` packs but does not fuse padding).

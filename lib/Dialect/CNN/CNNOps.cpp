@@ -212,7 +212,7 @@ bool cnnc::cnn::packedConvPays(int64_t channels, int64_t width,
 int64_t cnnc::cnn::winogradConvTile(int64_t cin, int64_t cout, int64_t outH,
                                     int64_t outW, int64_t lanes) {
   if (lanes <= 0 || cin <= 0 || cout <= 0 || cin % lanes != 0 ||
-      cout % lanes != 0 || outH < 20 || outW < 20)
+      cout % lanes != 0 || outH < 13 || outW < 13)
     return 0;
   return 4;
 }
@@ -433,12 +433,16 @@ static LogicalResult inferConvShape(Optional<Location> loc, StringRef name,
     plain = {w[0] * w[4], w[1], w[2], w[3]};
     w = plain;
   }
-  // A Winograd-transformed 3x3 weight ((T+2)^2 x C x M).
+  // A Winograd-transformed 3x3 weight ((T+2)^2 x M/L x C*L).
   if (w.size() == 3) {
-    if (group != 1 || !PackWeightsOp::winogradTile(w[0]))
+    if (group != 1 || !PackWeightsOp::winogradTile(w[0]) || in[1] == kDyn ||
+        in[1] < 1 || w[2] % in[1] != 0)
       return emitOptionalError(loc, name, ": ", shapeStr(w),
                                " is not a Winograd weight of an ungrouped "
-                               "convolution ((T+2)^2 x C x M, T = 2 or 4)");
+                               "convolution of ",
+                               in[1],
+                               " input channels ((T+2)^2 x M/L x C*L, T = 2 "
+                               "or 4)");
     SmallVector<int64_t> s = toI64(strides), d = toI64(dilations);
     auto ones = [](ArrayRef<int64_t> v) {
       return llvm::all_of(v, [](int64_t e) { return e == 1; });
@@ -447,7 +451,7 @@ static LogicalResult inferConvShape(Optional<Location> loc, StringRef name,
       return emitOptionalError(loc, name,
                                ": a Winograd weight needs strides "
                                "and dilations of 1");
-    plain = {w[2], w[1], 3, 3};
+    plain = {w[1] * (w[2] / in[1]), in[1], 3, 3};
     w = plain;
   }
   if (failed(checkRank(loc, name, "weight", w, 4)))
@@ -1139,7 +1143,8 @@ LogicalResult PackWeightsOp::inferReturnTypes(
                                "pack_weights: winograd needs a 3x3 "
                                "weight, got ",
                                shapeStr(w));
-    results.push_back(f32Tensor(ctx, {(tile + 2) * (tile + 2), w[1], w[0]}));
+    results.push_back(
+        f32Tensor(ctx, {(tile + 2) * (tile + 2), w[0] / lanes, w[1] * lanes}));
     return success();
   }
   results.push_back(f32Tensor(ctx, {w[0] / lanes, w[1], w[2], w[3], lanes}));

@@ -38,7 +38,8 @@ class CNN_Op<string mnemonic, list<Trait> traits = []>
 def CNN_F32Tensor : RankedTensorOf<[F32]>;
 def CNN_F32Tensor4D : 4DTensorOf<[F32]>;
 // A convolution's weight: MxCxKHxKW, or in a layout of cnn.pack_weights
-// (packed vectors, rank 5; Winograd-transformed, rank 3).
+// (packed vectors, rank 5; Winograd-transformed, rank 3: (T+2)^2 x M/L x
+// C*L).
 def CNN_F32ConvWeight : TensorRankOf<[F32], [3, 4, 5]>;
 def CNN_AnyTensor : RankedTensorOf<[F32, I64, I32]>;
 

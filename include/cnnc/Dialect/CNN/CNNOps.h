@@ -56,11 +56,12 @@ bool packedConvPays(int64_t channels, int64_t width, int64_t reduction,
 /// convolution from `cin` to `cout` channels with an `outH` x `outW` output,
 /// or 0 where the direct convolution stays: the channels must fill whole
 /// vectors of `lanes` (the transforms and products run on channel vectors)
-/// and the image be at least 20 x 20 (5 x 5 tiles of 4x4). Measured on
-/// ResNet-18 (AMD EPYC Zen 3, AVX2, one thread, batch 1): its 3x3
-/// convolutions at 56x56 went 3.5-3.6 -> 2.0-2.5 ms, at 28x28 3.5 -> 1.9-2.1
-/// ms, but at 14x14 (16 tiles, 256 channels: 4x the direct convolution's
-/// weights read for few tiles) 3.6 -> 3.9-4.1 ms.
+/// and the image hold at least 4 x 4 tiles of 4x4 (13 x 13). Measured on
+/// AMD EPYC Zen 3, AVX2, one thread: ResNet-18's 3x3 convolutions at 56x56
+/// and 28x28 took 0.55-0.7x the direct convolution's time, 256 channels at
+/// 14x14 0.55-0.6x; 512 channels at 7x7 (4 tiles an image: the products
+/// read 4x the direct convolution's weights for 4 rows) 1.1x at batch 1,
+/// 0.6x at batch 8.
 int64_t winogradConvTile(int64_t cin, int64_t cout, int64_t outH, int64_t outW,
                          int64_t lanes);
 

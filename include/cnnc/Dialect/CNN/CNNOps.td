@@ -131,8 +131,8 @@ def CNN_Conv2dOp : CNN_ShapedOp<"conv2d"> {
     `input` is NxCxHxW, `weight` is Mx(C/group)xKHxKW, `bias` (optional) M.
     An ungrouped convolution may read its weight in a layout of
     `cnn.pack_weights`: (M/L)xCxKHxKWxL, or, for a 3x3 convolution with
-    stride 1 and dilation 1, Winograd-transformed, (T+2)^2 x C x M (computed
-    by Winograd's minimal filtering F(TxT, 3x3)).
+    stride 1 and dilation 1, Winograd-transformed, (T+2)^2 x M/L x C*L
+    (Winograd's minimal filtering F(TxT, 3x3)).
     `pads` is [top, left, bottom, right] (ONNX order). The output is
     Nx M x floor((H + top + bottom - dilation*(KH-1) - 1) / stride) + 1 x ...
 
@@ -425,13 +425,14 @@ def CNN_PackWeightsOp : CNN_ShapedOp<"pack_weights"> {
     output channels must fill whole vectors.
 
     With `winograd = T` (2 or 4) the input is a 3x3 weight and the output
-    is `U[a * (T + 2) + b][ci][co] = (G g G^T)[a][b]`, g = input[co][ci],
-    the transformed filter of Winograd's F(TxT, 3x3) (G is (T+2) x 3): a
+    is `U[a * (T + 2) + b][co / lanes][ci * lanes + co % lanes] =
+    (G g G^T)[a][b]`, g = input[co][ci], the transformed filter of
+    Winograd's F(TxT, 3x3) (G is (T+2) x 3), in blocks of `lanes` output
+    channels (a block's values for every input channel are contiguous): a
     3x3 convolution with stride and dilation 1 reading it computes each
     TxT output tile from a (T+2)x(T+2) input tile with (T+2)^2 products
     per input channel instead of 9 T^2 (F(4x4, 3x3): 4x fewer; its
-    interpolation points are 0, 1, -1, 2 and -1/2). The output channels
-    are innermost, in whole vectors of `lanes`.
+    interpolation points are 0, 1, -1, 2 and -1/2).
 
     Codegen does not compute it per run when `input` is a weight (a
     parameter or constant): the library stores the packed weight, written
@@ -440,7 +441,7 @@ def CNN_PackWeightsOp : CNN_ShapedOp<"pack_weights"> {
 
     ```mlir
     %p = cnn.pack_weights %w {lanes = 8 : i64} : (tensor<16x6x5x5xf32>) -> tensor<2x6x5x5x8xf32>
-    %u = cnn.pack_weights %v {lanes = 8 : i64, winograd = 4 : i64} : (tensor<64x64x3x3xf32>) -> tensor<36x64x64xf32>
+    %u = cnn.pack_weights %v {lanes = 8 : i64, winograd = 4 : i64} : (tensor<64x32x3x3xf32>) -> tensor<36x8x256xf32>
     ```
   }];
   let arguments = (ins CNN_F32Tensor4D:$input,
@@ -450,7 +451,7 @@ def CNN_PackWeightsOp : CNN_ShapedOp<"pack_weights"> {
   let assemblyFormat = "$input attr-dict `:` functional-type(operands, results)";
   let hasFolder = 1;
   let extraClassDeclaration = [{
-    /// The Winograd output tile of a rank-3 layout ((T+2)^2 x C x M), or 0.
+    /// The Winograd output tile of a rank-3 layout ((T+2)^2 x M/L x C*L), or 0.
     static int64_t winogradTile(int64_t transformedTaps);
   }];
 }
