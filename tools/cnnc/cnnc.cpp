@@ -116,9 +116,9 @@ cl::opt<bool> remarks("remarks",
 cl::opt<bool> noWinograd(
     "no-winograd",
     cl::desc("Run every convolution directly: no Winograd F(4x4, 3x3) for "
-             "the 3x3, stride-1 inference convolutions (exact to float "
-             "rounding of the direct sum; Winograd's error is about 20x "
-             "larger, and its weights take 4x the space)"),
+             "the 3x3, stride-1 inference convolutions on images of 13x13 "
+             "and up (Winograd rounds more: 2-30x a direct sum's error in "
+             "float32, and its filters take 4x those weights' memory)"),
     cl::cat(cnncCategory));
 cl::opt<bool> noCache("no-cache",
                       cl::desc("Compile every kernel anew (no kernel cache)"),
