@@ -420,7 +420,8 @@ static void schedulePackedConv(KernelParts &p, const LoweringContext &ctx) {
 static std::pair<int, int> rowTileColumns(int64_t n,
                                           const LoweringContext &ctx);
 
-/// Winograd F(TxT, 3x3) (Winograd.cpp), one image at a time:
+/// Winograd F(TxT, 3x3) (Winograd.cpp): per image, or for images of few
+/// tiles once for the whole batch (see the products below):
 ///  - the zero-padded input, stored channels innermost (one gather per
 ///    vector of channels), one task per row;
 ///  - the input tiles' transform on vectors of input channels, all
@@ -443,8 +444,7 @@ static void scheduleWinogradConv(KernelParts &p, const LoweringContext &ctx) {
   Func out = p.output;
   // Static bounds: x / T and x % T simplify in each unrolled pixel.
   out.bound(x, 0, (int)width).bound(y, 0, (int)height);
-  Var tx("tx"), ty("ty"), xi("xi"), yi("yi"), co("co"), cl("cl"), t("t"),
-      t2("t2");
+  Var tx("tx"), ty("ty"), xi("xi"), yi("yi"), co("co"), cl("cl"), t("t");
   out.split(x, tx, xi, tile,
             width % tile ? TailStrategy::GuardWithIf : TailStrategy::Auto)
       .split(y, ty, yi, tile,

@@ -29,22 +29,20 @@ cnnc::codegen::lowerLayout(mlir::Operation *op,
   const TensorFunc &in = operands[0];
   KernelParts parts;
   parts.family = KernelParts::Family::Elementwise;
-  if (auto pack = mlir::dyn_cast<cnn::PackWeightsOp>(op);
-      pack && pack.getWinograd()) {
-    int tile = (int)pack.getWinograd(), lanes = (int)pack.getLanes();
-    Func u = winogradFilter(in.func, tile); // u(co, ci, e)
-    // [e][co / L][ci * L + co % L]; innermost first.
-    Var j("j"), cb("cb"), e("e");
-    Func out("winograd_filter_blocks");
-    out(j, cb, e) = u(cb * lanes + j % lanes, j / lanes, e);
-    parts.output = out;
-    parts.shape = {(tile + 2) * (tile + 2), scaled(in.shape[0], lanes, false),
-                   scaled(in.shape[1], lanes, true)};
-    return parts;
-  }
   if (auto pack = mlir::dyn_cast<cnn::PackWeightsOp>(op)) {
-    // [co / L][ci][kh][kw][co % L] = [co][ci][kh][kw]; innermost first.
     int lanes = (int)pack.getLanes();
+    if (int tile = (int)pack.getWinograd()) {
+      Func u = winogradFilter(in.func, tile); // u(co, ci, e)
+      // [e][co / L][ci * L + co % L]; innermost first.
+      Var j("j"), cb("cb"), e("e");
+      Func out("winograd_filter_blocks");
+      out(j, cb, e) = u(cb * lanes + j % lanes, j / lanes, e);
+      parts.output = out;
+      parts.shape = {(tile + 2) * (tile + 2), scaled(in.shape[0], lanes, false),
+                     scaled(in.shape[1], lanes, true)};
+      return parts;
+    }
+    // [co / L][ci][kh][kw][co % L] = [co][ci][kh][kw]; innermost first.
     Var l("l"), x("x"), y("y"), ci("ci"), cb("cb");
     Func out("pack_weights");
     out(l, x, y, ci, cb) = in.func(x, y, ci, cb * lanes + l);

@@ -282,11 +282,7 @@ static void writeWrapper(const ModelPlan &plan, const std::string &p,
      << ",\n  .num_phases = " << plan.phases.size() << ", .phases = phases"
      << ",\n  .weights = " << p
      << "_weights, .weights_size = " << plan.weights.size() << "ULL"
-     << ", .params_size = "
-     << (plan.layoutBytes
-             ? (plan.weights.size() + 63) / 64 * 64 + plan.layoutBytes
-             : plan.weights.size())
-     << "ULL"
+     << ", .params_size = " << plan.paramsBytes() << "ULL"
      << ",\n  .num_params = " << plan.params.size() << ", .params = params"
      << ",\n  .rng_offset = " << plan.rngOffset
      << "LL, .plan = " << (tp.present ? "&train_plan_table" : "0")

@@ -288,7 +288,7 @@ LogicalResult ModelCompiler::plan() {
 /// Buffers in the layout arena (kLayoutArena | offset) move behind the
 /// embedded weights, now that their size is known.
 void ModelCompiler::placeLayoutArena() {
-  uint64_t base = (modelPlan.weights.size() + 63) / 64 * 64;
+  uint64_t base = modelPlan.layoutBase();
   auto place = [&](GraphPlan &g) {
     for (BufferDesc &b : g.buffers)
       if (b.offset & kLayoutArena)
@@ -550,11 +550,6 @@ bool ModelCompiler::planStoredLayout(cnn::PackWeightsOp pack) {
   // place; a larger one (Winograd's, (T+2)^2 / 9 times) is a copy.
   int64_t packedBytes =
       pack.getType().cast<ShapedType>().getNumElements() * sizeof(float);
-  auto reserve = [&] {
-    uint64_t offset = kLayoutArena | modelPlan.layoutBytes;
-    modelPlan.layoutBytes += (packedBytes + 63) / 64 * 64;
-    return offset;
-  };
   bool samePlace =
       packedBytes == weight.getType().cast<ShapedType>().getNumElements() *
                          (int64_t)sizeof(float);
@@ -597,7 +592,8 @@ bool ModelCompiler::planStoredLayout(cnn::PackWeightsOp pack) {
     }
   } else {
     // The copy's initial bytes do not matter: relayout runs at create.
-    packed.offset = reserve();
+    packed.offset = kLayoutArena | modelPlan.layoutBytes;
+    modelPlan.layoutBytes += (packedBytes + 63) / 64 * 64;
     addLayoutCall(modelPlan.relayout, packKernel, label, plain, packed);
   }
   graph->buffers.push_back(packed);

@@ -118,6 +118,12 @@ struct ModelPlan {
   /// layout than their plain values (Winograd's filters are 4x larger).
   /// They are zero at create and take no space in the library file.
   uint64_t layoutBytes = 0;
+  /// Where the layout copies start in an instance's parameter memory, and
+  /// that memory's size (the runtime's params_size).
+  uint64_t layoutBase() const { return (weights.size() + 63) / 64 * 64; }
+  uint64_t paramsBytes() const {
+    return layoutBytes ? layoutBase() + layoutBytes : weights.size();
+  }
   std::vector<ParamDesc> params;
   /// Byte offset of the dropout generator state [seed, step], or -1.
   int64_t rngOffset = -1;

@@ -8,10 +8,10 @@
 // against 9 T^2 multiply-adds per output channel and input channel for the
 // direct convolution (F(4x4, 3x3): 36 against 144).
 //
-// The matrices are the Cook-Toom construction for the interpolation points
-// below. For T = 4 the points 0, 1, -1, 2, -1/2 give about half the
-// rounding error of the usual 0, +-1, +-2 (measured in float32 on 256
-// channels: 1.1e-5 against 2.8e-5 on outputs of magnitude 2; a direct
+// cnnc has T = 4. The matrices are the Cook-Toom construction for the
+// interpolation points 0, 1, -1, 2, -1/2, which give about half the
+// rounding error of the usual 0, +-1, +-2 (a float32 simulation of 256
+// channels: 1.2e-5 against 2.8e-5 on outputs of magnitude 2; a direct
 // convolution 4e-7). The transformed filter (cnn.pack_weights {winograd})
 // is computed once, when the weights are written; the convolution
 // transforms its input tiles, runs the products and transforms the output
@@ -22,37 +22,20 @@
 
 #include "cnnc/Dialect/CNN/CNNOps.h"
 
-#include <cmath>
-
 using namespace Halide;
 using namespace cnnc;
 using namespace cnnc::codegen;
 
 namespace {
-/// Dense row-major matrices of one F(TxT, 3x3).
+/// Dense row-major matrices of F(4x4, 3x3), points 0, 1, -1, 2, -1/2.
 struct Matrices {
-  int tile;
-  std::vector<double> bt; ///< (T+2) x (T+2)
-  std::vector<double> g;  ///< (T+2) x 3
-  std::vector<double> at; ///< T x (T+2)
+  std::vector<double> bt; ///< 6 x 6
+  std::vector<double> g;  ///< 6 x 3
+  std::vector<double> at; ///< 4 x 6
 };
 
-const Matrices &matrices(int tile) {
-  // F(2x2, 3x3): points 0, 1, -1.
-  static const Matrices f2{2,
-                           {1, 0, -1, 0, //
-                            0, 1, 1, 0,  //
-                            0, -1, 1, 0, //
-                            0, 1, 0, -1},
-                           {1, 0, 0,        //
-                            0.5, 0.5, 0.5,  //
-                            0.5, -0.5, 0.5, //
-                            0, 0, 1},
-                           {1, 1, 1, 0, //
-                            0, 1, -1, -1}};
-  // F(4x4, 3x3): points 0, 1, -1, 2, -1/2.
-  static const Matrices f4{4,
-                           {1, 1.5,  -2,   -1.5, 1,    0, //
+const Matrices &matrices() {
+  static const Matrices f4{{1, 1.5,  -2,   -1.5, 1,    0, //
                             0, -1,   -2.5, -0.5, 1,    0, //
                             0, 1,    0.5,  -2.5, 1,    0, //
                             0, -0.5, -1,   0.5,  1,    0, //
@@ -68,7 +51,7 @@ const Matrices &matrices(int tile) {
                             0, 1, -1, 2, -0.5,   0, //
                             0, 1, 1,  4, 0.25,   0, //
                             0, 1, -1, 8, -0.125, 1}};
-  return tile == 2 ? f2 : f4;
+  return f4;
 }
 
 /// sum_k m[row][k] * term(k) over the nonzero coefficients, as an Expr.
@@ -102,7 +85,7 @@ Expr rows(Expr index, int count, const std::function<Expr(int)> &row) {
 } // namespace
 
 Func cnnc::codegen::winogradFilter(const Func &weight, int tile) {
-  const Matrices &mx = matrices(tile);
+  const Matrices &mx = matrices();
   int a = tile + 2;
   // weight(kx, ky, ci, co) -> U(co, ci, e), e = row * a + column.
   Var co("co"), ci("ci"), e("e"), r("r"), s("s");
@@ -123,7 +106,7 @@ KernelParts cnnc::codegen::defineWinogradConv(
     const TensorFunc &in, const TensorFunc &w, const TensorFunc *bias,
     llvm::ArrayRef<int64_t> pads, llvm::ArrayRef<int64_t> outShape) {
   int tile = (int)cnn::PackWeightsOp::winogradTile(w.shape[0]);
-  const Matrices &mx = matrices(tile);
+  const Matrices &mx = matrices();
   int a = tile + 2;
   // w(ci * L + co % L, co / L, e): blocks of L output channels.
   int64_t cin = in.shape[1], lanes = w.shape[2] / cin;
@@ -153,7 +136,6 @@ KernelParts cnnc::codegen::defineWinogradConv(
   padded(x, y, c, n) = clamped(x - (int)pads[1], y - (int)pads[0], c, n);
   parts.padded = padded;
   parts.hasPadded = true;
-  parts.paddedPlane = (int64_t)(tilesX * tile + 2) * (tilesY * tile + 2);
 
   // Input tiles: V = B^T d B, d(column, row) the tile's pixels, one tile
   // `t` (row-major over the tile grid) at a time.

@@ -62,10 +62,7 @@ int64_t winogradTileFor(Operation *op, int64_t lanes) {
   int64_t group = conv ? conv.getGroup() : fused.getGroup();
   ArrayAttr strides = conv ? conv.getStrides() : fused.getStrides();
   ArrayAttr dilations = conv ? conv.getDilations() : fused.getDilations();
-  auto ones = [](ArrayAttr a) {
-    return llvm::all_of(toI64(a), [](int64_t v) { return v == 1; });
-  };
-  if (group != 1 || !ones(strides) || !ones(dilations))
+  if (group != 1 || !unitStridesAndDilations(strides, dilations))
     return 0;
   return winogradConvTile(in.getDimSize(1), w.getDimSize(0), out.getDimSize(2),
                           out.getDimSize(3), lanes);

@@ -209,6 +209,14 @@ bool cnnc::cnn::packedConvPays(int64_t channels, int64_t width,
   return !shortRows;
 }
 
+bool cnnc::cnn::unitStridesAndDilations(ArrayAttr strides,
+                                        ArrayAttr dilations) {
+  auto ones = [](ArrayAttr a) {
+    return llvm::all_of(toI64(a), [](int64_t v) { return v == 1; });
+  };
+  return ones(strides) && ones(dilations);
+}
+
 int64_t cnnc::cnn::winogradConvTile(int64_t cin, int64_t cout, int64_t outH,
                                     int64_t outW, int64_t lanes) {
   if (lanes <= 0 || cin <= 0 || cout <= 0 || cin % lanes != 0 ||
@@ -441,13 +449,9 @@ static LogicalResult inferConvShape(Optional<Location> loc, StringRef name,
                                " is not a Winograd weight of an ungrouped "
                                "convolution of ",
                                in[1],
-                               " input channels ((T+2)^2 x M/L x C*L, T = 2 "
-                               "or 4)");
-    SmallVector<int64_t> s = toI64(strides), d = toI64(dilations);
-    auto ones = [](ArrayRef<int64_t> v) {
-      return llvm::all_of(v, [](int64_t e) { return e == 1; });
-    };
-    if (!ones(s) || !ones(d))
+                               " input channels ((T+2)^2 x M/L x C*L, T = "
+                               "4)");
+    if (!unitStridesAndDilations(strides, dilations))
       return emitOptionalError(loc, name,
                                ": a Winograd weight needs strides "
                                "and dilations of 1");
@@ -1135,9 +1139,9 @@ LogicalResult PackWeightsOp::inferReturnTypes(
                              " has no whole vectors of ", lanes,
                              " output channels");
   if (int64_t tile = op.getWinograd()) {
-    if (tile != 2 && tile != 4)
+    if (tile != 4)
       return emitOptionalError(loc, "pack_weights: winograd = ", tile,
-                               " is not an output tile cnnc has (2 or 4)");
+                               " is not an output tile cnnc has (4)");
     if (w[2] != 3 || w[3] != 3)
       return emitOptionalError(loc,
                                "pack_weights: winograd needs a 3x3 "
@@ -1152,10 +1156,7 @@ LogicalResult PackWeightsOp::inferReturnTypes(
 }
 
 int64_t PackWeightsOp::winogradTile(int64_t transformedTaps) {
-  for (int64_t tile : {2, 4})
-    if (transformedTaps == (tile + 2) * (tile + 2))
-      return tile;
-  return 0;
+  return transformedTaps == 36 ? 4 : 0; // F(4x4, 3x3): 6 x 6 taps
 }
 
 LogicalResult UnpackWeightsOp::inferReturnTypes(
@@ -1166,11 +1167,11 @@ LogicalResult UnpackWeightsOp::inferReturnTypes(
     return failure();
   UnpackWeightsOpAdaptor op(operands, attrs, regs);
   ArrayRef<int64_t> p = shapeOf(op.getInput());
+  if (failed(checkRank(loc, "unpack_weights", "input", p, 5)))
+    return failure();
   if (llvm::any_of(p, [](int64_t d) { return d == kDyn; }))
     return emitOptionalError(loc, "unpack_weights: the packed weight ",
                              shapeStr(p), " must have a static shape");
-  if (failed(checkRank(loc, "unpack_weights", "input", p, 5)))
-    return failure();
   results.push_back(f32Tensor(ctx, {p[0] * p[4], p[1], p[2], p[3]}));
   return success();
 }

@@ -52,6 +52,11 @@ bool hasConvPadding(mlir::Operation *op);
 bool packedConvPays(int64_t channels, int64_t width, int64_t reduction,
                     int64_t lanes);
 
+/// Whether every entry of `strides` and `dilations` (absent: the defaults)
+/// is 1: a convolution Winograd's minimal filtering applies to.
+bool unitStridesAndDilations(mlir::ArrayAttr strides,
+                             mlir::ArrayAttr dilations);
+
 /// The output tile T of Winograd's F(TxT, 3x3) for a 3x3, stride-1
 /// convolution from `cin` to `cout` channels with an `outH` x `outW` output,
 /// or 0 where the direct convolution stays: the channels must fill whole

@@ -424,7 +424,7 @@ def CNN_PackWeightsOp : CNN_ShapedOp<"pack_weights"> {
     one vector instruction per step, loading one vector of weights. The
     output channels must fill whole vectors.
 
-    With `winograd = T` (2 or 4) the input is a 3x3 weight and the output
+    With `winograd = T` (4: F(4x4, 3x3) is the one cnnc has) the input is a 3x3 weight and the output
     is `U[a * (T + 2) + b][co / lanes][ci * lanes + co % lanes] =
     (G g G^T)[a][b]`, g = input[co][ci], the transformed filter of
     Winograd's F(TxT, 3x3) (G is (T+2) x 3), in blocks of `lanes` output
