@@ -12,7 +12,8 @@ using namespace cnnc::codegen;
 /// The convolution attributes shared by conv2d and fused_conv2d.
 template <typename ConvOp>
 static KernelParts defineConv(ConvOp op, const TensorFunc &in,
-                              const TensorFunc &w, const TensorFunc *bias) {
+                              const TensorFunc &w, const TensorFunc *bias,
+                              const VectorMachine *tiles) {
   llvm::SmallVector<int64_t> strides = cnn::toI64(op.getStrides());
   llvm::SmallVector<int64_t> pads =
       cnn::toI64(op.getPads()); // top, left, bottom, right
@@ -70,10 +71,29 @@ static KernelParts defineConv(ConvOp op, const TensorFunc &in,
   Expr weight = lanes ? w.func(c % lanes, r.x, r.y, r.z, c / lanes)
                       : w.func(r.x, r.y, r.z, c);
   parts.packedLanes = lanes;
-  conv(x, y, c, n) +=
-      weight * input(x * (int)strides[1] - (int)pads[1] + r.x * (int)dil[1],
-                     y * (int)strides[0] - (int)pads[0] + r.y * (int)dil[0], ci,
-                     n);
+  int64_t outW = resultShape(op)[3];
+  if (tiles && !lanes && group == 1 && kh == 1 && kw == 1 && strides[0] == 1 &&
+      strides[1] == 1 && !padded && inW > 0) {
+    // A matrix product per image (schedulePointwiseConv): the input as a
+    // contiguous [cin][tile] panel per tile of pixels, so a tile's steps
+    // read consecutive cache lines, not one line per input plane. Pixels
+    // past the row's end (the last tile's rounding) repeat its last one;
+    // their results are not stored.
+    auto [vec, cols] = pointwiseTile(outW, *tiles);
+    int tile = vec * cols;
+    Var xi("xi"), xt("xt");
+    Func panel("conv_input_panel");
+    panel(xi, c, xt, y, n) = input(min(xt * tile + xi, (int)inW - 1), y, c, n);
+    parts.pointwiseLanes = vec;
+    parts.pointwiseVectors = cols;
+    parts.pointwisePanel = panel;
+    conv(x, y, c, n) += weight * panel(x % tile, r.z, x / tile, y, n);
+  } else {
+    conv(x, y, c, n) +=
+        weight * input(x * (int)strides[1] - (int)pads[1] + r.x * (int)dil[1],
+                       y * (int)strides[0] - (int)pads[0] + r.y * (int)dil[0],
+                       ci, n);
+  }
   parts.reduction = conv;
   parts.hasReduction = true;
   parts.rdom = r;
@@ -82,13 +102,14 @@ static KernelParts defineConv(ConvOp op, const TensorFunc &in,
 
 mlir::FailureOr<KernelParts>
 cnnc::codegen::lowerConv(mlir::Operation *operation,
-                         llvm::ArrayRef<TensorFunc> operands) {
+                         llvm::ArrayRef<TensorFunc> operands,
+                         const VectorMachine *tiles) {
   std::vector<Var> v = makeVars(4);
   Var x = v[0], y = v[1], c = v[2], n = v[3];
   if (auto op = llvm::dyn_cast<cnn::Conv2dOp>(operation)) {
     KernelParts parts =
         defineConv(op, operands[0], operands[1],
-                   operands.size() > 2 ? &operands[2] : nullptr);
+                   operands.size() > 2 ? &operands[2] : nullptr, tiles);
     Func out("conv_out");
     out(x, y, c, n) = parts.reduction(x, y, c, n);
     parts.output = out;
@@ -103,7 +124,7 @@ cnnc::codegen::lowerConv(mlir::Operation *operation,
   const TensorFunc *scale = op.getScale() ? &operands[next++] : nullptr;
   const TensorFunc *shift = op.getShift() ? &operands[next++] : nullptr;
   const TensorFunc *residual = op.getResidual() ? &operands[next++] : nullptr;
-  KernelParts parts = defineConv(op, operands[0], operands[1], bias);
+  KernelParts parts = defineConv(op, operands[0], operands[1], bias, tiles);
   Expr t = parts.reduction(x, y, c, n);
   bool late = op.getAffineAfterActivation();
   auto affine = [&](Expr v) {

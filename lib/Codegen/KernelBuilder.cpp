@@ -62,8 +62,12 @@ mlir::FailureOr<KernelParts>
 cnnc::codegen::lowerOp(mlir::Operation *op, llvm::ArrayRef<TensorFunc> operands,
                        const LoweringContext &ctx) {
   return llvm::TypeSwitch<mlir::Operation *, mlir::FailureOr<KernelParts>>(op)
-      .Case<cnn::Conv2dOp, cnn::FusedConv2dOp>(
-          [&](auto) { return lowerConv(op, operands); })
+      .Case<cnn::Conv2dOp, cnn::FusedConv2dOp>([&](auto) {
+        return lowerConv(op, operands,
+                         ctx.manualSchedule && !ctx.target.has_gpu_feature()
+                             ? &ctx.machine
+                             : nullptr);
+      })
       .Case<cnn::MaxPool2dOp, cnn::AvgPool2dOp, cnn::GlobalAvgPoolOp,
             cnn::GlobalMaxPoolOp, cnn::SqueezeExciteOp>(
           [&](auto) { return lowerPooling(op, operands); })
@@ -550,6 +554,106 @@ static void scheduleWinogradConv(KernelParts &p, const LoweringContext &ctx) {
   }
 }
 
+std::pair<int, int> cnnc::codegen::pointwiseTile(int64_t width,
+                                                 const VectorMachine &machine) {
+  // Two vectors of pixels whenever the image has them, even where one
+  // would compute fewer padding lanes: 12 channels x 1 vector takes 13
+  // loads per 12 FMAs and twice the weight rows (ResNet-50's 49 pixels,
+  // 2048 -> 512: 1.8 ms with 6 x 2, 2.7 with 6 x 1, 3.3 with 8 x 1 on
+  // AVX2).
+  int vec = fitVector(width, machine.lanes);
+  return {vec, width >= 2 * vec ? 2 : 1};
+}
+
+/// Bytes of a pointwise convolution's input panel that one task packs:
+/// every block of output channels reads it again, so it should stay in the
+/// core's L2 (256 KiB to 2 MiB on the CPUs cnnc targets) next to the
+/// weight rows that stream through.
+constexpr int64_t kPointwisePanelBytes = 192 << 10;
+
+/// Tasks a pointwise convolution's image should split into, so that two to
+/// four threads all have work on a small image: the channel blocks are
+/// split too when the pixel blocks are fewer.
+constexpr int64_t kPointwiseMinTasks = 4;
+
+/// A 1x1 convolution (stride 1, no padding, one group, plain weights) as
+/// the matrix product out[c][p] = sum_k w[c][k] in[k][p] per image, pixels
+/// vectorized (cnn-pack-conv-weights flattens a dense image to one row, so
+/// 7x7 is 49 pixels, not 7 rows of 7):
+///  - register tiles of `block` output channels x `cols` vectors of pixels
+///    (6 x 2 on AVX2, 8 x 2 on AVX-512; pointwiseTile), one broadcast
+///    weight per channel and `cols` loads of the input panel per step of
+///    k;
+///  - a task packs the input of a block of pixels as [tile][cin][lanes]
+///    (conv_input_panel, kPointwisePanelBytes), then every channel block of
+///    the task passes over its tiles: the input is read once from memory,
+///    and the steps read consecutive lines;
+///  - tasks are (pixel block, channel superblock) pairs: an image of one
+///    pixel block (7x7 x 2048) still gives kPointwiseMinTasks.
+/// Only the output stage handles the last partial tile (GuardWithIf); the
+/// product rounds up to whole vectors.
+static void schedulePointwiseConv(KernelParts &p, const LoweringContext &ctx) {
+  std::vector<Var> v = makeVars(4);
+  Var x = v[0], y = v[1], c = v[2], n = v[3];
+  Var xo("xo"), xi("xi"), xb("xb"), xt("xt"), co("co"), ci("ci"), cs("cs"),
+      cb("cb"), t("t"), t2("t2"), t3("t3");
+  int64_t width = p.shape[3], cin = p.reductionSize;
+  int vec = p.pointwiseLanes, cols = p.pointwiseVectors, tile = vec * cols;
+  // Each of the block's weight rows is a stream of broadcasts, cin floats
+  // apart: at most 8, which an 8-way L1 holds even where that stride is a
+  // multiple of 4 KiB (cin of 1024 and up would put them all in one set).
+  int block = (int)std::max<int64_t>(
+      1, std::min<int64_t>({ctx.machine.accumulators() / cols, 8, p.channels}));
+  int64_t tiles = (width + tile - 1) / tile;
+  int64_t tilesPerBlock = std::max<int64_t>(
+      1, std::min<int64_t>(tiles, kPointwisePanelBytes /
+                                      std::max<int64_t>(1, cin * 4 * tile)));
+  // Even blocks: 7 tiles under a limit of 4 are 2 blocks of 4, not 4 + 3.
+  int64_t pixelBlocks = (tiles + tilesPerBlock - 1) / tilesPerBlock;
+  tilesPerBlock = (tiles + pixelBlocks - 1) / pixelBlocks;
+  int64_t channelBlocks = (p.channels + block - 1) / block;
+  int64_t superBlocks = std::min<int64_t>(
+      channelBlocks, (kPointwiseMinTasks + pixelBlocks - 1) / pixelBlocks);
+  int64_t blocksPerTask = (channelBlocks + superBlocks - 1) / superBlocks;
+  TailStrategy cTail = p.channels >= block ? TailStrategy::ShiftInwards
+                                           : TailStrategy::GuardWithIf;
+  Func out = p.output, conv = p.reduction;
+  out.split(x, xo, xi, tile, TailStrategy::GuardWithIf)
+      .split(c, co, ci, block, cTail)
+      .split(xo, xb, xt, (int)tilesPerBlock, TailStrategy::GuardWithIf)
+      .split(co, cs, cb, (int)blocksPerTask, TailStrategy::GuardWithIf)
+      .reorder(xi, ci, xt, cb, xb, cs, y, n)
+      .vectorize(xi, vec)
+      .unroll(ci)
+      .fuse(xb, cs, t)
+      .fuse(t, y, t2)
+      .fuse(t2, n, t3);
+  Var task = parallelTasks(
+      out, t3, 2 * block * blocksPerTask * tilesPerBlock * tile * cin);
+  Var cx("cx"), cxi("cxi");
+  // A whole tile also at the last, partial one: a constant-size tile whose
+  // accumulators stay in registers.
+  conv.compute_at(out, xt)
+      .bound_extent(x, tile)
+      .split(x, cx, cxi, vec, TailStrategy::RoundUp)
+      .vectorize(cxi)
+      .unroll(cx)
+      .unroll(c);
+  conv.update()
+      .split(x, cx, cxi, vec, TailStrategy::RoundUp)
+      .reorder(cxi, cx, c, p.rdom.x, p.rdom.y, p.rdom.z)
+      .vectorize(cxi)
+      .unroll(cx)
+      .unroll(c);
+  std::vector<Var> pa = p.pointwisePanel.args(); // xi, c, xt, y, n
+  // Plane by plane: each input plane's pixels of the block are read in
+  // order (a few sequential lines), where tile by tile would read one line
+  // from each of cin planes, too many streams for the prefetchers.
+  p.pointwisePanel.compute_at(out, task)
+      .reorder(pa[0], pa[2], pa[1])
+      .vectorize(pa[0], vec);
+}
+
 static void scheduleConv(KernelParts &p, const LoweringContext &ctx) {
   if (p.winogradTile)
     return scheduleWinogradConv(p, ctx);
@@ -559,6 +663,8 @@ static void scheduleConv(KernelParts &p, const LoweringContext &ctx) {
     return schedulePooledConv(p, ctx);
   if (p.packedLanes)
     return schedulePackedConv(p, ctx);
+  if (p.pointwiseLanes)
+    return schedulePointwiseConv(p, ctx);
   std::vector<Var> v = makeVars(4);
   Var x = v[0], y = v[1], c = v[2], n = v[3];
   Var xo("xo"), xi("xi"), co("co"), ci("ci"), t("t"), t2("t2");

@@ -129,6 +129,13 @@ struct KernelParts {
   /// The weights come packed as [cout / lanes][cin][kh][kw][lanes]: the
   /// convolution vectorizes over output channels (narrow images).
   int packedLanes = 0;
+  /// A 1x1 convolution with stride 1, no padding, one group and plain
+  /// weights on a CPU: per image the matrix product [cout x cin] x [cin x
+  /// pixels], in register tiles of pointwiseVectors vectors of
+  /// pointwiseLanes pixels; `pointwisePanel` (xi, ci, xt, y, n) is the input
+  /// as one contiguous [cin][tile] panel per tile of pixels.
+  int pointwiseLanes = 0, pointwiseVectors = 0;
+  Halide::Func pointwisePanel;
   /// Packed weights computed by the kernel itself (an input gradient's
   /// repacked taps), or undefined: computed whole, first.
   Halide::Func packedWeights;
@@ -249,8 +256,15 @@ KernelParts defineWinogradConv(const TensorFunc &in, const TensorFunc &w,
                                llvm::ArrayRef<int64_t> outShape);
 
 // Per family (see the .cpp files).
+/// A pointwise convolution's register tile along its `width` pixels:
+/// {lanes, vectors} (see schedulePointwiseConv).
+std::pair<int, int> pointwiseTile(int64_t width, const VectorMachine &machine);
+
+/// `tiles`: the CPU's vector machine when hand schedules run (null for
+/// GPUs and the autoschedulers).
 mlir::FailureOr<KernelParts> lowerConv(mlir::Operation *op,
-                                       llvm::ArrayRef<TensorFunc> operands);
+                                       llvm::ArrayRef<TensorFunc> operands,
+                                       const VectorMachine *tiles);
 mlir::FailureOr<KernelParts> lowerPooling(mlir::Operation *op,
                                           llvm::ArrayRef<TensorFunc> operands);
 mlir::FailureOr<KernelParts> lowerDense(mlir::Operation *op,

@@ -48,7 +48,8 @@ void cnnc::buildGraphPipeline(OpPassManager &pm,
   if (options.vectorLanes > 0)
     pm.addPass(cnn::createPackConvWeightsPass(
         options.vectorLanes, options.optLevel > 0,
-        options.optLevel > 0 && options.winograd));
+        options.optLevel > 0 && options.winograd,
+        /*flattenPointwise=*/options.optLevel > 0));
 }
 
 void cnnc::registerGraphPipeline() {

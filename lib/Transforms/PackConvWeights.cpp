@@ -68,6 +68,96 @@ int64_t winogradTileFor(Operation *op, int64_t lanes) {
                           out.getDimSize(3), lanes);
 }
 
+bool allOnes(ArrayAttr values) {
+  return llvm::all_of(values.getAsValueRange<IntegerAttr>(),
+                      [](const APInt &v) { return v == 1; });
+}
+
+/// An inference convolution that runs as a matrix product per image
+/// (codegen's pointwise schedule) on its image flattened to one row: a 1x1
+/// weight, no padding, one group, no pooling, a static image of more than
+/// one row. Its weights stay plain. With strides, flattenToRow subsamples
+/// the input first.
+bool flattensToRow(Operation *op) {
+  auto conv = dyn_cast<Conv2dOp>(op);
+  auto fused = dyn_cast<FusedConv2dOp>(op);
+  if ((!conv && !fused) || (fused && fused.getPool() != PoolKind::None))
+    return false;
+  auto in = op->getOperand(0).getType().dyn_cast<RankedTensorType>();
+  auto w = op->getOperand(1).getType().dyn_cast<RankedTensorType>();
+  auto out = op->getResult(0).getType().dyn_cast<RankedTensorType>();
+  if (!in || !w || !out || in.getRank() != 4 || w.getRank() != 4 ||
+      out.getRank() != 4 || w.getDimSize(2) != 1 || w.getDimSize(3) != 1)
+    return false;
+  for (int64_t d = 1; d < 4; ++d)
+    if (in.isDynamicDim(d) || out.isDynamicDim(d))
+      return false;
+  int64_t group = conv ? conv.getGroup() : fused.getGroup();
+  ArrayAttr dilations = conv ? conv.getDilations() : fused.getDilations();
+  return group == 1 && allOnes(dilations) && !hasConvPadding(op) &&
+         out.getDimSize(2) > 1;
+}
+
+/// Rewrites a flattensToRow convolution to read and write its images as
+/// one row each, [N, C, 1, H * W] (cnn.reshape: no data moves), so the
+/// matrix product's tiles run along every pixel of the image, not along a
+/// row of 7 or 14.
+void flattenToRow(Operation *op) {
+  OpBuilder b(op);
+  // A strided 1x1 convolution reads every s-th pixel: a subsampling pass
+  // (a 1x1 max pooling with the strides) writes them densely, a quarter of
+  // the input at stride 2, where the product would read a line per pixel.
+  auto conv = dyn_cast<Conv2dOp>(op);
+  auto fused = dyn_cast<FusedConv2dOp>(op);
+  ArrayAttr strides = conv ? conv.getStrides() : fused.getStrides();
+  if (!allOnes(strides)) {
+    auto in = op->getOperand(0).getType().cast<RankedTensorType>();
+    auto out = op->getResult(0).getType().cast<RankedTensorType>();
+    auto sampledType =
+        RankedTensorType::get({in.getDimSize(0), in.getDimSize(1),
+                               out.getDimSize(2), out.getDimSize(3)},
+                              in.getElementType());
+    Value sampled =
+        b.create<MaxPool2dOp>(
+             op->getLoc(), TypeRange{sampledType},
+             ValueRange{op->getOperand(0)},
+             ArrayRef<NamedAttribute>{
+                 b.getNamedAttr("kernel_shape", b.getI64ArrayAttr({1, 1})),
+                 b.getNamedAttr("strides", strides)})
+            .getResult();
+    op->setOperand(0, sampled);
+    op->setAttr("strides", b.getI64ArrayAttr({1, 1}));
+  }
+  auto flat = [&](Value v) {
+    auto t = v.getType().cast<RankedTensorType>();
+    return b
+        .create<ReshapeOp>(
+            v.getLoc(), v,
+            b.getI64ArrayAttr(
+                {0, t.getDimSize(1), 1, t.getDimSize(2) * t.getDimSize(3)}))
+        .getResult();
+  };
+  Value input = op->getOperand(0), flatInput = flat(input);
+  op->setOperand(0, flatInput);
+  if (auto fused = dyn_cast<FusedConv2dOp>(op))
+    if (Value residual = fused.getResidual())
+      fused.getResidualMutable().assign(residual == input ? flatInput
+                                                          : flat(residual));
+  Value result = op->getResult(0);
+  auto type = result.getType().cast<RankedTensorType>();
+  result.setType(
+      RankedTensorType::get({type.getDimSize(0), type.getDimSize(1), 1,
+                             type.getDimSize(2) * type.getDimSize(3)},
+                            type.getElementType()));
+  b.setInsertionPointAfter(op);
+  Value back = b.create<ReshapeOp>(
+                    op->getLoc(), result,
+                    b.getI64ArrayAttr({0, type.getDimSize(1),
+                                       type.getDimSize(2), type.getDimSize(3)}))
+                   .getResult();
+  result.replaceAllUsesExcept(back, back.getDefiningOp());
+}
+
 /// A convolution that may read its input from a buffer that holds its
 /// padding as a zero border: with packed weights (those schedules read the
 /// border as they read a padding stage), or with output rows of whole
@@ -94,10 +184,11 @@ struct PackConvWeightsPass : public PackConvWeightsBase<PackConvWeightsPass> {
   // IR dumps (--print-ir-after-all) name the pass as users invoke it.
   StringRef getName() const override { return getArgument(); }
   PackConvWeightsPass() = default;
-  PackConvWeightsPass(int64_t l, bool f, bool w) {
+  PackConvWeightsPass(int64_t l, bool f, bool w, bool p) {
     lanes = l;
     fusePadding = f;
     winograd = w;
+    flattenPointwise = p;
   }
 
   void runOnOperation() override {
@@ -137,6 +228,10 @@ struct PackConvWeightsPass : public PackConvWeightsBase<PackConvWeightsPass> {
       llvm::DenseMap<std::pair<Value, int64_t>, Value> packedOf;
       bool inference = fn.getName() == "main";
       fn.walk([&](Operation *op) {
+        if (inference && flattenPointwise && flattensToRow(op)) {
+          flattenToRow(op);
+          return;
+        }
         int64_t tile = inference && winograd ? winogradTileFor(op, lanes) : 0;
         if (!tile && !packable(op, lanes))
           return;
@@ -201,8 +296,9 @@ std::unique_ptr<Pass> cnnc::cnn::createPackConvWeightsPass() {
   return std::make_unique<PackConvWeightsPass>();
 }
 
-std::unique_ptr<Pass> cnnc::cnn::createPackConvWeightsPass(int64_t lanes,
-                                                           bool fusePadding,
-                                                           bool winograd) {
-  return std::make_unique<PackConvWeightsPass>(lanes, fusePadding, winograd);
+std::unique_ptr<Pass>
+cnnc::cnn::createPackConvWeightsPass(int64_t lanes, bool fusePadding,
+                                     bool winograd, bool flattenPointwise) {
+  return std::make_unique<PackConvWeightsPass>(lanes, fusePadding, winograd,
+                                               flattenPointwise);
 }

@@ -7,7 +7,7 @@
 // CHECK-SAME: (%[[X:.*]]: tensor<?x1x28x28xf32>)
 // CHECK: %[[W:.*]] = cnn.param "c1.weight"
 // CHECK: %[[B:.*]] = cnn.param "c1.bias"
-// CHECK: %[[Y:.*]] = cnn.fused_conv2d %[[X]], %[[W]], bias %[[B]] {activation = #cnn.activation<relu>, {{.*}}pads = [2, 2, 2, 2], pool = #cnn.pool<max>, pool_kernel = [2, 2]{{.*}}pool_strides = [2, 2]{{.*}}} : (tensor<?x1x28x28xf32>, tensor<6x1x5x5xf32>, tensor<6xf32>) -> tensor<?x6x14x14xf32>
+// CHECK: %[[Y:.*]] = cnn.fused_conv2d %[[X]], %[[W]] bias %[[B]] {activation = #cnn.activation<relu>, {{.*}}pads = [2, 2, 2, 2], pool = #cnn.pool<max>, pool_kernel = [2, 2]{{.*}}pool_strides = [2, 2]{{.*}}} : (tensor<?x1x28x28xf32>, tensor<6x1x5x5xf32>, tensor<6xf32>) -> tensor<?x6x14x14xf32>
 // CHECK-NOT: cnn.relu
 // CHECK-NOT: cnn.max_pool2d
 // CHECK: return %[[Y]]
@@ -25,7 +25,7 @@ func @conv_relu_pool(%x: tensor<?x1x28x28xf32>) -> tensor<?x6x14x14xf32> {
 // ResNet's basic block tail: conv + residual add + ReLU.
 // CHECK-LABEL: func @residual
 // CHECK-SAME: (%[[X:.*]]: tensor<?x8x4x4xf32>, %[[SKIP:.*]]: tensor<?x8x4x4xf32>)
-// CHECK: cnn.fused_conv2d %[[X]], %{{.*}}, residual %[[SKIP]] {activation = #cnn.activation<relu>
+// CHECK: cnn.fused_conv2d %[[X]], %{{.*}} residual %[[SKIP]] {activation = #cnn.activation<relu>
 func @residual(%x: tensor<?x8x4x4xf32>, %skip: tensor<?x8x4x4xf32>) -> tensor<?x8x4x4xf32> {
   %w = cnn.param "w" {init = "kaiming_uniform"} : tensor<8x8x3x3xf32>
   %c = cnn.conv2d %x, %w {pads = [1, 1, 1, 1]} : (tensor<?x8x4x4xf32>, tensor<8x8x3x3xf32>) -> tensor<?x8x4x4xf32>
@@ -114,7 +114,7 @@ func @overlapping_pool(%x: tensor<1x3x16x16xf32>) -> tensor<1x4x8x8xf32> {
 // CHECK-LABEL: func @relu_then_bn
 // CHECK-DAG: %[[S:.*]] = cnn.constant {value = dense<1.000000e+00> : tensor<1xf32>}
 // CHECK-DAG: %[[T:.*]] = cnn.constant {value = dense<-2.000000e+00> : tensor<1xf32>}
-// CHECK: cnn.fused_conv2d %{{.*}}, %{{.*}}, scale %[[S]], shift %[[T]] {activation = #cnn.activation<relu>, affine_after_activation
+// CHECK: cnn.fused_conv2d %{{.*}}, %{{.*}} scale %[[S]] shift %[[T]] {activation = #cnn.activation<relu>, affine_after_activation
 // CHECK-NOT: cnn.batch_norm
 func @relu_then_bn(%x: tensor<1x1x4x4xf32>) -> tensor<1x1x4x4xf32> {
   %w = cnn.param "w" {value = dense<1.0> : tensor<1x1x1x1xf32>} : tensor<1x1x1x1xf32>
@@ -374,8 +374,8 @@ func @squeeze_excite(%x: tensor<?x16x7x7xf32>) -> tensor<?x16x7x7xf32> {
   %w2 = cnn.param "se1.fc2.weight" {init = "kaiming_uniform"} : tensor<16x4x1x1xf32>
   %b2 = cnn.param "se1.fc2.bias" {init = "zeros"} : tensor<16xf32>
   %p = cnn.global_avg_pool %x : (tensor<?x16x7x7xf32>) -> tensor<?x16x1x1xf32>
-  %r = cnn.fused_conv2d %p, %w1, bias %b1 {activation = #cnn.activation<silu>} : (tensor<?x16x1x1xf32>, tensor<4x16x1x1xf32>, tensor<4xf32>) -> tensor<?x4x1x1xf32>
-  %g = cnn.fused_conv2d %r, %w2, bias %b2 {activation = #cnn.activation<sigmoid>} : (tensor<?x4x1x1xf32>, tensor<16x4x1x1xf32>, tensor<16xf32>) -> tensor<?x16x1x1xf32>
+  %r = cnn.fused_conv2d %p, %w1 bias %b1 {activation = #cnn.activation<silu>} : (tensor<?x16x1x1xf32>, tensor<4x16x1x1xf32>, tensor<4xf32>) -> tensor<?x4x1x1xf32>
+  %g = cnn.fused_conv2d %r, %w2 bias %b2 {activation = #cnn.activation<sigmoid>} : (tensor<?x4x1x1xf32>, tensor<16x4x1x1xf32>, tensor<16xf32>) -> tensor<?x16x1x1xf32>
   %s = cnn.mul %g, %x : (tensor<?x16x1x1xf32>, tensor<?x16x7x7xf32>) -> tensor<?x16x7x7xf32>
   %v1 = cnn.param "se2.fc1.weight" {init = "kaiming_uniform"} : tensor<8x16x1x1xf32>
   %c1 = cnn.param "se2.fc1.bias" {init = "zeros"} : tensor<8xf32>
@@ -384,8 +384,8 @@ func @squeeze_excite(%x: tensor<?x16x7x7xf32>) -> tensor<?x16x7x7xf32> {
   %sixth = cnn.constant {value = dense<0.166666672> : tensor<1x1x1x1xf32>} : tensor<1x1x1x1xf32>
   %half = cnn.constant {value = dense<5.000000e-01> : tensor<1x1x1x1xf32>} : tensor<1x1x1x1xf32>
   %q = cnn.global_avg_pool %s : (tensor<?x16x7x7xf32>) -> tensor<?x16x1x1xf32>
-  %t = cnn.fused_conv2d %q, %v1, bias %c1 {activation = #cnn.activation<relu>} : (tensor<?x16x1x1xf32>, tensor<8x16x1x1xf32>, tensor<8xf32>) -> tensor<?x8x1x1xf32>
-  %u = cnn.fused_conv2d %t, %v2, bias %c2 : (tensor<?x8x1x1xf32>, tensor<16x8x1x1xf32>, tensor<16xf32>) -> tensor<?x16x1x1xf32>
+  %t = cnn.fused_conv2d %q, %v1 bias %c1 {activation = #cnn.activation<relu>} : (tensor<?x16x1x1xf32>, tensor<8x16x1x1xf32>, tensor<8xf32>) -> tensor<?x8x1x1xf32>
+  %u = cnn.fused_conv2d %t, %v2 bias %c2 : (tensor<?x8x1x1xf32>, tensor<16x8x1x1xf32>, tensor<16xf32>) -> tensor<?x16x1x1xf32>
   %a = cnn.mul %u, %sixth : (tensor<?x16x1x1xf32>, tensor<1x1x1x1xf32>) -> tensor<?x16x1x1xf32>
   %b = cnn.add %half, %a : (tensor<1x1x1x1xf32>, tensor<?x16x1x1xf32>) -> tensor<?x16x1x1xf32>
   %h = cnn.clip %b {min = 0.0 : f32, max = 1.0 : f32} : tensor<?x16x1x1xf32>
@@ -406,12 +406,12 @@ func @se_not_fused(%x: tensor<?x16x7x7xf32>) -> (tensor<?x16x7x7xf32>, tensor<?x
   %w2 = cnn.param "fc2.weight" {init = "kaiming_uniform"} : tensor<16x4x1x1xf32>
   %b2 = cnn.param "fc2.bias" {init = "zeros"} : tensor<16xf32>
   %p = cnn.global_avg_pool %x : (tensor<?x16x7x7xf32>) -> tensor<?x16x1x1xf32>
-  %r = cnn.fused_conv2d %p, %w1, bias %b1 {activation = #cnn.activation<relu>} : (tensor<?x16x1x1xf32>, tensor<4x16x1x1xf32>, tensor<4xf32>) -> tensor<?x4x1x1xf32>
-  %g = cnn.fused_conv2d %r, %w2, bias %b2 : (tensor<?x4x1x1xf32>, tensor<16x4x1x1xf32>, tensor<16xf32>) -> tensor<?x16x1x1xf32>
+  %r = cnn.fused_conv2d %p, %w1 bias %b1 {activation = #cnn.activation<relu>} : (tensor<?x16x1x1xf32>, tensor<4x16x1x1xf32>, tensor<4xf32>) -> tensor<?x4x1x1xf32>
+  %g = cnn.fused_conv2d %r, %w2 bias %b2 : (tensor<?x4x1x1xf32>, tensor<16x4x1x1xf32>, tensor<16xf32>) -> tensor<?x16x1x1xf32>
   %s = cnn.mul %g, %x : (tensor<?x16x1x1xf32>, tensor<?x16x7x7xf32>) -> tensor<?x16x7x7xf32>
   %q = cnn.global_avg_pool %x : (tensor<?x16x7x7xf32>) -> tensor<?x16x1x1xf32>
-  %t = cnn.fused_conv2d %q, %w1, bias %b1 {activation = #cnn.activation<relu>} : (tensor<?x16x1x1xf32>, tensor<4x16x1x1xf32>, tensor<4xf32>) -> tensor<?x4x1x1xf32>
-  %u = cnn.fused_conv2d %t, %w2, bias %b2 {activation = #cnn.activation<sigmoid>} : (tensor<?x4x1x1xf32>, tensor<16x4x1x1xf32>, tensor<16xf32>) -> tensor<?x16x1x1xf32>
+  %t = cnn.fused_conv2d %q, %w1 bias %b1 {activation = #cnn.activation<relu>} : (tensor<?x16x1x1xf32>, tensor<4x16x1x1xf32>, tensor<4xf32>) -> tensor<?x4x1x1xf32>
+  %u = cnn.fused_conv2d %t, %w2 bias %b2 {activation = #cnn.activation<sigmoid>} : (tensor<?x4x1x1xf32>, tensor<16x4x1x1xf32>, tensor<16xf32>) -> tensor<?x16x1x1xf32>
   // expected-remark @+1 {{squeeze-and-excitation not fused: its cnn.global_avg_pool is also used elsewhere (a derivative keeps it)}}
   %y = cnn.mul %x, %u : (tensor<?x16x7x7xf32>, tensor<?x16x1x1xf32>) -> tensor<?x16x7x7xf32>
   return %s, %y, %q : tensor<?x16x7x7xf32>, tensor<?x16x7x7xf32>, tensor<?x16x1x1xf32>

@@ -27,9 +27,9 @@ std::unique_ptr<mlir::Pass> createSplitFrozenPrefixPass();
 std::unique_ptr<mlir::Pass> createDeriveTrainingPass(const std::string &loss);
 
 std::unique_ptr<mlir::Pass> createPackConvWeightsPass();
-std::unique_ptr<mlir::Pass> createPackConvWeightsPass(int64_t lanes,
-                                                      bool fusePadding,
-                                                      bool winograd = false);
+std::unique_ptr<mlir::Pass>
+createPackConvWeightsPass(int64_t lanes, bool fusePadding,
+                          bool winograd = false, bool flattenPointwise = false);
 
 std::unique_ptr<mlir::Pass> createInitParamsPass();
 std::unique_ptr<mlir::Pass> createInitParamsPass(uint64_t seed);

@@ -140,8 +140,15 @@ def PackConvWeights : Pass<"cnn-pack-conv-weights", "mlir::ModuleOp"> {
     fill vectors and whose image holds enough tiles
     (cnn::winogradConvTile) reads its weight through `cnn.pack_weights
     {lanes, winograd = T}` instead: the transformed filter of Winograd's
-    F(TxT, 3x3), (T+2)^2 x M/L x C*L. Each run first undoes what an earlier one
-    chose; `lanes = 0` chooses nothing.
+    F(TxT, 3x3), (T+2)^2 x M/L x C*L. With `flatten-pointwise`, in `main`,
+    an ungrouped 1x1 convolution without padding or pooling on a static
+    image of more than one row keeps its plain weights and reads and writes
+    its images flattened to one row, through `cnn.reshape` views
+    ([N, C, 1, H * W]): codegen runs it as a matrix product per image along
+    every pixel (a 7x7 image is 49 pixels, not 7 rows of 7); a strided one
+    first subsamples its input with a 1x1 `cnn.max_pool2d`. Each run first
+    undoes what an earlier one chose (not the flattening); `lanes = 0`
+    chooses nothing.
     `cnn-graph-pipeline` runs it last, with the target's vector width
     (cnnc `--target`; `-O0` packs but does not fuse padding).
   }];
@@ -155,7 +162,11 @@ def PackConvWeights : Pass<"cnn-pack-conv-weights", "mlir::ModuleOp"> {
     Option<"winograd", "winograd", "bool", /*default=*/"false",
            "Let the inference graph's 3x3, stride-1 convolutions read "
            "Winograd-transformed weights where that pays "
-           "(cnn::winogradConvTile)">
+           "(cnn::winogradConvTile)">,
+    Option<"flattenPointwise", "flatten-pointwise", "bool",
+           /*default=*/"false",
+           "Run the inference graph's 1x1 convolutions on their images "
+           "flattened to one row (matrix products per image)">
   ];
 }
 

@@ -623,7 +623,7 @@ def CNN_FusedConv2dOp : CNN_ShapedOp<"fused_conv2d", [AttrSizedOperandSegments]>
     the weights, fused into the convolution's kernel).
 
     ```mlir
-    %y = cnn.fused_conv2d %x, %w, %b {activation = #cnn.activation<relu>, pads = [2, 2, 2, 2], pool = #cnn.pool<max>, pool_kernel = [2, 2], pool_strides = [2, 2], operand_segment_sizes = dense<[1, 1, 1, 0, 0, 0]> : vector<6xi32>} : (tensor<?x1x28x28xf32>, tensor<6x1x5x5xf32>, tensor<6xf32>) -> tensor<?x6x14x14xf32>
+    %y = cnn.fused_conv2d %x, %w bias %b {activation = #cnn.activation<relu>, pads = [2, 2, 2, 2], pool = #cnn.pool<max>, pool_kernel = [2, 2], pool_strides = [2, 2]} : (tensor<?x1x28x28xf32>, tensor<6x1x5x5xf32>, tensor<6xf32>) -> tensor<?x6x14x14xf32>
     ```
   }];
   let arguments = (ins CNN_F32Tensor4D:$input, CNN_F32ConvWeight:$weight,
@@ -650,8 +650,8 @@ def CNN_FusedConv2dOp : CNN_ShapedOp<"fused_conv2d", [AttrSizedOperandSegments]>
                    UnitAttr:$affine_after_activation);
   let results = (outs CNN_F32Tensor4D:$output);
   let assemblyFormat = [{
-    $input `,` $weight (`,` `bias` $bias^)? (`,` `scale` $scale^)?
-    (`,` `shift` $shift^)? (`,` `residual` $residual^)? attr-dict `:`
+    $input `,` $weight (`bias` $bias^)? (`scale` $scale^)?
+    (`shift` $shift^)? (`residual` $residual^)? attr-dict `:`
     functional-type(operands, results)
   }];
 }
