@@ -3,8 +3,9 @@
 F(4x4, 3x3), reading a transformed filter ((4+2)^2 x M/L x C*L) that the library
 keeps next to the plain weight. Checks, against PyTorch in float64:
  - the inference library's output (images 22x21: partial tiles on both
-   axes; a residual, a bias and ReLU in the output stage), and the same
-   model built with --no-winograd;
+   axes; a residual, a bias and ReLU in the output stage; a convolution
+   followed by ReLU and a max pooling, which runs as Winograd and a
+   pooling pass), and the same model built with --no-winograd;
  - after set_parameter (the transformed copy must follow), and that
    get_parameter returns the values set, exactly;
  - a training library, whose inference graph reads the transformed copy,
@@ -30,11 +31,14 @@ class Net(nn.Module):
         super().__init__()
         self.c1 = nn.Conv2d(16, 32, 3, padding=1)
         self.c2 = nn.Conv2d(32, 32, 3, padding=1)
-        self.fc = nn.Linear(32 * 22 * 21, 5)
+        self.c3 = nn.Conv2d(32, 32, 3, padding=1)
+        self.fc = nn.Linear(32 * 11 * 10, 5)
 
     def forward(self, x):
         y = torch.relu(self.c1(x))
         y = torch.relu(self.c2(y) + y)
+        # Fused with its pooling by cnn-fuse-ops, split again for Winograd.
+        y = torch.max_pool2d(torch.relu(self.c3(y)), 2)
         return self.fc(torch.flatten(y, 1))
 
 
@@ -74,7 +78,7 @@ def main():
                        check=True)
         m = cnnc.load(so)
         compare("%s library, compiled weights" % tag, m)
-        for name in ("c1.weight", "c2.weight"):
+        for name in ("c1.weight", "c2.weight", "c3.weight"):
             shape = m.parameter(name).shape
             value = rs.randn(*shape).astype(np.float32) * 0.1
             m.set_parameter(name, value)

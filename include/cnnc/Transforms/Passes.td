@@ -136,11 +136,13 @@ def PackConvWeights : Pass<"cnn-pack-conv-weights", "mlir::ModuleOp"> {
     writes the interior of a buffer with that border, and each packed
     convolution reading it with those pads gets `cnn.prepadded` and skips
     its padding. With `winograd`, in `main`, an ungrouped 3x3 convolution
-    with stride and dilation 1 (not fused with a pooling) whose channels
-    fill vectors and whose image holds enough tiles
-    (cnn::winogradConvTile) reads its weight through `cnn.pack_weights
-    {lanes, winograd = T}` instead: the transformed filter of Winograd's
-    F(TxT, 3x3), (T+2)^2 x M/L x C*L. With `flatten-pointwise`, in `main`,
+    with stride and dilation 1 whose channels fill vectors and whose image
+    holds enough tiles (cnn::winogradConvTile) reads its weight through
+    `cnn.pack_weights {lanes, winograd = T}` instead: the transformed
+    filter of Winograd's F(TxT, 3x3), (T+2)^2 x M/L x C*L. A
+    `cnn.fused_conv2d` with a pooling whose convolution alone qualifies is
+    split into that convolution and a `cnn.max_pool2d` or `cnn.avg_pool2d`
+    (the pooled schedule is direct). With `flatten-pointwise`, in `main`,
     an ungrouped 1x1 convolution without padding or pooling on a static
     image of more than one row keeps its plain weights and reads and writes
     its images flattened to one row, through `cnn.reshape` views
