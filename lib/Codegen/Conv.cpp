@@ -71,6 +71,7 @@ static KernelParts defineConv(ConvOp op, const TensorFunc &in,
   Expr weight = lanes ? w.func(c % lanes, r.x, r.y, r.z, c / lanes)
                       : w.func(r.x, r.y, r.z, c);
   parts.packedLanes = lanes;
+  parts.depthwise = group > 1 && cinPerGroup == 1 && !lanes;
   int64_t outW = resultShape(op)[3];
   if (tiles && !lanes && group == 1 && kh == 1 && kw == 1 && strides[0] == 1 &&
       strides[1] == 1 && !padded && inW > 0) {

@@ -654,6 +654,65 @@ static void schedulePointwiseConv(KernelParts &p, const LoweringContext &ctx) {
       .vectorize(pa[0], vec);
 }
 
+/// Depthwise convolutions (MobileNet's, EfficientNet's): one input plane
+/// per output plane, so a block of channels shares no input and the
+/// general schedule's channel tiles bring nothing. Each task takes whole
+/// (channel, image) planes: the plane's zero-padded input is written into
+/// a buffer of the task (a few KiB to tens of KiB, in L1 or L2; a separate
+/// pass over the whole tensor went through memory twice), then register
+/// tiles of `rows` output rows x `cols` vectors sum the window's taps.
+static void scheduleDepthwiseConv(KernelParts &p, const LoweringContext &ctx) {
+  std::vector<Var> v = makeVars(4);
+  Var x = v[0], y = v[1], c = v[2], n = v[3];
+  Var xo("xo"), xi("xi"), yo("yo"), yi("yi"), cx("cx"), cxi("cxi"),
+      plane("plane");
+  int64_t width = p.shape[3], height = p.shape[2];
+  int natural = ctx.vectorWidth();
+  int vec = natural;
+  while (vec / 2 >= width && vec > 1)
+    vec /= 2;
+  // As scheduleConv: whole vectors over the padded plane, else an even
+  // split of the row.
+  bool roundUp = p.hasPadded || width % vec == 0;
+  if (!roundUp)
+    vec = evenVector(width, natural);
+  // Accumulators: up to 2 vectors x 4 rows; every tap's weight broadcast
+  // feeds all of them.
+  int cols =
+      (int)std::max<int64_t>(1, std::min<int64_t>(2, (width + vec - 1) / vec));
+  int rows = (int)std::max<int64_t>(
+      1, std::min<int64_t>({height, 4, ctx.machine.accumulators() / cols}));
+  int tile = vec * cols;
+  TailStrategy xTail =
+      width >= tile ? TailStrategy::ShiftInwards : TailStrategy::GuardWithIf;
+  TailStrategy yTail =
+      height >= rows ? TailStrategy::ShiftInwards : TailStrategy::GuardWithIf;
+  TailStrategy convTail = roundUp ? TailStrategy::RoundUp : TailStrategy::Auto;
+  Func out = p.output, conv = p.reduction;
+  out.split(x, xo, xi, tile, xTail)
+      .split(y, yo, yi, rows, yTail)
+      .reorder(xi, yi, xo, yo, c, n)
+      .vectorize(xi, vec)
+      .unroll(yi)
+      .fuse(c, n, plane);
+  Var task = parallelTasks(out, plane, 2 * width * height * p.reductionSize);
+  conv.compute_at(out, xo)
+      .split(x, cx, cxi, vec, convTail)
+      .vectorize(cxi)
+      .unroll(cx)
+      .unroll(y);
+  conv.update()
+      .split(x, cx, cxi, vec, convTail)
+      .reorder(cxi, cx, y, p.rdom.x, p.rdom.y, p.rdom.z)
+      .vectorize(cxi)
+      .unroll(cx)
+      .unroll(y)
+      .unroll(p.rdom.x);
+  if (p.hasPadded)
+    p.padded.compute_at(out, task).vectorize(x, natural,
+                                             TailStrategy::GuardWithIf);
+}
+
 static void scheduleConv(KernelParts &p, const LoweringContext &ctx) {
   if (p.winogradTile)
     return scheduleWinogradConv(p, ctx);
@@ -665,6 +724,8 @@ static void scheduleConv(KernelParts &p, const LoweringContext &ctx) {
     return schedulePackedConv(p, ctx);
   if (p.pointwiseLanes)
     return schedulePointwiseConv(p, ctx);
+  if (p.depthwise)
+    return scheduleDepthwiseConv(p, ctx);
   std::vector<Var> v = makeVars(4);
   Var x = v[0], y = v[1], c = v[2], n = v[3];
   Var xo("xo"), xi("xi"), co("co"), ci("ci"), t("t"), t2("t2");

@@ -136,6 +136,9 @@ struct KernelParts {
   /// as one contiguous [cin][tile] panel per tile of pixels.
   int pointwiseLanes = 0, pointwiseVectors = 0;
   Halide::Func pointwisePanel;
+  /// Each output channel reads one input channel (a depthwise convolution,
+  /// plain weights, no pooling): scheduled plane by plane.
+  bool depthwise = false;
   /// Packed weights computed by the kernel itself (an input gradient's
   /// repacked taps), or undefined: computed whole, first.
   Halide::Func packedWeights;

@@ -112,6 +112,8 @@ private:
   static constexpr uint64_t kLayoutArena = uint64_t(1) << 62;
   void placeLayoutArena();
   int resultBuffer(Operation *op);
+  void planConcatsInPlace(FuncOp fn);
+  int sliceOfSlab(Value value, Value slab, int64_t channel);
   /// While planning the inference graph for a hand-scheduled CPU target:
   /// producers may write zero-bordered buffers (cnn.zero_border).
   bool packWeights = false;
@@ -123,6 +125,18 @@ private:
   bool hasTraining = false; ///< the module has training graphs (--train)
   /// The zero border (top, left, bottom, right) of each View buffer.
   llvm::DenseMap<int, std::array<int64_t, 4>> borderOfView;
+  /// Concatenations without a kernel (planConcatsInPlace): where each of
+  /// their inputs is written (the slab, named by the concatenation that
+  /// started it, and the first channel), which slab each such
+  /// concatenation reads, each slab's channels and its Temp buffer.
+  llvm::DenseMap<Value, std::pair<Value, int64_t>> slabHome;
+  llvm::DenseMap<Value, Value> concatSlab;
+  llvm::DenseMap<Value, int64_t> slabChannels;
+  llvm::DenseMap<Value, int> slabBuffers;
+  /// Each View of part of a slab: the slab's Temp buffer, or an Alias of
+  /// it with the shape the View's reshaped readers see.
+  llvm::DenseMap<int, int> slabOfView;
+  void reshapeSlice(Value result, int source);
   FailureOr<Halide::Pipeline> buildPipeline(Operation *op,
                                             std::vector<Halide::Argument> &args,
                                             const Halide::Target &scheduleFor);
@@ -361,6 +375,7 @@ LogicalResult ModelCompiler::planGraph(FuncOp fn, GraphPlan &g, bool training,
                                        bool registerParams) {
   graph = &g;
   bufferOf.clear();
+  planConcatsInPlace(fn);
   for (BlockArgument arg : fn.getArguments()) {
     auto type = arg.getType().dyn_cast<RankedTensorType>();
     bool labels = training && arg.getArgNumber() + 1 == fn.getNumArguments();
@@ -437,9 +452,20 @@ LogicalResult ModelCompiler::planGraph(FuncOp fn, GraphPlan &g, bool training,
     // Shape-only ops: the row-major data does not move.
     if (isa<cnn::FlattenOp, cnn::ReshapeOp>(op) ||
         (!training && isa<cnn::DropoutOp>(op))) {
-      newBuffer(CNNC_RT_ALIAS, op->getResult(0),
-                bufferOf.lookup(op->getOperand(0)));
+      int source = bufferOf.lookup(op->getOperand(0));
+      if (slabOfView.count(source))
+        reshapeSlice(op->getResult(0), source);
+      else
+        newBuffer(CNNC_RT_ALIAS, op->getResult(0), source);
       return;
+    }
+    if (auto concat = dyn_cast<cnn::ConcatOp>(op)) {
+      auto slab = concatSlab.find(concat.getResult());
+      if (slab != concatSlab.end()) {
+        sliceOfSlab(concat.getResult(), slab->second,
+                    slabHome.lookup(concat.getOperand(0)).second);
+        return;
+      }
     }
     result = planKernel(op);
   });
@@ -662,6 +688,9 @@ LogicalResult ModelCompiler::planKernel(Operation *op) {
 /// writes and every reader reads.
 int ModelCompiler::resultBuffer(Operation *op) {
   Value result = op->getResult(0);
+  auto home = slabHome.find(result);
+  if (home != slabHome.end())
+    return sliceOfSlab(result, home->second.first, home->second.second);
   int id = newBuffer(CNNC_RT_TEMP, result);
   ArrayAttr borderAttr = cnn::kZeroBorderAttr.get(op);
   if (!packWeights || !borderAttr)
@@ -683,6 +712,197 @@ int ModelCompiler::resultBuffer(Operation *op) {
   bufferOf[result] = viewId;
   borderOfView[viewId] = *border;
   return viewId;
+}
+
+/// Whether `to`, a reshape of the NCHW tensor `from`, has its batch and
+/// channels and the same number of pixels per image.
+static bool keepsChannels(Value from, Value to) {
+  auto a = from.getType().cast<ShapedType>();
+  auto b = to.getType().cast<ShapedType>();
+  return a.getRank() == 4 && b.getRank() == 4 &&
+         a.getDimSize(0) == b.getDimSize(0) &&
+         a.getDimSize(1) == b.getDimSize(1) &&
+         llvm::all_of(b.getShape().drop_front(),
+                      [](int64_t d) { return d >= 0; }) &&
+         a.getDimSize(2) * a.getDimSize(3) == b.getDimSize(2) * b.getDimSize(3);
+}
+
+/// Concatenations along the channels of NCHW tensors that need no kernel
+/// (the inference graph of a hand-scheduled CPU library): the producers of
+/// their inputs write straight into channel slices of one Temp buffer, a
+/// slab, and the concatenation reads a slice of it. A DenseNet block
+/// concatenates every layer's output with all earlier ones,
+/// concat(x0), concat(x0, x1), concat(x0, x1, x2)...: each concatenation
+/// whose first inputs lie one after another in a slab and end where the
+/// slab ends appends the others to it, so the whole block is one slab and
+/// each concatenation a prefix of it. A concatenation that does not fit
+/// (inputs out of order, from another slab, or values no kernel writes
+/// here: graph inputs, weights, reshapes, outputs, zero-bordered buffers)
+/// stays a kernel.
+void ModelCompiler::planConcatsInPlace(FuncOp fn) {
+  slabHome.clear();
+  concatSlab.clear();
+  slabChannels.clear();
+  slabBuffers.clear();
+  slabOfView.clear();
+  if (!planningInference || !packWeights || !options.concatInPlace)
+    return;
+  // Readers that need the value's own row-major buffer: the caller's
+  // outputs, and aliases (cnn.reshape and the like read through the same
+  // memory with another shape) other than those that keep the batch and
+  // the channels (a 1x1 convolution's [N, C, 1, H*W]), which read a slice
+  // of the slab seen with their shape.
+  std::function<bool(Value)> denseOnly = [&](Value v) {
+    return llvm::any_of(v.getUsers(), [&](Operation *user) {
+      if (isa<ReturnOp>(user))
+        return true;
+      if (!isa<cnn::FlattenOp, cnn::ReshapeOp, cnn::DropoutOp>(user))
+        return false;
+      return !keepsChannels(v, user->getResult(0)) ||
+             denseOnly(user->getResult(0));
+    });
+  };
+  auto nchw = [](Value v) {
+    auto type = v.getType().dyn_cast<RankedTensorType>();
+    return type && type.getRank() == 4 && type.getElementType().isF32() &&
+           llvm::all_of(type.getShape().drop_front(),
+                        [](int64_t d) { return d >= 0; });
+  };
+  auto channels = [](Value v) {
+    return v.getType().cast<ShapedType>().getDimSize(1);
+  };
+  // A value one kernel writes as its only result, into any buffer.
+  auto writable = [&](Value v) {
+    Operation *def = v.getDefiningOp();
+    if (!def || def->getNumResults() != 1 || !nchw(v) || denseOnly(v) ||
+        cnn::kZeroBorderAttr.get(def) || concatSlab.count(v))
+      return false;
+    return !isa<cnn::ParamOp, cnn::ConstantOp, cnn::FlattenOp, cnn::ReshapeOp,
+                cnn::DropoutOp, cnn::PackWeightsOp, cnn::ReplicaReduceOp>(def);
+  };
+  // The value a kernel writes for input `v`: `v`, or the [N, C, 1, H*W]
+  // result of a 1x1 convolution that `v` reshapes back to [N, C, H, W].
+  auto writerOf = [&](Value v) -> Value {
+    if (writable(v))
+      return v;
+    auto reshape = v.getDefiningOp<cnn::ReshapeOp>();
+    if (reshape && nchw(v) && !denseOnly(v) && !concatSlab.count(v) &&
+        keepsChannels(reshape.getInput(), v) && writable(reshape.getInput()))
+      return reshape.getInput();
+    return {};
+  };
+  fn.walk([&](cnn::ConcatOp concat) {
+    Value result = concat.getResult();
+    if (!nchw(result) || denseOnly(result) ||
+        cnn::kZeroBorderAttr.get(concat) ||
+        ((int64_t)concat.getAxis() % 4 + 4) % 4 != 1)
+      return;
+    SmallVector<Value> inputs(concat.getOperands());
+    // The inputs already placed: one after another in one slab.
+    Value slab;
+    int64_t start = 0, end = 0;
+    size_t placed = 0;
+    for (; placed < inputs.size(); ++placed) {
+      auto home = slabHome.find(inputs[placed]);
+      if (home == slabHome.end())
+        break;
+      if (placed == 0) {
+        slab = home->second.first;
+        start = end = home->second.second;
+      }
+      if (home->second.first != slab || home->second.second != end)
+        return;
+      end += channels(inputs[placed]);
+    }
+    // The others go behind them, at the end of the slab.
+    if (placed < inputs.size()) {
+      if (placed > 0 && slabChannels.lookup(slab) != end)
+        return;
+      for (size_t i = placed; i < inputs.size(); ++i)
+        if (slabHome.count(inputs[i]) || !writerOf(inputs[i]) ||
+            slabHome.count(writerOf(inputs[i])) ||
+            llvm::is_contained(
+                llvm::makeArrayRef(inputs).slice(placed, i - placed),
+                inputs[i]))
+          return;
+      if (placed == 0)
+        slab = result;
+      for (size_t i = placed; i < inputs.size(); ++i) {
+        slabHome[inputs[i]] = slabHome[writerOf(inputs[i])] = {slab, end};
+        end += channels(inputs[i]);
+      }
+      slabChannels[slab] = end;
+    }
+    concatSlab[result] = slab;
+  });
+}
+
+/// The buffer of `value`, channels [channel, channel + C) of `slab`: the
+/// slab's Temp buffer itself where it is all of it, else a View.
+int ModelCompiler::sliceOfSlab(Value value, Value slab, int64_t channel) {
+  auto known = slabBuffers.find(slab);
+  int base;
+  if (known != slabBuffers.end()) {
+    base = known->second;
+  } else {
+    BufferDesc b;
+    b.kind = CNNC_RT_TEMP;
+    b.dims = dimsOf(slab);
+    b.dims[1] = slabChannels.lookup(slab);
+    b.dtype = dtypeOf(slab.getType());
+    graph->buffers.push_back(b);
+    base = slabBuffers[slab] = (int)graph->buffers.size() - 1;
+  }
+  llvm::SmallVector<int64_t, 4> dims = dimsOf(value);
+  if (channel == 0 && dims == graph->buffers[base].dims) {
+    bufferOf[value] = base;
+    return base;
+  }
+  if (dims[2] != graph->buffers[base].dims[2]) {
+    // A 1x1 convolution's [N, C, 1, H*W]: the slab seen as rows.
+    BufferDesc alias = graph->buffers[base];
+    alias.kind = CNNC_RT_ALIAS;
+    alias.ref = base;
+    alias.dims[2] = dims[2];
+    alias.dims[3] = dims[3];
+    graph->buffers.push_back(alias);
+    base = (int)graph->buffers.size() - 1;
+  }
+  BufferDesc view;
+  view.kind = CNNC_RT_VIEW;
+  view.dims = dims;
+  view.ref = base;
+  view.offset = (uint64_t)(channel * dims[2] * dims[3]);
+  view.dtype = graph->buffers[base].dtype;
+  graph->buffers.push_back(view);
+  int id = (int)graph->buffers.size() - 1;
+  bufferOf[value] = id;
+  slabOfView[id] = base;
+  return id;
+}
+
+/// A reshape that keeps the batch and the channels of a slice of a slab
+/// (planConcatsInPlace allows no other): the same slice of the slab seen
+/// with the reshape's image shape.
+void ModelCompiler::reshapeSlice(Value result, int source) {
+  BufferDesc view = graph->buffers[source];
+  int base = slabOfView.lookup(source);
+  llvm::SmallVector<int64_t, 4> dims = dimsOf(result);
+  if (dims != view.dims) {
+    BufferDesc alias = graph->buffers[base];
+    alias.kind = CNNC_RT_ALIAS;
+    alias.ref = base;
+    alias.dims[2] = dims[2];
+    alias.dims[3] = dims[3];
+    graph->buffers.push_back(alias);
+    base = (int)graph->buffers.size() - 1;
+    view.ref = base;
+    view.dims = dims;
+  }
+  graph->buffers.push_back(view);
+  int id = (int)graph->buffers.size() - 1;
+  bufferOf[result] = id;
+  slabOfView[id] = base;
 }
 
 FailureOr<Halide::Pipeline>

@@ -79,9 +79,16 @@ static void printGraph(const ModelPlan &plan, const GraphPlan &g,
     case CNNC_RT_ALIAS:
       os << " of buffer " << b.ref;
       break;
-    case CNNC_RT_VIEW:
-      os << " interior of buffer " << b.ref << " from element " << b.offset;
+    case CNNC_RT_VIEW: {
+      // A slice of channels has its buffer's image size; an interior not.
+      bool slice = b.ref >= 0 && b.ref < (int)g.buffers.size() &&
+                   g.buffers[b.ref].dims.size() == 4 && b.dims.size() == 4 &&
+                   g.buffers[b.ref].dims[2] == b.dims[2] &&
+                   g.buffers[b.ref].dims[3] == b.dims[3];
+      os << (slice ? " channels of buffer " : " interior of buffer ") << b.ref
+         << " from element " << b.offset;
       break;
+    }
     case CNNC_RT_TEMP:
       break;
     }

@@ -113,6 +113,12 @@ cl::opt<bool> remarks("remarks",
                       cl::desc("Explain, as remarks, the fusions that did not "
                                "happen"),
                       cl::cat(cnncCategory));
+cl::opt<bool> noConcatInPlace(
+    "no-concat-in-place",
+    cl::desc("Compute every concatenation with a kernel that copies its "
+             "inputs (by default, above -O0, the layers that produce a "
+             "channel concatenation's inputs write them into one buffer)"),
+    cl::cat(cnncCategory));
 cl::opt<bool> noWinograd(
     "no-winograd",
     cl::desc("Run every convolution directly: no Winograd F(4x4, 3x3) for "
@@ -493,6 +499,7 @@ int main(int argc, char **argv) {
   codegen.inputPath = inputFilename;
   codegen.embedSource = embedSource;
   codegen.useCache = !noCache;
+  codegen.concatInPlace = optLevel > 0 && !noConcatInPlace;
 
   if (emitLevel >= EmitLevel::Mlir) {
     PassManager pm(&context);

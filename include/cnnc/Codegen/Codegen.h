@@ -45,6 +45,9 @@ struct CodegenOptions {
   /// Embed the ONNX source in an inference-only library too (training
   /// libraries always do, to export their trained weights).
   bool embedSource = false;
+  /// Concatenations along channels whose inputs' producers can write into
+  /// one buffer need no kernel (cnnc above -O0).
+  bool concatInPlace = true;
 };
 
 /// Where the runtime pieces that get linked into every model live.

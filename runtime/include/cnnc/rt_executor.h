@@ -25,9 +25,12 @@ typedef enum cnnc_rt_buffer_kind {
   CNNC_RT_PARAM = 2, /* weights: the instance's copy of the embedded blob */
   CNNC_RT_TEMP = 3,  /* an intermediate, in the instance's arena */
   CNNC_RT_ALIAS = 4, /* same memory as buffer `ref`, another shape */
-  /* The interior of TEMP buffer `ref`, an NCHW tensor with a zero border
-   * (the padding of the convolution that reads `ref`): `offset` elements
-   * into each plane, with `ref`'s strides. Nothing writes the border. */
+  /* Part of buffer `ref` (a TEMP, or an ALIAS of one), with `ref`'s
+   * strides, from `offset` elements into each of its images: the interior
+   * of an NCHW tensor with a zero border (the padding of the convolution
+   * that reads `ref`; nothing writes the border), or a slice of its
+   * channels (an input or the result of a concatenation that has no
+   * kernel). */
   CNNC_RT_VIEW = 5,
   /* Read only: the library's embedded weights at byte `offset` (the plain
    * values of a weight the instance stores in another layout). */
