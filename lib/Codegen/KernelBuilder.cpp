@@ -677,9 +677,10 @@ static void scheduleDepthwiseConv(KernelParts &p, const LoweringContext &ctx) {
   if (!roundUp)
     vec = evenVector(width, natural);
   // Accumulators: up to 2 vectors x 4 rows; every tap's weight broadcast
-  // feeds all of them.
-  int cols =
-      (int)std::max<int64_t>(1, std::min<int64_t>(2, (width + vec - 1) / vec));
+  // feeds all of them. Two vectors only where the row holds them (the
+  // convolution stage computes whole vectors: a tile wider than the row
+  // would read past an unpadded input).
+  int cols = width >= 2 * vec ? 2 : 1;
   int rows = (int)std::max<int64_t>(
       1, std::min<int64_t>({height, 4, ctx.machine.accumulators() / cols}));
   int tile = vec * cols;

@@ -97,6 +97,14 @@ CASES = {
     "grouped": (seq(conv(8, 12, 3, p=1, g=2), nn.ReLU()), (8, 10, 10)),
     "depthwise_c12": (seq(conv(12, 12, 3, p=1, g=12), nn.ReLU6()), (12, 9, 9)),
     "depthwise_c16_s2": (seq(conv(16, 16, 3, s=2, p=1, g=16)), (16, 11, 11)),
+    # The depthwise schedule's tiles (4 rows x 2 vectors, the padded plane
+    # per task): 5x5 on 7-wide rows (under a vector), 3 rows (under a
+    # tile), no padding on a row that is not whole vectors, a channel
+    # multiplier of 2, dilation with stride 2.
+    "depthwise_k5_w7": (seq(conv(20, 20, 5, p=2, g=20), nn.ReLU()), (20, 7, 7)),
+    "depthwise_h3": (seq(conv(10, 10, 3, p=1, g=10)), (10, 3, 13)),
+    "depthwise_x2_nopad": (seq(conv(6, 12, 3, g=6)), (6, 10, 21)),
+    "depthwise_dil2_s2": (seq(conv(8, 8, 3, s=2, p=2, d=2, g=8)), (8, 15, 15)),
     # Standalone pooling, global pooling, BatchNorm kept, dense layers with
     # lengths that are not whole vectors.
     "pool_alone": (seq(nn.MaxPool2d(3, 2, 1), nn.AvgPool2d(2, ceil_mode=True)), (5, 13, 13)),
