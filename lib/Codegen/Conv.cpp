@@ -125,7 +125,22 @@ cnnc::codegen::lowerConv(mlir::Operation *operation,
   const TensorFunc *scale = op.getScale() ? &operands[next++] : nullptr;
   const TensorFunc *shift = op.getShift() ? &operands[next++] : nullptr;
   const TensorFunc *residual = op.getResidual() ? &operands[next++] : nullptr;
-  KernelParts parts = defineConv(op, operands[0], operands[1], bias, tiles);
+  const TensorFunc *inputScale =
+      op.getInputScale() ? &operands[next++] : nullptr;
+  const TensorFunc *inputShift =
+      op.getInputShift() ? &operands[next++] : nullptr;
+  TensorFunc input = operands[0];
+  if (inputScale && inputShift) {
+    // A BatchNorm (+ ReLU) before the convolution, applied where the
+    // convolution reads its input (the pointwise schedule: as it packs the
+    // panel). The verifier allows it without padding only.
+    Func prologue("conv_input_affine");
+    Expr value = operands[0].func(x, y, c, n) * inputScale->func(c) +
+                 inputShift->func(c);
+    prologue(x, y, c, n) = op.getInputRelu() ? Halide::max(value, 0.0f) : value;
+    input.func = prologue;
+  }
+  KernelParts parts = defineConv(op, input, operands[1], bias, tiles);
   Expr t = parts.reduction(x, y, c, n);
   bool late = op.getAffineAfterActivation();
   auto affine = [&](Expr v) {

@@ -35,7 +35,8 @@ void cnnc::buildGraphPipeline(OpPassManager &pm,
   }
   if (options.optLevel > 0) {
     pm.addNestedPass<FuncOp>(
-        cnn::createFuseOpsPass(options.remarks, options.training));
+        cnn::createFuseOpsPass(options.remarks, options.training,
+                               /*inputAffine=*/options.vectorLanes > 0));
     pm.addPass(createCanonicalizerPass());
     pm.addPass(createCSEPass());
   }

@@ -216,12 +216,45 @@ static Location fusedLoc(ArrayRef<Operation *> ops) {
   return FusedLoc::get(ops.front()->getContext(), locs);
 }
 
+/// The BatchNorm + ReLU that only `conv` reads, if it may take them in
+/// (a 1x1 convolution, stride 1, no padding, one group: the CPU schedule's
+/// matrix product applies them as it packs its input) and their
+/// parameters are constants: their per-channel scale and shift.
+static FailureOr<std::pair<Value, Value>>
+inputBatchNormRelu(PatternRewriter &rewriter, Conv2dOp conv, bool training,
+                   SmallVectorImpl<Operation *> &prologue) {
+  auto relu = conv.getInput().getDefiningOp<ReluOp>();
+  auto bn = relu ? relu.getInput().getDefiningOp<BatchNormOp>() : nullptr;
+  auto w = conv.getWeight().getType().cast<ShapedType>();
+  auto isOne = [](ArrayAttr a) {
+    return llvm::all_of(toI64(a), [](int64_t v) { return v == 1; });
+  };
+  if (!bn || !relu.getResult().hasOneUse() || !bn.getResult().hasOneUse() ||
+      w.getRank() != 4 || w.getDimSize(2) != 1 || w.getDimSize(3) != 1 ||
+      conv.getGroup() != 1 || !isOne(conv.getStrides()) ||
+      !isOne(conv.getDilations()) ||
+      llvm::any_of(toI64(conv.getPads()), [](int64_t p) { return p != 0; }))
+    return failure();
+  Value scale, shift;
+  if (failed(bnScaleShift(rewriter, bn, training, scale, shift)))
+    return failure();
+  prologue.assign({bn.getOperation(), relu.getOperation()});
+  return std::make_pair(scale, shift);
+}
+
 struct FuseConv : public OpRewritePattern<Conv2dOp> {
-  FuseConv(MLIRContext *ctx, bool remarks, bool training)
-      : OpRewritePattern<Conv2dOp>(ctx), remarks(remarks), training(training) {}
+  FuseConv(MLIRContext *ctx, bool remarks, bool training, bool inputAffine)
+      : OpRewritePattern<Conv2dOp>(ctx), remarks(remarks), training(training),
+        inputAffine(inputAffine) {}
 
   LogicalResult matchAndRewrite(Conv2dOp conv,
                                 PatternRewriter &rewriter) const override {
+    SmallVector<Operation *> prologue;
+    FailureOr<std::pair<Value, Value>> inputAffineOf = failure();
+    if (inputAffine)
+      inputAffineOf = inputBatchNormRelu(rewriter, conv, training, prologue);
+    Value input = succeeded(inputAffineOf) ? prologue.front()->getOperand(0)
+                                           : conv.getInput();
     SmallVector<Operation *> absorbed = {conv};
     Value current = conv.getResult();
     Value residual;
@@ -286,7 +319,7 @@ struct FuseConv : public OpRewritePattern<Conv2dOp> {
       }
     }
 
-    SmallVector<Value> operands = {conv.getInput(), conv.getWeight()};
+    SmallVector<Value> operands = {input, conv.getWeight()};
     if (conv.getBias())
       operands.push_back(conv.getBias());
     if (lateScale) {
@@ -295,10 +328,18 @@ struct FuseConv : public OpRewritePattern<Conv2dOp> {
     }
     if (residual)
       operands.push_back(residual);
+    Value inputScale, inputShift;
+    if (succeeded(inputAffineOf)) {
+      std::tie(inputScale, inputShift) = *inputAffineOf;
+      operands.push_back(inputScale);
+      operands.push_back(inputShift);
+    }
     Operation *last = absorbed.back();
     rewriter.setInsertionPoint(last);
+    SmallVector<Operation *> located(prologue);
+    located.append(absorbed.begin(), absorbed.end());
     auto fused =
-        rewriter.create<FusedConv2dOp>(fusedLoc(absorbed), current.getType(),
+        rewriter.create<FusedConv2dOp>(fusedLoc(located), current.getType(),
                                        operands, ArrayRef<NamedAttribute>{});
     // Attributes left at their default are absent (the IR stays short):
     // set only those the convolution, activation and pooling have.
@@ -306,7 +347,8 @@ struct FuseConv : public OpRewritePattern<Conv2dOp> {
     fused->setAttr(
         FusedConv2dOp::getOperandSegmentSizeAttr(),
         rewriter.getI32VectorAttr({1, 1, seg(conv.getBias()), seg(lateScale),
-                                   seg(lateShift), seg(residual)}));
+                                   seg(lateShift), seg(residual),
+                                   seg(inputScale), seg(inputShift)}));
     if (auto a = conv.getStridesAttr())
       fused.setStridesAttr(a);
     if (auto a = conv.getPadsAttr())
@@ -318,6 +360,8 @@ struct FuseConv : public OpRewritePattern<Conv2dOp> {
     act.setOn(fused);
     if (lateScale)
       fused.setAffineAfterActivationAttr(rewriter.getUnitAttr());
+    if (inputScale)
+      fused.setInputReluAttr(rewriter.getUnitAttr());
     if (pool) {
       auto setPool = [&](auto p, PoolKind kind) {
         fused.setPoolAttr(PoolKindAttr::get(getContext(), kind));
@@ -337,10 +381,13 @@ struct FuseConv : public OpRewritePattern<Conv2dOp> {
         setPool(cast<AvgPool2dOp>(pool), PoolKind::Avg);
     }
     replaceGroup(rewriter, absorbed, fused.getResult());
+    // The BatchNorm and ReLU before it, read by the convolution only.
+    for (auto it = prologue.rbegin(); it != prologue.rend(); ++it)
+      rewriter.eraseOp(*it);
     return success();
   }
 
-  bool remarks, training;
+  bool remarks, training, inputAffine;
 };
 
 /// Ends a dense group whose ops so far are `absorbed` (the gemm or matmul
@@ -683,14 +730,15 @@ struct FuseOpsPass : public FuseOpsBase<FuseOpsPass> {
   // IR dumps (--print-ir-after-all) name the pass as users invoke it.
   StringRef getName() const override { return getArgument(); }
   FuseOpsPass() = default;
-  FuseOpsPass(bool r, bool t) {
+  FuseOpsPass(bool r, bool t, bool a) {
     remarks = r;
     training = t;
+    inputAffine = a;
   }
 
   void runOnOperation() override {
     RewritePatternSet patterns(&getContext());
-    patterns.add<FuseConv>(&getContext(), remarks, training);
+    patterns.add<FuseConv>(&getContext(), remarks, training, inputAffine);
     patterns.add<FuseGemm>(&getContext(), remarks, training);
     patterns.add<FuseMatMul>(&getContext(), remarks, training);
     patterns.add<FuseNormalize>(&getContext(), remarks, training);
@@ -712,7 +760,7 @@ std::unique_ptr<Pass> cnnc::cnn::createFuseOpsPass() {
   return std::make_unique<FuseOpsPass>();
 }
 
-std::unique_ptr<Pass> cnnc::cnn::createFuseOpsPass(bool remarks,
-                                                   bool training) {
-  return std::make_unique<FuseOpsPass>(remarks, training);
+std::unique_ptr<Pass> cnnc::cnn::createFuseOpsPass(bool remarks, bool training,
+                                                   bool inputAffine) {
+  return std::make_unique<FuseOpsPass>(remarks, training, inputAffine);
 }

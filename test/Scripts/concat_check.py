@@ -3,8 +3,10 @@
 inputs write into channel slices of one buffer (a slab) that the
 concatenation reads, and a DenseNet-style chain (concat(x0), concat(x0, x1),
 concat(x0, x1, x2)) shares one slab. Checks against PyTorch in float64:
- - a dense block of three layers (BatchNorm + ReLU + 3x3 convolution each,
-   growth 4) on 9x9 images, 6 channels in;
+ - a dense block of three layers (DenseNet's: BatchNorm + ReLU + 1x1
+   convolution, which the 1x1 convolution's kernel computes as it reads
+   the slab, then BatchNorm + ReLU + 3x3 convolution, growth 4) on 9x9
+   images, 6 channels in;
  - concatenations that stay kernels: inputs out of order, an input twice,
    a graph input, one read through a reshape (flattened for the Linear
    layer);
@@ -34,9 +36,14 @@ class Net(nn.Module):
     def __init__(self):
         super().__init__()
         self.stem = nn.Conv2d(3, 6, 3, padding=1)
+        # DenseNet's layers: BatchNorm, ReLU, 1x1 convolution to 8
+        # channels, BatchNorm, ReLU, 3x3 convolution to 4.
         self.bn = nn.ModuleList([nn.BatchNorm2d(6 + 4 * i) for i in range(3)])
+        self.squeeze = nn.ModuleList(
+            [nn.Conv2d(6 + 4 * i, 8, 1, bias=False) for i in range(3)])
+        self.bn2 = nn.ModuleList([nn.BatchNorm2d(8) for i in range(3)])
         self.conv = nn.ModuleList(
-            [nn.Conv2d(6 + 4 * i, 4, 3, padding=1) for i in range(3)])
+            [nn.Conv2d(8, 4, 3, padding=1, bias=False) for i in range(3)])
         self.side = nn.Conv2d(18, 5, 1)
         self.mid = nn.Conv2d(10, 5, 1)
         self.branch1 = nn.Conv2d(6, 3, 1)
@@ -46,9 +53,11 @@ class Net(nn.Module):
     def forward(self, x):
         x0 = torch.relu(self.stem(x))
         features = [x0]
-        for bn, conv in zip(self.bn, self.conv):
+        for bn, squeeze, bn2, conv in zip(self.bn, self.squeeze, self.bn2,
+                                          self.conv):
             y = torch.cat(features, 1)
-            features.append(conv(torch.relu(bn(y))))
+            y = torch.relu(bn2(squeeze(torch.relu(bn(y)))))
+            features.append(conv(y))
         block = torch.cat(features, 1)              # 18 channels: the slab
         # 1x1 convolutions read [N, C, 1, 81] views: of the slab, and of
         # a slice of it; a slab input is read by another layer too.
@@ -71,7 +80,7 @@ def main():
     torch.manual_seed(0)
     net = Net()
     with torch.no_grad():  # BatchNorm statistics that are not the identity
-        for bn in net.bn:
+        for bn in list(net.bn) + list(net.bn2):
             bn.running_mean.uniform_(-0.5, 0.5)
             bn.running_var.uniform_(0.5, 1.5)
     net.eval()
@@ -79,7 +88,12 @@ def main():
     torch.onnx.export(net, torch.zeros(1, 3, 9, 9), src, input_names=["x"],
                       output_names=["y"],
                       dynamic_axes={"x": {0: "N"}, "y": {0: "N"}},
-                      opset_version=13, do_constant_folding=False)
+                      opset_version=13, do_constant_folding=False,
+                      # BatchNorm stays a node (eval mode would fold the
+                      # second one into the 1x1 convolution's weights,
+                      # which the training library then trains under
+                      # names the PyTorch model does not have).
+                      training=torch.onnx.TrainingMode.PRESERVE)
     net = net.double()
     rs = np.random.RandomState(0)
     x = rs.randn(3, 3, 9, 9).astype(np.float32)

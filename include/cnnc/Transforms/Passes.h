@@ -20,7 +20,8 @@ createFreezeParamsPass(llvm::ArrayRef<std::string> prefixes,
 std::unique_ptr<mlir::Pass> createFoldBatchNormPass();
 std::unique_ptr<mlir::Pass> createFoldBatchNormPass(bool training);
 std::unique_ptr<mlir::Pass> createFuseOpsPass();
-std::unique_ptr<mlir::Pass> createFuseOpsPass(bool remarks, bool training);
+std::unique_ptr<mlir::Pass> createFuseOpsPass(bool remarks, bool training,
+                                              bool inputAffine = false);
 
 std::unique_ptr<mlir::Pass> createDeriveTrainingPass();
 std::unique_ptr<mlir::Pass> createSplitFrozenPrefixPass();

@@ -67,7 +67,13 @@ def FuseOps : Pass<"cnn-fuse-ops", "mlir::FuncOp"> {
     average pooling (also with overlapping windows, as ResNet's 3x3/2 stem
     pool: the kernel keeps the convolution rows in a sliding window, so none
     is computed twice); and
-    `cnn.fused_gemm` from a `cnn.gemm` and an activation. Each fused op
+    `cnn.fused_gemm` from a `cnn.gemm` and an activation. With
+    `input-affine`, a 1x1 convolution (stride 1, no padding, one group)
+    whose input is the ReLU of a BatchNorm with constant parameters, each
+    used only there, also takes them in, as a per-input-channel scale and
+    shift and `input_relu` (DenseNet's norm + relu before each 1x1
+    convolution; the CPU schedule applies them as it packs the input, other
+    schedules where they read it). Each fused op
     becomes one Halide kernel. With `-pass-remarks` (cnnc `--remarks`), every
     candidate that stops growing says why as a remark at its location.
   }];
@@ -76,7 +82,9 @@ def FuseOps : Pass<"cnn-fuse-ops", "mlir::FuncOp"> {
     Option<"remarks", "remarks", "bool", /*default=*/"false",
            "Emit a remark for every fusion that did not happen">,
     Option<"training", "training", "bool", /*default=*/"false",
-           "Parameters train: only frozen ones are constants">
+           "Parameters train: only frozen ones are constants">,
+    Option<"inputAffine", "input-affine", "bool", /*default=*/"false",
+           "Fuse a BatchNorm + ReLU into the 1x1 convolution that reads it">
   ];
 }
 

@@ -531,6 +531,28 @@ LogicalResult FusedConv2dOp::inferReturnTypes(
                                shapeStr(s), " does not match ", conv[1],
                                " channels");
   }
+  if (!op.getInputScale() != !op.getInputShift())
+    return emitOptionalError(
+        loc, "fused_conv2d: input_scale and input_shift go together");
+  if (!op.getInputScale() && attrs.get("input_relu"))
+    return emitOptionalError(
+        loc, "fused_conv2d: input_relu needs input_scale and input_shift");
+  if (op.getInputScale()) {
+    int64_t cin = shapeOf(op.getInput())[1];
+    for (Value v : {op.getInputScale(), op.getInputShift()}) {
+      ArrayRef<int64_t> s = shapeOf(v);
+      if (s.size() != 1 || (s[0] != cin && cin != kDyn))
+        return emitOptionalError(loc,
+                                 "fused_conv2d: input scale/shift of "
+                                 "shape ",
+                                 shapeStr(s), " does not match ", cin,
+                                 " input channels");
+    }
+    if (llvm::any_of(toI64(op.getPads()), [](int64_t p) { return p != 0; }))
+      return emitOptionalError(loc, "fused_conv2d: an input scale and shift "
+                                    "need a convolution without padding "
+                                    "(the padding would not be zero)");
+  }
   if (op.getResidual()) {
     ArrayRef<int64_t> r = shapeOf(op.getResidual());
     for (int i = 0; i < 4; ++i)

@@ -490,3 +490,35 @@ func @se_gate(%x: tensor<?x16x7x7xf32>, %w1: tensor<4x16x1x1xf32>, %b1: tensor<4
   %y = cnn.squeeze_excite %x, %w1, %b1, %w2, %b2 {gate = #cnn.activation<relu>} : (tensor<?x16x7x7xf32>, tensor<4x16x1x1xf32>, tensor<4xf32>, tensor<16x4x1x1xf32>, tensor<16xf32>) -> tensor<?x16x7x7xf32>
   return %y : tensor<?x16x7x7xf32>
 }
+
+// -----
+
+func @fused_conv_input_scale_alone(%x: tensor<1x2x4x4xf32>, %w: tensor<3x2x1x1xf32>, %s: tensor<2xf32>) {
+  // expected-error @+1 {{input_scale and input_shift go together}}
+  %y = cnn.fused_conv2d %x, %w input_scale %s : (tensor<1x2x4x4xf32>, tensor<3x2x1x1xf32>, tensor<2xf32>) -> tensor<1x3x4x4xf32>
+  return
+}
+
+// -----
+
+func @fused_conv_input_scale_channels(%x: tensor<1x2x4x4xf32>, %w: tensor<3x2x1x1xf32>, %s: tensor<3xf32>) {
+  // expected-error @+1 {{input scale/shift of shape 3 does not match 2 input channels}}
+  %y = cnn.fused_conv2d %x, %w input_scale %s input_shift %s : (tensor<1x2x4x4xf32>, tensor<3x2x1x1xf32>, tensor<3xf32>, tensor<3xf32>) -> tensor<1x3x4x4xf32>
+  return
+}
+
+// -----
+
+func @fused_conv_input_scale_padded(%x: tensor<1x2x4x4xf32>, %w: tensor<3x2x3x3xf32>, %s: tensor<2xf32>) {
+  // expected-error @+1 {{an input scale and shift need a convolution without padding}}
+  %y = cnn.fused_conv2d %x, %w input_scale %s input_shift %s {pads = [1, 1, 1, 1]} : (tensor<1x2x4x4xf32>, tensor<3x2x3x3xf32>, tensor<2xf32>, tensor<2xf32>) -> tensor<1x3x4x4xf32>
+  return
+}
+
+// -----
+
+func @fused_conv_input_relu_alone(%x: tensor<1x2x4x4xf32>, %w: tensor<3x2x1x1xf32>) {
+  // expected-error @+1 {{input_relu needs input_scale and input_shift}}
+  %y = cnn.fused_conv2d %x, %w {input_relu} : (tensor<1x2x4x4xf32>, tensor<3x2x1x1xf32>) -> tensor<1x3x4x4xf32>
+  return
+}

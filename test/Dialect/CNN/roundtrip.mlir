@@ -167,9 +167,11 @@ func @unary(%x: tensor<?x3xf32>) -> (tensor<?x3xf32>, tensor<?x3xf32>) {
 // CHECK: cnn.fused_conv2d %{{.*}}, %{{.*}} bias %{{.*}} residual %{{.*}} {activation = #cnn.activation<relu>} : (tensor<?x4x5x5xf32>, tensor<4x4x1x1xf32>, tensor<4xf32>, tensor<?x4x5x5xf32>) -> tensor<?x4x5x5xf32>
 // CHECK: cnn.fused_conv2d %{{.*}}, %{{.*}} scale %{{.*}} shift %{{.*}} residual %{{.*}} : (tensor<?x4x5x5xf32>, tensor<4x4x1x1xf32>, tensor<4xf32>, tensor<4xf32>, tensor<?x4x5x5xf32>) -> tensor<?x4x5x5xf32>
 // CHECK: cnn.fused_conv2d %{{.*}}, %{{.*}} bias %{{.*}} shift %{{.*}} : (tensor<?x4x5x5xf32>, tensor<4x4x1x1xf32>, tensor<4xf32>, tensor<4xf32>) -> tensor<?x4x5x5xf32>
-func @fused_conv_operands(%x: tensor<?x4x5x5xf32>, %w: tensor<4x4x1x1xf32>, %b: tensor<4xf32>, %s: tensor<4xf32>) -> (tensor<?x4x5x5xf32>, tensor<?x4x5x5xf32>, tensor<?x4x5x5xf32>) {
+// CHECK: cnn.fused_conv2d %{{.*}}, %{{.*}} bias %{{.*}} residual %{{.*}} input_scale %{{.*}} input_shift %{{.*}} {input_relu} : (tensor<?x4x5x5xf32>, tensor<4x4x1x1xf32>, tensor<4xf32>, tensor<?x4x5x5xf32>, tensor<4xf32>, tensor<4xf32>) -> tensor<?x4x5x5xf32>
+func @fused_conv_operands(%x: tensor<?x4x5x5xf32>, %w: tensor<4x4x1x1xf32>, %b: tensor<4xf32>, %s: tensor<4xf32>) -> (tensor<?x4x5x5xf32>, tensor<?x4x5x5xf32>, tensor<?x4x5x5xf32>, tensor<?x4x5x5xf32>) {
   %0 = cnn.fused_conv2d %x, %w bias %b residual %x {activation = #cnn.activation<relu>} : (tensor<?x4x5x5xf32>, tensor<4x4x1x1xf32>, tensor<4xf32>, tensor<?x4x5x5xf32>) -> tensor<?x4x5x5xf32>
   %1 = cnn.fused_conv2d %x, %w scale %s shift %b residual %0 : (tensor<?x4x5x5xf32>, tensor<4x4x1x1xf32>, tensor<4xf32>, tensor<4xf32>, tensor<?x4x5x5xf32>) -> tensor<?x4x5x5xf32>
   %2 = cnn.fused_conv2d %x, %w bias %b shift %s : (tensor<?x4x5x5xf32>, tensor<4x4x1x1xf32>, tensor<4xf32>, tensor<4xf32>) -> tensor<?x4x5x5xf32>
-  return %0, %1, %2 : tensor<?x4x5x5xf32>, tensor<?x4x5x5xf32>, tensor<?x4x5x5xf32>
+  %3 = cnn.fused_conv2d %x, %w bias %b residual %x input_scale %s input_shift %b {input_relu} : (tensor<?x4x5x5xf32>, tensor<4x4x1x1xf32>, tensor<4xf32>, tensor<?x4x5x5xf32>, tensor<4xf32>, tensor<4xf32>) -> tensor<?x4x5x5xf32>
+  return %0, %1, %2, %3 : tensor<?x4x5x5xf32>, tensor<?x4x5x5xf32>, tensor<?x4x5x5xf32>, tensor<?x4x5x5xf32>
 }

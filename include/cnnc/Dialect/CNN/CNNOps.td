@@ -621,6 +621,11 @@ def CNN_FusedConv2dOp : CNN_ShapedOp<"fused_conv2d", [AttrSizedOperandSegments]>
     With `affine_after_activation`, the channel affine comes after the
     activation instead (a BatchNorm after a ReLU, which cannot fold into
     the weights, fused into the convolution's kernel).
+    With `input_scale` and `input_shift` (per input channel, both or
+    neither, no padding), the convolution reads
+    `input * input_scale + input_shift`, and with `input_relu` that value's
+    ReLU: a BatchNorm + ReLU before the convolution (DenseNet's), applied
+    as the kernel reads the input.
 
     ```mlir
     %y = cnn.fused_conv2d %x, %w bias %b {activation = #cnn.activation<relu>, pads = [2, 2, 2, 2], pool = #cnn.pool<max>, pool_kernel = [2, 2], pool_strides = [2, 2]} : (tensor<?x1x28x28xf32>, tensor<6x1x5x5xf32>, tensor<6xf32>) -> tensor<?x6x14x14xf32>
@@ -631,6 +636,8 @@ def CNN_FusedConv2dOp : CNN_ShapedOp<"fused_conv2d", [AttrSizedOperandSegments]>
                    Optional<CNN_F32Tensor>:$scale,
                    Optional<CNN_F32Tensor>:$shift,
                    Optional<CNN_F32Tensor4D>:$residual,
+                   Optional<CNN_F32Tensor>:$input_scale,
+                   Optional<CNN_F32Tensor>:$input_shift,
                    DefaultValuedAttr<I64ArrayAttr, "{1, 1}">:$strides,
                    DefaultValuedAttr<I64ArrayAttr, "{0, 0, 0, 0}">:$pads,
                    DefaultValuedAttr<I64ArrayAttr, "{1, 1}">:$dilations,
@@ -647,12 +654,14 @@ def CNN_FusedConv2dOp : CNN_ShapedOp<"fused_conv2d", [AttrSizedOperandSegments]>
                    DefaultValuedAttr<I64ArrayAttr, "{0, 0, 0, 0}">:$pool_pads,
                    DefaultValuedAttr<BoolAttr, "false">:$pool_ceil_mode,
                    DefaultValuedAttr<BoolAttr, "false">:$pool_count_include_pad,
-                   UnitAttr:$affine_after_activation);
+                   UnitAttr:$affine_after_activation,
+                   UnitAttr:$input_relu);
   let results = (outs CNN_F32Tensor4D:$output);
   let assemblyFormat = [{
     $input `,` $weight (`bias` $bias^)? (`scale` $scale^)?
-    (`shift` $shift^)? (`residual` $residual^)? attr-dict `:`
-    functional-type(operands, results)
+    (`shift` $shift^)? (`residual` $residual^)?
+    (`input_scale` $input_scale^)? (`input_shift` $input_shift^)? attr-dict
+    `:` functional-type(operands, results)
   }];
 }
 
