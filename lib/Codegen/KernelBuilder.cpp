@@ -654,6 +654,23 @@ static void schedulePointwiseConv(KernelParts &p, const LoweringContext &ctx) {
       .vectorize(pa[0], vec);
 }
 
+/// The vector width of a convolution's output rows of `width`, and
+/// whether the reduction runs on whole vectors (RoundUp) in an internal
+/// buffer: a 7- or 14-lane vector would take three instructions per
+/// operation where an 8- or 16-lane one takes one, and only the cheap
+/// output stage handles the ragged edge. Without a padding stage the extra
+/// lanes would read past the input: the row is split evenly instead.
+static std::pair<int, bool> convRowVector(int64_t width, bool padded,
+                                          int natural) {
+  int vec = natural;
+  while (vec / 2 >= width && vec > 1)
+    vec /= 2;
+  bool roundUp = padded || width % vec == 0;
+  if (!roundUp)
+    vec = evenVector(width, natural);
+  return {vec, roundUp};
+}
+
 /// Depthwise convolutions (MobileNet's, EfficientNet's): one input plane
 /// per output plane, so a block of channels shares no input and the
 /// general schedule's channel tiles bring nothing. Each task takes whole
@@ -668,14 +685,7 @@ static void scheduleDepthwiseConv(KernelParts &p, const LoweringContext &ctx) {
       plane("plane");
   int64_t width = p.shape[3], height = p.shape[2];
   int natural = ctx.vectorWidth();
-  int vec = natural;
-  while (vec / 2 >= width && vec > 1)
-    vec /= 2;
-  // As scheduleConv: whole vectors over the padded plane, else an even
-  // split of the row.
-  bool roundUp = p.hasPadded || width % vec == 0;
-  if (!roundUp)
-    vec = evenVector(width, natural);
+  auto [vec, roundUp] = convRowVector(width, p.hasPadded, natural);
   // Accumulators: up to 2 vectors x 4 rows; every tap's weight broadcast
   // feeds all of them. Two vectors only where the row holds them (the
   // convolution stage computes whole vectors: a tile wider than the row
@@ -731,20 +741,8 @@ static void scheduleConv(KernelParts &p, const LoweringContext &ctx) {
   Var x = v[0], y = v[1], c = v[2], n = v[3];
   Var xo("xo"), xi("xi"), co("co"), ci("ci"), t("t"), t2("t2");
   int64_t width = p.shape[3], height = p.shape[2];
-  // The reduction runs on whole power-of-two vectors in an internal buffer
-  // (RoundUp): a 7- or 14-lane vector would take three instructions per
-  // operation where an 8- or 16-lane one takes one. Only the cheap output
-  // stage handles the ragged edge (GuardWithIf) when the row is narrower
-  // than a tile.
   int natural = ctx.vectorWidth();
-  int vec = natural;
-  while (vec / 2 >= width && vec > 1)
-    vec /= 2;
-  // Without a padding stage the extra lanes would read past the input:
-  // split the row evenly instead.
-  bool roundUp = p.hasPadded || width % vec == 0;
-  if (!roundUp)
-    vec = evenVector(width, natural);
+  auto [vec, roundUp] = convRowVector(width, p.hasPadded, natural);
   // Register tile: `block` output channels x `rows` output rows x `cols`
   // vectors along x, at most 16 accumulators and the target's budget (12
   // on AVX2): each weight broadcast feeds rows * cols FMAs and each input

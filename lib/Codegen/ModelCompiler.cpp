@@ -137,6 +137,7 @@ private:
   /// it with the shape the View's reshaped readers see.
   llvm::DenseMap<int, int> slabOfView;
   void reshapeSlice(Value result, int source);
+  int slabWithImageShape(int base, llvm::ArrayRef<int64_t> dims);
   FailureOr<Halide::Pipeline> buildPipeline(Operation *op,
                                             std::vector<Halide::Argument> &args,
                                             const Halide::Target &scheduleFor);
@@ -858,16 +859,9 @@ int ModelCompiler::sliceOfSlab(Value value, Value slab, int64_t channel) {
     bufferOf[value] = base;
     return base;
   }
-  if (dims[2] != graph->buffers[base].dims[2]) {
-    // A 1x1 convolution's [N, C, 1, H*W]: the slab seen as rows.
-    BufferDesc alias = graph->buffers[base];
-    alias.kind = CNNC_RT_ALIAS;
-    alias.ref = base;
-    alias.dims[2] = dims[2];
-    alias.dims[3] = dims[3];
-    graph->buffers.push_back(alias);
-    base = (int)graph->buffers.size() - 1;
-  }
+  // A 1x1 convolution's [N, C, 1, H*W]: the slab seen as rows.
+  if (dims[2] != graph->buffers[base].dims[2])
+    base = slabWithImageShape(base, dims);
   BufferDesc view;
   view.kind = CNNC_RT_VIEW;
   view.dims = dims;
@@ -881,6 +875,18 @@ int ModelCompiler::sliceOfSlab(Value value, Value slab, int64_t channel) {
   return id;
 }
 
+/// An Alias of slab buffer `base` (or of an Alias of it) whose images have
+/// the shape of `dims`' (dims[2] x dims[3]).
+int ModelCompiler::slabWithImageShape(int base, llvm::ArrayRef<int64_t> dims) {
+  BufferDesc alias = graph->buffers[base];
+  alias.kind = CNNC_RT_ALIAS;
+  alias.ref = base;
+  alias.dims[2] = dims[2];
+  alias.dims[3] = dims[3];
+  graph->buffers.push_back(alias);
+  return (int)graph->buffers.size() - 1;
+}
+
 /// A reshape that keeps the batch and the channels of a slice of a slab
 /// (planConcatsInPlace allows no other): the same slice of the slab seen
 /// with the reshape's image shape.
@@ -889,13 +895,7 @@ void ModelCompiler::reshapeSlice(Value result, int source) {
   int base = slabOfView.lookup(source);
   llvm::SmallVector<int64_t, 4> dims = dimsOf(result);
   if (dims != view.dims) {
-    BufferDesc alias = graph->buffers[base];
-    alias.kind = CNNC_RT_ALIAS;
-    alias.ref = base;
-    alias.dims[2] = dims[2];
-    alias.dims[3] = dims[3];
-    graph->buffers.push_back(alias);
-    base = (int)graph->buffers.size() - 1;
+    base = slabWithImageShape(base, dims);
     view.ref = base;
     view.dims = dims;
   }
