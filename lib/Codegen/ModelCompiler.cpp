@@ -801,7 +801,7 @@ void ModelCompiler::planConcatsInPlace(FuncOp fn) {
     SmallVector<Value> inputs(concat.getOperands());
     // The inputs already placed: one after another in one slab.
     Value slab;
-    int64_t start = 0, end = 0;
+    int64_t end = 0;
     size_t placed = 0;
     for (; placed < inputs.size(); ++placed) {
       auto home = slabHome.find(inputs[placed]);
@@ -809,7 +809,7 @@ void ModelCompiler::planConcatsInPlace(FuncOp fn) {
         break;
       if (placed == 0) {
         slab = home->second.first;
-        start = end = home->second.second;
+        end = home->second.second;
       }
       if (home->second.first != slab || home->second.second != end)
         return;
@@ -819,17 +819,20 @@ void ModelCompiler::planConcatsInPlace(FuncOp fn) {
     if (placed < inputs.size()) {
       if (placed > 0 && slabChannels.lookup(slab) != end)
         return;
-      for (size_t i = placed; i < inputs.size(); ++i)
-        if (slabHome.count(inputs[i]) || !writerOf(inputs[i]) ||
-            slabHome.count(writerOf(inputs[i])) ||
+      SmallVector<Value> writers;
+      for (size_t i = placed; i < inputs.size(); ++i) {
+        Value writer = writerOf(inputs[i]);
+        if (slabHome.count(inputs[i]) || !writer || slabHome.count(writer) ||
             llvm::is_contained(
                 llvm::makeArrayRef(inputs).slice(placed, i - placed),
                 inputs[i]))
           return;
+        writers.push_back(writer);
+      }
       if (placed == 0)
         slab = result;
       for (size_t i = placed; i < inputs.size(); ++i) {
-        slabHome[inputs[i]] = slabHome[writerOf(inputs[i])] = {slab, end};
+        slabHome[inputs[i]] = slabHome[writers[i - placed]] = {slab, end};
         end += channels(inputs[i]);
       }
       slabChannels[slab] = end;

@@ -226,14 +226,11 @@ inputBatchNormRelu(PatternRewriter &rewriter, Conv2dOp conv, bool training,
   auto relu = conv.getInput().getDefiningOp<ReluOp>();
   auto bn = relu ? relu.getInput().getDefiningOp<BatchNormOp>() : nullptr;
   auto w = conv.getWeight().getType().cast<ShapedType>();
-  auto isOne = [](ArrayAttr a) {
-    return llvm::all_of(toI64(a), [](int64_t v) { return v == 1; });
-  };
   if (!bn || !relu.getResult().hasOneUse() || !bn.getResult().hasOneUse() ||
       w.getRank() != 4 || w.getDimSize(2) != 1 || w.getDimSize(3) != 1 ||
-      conv.getGroup() != 1 || !isOne(conv.getStrides()) ||
-      !isOne(conv.getDilations()) ||
-      llvm::any_of(toI64(conv.getPads()), [](int64_t p) { return p != 0; }))
+      conv.getGroup() != 1 ||
+      !unitStridesAndDilations(conv.getStrides(), conv.getDilations()) ||
+      hasConvPadding(conv))
     return failure();
   Value scale, shift;
   if (failed(bnScaleShift(rewriter, bn, training, scale, shift)))
