@@ -11,6 +11,8 @@
 // CHECK-SAME: (%[[X:.*]]: tensor<?x2x5x5xf32>)
 // CHECK-DAG: %[[S:.*]] = cnn.constant {value = dense<[2.000000e+00, 1.000000e+00]> : tensor<2xf32>}
 // CHECK-DAG: %[[T:.*]] = cnn.constant {value = dense<[0.000000e+00, -2.000000e+00]> : tensor<2xf32>}
+// CHECK-NOT: cnn.batch_norm
+// CHECK-NOT: cnn.relu
 // CHECK: %[[Y:.*]] = cnn.fused_conv2d %[[X]], %{{.*}} bias %{{.*}} input_scale %[[S]] input_shift %[[T]] {activation = #cnn.activation<relu>, input_relu} : (tensor<?x2x5x5xf32>, tensor<3x2x1x1xf32>, tensor<3xf32>, tensor<2xf32>, tensor<2xf32>) -> tensor<?x3x5x5xf32>
 // CHECK-NOT: cnn.batch_norm
 // CHECK-NOT: cnn.relu
